@@ -1,0 +1,48 @@
+/*
+ * The lamplight command's subcommands and what they share: exit codes,
+ * the --config option and config loading with its problems printed.
+ */
+#ifndef LAMPLIGHT_CMD_H
+#define LAMPLIGHT_CMD_H
+
+#include <glib.h>
+
+#include "config.h"
+
+/* Exit codes (sysexits.h where one fits); documented in README.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_PARTIAL = 1,	/* done, but a message or mailbox failed */
+	EXIT_LOCKED = 3,	/* another run holds the lock */
+	EXIT_USAGE = 64,	/* EX_USAGE */
+	EXIT_DATAERR = 65,	/* EX_DATAERR: unreadable input file */
+	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE: a bug */
+	EXIT_TEMPFAIL = 75,	/* EX_TEMPFAIL: try again later */
+	EXIT_CONFIG = 78,	/* EX_CONFIG */
+};
+
+extern char *arg_config;
+extern gboolean arg_verbose;
+
+/* Options every subcommand takes: --config, --verbose. */
+extern const GOptionEntry cmd_common_options[];
+
+/* The config file to use: --config, $LAMPLIGHT_CONFIG, ./, /etc. */
+const char *cmd_config_path(void);
+
+/*
+ * Loads the config, printing each problem to stderr.  Returns NULL (and
+ * the caller exits with EXIT_CONFIG) when there was any.
+ */
+struct config *cmd_load_config(void);
+
+/* Parses argv with entries plus the common options; exits on misuse. */
+void cmd_parse(int *argc, char ***argv, const char *params,
+	       const char *summary, const GOptionEntry *entries);
+
+int cmd_run(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+#endif

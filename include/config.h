@@ -1,0 +1,98 @@
+/*
+ * The configuration: one GLib key file naming the state directory, the
+ * rules and templates, the SMTP submission server and the centres, each
+ * with its mailbox, staff, duty address and partner agencies.  Secrets are
+ * read from files the config names, never from the config text.
+ */
+#ifndef LAMPLIGHT_CONFIG_H
+#define LAMPLIGHT_CONFIG_H
+
+#include <glib.h>
+
+#include "err.h"
+
+#define CENTRE_COUNT 22
+
+/* The centre's referral groups (LABELS.md: needs map to these). */
+enum group {
+	GROUP_HEALTH,		/* 轉介服務組 / 衛生局 */
+	GROUP_SOCIAL,		/* 保護扶助組 / 社會處 */
+	GROUP_EMPLOYMENT,	/* 就業服務站 */
+	GROUP_EDUCATION,	/* 預防宣導組 / 教育處 */
+	GROUP_POLICE,		/* 警察局 */
+	GROUP_COUNT,
+};
+
+/* What happens to the server copy once a message is filed. */
+enum after_fetch {
+	AFTER_FETCH_SEEN,	/* flag \Seen (IMAP); maildir: move to cur/ */
+	AFTER_FETCH_KEEP,	/* leave it; our own state skips it */
+	AFTER_FETCH_DELETE,	/* expunge or unlink */
+};
+
+struct centre {
+	char code[4];		/* "TPE", as in spec/webform.md */
+	char *id;		/* "tpe": mailbox id in state and spool */
+	char *name;		/* 臺北市政府毒品危害防制中心 */
+	char *address;		/* the centre's own mail address */
+	char *mailbox;		/* URL, or NULL when not fetched */
+	char *password;		/* from password_file; never printed */
+	char *ca_file;		/* NULL: the system trust store */
+	enum after_fetch after_fetch;
+	char **staff;		/* NULL-terminated; may be empty */
+	char *duty;		/* duty officer's address, or NULL */
+	char **partners[GROUP_COUNT];	/* NULL-terminated each */
+};
+
+struct config {
+	char *path;		/* as given */
+	char *dir;		/* relative paths are taken from here */
+	char *state_dir;
+	char *rules_dir;
+	char *templates_dir;
+	guint64 max_message_bytes;
+	char *smtp_url;
+	char *smtp_ca_file;
+	char *smtp_user;
+	char *smtp_password;
+	gboolean smtp_starttls;	/* require STARTTLS on smtp:// */
+	GPtrArray *centres;	/* of struct centre *, in file order */
+};
+
+/*
+ * Loads and checks the key file at path.  Every problem found is appended
+ * to problems (new strings, "path:LINE: message"), and the status is then
+ * ST_FATAL; on ST_OK *out is a new config, freed with config_free().
+ */
+enum status config_load(const char *path, struct config **out,
+			GPtrArray *problems, struct err *err);
+void config_free(struct config *cfg);
+
+/* The centre with this code ("TPE"/"tpe") or mailbox id; NULL if none. */
+const struct centre *config_centre_find(const struct config *cfg,
+					const char *code);
+
+/* The centre whose own address is addr (case-insensitive); NULL if none. */
+const struct centre *config_centre_by_address(const struct config *cfg,
+					      const char *addr);
+
+/*
+ * The county code for a place name as writers spell it ("台北市",
+ * "臺北市政府毒品危害防制中心", "高雄"): a static string, or NULL.
+ */
+const char *county_code_for_name(const char *text);
+
+/* Whether code is one of the 22 county codes (upper case). */
+gboolean county_code_valid(const char *code);
+
+/* The county's name in Traditional Chinese ("臺北市"), or NULL. */
+const char *county_name(const char *code);
+
+/* The group's key suffix in the config ("health") and Chinese name. */
+const char *group_key(enum group g);
+const char *group_label(enum group g);
+
+/* Whether s looks like a usable mail address (no spaces, one @, no CR/LF). */
+gboolean address_valid(const char *s);
+
+#endif

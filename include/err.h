@@ -1,0 +1,49 @@
+/*
+ * Status codes and the error context passed down through every module.
+ * A status says how far a failure reaches, so the caller knows what to do
+ * next without reading the words; the words are for the operator.
+ */
+#ifndef LAMPLIGHT_ERR_H
+#define LAMPLIGHT_ERR_H
+
+#include <glib.h>
+
+enum status {
+	ST_OK = 0,
+	ST_NOMEM,
+	ST_TEMP,	/* retry next run: network, disk full, database busy */
+	ST_MSG_BAD,	/* this message only: quarantine it and go on */
+	ST_SOURCE_BAD,	/* this mailbox or server: skip it for this run */
+	ST_FATAL,	/* bad configuration or a bug: stop the run */
+};
+
+#define ERR_MSG_MAX 512
+
+/* Embedded by the caller; err_clear() before reuse. */
+struct err {
+	enum status status;
+	char msg[ERR_MSG_MAX];
+};
+
+void err_clear(struct err *err);
+
+/*
+ * Records st and a message (printf format) in err, which may be NULL, and
+ * returns st.  Messages never carry personal data: no names, addresses,
+ * phone numbers or letter text, only ids, file names and counts.
+ */
+enum status err_set(struct err *err, enum status st, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+/* As err_set(), then appends ": " and strerror(errno). */
+enum status err_sys(struct err *err, enum status st, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+/* As err_sys(), but ENOSPC, EDQUOT and EIO become ST_TEMP. */
+enum status err_io(struct err *err, enum status st, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+/* A short English name for st ("temporary failure"); static string. */
+const char *status_name(enum status st);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * Mail sources behind one table of operations (mbsync's driver.h is the
+ * model): a local Maildir, IMAP and IMAPS.  A source lists what may be
+ * new, hands over each message's bytes, and is told what to do with its
+ * copy only after the message is filed.  Which messages were fetched is
+ * the store's business, not the driver's.
+ */
+#ifndef LAMPLIGHT_FETCH_H
+#define LAMPLIGHT_FETCH_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "err.h"
+
+struct fetch_entry {
+	char *uid;	/* IMAP UID, or Maildir base name */
+	guint64 size;	/* bytes as the server reports them; 0: unknown */
+};
+
+void fetch_entry_free(struct fetch_entry *e);
+
+struct fetch_ops {
+	const char *name;	/* "imap" */
+
+	/* Connects and opens c's mailbox; *uidvalidity is 0 if none. */
+	enum status (*open)(const struct centre *c, void **handle,
+			    guint32 *uidvalidity, struct err *err);
+	/* Entries that may be new: for IMAP, UIDs above since. */
+	enum status (*list)(void *handle, guint32 since, GPtrArray **out,
+			    struct err *err);
+	/* The message's bytes; ST_MSG_BAD if it has gone. */
+	enum status (*fetch)(void *handle, const char *uid, GBytes **out,
+			     struct err *err);
+	/* Deals with the server copy of a filed message. */
+	enum status (*done)(void *handle, const char *uid,
+			    enum after_fetch action, struct err *err);
+	void (*close)(void *handle);
+};
+
+extern const struct fetch_ops fetch_maildir_ops;
+extern const struct fetch_ops fetch_imap_ops;
+
+/* The driver for a mailbox URL; NULL (and err set) if none. */
+const struct fetch_ops *fetch_ops_for(const char *url, struct err *err);
+
+/*
+ * Verifies the certificate chain of a TLS stream (a libetpan mailstream)
+ * for host, against ca_file or the system trust store.  Must pass before
+ * any password is sent: libetpan itself accepts any certificate.
+ */
+enum status tls_verify_stream(void *mailstream, const char *host,
+			      const char *ca_file, struct err *err);
+
+#endif

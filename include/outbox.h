@@ -1,0 +1,36 @@
+/*
+ * Sending the outbox with libcurl SMTP.  Each message is stored with its
+ * Message-ID before the first attempt and marked sent when the server
+ * accepts it.  A crash between acceptance and marking re-sends the same
+ * message with the same Message-ID next run: we prefer a duplicate that
+ * a mail client can fold over a lost answer (see README, "Sending").
+ */
+#ifndef LAMPLIGHT_OUTBOX_H
+#define LAMPLIGHT_OUTBOX_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+struct outbox_stats {
+	guint sent;
+	guint deferred;		/* temporary failure: retried later */
+	guint failed;		/* permanent failure: kept for a person */
+};
+
+/* Once per process (curl_global_init) and at the end. */
+void outbox_init(void);
+void outbox_done(void);
+
+/*
+ * Sends every queued message that is due, emergencies first.  Per-message
+ * failures are recorded in the store and counted; the status is ST_OK
+ * unless the store itself failed.  An unreachable server defers the rest.
+ */
+enum status outbox_send_due(struct store *s, const struct config *cfg,
+			    GDateTime *now, struct outbox_stats *stats,
+			    struct err *err);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * Triage rules: PCRE2 patterns kept as data in the .rules files of rules/, each voting
+ * for an urgency level or a need with a weight.  Loaded and JIT-compiled
+ * once per run; matching reports every hit with its place in the text, so
+ * each decision can show its reasons.
+ *
+ * File format (one rule per block; '#' starts a comment line):
+ *
+ *	rule emergency.suicide.method
+ *		pattern  燒炭|跳樓
+ *		urgency  emergency
+ *		weight   10
+ *		example  我今晚就去燒炭
+ *		counter  朋友以前說過想燒炭，現在好多了
+ *
+ *	include more.rules
+ *
+ * Keys: pattern (required), urgency or need (at least one), weight
+ * (default 5), example and counter (text the rule must or must not match;
+ * checked by rules_check_examples()).
+ */
+#ifndef LAMPLIGHT_RULES_H
+#define LAMPLIGHT_RULES_H
+
+#include <glib.h>
+
+#include "err.h"
+
+enum urgency {
+	URGENCY_NONE,		/* not a letter from a seeker */
+	URGENCY_CONSULTATION,	/* 諮詢案件 */
+	URGENCY_APPLICATION,	/* 申請協助案件 */
+	URGENCY_EMERGENCY,	/* 緊急求助案件 */
+};
+
+/* Sums of weights at or above which a level is decided. */
+#define RULES_EMERGENCY_AT 10
+#define RULES_APPLICATION_AT 5
+
+const char *urgency_name(enum urgency u);	/* "emergency"; NULL: none */
+gboolean urgency_parse(const char *s, enum urgency *out);
+
+/* Whether s is one of the 14 needs of LABELS.md. */
+gboolean need_valid(const char *s);
+
+struct rule;
+struct ruleset;
+
+struct rule_hit {
+	const struct rule *rule;	/* borrowed from the ruleset */
+	glong start, end;		/* character offsets into the text */
+	char *match;			/* the matched text; hit owns it */
+};
+
+struct triage {
+	enum urgency urgency;
+	int emergency_score, application_score;
+	GPtrArray *needs;	/* need names (static strings), sorted */
+	GArray *hits;		/* struct rule_hit, in text order */
+};
+
+/*
+ * Loads every *.rules file in dir (sorted by name).  A broken rule fails
+ * the load: err says "rules/urgency.rules:12:7: missing ')'".
+ */
+enum status rules_load_dir(const char *dir, struct ruleset **out,
+			   struct err *err);
+/* Loads one file (and its includes). */
+enum status rules_load_file(const char *path, struct ruleset **out,
+			    struct err *err);
+void ruleset_free(struct ruleset *rs);
+guint ruleset_size(const struct ruleset *rs);
+
+const char *rule_id(const struct rule *r);
+const char *rule_file(const struct rule *r);
+int rule_line(const struct rule *r);
+enum urgency rule_urgency(const struct rule *r);
+const char *rule_need(const struct rule *r);
+int rule_weight(const struct rule *r);
+
+/*
+ * Matches every rule against text (valid UTF-8) and decides urgency and
+ * needs.  *out is new (triage_free()).  ST_FATAL when a rule hits the
+ * match limits is not possible: such a rule counts as not matching.
+ */
+enum status rules_triage(const struct ruleset *rs, const char *text,
+			 struct triage **out, struct err *err);
+void triage_free(struct triage *t);
+
+/*
+ * Runs each rule's examples and counters.  Every failure is appended to
+ * failures as "file:line: rule ID: ..."; returns the number of checks run.
+ */
+guint rules_check_examples(const struct ruleset *rs, GPtrArray *failures);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * One cron run: take the lock, fetch each centre's mailbox into the spool,
+ * file every spooled message, deal with the server copies of what was
+ * filed, and send the outbox.  Each step is durable before the next
+ * begins, so a run killed at any line is finished by the next one.
+ */
+#ifndef LAMPLIGHT_RUN_H
+#define LAMPLIGHT_RUN_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "err.h"
+#include "outbox.h"
+
+/* Exit status of a run stopped by --stop-after (a simulated crash). */
+#define RUN_EXIT_STOPPED 99
+
+struct run_opts {
+	guint stop_after;	/* 0: run to the end */
+	const char *only;	/* a centre code, or NULL for all */
+};
+
+struct run_stats {
+	guint fetched;		/* messages copied into the spool */
+	guint filed;		/* arrivals recorded */
+	guint cases;		/* new cases */
+	guint duplicates;	/* re-fetched copies, filed as no-ops */
+	guint quarantined;
+	guint sources_failed;
+	guint left_on_server;	/* over the size cap */
+	struct outbox_stats out;
+	GPtrArray *report;	/* lines for the operator, no personal data */
+};
+
+void run_stats_init(struct run_stats *rs);
+void run_stats_done(struct run_stats *rs);
+
+/*
+ * Runs once.  ST_TEMP when the lock is held by another run (and *locked
+ * set), or when the store is busy; per-message and per-source failures
+ * are counted in stats and do not stop the run.
+ */
+enum status run_once(const struct config *cfg, const struct run_opts *opts,
+		     struct run_stats *stats, gboolean *locked,
+		     struct err *err);
+
+#endif

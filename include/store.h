@@ -1,0 +1,139 @@
+/*
+ * The case register in SQLite: arrivals (every message filed, with its
+ * de-duplication key), cases with their numbers and audit trail, what was
+ * fetched from each mailbox, and the outbox.  WAL, foreign keys on, all
+ * SQL bound.  Writes that belong together run in one transaction that the
+ * caller opens with store_begin().
+ */
+#ifndef LAMPLIGHT_STORE_H
+#define LAMPLIGHT_STORE_H
+
+#include <glib.h>
+
+#include "err.h"
+
+struct store;
+
+/* Opens (creating and migrating) the database at path. */
+enum status store_open(const char *path, struct store **out,
+		       struct err *err);
+void store_close(struct store *s);
+
+/* The schema version this build writes (PRAGMA user_version). */
+int store_schema_version(void);
+
+/* BEGIN IMMEDIATE, COMMIT, ROLLBACK.  Busy for too long: ST_TEMP. */
+enum status store_begin(struct store *s, struct err *err);
+enum status store_commit(struct store *s, struct err *err);
+void store_rollback(struct store *s);
+
+/* --- what was fetched from each mailbox --- */
+
+/* Whether (mailbox, uidvalidity, uid) was fetched before. */
+enum status store_fetched_has(struct store *s, const char *mailbox,
+			      guint32 uidvalidity, const char *uid,
+			      gboolean *has, struct err *err);
+/* Records a fetch into the spool file spool_name. */
+enum status store_fetched_add(struct store *s, const char *mailbox,
+			      guint32 uidvalidity, const char *uid,
+			      const char *spool_name, struct err *err);
+/*
+ * The uids of mailbox (at uidvalidity) whose message is filed but whose
+ * server copy is not yet dealt with: a new array of new strings.
+ */
+enum status store_fetched_pending(struct store *s, const char *mailbox,
+				  guint32 uidvalidity, GPtrArray **out,
+				  struct err *err);
+enum status store_fetched_done(struct store *s, const char *mailbox,
+			       guint32 uidvalidity, const char *uid,
+			       struct err *err);
+/* The highest numeric uid fetched from mailbox at uidvalidity, or 0. */
+enum status store_fetched_max_uid(struct store *s, const char *mailbox,
+				  guint32 uidvalidity, guint32 *out,
+				  struct err *err);
+
+/* --- arrivals and cases --- */
+
+struct arrival {
+	const char *spool_name;
+	const char *mailbox;	/* source mailbox id */
+	const char *message_id;	/* may be NULL */
+	const char *body_hash;
+	const char *kind;
+	const char *county;	/* may be NULL */
+	const char *urgency;	/* may be NULL */
+	const char *quarantine;	/* reason, or NULL */
+};
+
+/* Whether spool_name was filed already (a crash before its move). */
+enum status store_arrival_filed(struct store *s, const char *spool_name,
+				gboolean *filed, struct err *err);
+
+/*
+ * Inside a transaction: records a, and sets *id.  When an earlier arrival
+ * in the same mailbox has the same Message-ID and body hash, a is recorded
+ * as its duplicate and *dup_of set to that arrival (else 0).
+ */
+enum status store_arrival_add(struct store *s, const struct arrival *a,
+			      gint64 *id, gint64 *dup_of, struct err *err);
+
+struct case_new {
+	const char *county;
+	const char *urgency;
+	const char *source;	/* "webform", "direct" */
+	const char *subject;
+	const char *reply_addr;	/* may be NULL */
+	gint64 arrival_id;
+};
+
+/*
+ * Inside a transaction: opens a case, numbered COUNTY-yyyMMdd-NNNN (ROC
+ * date of now in Taiwan, per-county daily sequence).  *number is new.
+ */
+enum status store_case_add(struct store *s, const struct case_new *c,
+			   GDateTime *now, gint64 *case_id, char **number,
+			   struct err *err);
+
+/* Inside a transaction: one reason (a rule hit) for a case's triage. */
+enum status store_reason_add(struct store *s, gint64 case_id,
+			     const char *rule, const char *vote, int weight,
+			     glong start, glong end, const char *match,
+			     struct err *err);
+
+/* Appends an audit row: who did what to the case, and why. */
+enum status store_event_add(struct store *s, gint64 case_id, const char *who,
+			    const char *what, const char *why,
+			    struct err *err);
+
+/* --- the outbox --- */
+
+struct outbox_item {
+	gint64 id;
+	gint64 case_id;		/* 0 when none */
+	char *kind;
+	char *message_id;
+	char *env_from;
+	char *rcpt;
+	GBytes *data;		/* the whole message, CRLF */
+	int attempts;
+};
+
+void outbox_item_free(struct outbox_item *it);
+
+/* Inside a transaction: queues a message (priority 0 goes first). */
+enum status store_outbox_add(struct store *s, gint64 case_id,
+			     const char *kind, int priority,
+			     const char *message_id, const char *env_from,
+			     const char *rcpt, const char *data, gsize len,
+			     struct err *err);
+/* Queued items due now, emergencies first: a new array (items freed). */
+enum status store_outbox_due(struct store *s, GDateTime *now,
+			     GPtrArray **out, struct err *err);
+enum status store_outbox_sent(struct store *s, gint64 id, const char *reply,
+			      struct err *err);
+/* A failure: temporary ones retry at next_at, others stop for good. */
+enum status store_outbox_failed(struct store *s, gint64 id, gboolean temp,
+				const char *why, GDateTime *next_at,
+				struct err *err);
+
+#endif

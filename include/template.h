@@ -1,0 +1,32 @@
+/*
+ * Mail templates: editable UTF-8 text files in the templates directory,
+ * a "Subject: ..." line, an empty line, then the body.  {{name}} stands
+ * for a value; unknown names fail the load, so a typo never reaches a
+ * reader.  No template may quote the writer's letter or personal data:
+ * no variable carries them.
+ */
+#ifndef LAMPLIGHT_TEMPLATE_H
+#define LAMPLIGHT_TEMPLATE_H
+
+#include <glib.h>
+
+#include "err.h"
+
+/* The variables every template may use, NULL-terminated. */
+extern const char *const template_vars[];
+
+struct template {
+	char *name;	/* "ack-emergency" */
+	char *subject;
+	char *body;
+};
+
+/* Loads dir/name.txt; err names file and line of a problem. */
+enum status template_load(const char *dir, const char *name,
+			  struct template **out, struct err *err);
+void template_free(struct template *t);
+
+/* Replaces {{var}} by vars[var] (absent: empty); returns a new string. */
+char *template_expand(const char *text, GHashTable *vars);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * Charset conversion with glibc iconv through GLib.  Labels in real mail
+ * name subsets of what the sender used (big5 for CP950 text, gb2312 for
+ * GBK), so each label maps to its widest compatible superset before
+ * converting.  Guessing is left to uchardet.
+ */
+#include <errno.h>
+#include <string.h>
+#include <uchardet.h>
+
+#include "charset.h"
+
+static const struct {
+	const char *label;
+	const char *iconv;
+} supersets[] = {
+	{ "big5", "CP950" },		{ "x-big5", "CP950" },
+	{ "big-5", "CP950" },		{ "cp950", "CP950" },
+	{ "big5-hkscs", "BIG5-HKSCS" },	{ "gb2312", "GB18030" },
+	{ "gbk", "GB18030" },		{ "x-gbk", "GB18030" },
+	{ "euc-cn", "GB18030" },	{ "cp936", "GB18030" },
+	{ "gb18030", "GB18030" },	{ "us-ascii", "UTF-8" },
+	{ "ascii", "UTF-8" },		{ "utf8", "UTF-8" },
+	{ "utf-8", "UTF-8" },
+	{ "iso-8859-1", "WINDOWS-1252" }, { "latin1", "WINDOWS-1252" },
+	{ "ks_c_5601-1987", "CP949" },	{ "euc-kr", "CP949" },
+	{ "shift_jis", "CP932" },	{ "x-sjis", "CP932" },
+};
+
+const char *
+charset_canonical(const char *label)
+{
+	g_autofree char *low = NULL;
+
+	if (label == NULL || *label == '\0')
+		return NULL;
+	low = g_ascii_strdown(label, -1);
+	g_strstrip(low);
+	for (size_t i = 0; i < G_N_ELEMENTS(supersets); i++)
+		if (strcmp(low, supersets[i].label) == 0)
+			return supersets[i].iconv;
+	return g_intern_string(low);
+}
+
+/*
+ * Converts with cd, replacing each unconvertible byte by U+FFFD.
+ * Returns the number of such bytes; the output is always valid UTF-8
+ * because iconv only writes complete characters.
+ */
+static guint
+convert_lossy(GIConv cd, const char *data, size_t len, GString *out)
+{
+	char *in = (char *)data;
+	gsize inleft = len;
+	guint bad = 0;
+	char buf[4096];
+
+	while (inleft > 0) {
+		char *o = buf;
+		gsize oleft = sizeof buf;
+		gsize r = g_iconv(cd, &in, &inleft, &o, &oleft);
+
+		g_string_append_len(out, buf, o - buf);
+		if (r != (gsize)-1)
+			break;
+		if (errno == E2BIG)
+			continue;
+		/* EILSEQ or EINVAL (truncated at the end): skip one byte. */
+		g_string_append(out, "\xEF\xBF\xBD");
+		bad++;
+		in++;
+		inleft--;
+		g_iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	/* Flush any shift state (ISO-2022-JP). */
+	{
+		char *o = buf;
+		gsize oleft = sizeof buf;
+
+		g_iconv(cd, NULL, NULL, &o, &oleft);
+		g_string_append_len(out, buf, o - buf);
+	}
+	return bad;
+}
+
+/* Converts from cs; returns NULL if iconv cannot open it. */
+static char *
+try_convert(const char *data, size_t len, const char *cs, guint *bad)
+{
+	GIConv cd = g_iconv_open("UTF-8", cs);
+	GString *out;
+
+	if (cd == (GIConv)-1)
+		return NULL;
+	out = g_string_sized_new(len + len / 2 + 1);
+	*bad = convert_lossy(cd, data, len, out);
+	g_iconv_close(cd);
+	return g_string_free(out, FALSE);
+}
+
+static const char *
+guess(const char *data, size_t len)
+{
+	uchardet_t ud = uchardet_new();
+	const char *cs = NULL;
+
+	if (uchardet_handle_data(ud, data, len) == 0) {
+		uchardet_data_end(ud);
+		cs = uchardet_get_charset(ud);
+		cs = (cs != NULL && *cs) ? charset_canonical(cs) : NULL;
+	}
+	uchardet_delete(ud);
+	return cs;
+}
+
+/* Replaces each invalid UTF-8 sequence by U+FFFD; counts the bytes. */
+static char *
+utf8_make_valid(const char *data, size_t len, guint *bad)
+{
+	GString *out = g_string_sized_new(len + 1);
+	const char *p = data, *end = data + len;
+
+	*bad = 0;
+	while (p < end) {
+		const char *stop;
+
+		if (g_utf8_validate(p, end - p, &stop)) {
+			g_string_append_len(out, p, end - p);
+			break;
+		}
+		g_string_append_len(out, p, stop - p);
+		g_string_append(out, "\xEF\xBF\xBD");
+		(*bad)++;
+		p = stop + 1;
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+charset_to_utf8(const char *data, size_t len, const char *declared,
+		guint *bad, const char **used)
+{
+	const char *cs = charset_canonical(declared);
+	const char *alt;
+	char *text;
+	guint nbad = 0;
+	gboolean ascii = TRUE;
+
+	if (used != NULL)
+		*used = "UTF-8";
+	*bad = 0;
+	if (len == 0)
+		return g_strdup("");
+	/* NUL bytes end C strings: drop them, and count them as lost. */
+	if (memchr(data, 0, len) != NULL) {
+		g_autofree char *copy = g_malloc(len);
+		size_t n = 0;
+		guint nul;
+
+		for (size_t i = 0; i < len; i++)
+			if (data[i] != 0)
+				copy[n++] = data[i];
+		nul = (guint)(len - n);
+		text = charset_to_utf8(copy, n, declared, bad, used);
+		*bad += nul;
+		return text;
+	}
+	for (size_t i = 0; i < len && ascii; i++)
+		ascii = (unsigned char)data[i] < 0x80 && data[i] != 0x1b;
+	if (ascii)
+		return g_strndup(data, len);
+	/* Non-ASCII text that is valid UTF-8 is UTF-8, whatever the label. */
+	if (g_utf8_validate(data, len, NULL))
+		return g_strndup(data, len);
+	if (cs != NULL && strcmp(cs, "UTF-8") != 0) {
+		text = try_convert(data, len, cs, &nbad);
+		if (text != NULL && nbad == 0) {
+			if (used != NULL)
+				*used = cs;
+			return text;
+		}
+		/* Big5 text with HKSCS characters fails CP950 alone. */
+		if (text != NULL && strcmp(cs, "CP950") == 0) {
+			guint b2;
+			char *t2 = try_convert(data, len, "BIG5-HKSCS", &b2);
+
+			if (t2 != NULL && b2 < nbad) {
+				g_free(text);
+				text = t2;
+				nbad = b2;
+				cs = "BIG5-HKSCS";
+			} else {
+				g_free(t2);
+			}
+		}
+		if (text != NULL && nbad == 0) {
+			if (used != NULL)
+				*used = cs;
+			return text;
+		}
+		g_free(text);
+	}
+	/* The label lied or was missing: guess, keep the fewer losses. */
+	alt = guess(data, len);
+	if (alt != NULL && strcmp(alt, "UTF-8") != 0) {
+		text = try_convert(data, len, alt, &nbad);
+		if (text != NULL && nbad == 0) {
+			if (used != NULL)
+				*used = alt;
+			return text;
+		}
+		g_free(text);
+	}
+	/* Last resort: the label (or CP950, the commonest here), lossy. */
+	if (cs == NULL || strcmp(cs, "UTF-8") == 0) {
+		text = try_convert(data, len, "CP950", &nbad);
+		if (text != NULL && nbad * 20 < len) {
+			*bad = nbad;
+			if (used != NULL)
+				*used = "CP950";
+			return text;
+		}
+		g_free(text);
+		text = utf8_make_valid(data, len, bad);
+		return text;
+	}
+	text = try_convert(data, len, cs, bad);
+	if (used != NULL)
+		*used = cs;
+	return text != NULL ? text : utf8_make_valid(data, len, bad);
+}

@@ -1,0 +1,91 @@
+/*
+ * lamplight run: one cron run.  Quiet when nothing happened; one summary
+ * line when something did; with --verbose, a line per filed message.
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "run.h"
+
+static gint arg_stop_after;
+static char *arg_only;
+
+static const GOptionEntry run_options[] = {
+	{ "stop-after", 0, 0, G_OPTION_ARG_INT, &arg_stop_after,
+	  "stop (as if killed) after the N-th durable step; for crash tests",
+	  "N" },
+	{ "only", 0, 0, G_OPTION_ARG_STRING, &arg_only,
+	  "fetch only this centre's mailbox (a county code)", "CODE" },
+	{ NULL },
+};
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_opts opts = { 0 };
+	struct run_stats stats;
+	struct err err = { 0 };
+	struct config *cfg;
+	gboolean locked = FALSE, busy;
+	enum status st;
+	int rc;
+
+	cmd_parse(&argc, &argv, "", "Fetch new mail, file cases, answer.",
+		  run_options);
+	if (argc > 1) {
+		fprintf(stderr, "lamplight run: unexpected argument '%s'\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	if (arg_stop_after < 0) {
+		fprintf(stderr, "lamplight run: --stop-after must be >= 0\n");
+		return EXIT_USAGE;
+	}
+	cfg = cmd_load_config();
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	if (arg_only != NULL && config_centre_find(cfg, arg_only) == NULL) {
+		fprintf(stderr, "lamplight run: no centre '%s' in %s\n",
+			arg_only, cfg->path);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	opts.stop_after = (guint)arg_stop_after;
+	opts.only = arg_only;
+	run_stats_init(&stats);
+	st = run_once(cfg, &opts, &stats, &locked, &err);
+	if (arg_verbose)
+		for (guint i = 0; i < stats.report->len; i++)
+			printf("%s\n", (char *)stats.report->pdata[i]);
+	busy = stats.fetched || stats.filed || stats.out.sent ||
+	       stats.out.deferred || stats.out.failed ||
+	       stats.sources_failed || stats.left_on_server;
+	if (busy || arg_verbose)
+		printf("fetched %u, filed %u (%u new cases, %u duplicates, "
+		       "%u quarantined), sent %u, deferred %u, failed %u, "
+		       "mailboxes failed %u\n",
+		       stats.fetched, stats.filed, stats.cases,
+		       stats.duplicates, stats.quarantined, stats.out.sent,
+		       stats.out.deferred, stats.out.failed,
+		       stats.sources_failed);
+	if (locked) {
+		log_warn("%s", err.msg);
+		rc = EXIT_LOCKED;
+	} else if (st == ST_TEMP) {
+		log_error("%s", err.msg);
+		rc = EXIT_TEMPFAIL;
+	} else if (st != ST_OK) {
+		log_error("%s", err.msg);
+		rc = st == ST_NOMEM ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+	} else if (stats.quarantined || stats.sources_failed ||
+		   stats.out.failed || stats.left_on_server) {
+		rc = EXIT_PARTIAL;
+	} else {
+		rc = EXIT_OK;
+	}
+	run_stats_done(&stats);
+	config_free(cfg);
+	g_free(arg_only);
+	return rc;
+}

@@ -1,0 +1,695 @@
+/*
+ * Reading lamplight.conf.  GLib's key file parser does the parsing; a
+ * small scan of the same text beforehand finds line numbers, duplicate
+ * groups and lines GLib would reject, so every problem names its line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+static const struct county {
+	const char *code;
+	const char *name;
+	const char *shortname;	/* NULL when ambiguous (新竹, 嘉義) */
+} counties[CENTRE_COUNT] = {
+	{ "TPE", "臺北市", "臺北" }, { "NWT", "新北市", "新北" },
+	{ "TAO", "桃園市", "桃園" }, { "TXG", "臺中市", "臺中" },
+	{ "TNN", "臺南市", "臺南" }, { "KHH", "高雄市", "高雄" },
+	{ "KEE", "基隆市", "基隆" }, { "HSZ", "新竹市", NULL },
+	{ "HSQ", "新竹縣", NULL }, { "MIA", "苗栗縣", "苗栗" },
+	{ "CHA", "彰化縣", "彰化" }, { "NAN", "南投縣", "南投" },
+	{ "YUN", "雲林縣", "雲林" }, { "CYI", "嘉義市", NULL },
+	{ "CYQ", "嘉義縣", NULL }, { "PIF", "屏東縣", "屏東" },
+	{ "ILA", "宜蘭縣", "宜蘭" }, { "HUA", "花蓮縣", "花蓮" },
+	{ "TTT", "臺東縣", "臺東" }, { "PEN", "澎湖縣", "澎湖" },
+	{ "KIN", "金門縣", "金門" }, { "LIE", "連江縣", "連江" },
+};
+
+static const char *const group_keys[GROUP_COUNT] = {
+	"health", "social", "employment", "education", "police",
+};
+
+static const char *const group_labels[GROUP_COUNT] = {
+	"轉介服務組（衛生局）", "保護扶助組（社會處）", "就業服務站",
+	"預防宣導組（教育處）", "警察局",
+};
+
+const char *
+group_key(enum group g)
+{
+	return g < GROUP_COUNT ? group_keys[g] : NULL;
+}
+
+const char *
+group_label(enum group g)
+{
+	return g < GROUP_COUNT ? group_labels[g] : NULL;
+}
+
+gboolean
+county_code_valid(const char *code)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
+		if (strcmp(counties[i].code, code) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+const char *
+county_name(const char *code)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
+		if (g_ascii_strcasecmp(counties[i].code, code) == 0)
+			return counties[i].name;
+	return NULL;
+}
+
+/* Writers mix 台 and 臺; compare in the 臺 spelling. */
+static char *
+normalise_tai(const char *text)
+{
+	g_autoptr(GString) s = g_string_new(text);
+
+	g_string_replace(s, "台", "臺", 0);
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+const char *
+county_code_for_name(const char *text)
+{
+	g_autofree char *norm = NULL;
+	const char *best = NULL, *p;
+	ptrdiff_t best_at = G_MAXSSIZE;
+	size_t best_len = 0, len;
+
+	if (text == NULL)
+		return NULL;
+	norm = normalise_tai(text);
+	/* The earliest mention wins; at one place the longer name wins. */
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
+		const char *names[2] = { counties[i].name,
+					 counties[i].shortname };
+		for (int k = 0; k < 2; k++) {
+			if (names[k] == NULL)
+				continue;
+			p = strstr(norm, names[k]);
+			if (p == NULL)
+				continue;
+			len = strlen(names[k]);
+			if (p - norm < best_at ||
+			    (p - norm == best_at && len > best_len)) {
+				best = counties[i].code;
+				best_at = p - norm;
+				best_len = len;
+			}
+		}
+	}
+	return best;
+}
+
+gboolean
+address_valid(const char *s)
+{
+	const char *at;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 254)
+		return FALSE;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		    *p == ',' || *p == ';' || *p == '"' || *p == 0x7f)
+			return FALSE;
+	at = strchr(s, '@');
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL)
+		return FALSE;
+	return at[1] != '\0' && at[1] != '.' && s[strlen(s) - 1] != '.';
+}
+
+/* Line numbers of groups and keys, found by scanning the raw text. */
+struct lines {
+	GHashTable *at;		/* "group" or "group\x1fkey" -> line */
+	const char *path;
+	GPtrArray *problems;
+};
+
+static void G_GNUC_PRINTF(3, 4)
+problem(struct lines *ln, int line, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(ln->problems,
+			g_strdup_printf("%s:%d: %s", ln->path, line, msg));
+}
+
+static int
+line_of(const struct lines *ln, const char *group, const char *key)
+{
+	g_autofree char *k = NULL;
+	gpointer v;
+
+	if (key != NULL) {
+		k = g_strdup_printf("%s\x1f%s", group, key);
+		v = g_hash_table_lookup(ln->at, k);
+		if (v != NULL)
+			return GPOINTER_TO_INT(v);
+	}
+	v = g_hash_table_lookup(ln->at, group);
+	return v != NULL ? GPOINTER_TO_INT(v) : 1;
+}
+
+static void
+scan_lines(struct lines *ln, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *group = NULL;
+
+	for (int i = 0; lines[i] != NULL; i++) {
+		int no = i + 1;
+		char *l = g_strstrip(lines[i]);
+		char *eq;
+
+		if (*l == '\0' || *l == '#')
+			continue;
+		if (*l == '[') {
+			char *end = strchr(l, ']');
+
+			if (end == NULL || end[1] != '\0') {
+				problem(ln, no, "malformed group header");
+				continue;
+			}
+			g_free(group);
+			group = g_strndup(l + 1, end - l - 1);
+			if (g_hash_table_contains(ln->at, group))
+				problem(ln, no, "group [%s] repeated (first "
+					"on line %d)", group,
+					line_of(ln, group, NULL));
+			else
+				g_hash_table_insert(ln->at, g_strdup(group),
+						    GINT_TO_POINTER(no));
+			continue;
+		}
+		eq = strchr(l, '=');
+		if (eq == NULL) {
+			problem(ln, no, "expected 'key = value'");
+			continue;
+		}
+		if (group == NULL) {
+			problem(ln, no, "key before the first [group]");
+			continue;
+		}
+		*eq = '\0';
+		g_strchomp(l);
+		{
+			g_autofree char *k =
+				g_strdup_printf("%s\x1f%s", group, l);
+			if (g_hash_table_contains(ln->at, k))
+				problem(ln, no, "key '%s' repeated in [%s]", l,
+					group);
+			else
+				g_hash_table_insert(ln->at,
+						    g_steal_pointer(&k),
+						    GINT_TO_POINTER(no));
+		}
+	}
+}
+
+static char *
+resolve_path(const struct config *cfg, const char *p)
+{
+	if (p == NULL || *p == '\0')
+		return NULL;
+	if (g_path_is_absolute(p))
+		return g_strdup(p);
+	return g_build_filename(cfg->dir, p, NULL);
+}
+
+/* A string value, or NULL when absent or empty. */
+static char *
+get_string(GKeyFile *kf, const char *group, const char *key)
+{
+	char *v = g_key_file_get_string(kf, group, key, NULL);
+
+	if (v != NULL)
+		g_strstrip(v);
+	if (v != NULL && *v == '\0') {
+		g_free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/*
+ * Reads a secret file: refused when others may read it, trailing newline
+ * dropped.  Returns a new string, or NULL after recording a problem.
+ */
+static char *
+read_secret(struct lines *ln, const char *group, const char *key,
+	    const char *path)
+{
+	g_autofree char *data = NULL;
+	g_autoptr(GError) gerr = NULL;
+	struct stat st;
+	size_t len;
+	int line = line_of(ln, group, key);
+
+	if (stat(path, &st) != 0) {
+		problem(ln, line, "cannot read %s '%s': %s", key, path,
+			g_strerror(errno));
+		return NULL;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		problem(ln, line, "%s '%s' is readable by others "
+			"(chmod 600 it)", key, path);
+		return NULL;
+	}
+	if (!g_file_get_contents(path, &data, &len, &gerr)) {
+		problem(ln, line, "cannot read %s: %s", key, gerr->message);
+		return NULL;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0 || strlen(data) != len) {
+		problem(ln, line, "%s '%s' is empty or not text", key, path);
+		return NULL;
+	}
+	return g_steal_pointer(&data);
+}
+
+static const char *const main_keys[] = {
+	"state_dir", "rules_dir", "templates_dir", "max_message_size", NULL,
+};
+static const char *const smtp_keys[] = {
+	"url", "starttls", "ca_file", "user", "password_file", NULL,
+};
+static const char *const centre_keys[] = {
+	"name", "address", "mailbox", "password_file", "ca_file",
+	"after_fetch", "staff", "duty", "partners.health", "partners.social",
+	"partners.employment", "partners.education", "partners.police", NULL,
+};
+
+/* Keys that would put a secret into the config text itself. */
+static gboolean
+key_is_secret(const char *key)
+{
+	return strcmp(key, "password") == 0 || strcmp(key, "secret") == 0 ||
+	       strcmp(key, "pass") == 0 || g_str_has_suffix(key, "_key") ||
+	       strcmp(key, "key") == 0;
+}
+
+static void
+check_keys(struct lines *ln, GKeyFile *kf, const char *group,
+	   const char *const *known)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+
+	for (int i = 0; keys != NULL && keys[i] != NULL; i++) {
+		int line = line_of(ln, group, keys[i]);
+
+		if (key_is_secret(keys[i])) {
+			problem(ln, line, "secret '%s' in the config text: "
+				"put it in a file and name it with "
+				"password_file", keys[i]);
+			continue;
+		}
+		if (!g_strv_contains(known, keys[i]))
+			problem(ln, line, "unknown key '%s' in [%s]", keys[i],
+				group);
+	}
+}
+
+static char **
+get_addresses(struct lines *ln, GKeyFile *kf, const char *group,
+	      const char *key)
+{
+	g_auto(GStrv) list = NULL;
+	GPtrArray *out = g_ptr_array_new();
+
+	list = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+	for (int i = 0; list != NULL && list[i] != NULL; i++) {
+		char *a = g_strstrip(list[i]);
+
+		if (*a == '\0')
+			continue;
+		if (!address_valid(a))
+			problem(ln, line_of(ln, group, key),
+				"'%s' in %s is not a mail address", a, key);
+		else
+			g_ptr_array_add(out, g_strdup(a));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static gboolean
+mailbox_url_valid(struct lines *ln, int line, const char *url)
+{
+	static const char *const schemes[] = {
+		"imap", "imaps", "pop3", "pop3s", NULL,
+	};
+	g_autoptr(GUri) uri = NULL;
+	g_autoptr(GError) gerr = NULL;
+
+	if (g_str_has_prefix(url, "maildir:")) {
+		if (url[8] == '\0') {
+			problem(ln, line, "maildir: needs a path");
+			return FALSE;
+		}
+		return TRUE;
+	}
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &gerr);
+	if (uri == NULL) {
+		problem(ln, line, "mailbox is not a URL: %s", gerr->message);
+		return FALSE;
+	}
+	if (!g_strv_contains(schemes, g_uri_get_scheme(uri))) {
+		problem(ln, line, "mailbox scheme '%s' is not one of imap, "
+			"imaps, pop3, pop3s, maildir", g_uri_get_scheme(uri));
+		return FALSE;
+	}
+	if (g_uri_get_host(uri) == NULL || g_uri_get_user(uri) == NULL) {
+		problem(ln, line, "mailbox URL needs a user and a host "
+			"(imap://user@host/INBOX)");
+		return FALSE;
+	}
+	if (g_uri_get_password(uri) != NULL) {
+		problem(ln, line, "password in the mailbox URL: put it in a "
+			"file and name it with password_file");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+centre_free(struct centre *c)
+{
+	if (c == NULL)
+		return;
+	g_free(c->id);
+	g_free(c->name);
+	g_free(c->address);
+	g_free(c->mailbox);
+	if (c->password != NULL)
+		explicit_bzero(c->password, strlen(c->password));
+	g_free(c->password);
+	g_free(c->ca_file);
+	g_strfreev(c->staff);
+	g_free(c->duty);
+	for (int g = 0; g < GROUP_COUNT; g++)
+		g_strfreev(c->partners[g]);
+	g_free(c);
+}
+
+static void
+load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
+	    const char *group)
+{
+	struct centre *c = g_new0(struct centre, 1);
+	const char *code = group + strlen("centre ");
+	g_autofree char *pwfile = NULL, *after = NULL, *ca = NULL;
+	int line = line_of(ln, group, NULL);
+
+	check_keys(ln, kf, group, centre_keys);
+	if (!county_code_valid(code)) {
+		problem(ln, line, "unknown county code '%s' (see the codes in "
+			"spec/webform.md, upper case)", code);
+		centre_free(c);
+		return;
+	}
+	g_strlcpy(c->code, code, sizeof c->code);
+	c->id = g_ascii_strdown(code, -1);
+	c->name = get_string(kf, group, "name");
+	if (c->name == NULL)
+		problem(ln, line, "[%s] needs a name", group);
+	c->address = get_string(kf, group, "address");
+	if (c->address == NULL)
+		problem(ln, line, "[%s] needs an address", group);
+	else if (!address_valid(c->address))
+		problem(ln, line_of(ln, group, "address"),
+			"address is not a mail address");
+	else if (config_centre_by_address(cfg, c->address) != NULL)
+		problem(ln, line_of(ln, group, "address"),
+			"address is used by another centre");
+	c->mailbox = get_string(kf, group, "mailbox");
+	if (c->mailbox != NULL &&
+	    !mailbox_url_valid(ln, line_of(ln, group, "mailbox"),
+			       c->mailbox)) {
+		g_clear_pointer(&c->mailbox, g_free);
+	}
+	if (c->mailbox != NULL && g_str_has_prefix(c->mailbox, "maildir:")) {
+		char *p = resolve_path(cfg, c->mailbox + 8);
+
+		g_free(c->mailbox);
+		c->mailbox = g_strconcat("maildir:", p, NULL);
+		g_free(p);
+	}
+	pwfile = get_string(kf, group, "password_file");
+	if (pwfile != NULL) {
+		g_autofree char *p = resolve_path(cfg, pwfile);
+
+		c->password = read_secret(ln, group, "password_file", p);
+	} else if (c->mailbox != NULL &&
+		   !g_str_has_prefix(c->mailbox, "maildir:")) {
+		problem(ln, line_of(ln, group, "mailbox"),
+			"a network mailbox needs password_file");
+	}
+	ca = get_string(kf, group, "ca_file");
+	c->ca_file = resolve_path(cfg, ca);
+	after = get_string(kf, group, "after_fetch");
+	if (after == NULL || strcmp(after, "seen") == 0)
+		c->after_fetch = AFTER_FETCH_SEEN;
+	else if (strcmp(after, "keep") == 0)
+		c->after_fetch = AFTER_FETCH_KEEP;
+	else if (strcmp(after, "delete") == 0)
+		c->after_fetch = AFTER_FETCH_DELETE;
+	else
+		problem(ln, line_of(ln, group, "after_fetch"),
+			"after_fetch must be seen, keep or delete");
+	c->staff = get_addresses(ln, kf, group, "staff");
+	c->duty = get_string(kf, group, "duty");
+	if (c->duty != NULL && !address_valid(c->duty))
+		problem(ln, line_of(ln, group, "duty"),
+			"duty is not a mail address");
+	for (int g = 0; g < GROUP_COUNT; g++) {
+		g_autofree char *k =
+			g_strconcat("partners.", group_keys[g], NULL);
+		c->partners[g] = get_addresses(ln, kf, group, k);
+	}
+	if (config_centre_find(cfg, c->code) != NULL) {
+		problem(ln, line, "centre %s configured twice", c->code);
+		centre_free(c);
+		return;
+	}
+	g_ptr_array_add(cfg->centres, c);
+}
+
+static void
+load_smtp(struct config *cfg, struct lines *ln, GKeyFile *kf)
+{
+	g_autofree char *ca = NULL, *pwfile = NULL, *tls = NULL;
+	g_autoptr(GUri) uri = NULL;
+	int line = line_of(ln, "smtp", NULL);
+
+	if (!g_key_file_has_group(kf, "smtp")) {
+		problem(ln, 1, "missing [smtp] group with the submission url");
+		return;
+	}
+	check_keys(ln, kf, "smtp", smtp_keys);
+	cfg->smtp_url = get_string(kf, "smtp", "url");
+	if (cfg->smtp_url == NULL) {
+		problem(ln, line, "[smtp] needs url (smtp://host:port or "
+			"smtps://host:port)");
+		return;
+	}
+	uri = g_uri_parse(cfg->smtp_url, G_URI_FLAGS_NONE, NULL);
+	if (uri == NULL || (strcmp(g_uri_get_scheme(uri), "smtp") != 0 &&
+			    strcmp(g_uri_get_scheme(uri), "smtps") != 0) ||
+	    g_uri_get_host(uri) == NULL)
+		problem(ln, line_of(ln, "smtp", "url"),
+			"smtp url must be smtp://host[:port] or "
+			"smtps://host[:port]");
+	else if (g_uri_get_password(uri) != NULL)
+		problem(ln, line_of(ln, "smtp", "url"),
+			"password in the smtp url: use password_file");
+	tls = get_string(kf, "smtp", "starttls");
+	cfg->smtp_starttls = TRUE;
+	if (tls != NULL && strcmp(tls, "no") == 0)
+		cfg->smtp_starttls = FALSE;
+	else if (tls != NULL && strcmp(tls, "required") != 0)
+		problem(ln, line_of(ln, "smtp", "starttls"),
+			"starttls must be required or no");
+	ca = get_string(kf, "smtp", "ca_file");
+	cfg->smtp_ca_file = resolve_path(cfg, ca);
+	cfg->smtp_user = get_string(kf, "smtp", "user");
+	pwfile = get_string(kf, "smtp", "password_file");
+	if (pwfile != NULL) {
+		g_autofree char *p = resolve_path(cfg, pwfile);
+
+		cfg->smtp_password =
+			read_secret(ln, "smtp", "password_file", p);
+	}
+	if ((cfg->smtp_user == NULL) != (pwfile == NULL))
+		problem(ln, line, "[smtp] user and password_file go together");
+}
+
+static guint64
+parse_size(const char *s, gboolean *ok)
+{
+	char *end = NULL;
+	guint64 n = g_ascii_strtoull(s, &end, 10);
+
+	*ok = end != s;
+	if (*ok && (*end == 'K' || *end == 'k'))
+		n <<= 10, end++;
+	else if (*ok && (*end == 'M' || *end == 'm'))
+		n <<= 20, end++;
+	*ok = *ok && *end == '\0' && n > 0;
+	return n;
+}
+
+static void
+load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
+{
+	g_autofree char *state = NULL, *rules = NULL, *tmpl = NULL;
+	g_autofree char *size = NULL;
+
+	if (!g_key_file_has_group(kf, "lamplight")) {
+		problem(ln, 1, "missing [lamplight] group with state_dir");
+		return;
+	}
+	check_keys(ln, kf, "lamplight", main_keys);
+	state = get_string(kf, "lamplight", "state_dir");
+	if (state == NULL)
+		problem(ln, line_of(ln, "lamplight", NULL),
+			"[lamplight] needs state_dir");
+	cfg->state_dir = resolve_path(cfg, state);
+	rules = get_string(kf, "lamplight", "rules_dir");
+	cfg->rules_dir = resolve_path(cfg, rules ? rules : "rules");
+	tmpl = get_string(kf, "lamplight", "templates_dir");
+	cfg->templates_dir = resolve_path(cfg, tmpl ? tmpl : "templates");
+	cfg->max_message_bytes = 25u << 20;
+	size = get_string(kf, "lamplight", "max_message_size");
+	if (size != NULL) {
+		gboolean ok;
+
+		cfg->max_message_bytes = parse_size(size, &ok);
+		if (!ok)
+			problem(ln, line_of(ln, "lamplight",
+					    "max_message_size"),
+				"max_message_size must be a size such as "
+				"25M");
+	}
+}
+
+enum status
+config_load(const char *path, struct config **out, GPtrArray *problems,
+	    struct err *err)
+{
+	g_autofree char *text = NULL, *abs = NULL;
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) gerr = NULL;
+	g_auto(GStrv) groups = NULL;
+	struct config *cfg;
+	struct lines ln;
+	guint before = problems->len;
+	size_t len;
+
+	if (!g_file_get_contents(path, &text, &len, &gerr))
+		return err_set(err, ST_FATAL, "cannot read config: %s",
+			       gerr->message);
+	ln.at = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ln.path = path;
+	ln.problems = problems;
+	if (!g_utf8_validate(text, len, NULL))
+		problem(&ln, 1, "config is not valid UTF-8");
+	scan_lines(&ln, text);
+
+	cfg = g_new0(struct config, 1);
+	cfg->path = g_strdup(path);
+	abs = g_canonicalize_filename(path, NULL);
+	cfg->dir = g_path_get_dirname(abs);
+	cfg->centres = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)centre_free);
+
+	if (problems->len == before &&
+	    !g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE,
+				       &gerr))
+		problem(&ln, 1, "%s", gerr->message);
+	if (problems->len == before) {
+		load_main(cfg, &ln, kf);
+		load_smtp(cfg, &ln, kf);
+		groups = g_key_file_get_groups(kf, NULL);
+		for (int i = 0; groups[i] != NULL; i++) {
+			if (g_str_has_prefix(groups[i], "centre "))
+				load_centre(cfg, &ln, kf, groups[i]);
+			else if (strcmp(groups[i], "lamplight") != 0 &&
+				 strcmp(groups[i], "smtp") != 0)
+				problem(&ln, line_of(&ln, groups[i], NULL),
+					"unknown group [%s]", groups[i]);
+		}
+		if (cfg->centres->len == 0)
+			problem(&ln, 1, "no [centre XXX] groups");
+	}
+	g_hash_table_destroy(ln.at);
+	if (problems->len != before) {
+		config_free(cfg);
+		return err_set(err, ST_FATAL, "%s: %u problem(s)", path,
+			       problems->len - before);
+	}
+	*out = cfg;
+	return ST_OK;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	g_free(cfg->path);
+	g_free(cfg->dir);
+	g_free(cfg->state_dir);
+	g_free(cfg->rules_dir);
+	g_free(cfg->templates_dir);
+	g_free(cfg->smtp_url);
+	g_free(cfg->smtp_ca_file);
+	g_free(cfg->smtp_user);
+	if (cfg->smtp_password != NULL)
+		explicit_bzero(cfg->smtp_password, strlen(cfg->smtp_password));
+	g_free(cfg->smtp_password);
+	if (cfg->centres != NULL)
+		g_ptr_array_free(cfg->centres, TRUE);
+	g_free(cfg);
+}
+
+const struct centre *
+config_centre_find(const struct config *cfg, const char *code)
+{
+	for (guint i = 0; i < cfg->centres->len; i++) {
+		const struct centre *c = cfg->centres->pdata[i];
+
+		if (g_ascii_strcasecmp(c->code, code) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+const struct centre *
+config_centre_by_address(const struct config *cfg, const char *addr)
+{
+	if (addr == NULL)
+		return NULL;
+	for (guint i = 0; i < cfg->centres->len; i++) {
+		const struct centre *c = cfg->centres->pdata[i];
+
+		if (c->address != NULL &&
+		    g_ascii_strcasecmp(c->address, addr) == 0)
+			return c;
+	}
+	return NULL;
+}

@@ -1,0 +1,257 @@
+/*
+ * IMAP and IMAPS with libetpan.  Messages are named by UID under the
+ * mailbox's UIDVALIDITY, never by sequence number; bodies are fetched
+ * with BODY.PEEK[] so that fetching alone marks nothing seen.
+ */
+#include <libetpan/libetpan.h>
+#include <string.h>
+
+#include "fetch.h"
+
+#define IMAP_TIMEOUT 60
+
+struct imap_src {
+	mailimap *imap;
+	char *id;	/* mailbox id, for messages */
+};
+
+static enum status
+imap_fail(struct err *err, const char *id, const char *what, int r)
+{
+	enum status st = ST_SOURCE_BAD;
+
+	return err_set(err, st, "mailbox %s: %s failed (libetpan %d)", id,
+		       what, r);
+}
+
+static void
+set_sni(struct mailstream_ssl_context *ctx, void *host)
+{
+	mailstream_ssl_set_server_name(ctx, host);
+}
+
+static enum status
+imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
+	  struct err *err)
+{
+	g_autoptr(GUri) uri = g_uri_parse(c->mailbox, G_URI_FLAGS_NONE, NULL);
+	g_autofree char *folder = NULL;
+	struct imap_src *s;
+	const char *host, *path;
+	gboolean tls;
+	int port, r;
+	enum status st;
+
+	if (uri == NULL)
+		return err_set(err, ST_SOURCE_BAD, "mailbox %s: bad URL",
+			       c->id);
+	tls = strcmp(g_uri_get_scheme(uri), "imaps") == 0;
+	host = g_uri_get_host(uri);
+	port = g_uri_get_port(uri) > 0 ? g_uri_get_port(uri)
+				       : (tls ? 993 : 143);
+	path = g_uri_get_path(uri);
+	while (path != NULL && *path == '/')
+		path++;
+	folder = g_uri_unescape_string(path != NULL && *path ? path : "INBOX",
+				       NULL);
+	if (folder == NULL)
+		folder = g_strdup("INBOX");
+
+	s = g_new0(struct imap_src, 1);
+	s->id = g_strdup(c->id);
+	s->imap = mailimap_new(0, NULL);
+	mailimap_set_timeout(s->imap, IMAP_TIMEOUT);
+	if (tls)
+		r = mailimap_ssl_connect_with_callback(s->imap, host,
+						       (uint16_t)port, set_sni,
+						       (void *)host);
+	else
+		r = mailimap_socket_connect(s->imap, host, (uint16_t)port);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		st = imap_fail(err, c->id, "connect", r);
+		goto fail;
+	}
+	if (tls) {
+		/* Before LOGIN: a wrong certificate must not see a password. */
+		st = tls_verify_stream(s->imap->imap_stream, host, c->ca_file,
+				       err);
+		if (st != ST_OK)
+			goto fail;
+	}
+	if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		r = mailimap_login(s->imap, g_uri_get_user(uri),
+				   c->password ? c->password : "");
+		if (r != MAILIMAP_NO_ERROR) {
+			st = imap_fail(err, c->id, "login", r);
+			goto fail;
+		}
+	}
+	r = mailimap_select(s->imap, folder);
+	if (r != MAILIMAP_NO_ERROR || s->imap->imap_selection_info == NULL) {
+		st = imap_fail(err, c->id, "select", r);
+		goto fail;
+	}
+	*uidvalidity = s->imap->imap_selection_info->sel_uidvalidity;
+	*handle = s;
+	return ST_OK;
+fail:
+	mailimap_free(s->imap);
+	g_free(s->id);
+	g_free(s);
+	return st;
+}
+
+static enum status
+imap_list(void *handle, guint32 since, GPtrArray **out, struct err *err)
+{
+	struct imap_src *s = handle;
+	struct mailimap_set *set;
+	struct mailimap_fetch_type *ft;
+	clist *result = NULL;
+	GPtrArray *list;
+	int r;
+
+	if (s->imap->imap_selection_info->sel_exists == 0) {
+		*out = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)fetch_entry_free);
+		return ST_OK;
+	}
+	set = mailimap_set_new_interval(since + 1, 0);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+						   mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+		ft, mailimap_fetch_att_new_rfc822_size());
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(err, s->id, "UID FETCH", r);
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)fetch_entry_free);
+	for (clistiter *i = clist_begin(result); i != NULL; i = i->next) {
+		struct mailimap_msg_att *ma = clist_content(i);
+		guint32 uid = 0, size = 0;
+
+		for (clistiter *k = clist_begin(ma->att_list); k; k = k->next) {
+			struct mailimap_msg_att_item *it = clist_content(k);
+
+			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			if (it->att_data.att_static->att_type ==
+			    MAILIMAP_MSG_ATT_UID)
+				uid = it->att_data.att_static->att_data.att_uid;
+			else if (it->att_data.att_static->att_type ==
+				 MAILIMAP_MSG_ATT_RFC822_SIZE)
+				size = it->att_data.att_static->att_data
+					       .att_rfc822_size;
+		}
+		/* "n:*" always returns the last message, even below n. */
+		if (uid > since) {
+			struct fetch_entry *e = g_new0(struct fetch_entry, 1);
+
+			e->uid = g_strdup_printf("%u", uid);
+			e->size = size;
+			g_ptr_array_add(list, e);
+		}
+	}
+	mailimap_fetch_list_free(result);
+	*out = list;
+	return ST_OK;
+}
+
+static enum status
+imap_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
+{
+	struct imap_src *s = handle;
+	guint32 n = (guint32)g_ascii_strtoull(uid, NULL, 10);
+	struct mailimap_set *set = mailimap_set_new_single(n);
+	struct mailimap_fetch_type *ft;
+	clist *result = NULL;
+	GBytes *data = NULL;
+	int r;
+
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(
+		ft, mailimap_fetch_att_new_body_peek_section(
+			    mailimap_section_new(NULL)));
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(err, s->id, "UID FETCH BODY", r);
+	for (clistiter *i = clist_begin(result); i && !data; i = i->next) {
+		struct mailimap_msg_att *ma = clist_content(i);
+
+		for (clistiter *k = clist_begin(ma->att_list); k; k = k->next) {
+			struct mailimap_msg_att_item *it = clist_content(k);
+			struct mailimap_msg_att_body_section *bs;
+
+			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    it->att_data.att_static->att_type !=
+				    MAILIMAP_MSG_ATT_BODY_SECTION)
+				continue;
+			bs = it->att_data.att_static->att_data.att_body_section;
+			/* The length, not strlen: mail may hold NUL bytes. */
+			data = g_bytes_new(bs->sec_body_part, bs->sec_length);
+			break;
+		}
+	}
+	mailimap_fetch_list_free(result);
+	if (data == NULL)
+		return err_set(err, ST_MSG_BAD, "mailbox %s: message %s has "
+			       "gone", s->id, uid);
+	*out = data;
+	return ST_OK;
+}
+
+static enum status
+imap_done(void *handle, const char *uid, enum after_fetch action,
+	  struct err *err)
+{
+	struct imap_src *s = handle;
+	guint32 n = (guint32)g_ascii_strtoull(uid, NULL, 10);
+	struct mailimap_flag_list *flags;
+	struct mailimap_store_att_flags *sf;
+	struct mailimap_set *set;
+	int r;
+
+	if (action == AFTER_FETCH_KEEP)
+		return ST_OK;
+	flags = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(flags, action == AFTER_FETCH_DELETE
+					      ? mailimap_flag_new_deleted()
+					      : mailimap_flag_new_seen());
+	sf = mailimap_store_att_flags_new_add_flags_silent(flags);
+	set = mailimap_set_new_single(n);
+	r = mailimap_uid_store(s->imap, set, sf);
+	if (r == MAILIMAP_NO_ERROR && action == AFTER_FETCH_DELETE)
+		r = mailimap_uid_expunge(s->imap, set);
+	mailimap_store_att_flags_free(sf);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(err, s->id, "UID STORE", r);
+	return ST_OK;
+}
+
+static void
+imap_close(void *handle)
+{
+	struct imap_src *s = handle;
+
+	if (s == NULL)
+		return;
+	mailimap_logout(s->imap);
+	mailimap_free(s->imap);
+	g_free(s->id);
+	g_free(s);
+}
+
+const struct fetch_ops fetch_imap_ops = {
+	.name = "imap",
+	.open = imap_open,
+	.list = imap_list,
+	.fetch = imap_fetch,
+	.done = imap_done,
+	.close = imap_close,
+};

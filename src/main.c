@@ -1,0 +1,135 @@
+/*
+ * lamplight: one executable, subcommands.  main() only dispatches; each
+ * cmd_*.c parses its own options with GOptionContext and calls the
+ * library.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "mime.h"
+#include "outbox.h"
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "run", cmd_run, "one cron run: fetch, file, answer" },
+	{ "classify", cmd_classify, "show how messages would be read" },
+	{ "config", cmd_config, "check the configuration (config check)" },
+	{ "rules", cmd_rules, "check the triage rules and their examples" },
+};
+
+char *arg_config;
+gboolean arg_verbose;
+
+const GOptionEntry cmd_common_options[] = {
+	{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
+	  "configuration file (default: $LAMPLIGHT_CONFIG, ./lamplight.conf, "
+	  "/etc/lamplight/lamplight.conf)", "FILE" },
+	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &arg_verbose,
+	  "say more", NULL },
+	{ NULL },
+};
+
+const char *
+cmd_config_path(void)
+{
+	const char *env = g_getenv("LAMPLIGHT_CONFIG");
+
+	if (arg_config != NULL)
+		return arg_config;
+	if (env != NULL && *env)
+		return env;
+	if (g_file_test("lamplight.conf", G_FILE_TEST_EXISTS))
+		return "lamplight.conf";
+	return "/etc/lamplight/lamplight.conf";
+}
+
+struct config *
+cmd_load_config(void)
+{
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	struct config *cfg = NULL;
+	struct err err = { 0 };
+
+	if (config_load(cmd_config_path(), &cfg, problems, &err) == ST_OK)
+		return cfg;
+	for (guint i = 0; i < problems->len; i++)
+		fprintf(stderr, "%s\n", (char *)problems->pdata[i]);
+	if (problems->len == 0)
+		log_error("%s", err.msg);
+	return NULL;
+}
+
+void
+cmd_parse(int *argc, char ***argv, const char *params, const char *summary,
+	  const GOptionEntry *entries)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+	g_autoptr(GError) gerr = NULL;
+
+	g_option_context_set_summary(ctx, summary);
+	if (entries != NULL)
+		g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_add_main_entries(ctx, cmd_common_options, NULL);
+	if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
+		fprintf(stderr, "lamplight: %s\n", gerr->message);
+		exit(EXIT_USAGE);
+	}
+	log_init(arg_verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, FALSE);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "Usage:\n  lamplight COMMAND [OPTION...]\n\n"
+		   "Turns mail to the drug-abuse-prevention centres into "
+		   "tracked cases.\n\nCommands:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\nOptions:\n  -h, --help     show this help\n"
+		   "  --version      show the version\n\n"
+		   "'lamplight COMMAND --help' shows a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc = EXIT_USAGE;
+
+	setlocale(LC_ALL, "");
+	log_init(LOG_LEVEL_WARN, FALSE);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("lamplight %s\n", LAMPLIGHT_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		mime_init();
+		outbox_init();
+		rc = commands[i].fn(argc - 1, argv + 1);
+		outbox_done();
+		mime_done();
+		g_free(arg_config);
+		return rc;
+	}
+	fprintf(stderr, "lamplight: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,423 @@
+/*
+ * From raw bytes to struct mail_msg with GMime.  Charsets of text parts
+ * are handled by charset.c, not by GMime's filters, because those drop
+ * unconvertible bytes without a word; HTML is read with libxml2.
+ */
+#include <gmime/gmime.h>
+#include <libxml/HTMLparser.h>
+#include <string.h>
+
+#include "charset.h"
+#include "mime.h"
+
+static GMimeParserOptions *parser_opts;
+
+void
+mime_init(void)
+{
+	/* Raw 8-bit headers: try UTF-8, then Big5 (CP950), then GB18030. */
+	static const char *fallback[] = { "UTF-8", "CP950", "GB18030",
+					  NULL };
+
+	g_mime_init();
+	parser_opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(parser_opts, fallback);
+	g_mime_parser_options_set_rfc2047_compliance_mode(
+		parser_opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(
+		parser_opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	xmlInitParser();
+}
+
+void
+mime_done(void)
+{
+	g_clear_pointer(&parser_opts, g_mime_parser_options_free);
+	g_mime_shutdown();
+	xmlCleanupParser();
+}
+
+static void
+attachment_free(struct attachment *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a);
+}
+
+void
+mail_msg_free(struct mail_msg *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->message_id);
+	g_free(m->subject);
+	g_free(m->from_addr);
+	g_free(m->from_name);
+	g_free(m->reply_to);
+	if (m->to != NULL)
+		g_ptr_array_free(m->to, TRUE);
+	g_free(m->in_reply_to);
+	if (m->references != NULL)
+		g_ptr_array_free(m->references, TRUE);
+	g_free(m->return_path);
+	g_free(m->auto_submitted);
+	g_free(m->precedence);
+	g_free(m->list_id);
+	g_free(m->content_type);
+	g_free(m->report_type);
+	if (m->date != NULL)
+		g_date_time_unref(m->date);
+	g_free(m->text);
+	if (m->attachments != NULL)
+		g_ptr_array_free(m->attachments, TRUE);
+	g_free(m);
+}
+
+void
+mail_body_hash(const char *data, size_t len, char out[65])
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	const char *p = data, *end = data + len, *body = end;
+
+	/* The body starts after the first empty line. */
+	for (; p < end; p++) {
+		if (*p != '\n')
+			continue;
+		if (p + 1 < end && p[1] == '\n') {
+			body = p + 2;
+			break;
+		}
+		if (p + 2 < end && p[1] == '\r' && p[2] == '\n') {
+			body = p + 3;
+			break;
+		}
+	}
+	for (p = body; p < end;) {
+		const char *cr = memchr(p, '\r', end - p);
+
+		if (cr == NULL) {
+			g_checksum_update(sum, (const guchar *)p, end - p);
+			break;
+		}
+		g_checksum_update(sum, (const guchar *)p, cr - p);
+		if (cr + 1 < end && cr[1] == '\n')
+			p = cr + 1;	/* drop the CR of CRLF */
+		else {
+			g_checksum_update(sum, (const guchar *)cr, 1);
+			p = cr + 1;
+		}
+	}
+	g_strlcpy(out, g_checksum_get_string(sum), 65);
+}
+
+/* HTML element names after which a line ends. */
+static gboolean
+html_is_block(const char *name)
+{
+	static const char *const blocks[] = {
+		"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5",
+		"h6", "table", "blockquote", "pre", "hr", "dt", "dd", "ul",
+		"ol", "section", "article", "header", "footer", "title",
+		NULL,
+	};
+	return g_strv_contains(blocks, name);
+}
+
+static void
+html_walk(xmlNode *node, GString *out, int depth)
+{
+	/* libxml2 caps nesting itself; this guards our own recursion. */
+	if (depth > 256)
+		return;
+	for (xmlNode *n = node; n != NULL; n = n->next) {
+		const char *name = (const char *)n->name;
+
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			const char *t = (const char *)n->content;
+			gboolean space = out->len > 0 &&
+					 (out->str[out->len - 1] == ' ' ||
+					  out->str[out->len - 1] == '\n');
+
+			/* Collapse runs of white space, as a browser does. */
+			for (; t != NULL && *t; t++) {
+				if (g_ascii_isspace(*t)) {
+					if (!space && out->len > 0)
+						g_string_append_c(out, ' ');
+					space = TRUE;
+				} else {
+					g_string_append_c(out, *t);
+					space = FALSE;
+				}
+			}
+			continue;
+		}
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp(name, "script") == 0 || strcmp(name, "style") == 0 ||
+		    strcmp(name, "head") == 0)
+			continue;
+		if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
+			if (out->len > 0 && out->str[out->len - 1] != '\n')
+				g_string_append_c(out, ' ');
+		}
+		html_walk(n->children, out, depth + 1);
+		if (html_is_block(name)) {
+			while (out->len > 0 && out->str[out->len - 1] == ' ')
+				g_string_truncate(out, out->len - 1);
+			g_string_append_c(out, '\n');
+		}
+	}
+}
+
+char *
+html_to_text(const char *html, size_t len, const char *charset, guint *bad)
+{
+	g_autofree char *utf8 = charset_to_utf8(html, len, charset, bad, NULL);
+	GString *out = g_string_new(NULL);
+	htmlDocPtr doc;
+
+	doc = htmlReadMemory(utf8, (int)MIN(strlen(utf8), (size_t)G_MAXINT),
+			     NULL, "UTF-8",
+			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+				     HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	if (doc != NULL) {
+		html_walk(xmlDocGetRootElement(doc), out, 0);
+		xmlFreeDoc(doc);
+	}
+	/* Squeeze three or more line ends into one blank line. */
+	while (strstr(out->str, "\n\n\n") != NULL)
+		g_string_replace(out, "\n\n\n", "\n\n", 0);
+	return g_string_free(out, FALSE);
+}
+
+/* The decoded (transfer encoding undone) content of a leaf part. */
+static GByteArray *
+part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *mem;
+	GByteArray *ba;
+
+	if (dw == NULL)
+		return g_byte_array_new();
+	/* charset_to_utf8() and libxml2 take (data, len); never NULL. */
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(dw, mem);
+	g_mime_stream_flush(mem);
+	/* The array outlives the stream: take it over. */
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_object_unref(mem);
+	return ba;
+}
+
+static char *
+header_dup(GMimeObject *obj, const char *name)
+{
+	const char *v = g_mime_object_get_header(obj, name);
+
+	return v != NULL ? g_strstrip(g_strdup(v)) : NULL;
+}
+
+static void
+add_addresses(GPtrArray *out, InternetAddressList *list, int depth)
+{
+	if (list == NULL || depth > 4)
+		return;
+	for (int i = 0; i < internet_address_list_length(list); i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			const char *s = internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a));
+
+			if (s != NULL && *s)
+				g_ptr_array_add(out, g_strdup(s));
+		} else if (INTERNET_ADDRESS_IS_GROUP(a)) {
+			add_addresses(out,
+				      internet_address_group_get_members(
+					      INTERNET_ADDRESS_GROUP(a)),
+				      depth + 1);
+		}
+	}
+}
+
+static void
+read_headers(struct mail_msg *m, GMimeMessage *msg)
+{
+	GMimeObject *obj = GMIME_OBJECT(msg);
+	g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) rt = g_ptr_array_new_with_free_func(g_free);
+	InternetAddressList *list;
+	const char *v;
+	GDateTime *date;
+
+	v = g_mime_message_get_message_id(msg);
+	m->message_id = v != NULL && *v ? g_strdup(v) : NULL;
+	v = g_mime_message_get_subject(msg);
+	m->subject = g_strdup(v != NULL ? v : "");
+	list = g_mime_message_get_from(msg);
+	add_addresses(from, list, 0);
+	if (from->len > 0) {
+		InternetAddress *a = internet_address_list_get_address(list, 0);
+		const char *name = internet_address_get_name(a);
+
+		m->from_addr = g_strdup(from->pdata[0]);
+		m->from_name = name != NULL ? g_strdup(name) : NULL;
+	}
+	add_addresses(rt, g_mime_message_get_reply_to(msg), 0);
+	if (rt->len > 0)
+		m->reply_to = g_strdup(rt->pdata[0]);
+	m->to = g_ptr_array_new_with_free_func(g_free);
+	add_addresses(m->to, g_mime_message_get_to(msg), 0);
+	add_addresses(m->to, g_mime_message_get_cc(msg), 0);
+	m->in_reply_to = header_dup(obj, "In-Reply-To");
+	m->references = g_ptr_array_new_with_free_func(g_free);
+	v = g_mime_object_get_header(obj, "References");
+	if (v != NULL) {
+		GMimeReferences *refs = g_mime_references_parse(NULL, v);
+
+		for (int i = 0; refs != NULL && i < g_mime_references_length(refs);
+		     i++)
+			g_ptr_array_add(m->references,
+					g_strdup(g_mime_references_get_message_id(
+						refs, i)));
+		if (refs != NULL)
+			g_mime_references_free(refs);
+	}
+	m->return_path = header_dup(obj, "Return-Path");
+	m->auto_submitted = header_dup(obj, "Auto-Submitted");
+	m->precedence = header_dup(obj, "Precedence");
+	m->list_id = header_dup(obj, "List-Id");
+	m->x_autoreply = g_mime_object_get_header(obj, "X-Autoreply") ||
+			 g_mime_object_get_header(obj, "X-Autorespond");
+	v = g_mime_object_get_header(obj, "X-Help-Form");
+	m->form_version = v != NULL ? (int)g_ascii_strtoll(v, NULL, 10) : 0;
+	date = g_mime_message_get_date(msg);
+	m->date = date != NULL ? g_date_time_ref(date) : NULL;
+}
+
+static gboolean
+part_is_attachment(GMimeObject *obj)
+{
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+
+	if (cd != NULL && g_mime_content_disposition_is_attachment(cd))
+		return TRUE;
+	return GMIME_IS_PART(obj) &&
+	       g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
+}
+
+/* Walks the tree: text parts into text/html, the rest into attachments. */
+static void
+read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
+	   GString *html)
+{
+	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+	guint parts = 0;
+	guint bad;
+
+	do {
+		GMimeObject *obj = g_mime_part_iter_get_current(it);
+		GMimeContentType *ct;
+		GMimePart *part;
+		const char *cs;
+
+		if (obj == NULL || !GMIME_IS_PART(obj))
+			continue;
+		if (++parts > MIME_MAX_PARTS)
+			break;
+		part = GMIME_PART(obj);
+		ct = g_mime_object_get_content_type(obj);
+		cs = g_mime_content_type_get_parameter(ct, "charset");
+		if (!part_is_attachment(obj) &&
+		    g_mime_content_type_is_type(ct, "text", "plain")) {
+			g_autoptr(GByteArray) ba = part_bytes(part);
+			const char *used;
+			g_autofree char *t = charset_to_utf8(
+				(char *)ba->data, ba->len, cs, &bad, &used);
+
+			if (plain->len > 0)
+				g_string_append(plain, "\n\n");
+			g_string_append(plain, t);
+			m->bad_bytes += bad;
+			m->charset = used;
+		} else if (!part_is_attachment(obj) &&
+			   g_mime_content_type_is_type(ct, "text", "html")) {
+			g_autoptr(GByteArray) ba = part_bytes(part);
+			g_autofree char *t = html_to_text(
+				(char *)ba->data, ba->len, cs, &bad);
+
+			if (html->len > 0)
+				g_string_append(html, "\n\n");
+			g_string_append(html, t);
+			/* Counted only if the HTML becomes the text. */
+			if (plain->len == 0)
+				m->charset = charset_canonical(cs);
+		} else {
+			struct attachment *a = g_new0(struct attachment, 1);
+			g_autoptr(GByteArray) ba = part_bytes(part);
+			const char *fn = g_mime_part_get_filename(part);
+
+			a->filename = fn != NULL ? g_strdup(fn) : NULL;
+			a->content_type = g_mime_content_type_get_mime_type(ct);
+			a->size = ba->len;
+			g_ptr_array_add(m->attachments, a);
+		}
+	} while (g_mime_part_iter_next(it));
+	g_mime_part_iter_free(it);
+}
+
+enum status
+mail_parse(const void *data, size_t len, struct mail_msg **out,
+	   struct err *err)
+{
+	g_autoptr(GString) plain = g_string_new(NULL);
+	g_autoptr(GString) html = g_string_new(NULL);
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	GMimeContentType *ct;
+	struct mail_msg *m;
+
+	if (len == 0)
+		return err_set(err, ST_MSG_BAD, "empty message");
+	stream = g_mime_stream_mem_new_with_buffer(data, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	msg = g_mime_parser_construct_message(parser, parser_opts);
+	g_object_unref(parser);
+	if (msg == NULL)
+		return err_set(err, ST_MSG_BAD, "not a mail message");
+
+	m = g_new0(struct mail_msg, 1);
+	m->size = len;
+	m->attachments = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)attachment_free);
+	mail_body_hash(data, len, m->body_hash);
+	read_headers(m, msg);
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(msg));
+	if (ct != NULL) {
+		const char *rt = g_mime_content_type_get_parameter(
+			ct, "report-type");
+
+		m->content_type = g_mime_content_type_get_mime_type(ct);
+		m->report_type = rt != NULL ? g_ascii_strdown(rt, -1) : NULL;
+	}
+	if (g_mime_message_get_mime_part(msg) != NULL)
+		read_parts(m, msg, plain, html);
+	if (plain->len == 0 && html->len > 0) {
+		m->text_from_html = TRUE;
+		m->text = g_string_free(g_steal_pointer(&html), FALSE);
+	} else {
+		m->text = g_string_free(g_steal_pointer(&plain), FALSE);
+	}
+	if (m->charset == NULL)
+		m->charset = "UTF-8";
+	g_object_unref(msg);
+	*out = m;
+	return ST_OK;
+}

@@ -1,0 +1,568 @@
+/*
+ * Loading and matching triage rules.  Patterns are compiled with UTF and
+ * UCP and JIT-compiled; one match context caps backtracking so that no
+ * letter, however hostile, stalls a run.
+ */
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rules.h"
+
+#define RULES_MAX_INCLUDE_DEPTH 8
+#define RULES_MATCH_LIMIT 100000
+#define RULES_DEPTH_LIMIT 5000
+#define RULES_MAX_HITS_PER_RULE 16
+
+struct rule {
+	char *id;
+	char *file;
+	int line;
+	char *pattern;
+	pcre2_code *re;
+	enum urgency urgency;
+	const char *need;	/* static string, or NULL */
+	int weight;
+	GPtrArray *examples;	/* must match */
+	GPtrArray *counters;	/* must not match */
+};
+
+struct ruleset {
+	GPtrArray *rules;	/* struct rule *, in load order */
+	pcre2_match_context *mctx;
+	pcre2_match_data *md;
+};
+
+static const char *const needs[] = {
+	"counseling", "crisis", "business_loan", "detox_treatment",
+	"employment", "family", "financial_aid", "halfway_house", "hiv",
+	"legal", "locate_person", "schooling", "substitution_therapy",
+	"vocational_training", NULL,
+};
+
+const char *
+urgency_name(enum urgency u)
+{
+	switch (u) {
+	case URGENCY_CONSULTATION:
+		return "consultation";
+	case URGENCY_APPLICATION:
+		return "application";
+	case URGENCY_EMERGENCY:
+		return "emergency";
+	case URGENCY_NONE:
+		break;
+	}
+	return NULL;
+}
+
+gboolean
+urgency_parse(const char *s, enum urgency *out)
+{
+	for (enum urgency u = URGENCY_CONSULTATION; u <= URGENCY_EMERGENCY;
+	     u++) {
+		if (strcmp(s, urgency_name(u)) == 0) {
+			*out = u;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static const char *
+need_static(const char *s)
+{
+	for (int i = 0; needs[i] != NULL; i++)
+		if (strcmp(s, needs[i]) == 0)
+			return needs[i];
+	return NULL;
+}
+
+gboolean
+need_valid(const char *s)
+{
+	return need_static(s) != NULL;
+}
+
+static void
+rule_free(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->id);
+	g_free(r->file);
+	g_free(r->pattern);
+	pcre2_code_free(r->re);
+	g_ptr_array_free(r->examples, TRUE);
+	g_ptr_array_free(r->counters, TRUE);
+	g_free(r);
+}
+
+void
+ruleset_free(struct ruleset *rs)
+{
+	if (rs == NULL)
+		return;
+	g_ptr_array_free(rs->rules, TRUE);
+	pcre2_match_context_free(rs->mctx);
+	pcre2_match_data_free(rs->md);
+	g_free(rs);
+}
+
+guint
+ruleset_size(const struct ruleset *rs)
+{
+	return rs->rules->len;
+}
+
+const char *rule_id(const struct rule *r) { return r->id; }
+const char *rule_file(const struct rule *r) { return r->file; }
+int rule_line(const struct rule *r) { return r->line; }
+enum urgency rule_urgency(const struct rule *r) { return r->urgency; }
+const char *rule_need(const struct rule *r) { return r->need; }
+int rule_weight(const struct rule *r) { return r->weight; }
+
+static struct ruleset *
+ruleset_new(void)
+{
+	struct ruleset *rs = g_new0(struct ruleset, 1);
+
+	rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
+	rs->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(rs->mctx, RULES_DEPTH_LIMIT);
+	return rs;
+}
+
+/* A parse position, for messages of the form file:line:col: what. */
+struct pos {
+	const char *file;
+	int line;
+};
+
+static enum status G_GNUC_PRINTF(4, 5)
+rule_error(struct err *err, const struct pos *p, int col, const char *fmt,
+	   ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return err_set(err, ST_FATAL, "%s:%d:%d: %s", p->file, p->line, col,
+		       msg);
+}
+
+static int
+utf8_col(const char *line, const char *at)
+{
+	return (int)g_utf8_pointer_to_offset(line, at) + 1;
+}
+
+static enum status
+rule_compile(struct rule *r, const struct pos *p, int col, struct err *err)
+{
+	PCRE2_SIZE off;
+	int code;
+
+	r->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
+			      PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &code,
+			      &off, NULL);
+	if (r->re == NULL) {
+		PCRE2_UCHAR buf[256];
+		int ccol = col + (int)g_utf8_pointer_to_offset(
+					 r->pattern, r->pattern + off);
+
+		/* PCRE2 says "missing closing parenthesis"; say it short. */
+		if (code == 114)
+			return rule_error(err, p, ccol, "missing ')'");
+		pcre2_get_error_message(code, buf, sizeof buf);
+		return rule_error(err, p, ccol, "%s", (char *)buf);
+	}
+	/* No JIT (an exotic CPU) is slower, not wrong. */
+	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+	return ST_OK;
+}
+
+/* Checks and compiles a finished rule block. */
+static enum status
+rule_finish(struct ruleset *rs, struct rule *r, int pattern_col,
+	    int pattern_line, struct err *err)
+{
+	struct pos p = { r->file, r->line };
+	enum status st;
+
+	if (r->pattern == NULL)
+		return rule_error(err, &p, 1, "rule %s has no pattern", r->id);
+	if (r->urgency == URGENCY_NONE && r->need == NULL)
+		return rule_error(err, &p, 1, "rule %s votes for nothing "
+				  "(add urgency or need)", r->id);
+	p.line = pattern_line;
+	st = rule_compile(r, &p, pattern_col, err);
+	if (st != ST_OK)
+		return st;
+	for (guint i = 0; i < rs->rules->len; i++) {
+		const struct rule *o = rs->rules->pdata[i];
+
+		if (strcmp(o->id, r->id) == 0) {
+			p.line = r->line;
+			return rule_error(err, &p, 6, "rule %s already "
+					  "defined at %s:%d", r->id, o->file,
+					  o->line);
+		}
+	}
+	g_ptr_array_add(rs->rules, r);
+	return ST_OK;
+}
+
+static gboolean
+id_valid(const char *s)
+{
+	if (*s == '\0')
+		return FALSE;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && *s != '.' && *s != '_' &&
+		    *s != '-')
+			return FALSE;
+	return TRUE;
+}
+
+static enum status load_file(struct ruleset *rs, const char *path,
+			     int depth, struct err *err);
+
+static enum status
+load_text(struct ruleset *rs, const char *path, char *text, int depth,
+	  struct err *err)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	struct rule *r = NULL;
+	int pattern_col = 0, pattern_line = 0;
+	enum status st = ST_OK;
+	struct pos p = { path, 0 };
+
+	for (int i = 0; lines[i] != NULL && st == ST_OK; i++) {
+		char *line = lines[i];
+		char *key, *val;
+		size_t n = strlen(line);
+
+		p.line = i + 1;
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		key = line + strspn(line, " \t");
+		if (*key == '\0' || *key == '#')
+			continue;
+		if (key == line) {
+			/* A new top-level statement ends the open rule. */
+			if (r != NULL) {
+				st = rule_finish(rs, r, pattern_col,
+						 pattern_line, err);
+				if (st != ST_OK)
+					break;
+				r = NULL;
+			}
+			val = key + strcspn(key, " \t");
+			if (*val != '\0')
+				*val++ = '\0';
+			val += strspn(val, " \t");
+			g_strchomp(val);
+			if (strcmp(key, "rule") == 0) {
+				if (!id_valid(val)) {
+					st = rule_error(err, &p, 6, "rule needs "
+							"an id of letters, "
+							"digits and . _ -");
+					break;
+				}
+				r = g_new0(struct rule, 1);
+				r->id = g_strdup(val);
+				r->file = g_strdup(path);
+				r->line = p.line;
+				r->weight = 5;
+				r->examples = g_ptr_array_new_with_free_func(g_free);
+				r->counters = g_ptr_array_new_with_free_func(g_free);
+			} else if (strcmp(key, "include") == 0) {
+				g_autofree char *dir = g_path_get_dirname(path);
+				g_autofree char *inc =
+					g_path_is_absolute(val)
+						? g_strdup(val)
+						: g_build_filename(dir, val, NULL);
+
+				if (depth >= RULES_MAX_INCLUDE_DEPTH)
+					st = rule_error(err, &p, 9, "includes "
+							"nested too deep");
+				else
+					st = load_file(rs, inc, depth + 1, err);
+			} else {
+				st = rule_error(err, &p, 1, "expected 'rule ID' "
+						"or 'include FILE', found '%s'",
+						key);
+			}
+			continue;
+		}
+		if (r == NULL) {
+			st = rule_error(err, &p, utf8_col(line, key),
+					"indented line outside a rule");
+			break;
+		}
+		val = key + strcspn(key, " \t");
+		if (*val != '\0')
+			*val++ = '\0';
+		val += strspn(val, " \t");
+		g_strchomp(val);
+		if (*val == '\0') {
+			st = rule_error(err, &p, utf8_col(line, key),
+					"'%s' needs a value", key);
+		} else if (strcmp(key, "pattern") == 0) {
+			if (r->pattern != NULL) {
+				st = rule_error(err, &p, utf8_col(line, key),
+						"rule %s has two patterns "
+						"(use | inside one)", r->id);
+				break;
+			}
+			r->pattern = g_strdup(val);
+			pattern_col = utf8_col(line, val);
+			pattern_line = p.line;
+		} else if (strcmp(key, "urgency") == 0) {
+			if (!urgency_parse(val, &r->urgency))
+				st = rule_error(err, &p, utf8_col(line, val),
+						"urgency must be emergency, "
+						"application or consultation");
+		} else if (strcmp(key, "need") == 0) {
+			r->need = need_static(val);
+			if (r->need == NULL)
+				st = rule_error(err, &p, utf8_col(line, val),
+						"unknown need '%s'", val);
+		} else if (strcmp(key, "weight") == 0) {
+			char *end;
+			long w = strtol(val, &end, 10);
+
+			if (*end != '\0' || w < -100 || w > 100)
+				st = rule_error(err, &p, utf8_col(line, val),
+						"weight must be a whole "
+						"number from -100 to 100");
+			r->weight = (int)w;
+		} else if (strcmp(key, "example") == 0) {
+			g_ptr_array_add(r->examples, g_strdup(val));
+		} else if (strcmp(key, "counter") == 0) {
+			g_ptr_array_add(r->counters, g_strdup(val));
+		} else {
+			st = rule_error(err, &p, utf8_col(line, key),
+					"unknown key '%s'", key);
+		}
+	}
+	if (st == ST_OK && r != NULL) {
+		st = rule_finish(rs, r, pattern_col, pattern_line, err);
+		r = NULL;
+	}
+	rule_free(r);
+	return st;
+}
+
+static enum status
+load_file(struct ruleset *rs, const char *path, int depth, struct err *err)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) gerr = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &text, &len, &gerr))
+		return err_set(err, ST_FATAL, "cannot read rules: %s",
+			       gerr->message);
+	if (!g_utf8_validate(text, len, NULL))
+		return err_set(err, ST_FATAL, "%s:1:1: not valid UTF-8", path);
+	return load_text(rs, path, text, depth, err);
+}
+
+static void
+ruleset_finish(struct ruleset *rs)
+{
+	rs->md = pcre2_match_data_create(64, NULL);
+}
+
+enum status
+rules_load_file(const char *path, struct ruleset **out, struct err *err)
+{
+	struct ruleset *rs = ruleset_new();
+	enum status st = load_file(rs, path, 0, err);
+
+	if (st != ST_OK) {
+		ruleset_free(rs);
+		return st;
+	}
+	ruleset_finish(rs);
+	*out = rs;
+	return ST_OK;
+}
+
+static gint
+cmp_str(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum status
+rules_load_dir(const char *dir, struct ruleset **out, struct err *err)
+{
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) gerr = NULL;
+	GDir *d = g_dir_open(dir, 0, &gerr);
+	struct ruleset *rs;
+	const char *name;
+	enum status st = ST_OK;
+
+	if (d == NULL)
+		return err_set(err, ST_FATAL, "cannot open rules: %s",
+			       gerr->message);
+	while ((name = g_dir_read_name(d)) != NULL)
+		if (g_str_has_suffix(name, ".rules") && name[0] != '.')
+			g_ptr_array_add(files,
+					g_build_filename(dir, name, NULL));
+	g_dir_close(d);
+	g_ptr_array_sort(files, cmp_str);
+	if (files->len == 0)
+		return err_set(err, ST_FATAL, "no *.rules files in '%s'", dir);
+	rs = ruleset_new();
+	for (guint i = 0; i < files->len && st == ST_OK; i++)
+		st = load_file(rs, files->pdata[i], 0, err);
+	if (st != ST_OK) {
+		ruleset_free(rs);
+		return st;
+	}
+	ruleset_finish(rs);
+	*out = rs;
+	return ST_OK;
+}
+
+void
+triage_free(struct triage *t)
+{
+	if (t == NULL)
+		return;
+	for (guint i = 0; t->hits != NULL && i < t->hits->len; i++)
+		g_free(g_array_index(t->hits, struct rule_hit, i).match);
+	if (t->hits != NULL)
+		g_array_free(t->hits, TRUE);
+	if (t->needs != NULL)
+		g_ptr_array_free(t->needs, TRUE);
+	g_free(t);
+}
+
+/* Appends the hits of r in text (len bytes) to hits. */
+static void
+rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
+	   size_t len, GArray *hits)
+{
+	PCRE2_SIZE start = 0;
+
+	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len; n++) {
+		PCRE2_SIZE *ov;
+		struct rule_hit h;
+		int rc = pcre2_match(r->re, (PCRE2_SPTR)text, len, start,
+				     PCRE2_NO_UTF_CHECK, rs->md, rs->mctx);
+
+		/* No match, or a match limit hit: either way, no vote. */
+		if (rc < 0)
+			break;
+		ov = pcre2_get_ovector_pointer(rs->md);
+		h.rule = r;
+		h.start = g_utf8_pointer_to_offset(text, text + ov[0]);
+		h.end = g_utf8_pointer_to_offset(text, text + ov[1]);
+		h.match = g_strndup(text + ov[0], ov[1] - ov[0]);
+		g_array_append_val(hits, h);
+		if (ov[1] == ov[0]) {
+			/* An empty match: step over one character. */
+			if (ov[1] >= len)
+				break;
+			start = g_utf8_next_char(text + ov[1]) - text;
+		} else {
+			start = ov[1];
+		}
+	}
+}
+
+static gint
+cmp_hits(gconstpointer a, gconstpointer b)
+{
+	const struct rule_hit *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->rule->id, y->rule->id);
+}
+
+static gint
+cmp_needs(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum status
+rules_triage(const struct ruleset *rs, const char *text,
+	     struct triage **out, struct err *err)
+{
+	struct triage *t;
+	size_t len = strlen(text);
+
+	if (!g_utf8_validate(text, len, NULL))
+		return err_set(err, ST_FATAL, "triage text is not UTF-8");
+	t = g_new0(struct triage, 1);
+	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
+	t->needs = g_ptr_array_new();
+	for (guint i = 0; i < rs->rules->len; i++) {
+		const struct rule *r = rs->rules->pdata[i];
+		guint before = t->hits->len;
+
+		rule_match(rs, r, text, len, t->hits);
+		if (t->hits->len == before)
+			continue;
+		/* A rule votes once however often it matches. */
+		if (r->urgency == URGENCY_EMERGENCY)
+			t->emergency_score += r->weight;
+		else if (r->urgency == URGENCY_APPLICATION)
+			t->application_score += r->weight;
+		if (r->need != NULL &&
+		    !g_ptr_array_find(t->needs, r->need, NULL))
+			g_ptr_array_add(t->needs, (gpointer)r->need);
+	}
+	g_array_sort(t->hits, cmp_hits);
+	g_ptr_array_sort(t->needs, cmp_needs);
+	if (t->emergency_score >= RULES_EMERGENCY_AT)
+		t->urgency = URGENCY_EMERGENCY;
+	else if (t->application_score >= RULES_APPLICATION_AT)
+		t->urgency = URGENCY_APPLICATION;
+	else
+		t->urgency = URGENCY_CONSULTATION;
+	*out = t;
+	return ST_OK;
+}
+
+static gboolean
+rule_matches(const struct ruleset *rs, const struct rule *r,
+	     const char *text)
+{
+	return pcre2_match(r->re, (PCRE2_SPTR)text, strlen(text), 0, 0,
+			   rs->md, rs->mctx) >= 0;
+}
+
+guint
+rules_check_examples(const struct ruleset *rs, GPtrArray *failures)
+{
+	guint checks = 0;
+
+	for (guint i = 0; i < rs->rules->len; i++) {
+		const struct rule *r = rs->rules->pdata[i];
+
+		for (guint k = 0; k < r->examples->len; k++, checks++)
+			if (!rule_matches(rs, r, r->examples->pdata[k]))
+				g_ptr_array_add(failures, g_strdup_printf(
+					"%s:%d: rule %s does not match its "
+					"example %u", r->file, r->line, r->id,
+					k + 1));
+		for (guint k = 0; k < r->counters->len; k++, checks++)
+			if (rule_matches(rs, r, r->counters->pdata[k]))
+				g_ptr_array_add(failures, g_strdup_printf(
+					"%s:%d: rule %s matches its counter "
+					"%u", r->file, r->line, r->id, k + 1));
+	}
+	return checks;
+}

@@ -1,0 +1,303 @@
+/*
+ * Maildir delivery done the careful way (qmail's maildir(5), Postfix's
+ * local/maildir.c): O_EXCL in tmp/, fsync, check close(), rename into
+ * new/, fsync the directory.  A crash at any line leaves either nothing
+ * in new/ or a complete message; stray tmp/ files are swept on open.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+struct spool {
+	char *dir;
+	char *tmp, *new, *cur;
+	unsigned seq;
+};
+
+static enum status
+fsync_dir(const char *dir, struct err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_io(err, ST_TEMP, "cannot open '%s'", dir);
+	if (fsync(fd) != 0) {
+		err_io(err, ST_TEMP, "cannot sync '%s'", dir);
+		close(fd);
+		return err->status;
+	}
+	close(fd);
+	return ST_OK;
+}
+
+static enum status
+mkdir_p(const char *dir, struct err *err)
+{
+	if (g_mkdir_with_parents(dir, 0700) != 0)
+		return err_io(err, ST_FATAL, "cannot create '%s'", dir);
+	return ST_OK;
+}
+
+/* Files in tmp/ older than a day are leftovers of a crashed write. */
+static void
+sweep_tmp(struct spool *sp)
+{
+	DIR *d = opendir(sp->tmp);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		g_autofree char *p = NULL;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = g_build_filename(sp->tmp, e->d_name, NULL);
+		if (stat(p, &st) == 0 && now - st.st_mtime > 86400)
+			unlink(p);
+	}
+	closedir(d);
+}
+
+enum status
+spool_open(const char *dir, struct spool **out, struct err *err)
+{
+	struct spool *sp = g_new0(struct spool, 1);
+	enum status st;
+
+	sp->dir = g_strdup(dir);
+	sp->tmp = g_build_filename(dir, "tmp", NULL);
+	sp->new = g_build_filename(dir, "new", NULL);
+	sp->cur = g_build_filename(dir, "cur", NULL);
+	st = mkdir_p(sp->tmp, err);
+	if (st == ST_OK)
+		st = mkdir_p(sp->new, err);
+	if (st == ST_OK)
+		st = mkdir_p(sp->cur, err);
+	if (st != ST_OK) {
+		spool_close(sp);
+		return st;
+	}
+	sweep_tmp(sp);
+	*out = sp;
+	return ST_OK;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	g_free(sp->dir);
+	g_free(sp->tmp);
+	g_free(sp->new);
+	g_free(sp->cur);
+	g_free(sp);
+}
+
+static gboolean
+source_valid(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 32)
+		return FALSE;
+	for (; *s; s++)
+		if (!g_ascii_islower(*s) && !g_ascii_isdigit(*s) && *s != '-')
+			return FALSE;
+	return TRUE;
+}
+
+static enum status
+write_all(int fd, const char *path, const void *data, size_t len,
+	  struct err *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_io(err, ST_TEMP, "cannot write '%s'", path);
+		p += n;
+		len -= (size_t)n;
+	}
+	return ST_OK;
+}
+
+/* Writes into an open O_EXCL file, syncs, closes; unlinks on failure. */
+static enum status
+write_synced(int fd, const char *path, const void *data, size_t len,
+	     struct err *err)
+{
+	enum status st = write_all(fd, path, data, len, err);
+
+	if (st == ST_OK && fsync(fd) != 0)
+		st = err_io(err, ST_TEMP, "cannot sync '%s'", path);
+	/* close() can report a deferred write error (NFS, quota). */
+	if (close(fd) != 0 && st == ST_OK)
+		st = err_io(err, ST_TEMP, "cannot close '%s'", path);
+	if (st != ST_OK)
+		unlink(path);
+	return st;
+}
+
+enum status
+spool_deliver(struct spool *sp, const char *source, const void *data,
+	      size_t len, char **name_out, struct err *err)
+{
+	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
+	struct timeval tv;
+	enum status st;
+	int fd;
+
+	if (!source_valid(source))
+		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
+			       source);
+	gettimeofday(&tv, NULL);
+	name = g_strdup_printf("%lld.M%06ldP%dQ%u.%s", (long long)tv.tv_sec,
+			       (long)tv.tv_usec, (int)getpid(), ++sp->seq,
+			       source);
+	tmp = g_build_filename(sp->tmp, name, NULL);
+	dst = g_build_filename(sp->new, name, NULL);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_io(err, ST_TEMP, "cannot create '%s'", tmp);
+	st = write_synced(fd, tmp, data, len, err);
+	if (st != ST_OK)
+		return st;
+	if (rename(tmp, dst) != 0) {
+		st = err_io(err, ST_TEMP, "cannot move '%s' into new/", name);
+		unlink(tmp);
+		return st;
+	}
+	st = fsync_dir(sp->new, err);
+	if (st != ST_OK)
+		return st;
+	*name_out = g_steal_pointer(&name);
+	return ST_OK;
+}
+
+static gint
+cmp_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum status
+spool_list_new(struct spool *sp, GPtrArray **out, struct err *err)
+{
+	GPtrArray *names;
+	struct dirent *e;
+	DIR *d = opendir(sp->new);
+
+	if (d == NULL)
+		return err_io(err, ST_FATAL, "cannot open '%s'", sp->new);
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			g_ptr_array_add(names, g_strdup(e->d_name));
+	closedir(d);
+	/* Names begin with the delivery time: sorting gives arrival order. */
+	g_ptr_array_sort(names, cmp_names);
+	*out = names;
+	return ST_OK;
+}
+
+static char *
+cur_name(const char *name)
+{
+	return strchr(name, ':') ? g_strdup(name)
+				 : g_strconcat(name, ":2,S", NULL);
+}
+
+char *
+spool_path(struct spool *sp, const char *name)
+{
+	g_autofree char *cn = cur_name(name);
+	char *p = g_build_filename(sp->new, name, NULL);
+
+	if (access(p, F_OK) == 0)
+		return p;
+	g_free(p);
+	return g_build_filename(sp->cur, cn, NULL);
+}
+
+enum status
+spool_read(struct spool *sp, const char *name, gsize max, GBytes **out,
+	   struct err *err)
+{
+	g_autofree char *path = spool_path(sp, name);
+	g_autoptr(GMappedFile) mf = NULL;
+	g_autoptr(GError) gerr = NULL;
+
+	mf = g_mapped_file_new(path, FALSE, &gerr);
+	if (mf == NULL)
+		return err_set(err, ST_TEMP, "cannot read spool file '%s': %s",
+			       name, gerr->message);
+	if (g_mapped_file_get_length(mf) > max)
+		return err_set(err, ST_MSG_BAD, "message '%s' is over the "
+			       "size cap (%zu bytes)", name,
+			       g_mapped_file_get_length(mf));
+	*out = g_mapped_file_get_bytes(mf);
+	return ST_OK;
+}
+
+enum status
+spool_mark_done(struct spool *sp, const char *name, struct err *err)
+{
+	g_autofree char *cn = cur_name(name);
+	g_autofree char *from = g_build_filename(sp->new, name, NULL);
+	g_autofree char *to = g_build_filename(sp->cur, cn, NULL);
+
+	if (rename(from, to) != 0)
+		return err_io(err, ST_TEMP, "cannot move '%s' into cur/",
+			      name);
+	return fsync_dir(sp->cur, err) == ST_OK ? fsync_dir(sp->new, err)
+						: err->status;
+}
+
+char *
+spool_name_source(const char *name)
+{
+	const char *end = strchr(name, ':');
+	g_autofree char *base = end ? g_strndup(name, end - name)
+				    : g_strdup(name);
+	const char *dot = strrchr(base, '.');
+
+	if (dot == NULL || !source_valid(dot + 1))
+		return NULL;
+	return g_strdup(dot + 1);
+}
+
+enum status
+file_write_durable(const char *path, const void *data, size_t len,
+		   struct err *err)
+{
+	g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+	g_autofree char *dir = g_path_get_dirname(path);
+	enum status st;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_io(err, ST_TEMP, "cannot create '%s'", tmp);
+	st = write_synced(fd, tmp, data, len, err);
+	if (st != ST_OK)
+		return st;
+	if (rename(tmp, path) != 0) {
+		st = err_io(err, ST_TEMP, "cannot rename '%s'", tmp);
+		unlink(tmp);
+		return st;
+	}
+	return fsync_dir(dir, err);
+}
