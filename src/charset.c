@@ -113,6 +113,22 @@ guess(const char *data, size_t len)
 	return cs;
 }
 
+static gboolean
+is_multibyte(const char *cs)
+{
+	static const char *const multi[] = {
+		"CP950", "BIG5-HKSCS", "GB18030", "UTF-8", "CP932", "CP949",
+		"euc-jp", "euc-tw", "iso-2022-jp", "iso-2022-cn", "iso-2022-kr",
+		"utf-16", "utf-32", NULL,
+	};
+	g_autofree char *low = g_ascii_strdown(cs, -1);
+
+	for (int i = 0; multi[i] != NULL; i++)
+		if (g_ascii_strcasecmp(cs, multi[i]) == 0)
+			return TRUE;
+	return g_str_has_prefix(low, "utf-") || g_str_has_prefix(low, "euc-");
+}
+
 /* Replaces each invalid UTF-8 sequence by U+FFFD; counts the bytes. */
 static char *
 utf8_make_valid(const char *data, size_t len, guint *bad)
@@ -200,8 +216,26 @@ charset_to_utf8(const char *data, size_t len, const char *declared,
 		}
 		g_free(text);
 	}
-	/* The label lied or was missing: guess, keep the fewer losses. */
+	/*
+	 * The label lied or was missing: guess.  uchardet tells Big5 from
+	 * GB18030 well on real text, but short CJK text often looks like
+	 * Latin-1 to it; here CJK is far likelier, so a single-byte guess
+	 * yields to a clean Big5 or GB18030 reading.
+	 */
 	alt = guess(data, len);
+	if (alt == NULL || !is_multibyte(alt)) {
+		static const char *const cjk[] = { "CP950", "GB18030" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(cjk); i++) {
+			text = try_convert(data, len, cjk[i], &nbad);
+			if (text != NULL && nbad == 0) {
+				if (used != NULL)
+					*used = cjk[i];
+				return text;
+			}
+			g_free(text);
+		}
+	}
 	if (alt != NULL && strcmp(alt, "UTF-8") != 0) {
 		text = try_convert(data, len, alt, &nbad);
 		if (text != NULL && nbad == 0) {

@@ -363,7 +363,7 @@ mailbox_url_valid(struct lines *ln, int line, const char *url)
 		}
 		return TRUE;
 	}
-	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &gerr);
+	uri = g_uri_parse(url, G_URI_FLAGS_HAS_PASSWORD, &gerr);
 	if (uri == NULL) {
 		problem(ln, line, "mailbox is not a URL: %s", gerr->message);
 		return FALSE;
@@ -507,7 +507,7 @@ load_smtp(struct config *cfg, struct lines *ln, GKeyFile *kf)
 			"smtps://host:port)");
 		return;
 	}
-	uri = g_uri_parse(cfg->smtp_url, G_URI_FLAGS_NONE, NULL);
+	uri = g_uri_parse(cfg->smtp_url, G_URI_FLAGS_HAS_PASSWORD, NULL);
 	if (uri == NULL || (strcmp(g_uri_get_scheme(uri), "smtp") != 0 &&
 			    strcmp(g_uri_get_scheme(uri), "smtps") != 0) ||
 	    g_uri_get_host(uri) == NULL)

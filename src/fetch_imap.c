@@ -34,7 +34,8 @@ static enum status
 imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 	  struct err *err)
 {
-	g_autoptr(GUri) uri = g_uri_parse(c->mailbox, G_URI_FLAGS_NONE, NULL);
+	g_autoptr(GUri) uri = g_uri_parse(c->mailbox, G_URI_FLAGS_HAS_PASSWORD,
+					  NULL);
 	g_autofree char *folder = NULL;
 	struct imap_src *s;
 	const char *host, *path;

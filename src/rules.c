@@ -160,6 +160,37 @@ utf8_col(const char *line, const char *at)
 	return (int)g_utf8_pointer_to_offset(line, at) + 1;
 }
 
+/* The character offset of the last '(' never closed in pattern. */
+static int
+unclosed_paren(const char *pattern)
+{
+	g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(int));
+	gboolean in_class = FALSE;
+	int at = 0;
+
+	for (const char *p = pattern; *p; p = g_utf8_next_char(p), at++) {
+		if (*p == '\\' && p[1] != '\0') {
+			/* Skip the backslash; the loop steps over the
+			 * escaped character, whatever its length. */
+			p++;
+			at++;
+			continue;
+		}
+		if (in_class) {
+			in_class = *p != ']';
+		} else if (*p == '[') {
+			in_class = TRUE;
+			if (p[1] == ']')
+				p++, at++;
+		} else if (*p == '(') {
+			g_array_append_val(open, at);
+		} else if (*p == ')' && open->len > 0) {
+			g_array_set_size(open, open->len - 1);
+		}
+	}
+	return open->len > 0 ? g_array_index(open, int, open->len - 1) : at;
+}
+
 static enum status
 rule_compile(struct rule *r, const struct pos *p, int col, struct err *err)
 {
@@ -174,9 +205,10 @@ rule_compile(struct rule *r, const struct pos *p, int col, struct err *err)
 		int ccol = col + (int)g_utf8_pointer_to_offset(
 					 r->pattern, r->pattern + off);
 
-		/* PCRE2 says "missing closing parenthesis"; say it short. */
+		/* Point at the '(' left open, not at the pattern's end. */
 		if (code == 114)
-			return rule_error(err, p, ccol, "missing ')'");
+			return rule_error(err, p, col + unclosed_paren(r->pattern),
+					  "missing ')'");
 		pcre2_get_error_message(code, buf, sizeof buf);
 		return rule_error(err, p, ccol, "%s", (char *)buf);
 	}

@@ -33,8 +33,8 @@
 # Call harness_start in the main shell, not in $(...) or a pipeline: it
 # exports variables and the servers must stay children of that shell.
 
-_harness_pids=""	# server PIDs; each is also its process group ID
-_harness_lockfd=""
+_harness_pids=""	# guard PIDs; each is also its group's ID
+_harness_lockfd=""	# fd of the start lock while it is held
 
 # Print an error message to stderr.
 _harness_err() {
@@ -93,7 +93,9 @@ _harness_lock() {
 	local f="${TMPDIR:-/tmp}/lamplight-harness.lock"
 	_harness_lockfd=""
 	command -v flock >/dev/null 2>&1 || return 0
-	[[ -e $f ]] || { : >>"$f" && chmod 666 "$f"; } 2>/dev/null
+	if [[ ! -e $f ]]; then
+		{ : >>"$f" && chmod 666 "$f"; } 2>/dev/null || true
+	fi
 	if exec {_harness_lockfd}<"$f"; then
 		flock -w 30 "$_harness_lockfd" || true
 	else
@@ -133,27 +135,26 @@ _harness_make_certs() {
 	authorityKeyIdentifier = keyid
 	EOF
 	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-	OPENSSL_CONF=$d/openssl.cnf openssl req -x509 "${ec[@]}" \
-		-config "$d/openssl.cnf" -extensions ca_ext -days 2 \
+	local req=(openssl req -x509 "${ec[@]}" -config "$d/openssl.cnf" -days 2)
+	if ! "${req[@]}" -extensions ca_ext \
 		-subj "/CN=lamplight test CA $$" \
-		-keyout "$d/ca-key.pem" -out "$d/ca.pem" 2>"$d/openssl.log" &&
-	OPENSSL_CONF=$d/openssl.cnf openssl req -x509 "${ec[@]}" \
-		-config "$d/openssl.cnf" -extensions srv_ext -days 2 \
+		-keyout "$d/ca-key.pem" -out "$d/ca.pem" 2>"$d/openssl.log" ||
+		! "${req[@]}" -extensions srv_ext \
 		-subj /CN=localhost -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
-		-keyout "$d/key.pem" -out "$d/cert.pem" 2>>"$d/openssl.log" ||
-	{
+		-keyout "$d/key.pem" -out "$d/cert.pem" 2>>"$d/openssl.log"
+	then
 		_harness_err "openssl failed:"
 		cat "$d/openssl.log" >&2
 		return 1
-	}
+	fi
 	chmod 600 "$d/ca-key.pem" "$d/key.pem"
 }
 
 # Write $HARNESS_DIR/dovecot.conf and passwd for ports $1..$4
 # (imap imaps pop3 pop3s); the users come from HARNESS_USERS.  Failed
-# logins cost no time: no auth_failure_delay, and the per-IP auth penalty
-# (2 s, 4 s, ... for every later login) is off, as auth cannot connect
-# to the anvil-auth-penalty socket.
+# logins are cheap: auth_failure_delay is 0 (Dovecot still answers after
+# ~0.5 s), and the per-IP auth penalty (2 s, 4 s, ... added to every
+# later login) is off, as auth cannot open the anvil-auth-penalty socket.
 _harness_write_dovecot() {
 	local t=$HARNESS_DIR u ids chroot=""
 	local users=${HARNESS_USERS-tpe:secret-tpe nwt:secret-nwt}
@@ -300,7 +301,7 @@ wait $!
 '
 
 # Start "$@" under the guard in a new session and process group, output
-# appended to log file $1 (shifted off).  Sets _harness_pid (the guard,
+# written to log file $1 (shifted off).  Sets _harness_pid (the guard,
 # which is also the process group ID).
 _harness_spawn() {
 	local log=$1 pd=()
@@ -316,7 +317,7 @@ _harness_spawn() {
 		fi
 		exec setsid "${pd[@]}" /bin/bash -c "$_harness_guard" \
 			harness-guard "$@"
-	) </dev/null >>"$log" 2>&1 &
+	) </dev/null >"$log" 2>&1 &
 	_harness_pid=$!
 	_harness_pids+=" $_harness_pid"
 }
@@ -328,7 +329,9 @@ _harness_wait_banner() {
 	while :; do
 		_harness_alive "$pid" || return 1
 		line=""
-		if IFS= read -r -t 2 line 2>/dev/null \
+		# A short read timeout: if the port belongs to someone else,
+		# notice soon that our server died.
+		if IFS= read -r -t 0.5 line 2>/dev/null \
 			</dev/tcp/127.0.0.1/"$port"; then
 			if [[ $line == "$prefix"* ]]; then
 				_harness_alive "$pid" && return 0
@@ -379,16 +382,6 @@ _harness_port_clash() {
 		"$HARNESS_DIR"/smtp/log/*log
 }
 
-# Stop the servers of a failed start attempt and empty their logs.
-_harness_kill_all() {
-	local pid
-	for pid in $_harness_pids; do
-		kill -KILL -- "-$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	_harness_pids=""
-}
-
 # One attempt to pick ports and start the services; 2 = port clash.
 _harness_try_start() {
 	local imap=$1 smtp=$2 ports p deadline dpid="" epid=""
@@ -402,7 +395,7 @@ _harness_try_start() {
 	g=$(id -gn nobody 2>/dev/null || echo nogroup)
 	if ((imap)); then
 		_harness_write_dovecot "$1" "$2" "$3" "$4" || return 1
-		rm -f "$HARNESS_DIR/dovecot.log"
+		rm -f "$HARNESS_DIR/dovecot.log" "$HARNESS_DIR/run/master.pid"
 		_harness_spawn "$HARNESS_DIR/dovecot.out" \
 			/usr/sbin/dovecot -F -c "$HARNESS_DIR/dovecot.conf"
 		dpid=$_harness_pid
@@ -492,11 +485,11 @@ harness_start() {
 	[[ $- == *m* ]] && m=1 && set +m
 	_harness_lock
 	for try in 1 2 3 4 5; do
-		_harness_try_start "$imap" "$smtp"
-		rc=$?
+		rc=0
+		_harness_try_start "$imap" "$smtp" || rc=$?
 		((rc == 2)) || break
 		_harness_err "port clash, retrying ($try)"
-		_harness_kill_all
+		_harness_stop_servers
 	done
 	_harness_unlock
 	[[ -n $m ]] && set -m
@@ -508,10 +501,9 @@ harness_start() {
 	return 0
 }
 
-# Stop all servers (SIGTERM to each process group, SIGKILL after 2 s),
-# reap them and remove $HARNESS_DIR unless HARNESS_KEEP=1.  Idempotent;
-# always returns 0.
-harness_stop() {
+# Stop the servers: SIGTERM to each process group, SIGKILL to groups
+# still alive after 2 s, then reap the guards.
+_harness_stop_servers() {
 	local pid now deadline
 	for pid in $_harness_pids; do
 		kill -TERM -- "-$pid" 2>/dev/null || true
@@ -533,6 +525,13 @@ harness_stop() {
 		wait "$pid" 2>/dev/null || true
 	done
 	_harness_pids=""
+	return 0
+}
+
+# Stop all servers, remove $HARNESS_DIR unless HARNESS_KEEP=1, and unset
+# the exported variables.  Idempotent; always returns 0.
+harness_stop() {
+	_harness_stop_servers
 	if [[ -n ${HARNESS_DIR:-} && -d $HARNESS_DIR ]]; then
 		if [[ ${HARNESS_KEEP:-0} == 1 ]]; then
 			_harness_err "kept $HARNESS_DIR"
@@ -559,7 +558,9 @@ harness_save() {
 harness_delivered_count() {
 	local f n=0
 	for f in "${HARNESS_DELIVERED:?harness not started}"/new/*; do
-		[[ -e $f ]] && n=$((n + 1))
+		if [[ -e $f ]]; then
+			n=$((n + 1))
+		fi
 	done
 	echo "$n"
 }

@@ -1,0 +1,184 @@
+/*
+ * Answers: templates load and fail loudly, and the acknowledgement is
+ * valid MIME that carries the case number and none of the letter.
+ */
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "mime.h"
+#include "notify.h"
+#include "template.h"
+#include "twtime.h"
+
+static struct centre centre = {
+	.code = "TPE",
+	.id = "tpe",
+	.name = "臺北市政府毒品危害防制中心",
+	.address = "tpe@centers.moj-help.example",
+};
+
+static void
+test_shipped_templates_load(void **state)
+{
+	g_autofree char *dir = source_path("templates");
+	struct notify *n = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(notify_open(dir, &n, &err), ST_OK);
+	notify_close(n);
+}
+
+static void
+test_template_errors(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *p = g_build_filename(dir, "x.txt", NULL);
+	struct template *t = NULL;
+	struct err err = { 0 };
+
+	assert_true(g_file_set_contents(p, "Subject: a\n\nHi {{seeker_name}}\n",
+					-1, NULL));
+	assert_int_equal(template_load(dir, "x", &t, &err), ST_FATAL);
+	assert_non_null(strstr(err.msg, "x.txt:3: unknown variable "
+					"'seeker_name'"));
+	assert_true(g_file_set_contents(p, "Hi\n", -1, NULL));
+	assert_int_equal(template_load(dir, "x", &t, &err), ST_FATAL);
+	assert_true(g_file_set_contents(p, "Subject: {{case_number}}\r\n\r\n"
+					"Body {{ centre_name }}.\r\n", -1, NULL));
+	assert_int_equal(template_load(dir, "x", &t, &err), ST_OK);
+	{
+		g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash,
+							   g_str_equal);
+		g_autofree char *s = NULL;
+
+		g_hash_table_insert(v, "centre_name", "中心");
+		s = template_expand(t->body, v);
+		assert_string_equal(s, "Body 中心.\n");
+	}
+	template_free(t);
+	scratch_remove(dir);
+}
+
+static GMimeMessage *
+parse_out(const struct outgoing *o)
+{
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(o->data, o->len);
+	GMimeParser *p = g_mime_parser_new_with_stream(s);
+	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+
+	g_object_unref(p);
+	g_object_unref(s);
+	assert_non_null(m);
+	return m;
+}
+
+static void
+test_ack_is_valid_mime(void **state)
+{
+	g_autofree char *dir = source_path("templates");
+	g_autoptr(GDateTime) now = g_date_time_new_from_iso8601(
+		"2026-11-03T09:30:00+08:00", NULL);
+	struct notify *n = NULL;
+	struct outgoing *o = NULL;
+	struct err err = { 0 };
+	GMimeMessage *m;
+	GMimeObject *body;
+	g_autofree char *text = NULL;
+	InternetAddressList *to;
+
+	assert_int_equal(notify_open(dir, &n, &err), ST_OK);
+	for (enum urgency u = URGENCY_CONSULTATION; u <= URGENCY_EMERGENCY;
+	     u++) {
+		assert_int_equal(notify_build_ack(n, &centre,
+						  "TPE-1151103-0002", u,
+						  "seeker@example.org",
+						  "orig@moj-help.example", now,
+						  &o, &err), ST_OK);
+		/* CRLF throughout, no bare LF. */
+		for (gsize i = 0; i < o->len; i++)
+			if (o->data[i] == '\n')
+				assert_int_equal(o->data[i - 1], '\r');
+		assert_string_equal(o->rcpt, "seeker@example.org");
+		assert_string_equal(o->env_from, centre.address);
+		m = parse_out(o);
+		assert_non_null(strstr(g_mime_message_get_subject(m),
+				       "TPE-1151103-0002"));
+		assert_string_equal(g_mime_message_get_message_id(m),
+				    o->message_id);
+		to = g_mime_message_get_to(m);
+		assert_int_equal(internet_address_list_length(to), 1);
+		assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m),
+							     "Auto-Submitted"),
+				    "auto-replied");
+		assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m),
+							     "In-Reply-To"),
+				    "<orig@moj-help.example>");
+		body = g_mime_message_get_mime_part(m);
+		assert_true(GMIME_IS_TEXT_PART(body));
+		text = g_mime_text_part_get_text(GMIME_TEXT_PART(body));
+		assert_non_null(strstr(text, centre.name));
+		if (u == URGENCY_EMERGENCY) {
+			/* Crisis lines first for an emergency. */
+			assert_non_null(strstr(text, "1925"));
+			assert_non_null(strstr(text, "119"));
+		}
+		g_clear_pointer(&text, g_free);
+		g_object_unref(m);
+		outgoing_free(o);
+		o = NULL;
+	}
+	notify_close(n);
+}
+
+static void
+test_header_injection_refused(void **state)
+{
+	g_autofree char *dir = source_path("templates");
+	g_autoptr(GDateTime) now = twtime_now();
+	static const char *const bad[] = {
+		"a@example.org\r\nBcc: x@example.org", "a@example.org\n",
+		"not an address", "", "<a@example.org>",
+	};
+	struct notify *n = NULL;
+	struct outgoing *o = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(notify_open(dir, &n, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		assert_int_equal(notify_build_ack(n, &centre, "TPE-1151103-0002",
+						  URGENCY_APPLICATION, bad[i],
+						  NULL, now, &o, &err),
+				 ST_MSG_BAD);
+	assert_null(o);
+	notify_close(n);
+}
+
+static int
+group_setup(void **state)
+{
+	mime_init();
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	mime_done();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_templates_load),
+		cmocka_unit_test(test_template_errors),
+		cmocka_unit_test(test_ack_is_valid_mime),
+		cmocka_unit_test(test_header_injection_refused),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
