@@ -384,7 +384,8 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 	}
 	if (st == ST_OK && r != NULL) {
 		st = rule_finish(rs, r, pattern_col, pattern_line, err);
-		r = NULL;
+		if (st == ST_OK)
+			r = NULL;	/* the ruleset owns it now */
 	}
 	rule_free(r);
 	return st;

@@ -152,16 +152,16 @@ for p in "${ports[@]}"; do
 done
 
 # Stop: ports closed, directory and processes gone, stop is idempotent.
-# Live (not zombie) processes in the process groups "$@".
+# Live (not zombie) processes in the process groups listed in $1.
 in_groups() {
-	ps -e -o pgid=,pid=,stat=,args= | awk -v g=" $* " \
+	ps -e -o pgid=,pid=,stat=,args= | awk -v g=" $1 " \
 		'index(g, " " $1 " ") && $3 !~ /^Z/ { $1 = ""; print }'
 }
-# The two groups are those of the processes with $dir in the command line.
-groups=$(ps -e -o pgid=,args= | awk -v d="$dir" 'index($0, d) { print $1 }' |
-	sort -u | tr '\n' ' ')
+# The two groups: their leaders (the guards) have $dir in the command line.
+groups=$(ps -e -o pgid=,pid=,args= |
+	awk -v d="$dir" '$1 == $2 && index($0, d) { print $1 }' | tr '\n' ' ')
 tap_like "two server process groups" "$groups" '^[0-9]+ [0-9]+ $'
-tap_like "they hold at least 8 processes" "$(in_groups $groups | wc -l)" \
+tap_like "they hold at least 8 processes" "$(in_groups "$groups" | wc -l)" \
 	'^([89]|[1-9][0-9]+)$'
 t0=$(ms)
 tap_ok "harness_stop" harness_stop
@@ -177,7 +177,7 @@ if [[ ${HARNESS_KEEP:-0} == 1 ]]; then
 else
 	tap_ok "HARNESS_DIR removed" not test -e "$dir"
 fi
-tap_is "no server process left" "$(in_groups $groups)" ""
+tap_is "no server process left" "$(in_groups "$groups")" ""
 tap_is "HARNESS_IMAP unset" "${HARNESS_IMAP:-unset}" unset
 tap_ok "harness_stop again is a no-op" harness_stop
 

@@ -551,13 +551,21 @@ harness_save() {
 		_harness_err "usage: harness_save USER FILE"
 		return 1
 	fi
+	if [[ -z ${HARNESS_DOVECOT_CONF:-} ]]; then
+		_harness_err "harness_save: imap service not started"
+		return 1
+	fi
 	doveadm -c "$HARNESS_DOVECOT_CONF" save -u "$1" <"$2"
 }
 
 # Print the number of messages exim has delivered so far.
 harness_delivered_count() {
 	local f n=0
-	for f in "${HARNESS_DELIVERED:?harness not started}"/new/*; do
+	if [[ -z ${HARNESS_DELIVERED:-} ]]; then
+		_harness_err "harness_delivered_count: smtp service not started"
+		return 1
+	fi
+	for f in "$HARNESS_DELIVERED"/new/*; do
 		if [[ -e $f ]]; then
 			n=$((n + 1))
 		fi
@@ -568,13 +576,17 @@ harness_delivered_count() {
 # Wait until at least $1 messages are delivered; give up after $2
 # seconds (default 10) and return 1.
 harness_wait_delivered() {
-	local want=$1 now deadline
+	local want=$1 n now deadline
 	_harness_now_us deadline
 	deadline=$((deadline + ${2:-10} * 1000000))
-	while (($(harness_delivered_count) < want)); do
+	while :; do
+		n=$(harness_delivered_count) || return 1
+		((n < want)) || return 0
 		_harness_now_us now
-		((now < deadline)) || return 1
+		if ((now >= deadline)); then
+			_harness_err "$n of $want messages delivered"
+			return 1
+		fi
 		sleep 0.02
 	done
-	return 0
 }

@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# tests/e2e/lib.sh: what the end-to-end tests share.  Expects LAMPLIGHT
+# (the binary) and SOURCE_ROOT in the environment, as meson sets them.
+
+: "${LAMPLIGHT:?LAMPLIGHT must name the lamplight binary}"
+: "${SOURCE_ROOT:?SOURCE_ROOT must name the source tree}"
+
+# shellcheck source=../harness/tap.sh
+. "$SOURCE_ROOT/tests/harness/tap.sh"
+# shellcheck source=../harness/servers.sh
+. "$SOURCE_ROOT/tests/harness/servers.sh"
+
+# write_config FILE STATE_DIR [CENTRE_BLOCK...]: a config using the
+# harness's SMTP server (STARTTLS, verified against the per-run CA).
+write_config() {
+	local file=$1 state=$2
+	shift 2
+	{
+		printf '[lamplight]\nstate_dir = %s\n' "$state"
+		printf 'rules_dir = %s/rules\n' "$SOURCE_ROOT"
+		printf 'templates_dir = %s/templates\n\n' "$SOURCE_ROOT"
+		printf '[smtp]\nurl = smtp://localhost:%s/lamplight.test\n' \
+			"${HARNESS_SMTP:-1}"
+		printf 'starttls = required\nca_file = %s\n\n' \
+			"${HARNESS_CA:-/nonexistent}"
+		local b
+		for b in "$@"; do
+			printf '%s\n\n' "$b"
+		done
+	} >"$file"
+}
+
+# secret_file PATH VALUE: a password file only its owner may read.
+secret_file() {
+	(umask 077 && printf '%s\n' "$2" >"$1")
+}
+
+# sql DB QUERY: one query through the sqlite3 shell.
+sql() {
+	sqlite3 -batch -noheader "$1" "$2"
+}
