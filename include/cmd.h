@@ -23,8 +23,9 @@ enum {
 
 extern char *arg_config;
 extern gboolean arg_verbose;
+extern gboolean arg_debug;
 
-/* Options every subcommand takes: --config, --verbose. */
+/* Options every subcommand takes: --config, --verbose, --debug. */
 extern const GOptionEntry cmd_common_options[];
 
 /* The config file to use: --config, $LAMPLIGHT_CONFIG, ./, /etc. */

@@ -25,6 +25,7 @@ static const struct command {
 
 char *arg_config;
 gboolean arg_verbose;
+gboolean arg_debug;
 
 const GOptionEntry cmd_common_options[] = {
 	{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
@@ -32,6 +33,8 @@ const GOptionEntry cmd_common_options[] = {
 	  "/etc/lamplight/lamplight.conf)", "FILE" },
 	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &arg_verbose,
 	  "say more", NULL },
+	{ "debug", 0, 0, G_OPTION_ARG_NONE, &arg_debug,
+	  "log each step to stderr (never personal data)", NULL },
 	{ NULL },
 };
 
@@ -80,7 +83,7 @@ cmd_parse(int *argc, char ***argv, const char *params, const char *summary,
 		fprintf(stderr, "lamplight: %s\n", gerr->message);
 		exit(EXIT_USAGE);
 	}
-	log_init(arg_verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, FALSE);
+	log_init(arg_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, FALSE);
 }
 
 static void

@@ -418,6 +418,12 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	if (m->charset == NULL)
 		m->charset = "UTF-8";
 	g_object_unref(msg);
+	/* Bytes with none of the headers every mail has are not mail. */
+	if (m->from_addr == NULL && m->to->len == 0 && m->subject[0] == '\0' &&
+	    m->date == NULL && m->message_id == NULL) {
+		mail_msg_free(m);
+		return err_set(err, ST_MSG_BAD, "no mail headers found");
+	}
 	*out = m;
 	return ST_OK;
 }

@@ -21,7 +21,8 @@
 # Ports are numbers; every server listens on 127.0.0.1 only.  Connect to
 # 127.0.0.1 and verify TLS against the name "localhost".
 #
-# Input: HARNESS_USERS, space-separated user:password pairs
+# Input: HARNESS_PORTS (optional) fixes the six ports, in the order
+# IMAP IMAPS POP3 POP3S SMTP SMTPS, instead of free ones.  HARNESS_USERS, space-separated user:password pairs
 # (default "tpe:secret-tpe nwt:secret-nwt").  HARNESS_KEEP=1 keeps
 # $HARNESS_DIR (logs, mail) after stopping.
 #
@@ -385,10 +386,16 @@ _harness_port_clash() {
 # One attempt to pick ports and start the services; 2 = port clash.
 _harness_try_start() {
 	local imap=$1 smtp=$2 ports p deadline dpid="" epid=""
-	ports=$(_harness_free_ports 6) || {
-		_harness_err "cannot pick free ports (/usr/bin/python3)"
-		return 1
-	}
+	# HARNESS_PORTS fixes the six ports (IMAP IMAPS POP3 POP3S SMTP
+	# SMTPS), for the demo, whose bundled config names its SMTP port.
+	if [[ -n ${HARNESS_PORTS:-} ]]; then
+		ports=$HARNESS_PORTS
+	else
+		ports=$(_harness_free_ports 6) || {
+			_harness_err "cannot pick free ports (/usr/bin/python3)"
+			return 1
+		}
+	fi
 	# shellcheck disable=SC2086
 	set -- $ports
 	local g
