@@ -37,7 +37,7 @@ enum status spool_read(struct spool *sp, const char *name, gsize max,
 /* The full path of name in new/ or cur/ (wherever it is); caller frees. */
 char *spool_path(struct spool *sp, const char *name);
 
-/* Moves name from new/ to cur/ and syncs the directories. */
+/* Moves name from new/ to cur/ (not synced: redoing it is harmless). */
 enum status spool_mark_done(struct spool *sp, const char *name,
 			    struct err *err);
 

@@ -259,11 +259,14 @@ spool_mark_done(struct spool *sp, const char *name, struct err *err)
 	g_autofree char *from = g_build_filename(sp->new, name, NULL);
 	g_autofree char *to = g_build_filename(sp->cur, cn, NULL);
 
+	/*
+	 * No fsync: if a crash undoes the rename, the message is back in
+	 * new/, its arrival is found in the store, and it is moved again.
+	 */
 	if (rename(from, to) != 0)
 		return err_io(err, ST_TEMP, "cannot move '%s' into cur/",
 			      name);
-	return fsync_dir(sp->cur, err) == ST_OK ? fsync_dir(sp->new, err)
-						: err->status;
+	return ST_OK;
 }
 
 char *

@@ -41,7 +41,7 @@ tap_ok "server cert verifies against HARNESS_CA for localhost" \
 	openssl verify -CAfile "$HARNESS_CA" -verify_hostname localhost \
 	-verify_ip 127.0.0.1 "$dir/tls/cert.pem"
 
-# curl for one user; connects to 127.0.0.1 only, also for "localhost".
+# curl trusting only HARNESS_CA; "localhost" resolves to 127.0.0.1 only.
 crl() {
 	local url=$1
 	shift
