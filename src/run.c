@@ -130,10 +130,14 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 		return st;
 	}
 	step(r);
-	r->stats->quarantined++;
 	r->stats->filed++;
-	log_warn("quarantined %s: %s", name, why);
-	report(r, "quarantined %s: %s", name, why);
+	if (dup != 0) {
+		r->stats->duplicates++;
+	} else {
+		r->stats->quarantined++;
+		log_warn("quarantined %s: %s", name, why);
+		report(r, "quarantined %s: %s", name, why);
+	}
 	st = spool_mark_done(r->spool, name, &e2);
 	if (st == ST_OK)
 		step(r);
@@ -241,8 +245,12 @@ file_one(struct run *r, const char *name, struct err *err)
 	}
 	st = spool_read(r->spool, name, r->cfg->max_message_bytes, &data,
 			&merr);
-	if (st == ST_MSG_BAD)
-		return quarantine(r, name, mailbox, "-", merr.msg, err);
+	if (st == ST_MSG_BAD) {
+		/* Unread, so no hash: never taken for a copy of another. */
+		g_autofree char *key = g_strconcat("unread:", name, NULL);
+
+		return quarantine(r, name, mailbox, key, merr.msg, err);
+	}
 	if (st != ST_OK)
 		return err_set(err, st, "%s", merr.msg);
 	bytes = g_bytes_get_data(data, &len);

@@ -409,13 +409,16 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 	/* The key: mailbox, Message-ID (maybe none) and body hash. */
 	stmt = prepare(s, "SELECT id FROM arrivals WHERE mailbox = ? AND "
 			  "message_id IS ? AND body_hash = ? AND "
-			  "duplicate_of IS NULL AND quarantine IS NULL "
+			  "duplicate_of IS NULL AND "
+			  "(quarantine IS NULL) = (? IS NULL) "
 			  "ORDER BY id LIMIT 1");
 	if (stmt == NULL)
 		return db_error(s, err, "arrivals");
 	bind_text(stmt, 1, a->mailbox);
 	bind_text(stmt, 2, a->message_id);
 	bind_text(stmt, 3, a->body_hash);
+	/* A quarantined copy is a duplicate of a quarantined first. */
+	bind_text(stmt, 4, a->quarantine);
 	*dup_of = sqlite3_step(stmt) == SQLITE_ROW
 			  ? sqlite3_column_int64(stmt, 0)
 			  : 0;

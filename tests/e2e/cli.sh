@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The command line: help, version, exit codes, config check messages,
+# rules check messages, classify --json, and the run lock.
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+L=$LAMPLIGHT
+
+out=$("$L" --help) && rc=0 || rc=$?
+tap_is "--help exits 0" "$rc" 0
+for c in run classify config rules; do
+	tap_like "--help lists $c" "$out" "  $c "
+done
+tap_like "--version" "$("$L" --version)" '^lamplight [0-9]+\.[0-9]+'
+"$L" frobnicate >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "an unknown command is a usage error" "$rc" 64
+"$L" run --no-such-option >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "an unknown option is a usage error" "$rc" 64
+tap_like "run --help shows its options" "$("$L" run --help)" '--stop-after'
+
+# config check: the bundled configs, then a broken one.
+tap_like "the bundled config checks clean" \
+	"$(cd "$SOURCE_ROOT" && "$L" config check)" \
+	'^lamplight.conf: ok: 22 centres'
+write_config "$T/bad.conf" "$T/state" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example
+mailbox = imap://tpe@localhost/INBOX
+password = hunter2" \
+"[centre QQQ]
+name = x"
+err=$("$L" config check -c "$T/bad.conf" 2>&1 >/dev/null) && rc=0 || rc=$?
+tap_is "a broken config exits 78" "$rc" 78
+tap_like "a secret in the text is reported at its line" "$err" \
+	"bad.conf:15: secret 'password' in the config text"
+tap_like "a network mailbox without password_file is reported" "$err" \
+	"bad.conf:14: a network mailbox needs password_file"
+tap_like "an unknown county is reported at its group" "$err" \
+	"bad.conf:17: unknown county code 'QQQ'"
+tap_ok "the secret itself is never printed" \
+	bash -c "! grep -q hunter2 <<<'$err'"
+
+# rules: a broken rule names file, line and column.
+mkdir -p "$T/rules"
+printf 'rule ok\n\tpattern 就業\n\tneed employment\n\nrule broken\n\tpattern 燒炭|(跳樓\n\turgency emergency\n' \
+	>"$T/rules/urgency.rules"
+err=$("$L" rules check --rules "$T/rules" 2>&1) && rc=0 || rc=$?
+tap_is "a broken rule fails the check" "$rc" 78
+tap_like "and says where" "$err" 'urgency.rules:6:13: missing '"'"'\)'"'"
+tap_like "the shipped rules pass their examples" \
+	"$("$L" rules test --rules "$SOURCE_ROOT/rules")" \
+	'^[0-9]+ rules, [0-9]+ examples: [0-9]+ passed, 0 failed$'
+
+# classify --json: one valid object per file, with the corpus's fields.
+json=$(cd "$SOURCE_ROOT" && "$L" classify --json tests/corpus/form-v2-emergency.eml \
+	tests/corpus/bounce-dsn.eml)
+tap_is "one line per file" "$(wc -l <<<"$json")" 2
+tap_ok "each line is JSON with the label fields" /usr/bin/python3 -c '
+import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    for k in ("file", "kind", "county", "urgency", "needs", "case_ref", "reasons"):
+        assert k in o, k
+' <<<"$json"
+tap_like "the emergency shows its reasons" "$(head -1 <<<"$json")" \
+	'"urgency":"emergency".*"reasons":\[\{"rule":"emergency\.'
+tap_like "a bounce has no urgency" "$(tail -1 <<<"$json")" \
+	'"kind":"bounce".*"urgency":null'
+"$L" classify --rules "$SOURCE_ROOT/rules" "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" \
+	>/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "classify of a non-message is a data error" "$rc" 65
+
+# The lock: a second run while one holds it exits 3 at once.
+write_config "$T/lock.conf" "$T/lockstate" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example"
+mkdir -p "$T/lockstate"
+/usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(30)
+' "$T/lockstate/lock" >"$T/holder.out" &
+holder=$!
+for _ in $(seq 50); do grep -q locked "$T/holder.out" 2>/dev/null && break; sleep 0.1; done
+"$L" run -c "$T/lock.conf" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "a run while another holds the lock exits 3" "$rc" 3
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+"$L" run -c "$T/lock.conf" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "once the lock is free the run goes ahead" "$rc" 0
+tap_done

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Local Maildir sources: the demo mailboxes plus a message that is not
+# mail.  A clean run files each letter once, quarantines the bad one and
+# goes on; a copy of a filed letter is a duplicate; and a run stopped
+# after every one of its durable steps, then run again, ends exactly as
+# the clean run did.
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+harness_start smtp
+T=$HARNESS_DIR/e2e
+mkdir -p "$T"
+
+# fresh DIR: the demo mailboxes and a config for them, in DIR.
+fresh() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	cp -a "$SOURCE_ROOT/maildir" "$1/mb"
+	cp "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" \
+		"$1/mb/hua/new/1793999999.garbage.lamplight"
+	local blocks=() c
+	for c in TPE KHH HUA; do
+		local l=${c,,}
+		blocks+=("[centre $c]
+name = $c centre
+address = $l@centers.moj-help.example
+mailbox = maildir:$1/mb/$l")
+	done
+	write_config "$1/lamplight.conf" "$1/state" "${blocks[@]}"
+}
+
+# state DIR: what a finished run leaves, as text to compare.
+state() {
+	local db=$1/state/lamplight.db
+	sql "$db" "select number || ' ' || urgency from cases order by number"
+	sql "$db" "select 'arrivals ' || count(*) || ' dup ' || count(duplicate_of) || ' quarantined ' || count(quarantine) from arrivals where duplicate_of is null"
+	sql "$db" "select 'outbox ' || count(*) || ' ' || group_concat(distinct state) from outbox"
+	echo "source new: $(find "$1"/mb/*/new -type f ! -name '.*' | wc -l)"
+	echo "source seen: $(find "$1"/mb/*/cur -type f -name '*:2,*S*' | wc -l)"
+	echo "spool new: $(ls "$1/state/spool/new" | wc -l)"
+}
+
+fresh "$T/clean"
+out=$("$LAMPLIGHT" run -v -c "$T/clean/lamplight.conf" 2>/dev/null) && rc=0 || rc=$?
+tap_is "a run with a quarantined message exits 1 and goes on" "$rc" 1
+tap_like "it files every letter" "$out" \
+	'fetched 9, filed 9 \(6 new cases, 0 duplicates, 1 quarantined\)'
+tap_like "the bad message is reported as quarantined" "$out" \
+	'quarantined [^ ]+\.hua: not a mail message'
+clean=$(state "$T/clean")
+tap_like "six cases, each with its urgency" "$clean" \
+	'TPE-[0-9]{7}-0002 emergency'
+tap_like "every source message is marked seen" "$clean" \
+	'source new: 0.source seen: 9'
+kept=0
+for f in "$T"/clean/state/spool/cur/*; do
+	cmp -s "$f" "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" && kept=1
+done
+tap_is "the quarantined bytes are kept in the spool" "$kept" 1
+
+# The same letter delivered again under another name: no new case.
+f=$(ls "$T/clean/mb/tpe/cur/" | head -1)
+cp "$T/clean/mb/tpe/cur/$f" "$T/clean/mb/tpe/new/1794000000.again.lamplight"
+out=$("$LAMPLIGHT" run -v -c "$T/clean/lamplight.conf" 2>/dev/null) || true
+tap_like "a second copy files as a duplicate" "$out" \
+	'filed 1 \(0 new cases, 1 duplicates'
+tap_is "and opens no case" \
+	"$(sql "$T/clean/state/lamplight.db" 'select count(*) from cases')" 6
+sent_before=$(harness_delivered_count)
+
+# Stop after every durable step in turn; the next run must finish the job.
+n=1
+worst=""
+while ((n < 200)); do
+	fresh "$T/crash"
+	"$LAMPLIGHT" run -c "$T/crash/lamplight.conf" --stop-after=$n \
+		>/dev/null 2>&1 && rc=0 || rc=$?
+	((rc == 99)) || break
+	"$LAMPLIGHT" run -c "$T/crash/lamplight.conf" >/dev/null 2>&1 || true
+	got=$(state "$T/crash")
+	if [[ $got != "$clean" ]]; then
+		worst="after step $n:
+$got"
+		break
+	fi
+	"$LAMPLIGHT" run -c "$T/crash/lamplight.conf" >/dev/null 2>&1 || true
+	if [[ $(state "$T/crash") != "$clean" ]]; then
+		worst="third run after step $n changed the state"
+		break
+	fi
+	n=$((n + 1))
+done
+tap_diag "a clean run has $((n - 1)) durable steps"
+tap_ok "the run has durable steps to stop at" test "$n" -gt 20
+if [[ -z $worst ]]; then
+	tap_pass "stopped at any step, the next run ends as a clean run"
+else
+	tap_fail "stopped at any step, the next run ends as a clean run" \
+		"expected:" "$clean" "$worst"
+fi
+tap_done
