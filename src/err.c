@@ -18,7 +18,7 @@ err_clear(struct err *err)
 	err->msg[0] = '\0';
 }
 
-static void
+static void G_GNUC_PRINTF(4, 0)
 err_vformat(struct err *err, enum status st, int errnum, const char *fmt,
 	    va_list ap)
 {

@@ -371,6 +371,37 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 	g_mime_part_iter_free(it);
 }
 
+/*
+ * Whether data opens with an RFC 5322 header field ("Name:"), after an
+ * mbox "From " line if there is one.
+ */
+static gboolean
+starts_with_header(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	if (len > 5 && memcmp(p, "From ", 5) == 0) {
+		p = memchr(p, '\n', len);
+		if (p == NULL)
+			return FALSE;
+		p++;
+	}
+	for (const char *q = p; q < end; q++) {
+		if (*q == ':')
+			return q > p;
+		/* Obsolete syntax (RFC 5322 4.5) allows blanks before ':'. */
+		if ((*q == ' ' || *q == '\t') && q > p) {
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			return q < end && *q == ':';
+		}
+		/* Field names are printable ASCII without space. */
+		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f)
+			return FALSE;
+	}
+	return FALSE;
+}
+
 enum status
 mail_parse(const void *data, size_t len, struct mail_msg **out,
 	   struct err *err)
@@ -417,13 +448,13 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	}
 	if (m->charset == NULL)
 		m->charset = "UTF-8";
-	g_object_unref(msg);
-	/* Bytes with none of the headers every mail has are not mail. */
-	if (m->from_addr == NULL && m->to->len == 0 && m->subject[0] == '\0' &&
-	    m->date == NULL && m->message_id == NULL) {
+	/* Bytes that do not open with a header line are not mail. */
+	if (!starts_with_header(data, len)) {
+		g_object_unref(msg);
 		mail_msg_free(m);
 		return err_set(err, ST_MSG_BAD, "no mail headers found");
 	}
+	g_object_unref(msg);
 	*out = m;
 	return ST_OK;
 }
