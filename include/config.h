@@ -38,6 +38,7 @@ struct centre {
 	char *mailbox;		/* URL, or NULL when not fetched */
 	char *password;		/* from password_file; never printed */
 	char *ca_file;		/* NULL: the system trust store */
+	gboolean starttls;	/* imap://, pop3://: require STARTTLS/STLS */
 	enum after_fetch after_fetch;
 	char **staff;		/* NULL-terminated; may be empty */
 	char *duty;		/* duty officer's address, or NULL */

@@ -1,8 +1,9 @@
 /*
  * Mail sources behind one table of operations (mbsync's driver.h is the
- * model): a local Maildir, IMAP and IMAPS.  A source lists what may be
- * new, hands over each message's bytes, and is told what to do with its
- * copy only after the message is filed.  Which messages were fetched is
+ * model): a local Maildir, IMAP (plain, STARTTLS, IMAPS) and POP3 (plain,
+ * STLS, POP3S).  A source lists what may be new, hands over each
+ * message's bytes, and is told what to do with its copy only after the
+ * message is filed.  Which messages were fetched is
  * the store's business, not the driver's.
  */
 #ifndef LAMPLIGHT_FETCH_H
@@ -40,6 +41,7 @@ struct fetch_ops {
 
 extern const struct fetch_ops fetch_maildir_ops;
 extern const struct fetch_ops fetch_imap_ops;
+extern const struct fetch_ops fetch_pop3_ops;
 
 /* The driver for a mailbox URL; NULL (and err set) if none. */
 const struct fetch_ops *fetch_ops_for(const char *url, struct err *err);

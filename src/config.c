@@ -290,7 +290,8 @@ static const char *const smtp_keys[] = {
 };
 static const char *const centre_keys[] = {
 	"name", "address", "mailbox", "password_file", "ca_file",
-	"after_fetch", "staff", "duty", "partners.health", "partners.social",
+	"after_fetch", "starttls", "staff", "duty", "partners.health",
+	"partners.social",
 	"partners.employment", "partners.education", "partners.police", NULL,
 };
 
@@ -461,6 +462,17 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 	}
 	ca = get_string(kf, group, "ca_file");
 	c->ca_file = resolve_path(cfg, ca);
+	{
+		g_autofree char *tls = get_string(kf, group, "starttls");
+
+		/* Plain imap:// and pop3:// upgrade with STARTTLS unless told. */
+		c->starttls = TRUE;
+		if (tls != NULL && strcmp(tls, "no") == 0)
+			c->starttls = FALSE;
+		else if (tls != NULL && strcmp(tls, "required") != 0)
+			problem(ln, line_of(ln, group, "starttls"),
+				"starttls must be required or no");
+	}
 	after = get_string(kf, group, "after_fetch");
 	if (after == NULL || strcmp(after, "seen") == 0)
 		c->after_fetch = AFTER_FETCH_SEEN;

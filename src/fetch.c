@@ -20,7 +20,9 @@ fetch_ops_for(const char *url, struct err *err)
 	if (g_str_has_prefix(url, "imap://") ||
 	    g_str_has_prefix(url, "imaps://"))
 		return &fetch_imap_ops;
-	err_set(err, ST_SOURCE_BAD, "no fetch driver for this mailbox "
-		"scheme in this version (imap, imaps and maildir work)");
+	if (g_str_has_prefix(url, "pop3://") ||
+	    g_str_has_prefix(url, "pop3s://"))
+		return &fetch_pop3_ops;
+	err_set(err, ST_SOURCE_BAD, "no fetch driver for this mailbox URL");
 	return NULL;
 }

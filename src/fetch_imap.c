@@ -39,7 +39,7 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 	g_autofree char *folder = NULL;
 	struct imap_src *s;
 	const char *host, *path;
-	gboolean tls;
+	gboolean tls, preauth;
 	int port, r;
 	enum status st;
 
@@ -73,6 +73,16 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 		st = imap_fail(err, c->id, "connect", r);
 		goto fail;
 	}
+	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
+	if (!tls && c->starttls) {
+		r = mailimap_socket_starttls_with_callback(s->imap, set_sni,
+							   (void *)host);
+		if (r != MAILIMAP_NO_ERROR) {
+			st = imap_fail(err, c->id, "STARTTLS", r);
+			goto fail;
+		}
+		tls = TRUE;
+	}
 	if (tls) {
 		/* Before LOGIN: a wrong certificate must not see a password. */
 		st = tls_verify_stream(s->imap->imap_stream, host, c->ca_file,
@@ -80,7 +90,7 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 		if (st != ST_OK)
 			goto fail;
 	}
-	if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+	if (!preauth) {
 		r = mailimap_login(s->imap, g_uri_get_user(uri),
 				   c->password ? c->password : "");
 		if (r != MAILIMAP_NO_ERROR) {

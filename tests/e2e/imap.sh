@@ -15,6 +15,7 @@ write_config "$T/lamplight.conf" "$T/state" \
 name = 臺北市政府毒品危害防制中心
 address = tpe@centers.moj-help.example
 mailbox = imap://tpe@127.0.0.1:$HARNESS_IMAP/INBOX
+starttls = no
 password_file = $T/tpe.pw
 staff = case1@tpe.centers.moj-help.example" \
 "[centre NWT]
