@@ -28,6 +28,7 @@ enum after_fetch {
 	AFTER_FETCH_SEEN,	/* flag \Seen (IMAP); maildir: move to cur/ */
 	AFTER_FETCH_KEEP,	/* leave it; our own state skips it */
 	AFTER_FETCH_DELETE,	/* expunge or unlink */
+	AFTER_FETCH_MOVE,	/* into the folder move_to (IMAP, Maildir) */
 };
 
 struct centre {
@@ -39,7 +40,9 @@ struct centre {
 	char *password;		/* from password_file; never printed */
 	char *ca_file;		/* NULL: the system trust store */
 	gboolean starttls;	/* imap://, pop3://: require STARTTLS/STLS */
+	guint timeout;		/* seconds; copied from the config's */
 	enum after_fetch after_fetch;
+	char *move_to;		/* folder for AFTER_FETCH_MOVE */
 	char **staff;		/* NULL-terminated; may be empty */
 	char *duty;		/* duty officer's address, or NULL */
 	char **partners[GROUP_COUNT];	/* NULL-terminated each */
@@ -52,6 +55,8 @@ struct config {
 	char *rules_dir;
 	char *templates_dir;
 	guint64 max_message_bytes;
+	guint fetch_concurrency;	/* mailboxes fetched at once */
+	guint timeout;		/* seconds a server may stay silent */
 	char *smtp_url;
 	char *smtp_ca_file;
 	char *smtp_user;

@@ -24,7 +24,10 @@ void fetch_entry_free(struct fetch_entry *e);
 struct fetch_ops {
 	const char *name;	/* "imap" */
 
-	/* Connects and opens c's mailbox; *uidvalidity is 0 if none. */
+	/*
+	 * Connects and opens c's mailbox; *uidvalidity is 0 if none.  The
+	 * handle keeps c (borrowed) for its after_fetch action.
+	 */
 	enum status (*open)(const struct centre *c, void **handle,
 			    guint32 *uidvalidity, struct err *err);
 	/* Entries that may be new: for IMAP, UIDs above since. */
@@ -33,9 +36,8 @@ struct fetch_ops {
 	/* The message's bytes; ST_MSG_BAD if it has gone. */
 	enum status (*fetch)(void *handle, const char *uid, GBytes **out,
 			     struct err *err);
-	/* Deals with the server copy of a filed message. */
-	enum status (*done)(void *handle, const char *uid,
-			    enum after_fetch action, struct err *err);
+	/* Deals with the server copy of a filed message (after_fetch). */
+	enum status (*done)(void *handle, const char *uid, struct err *err);
 	void (*close)(void *handle);
 };
 

@@ -24,13 +24,18 @@ struct outbox_stats {
 void outbox_init(void);
 void outbox_done(void);
 
+/* Priorities of outbox rows: emergencies leave first. */
+#define OUTBOX_PRIORITY_EMERGENCY 0
+#define OUTBOX_PRIORITY_NORMAL 5
+
 /*
- * Sends every queued message that is due, emergencies first.  Per-message
+ * Sends every queued message that is due with priority at most
+ * max_priority, emergencies first.  Per-message
  * failures are recorded in the store and counted; the status is ST_OK
  * unless the store itself failed.  An unreachable server defers the rest.
  */
 enum status outbox_send_due(struct store *s, const struct config *cfg,
-			    GDateTime *now, struct outbox_stats *stats,
-			    struct err *err);
+			    GDateTime *now, int max_priority,
+			    struct outbox_stats *stats, struct err *err);
 
 #endif

@@ -126,14 +126,69 @@ enum status store_outbox_add(struct store *s, gint64 case_id,
 			     const char *message_id, const char *env_from,
 			     const char *rcpt, const char *data, gsize len,
 			     struct err *err);
-/* Queued items due now, emergencies first: a new array (items freed). */
+/*
+ * Queued items due now with priority at most max_priority, emergencies
+ * (priority 0) first: a new array (items freed with it).
+ */
 enum status store_outbox_due(struct store *s, GDateTime *now,
-			     GPtrArray **out, struct err *err);
+			     int max_priority, GPtrArray **out,
+			     struct err *err);
 enum status store_outbox_sent(struct store *s, gint64 id, const char *reply,
 			      struct err *err);
 /* A failure: temporary ones retry at next_at, others stop for good. */
 enum status store_outbox_failed(struct store *s, gint64 id, gboolean temp,
 				const char *why, GDateTime *next_at,
 				struct err *err);
+
+/*
+ * Inside a transaction: links case_id to the cases opened for the same
+ * letter (Message-ID and body hash) in other mailboxes; *linked counts.
+ */
+enum status store_case_link_copies(struct store *s, gint64 case_id,
+				   const char *mailbox,
+				   const char *message_id,
+				   const char *body_hash, guint *linked,
+				   struct err *err);
+
+/* --- quarantine --- */
+
+struct quarantined {
+	gint64 id;		/* the arrival */
+	char *spool_name;
+	char *mailbox;
+	char *reason;
+	char *state;		/* held, retried, released */
+	char *received_at;
+};
+
+void quarantined_free(struct quarantined *q);
+
+/* Held messages (all: also retried and released), oldest first. */
+enum status store_quarantine_list(struct store *s, gboolean all,
+				  GPtrArray **out, struct err *err);
+/* *out is NULL when id is not a quarantined arrival. */
+enum status store_quarantine_get(struct store *s, gint64 id,
+				 struct quarantined **out, struct err *err);
+/* Moves a held message to state (retried, released). */
+enum status store_quarantine_set(struct store *s, gint64 id,
+				 const char *state, struct err *err);
+
+/* --- mailbox health --- */
+
+struct mailbox_run {
+	const char *mailbox;
+	const char *started_at, *finished_at;
+	guint32 uidvalidity;
+	guint listed, fetched, left_on_server;
+	const char *last_uid;	/* highest UID or last UIDL seen */
+	const char *error;	/* NULL when the mailbox was fine */
+};
+
+enum status store_mailbox_run_add(struct store *s,
+				  const struct mailbox_run *mr,
+				  struct err *err);
+
+/* The connection, for read-only reports (status); borrowed. */
+struct sqlite3 *store_db(struct store *s);
 
 #endif

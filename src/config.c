@@ -283,7 +283,8 @@ read_secret(struct lines *ln, const char *group, const char *key,
 }
 
 static const char *const main_keys[] = {
-	"state_dir", "rules_dir", "templates_dir", "max_message_size", NULL,
+	"state_dir", "rules_dir", "templates_dir", "max_message_size",
+	"fetch_concurrency", "timeout", NULL,
 };
 static const char *const smtp_keys[] = {
 	"url", "starttls", "ca_file", "user", "password_file", NULL,
@@ -400,6 +401,7 @@ centre_free(struct centre *c)
 		explicit_bzero(c->password, strlen(c->password));
 	g_free(c->password);
 	g_free(c->ca_file);
+	g_free(c->move_to);
 	g_strfreev(c->staff);
 	g_free(c->duty);
 	for (int g = 0; g < GROUP_COUNT; g++)
@@ -480,9 +482,18 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 		c->after_fetch = AFTER_FETCH_KEEP;
 	else if (strcmp(after, "delete") == 0)
 		c->after_fetch = AFTER_FETCH_DELETE;
-	else
+	else if (g_str_has_prefix(after, "move:") && after[5] != '\0' &&
+		 strpbrk(after + 5, "\r\n\"/") == NULL) {
+		c->after_fetch = AFTER_FETCH_MOVE;
+		c->move_to = g_strdup(after + 5);
+		if (c->mailbox != NULL && g_str_has_prefix(c->mailbox, "pop3"))
+			problem(ln, line_of(ln, group, "after_fetch"),
+				"POP3 has no folders: use seen, keep or "
+				"delete");
+	} else
 		problem(ln, line_of(ln, group, "after_fetch"),
-			"after_fetch must be seen, keep or delete");
+			"after_fetch must be seen, keep, delete or "
+			"move:FOLDER");
 	c->staff = get_addresses(ln, kf, group, "staff");
 	c->duty = get_string(kf, group, "duty");
 	if (c->duty != NULL && !address_valid(c->duty))
@@ -493,6 +504,7 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 			g_strconcat("partners.", group_keys[g], NULL);
 		c->partners[g] = get_addresses(ln, kf, group, k);
 	}
+	c->timeout = cfg->timeout;
 	if (config_centre_find(cfg, c->code) != NULL) {
 		problem(ln, line, "centre %s configured twice", c->code);
 		centre_free(c);
@@ -565,6 +577,27 @@ parse_size(const char *s, gboolean *ok)
 	return n;
 }
 
+/* An optional whole number in [lamplight] between min and max. */
+static guint
+get_uint(struct lines *ln, GKeyFile *kf, const char *key, guint def,
+	 guint min, guint max)
+{
+	g_autofree char *v = get_string(kf, "lamplight", key);
+	char *end = NULL;
+	guint64 n;
+
+	if (v == NULL)
+		return def;
+	n = g_ascii_strtoull(v, &end, 10);
+	if (end == v || *end != '\0' || n < min || n > max) {
+		problem(ln, line_of(ln, "lamplight", key),
+			"%s must be a whole number from %u to %u", key, min,
+			max);
+		return def;
+	}
+	return (guint)n;
+}
+
 static void
 load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 {
@@ -586,6 +619,9 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 	tmpl = get_string(kf, "lamplight", "templates_dir");
 	cfg->templates_dir = resolve_path(cfg, tmpl ? tmpl : "templates");
 	cfg->max_message_bytes = 25u << 20;
+	cfg->fetch_concurrency = get_uint(ln, kf, "fetch_concurrency", 4, 1,
+					  CENTRE_COUNT);
+	cfg->timeout = get_uint(ln, kf, "timeout", 60, 1, 3600);
 	size = get_string(kf, "lamplight", "max_message_size");
 	if (size != NULL) {
 		gboolean ok;

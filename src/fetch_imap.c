@@ -8,11 +8,10 @@
 
 #include "fetch.h"
 
-#define IMAP_TIMEOUT 60
-
 struct imap_src {
 	mailimap *imap;
 	char *id;	/* mailbox id, for messages */
+	const struct centre *centre;	/* borrowed: after_fetch */
 };
 
 static enum status
@@ -60,8 +59,9 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 
 	s = g_new0(struct imap_src, 1);
 	s->id = g_strdup(c->id);
+	s->centre = c;
 	s->imap = mailimap_new(0, NULL);
-	mailimap_set_timeout(s->imap, IMAP_TIMEOUT);
+	mailimap_set_timeout(s->imap, c->timeout);
 	if (tls)
 		r = mailimap_ssl_connect_with_callback(s->imap, host,
 						       (uint16_t)port, set_sni,
@@ -216,32 +216,59 @@ imap_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
 	return ST_OK;
 }
 
-static enum status
-imap_done(void *handle, const char *uid, enum after_fetch action,
-	  struct err *err)
+/* Adds flag to message n; with expunge, then removes it (UIDPLUS). */
+static int
+imap_flag(struct imap_src *s, guint32 n, struct mailimap_flag *flag,
+	  gboolean expunge)
 {
-	struct imap_src *s = handle;
-	guint32 n = (guint32)g_ascii_strtoull(uid, NULL, 10);
-	struct mailimap_flag_list *flags;
+	struct mailimap_flag_list *flags = mailimap_flag_list_new_empty();
 	struct mailimap_store_att_flags *sf;
-	struct mailimap_set *set;
+	struct mailimap_set *set = mailimap_set_new_single(n);
 	int r;
 
-	if (action == AFTER_FETCH_KEEP)
-		return ST_OK;
-	flags = mailimap_flag_list_new_empty();
-	mailimap_flag_list_add(flags, action == AFTER_FETCH_DELETE
-					      ? mailimap_flag_new_deleted()
-					      : mailimap_flag_new_seen());
+	mailimap_flag_list_add(flags, flag);
 	sf = mailimap_store_att_flags_new_add_flags_silent(flags);
-	set = mailimap_set_new_single(n);
 	r = mailimap_uid_store(s->imap, set, sf);
-	if (r == MAILIMAP_NO_ERROR && action == AFTER_FETCH_DELETE)
+	if (r == MAILIMAP_NO_ERROR && expunge)
 		r = mailimap_uid_expunge(s->imap, set);
 	mailimap_store_att_flags_free(sf);
 	mailimap_set_free(set);
+	return r;
+}
+
+static enum status
+imap_done(void *handle, const char *uid, struct err *err)
+{
+	struct imap_src *s = handle;
+	guint32 n = (guint32)g_ascii_strtoull(uid, NULL, 10);
+	struct mailimap_set *set;
+	int r = MAILIMAP_NO_ERROR;
+
+	switch (s->centre->after_fetch) {
+	case AFTER_FETCH_KEEP:
+		break;
+	case AFTER_FETCH_SEEN:
+		r = imap_flag(s, n, mailimap_flag_new_seen(), FALSE);
+		break;
+	case AFTER_FETCH_DELETE:
+		r = imap_flag(s, n, mailimap_flag_new_deleted(), TRUE);
+		break;
+	case AFTER_FETCH_MOVE:
+		/* MOVE (RFC 6851), else COPY and expunge the original. */
+		set = mailimap_set_new_single(n);
+		r = mailimap_uid_move(s->imap, set, s->centre->move_to);
+		if (r != MAILIMAP_NO_ERROR) {
+			r = mailimap_uid_copy(s->imap, set,
+					      s->centre->move_to);
+			if (r == MAILIMAP_NO_ERROR)
+				r = imap_flag(s, n, mailimap_flag_new_deleted(),
+					      TRUE);
+		}
+		mailimap_set_free(set);
+		break;
+	}
 	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(err, s->id, "UID STORE", r);
+		return imap_fail(err, s->id, "marking a filed message", r);
 	return ST_OK;
 }
 

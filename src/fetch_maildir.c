@@ -14,6 +14,7 @@
 struct maildir_src {
 	char *dir;
 	GHashTable *paths;	/* uid -> current full path */
+	const struct centre *centre;	/* borrowed: after_fetch */
 };
 
 static gboolean
@@ -37,6 +38,7 @@ md_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 			       "Maildir", c->id, dir);
 	m = g_new0(struct maildir_src, 1);
 	m->dir = g_strdup(dir);
+	m->centre = c;
 	m->paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 g_free);
 	*handle = m;
@@ -118,42 +120,57 @@ md_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
 	return ST_OK;
 }
 
+/* The name with the S flag added, as Maildir readers expect. */
+static char *
+seen_name(const char *uid, const char *base)
+{
+	const char *info = strstr(base, ":2,");
+	GString *f = g_string_new(info != NULL ? info + 3 : "");
+	gsize i = 0;
+
+	if (strchr(f->str, 'S') == NULL) {
+		/* Maildir flags are kept in ASCII order. */
+		while (i < f->len && f->str[i] < 'S')
+			i++;
+		g_string_insert_c(f, i, 'S');
+	}
+	{
+		g_autofree char *flags = g_string_free(f, FALSE);
+
+		return g_strdup_printf("%s:2,%s", uid, flags);
+	}
+}
+
 static enum status
-md_done(void *handle, const char *uid, enum after_fetch action,
-	struct err *err)
+md_done(void *handle, const char *uid, struct err *err)
 {
 	struct maildir_src *m = handle;
 	const char *path = g_hash_table_lookup(m->paths, uid);
-	g_autofree char *base = NULL, *to = NULL, *flags = NULL;
-	const char *info;
+	g_autofree char *base = NULL, *name = NULL, *dir = NULL, *to = NULL;
 
-	if (path == NULL || action == AFTER_FETCH_KEEP)
+	if (path == NULL || m->centre->after_fetch == AFTER_FETCH_KEEP)
 		return ST_OK;
-	if (action == AFTER_FETCH_DELETE) {
+	if (m->centre->after_fetch == AFTER_FETCH_DELETE) {
 		if (unlink(path) != 0 && errno != ENOENT)
 			return err_sys(err, ST_SOURCE_BAD, "cannot delete "
 				       "message %s", uid);
 		return ST_OK;
 	}
 	base = g_path_get_basename(path);
-	info = strstr(base, ":2,");
-	flags = info != NULL ? g_strdup(info + 3) : g_strdup("");
-	if (strchr(flags, 'S') == NULL) {
-		/* Maildir flags are kept in ASCII order. */
-		GString *f = g_string_new(flags);
-		gsize i = 0;
+	name = seen_name(uid, base);
+	if (m->centre->after_fetch == AFTER_FETCH_MOVE) {
+		/* Maildir++: a folder is ".Name" inside the Maildir. */
+		g_autofree char *sub = g_strconcat(".", m->centre->move_to,
+						   NULL);
 
-		while (i < f->len && f->str[i] < 'S')
-			i++;
-		g_string_insert_c(f, i, 'S');
-		g_free(flags);
-		flags = g_string_free(f, FALSE);
+		dir = g_build_filename(m->dir, sub, "cur", NULL);
+		if (g_mkdir_with_parents(dir, 0700) != 0)
+			return err_sys(err, ST_SOURCE_BAD, "cannot create "
+				       "folder %s", m->centre->move_to);
+	} else {
+		dir = g_build_filename(m->dir, "cur", NULL);
 	}
-	{
-		g_autofree char *name = g_strdup_printf("%s:2,%s", uid, flags);
-
-		to = g_build_filename(m->dir, "cur", name, NULL);
-	}
+	to = g_build_filename(dir, name, NULL);
 	if (rename(path, to) != 0 && errno != ENOENT)
 		return err_sys(err, ST_SOURCE_BAD, "cannot mark message %s "
 			       "seen", uid);

@@ -10,13 +10,12 @@
 
 #include "fetch.h"
 
-#define POP3_TIMEOUT 60
-
 struct pop3_src {
 	mailpop3 *pop;
 	char *id;
 	GHashTable *index;	/* uidl -> message index (GUINT_TO_POINTER) */
 	gboolean dirty;		/* DELE sent: QUIT must commit it */
+	const struct centre *centre;	/* borrowed: after_fetch */
 };
 
 static enum status
@@ -66,10 +65,11 @@ pop3_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 				       : (tls ? 995 : 110);
 	s = g_new0(struct pop3_src, 1);
 	s->id = g_strdup(c->id);
+	s->centre = c;
 	s->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 NULL);
 	s->pop = mailpop3_new(0, NULL);
-	mailpop3_set_timeout(s->pop, POP3_TIMEOUT);
+	mailpop3_set_timeout(s->pop, c->timeout);
 	if (tls)
 		r = mailpop3_ssl_connect_with_callback(s->pop, host,
 						       (uint16_t)port, set_sni,
@@ -167,14 +167,13 @@ pop3_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
 }
 
 static enum status
-pop3_done(void *handle, const char *uid, enum after_fetch action,
-	  struct err *err)
+pop3_done(void *handle, const char *uid, struct err *err)
 {
 	struct pop3_src *s = handle;
 	gpointer idx;
 	int r;
 
-	if (action != AFTER_FETCH_DELETE)
+	if (s->centre->after_fetch != AFTER_FETCH_DELETE)
 		return ST_OK;
 	if (!g_hash_table_lookup_extended(s->index, uid, NULL, &idx))
 		return ST_OK;	/* gone already */

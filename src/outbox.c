@@ -95,14 +95,15 @@ server_unreachable(CURLcode rc)
 
 enum status
 outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
-		struct outbox_stats *stats, struct err *err)
+		int max_priority, struct outbox_stats *stats,
+		struct err *err)
 {
 	g_autoptr(GPtrArray) items = NULL;
 	enum status st;
 	gboolean down = FALSE;
 	CURL *c;
 
-	st = store_outbox_due(s, now, &items, err);
+	st = store_outbox_due(s, now, max_priority, &items, err);
 	if (st != ST_OK || items->len == 0)
 		return st;
 	c = smtp_handle(cfg);

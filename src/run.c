@@ -23,6 +23,7 @@
 #include "store.h"
 #include "twtime.h"
 
+/* What the main thread holds: only it files and sends. */
 struct run {
 	const struct config *cfg;
 	const struct run_opts *opts;
@@ -31,8 +32,12 @@ struct run {
 	struct store *store;
 	struct ruleset *rules;
 	struct notify *notify;
-	guint steps;
+	char *db_path;
+	gboolean emergency;	/* an emergency was filed: send at once */
 };
+
+/* Durable steps so far, counted across threads for --stop-after. */
+static gint run_steps;
 
 void
 run_stats_init(struct run_stats *rs)
@@ -54,10 +59,11 @@ run_stats_done(struct run_stats *rs)
  * without cleanup, as a crash would: tests replay every N.
  */
 static void
-step(struct run *r)
+step(const struct run_opts *opts)
 {
-	r->steps++;
-	if (r->opts->stop_after != 0 && r->steps >= r->opts->stop_after)
+	gint n = g_atomic_int_add(&run_steps, 1) + 1;
+
+	if (opts->stop_after != 0 && (guint)n >= opts->stop_after)
 		_exit(RUN_EXIT_STOPPED);
 }
 
@@ -129,7 +135,7 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 		store_rollback(r->store);
 		return st;
 	}
-	step(r);
+	step(r->opts);
 	r->stats->filed++;
 	if (dup != 0) {
 		r->stats->duplicates++;
@@ -140,7 +146,7 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 	}
 	st = spool_mark_done(r->spool, name, &e2);
 	if (st == ST_OK)
-		step(r);
+		step(r->opts);
 	else
 		log_warn("%s", e2.msg);
 	return ST_OK;
@@ -148,7 +154,7 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 
 /* Inside the transaction: a new case, its reasons, its answer. */
 static enum status
-open_case(struct run *r, const struct mail_msg *m,
+open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	  const struct classification *c, gint64 arrival_id,
 	  GDateTime *now, struct err *err)
 {
@@ -193,7 +199,9 @@ open_case(struct run *r, const struct mail_msg *m,
 				     &e2) == ST_OK) {
 			st = store_outbox_add(
 				r->store, case_id, "ack",
-				t->urgency == URGENCY_EMERGENCY ? 0 : 5,
+				t->urgency == URGENCY_EMERGENCY
+					? OUTBOX_PRIORITY_EMERGENCY
+					: OUTBOX_PRIORITY_NORMAL,
 				ack->message_id, ack->env_from, ack->rcpt,
 				ack->data, ack->len, err);
 			answer = "acknowledgement queued";
@@ -203,7 +211,19 @@ open_case(struct run *r, const struct mail_msg *m,
 	}
 	outgoing_free(ack);
 	if (st == ST_OK) {
+		guint linked = 0;
+
+		st = store_case_link_copies(r->store, case_id, m_mailbox,
+					    m->message_id, m->body_hash,
+					    &linked, err);
+		if (st == ST_OK && linked > 0)
+			report(r, "linked %s to %u case(s) of the same letter "
+			       "in other centres", number, linked);
+	}
+	if (st == ST_OK) {
 		r->stats->cases++;
+		if (t->urgency == URGENCY_EMERGENCY)
+			r->emergency = TRUE;
 		report(r, "filed %s %s (%s)", number, urgency_name(t->urgency),
 		       answer);
 		log_info("filed case %s urgency %s", number,
@@ -240,7 +260,7 @@ file_one(struct run *r, const char *name, struct err *err)
 		/* Committed by a run that died before the move: finish it. */
 		st = spool_mark_done(r->spool, name, err);
 		if (st == ST_OK)
-			step(r);
+			step(r->opts);
 		return st;
 	}
 	st = spool_read(r->spool, name, r->cfg->max_message_bytes, &data,
@@ -281,14 +301,14 @@ file_one(struct run *r, const char *name, struct err *err)
 		st = store_arrival_add(r->store, &a, &id, &dup, err);
 	if (st == ST_OK && dup == 0 && c->kind == KIND_HELP_REQUEST &&
 	    c->county[0] != '\0')
-		st = open_case(r, m, c, id, now, err);
+		st = open_case(r, m, mailbox, c, id, now, err);
 	if (st == ST_OK)
 		st = store_commit(r->store, err);
 	if (st != ST_OK) {
 		store_rollback(r->store);
 		goto out;
 	}
-	step(r);
+	step(r->opts);
 	r->stats->filed++;
 	if (dup != 0) {
 		r->stats->duplicates++;
@@ -303,7 +323,7 @@ file_one(struct run *r, const char *name, struct err *err)
 	/* COMMIT before the move to cur/: a crash in between is a no-op. */
 	st = spool_mark_done(r->spool, name, err);
 	if (st == ST_OK)
-		step(r);
+		step(r->opts);
 out:
 	classification_free(c);
 	mail_msg_free(m);
@@ -317,112 +337,334 @@ file_spool(struct run *r, struct err *err)
 	g_autoptr(GPtrArray) names = NULL;
 	enum status st = spool_list_new(r->spool, &names, err);
 
-	for (guint i = 0; st == ST_OK && i < names->len; i++) {
+	for (guint i = 0; st == ST_OK && i < names->len; i++)
 		st = file_one(r, names->pdata[i], err);
-		if (st == ST_MSG_BAD) {
-			/* Already recorded; the run goes on. */
-			st = ST_OK;
-		}
-	}
 	return st;
+}
+
+/*
+ * Sends the emergencies' mail as soon as one is filed, so that one slow
+ * mailbox does not hold back an answer found in another.
+ */
+static void
+send_emergencies(struct run *r)
+{
+	g_autoptr(GDateTime) now = NULL;
+	struct err err = { 0 };
+
+	if (!r->emergency)
+		return;
+	r->emergency = FALSE;
+	now = twtime_now();
+	if (outbox_send_due(r->store, r->cfg, now, OUTBOX_PRIORITY_EMERGENCY,
+			    &r->stats->out, &err) != ST_OK)
+		log_warn("%s", err.msg);
+}
+
+/*
+ * Fetching runs in a pool of threads, one mailbox per job, at most
+ * fetch_concurrency at once.  A job talks to its server, writes into the
+ * spool and records what it fetched through its own database connection,
+ * and tells the main thread of each spooled message.  The main thread
+ * files them as they come (so an emergency goes out at once), then lets
+ * the job mark the server copies of what was filed.
+ */
+enum event_kind {
+	EV_SPOOLED,	/* name: a message is in spool/new */
+	EV_FETCHED,	/* the job fetched all it will; waits for EV_GO */
+	EV_FINISHED,	/* the job is over */
+};
+
+struct job {
+	const struct centre *c;
+	const struct run_opts *opts;
+	const char *db_path;
+	struct spool *spool;
+	guint64 max_bytes;
+	GAsyncQueue *events;	/* to the main thread: struct event */
+	GAsyncQueue *go;	/* from the main thread: filing done */
+	/* Results, read by the main thread after EV_FINISHED. */
+	guint fetched, left_on_server;
+	gboolean failed;
+	enum status fatal;	/* ST_OK, or what stops the whole run */
+	struct err err;
+	GPtrArray *report;
+};
+
+struct event {
+	enum event_kind kind;
+	struct job *job;
+	char *name;
+};
+
+static void
+post(struct job *j, enum event_kind kind, char *name)
+{
+	struct event *ev = g_new0(struct event, 1);
+
+	ev->kind = kind;
+	ev->job = j;
+	ev->name = name;
+	g_async_queue_push(j->events, ev);
+}
+
+static void G_GNUC_PRINTF(2, 3)
+job_report(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(j->report, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+static void
+job_fail(struct job *j, const struct err *e)
+{
+	j->failed = TRUE;
+	j->err = *e;
+	log_error("%s", e->msg);
+	job_report(j, "mailbox %s skipped: %s", j->c->id, e->msg);
+}
+
+/* Copies new messages into the spool; returns the uidvalidity used. */
+static void
+job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
+	  void *h, guint32 uidvalidity, struct mailbox_run *mr)
+{
+	g_autoptr(GPtrArray) entries = NULL;
+	struct err e = { 0 };
+	guint32 since = 0;
+	enum status st;
+
+	if (store_fetched_max_uid(db, j->c->id, uidvalidity, &since, &e) !=
+	    ST_OK) {
+		j->fatal = e.status;
+		j->err = e;
+		return;
+	}
+	/* Only IMAP numbers its messages; the others list everything. */
+	if (ops != &fetch_imap_ops)
+		since = 0;
+	if (ops->list(h, since, &entries, &e) != ST_OK) {
+		job_fail(j, &e);
+		return;
+	}
+	mr->listed = entries->len;
+	for (guint i = 0; i < entries->len; i++) {
+		const struct fetch_entry *en = entries->pdata[i];
+		g_autoptr(GBytes) data = NULL;
+		char *name = NULL;
+		gboolean has = FALSE;
+		const void *bytes;
+		gsize len;
+
+		st = store_fetched_has(db, j->c->id, uidvalidity, en->uid, &has,
+				       &e);
+		if (st != ST_OK) {
+			j->fatal = st;
+			j->err = e;
+			return;
+		}
+		if (has)
+			continue;
+		if (en->size > j->max_bytes) {
+			/* Too big to take: it stays there, for a person. */
+			j->left_on_server++;
+			log_warn("mailbox %s: message %s is over the size cap "
+				 "(%" G_GUINT64_FORMAT " bytes); left on the "
+				 "server", j->c->id, en->uid, en->size);
+			job_report(j, "mailbox %s: message %s left on the "
+				   "server: over the size cap", j->c->id,
+				   en->uid);
+			continue;
+		}
+		if (ops->fetch(h, en->uid, &data, &e) != ST_OK) {
+			if (e.status == ST_MSG_BAD) {
+				log_warn("%s", e.msg);
+				continue;
+			}
+			job_fail(j, &e);
+			return;
+		}
+		bytes = g_bytes_get_data(data, &len);
+		st = spool_deliver(j->spool, j->c->id, bytes, len, &name, &e);
+		if (st != ST_OK) {
+			j->fatal = st;
+			j->err = e;
+			return;
+		}
+		step(j->opts);
+		/* A crash here re-fetches; the copy files as a duplicate. */
+		st = store_fetched_add(db, j->c->id, uidvalidity, en->uid, name,
+				       &e);
+		if (st != ST_OK) {
+			g_free(name);
+			j->fatal = st;
+			j->err = e;
+			return;
+		}
+		step(j->opts);
+		j->fetched++;
+		g_free((char *)mr->last_uid);
+		mr->last_uid = g_strdup(en->uid);
+		post(j, EV_SPOOLED, name);
+	}
 }
 
 /* Marks at the source what was filed; failures wait for the next run. */
 static void
-source_done(struct run *r, const struct centre *c,
-	    const struct fetch_ops *ops, void *h, guint32 uidvalidity)
+job_done_at_source(struct job *j, struct store *db,
+		   const struct fetch_ops *ops, void *h, guint32 uidvalidity)
 {
 	g_autoptr(GPtrArray) pending = NULL;
-	struct err err = { 0 };
+	struct err e = { 0 };
 
-	if (store_fetched_pending(r->store, c->id, uidvalidity, &pending,
-				  &err) != ST_OK) {
-		log_warn("%s", err.msg);
+	if (store_fetched_pending(db, j->c->id, uidvalidity, &pending, &e) !=
+	    ST_OK) {
+		log_warn("%s", e.msg);
 		return;
 	}
 	for (guint i = 0; i < pending->len; i++) {
 		const char *uid = pending->pdata[i];
 
-		if (ops->done(h, uid, c->after_fetch, &err) != ST_OK ||
-		    store_fetched_done(r->store, c->id, uidvalidity, uid,
-				       &err) != ST_OK) {
-			log_warn("%s", err.msg);
+		if (ops->done(h, uid, &e) != ST_OK) {
+			job_fail(j, &e);
 			return;
 		}
-		step(r);
+		if (store_fetched_done(db, j->c->id, uidvalidity, uid, &e) !=
+		    ST_OK) {
+			log_warn("%s", e.msg);
+			return;
+		}
+		step(j->opts);
 	}
 }
 
-static enum status
-fetch_source(struct run *r, const struct centre *c, struct err *err)
+static void
+job_run(gpointer data, gpointer user_data)
 {
+	struct job *j = data;
 	const struct fetch_ops *ops;
-	g_autoptr(GPtrArray) entries = NULL;
-	struct err serr = { 0 };
-	guint32 uidvalidity = 0, since = 0;
+	struct store *db = NULL;
+	struct mailbox_run mr = { .mailbox = j->c->id };
+	g_autoptr(GDateTime) t0 = twtime_now();
+	g_autoptr(GDateTime) t1 = NULL;
+	g_autofree char *started = twtime_iso(t0), *finished = NULL;
+	struct err e = { 0 };
+	guint32 uidvalidity = 0;
 	void *h = NULL;
-	enum status st;
 
-	ops = fetch_ops_for(c->mailbox, &serr);
-	if (ops == NULL || ops->open(c, &h, &uidvalidity, &serr) != ST_OK) {
-		r->stats->sources_failed++;
-		log_error("%s", serr.msg);
-		report(r, "mailbox %s skipped: %s", c->id, serr.msg);
-		return ST_OK;
+	mr.started_at = started;
+	if (store_open(j->db_path, &db, &e) != ST_OK) {
+		j->fatal = e.status;
+		j->err = e;
+		goto out;
 	}
-	st = store_fetched_max_uid(r->store, c->id, uidvalidity, &since, err);
-	if (st == ST_OK && ops->list(h, ops == &fetch_imap_ops ? since : 0,
-				     &entries, &serr) != ST_OK) {
-		r->stats->sources_failed++;
-		log_error("%s", serr.msg);
-		report(r, "mailbox %s skipped: %s", c->id, serr.msg);
-		ops->close(h);
-		return ST_OK;
+	ops = fetch_ops_for(j->c->mailbox, &e);
+	if (ops == NULL || ops->open(j->c, &h, &uidvalidity, &e) != ST_OK) {
+		job_fail(j, &e);
+		goto record;
 	}
-	for (guint i = 0; st == ST_OK && i < entries->len; i++) {
-		const struct fetch_entry *e = entries->pdata[i];
-		g_autoptr(GBytes) data = NULL;
-		g_autofree char *name = NULL;
-		gboolean has = FALSE;
-		const void *bytes;
-		gsize len;
-
-		st = store_fetched_has(r->store, c->id, uidvalidity, e->uid,
-				       &has, err);
-		if (st != ST_OK || has)
-			continue;
-		if (e->size > r->cfg->max_message_bytes) {
-			/* Too big to take: it stays where it is, for a person. */
-			r->stats->left_on_server++;
-			log_warn("mailbox %s: message %s is over the size cap "
-				 "(%" G_GUINT64_FORMAT " bytes); left on the "
-				 "server", c->id, e->uid, e->size);
-			continue;
-		}
-		if (ops->fetch(h, e->uid, &data, &serr) != ST_OK) {
-			log_warn("%s", serr.msg);
-			if (serr.status == ST_MSG_BAD)
-				continue;
-			r->stats->sources_failed++;
-			break;
-		}
-		bytes = g_bytes_get_data(data, &len);
-		st = spool_deliver(r->spool, c->id, bytes, len, &name, err);
-		if (st != ST_OK)
-			break;
-		step(r);
-		/* A crash here re-fetches; the copy files as a duplicate. */
-		st = store_fetched_add(r->store, c->id, uidvalidity, e->uid,
-				       name, err);
-		if (st == ST_OK)
-			step(r);
-		r->stats->fetched++;
+	mr.uidvalidity = uidvalidity;
+	job_fetch(j, db, ops, h, uidvalidity, &mr);
+	if (j->fatal == ST_OK && !j->failed) {
+		/* Wait until the main thread has filed what we spooled. */
+		post(j, EV_FETCHED, NULL);
+		g_async_queue_pop(j->go);
+		job_done_at_source(j, db, ops, h, uidvalidity);
 	}
-	if (st == ST_OK)
-		st = file_spool(r, err);
-	if (st == ST_OK)
-		source_done(r, c, ops, h, uidvalidity);
 	ops->close(h);
+record:
+	t1 = twtime_now();
+	finished = twtime_iso(t1);
+	mr.finished_at = finished;
+	mr.fetched = j->fetched;
+	mr.left_on_server = j->left_on_server;
+	mr.error = j->failed ? j->err.msg : NULL;
+	if (store_mailbox_run_add(db, &mr, &e) != ST_OK)
+		log_warn("%s", e.msg);
+out:
+	g_free((char *)mr.last_uid);
+	store_close(db);
+	post(j, EV_FINISHED, NULL);
+}
+
+/* Runs every fetching job, filing what they spool as it arrives. */
+static enum status
+fetch_all(struct run *r, struct err *err)
+{
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(g_free);
+	GAsyncQueue *events = g_async_queue_new();
+	GThreadPool *pool;
+	enum status st = ST_OK;
+	guint running = 0;
+
+	for (guint i = 0; i < r->cfg->centres->len; i++) {
+		const struct centre *c = r->cfg->centres->pdata[i];
+		struct job *j;
+
+		if (c->mailbox == NULL ||
+		    (r->opts->only != NULL &&
+		     g_ascii_strcasecmp(r->opts->only, c->code) != 0))
+			continue;
+		j = g_new0(struct job, 1);
+		j->c = c;
+		j->opts = r->opts;
+		j->db_path = r->db_path;
+		j->spool = r->spool;
+		j->max_bytes = r->cfg->max_message_bytes;
+		j->events = events;
+		j->go = g_async_queue_new();
+		j->report = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(jobs, j);
+	}
+	pool = g_thread_pool_new(job_run, NULL,
+				 (gint)MAX(1u, r->cfg->fetch_concurrency),
+				 FALSE, NULL);
+	for (guint i = 0; i < jobs->len; i++) {
+		g_thread_pool_push(pool, jobs->pdata[i], NULL);
+		running++;
+	}
+	while (running > 0) {
+		struct event *ev = g_async_queue_pop(events);
+		struct job *j = ev->job;
+
+		switch (ev->kind) {
+		case EV_SPOOLED:
+			/* After a fatal error, filing waits for the next run. */
+			if (st == ST_OK)
+				st = file_one(r, ev->name, err);
+			if (st == ST_OK)
+				send_emergencies(r);
+			break;
+		case EV_FETCHED:
+			g_async_queue_push(j->go, GINT_TO_POINTER(1));
+			break;
+		case EV_FINISHED:
+			running--;
+			r->stats->fetched += j->fetched;
+			r->stats->left_on_server += j->left_on_server;
+			if (j->failed)
+				r->stats->sources_failed++;
+			for (guint k = 0; k < j->report->len; k++)
+				g_ptr_array_add(r->stats->report,
+						g_strdup(j->report->pdata[k]));
+			if (j->fatal != ST_OK && st == ST_OK)
+				st = err_set(err, j->fatal, "%s", j->err.msg);
+			break;
+		}
+		g_free(ev->name);
+		g_free(ev);
+	}
+	g_thread_pool_free(pool, FALSE, TRUE);
+	for (guint i = 0; i < jobs->len; i++) {
+		struct job *j = jobs->pdata[i];
+
+		g_async_queue_unref(j->go);
+		g_ptr_array_free(j->report, TRUE);
+	}
+	g_async_queue_unref(events);
 	return st;
 }
 
@@ -431,7 +673,7 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	 struct run_stats *stats, gboolean *locked, struct err *err)
 {
 	struct run r = { .cfg = cfg, .opts = opts, .stats = stats };
-	g_autofree char *spool_dir = NULL, *db = NULL;
+	g_autofree char *spool_dir = NULL;
 	g_autoptr(GDateTime) now = NULL;
 	int lock_fd = -1;
 	enum status st;
@@ -441,10 +683,10 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	if (st != ST_OK)
 		return st;
 	spool_dir = g_build_filename(cfg->state_dir, "spool", NULL);
-	db = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
+	r.db_path = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
 	st = spool_open(spool_dir, &r.spool, err);
 	if (st == ST_OK)
-		st = store_open(db, &r.store, err);
+		st = store_open(r.db_path, &r.store, err);
 	if (st == ST_OK)
 		st = rules_load_dir(cfg->rules_dir, &r.rules, err);
 	if (st == ST_OK)
@@ -452,23 +694,20 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	/* Leftovers of an interrupted run go first, in arrival order. */
 	if (st == ST_OK)
 		st = file_spool(&r, err);
-	for (guint i = 0; st == ST_OK && i < cfg->centres->len; i++) {
-		const struct centre *c = cfg->centres->pdata[i];
-
-		if (c->mailbox == NULL ||
-		    (opts->only != NULL &&
-		     g_ascii_strcasecmp(opts->only, c->code) != 0))
-			continue;
-		st = fetch_source(&r, c, err);
-	}
+	if (st == ST_OK)
+		send_emergencies(&r);
+	if (st == ST_OK && !opts->no_fetch)
+		st = fetch_all(&r, err);
 	if (st == ST_OK) {
 		now = twtime_now();
-		st = outbox_send_due(r.store, cfg, now, &stats->out, err);
+		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,
+				     err);
 	}
 	notify_close(r.notify);
 	ruleset_free(r.rules);
 	store_close(r.store);
 	spool_close(r.spool);
+	g_free(r.db_path);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return st;

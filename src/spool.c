@@ -18,7 +18,7 @@
 struct spool {
 	char *dir;
 	char *tmp, *new, *cur;
-	unsigned seq;
+	gint seq;	/* atomic */
 };
 
 static enum status
@@ -164,8 +164,10 @@ spool_deliver(struct spool *sp, const char *source, const void *data,
 		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
 			       source);
 	gettimeofday(&tv, NULL);
+	/* Fetch threads deliver at once: the counter keeps names apart. */
 	name = g_strdup_printf("%lld.M%06ldP%dQ%u.%s", (long long)tv.tv_sec,
-			       (long)tv.tv_usec, (int)getpid(), ++sp->seq,
+			       (long)tv.tv_usec, (int)getpid(),
+			       (unsigned)g_atomic_int_add(&sp->seq, 1) + 1,
 			       source);
 	tmp = g_build_filename(sp->tmp, name, NULL);
 	dst = g_build_filename(sp->new, name, NULL);

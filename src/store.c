@@ -50,6 +50,8 @@ static const char *const migrations[] = {
 	"  county TEXT,"
 	"  urgency TEXT,"
 	"  quarantine TEXT,"
+	"  quarantine_state TEXT CHECK (quarantine_state IN"
+	"    ('held', 'retried', 'released')),"
 	"  received_at TEXT NOT NULL,"
 	"  duplicate_of INTEGER REFERENCES arrivals(id),"
 	"  case_id INTEGER REFERENCES cases(id));"
@@ -85,7 +87,24 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  sent_at TEXT,"
 	"  last_error TEXT);"
-	"CREATE INDEX outbox_due ON outbox(state, priority, id);",
+	"CREATE INDEX outbox_due ON outbox(state, priority, id);"
+	"CREATE TABLE case_links ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  other_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  why TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, other_id));"
+	"CREATE TABLE mailbox_runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mailbox TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL,"
+	"  finished_at TEXT NOT NULL,"
+	"  uidvalidity INTEGER,"
+	"  listed INTEGER NOT NULL,"
+	"  fetched INTEGER NOT NULL,"
+	"  left_on_server INTEGER NOT NULL,"
+	"  last_uid TEXT,"
+	"  error TEXT);"
+	"CREATE INDEX mailbox_runs_last ON mailbox_runs(mailbox, id);",
 };
 
 int
@@ -410,7 +429,8 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 	stmt = prepare(s, "SELECT id FROM arrivals WHERE mailbox = ? AND "
 			  "message_id IS ? AND body_hash = ? AND "
 			  "duplicate_of IS NULL AND "
-			  "(quarantine IS NULL) = (? IS NULL) "
+			  "(quarantine IS NULL) = (? IS NULL) AND "
+			  "coalesce(quarantine_state, 'held') = 'held' "
 			  "ORDER BY id LIMIT 1");
 	if (stmt == NULL)
 		return db_error(s, err, "arrivals");
@@ -426,8 +446,9 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 
 	stmt = prepare(s, "INSERT INTO arrivals (spool_name, mailbox, "
 			  "message_id, body_hash, kind, county, urgency, "
-			  "quarantine, received_at, duplicate_of) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+			  "quarantine, received_at, duplicate_of, "
+			  "quarantine_state) VALUES "
+			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return db_error(s, err, "arrivals");
 	bind_text(stmt, 1, a->spool_name);
@@ -443,6 +464,8 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 		sqlite3_bind_int64(stmt, 10, *dup_of);
 	else
 		sqlite3_bind_null(stmt, 10);
+	bind_text(stmt, 11, a->quarantine != NULL && *dup_of == 0 ? "held"
+								 : NULL);
 	st = step_done(s, stmt, "arrivals", err);
 	if (st == ST_OK)
 		*id = sqlite3_last_insert_rowid(s->db);
@@ -596,20 +619,21 @@ store_outbox_add(struct store *s, gint64 case_id, const char *kind,
 }
 
 enum status
-store_outbox_due(struct store *s, GDateTime *now, GPtrArray **out,
-		 struct err *err)
+store_outbox_due(struct store *s, GDateTime *now, int max_priority,
+		 GPtrArray **out, struct err *err)
 {
 	g_autofree char *at = twtime_iso(now);
 	sqlite3_stmt *stmt = prepare(s,
 		"SELECT id, coalesce(case_id, 0), kind, message_id, env_from, "
 		"rcpt, data, attempts FROM outbox WHERE state = 'queued' AND "
-		"next_at <= ? ORDER BY priority, id");
+		"next_at <= ? AND priority <= ? ORDER BY priority, id");
 	GPtrArray *items;
 	int rc;
 
 	if (stmt == NULL)
 		return db_error(s, err, "outbox");
 	bind_text(stmt, 1, at);
+	sqlite3_bind_int(stmt, 2, max_priority);
 	items = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)outbox_item_free);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -670,4 +694,165 @@ store_outbox_failed(struct store *s, gint64 id, gboolean temp,
 	bind_text(stmt, 3, next);
 	sqlite3_bind_int64(stmt, 4, id);
 	return step_done(s, stmt, "outbox", err);
+}
+
+enum status
+store_case_link_copies(struct store *s, gint64 case_id, const char *mailbox,
+		       const char *message_id, const char *body_hash,
+		       guint *linked, struct err *err)
+{
+	sqlite3_stmt *stmt = prepare(s,
+		"INSERT OR IGNORE INTO case_links (case_id, other_id, why) "
+		"SELECT ?1, a.case_id, 'same letter to ' || a.mailbox FROM "
+		"arrivals a WHERE a.mailbox <> ?2 AND a.message_id IS ?3 AND "
+		"a.body_hash = ?4 AND a.case_id IS NOT NULL AND "
+		"a.case_id <> ?1");
+	enum status st;
+
+	if (stmt == NULL)
+		return db_error(s, err, "case_links");
+	sqlite3_bind_int64(stmt, 1, case_id);
+	bind_text(stmt, 2, mailbox);
+	bind_text(stmt, 3, message_id);
+	bind_text(stmt, 4, body_hash);
+	st = step_done(s, stmt, "case_links", err);
+	*linked = st == ST_OK ? (guint)sqlite3_changes(s->db) : 0;
+	if (st == ST_OK && *linked > 0) {
+		/* Links go both ways. */
+		stmt = prepare(s, "INSERT OR IGNORE INTO case_links (case_id, "
+				  "other_id, why) SELECT other_id, case_id, "
+				  "'same letter to ' || ? FROM case_links "
+				  "WHERE case_id = ?");
+		if (stmt == NULL)
+			return db_error(s, err, "case_links");
+		bind_text(stmt, 1, mailbox);
+		sqlite3_bind_int64(stmt, 2, case_id);
+		st = step_done(s, stmt, "case_links", err);
+	}
+	return st;
+}
+
+void
+quarantined_free(struct quarantined *q)
+{
+	if (q == NULL)
+		return;
+	g_free(q->spool_name);
+	g_free(q->mailbox);
+	g_free(q->reason);
+	g_free(q->state);
+	g_free(q->received_at);
+	g_free(q);
+}
+
+static struct quarantined *
+quarantined_row(sqlite3_stmt *stmt)
+{
+	struct quarantined *q = g_new0(struct quarantined, 1);
+
+	q->id = sqlite3_column_int64(stmt, 0);
+	q->spool_name = g_strdup((const char *)sqlite3_column_text(stmt, 1));
+	q->mailbox = g_strdup((const char *)sqlite3_column_text(stmt, 2));
+	q->reason = g_strdup((const char *)sqlite3_column_text(stmt, 3));
+	q->state = g_strdup((const char *)sqlite3_column_text(stmt, 4));
+	q->received_at = g_strdup((const char *)sqlite3_column_text(stmt, 5));
+	return q;
+}
+
+#define QUARANTINE_COLUMNS \
+	"id, spool_name, mailbox, quarantine, quarantine_state, received_at"
+
+enum status
+store_quarantine_list(struct store *s, gboolean all, GPtrArray **out,
+		      struct err *err)
+{
+	sqlite3_stmt *stmt = prepare(s,
+		"SELECT " QUARANTINE_COLUMNS " FROM arrivals WHERE "
+		"quarantine_state IS NOT NULL AND (? OR quarantine_state = "
+		"'held') ORDER BY id");
+	GPtrArray *list;
+	int rc;
+
+	if (stmt == NULL)
+		return db_error(s, err, "arrivals");
+	sqlite3_bind_int(stmt, 1, all);
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)quarantined_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(list, quarantined_row(stmt));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_free(list, TRUE);
+		return db_error(s, err, "arrivals");
+	}
+	*out = list;
+	return ST_OK;
+}
+
+enum status
+store_quarantine_get(struct store *s, gint64 id, struct quarantined **out,
+		     struct err *err)
+{
+	sqlite3_stmt *stmt = prepare(s,
+		"SELECT " QUARANTINE_COLUMNS " FROM arrivals WHERE id = ? AND "
+		"quarantine_state IS NOT NULL");
+	int rc;
+
+	if (stmt == NULL)
+		return db_error(s, err, "arrivals");
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	*out = rc == SQLITE_ROW ? quarantined_row(stmt) : NULL;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, err, "arrivals");
+	return ST_OK;
+}
+
+enum status
+store_quarantine_set(struct store *s, gint64 id, const char *state,
+		     struct err *err)
+{
+	sqlite3_stmt *stmt = prepare(s,
+		"UPDATE arrivals SET quarantine_state = ? WHERE id = ? AND "
+		"quarantine_state = 'held'");
+	enum status st;
+
+	if (stmt == NULL)
+		return db_error(s, err, "arrivals");
+	bind_text(stmt, 1, state);
+	sqlite3_bind_int64(stmt, 2, id);
+	st = step_done(s, stmt, "arrivals", err);
+	if (st == ST_OK && sqlite3_changes(s->db) == 0)
+		return err_set(err, ST_FATAL, "quarantined message %lld is not "
+			       "held", (long long)id);
+	return st;
+}
+
+enum status
+store_mailbox_run_add(struct store *s, const struct mailbox_run *mr,
+		      struct err *err)
+{
+	sqlite3_stmt *stmt = prepare(s,
+		"INSERT INTO mailbox_runs (mailbox, started_at, finished_at, "
+		"uidvalidity, listed, fetched, left_on_server, last_uid, error) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+	if (stmt == NULL)
+		return db_error(s, err, "mailbox_runs");
+	bind_text(stmt, 1, mr->mailbox);
+	bind_text(stmt, 2, mr->started_at);
+	bind_text(stmt, 3, mr->finished_at);
+	sqlite3_bind_int64(stmt, 4, mr->uidvalidity);
+	sqlite3_bind_int(stmt, 5, (int)mr->listed);
+	sqlite3_bind_int(stmt, 6, (int)mr->fetched);
+	sqlite3_bind_int(stmt, 7, (int)mr->left_on_server);
+	bind_text(stmt, 8, mr->last_uid);
+	bind_text(stmt, 9, mr->error);
+	return step_done(s, stmt, "mailbox_runs", err);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
 }

@@ -191,7 +191,7 @@ test_outbox_order_and_retry(void **state)
 					      "r@x", "B", 1, &err), ST_OK);
 	assert_int_equal(store_commit(f->s, &err), ST_OK);
 
-	assert_int_equal(store_outbox_due(f->s, now, &due, &err), ST_OK);
+	assert_int_equal(store_outbox_due(f->s, now, G_MAXINT, &due, &err), ST_OK);
 	assert_int_equal(due->len, 2);
 	it = due->pdata[0];
 	/* The emergency (priority 0) leaves first. */
@@ -201,10 +201,10 @@ test_outbox_order_and_retry(void **state)
 	assert_int_equal(store_outbox_failed(f->s, it->id, TRUE, "421",
 					     later, &err), ST_OK);
 	g_ptr_array_free(due, TRUE);
-	assert_int_equal(store_outbox_due(f->s, now, &due, &err), ST_OK);
+	assert_int_equal(store_outbox_due(f->s, now, G_MAXINT, &due, &err), ST_OK);
 	assert_int_equal(due->len, 0);
 	g_ptr_array_free(due, TRUE);
-	assert_int_equal(store_outbox_due(f->s, later, &due, &err), ST_OK);
+	assert_int_equal(store_outbox_due(f->s, later, G_MAXINT, &due, &err), ST_OK);
 	assert_int_equal(due->len, 1);
 	assert_int_equal(((struct outbox_item *)due->pdata[0])->attempts, 1);
 }
