@@ -42,6 +42,9 @@ void cmd_parse(int *argc, char ***argv, const char *params,
 	       const char *summary, const GOptionEntry *entries);
 
 int cmd_run(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_rules(int argc, char **argv);

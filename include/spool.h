@@ -26,6 +26,15 @@ enum status spool_deliver(struct spool *sp, const char *source,
 			  const void *data, size_t len, char **name_out,
 			  struct err *err);
 
+/*
+ * As spool_deliver(), reading the message from the file descriptor in
+ * until its end; *size receives its length.  ST_MSG_BAD if it is empty,
+ * ST_TEMP if reading or writing fails.
+ */
+enum status spool_deliver_fd(struct spool *sp, const char *source, int in,
+			     char **name_out, guint64 *size,
+			     struct err *err);
+
 /* The names in new/, sorted (oldest first); a new array of new strings. */
 enum status spool_list_new(struct spool *sp, GPtrArray **out,
 			   struct err *err);

@@ -64,8 +64,10 @@ err_io(struct err *err, enum status st, const char *fmt, ...)
 	int errnum = errno;
 	va_list ap;
 
-	/* A full disk or a failing device heals; the message is not at fault. */
-	if (errnum == ENOSPC || errnum == EDQUOT || errnum == EIO)
+	/* A full disk, a file size limit or a failing device heals; the
+	 * message is not at fault. */
+	if (errnum == ENOSPC || errnum == EDQUOT || errnum == EIO ||
+	    errnum == EFBIG)
 		st = ST_TEMP;
 	va_start(ap, fmt);
 	err_vformat(err, st, errnum, fmt, ap);

@@ -258,6 +258,12 @@ imap_done(void *handle, const char *uid, struct err *err)
 		set = mailimap_set_new_single(n);
 		r = mailimap_uid_move(s->imap, set, s->centre->move_to);
 		if (r != MAILIMAP_NO_ERROR) {
+			/* The folder may not exist yet: make it, try again. */
+			mailimap_create(s->imap, s->centre->move_to);
+			r = mailimap_uid_move(s->imap, set,
+					      s->centre->move_to);
+		}
+		if (r != MAILIMAP_NO_ERROR) {
 			r = mailimap_uid_copy(s->imap, set,
 					      s->centre->move_to);
 			if (r == MAILIMAP_NO_ERROR)

@@ -4,6 +4,7 @@
  * library.
  */
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "one cron run: fetch, file, answer" },
+	{ "ingest", cmd_ingest, "take one message on stdin (MTA pipe)" },
+	{ "quarantine", cmd_quarantine, "list, show, retry, release" },
+	{ "status", cmd_status, "mailbox health, outbox, quarantine" },
 	{ "classify", cmd_classify, "show how messages would be read" },
 	{ "config", cmd_config, "check the configuration (config check)" },
 	{ "rules", cmd_rules, "check the triage rules and their examples" },
@@ -106,6 +110,9 @@ main(int argc, char **argv)
 	int rc = EXIT_USAGE;
 
 	setlocale(LC_ALL, "");
+	/* A reset connection and a file size limit are errors, not deaths. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	log_init(LOG_LEVEL_WARN, FALSE);
 	if (argc < 2) {
 		usage(stderr);

@@ -189,6 +189,70 @@ spool_deliver(struct spool *sp, const char *source, const void *data,
 	return ST_OK;
 }
 
+enum status
+spool_deliver_fd(struct spool *sp, const char *source, int in,
+		 char **name_out, guint64 *size, struct err *err)
+{
+	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
+	g_autofree char *buf = g_malloc(65536);
+	struct timeval tv;
+	enum status st = ST_OK;
+	guint64 total = 0;
+	int fd;
+
+	if (!source_valid(source))
+		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
+			       source);
+	gettimeofday(&tv, NULL);
+	name = g_strdup_printf("%lld.M%06ldP%dQ%u.%s", (long long)tv.tv_sec,
+			       (long)tv.tv_usec, (int)getpid(),
+			       (unsigned)g_atomic_int_add(&sp->seq, 1) + 1,
+			       source);
+	tmp = g_build_filename(sp->tmp, name, NULL);
+	dst = g_build_filename(sp->new, name, NULL);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_io(err, ST_TEMP, "cannot create '%s'", tmp);
+	/* Streamed, never held whole in memory: the sender sets the size. */
+	for (;;) {
+		ssize_t n = read(in, buf, 65536);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			st = err_sys(err, ST_TEMP, "cannot read the message");
+			break;
+		}
+		if (n == 0)
+			break;
+		st = write_all(fd, tmp, buf, (size_t)n, err);
+		if (st != ST_OK)
+			break;
+		total += (guint64)n;
+	}
+	if (st == ST_OK && total == 0)
+		st = err_set(err, ST_MSG_BAD, "empty message");
+	if (st != ST_OK) {
+		close(fd);
+		unlink(tmp);
+		return st;
+	}
+	st = write_synced(fd, tmp, "", 0, err);
+	if (st != ST_OK)
+		return st;
+	if (rename(tmp, dst) != 0) {
+		st = err_io(err, ST_TEMP, "cannot move '%s' into new/", name);
+		unlink(tmp);
+		return st;
+	}
+	st = fsync_dir(sp->new, err);
+	if (st != ST_OK)
+		return st;
+	*size = total;
+	*name_out = g_steal_pointer(&name);
+	return ST_OK;
+}
+
 static gint
 cmp_names(gconstpointer a, gconstpointer b)
 {

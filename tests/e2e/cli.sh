@@ -10,7 +10,7 @@ L=$LAMPLIGHT
 
 out=$("$L" --help) && rc=0 || rc=$?
 tap_is "--help exits 0" "$rc" 0
-for c in run classify config rules; do
+for c in run ingest quarantine status classify config rules; do
 	tap_like "--help lists $c" "$out" "  $c "
 done
 tap_like "--version" "$("$L" --version)" '^lamplight [0-9]+\.[0-9]+'

@@ -1,0 +1,209 @@
+/*
+ * lamplight quarantine list|show|retry|release: what could not be filed,
+ * kept byte for byte in the spool with its reason.  "retry" files it
+ * again (after a fix or a raised limit); "release" says a person has
+ * dealt with it.  Shows headers only on the terminal, never in logs.
+ */
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "mime.h"
+#include "run.h"
+#include "spool.h"
+#include "store.h"
+
+static gboolean arg_all;
+
+static const GOptionEntry quarantine_options[] = {
+	{ "all", 'a', 0, G_OPTION_ARG_NONE, &arg_all,
+	  "list retried and released messages too", NULL },
+	{ NULL },
+};
+
+struct qctx {
+	struct config *cfg;
+	struct store *store;
+	struct spool *spool;
+};
+
+static int
+q_list(struct qctx *q)
+{
+	g_autoptr(GPtrArray) list = NULL;
+	struct err err = { 0 };
+
+	if (store_quarantine_list(q->store, arg_all, &list, &err) != ST_OK) {
+		log_error("%s", err.msg);
+		return EXIT_TEMPFAIL;
+	}
+	for (guint i = 0; i < list->len; i++) {
+		const struct quarantined *m = list->pdata[i];
+
+		printf("%-6lld %s  %-6s %-8s %s\n", (long long)m->id,
+		       m->received_at, m->mailbox, m->state, m->reason);
+	}
+	if (list->len == 0)
+		printf("nothing in quarantine\n");
+	return EXIT_OK;
+}
+
+static struct quarantined *
+q_find(struct qctx *q, const char *arg)
+{
+	struct quarantined *m = NULL;
+	struct err err = { 0 };
+	char *end;
+	gint64 id = g_ascii_strtoll(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0') {
+		fprintf(stderr, "lamplight quarantine: '%s' is not an id\n",
+			arg);
+		return NULL;
+	}
+	if (store_quarantine_get(q->store, id, &m, &err) != ST_OK)
+		log_error("%s", err.msg);
+	else if (m == NULL)
+		fprintf(stderr, "lamplight quarantine: no quarantined message "
+				"%lld\n", (long long)id);
+	return m;
+}
+
+static int
+q_show(struct qctx *q, const struct quarantined *m)
+{
+	g_autofree char *path = spool_path(q->spool, m->spool_name);
+	g_autoptr(GBytes) data = NULL;
+	struct mail_msg *msg = NULL;
+	struct err err = { 0 };
+	gsize len = 0;
+
+	printf("id:       %lld\nmailbox:  %s\nreceived: %s\nstate:    %s\n"
+	       "reason:   %s\nfile:     %s\n", (long long)m->id, m->mailbox,
+	       m->received_at, m->state, m->reason, path);
+	if (spool_read(q->spool, m->spool_name, G_MAXSIZE, &data, &err) !=
+	    ST_OK) {
+		printf("bytes:    unreadable: %s\n", err.msg);
+		return EXIT_PARTIAL;
+	}
+	g_bytes_get_data(data, &len);
+	printf("size:     %zu bytes\n", len);
+	if (mail_parse(g_bytes_get_data(data, NULL), len, &msg, &err) ==
+	    ST_OK) {
+		printf("from:     %s\nsubject:  %s\nmessage:  %s\n",
+		       msg->from_addr ? msg->from_addr : "(none)",
+		       msg->subject,
+		       msg->message_id ? msg->message_id : "(none)");
+		mail_msg_free(msg);
+	}
+	return EXIT_OK;
+}
+
+/* A copy goes back into spool/new under the same mailbox, then a run
+ * without fetching files it (now, if no other run holds the lock). */
+static int
+q_retry(struct qctx *q, const struct quarantined *m)
+{
+	g_autoptr(GBytes) data = NULL;
+	g_autofree char *name = NULL;
+	struct run_opts opts = { .no_fetch = TRUE };
+	struct run_stats stats;
+	struct err err = { 0 };
+	gboolean locked = FALSE;
+	enum status st;
+	gsize len;
+
+	st = spool_read(q->spool, m->spool_name, G_MAXSIZE, &data, &err);
+	if (st == ST_OK) {
+		const void *bytes = g_bytes_get_data(data, &len);
+
+		st = spool_deliver(q->spool, m->mailbox, bytes, len, &name,
+				   &err);
+	}
+	if (st == ST_OK)
+		st = store_quarantine_set(q->store, m->id, "retried", &err);
+	if (st != ST_OK) {
+		log_error("%s", err.msg);
+		return EXIT_TEMPFAIL;
+	}
+	printf("message %lld is back in the spool as %s\n", (long long)m->id,
+	       name);
+	run_stats_init(&stats);
+	st = run_once(q->cfg, &opts, &stats, &locked, &err);
+	for (guint i = 0; i < stats.report->len; i++)
+		printf("%s\n", (char *)stats.report->pdata[i]);
+	run_stats_done(&stats);
+	if (locked)
+		printf("another run holds the lock; it will be filed then\n");
+	else if (st != ST_OK)
+		log_error("%s", err.msg);
+	return EXIT_OK;
+}
+
+int
+cmd_quarantine(int argc, char **argv)
+{
+	g_autofree char *db = NULL, *dir = NULL;
+	struct quarantined *m = NULL;
+	struct qctx q = { 0 };
+	struct err err = { 0 };
+	const char *verb;
+	int rc = EXIT_USAGE;
+
+	cmd_parse(&argc, &argv, "list | show ID | retry ID | release ID",
+		  "Messages that could not be filed.", quarantine_options);
+	verb = argc > 1 ? argv[1] : "";
+	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
+	      ((strcmp(verb, "show") == 0 || strcmp(verb, "retry") == 0 ||
+		strcmp(verb, "release") == 0) && argc == 3))) {
+		fprintf(stderr, "usage: lamplight quarantine list | show ID | "
+				"retry ID | release ID\n");
+		return EXIT_USAGE;
+	}
+	q.cfg = cmd_load_config();
+	if (q.cfg == NULL)
+		return EXIT_CONFIG;
+	db = g_build_filename(q.cfg->state_dir, "lamplight.db", NULL);
+	dir = g_build_filename(q.cfg->state_dir, "spool", NULL);
+	if (store_open(db, &q.store, &err) != ST_OK ||
+	    spool_open(dir, &q.spool, &err) != ST_OK) {
+		log_error("%s", err.msg);
+		rc = EXIT_TEMPFAIL;
+		goto out;
+	}
+	if (strcmp(verb, "list") == 0) {
+		rc = q_list(&q);
+		goto out;
+	}
+	m = q_find(&q, argv[2]);
+	if (m == NULL) {
+		rc = EXIT_DATAERR;
+		goto out;
+	}
+	if (strcmp(verb, "show") == 0) {
+		rc = q_show(&q, m);
+	} else if (strcmp(m->state, "held") != 0) {
+		fprintf(stderr, "lamplight quarantine: message %lld was %s "
+				"already\n", (long long)m->id, m->state);
+		rc = EXIT_DATAERR;
+	} else if (strcmp(verb, "retry") == 0) {
+		rc = q_retry(&q, m);
+	} else {
+		if (store_quarantine_set(q.store, m->id, "released", &err) ==
+		    ST_OK) {
+			printf("message %lld released\n", (long long)m->id);
+			rc = EXIT_OK;
+		} else {
+			log_error("%s", err.msg);
+			rc = EXIT_TEMPFAIL;
+		}
+	}
+out:
+	quarantined_free(m);
+	spool_close(q.spool);
+	store_close(q.store);
+	config_free(q.cfg);
+	return rc;
+}
