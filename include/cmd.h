@@ -16,7 +16,9 @@ enum {
 	EXIT_LOCKED = 3,	/* another run holds the lock */
 	EXIT_USAGE = 64,	/* EX_USAGE */
 	EXIT_DATAERR = 65,	/* EX_DATAERR: unreadable input file */
+	EXIT_UNAVAILABLE = 69,	/* EX_UNAVAILABLE: a mailbox failed */
 	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE: a bug */
+	EXIT_IOERR = 74,	/* EX_IOERR: the disk is full or failing */
 	EXIT_TEMPFAIL = 75,	/* EX_TEMPFAIL: try again later */
 	EXIT_CONFIG = 78,	/* EX_CONFIG */
 };

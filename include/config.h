@@ -57,6 +57,7 @@ struct config {
 	guint64 max_message_bytes;
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */
+	guint busy_timeout;	/* seconds to wait for the database */
 	char *smtp_url;
 	char *smtp_ca_file;
 	char *smtp_user;

@@ -22,8 +22,12 @@ enum status {
 /* Embedded by the caller; err_clear() before reuse. */
 struct err {
 	enum status status;
+	int sys_errno;		/* errno of err_sys()/err_io(), else 0 */
 	char msg[ERR_MSG_MAX];
 };
+
+/* Whether err is about the disk: full, over quota or a size limit. */
+gboolean err_is_disk(const struct err *err);
 
 void err_clear(struct err *err);
 

@@ -14,6 +14,9 @@
 
 struct store;
 
+/* How long to wait for another writer before ST_TEMP (default 10 s). */
+void store_set_busy_timeout(guint seconds);
+
 /* Opens (creating and migrating) the database at path. */
 enum status store_open(const char *path, struct store **out,
 		       struct err *err);

@@ -68,6 +68,7 @@ cmd_ingest(int argc, char **argv)
 		log_error("%s", err.msg);
 		config_free(cfg);
 		g_free(arg_centre);
+		/* The MTA keeps it on 75 and retries; 65 bounces it. */
 		return st == ST_MSG_BAD ? EXIT_DATAERR : EXIT_TEMPFAIL;
 	}
 	log_info("ingested %s (%" G_GUINT64_FORMAT " bytes)", name, size);

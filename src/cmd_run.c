@@ -69,17 +69,23 @@ cmd_run(int argc, char **argv)
 		       stats.duplicates, stats.quarantined, stats.out.sent,
 		       stats.out.deferred, stats.out.failed,
 		       stats.sources_failed);
+	/* The worst thing that happened decides; see README.md. */
 	if (locked) {
 		log_warn("%s", err.msg);
 		rc = EXIT_LOCKED;
-	} else if (st == ST_TEMP) {
+	} else if (st != ST_OK && err_is_disk(&err)) {
+		log_error("%s", err.msg);
+		rc = EXIT_IOERR;
+	} else if (st == ST_TEMP || st == ST_NOMEM) {
 		log_error("%s", err.msg);
 		rc = EXIT_TEMPFAIL;
 	} else if (st != ST_OK) {
 		log_error("%s", err.msg);
-		rc = st == ST_NOMEM ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
-	} else if (stats.quarantined || stats.sources_failed ||
-		   stats.out.failed || stats.left_on_server) {
+		rc = EXIT_SOFTWARE;
+	} else if (stats.sources_failed) {
+		rc = EXIT_UNAVAILABLE;
+	} else if (stats.quarantined || stats.out.failed ||
+		   stats.left_on_server) {
 		rc = EXIT_PARTIAL;
 	} else {
 		rc = EXIT_OK;

@@ -284,7 +284,7 @@ read_secret(struct lines *ln, const char *group, const char *key,
 
 static const char *const main_keys[] = {
 	"state_dir", "rules_dir", "templates_dir", "max_message_size",
-	"fetch_concurrency", "timeout", NULL,
+	"fetch_concurrency", "timeout", "busy_timeout", NULL,
 };
 static const char *const smtp_keys[] = {
 	"url", "starttls", "ca_file", "user", "password_file", NULL,
@@ -622,6 +622,7 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 	cfg->fetch_concurrency = get_uint(ln, kf, "fetch_concurrency", 4, 1,
 					  CENTRE_COUNT);
 	cfg->timeout = get_uint(ln, kf, "timeout", 60, 1, 3600);
+	cfg->busy_timeout = get_uint(ln, kf, "busy_timeout", 10, 1, 3600);
 	size = get_string(kf, "lamplight", "max_message_size");
 	if (size != NULL) {
 		gboolean ok;

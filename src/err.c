@@ -15,6 +15,7 @@ err_clear(struct err *err)
 	if (err == NULL)
 		return;
 	err->status = ST_OK;
+	err->sys_errno = 0;
 	err->msg[0] = '\0';
 }
 
@@ -27,6 +28,7 @@ err_vformat(struct err *err, enum status st, int errnum, const char *fmt,
 	if (err == NULL)
 		return;
 	err->status = st;
+	err->sys_errno = errnum;
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	if (errnum != 0) {
 		n = strlen(err->msg);
@@ -93,4 +95,11 @@ status_name(enum status st)
 		return "fatal error";
 	}
 	return "unknown status";
+}
+
+gboolean
+err_is_disk(const struct err *err)
+{
+	return err->sys_errno == ENOSPC || err->sys_errno == EDQUOT ||
+	       err->sys_errno == EFBIG || err->sys_errno == EIO;
 }

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mime.h"
 #include "outbox.h"
+#include "store.h"
 
 static const struct command {
 	const char *name;
@@ -63,8 +64,10 @@ cmd_load_config(void)
 	struct config *cfg = NULL;
 	struct err err = { 0 };
 
-	if (config_load(cmd_config_path(), &cfg, problems, &err) == ST_OK)
+	if (config_load(cmd_config_path(), &cfg, problems, &err) == ST_OK) {
+		store_set_busy_timeout(cfg->busy_timeout);
 		return cfg;
+	}
 	for (guint i = 0; i < problems->len; i++)
 		fprintf(stderr, "%s\n", (char *)problems->pdata[i]);
 	if (problems->len == 0)

@@ -650,8 +650,10 @@ fetch_all(struct run *r, struct err *err)
 			for (guint k = 0; k < j->report->len; k++)
 				g_ptr_array_add(r->stats->report,
 						g_strdup(j->report->pdata[k]));
-			if (j->fatal != ST_OK && st == ST_OK)
-				st = err_set(err, j->fatal, "%s", j->err.msg);
+			if (j->fatal != ST_OK && st == ST_OK) {
+				*err = j->err;
+				st = j->fatal;
+			}
 			break;
 		}
 		g_free(ev->name);

@@ -3,6 +3,7 @@
  * applied in order under PRAGMA user_version; a busy database is a
  * temporary failure, never a reason to drop a message.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -123,8 +124,11 @@ db_error(struct store *s, struct err *err, const char *what)
 	    code == SQLITE_FULL || code == SQLITE_IOERR ||
 	    code == SQLITE_CANTOPEN)
 		st = ST_TEMP;
-	return err_set(err, st, "database: %s: %s", what,
-		       sqlite3_errmsg(s->db));
+	err_set(err, st, "database: %s: %s", what, sqlite3_errmsg(s->db));
+	/* A full disk is the disk's problem, whoever writes to it. */
+	if (err != NULL && (code == SQLITE_FULL || code == SQLITE_IOERR))
+		err->sys_errno = code == SQLITE_FULL ? ENOSPC : EIO;
+	return st;
 }
 
 static enum status
@@ -211,6 +215,14 @@ first_column_is_wal(void *arg, int n, char **vals, char **names)
 	return 0;
 }
 
+static int store_busy_ms = 10000;
+
+void
+store_set_busy_timeout(guint seconds)
+{
+	store_busy_ms = (int)MIN(seconds, 3600u) * 1000;
+}
+
 enum status
 store_open(const char *path, struct store **out, struct err *err)
 {
@@ -228,7 +240,7 @@ store_open(const char *path, struct store **out, struct err *err)
 		store_close(s);
 		return st;
 	}
-	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_busy_timeout(s->db, store_busy_ms);
 	sqlite3_extended_result_codes(s->db, 0);
 	st = exec(s, "PRAGMA foreign_keys = ON", err);
 	if (st == ST_OK &&

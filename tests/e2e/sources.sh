@@ -36,7 +36,7 @@ for u in $users; do
 	harness_save "$u" "$SOURCE_ROOT/tests/corpus/form-v2-application.eml"
 done
 out=$("$LAMPLIGHT" run -v -c "$T/lamplight.conf" 2>"$T/err") && rc=0 || rc=$?
-tap_is "a run with an untrusted server exits 1" "$rc" 1
+tap_is "a run with an untrusted server exits 69 (EX_UNAVAILABLE)" "$rc" 69
 tap_like "six mailboxes fetched, one skipped" "$out" \
 	'fetched 6, filed 6 \(6 new cases.*mailboxes failed 1'
 for c in TPE NWT TAO TXG TNN KHH; do
