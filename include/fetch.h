@@ -38,6 +38,12 @@ struct fetch_ops {
 			     struct err *err);
 	/* Deals with the server copy of a filed message (after_fetch). */
 	enum status (*done)(void *handle, const char *uid, struct err *err);
+	/*
+	 * Makes the done() calls so far take effect (POP3 deletes only at
+	 * QUIT); NULL when they take effect at once.  Only after it returns
+	 * ST_OK may they be recorded as done.
+	 */
+	enum status (*commit)(void *handle, struct err *err);
 	void (*close)(void *handle);
 };
 

@@ -14,7 +14,7 @@ struct pop3_src {
 	mailpop3 *pop;
 	char *id;
 	GHashTable *index;	/* uidl -> message index (GUINT_TO_POINTER) */
-	gboolean dirty;		/* DELE sent: QUIT must commit it */
+	gboolean quit;		/* QUIT sent already */
 	const struct centre *centre;	/* borrowed: after_fetch */
 };
 
@@ -180,7 +180,20 @@ pop3_done(void *handle, const char *uid, struct err *err)
 	r = mailpop3_dele(s->pop, GPOINTER_TO_UINT(idx));
 	if (r != MAILPOP3_NO_ERROR)
 		return pop3_fail(err, s->id, "DELE", r);
-	s->dirty = TRUE;
+	return ST_OK;
+}
+
+/* The server carries out DELE at QUIT, and only if QUIT succeeds. */
+static enum status
+pop3_commit(void *handle, struct err *err)
+{
+	struct pop3_src *s = handle;
+	int r;
+
+	s->quit = TRUE;
+	r = mailpop3_quit(s->pop);
+	if (r != MAILPOP3_NO_ERROR)
+		return pop3_fail(err, s->id, "QUIT", r);
 	return ST_OK;
 }
 
@@ -191,8 +204,8 @@ pop3_close(void *handle)
 
 	if (s == NULL)
 		return;
-	/* QUIT commits DELE; without it the server keeps every message. */
-	mailpop3_quit(s->pop);
+	if (!s->quit)
+		mailpop3_quit(s->pop);
 	pop3_free(s);
 }
 
@@ -202,5 +215,6 @@ const struct fetch_ops fetch_pop3_ops = {
 	.list = pop3_list,
 	.fetch = pop3_fetch,
 	.done = pop3_done,
+	.commit = pop3_commit,
 	.close = pop3_close,
 };

@@ -512,28 +512,36 @@ job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
 	}
 }
 
-/* Marks at the source what was filed; failures wait for the next run. */
+/*
+ * Marks at the source what was filed, then records it as done, but only
+ * once the server has made it so (POP3 deletes at QUIT): a crash in
+ * between marks it again next run, which is harmless.
+ */
 static void
 job_done_at_source(struct job *j, struct store *db,
 		   const struct fetch_ops *ops, void *h, guint32 uidvalidity)
 {
 	g_autoptr(GPtrArray) pending = NULL;
 	struct err e = { 0 };
+	guint n;
 
 	if (store_fetched_pending(db, j->c->id, uidvalidity, &pending, &e) !=
 	    ST_OK) {
 		log_warn("%s", e.msg);
 		return;
 	}
-	for (guint i = 0; i < pending->len; i++) {
-		const char *uid = pending->pdata[i];
-
-		if (ops->done(h, uid, &e) != ST_OK) {
+	for (n = 0; n < pending->len; n++)
+		if (ops->done(h, pending->pdata[n], &e) != ST_OK) {
 			job_fail(j, &e);
-			return;
+			break;
 		}
-		if (store_fetched_done(db, j->c->id, uidvalidity, uid, &e) !=
-		    ST_OK) {
+	if (n > 0 && ops->commit != NULL && ops->commit(h, &e) != ST_OK) {
+		job_fail(j, &e);
+		return;
+	}
+	for (guint i = 0; i < n; i++) {
+		if (store_fetched_done(db, j->c->id, uidvalidity,
+				       pending->pdata[i], &e) != ST_OK) {
 			log_warn("%s", e.msg);
 			return;
 		}

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Local Maildir sources: the demo mailboxes plus a message that is not
 # mail.  A clean run files each letter once, quarantines the bad one and
-# goes on; a copy of a filed letter is a duplicate; and a run stopped
-# after every one of its durable steps, then run again, ends exactly as
-# the clean run did.
+# goes on; a copy of a filed letter is a duplicate.
 set -euo pipefail
 . "$SOURCE_ROOT/tests/e2e/lib.sh"
 
@@ -66,36 +64,4 @@ tap_like "a second copy files as a duplicate" "$out" \
 	'filed 1 \(0 new cases, 1 duplicates'
 tap_is "and opens no case" \
 	"$(sql "$T/clean/state/lamplight.db" 'select count(*) from cases')" 6
-sent_before=$(harness_delivered_count)
-
-# Stop after every durable step in turn; the next run must finish the job.
-n=1
-worst=""
-while ((n < 200)); do
-	fresh "$T/crash"
-	"$LAMPLIGHT" run -c "$T/crash/lamplight.conf" --stop-after=$n \
-		>/dev/null 2>&1 && rc=0 || rc=$?
-	((rc == 99)) || break
-	"$LAMPLIGHT" run -c "$T/crash/lamplight.conf" >/dev/null 2>&1 || true
-	got=$(state "$T/crash")
-	if [[ $got != "$clean" ]]; then
-		worst="after step $n:
-$got"
-		break
-	fi
-	"$LAMPLIGHT" run -c "$T/crash/lamplight.conf" >/dev/null 2>&1 || true
-	if [[ $(state "$T/crash") != "$clean" ]]; then
-		worst="third run after step $n changed the state"
-		break
-	fi
-	n=$((n + 1))
-done
-tap_diag "a clean run has $((n - 1)) durable steps"
-tap_ok "the run has durable steps to stop at" test "$n" -gt 20
-if [[ -z $worst ]]; then
-	tap_pass "stopped at any step, the next run ends as a clean run"
-else
-	tap_fail "stopped at any step, the next run ends as a clean run" \
-		"expected:" "$clean" "$worst"
-fi
 tap_done
