@@ -33,9 +33,12 @@ struct fetch_ops {
 	/* Entries that may be new: for IMAP, UIDs above since. */
 	enum status (*list)(void *handle, guint32 since, GPtrArray **out,
 			    struct err *err);
-	/* The message's bytes; ST_MSG_BAD if it has gone. */
-	enum status (*fetch)(void *handle, const char *uid, GBytes **out,
-			     struct err *err);
+	/*
+	 * The bytes of n messages at once (one round trip where the
+	 * protocol allows): out[i] for uids[i], NULL if it has gone.
+	 */
+	enum status (*fetch)(void *handle, const char *const *uids, guint n,
+			     GBytes **out, struct err *err);
 	/* Deals with the server copy of a filed message (after_fetch). */
 	enum status (*done)(void *handle, const char *uid, struct err *err);
 	/*

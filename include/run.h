@@ -20,6 +20,7 @@ struct run_opts {
 	guint stop_after;	/* 0: run to the end */
 	const char *only;	/* a centre code, or NULL for all */
 	gboolean no_fetch;	/* file the spool and send only (ingest) */
+	gboolean fetch_only;	/* only fetch into the spool (backfills) */
 };
 
 struct run_stats {

@@ -10,6 +10,7 @@
 
 static gint arg_stop_after;
 static char *arg_only;
+static gboolean arg_fetch_only;
 
 static const GOptionEntry run_options[] = {
 	{ "stop-after", 0, 0, G_OPTION_ARG_INT, &arg_stop_after,
@@ -17,6 +18,9 @@ static const GOptionEntry run_options[] = {
 	  "N" },
 	{ "only", 0, 0, G_OPTION_ARG_STRING, &arg_only,
 	  "fetch only this centre's mailbox (a county code)", "CODE" },
+	{ "fetch-only", 0, 0, G_OPTION_ARG_NONE, &arg_fetch_only,
+	  "only fetch into the spool; the next run files (backfills)",
+	  NULL },
 	{ NULL },
 };
 
@@ -53,6 +57,7 @@ cmd_run(int argc, char **argv)
 	}
 	opts.stop_after = (guint)arg_stop_after;
 	opts.only = arg_only;
+	opts.fetch_only = arg_fetch_only;
 	run_stats_init(&stats);
 	st = run_once(cfg, &opts, &stats, &locked, &err);
 	if (arg_verbose)

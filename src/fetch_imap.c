@@ -171,18 +171,29 @@ imap_list(void *handle, guint32 since, GPtrArray **out, struct err *err)
 	return ST_OK;
 }
 
+/* One UID FETCH for the whole batch: one round trip, not n. */
 static enum status
-imap_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
+imap_fetch(void *handle, const char *const *uids, guint n, GBytes **out,
+	   struct err *err)
 {
 	struct imap_src *s = handle;
-	guint32 n = (guint32)g_ascii_strtoull(uid, NULL, 10);
-	struct mailimap_set *set = mailimap_set_new_single(n);
+	struct mailimap_set *set = mailimap_set_new_empty();
 	struct mailimap_fetch_type *ft;
+	g_autoptr(GHashTable) at = g_hash_table_new(NULL, NULL);
 	clist *result = NULL;
-	GBytes *data = NULL;
 	int r;
 
+	for (guint i = 0; i < n; i++) {
+		guint32 uid = (guint32)g_ascii_strtoull(uids[i], NULL, 10);
+
+		out[i] = NULL;
+		mailimap_set_add_single(set, uid);
+		g_hash_table_insert(at, GUINT_TO_POINTER(uid),
+				    GUINT_TO_POINTER(i + 1));
+	}
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+						   mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
 		ft, mailimap_fetch_att_new_body_peek_section(
 			    mailimap_section_new(NULL)));
@@ -191,28 +202,33 @@ imap_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(err, s->id, "UID FETCH BODY", r);
-	for (clistiter *i = clist_begin(result); i && !data; i = i->next) {
+	for (clistiter *i = clist_begin(result); i != NULL; i = i->next) {
 		struct mailimap_msg_att *ma = clist_content(i);
+		struct mailimap_msg_att_body_section *bs = NULL;
+		guint32 uid = 0;
+		guint k;
 
-		for (clistiter *k = clist_begin(ma->att_list); k; k = k->next) {
-			struct mailimap_msg_att_item *it = clist_content(k);
-			struct mailimap_msg_att_body_section *bs;
+		for (clistiter *c = clist_begin(ma->att_list); c; c = c->next) {
+			struct mailimap_msg_att_item *it = clist_content(c);
 
-			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-			    it->att_data.att_static->att_type !=
-				    MAILIMAP_MSG_ATT_BODY_SECTION)
+			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
 				continue;
-			bs = it->att_data.att_static->att_data.att_body_section;
-			/* The length, not strlen: mail may hold NUL bytes. */
-			data = g_bytes_new(bs->sec_body_part, bs->sec_length);
-			break;
+			if (it->att_data.att_static->att_type ==
+			    MAILIMAP_MSG_ATT_UID)
+				uid = it->att_data.att_static->att_data.att_uid;
+			else if (it->att_data.att_static->att_type ==
+				 MAILIMAP_MSG_ATT_BODY_SECTION)
+				bs = it->att_data.att_static->att_data
+					     .att_body_section;
 		}
+		k = GPOINTER_TO_UINT(g_hash_table_lookup(at,
+							 GUINT_TO_POINTER(uid)));
+		/* The length, not strlen: mail may hold NUL bytes. */
+		if (k > 0 && bs != NULL && out[k - 1] == NULL)
+			out[k - 1] = g_bytes_new(bs->sec_body_part,
+						 bs->sec_length);
 	}
 	mailimap_fetch_list_free(result);
-	if (data == NULL)
-		return err_set(err, ST_MSG_BAD, "mailbox %s: message %s has "
-			       "gone", s->id, uid);
-	*out = data;
 	return ST_OK;
 }
 

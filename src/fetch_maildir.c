@@ -103,20 +103,29 @@ md_list(void *handle, guint32 since, GPtrArray **out, struct err *err)
 }
 
 static enum status
-md_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
+md_fetch(void *handle, const char *const *uids, guint n, GBytes **out,
+	 struct err *err)
 {
 	struct maildir_src *m = handle;
-	const char *path = g_hash_table_lookup(m->paths, uid);
-	g_autoptr(GMappedFile) mf = NULL;
-	g_autoptr(GError) gerr = NULL;
 
-	if (path == NULL)
-		return err_set(err, ST_MSG_BAD, "message %s has gone", uid);
-	mf = g_mapped_file_new(path, FALSE, &gerr);
-	if (mf == NULL)
-		return err_set(err, ST_SOURCE_BAD, "cannot read message %s: "
-			       "%s", uid, gerr->message);
-	*out = g_mapped_file_get_bytes(mf);
+	for (guint i = 0; i < n; i++) {
+		const char *path = g_hash_table_lookup(m->paths, uids[i]);
+		g_autoptr(GMappedFile) mf = NULL;
+		g_autoptr(GError) gerr = NULL;
+
+		out[i] = NULL;
+		if (path == NULL)
+			continue;	/* gone */
+		mf = g_mapped_file_new(path, FALSE, &gerr);
+		if (mf == NULL && g_error_matches(gerr, G_FILE_ERROR,
+						  G_FILE_ERROR_NOENT))
+			continue;
+		if (mf == NULL)
+			return err_set(err, ST_SOURCE_BAD, "cannot read "
+				       "message %s: %s", uids[i],
+				       gerr->message);
+		out[i] = g_mapped_file_get_bytes(mf);
+	}
 	return ST_OK;
 }
 

@@ -147,22 +147,27 @@ pop3_list(void *handle, guint32 since, GPtrArray **out, struct err *err)
 }
 
 static enum status
-pop3_fetch(void *handle, const char *uid, GBytes **out, struct err *err)
+pop3_fetch(void *handle, const char *const *uids, guint n, GBytes **out,
+	   struct err *err)
 {
 	struct pop3_src *s = handle;
-	gpointer idx;
-	char *buf = NULL;
-	size_t len = 0;
-	int r;
 
-	if (!g_hash_table_lookup_extended(s->index, uid, NULL, &idx))
-		return err_set(err, ST_MSG_BAD, "mailbox %s: message %s has "
-			       "gone", s->id, uid);
-	r = mailpop3_retr(s->pop, GPOINTER_TO_UINT(idx), &buf, &len);
-	if (r != MAILPOP3_NO_ERROR)
-		return pop3_fail(err, s->id, "RETR", r);
-	*out = g_bytes_new(buf, len);
-	mailpop3_retr_free(buf);
+	for (guint i = 0; i < n; i++) {
+		gpointer idx;
+		char *buf = NULL;
+		size_t len = 0;
+		int r;
+
+		out[i] = NULL;
+		if (!g_hash_table_lookup_extended(s->index, uids[i], NULL,
+						  &idx))
+			continue;	/* gone */
+		r = mailpop3_retr(s->pop, GPOINTER_TO_UINT(idx), &buf, &len);
+		if (r != MAILPOP3_NO_ERROR)
+			return pop3_fail(err, s->id, "RETR", r);
+		out[i] = g_bytes_new(buf, len);
+		mailpop3_retr_free(buf);
+	}
 	return ST_OK;
 }
 

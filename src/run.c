@@ -427,14 +427,96 @@ job_fail(struct job *j, const struct err *e)
 	job_report(j, "mailbox %s skipped: %s", j->c->id, e->msg);
 }
 
-/* Copies new messages into the spool; returns the uidvalidity used. */
+/* A batch: up to this many messages, or this many bytes, per round trip. */
+#define FETCH_BATCH_MAX 200
+#define FETCH_BATCH_BYTES (8u << 20)
+
+/*
+ * Spools one batch: fetch (one round trip), write each file, sync the
+ * directory once, record the lot as fetched in one transaction, then
+ * hand the names to the main thread.  A crash before the record costs a
+ * re-fetch, which files as a duplicate.
+ */
+static enum status
+job_batch(struct job *j, struct store *db, const struct fetch_ops *ops,
+	  void *h, guint32 uidvalidity, GPtrArray *batch,
+	  struct mailbox_run *mr)
+{
+	g_autofree GBytes **data = g_new0(GBytes *, batch->len + 1);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) uids = g_ptr_array_new();
+	struct err e = { 0 };
+	enum status st = ST_OK;
+
+	if (ops->fetch(h, (const char *const *)batch->pdata, batch->len, data,
+		       &e) != ST_OK) {
+		job_fail(j, &e);
+		st = e.status;
+		goto out;
+	}
+	for (guint i = 0; i < batch->len && st == ST_OK; i++) {
+		const void *bytes;
+		gsize len;
+		char *name = NULL;
+
+		if (data[i] == NULL) {
+			log_warn("mailbox %s: message %s has gone",
+				 j->c->id, (char *)batch->pdata[i]);
+			continue;
+		}
+		bytes = g_bytes_get_data(data[i], &len);
+		st = spool_write(j->spool, j->c->id, bytes, len, &name, &e);
+		if (st == ST_OK) {
+			g_ptr_array_add(names, name);
+			g_ptr_array_add(uids, batch->pdata[i]);
+		}
+	}
+	if (st == ST_OK && names->len > 0)
+		st = spool_sync(j->spool, &e);
+	if (st != ST_OK) {
+		/* Written but unrecorded files are filed, not lost. */
+		j->fatal = st;
+		j->err = e;
+		goto out;
+	}
+	if (names->len == 0)
+		goto out;
+	step(j->opts);
+	st = store_begin(db, &e);
+	for (guint i = 0; st == ST_OK && i < names->len; i++)
+		st = store_fetched_add(db, j->c->id, uidvalidity,
+				       uids->pdata[i], names->pdata[i], &e);
+	if (st == ST_OK)
+		st = store_commit(db, &e);
+	if (st != ST_OK) {
+		store_rollback(db);
+		j->fatal = st;
+		j->err = e;
+		goto out;
+	}
+	step(j->opts);
+	j->fetched += names->len;
+	g_free((char *)mr->last_uid);
+	mr->last_uid = g_strdup(uids->pdata[uids->len - 1]);
+	for (guint i = 0; i < names->len; i++)
+		post(j, EV_SPOOLED, g_strdup(names->pdata[i]));
+out:
+	for (guint i = 0; i < batch->len; i++)
+		if (data[i] != NULL)
+			g_bytes_unref(data[i]);
+	return st;
+}
+
+/* Copies new messages into the spool, a batch at a time. */
 static void
 job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
 	  void *h, guint32 uidvalidity, struct mailbox_run *mr)
 {
 	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GPtrArray) batch = g_ptr_array_new();
 	struct err e = { 0 };
 	guint32 since = 0;
+	guint64 bytes = 0;
 	enum status st;
 
 	if (store_fetched_max_uid(db, j->c->id, uidvalidity, &since, &e) !=
@@ -451,64 +533,45 @@ job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
 		return;
 	}
 	mr->listed = entries->len;
-	for (guint i = 0; i < entries->len; i++) {
-		const struct fetch_entry *en = entries->pdata[i];
-		g_autoptr(GBytes) data = NULL;
-		char *name = NULL;
+	for (guint i = 0; i <= entries->len; i++) {
+		const struct fetch_entry *en =
+			i < entries->len ? entries->pdata[i] : NULL;
 		gboolean has = FALSE;
-		const void *bytes;
-		gsize len;
 
-		st = store_fetched_has(db, j->c->id, uidvalidity, en->uid, &has,
-				       &e);
-		if (st != ST_OK) {
-			j->fatal = st;
-			j->err = e;
-			return;
-		}
-		if (has)
-			continue;
-		if (en->size > j->max_bytes) {
-			/* Too big to take: it stays there, for a person. */
-			j->left_on_server++;
-			log_warn("mailbox %s: message %s is over the size cap "
-				 "(%" G_GUINT64_FORMAT " bytes); left on the "
-				 "server", j->c->id, en->uid, en->size);
-			job_report(j, "mailbox %s: message %s left on the "
-				   "server: over the size cap", j->c->id,
-				   en->uid);
-			continue;
-		}
-		if (ops->fetch(h, en->uid, &data, &e) != ST_OK) {
-			if (e.status == ST_MSG_BAD) {
-				log_warn("%s", e.msg);
+		if (en != NULL) {
+			st = store_fetched_has(db, j->c->id, uidvalidity,
+					       en->uid, &has, &e);
+			if (st != ST_OK) {
+				j->fatal = st;
+				j->err = e;
+				return;
+			}
+			if (has)
+				continue;
+			if (en->size > j->max_bytes) {
+				/* Too big: it stays there, for a person. */
+				j->left_on_server++;
+				log_warn("mailbox %s: message %s is over the "
+					 "size cap (%" G_GUINT64_FORMAT
+					 " bytes); left on the server",
+					 j->c->id, en->uid, en->size);
+				job_report(j, "mailbox %s: message %s left on "
+					   "the server: over the size cap",
+					   j->c->id, en->uid);
 				continue;
 			}
-			job_fail(j, &e);
-			return;
+			g_ptr_array_add(batch, en->uid);
+			bytes += en->size;
 		}
-		bytes = g_bytes_get_data(data, &len);
-		st = spool_deliver(j->spool, j->c->id, bytes, len, &name, &e);
-		if (st != ST_OK) {
-			j->fatal = st;
-			j->err = e;
-			return;
+		if (batch->len > 0 &&
+		    (en == NULL || batch->len >= FETCH_BATCH_MAX ||
+		     bytes >= FETCH_BATCH_BYTES)) {
+			if (job_batch(j, db, ops, h, uidvalidity, batch, mr) !=
+			    ST_OK)
+				return;
+			g_ptr_array_set_size(batch, 0);
+			bytes = 0;
 		}
-		step(j->opts);
-		/* A crash here re-fetches; the copy files as a duplicate. */
-		st = store_fetched_add(db, j->c->id, uidvalidity, en->uid, name,
-				       &e);
-		if (st != ST_OK) {
-			g_free(name);
-			j->fatal = st;
-			j->err = e;
-			return;
-		}
-		step(j->opts);
-		j->fetched++;
-		g_free((char *)mr->last_uid);
-		mr->last_uid = g_strdup(en->uid);
-		post(j, EV_SPOOLED, name);
 	}
 }
 
@@ -641,7 +704,7 @@ fetch_all(struct run *r, struct err *err)
 		switch (ev->kind) {
 		case EV_SPOOLED:
 			/* After a fatal error, filing waits for the next run. */
-			if (st == ST_OK)
+			if (st == ST_OK && !r->opts->fetch_only)
 				st = file_one(r, ev->name, err);
 			if (st == ST_OK)
 				send_emergencies(r);
@@ -702,13 +765,13 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &r.notify, err);
 	/* Leftovers of an interrupted run go first, in arrival order. */
-	if (st == ST_OK)
+	if (st == ST_OK && !opts->fetch_only)
 		st = file_spool(&r, err);
 	if (st == ST_OK)
 		send_emergencies(&r);
 	if (st == ST_OK && !opts->no_fetch)
 		st = fetch_all(&r, err);
-	if (st == ST_OK) {
+	if (st == ST_OK && !opts->fetch_only) {
 		now = twtime_now();
 		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,
 				     err);

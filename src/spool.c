@@ -152,8 +152,8 @@ write_synced(int fd, const char *path, const void *data, size_t len,
 }
 
 enum status
-spool_deliver(struct spool *sp, const char *source, const void *data,
-	      size_t len, char **name_out, struct err *err)
+spool_write(struct spool *sp, const char *source, const void *data,
+	    size_t len, char **name_out, struct err *err)
 {
 	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
 	struct timeval tv;
@@ -182,10 +182,30 @@ spool_deliver(struct spool *sp, const char *source, const void *data,
 		unlink(tmp);
 		return st;
 	}
-	st = fsync_dir(sp->new, err);
-	if (st != ST_OK)
-		return st;
 	*name_out = g_steal_pointer(&name);
+	return ST_OK;
+}
+
+enum status
+spool_sync(struct spool *sp, struct err *err)
+{
+	return fsync_dir(sp->new, err);
+}
+
+enum status
+spool_deliver(struct spool *sp, const char *source, const void *data,
+	      size_t len, char **name_out, struct err *err)
+{
+	char *name = NULL;
+	enum status st = spool_write(sp, source, data, len, &name, err);
+
+	if (st == ST_OK)
+		st = spool_sync(sp, err);
+	if (st != ST_OK) {
+		g_free(name);
+		return st;
+	}
+	*name_out = name;
 	return ST_OK;
 }
 
