@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Write N synthetic letters into a Maildir's new/ for benchmarks.
 
-    make-letters.py DIR N [SEED]
+    make-letters.py DIR N [SEED [PREFIX]]
+
+PREFIX goes into every Message-ID, so batches made with different
+prefixes never share one.
 
 A mix like a centre's inbox: web form v2 (UTF-8, text + HTML), form v1
 (Big5), direct mail, and a few auto-replies.  Invented people only.
@@ -50,14 +53,14 @@ def form_v2(i, rnd):
         "Reply-To: seeker%d@example.org\n"
         "Subject: =?UTF-8?B?%s?=\n"
         "Date: Mon, 02 Nov 2026 10:%02d:00 +0800\n"
-        "Message-ID: <bench%d@moj-help.example>\n"
+        "Message-ID: <%sbench%d@moj-help.example>\n"
         "X-Help-Form: 2\nMIME-Version: 1.0\n"
         "Content-Type: multipart/alternative; boundary=\"%s\"\n\n"
         "--%s\nContent-Type: text/plain; charset=UTF-8\n"
         "Content-Transfer-Encoding: base64\n\n%s\n"
         "--%s\nContent-Type: text/html; charset=UTF-8\n"
         "Content-Transfer-Encoding: base64\n\n%s\n--%s--\n"
-        % (i, hdr_subj, i % 60, i, b, b,
+        % (i, hdr_subj, i % 60, PREFIX, i, b, b,
            base64.encodebytes(plain.encode()).decode(), b,
            base64.encodebytes(html.encode()).decode(), b)).encode()
 
@@ -70,9 +73,9 @@ def form_v1(i, rnd):
     return crlf(
         "From: webform@moj-help.example\nTo: tpe@centers.moj-help.example\n"
         "Subject: =?Big5?B?%s?=\nDate: Mon, 02 Nov 2026 11:00:00 +0800\n"
-        "Message-ID: <bench%d@moj-help.example>\nMIME-Version: 1.0\n"
+        "Message-ID: <%sbench%d@moj-help.example>\nMIME-Version: 1.0\n"
         "Content-Type: text/plain; charset=Big5\n"
-        "Content-Transfer-Encoding: 8bit\n\n" % (hdr, i)).encode() + \
+        "Content-Transfer-Encoding: 8bit\n\n" % (hdr, PREFIX, i)).encode() + \
         crlf(body).encode("cp950")
 
 
@@ -81,10 +84,11 @@ def direct(i, rnd):
     return crlf(
         "From: writer%d@example.net\nTo: tpe@centers.moj-help.example\n"
         "Subject: =?UTF-8?B?%s?=\nDate: Mon, 02 Nov 2026 12:00:00 +0800\n"
-        "Message-ID: <direct%d@example.net>\nMIME-Version: 1.0\n"
+        "Message-ID: <%sdirect%d@example.net>\nMIME-Version: 1.0\n"
         "Content-Type: text/plain; charset=UTF-8\n"
         "Content-Transfer-Encoding: 8bit\n\n%s\n\n> 以前的信\n"
-        % (i, base64.b64encode(subj.encode()).decode(), i, text)).encode()
+        % (i, base64.b64encode(subj.encode()).decode(), PREFIX, i,
+           text)).encode()
 
 
 def auto(i, rnd):
@@ -93,11 +97,17 @@ def auto(i, rnd):
         "Subject: Automatic reply: out of office\n"
         "Auto-Submitted: auto-replied\n"
         "Date: Mon, 02 Nov 2026 13:00:00 +0800\n"
-        "Message-ID: <auto%d@example.com>\n\nI am away.\n" % (i, i)).encode()
+        "Message-ID: <%sauto%d@example.com>\n\nI am away.\n"
+        % (i, PREFIX, i)).encode()
+
+
+PREFIX = ""
 
 
 def main():
+    global PREFIX
     d, n = sys.argv[1], int(sys.argv[2])
+    PREFIX = sys.argv[4] if len(sys.argv) > 4 else ""
     rnd = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     for sub in ("new", "cur", "tmp"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
