@@ -10,7 +10,9 @@
 
 #include "err.h"
 
+/* Limits on what a sender controls; beyond them a message is quarantined. */
 #define MIME_MAX_PARTS 500
+#define MIME_MAX_DEPTH 32
 
 struct attachment {
 	char *filename;		/* UTF-8, or NULL */
@@ -51,7 +53,8 @@ void mime_done(void);
 
 /*
  * Parses len bytes of RFC 5322 mail.  On ST_OK *out is new (free with
- * mail_msg_free()).  ST_MSG_BAD when the data holds no message at all.
+ * mail_msg_free()).  ST_MSG_BAD when the data holds no message at all,
+ * or breaks a limit (MIME_MAX_PARTS parts, MIME_MAX_DEPTH nesting).
  */
 enum status mail_parse(const void *data, size_t len, struct mail_msg **out,
 		       struct err *err);

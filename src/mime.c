@@ -311,12 +311,27 @@ part_is_attachment(GMimeObject *obj)
 	       g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
 }
 
-/* Walks the tree: text parts into text/html, the rest into attachments. */
-static void
+/* How deep "1.2.3" is. */
+static guint
+path_depth(const char *path)
+{
+	guint d = 1;
+
+	for (; path != NULL && *path; path++)
+		d += *path == '.';
+	return d;
+}
+
+/*
+ * Walks the tree: text parts into text/html, the rest into attachments.
+ * ST_MSG_BAD, with nothing more read, when the tree breaks a limit.
+ */
+static enum status
 read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
-	   GString *html)
+	   GString *html, struct err *err)
 {
 	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+	enum status st = ST_OK;
 	guint parts = 0;
 	guint bad;
 
@@ -325,11 +340,22 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 		GMimeContentType *ct;
 		GMimePart *part;
 		const char *cs;
+		g_autofree char *path = g_mime_part_iter_get_path(it);
 
-		if (obj == NULL || !GMIME_IS_PART(obj))
+		if (obj == NULL)
 			continue;
-		if (++parts > MIME_MAX_PARTS)
+		if (++parts > MIME_MAX_PARTS) {
+			st = err_set(err, ST_MSG_BAD, "more than %d MIME parts",
+				     MIME_MAX_PARTS);
 			break;
+		}
+		if (path_depth(path) > MIME_MAX_DEPTH) {
+			st = err_set(err, ST_MSG_BAD, "MIME parts nested more "
+				     "than %d deep", MIME_MAX_DEPTH);
+			break;
+		}
+		if (!GMIME_IS_PART(obj))
+			continue;
 		part = GMIME_PART(obj);
 		ct = g_mime_object_get_content_type(obj);
 		cs = g_mime_content_type_get_parameter(ct, "charset");
@@ -369,6 +395,7 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 		}
 	} while (g_mime_part_iter_next(it));
 	g_mime_part_iter_free(it);
+	return st;
 }
 
 /*
@@ -438,8 +465,12 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 		m->content_type = g_mime_content_type_get_mime_type(ct);
 		m->report_type = rt != NULL ? g_ascii_strdown(rt, -1) : NULL;
 	}
-	if (g_mime_message_get_mime_part(msg) != NULL)
-		read_parts(m, msg, plain, html);
+	if (g_mime_message_get_mime_part(msg) != NULL &&
+	    read_parts(m, msg, plain, html, err) != ST_OK) {
+		g_object_unref(msg);
+		mail_msg_free(m);
+		return ST_MSG_BAD;
+	}
 	if (plain->len == 0 && html->len > 0) {
 		m->text_from_html = TRUE;
 		m->text = g_string_free(g_steal_pointer(&html), FALSE);

@@ -198,6 +198,60 @@ test_broken_mail_does_not_crash(void **state)
 	}
 }
 
+/* A multipart with n leaves, or nested n deep. */
+static char *
+make_tree(int n, gboolean nested)
+{
+	GString *s = g_string_new("From: a@example.org\r\nSubject: t\r\n"
+				  "MIME-Version: 1.0\r\n");
+
+	if (nested) {
+		for (int i = 0; i < n; i++)
+			g_string_append_printf(
+				s, "Content-Type: multipart/mixed; "
+				   "boundary=\"b%d\"\r\n\r\n--b%d\r\n", i, i);
+		g_string_append(s, "Content-Type: text/plain\r\n\r\nhi\r\n");
+		for (int i = n - 1; i >= 0; i--)
+			g_string_append_printf(s, "--b%d--\r\n", i);
+	} else {
+		g_string_append(s, "Content-Type: multipart/mixed; "
+				   "boundary=\"b\"\r\n\r\n");
+		for (int i = 0; i < n; i++)
+			g_string_append(s, "--b\r\nContent-Type: text/plain"
+					   "\r\n\r\nx\r\n");
+		g_string_append(s, "--b--\r\n");
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void
+test_limits(void **state)
+{
+	static const struct {
+		int n;
+		gboolean nested;
+		enum status want;
+	} t[] = {
+		{ 400, FALSE, ST_OK },
+		{ 600, FALSE, ST_MSG_BAD },
+		{ 20, TRUE, ST_OK },
+		{ 60, TRUE, ST_MSG_BAD },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *msg = make_tree(t[i].n, t[i].nested);
+		struct mail_msg *m = NULL;
+		struct err err = { 0 };
+
+		assert_int_equal(mail_parse(msg, strlen(msg), &m, &err),
+				 t[i].want);
+		if (t[i].want == ST_MSG_BAD)
+			assert_non_null(strstr(err.msg, t[i].nested ? "nested"
+								   : "parts"));
+		mail_msg_free(m);
+	}
+}
+
 static void
 test_case_ref(void **state)
 {
@@ -239,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_expected_fixtures),
 		cmocka_unit_test(test_broken_mail_does_not_crash),
 		cmocka_unit_test(test_case_ref),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
