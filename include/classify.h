@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "identity.h"
 #include "mime.h"
 #include "rules.h"
 
@@ -42,6 +43,9 @@ struct classification {
 	char *new_text;		/* what the writer wrote now (triaged) */
 	GHashTable *form;	/* label -> value, or NULL */
 	struct triage *triage;	/* NULL unless kind_is_seeker() */
+	enum writer writer;	/* seekers only */
+	struct identity identity;	/* seekers only; personal data */
+	gboolean identified;
 };
 
 struct classify_ctx {
@@ -58,7 +62,8 @@ void classification_free(struct classification *c);
 
 /*
  * The fields of LABELS.md for one message (file, kind, county, urgency,
- * needs, case_ref) plus reasons: a new JSON object node.
+ * needs, writer, identified, identity, case_ref) plus reasons: a new JSON
+ * object node.
  */
 JsonNode *classification_to_json(const struct classification *c,
 				 const char *file);

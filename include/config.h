@@ -92,6 +92,12 @@ const char *county_code_for_name(const char *text);
 /* Whether code is one of the 22 county codes (upper case). */
 gboolean county_code_valid(const char *code);
 
+/*
+ * The county of a centre mailbox address such as tpe@centers.example
+ * (its local part is a county code): a static string, or NULL.
+ */
+const char *county_code_for_address(const char *addr);
+
 /* The county's name in Traditional Chinese ("臺北市"), or NULL. */
 const char *county_name(const char *code);
 

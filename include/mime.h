@@ -32,7 +32,7 @@ struct mail_msg {
 	char *return_path;	/* NULL when absent; "" for <> */
 	char *auto_submitted;	/* RFC 3834 header value, or NULL */
 	char *precedence;
-	char *list_id;		/* List-Id, or NULL */
+	char *list_id;		/* List-Id (or List-Unsubscribe), or NULL */
 	gboolean x_autoreply;	/* X-Autoreply or X-Autorespond present */
 	char *content_type;	/* of the top part: "multipart/report" */
 	char *report_type;	/* its report-type parameter, or NULL */
@@ -40,6 +40,7 @@ struct mail_msg {
 	GDateTime *date;	/* NULL when absent or unreadable */
 	char *text;		/* the body as UTF-8, never NULL */
 	gboolean text_from_html;
+	char *report;		/* headers of a returned message, never NULL */
 	const char *charset;	/* charset the text was decoded from */
 	guint bad_bytes;	/* bytes of text that could not be decoded */
 	GPtrArray *attachments;	/* struct attachment * */

@@ -15,9 +15,10 @@
  *
  *	include more.rules
  *
- * Keys: pattern (required), urgency or need (at least one), weight
- * (default 5), example and counter (text the rule must or must not match;
- * checked by rules_check_examples()).
+ * Keys: pattern (required); what it votes for, at least one of urgency,
+ * need, writer (self, family, friend, public) and kind (spam, other);
+ * weight (default 5); example and counter (text the rule must or must not
+ * match; checked by rules_check_examples()).
  */
 #ifndef LAMPLIGHT_RULES_H
 #define LAMPLIGHT_RULES_H
@@ -36,12 +37,36 @@ enum urgency {
 /* Sums of weights at or above which a level is decided. */
 #define RULES_EMERGENCY_AT 10
 #define RULES_APPLICATION_AT 5
+#define RULES_WRITER_AT 5		/* a writer, when no form says */
+#define RULES_WRITER_OVERRIDE_AT 10	/* self, over the form's 一般民眾 */
+#define RULES_WRITER_STATEMENT_AT 20	/* an outright statement, over any */
+#define RULES_KIND_AT 10		/* spam, or other */
 
 const char *urgency_name(enum urgency u);	/* "emergency"; NULL: none */
 gboolean urgency_parse(const char *s, enum urgency *out);
 
 /* Whether s is one of the 14 needs of LABELS.md. */
 gboolean need_valid(const char *s);
+
+/* Who wrote, as LABELS.md says. */
+enum writer {
+	WRITER_UNKNOWN,
+	WRITER_SELF,
+	WRITER_FAMILY,
+	WRITER_FRIEND,
+	WRITER_PUBLIC,
+	WRITER_COUNT,
+};
+
+const char *writer_name(enum writer w);	/* "family"; NULL: unknown */
+
+/* Kinds that text alone can vote for. */
+enum kind_vote {
+	KIND_VOTE_NONE,
+	KIND_VOTE_SPAM,
+	KIND_VOTE_OTHER,
+	KIND_VOTE_COUNT,
+};
 
 struct rule;
 struct ruleset;
@@ -55,6 +80,8 @@ struct rule_hit {
 struct triage {
 	enum urgency urgency;
 	int emergency_score, application_score;
+	int writer_score[WRITER_COUNT];
+	int kind_score[KIND_VOTE_COUNT];
 	GPtrArray *needs;	/* need names (static strings), sorted */
 	GArray *hits;		/* struct rule_hit, in text order */
 };
@@ -76,6 +103,10 @@ const char *rule_file(const struct rule *r);
 int rule_line(const struct rule *r);
 enum urgency rule_urgency(const struct rule *r);
 const char *rule_need(const struct rule *r);
+enum writer rule_writer(const struct rule *r);
+enum kind_vote rule_kind(const struct rule *r);
+/* What the rule votes for, as a word for reasons ("emergency", "hiv"). */
+const char *rule_vote(const struct rule *r);
 int rule_weight(const struct rule *r);
 
 /*

@@ -10,6 +10,7 @@
 
 #include "classify.h"
 #include "form.h"
+#include "quote.h"
 
 static const char *const kind_names[] = {
 	"help_request", "seeker_followup", "staff_reply", "referral_reply",
@@ -40,6 +41,7 @@ classification_free(struct classification *c)
 	if (c->form != NULL)
 		g_hash_table_destroy(c->form);
 	triage_free(c->triage);
+	identity_clear(&c->identity);
 	g_free(c);
 }
 
@@ -47,6 +49,7 @@ char *
 case_ref_find(const char *s)
 {
 	static pcre2_code *re;
+	static gsize once;
 	pcre2_match_data *md;
 	char *out = NULL;
 	int code;
@@ -54,14 +57,16 @@ case_ref_find(const char *s)
 
 	if (s == NULL)
 		return NULL;
-	if (re == NULL) {
+	if (g_once_init_enter(&once)) {
 		/* COUNTY-ROC date (yyyMMdd)-sequence, not inside a word. */
 		re = pcre2_compile(
 			(PCRE2_SPTR) "(?<![A-Za-z0-9])([A-Z]{3})-(1[0-9]{2}"
 				     "(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|"
-				     "3[01]))-([0-9]{4})(?![0-9])",
+				     "3[01]))-([0-9]{4})(?![0-9])"
+				     "(?:-R[0-9]+)?",
 			PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
 		g_assert(re != NULL);
+		g_once_init_leave(&once, 1);
 	}
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	for (PCRE2_SIZE start = 0;;) {
@@ -75,7 +80,8 @@ case_ref_find(const char *s)
 		ov = pcre2_get_ovector_pointer(md);
 		cc = g_strndup(s + ov[2], ov[3] - ov[2]);
 		if (county_code_valid(cc)) {
-			out = g_strndup(s + ov[0], ov[1] - ov[0]);
+			/* A referral's "-R1" names the case it belongs to. */
+			out = g_strndup(s + ov[0], ov[7] - ov[0]);
 			break;
 		}
 		start = ov[1];
@@ -133,9 +139,7 @@ is_auto_reply(const struct mail_msg *m)
 	if (m->x_autoreply)
 		return TRUE;
 	if (m->precedence != NULL &&
-	    (g_ascii_strcasecmp(m->precedence, "auto_reply") == 0 ||
-	     g_ascii_strcasecmp(m->precedence, "bulk") == 0 ||
-	     g_ascii_strcasecmp(m->precedence, "junk") == 0))
+	    g_ascii_strcasecmp(m->precedence, "auto_reply") == 0)
 		return TRUE;
 	while (*s == ' ' || *s == '[')
 		s++;
@@ -143,6 +147,17 @@ is_auto_reply(const struct mail_msg *m)
 		if (g_str_has_prefix(s, auto_subjects[i]))
 			return TRUE;
 	return FALSE;
+}
+
+/* Mailing lists and bulk mail: never a letter to the centre. */
+static gboolean
+is_list(const struct mail_msg *m)
+{
+	return m->list_id != NULL ||
+	       (m->precedence != NULL &&
+		(g_ascii_strcasecmp(m->precedence, "bulk") == 0 ||
+		 g_ascii_strcasecmp(m->precedence, "list") == 0 ||
+		 g_ascii_strcasecmp(m->precedence, "junk") == 0));
 }
 
 static gboolean
@@ -154,23 +169,101 @@ in_list(char **list, const char *addr)
 	return FALSE;
 }
 
-/* The centre a staff member or partner belongs to, by From. */
-static enum kind
-kind_by_sender(const struct config *cfg, const char *from)
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL ? at + 1 : NULL;
+}
+
+/* Whether d is dom or one of its subdomains. */
+static gboolean
+domain_within(const char *d, const char *dom)
+{
+	size_t dl, ml;
+
+	if (d == NULL || dom == NULL)
+		return FALSE;
+	dl = strlen(d);
+	ml = strlen(dom);
+	if (dl == ml)
+		return g_ascii_strcasecmp(d, dom) == 0;
+	return dl > ml && d[dl - ml - 1] == '.' &&
+	       g_ascii_strcasecmp(d + dl - ml, dom) == 0;
+}
+
+/*
+ * Whether from is centre staff: named in the config, or writing from the
+ * centres' own mail domain (tpe.centers.example for centers.example)
+ * without being a centre's mailbox itself.
+ */
+static gboolean
+is_staff(const struct config *cfg, const struct mail_msg *m)
+{
+	const char *from = m->from_addr, *fd = domain_of(from);
+
+	if (from == NULL)
+		return FALSE;
+	if (cfg != NULL) {
+		for (guint i = 0; i < cfg->centres->len; i++) {
+			const struct centre *c = cfg->centres->pdata[i];
+
+			if (in_list(c->staff, from) ||
+			    (c->duty != NULL &&
+			     g_ascii_strcasecmp(c->duty, from) == 0))
+				return TRUE;
+			if (g_ascii_strcasecmp(c->address, from) != 0 &&
+			    domain_within(fd, domain_of(c->address)))
+				return TRUE;
+		}
+		return FALSE;
+	}
+	/* Without a config: the domain of the centre mailbox written to. */
+	for (guint i = 0; i < m->to->len; i++) {
+		const char *to = m->to->pdata[i];
+		const char *td = domain_of(to);
+
+		if (g_ascii_strcasecmp(to, from) != 0 &&
+		    county_code_for_address(to) != NULL &&
+		    domain_within(fd, td))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+is_partner(const struct config *cfg, const char *from)
 {
 	if (cfg == NULL || from == NULL)
-		return KIND_HELP_REQUEST;
+		return FALSE;
 	for (guint i = 0; i < cfg->centres->len; i++) {
 		const struct centre *c = cfg->centres->pdata[i];
 
-		if (in_list(c->staff, from) ||
-		    (c->duty != NULL && g_ascii_strcasecmp(c->duty, from) == 0))
-			return KIND_STAFF_REPLY;
 		for (int g = 0; g < GROUP_COUNT; g++)
 			if (in_list(c->partners[g], from))
-				return KIND_REFERRAL_REPLY;
+				return TRUE;
 	}
-	return KIND_HELP_REQUEST;
+	return FALSE;
+}
+
+/* An answer to one of our referral notices: "-R1" refs or subject. */
+static gboolean
+answers_referral(const struct mail_msg *m)
+{
+	static const char *const marks[] = { "referral.", "-R1", "-R2",
+					     "-R3", "-R4", "-R5", NULL };
+	GPtrArray *refs = m->references;
+
+	for (guint i = 0; i <= refs->len; i++) {
+		const char *r = i < refs->len ? refs->pdata[i]
+					      : m->in_reply_to;
+
+		for (int k = 0; r != NULL && marks[k] != NULL; k++)
+			if (strstr(r, marks[k]) != NULL)
+				return TRUE;
+	}
+	return strstr(m->subject, "[轉介") != NULL;
 }
 
 static const char *
@@ -179,40 +272,15 @@ county_from_to(const struct config *cfg, const struct mail_msg *m)
 	for (guint i = 0; i < m->to->len; i++) {
 		const char *a = m->to->pdata[i];
 		const struct centre *c;
-		g_autofree char *local = NULL;
-		const char *at;
+		const char *code;
 
 		if (cfg != NULL && (c = config_centre_by_address(cfg, a)))
 			return c->code;
-		at = strchr(a, '@');
-		if (at == NULL ||
-		    g_ascii_strcasecmp(at + 1, "centers.moj-help.example") != 0)
-			continue;
-		local = g_ascii_strup(a, at - a);
-		if (county_code_valid(local))
-			return g_intern_string(local);
+		code = county_code_for_address(a);
+		if (code != NULL)
+			return code;
 	}
 	return NULL;
-}
-
-/* The writer's own words: quoted lines ("> ...") left out. */
-static char *
-strip_quotes(const char *text)
-{
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	GString *out = g_string_new(NULL);
-
-	for (int i = 0; lines[i] != NULL; i++) {
-		const char *l = lines[i];
-
-		while (*l == ' ')
-			l++;
-		if (*l == '>')
-			continue;
-		g_string_append(out, lines[i]);
-		g_string_append_c(out, '\n');
-	}
-	return g_string_free(out, FALSE);
 }
 
 static gboolean
@@ -232,6 +300,81 @@ subject_without_prefix(const char *s)
 	return g_strstrip(g_strdup(s));
 }
 
+/* How often the text says "I" (我, 本人, I, I'm, me). */
+static int
+first_person(const char *text)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, "我")) != NULL; p += 3)
+		n++;
+	for (const char *p = text; *p; p++)
+		if ((p == text || !g_ascii_isalpha(p[-1])) &&
+		    ((p[0] == 'I' && (p[1] == ' ' || p[1] == '\'')) ||
+		     (p[0] == 'm' && p[1] == 'e' && !g_ascii_isalpha(p[2]))))
+			n++;
+	return n;
+}
+
+/* The writer by the form's 求助者身分, if it says. */
+static enum writer
+writer_from_form(GHashTable *form)
+{
+	const char *v = form ? g_hash_table_lookup(form, "求助者身分") : NULL;
+
+	if (v == NULL)
+		return WRITER_UNKNOWN;
+	if (strstr(v, "本人") != NULL)
+		return WRITER_SELF;
+	if (strstr(v, "家屬") != NULL || strstr(v, "家人") != NULL)
+		return WRITER_FAMILY;
+	if (strstr(v, "朋友") != NULL)
+		return WRITER_FRIEND;
+	if (strstr(v, "民眾") != NULL)
+		return WRITER_PUBLIC;
+	return WRITER_UNKNOWN;
+}
+
+/*
+ * Who wrote: the form says, unless the letter says otherwise ("I ticked
+ * 一般民眾, but it is me"); in free mail, what the words point to most.
+ */
+static enum writer
+decide_writer(const struct classification *c)
+{
+	/* On a tie the other person wins: "self" is also the fallback. */
+	static const enum writer order[] = {
+		WRITER_FAMILY, WRITER_FRIEND, WRITER_PUBLIC, WRITER_SELF,
+	};
+	const int *sc = c->triage->writer_score;
+	enum writer form = writer_from_form(c->form), best = WRITER_UNKNOWN;
+	int top = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(order); i++)
+		if (sc[order[i]] > top) {
+			top = sc[order[i]];
+			best = order[i];
+		}
+	if (form != WRITER_UNKNOWN) {
+		/*
+		 * 一般民眾 is the box people tick to stay out of sight; a plain
+		 * "it is me" in the letter outweighs it.  Other boxes stand:
+		 * a parent's letter is full of "my son".
+		 */
+		if (best != WRITER_UNKNOWN && best != form &&
+		    top >= RULES_WRITER_STATEMENT_AT)
+			return best;
+		if (form == WRITER_PUBLIC && best == WRITER_SELF &&
+		    top >= RULES_WRITER_OVERRIDE_AT)
+			return WRITER_SELF;
+		return form;
+	}
+	if (top >= RULES_WRITER_AT)
+		return best;
+	/* No one else in sight and the letter speaks of "I": the writer. */
+	return first_person(c->new_text) >= 2 ? WRITER_SELF : WRITER_UNKNOWN;
+}
+
 enum status
 classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	      struct classification **out, struct err *err)
@@ -248,14 +391,32 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	    config_centre_by_address(ctx->cfg, m->from_addr) != NULL)
 		c->own_mail = TRUE;
 
+	/* What the writer wrote now: form fields, or the body unquoted. */
+	if (c->form != NULL && g_hash_table_contains(c->form, "內容")) {
+		const char *subj = g_hash_table_lookup(c->form, "主旨");
+
+		c->new_text = g_strdup_printf(
+			"%s\n%s", subj != NULL ? subj : "",
+			(const char *)g_hash_table_lookup(c->form, "內容"));
+	} else {
+		g_autofree char *body = quote_strip(m->text);
+
+		c->new_text = g_strdup_printf("%s\n%s", c->subject, body);
+	}
+
+	/* Machine mail first, from headers: it never opens a case. */
 	if (is_bounce(m))
 		c->kind = KIND_BOUNCE;
 	else if (is_auto_reply(m))
 		c->kind = KIND_AUTO_REPLY;
 	else if (c->own_mail)
 		c->kind = KIND_OTHER;
-	else if (!c->from_form)
-		c->kind = kind_by_sender(ctx->cfg, m->from_addr);
+	else if (c->from_form)
+		c->kind = KIND_HELP_REQUEST;
+	else if (is_staff(ctx->cfg, m))
+		c->kind = KIND_STAFF_REPLY;
+	else if (is_partner(ctx->cfg, m->from_addr) || answers_referral(m))
+		c->kind = KIND_REFERRAL_REPLY;
 	else
 		c->kind = KIND_HELP_REQUEST;
 
@@ -264,10 +425,30 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->case_ref = case_ref_find(m->references->pdata[i]);
 	if (c->case_ref == NULL && m->in_reply_to != NULL)
 		c->case_ref = case_ref_find(m->in_reply_to);
-	if (c->case_ref == NULL && c->kind != KIND_BOUNCE)
-		c->case_ref = case_ref_find(m->text);
-	if (c->kind == KIND_HELP_REQUEST && c->case_ref != NULL)
-		c->kind = KIND_SEEKER_FOLLOWUP;
+	/* A bounce names the case in the headers it returns. */
+	if (c->case_ref == NULL && c->kind == KIND_BOUNCE)
+		c->case_ref = case_ref_find(m->report);
+	if (c->case_ref == NULL && c->kind != KIND_BOUNCE &&
+	    c->kind != KIND_AUTO_REPLY)
+		c->case_ref = case_ref_find(c->new_text);
+
+	if (c->kind == KIND_HELP_REQUEST) {
+		st = rules_triage(ctx->rules, c->new_text, &c->triage, err);
+		if (st != ST_OK)
+			goto fail;
+		/* What the words are, over who seems to send them. */
+		if (c->triage->kind_score[KIND_VOTE_SPAM] >= RULES_KIND_AT)
+			c->kind = KIND_SPAM;
+		else if (is_list(m))
+			c->kind = KIND_OTHER;
+		else if (c->triage->kind_score[KIND_VOTE_OTHER] >=
+			 RULES_KIND_AT && !c->from_form)
+			c->kind = KIND_OTHER;
+		else if (c->case_ref != NULL)
+			c->kind = KIND_SEEKER_FOLLOWUP;
+		if (!kind_is_seeker(c->kind))
+			g_clear_pointer(&c->triage, triage_free);
+	}
 
 	/* The centre: the mailbox it came to, else To, form, or text. */
 	county = ctx->mailbox_county;
@@ -276,15 +457,21 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	if (county == NULL && c->form != NULL)
 		county = county_code_for_name(
 			g_hash_table_lookup(c->form, "求助縣市"));
+	if (county == NULL && c->case_ref != NULL) {
+		g_autofree char *cc = g_strndup(c->case_ref, 3);
+
+		if (county_code_valid(cc))
+			county = g_intern_string(cc);
+	}
 	if (county == NULL && kind_is_seeker(c->kind))
-		county = county_code_for_name(m->text);
+		county = county_code_for_name(c->new_text);
 	if (county != NULL)
 		g_strlcpy(c->county, county, sizeof c->county);
 
-	/* Answers go to the writer: never to the webpage's own From. */
-	if (kind_is_seeker(c->kind) && m->list_id == NULL) {
+	if (kind_is_seeker(c->kind)) {
 		const char *to = m->reply_to;
 
+		/* Answers go to the writer: never to the webpage's From. */
 		if (c->from_form && to == NULL && c->form != NULL)
 			to = g_hash_table_lookup(c->form, "電子郵件");
 		if (!c->from_form && to == NULL)
@@ -292,27 +479,26 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		if (to != NULL && address_valid(to) &&
 		    g_ascii_strcasecmp(to, FORM_FROM_ADDRESS) != 0)
 			c->reply_addr = g_strdup(to);
-	}
 
-	if (c->form != NULL && g_hash_table_contains(c->form, "內容")) {
-		const char *subj = g_hash_table_lookup(c->form, "主旨");
-
-		c->new_text = g_strdup_printf(
-			"%s\n%s", subj != NULL ? subj : "",
-			(const char *)g_hash_table_lookup(c->form, "內容"));
-	} else {
-		g_autofree char *body = strip_quotes(m->text);
-
-		c->new_text = g_strdup_printf("%s\n%s", c->subject, body);
-	}
-	if (kind_is_seeker(c->kind))
-		st = rules_triage(ctx->rules, c->new_text, &c->triage, err);
-	if (st != ST_OK) {
-		classification_free(c);
-		return st;
+		identity_from_form(&c->identity, c->form);
+		if (c->from_form) {
+			if (c->identity.email == NULL && m->reply_to != NULL &&
+			    address_valid(m->reply_to))
+				c->identity.email = g_strdup(m->reply_to);
+		} else {
+			identity_from_text(&c->identity, c->new_text,
+					   m->from_name, m->reply_to != NULL
+							     ? m->reply_to
+							     : m->from_addr);
+		}
+		c->identified = identity_identified(&c->identity);
+		c->writer = decide_writer(c);
 	}
 	*out = c;
 	return ST_OK;
+fail:
+	classification_free(c);
+	return st;
 }
 
 JsonNode *
@@ -341,6 +527,15 @@ classification_to_json(const struct classification *c, const char *file)
 	for (guint i = 0; c->triage != NULL && i < c->triage->needs->len; i++)
 		json_builder_add_string_value(b, c->triage->needs->pdata[i]);
 	json_builder_end_array(b);
+	json_builder_set_member_name(b, "writer");
+	if (c->writer != WRITER_UNKNOWN)
+		json_builder_add_string_value(b, writer_name(c->writer));
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "identified");
+	json_builder_add_boolean_value(b, c->identified);
+	json_builder_set_member_name(b, "identity");
+	json_builder_add_value(b, identity_to_json(&c->identity));
 	json_builder_set_member_name(b, "case_ref");
 	if (c->case_ref != NULL)
 		json_builder_add_string_value(b, c->case_ref);
@@ -351,9 +546,7 @@ classification_to_json(const struct classification *c, const char *file)
 	for (guint i = 0; c->triage != NULL && i < c->triage->hits->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(c->triage->hits, struct rule_hit, i);
-		const char *vote = rule_urgency(h->rule) != URGENCY_NONE
-					   ? urgency_name(rule_urgency(h->rule))
-					   : rule_need(h->rule);
+		const char *vote = rule_vote(h->rule);
 
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "rule");

@@ -60,6 +60,23 @@ county_code_valid(const char *code)
 }
 
 const char *
+county_code_for_address(const char *addr)
+{
+	const char *at = addr != NULL ? strchr(addr, '@') : NULL;
+	char code[4];
+
+	if (at == NULL || at - addr != 3)
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		code[i] = g_ascii_toupper(addr[i]);
+	code[3] = '\0';
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
+		if (strcmp(counties[i].code, code) == 0)
+			return counties[i].code;
+	return NULL;
+}
+
+const char *
 county_name(const char *code)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)

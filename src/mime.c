@@ -71,6 +71,7 @@ mail_msg_free(struct mail_msg *m)
 	if (m->date != NULL)
 		g_date_time_unref(m->date);
 	g_free(m->text);
+	g_free(m->report);
 	if (m->attachments != NULL)
 		g_ptr_array_free(m->attachments, TRUE);
 	g_free(m);
@@ -126,6 +127,21 @@ html_is_block(const char *name)
 	return g_strv_contains(blocks, name);
 }
 
+/* <blockquote>, and Gmail's quote container. */
+static gboolean
+html_is_quote(xmlNode *n)
+{
+	g_autofree char *cls = NULL;
+	gboolean q;
+
+	if (strcmp((const char *)n->name, "blockquote") == 0)
+		return TRUE;
+	/* Outlook's header block is found in the text by quote.c. */
+	cls = (char *)xmlGetProp(n, (const xmlChar *)"class");
+	q = cls != NULL && strstr(cls, "gmail_quote") != NULL;
+	return q;
+}
+
 static void
 html_walk(xmlNode *node, GString *out, int depth)
 {
@@ -162,6 +178,22 @@ html_walk(xmlNode *node, GString *out, int depth)
 		if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
 			if (out->len > 0 && out->str[out->len - 1] != '\n')
 				g_string_append_c(out, ' ');
+		}
+		if (html_is_quote(n)) {
+			/* Quoted history keeps its "> " marks as text. */
+			GString *q = g_string_new(NULL);
+			g_auto(GStrv) lines = NULL;
+
+			html_walk(n->children, q, depth + 1);
+			lines = g_strsplit(q->str, "\n", -1);
+			g_string_free(q, TRUE);
+			if (out->len > 0 && out->str[out->len - 1] != '\n')
+				g_string_append_c(out, '\n');
+			for (int i = 0; lines[i] != NULL; i++)
+				if (*g_strstrip(lines[i]))
+					g_string_append_printf(out, "> %s\n",
+							       lines[i]);
+			continue;
 		}
 		html_walk(n->children, out, depth + 1);
 		if (html_is_block(name)) {
@@ -292,6 +324,8 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 	m->auto_submitted = header_dup(obj, "Auto-Submitted");
 	m->precedence = header_dup(obj, "Precedence");
 	m->list_id = header_dup(obj, "List-Id");
+	if (m->list_id == NULL)
+		m->list_id = header_dup(obj, "List-Unsubscribe");
 	m->x_autoreply = g_mime_object_get_header(obj, "X-Autoreply") ||
 			 g_mime_object_get_header(obj, "X-Autorespond");
 	v = g_mime_object_get_header(obj, "X-Help-Form");
@@ -328,7 +362,7 @@ path_depth(const char *path)
  */
 static enum status
 read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
-	   GString *html, struct err *err)
+	   GString *html, GString *m_report, struct err *err)
 {
 	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
 	enum status st = ST_OK;
@@ -353,6 +387,27 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 			st = err_set(err, ST_MSG_BAD, "MIME parts nested more "
 				     "than %d deep", MIME_MAX_DEPTH);
 			break;
+		}
+		if (GMIME_IS_MESSAGE_PART(obj)) {
+			/* A returned or forwarded message: its headers. */
+			GMimeMessage *in = g_mime_message_part_get_message(
+				GMIME_MESSAGE_PART(obj));
+			static const char *const keep[] = {
+				"Subject", "Message-ID", "References",
+				"In-Reply-To", "X-Lamplight-Case",
+			};
+
+			for (size_t k = 0; in != NULL && k < G_N_ELEMENTS(keep);
+			     k++) {
+				const char *v = g_mime_object_get_header(
+					GMIME_OBJECT(in), keep[k]);
+
+				if (v != NULL)
+					g_string_append_printf(m_report, "%s: "
+							       "%s\n",
+							       keep[k], v);
+			}
+			continue;
 		}
 		if (!GMIME_IS_PART(obj))
 			continue;
@@ -386,6 +441,18 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 		} else {
 			struct attachment *a = g_new0(struct attachment, 1);
 			g_autoptr(GByteArray) ba = part_bytes(part);
+
+			/* Returned headers of a bounce: kept for matching. */
+			if (g_mime_content_type_is_type(ct, "text",
+							"rfc822-headers") ||
+			    g_mime_content_type_is_type(ct, "message",
+							"delivery-status")) {
+				g_autofree char *t = charset_to_utf8(
+					(char *)ba->data, ba->len, NULL, &bad,
+					NULL);
+
+				g_string_append(m_report, t);
+			}
 			const char *fn = g_mime_part_get_filename(part);
 
 			a->filename = fn != NULL ? g_strdup(fn) : NULL;
@@ -435,6 +502,7 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 {
 	g_autoptr(GString) plain = g_string_new(NULL);
 	g_autoptr(GString) html = g_string_new(NULL);
+	g_autoptr(GString) report = g_string_new(NULL);
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
@@ -466,7 +534,7 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 		m->report_type = rt != NULL ? g_ascii_strdown(rt, -1) : NULL;
 	}
 	if (g_mime_message_get_mime_part(msg) != NULL &&
-	    read_parts(m, msg, plain, html, err) != ST_OK) {
+	    read_parts(m, msg, plain, html, report, err) != ST_OK) {
 		g_object_unref(msg);
 		mail_msg_free(m);
 		return ST_MSG_BAD;
@@ -479,6 +547,7 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	}
 	if (m->charset == NULL)
 		m->charset = "UTF-8";
+	m->report = g_string_free(g_steal_pointer(&report), FALSE);
 	/* Bytes that do not open with a header line are not mail. */
 	if (!starts_with_header(data, len)) {
 		g_object_unref(msg);

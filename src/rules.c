@@ -22,6 +22,8 @@ struct rule {
 	pcre2_code *re;
 	enum urgency urgency;
 	const char *need;	/* static string, or NULL */
+	enum writer writer;
+	enum kind_vote kind;
 	int weight;
 	GPtrArray *examples;	/* must match */
 	GPtrArray *counters;	/* must not match */
@@ -39,6 +41,20 @@ static const char *const needs[] = {
 	"legal", "locate_person", "schooling", "substitution_therapy",
 	"vocational_training", NULL,
 };
+
+static const char *const writer_names[WRITER_COUNT] = {
+	NULL, "self", "family", "friend", "public",
+};
+
+static const char *const kind_vote_names[KIND_VOTE_COUNT] = {
+	NULL, "spam", "other",
+};
+
+const char *
+writer_name(enum writer w)
+{
+	return w < WRITER_COUNT ? writer_names[w] : NULL;
+}
 
 const char *
 urgency_name(enum urgency u)
@@ -119,6 +135,20 @@ const char *rule_id(const struct rule *r) { return r->id; }
 const char *rule_file(const struct rule *r) { return r->file; }
 int rule_line(const struct rule *r) { return r->line; }
 enum urgency rule_urgency(const struct rule *r) { return r->urgency; }
+enum writer rule_writer(const struct rule *r) { return r->writer; }
+enum kind_vote rule_kind(const struct rule *r) { return r->kind; }
+
+const char *
+rule_vote(const struct rule *r)
+{
+	if (r->urgency != URGENCY_NONE)
+		return urgency_name(r->urgency);
+	if (r->need != NULL)
+		return r->need;
+	if (r->writer != WRITER_UNKNOWN)
+		return writer_names[r->writer];
+	return kind_vote_names[r->kind];
+}
 const char *rule_need(const struct rule *r) { return r->need; }
 int rule_weight(const struct rule *r) { return r->weight; }
 
@@ -227,9 +257,10 @@ rule_finish(struct ruleset *rs, struct rule *r, int pattern_col,
 
 	if (r->pattern == NULL)
 		return rule_error(err, &p, 1, "rule %s has no pattern", r->id);
-	if (r->urgency == URGENCY_NONE && r->need == NULL)
+	if (r->urgency == URGENCY_NONE && r->need == NULL &&
+	    r->writer == WRITER_UNKNOWN && r->kind == KIND_VOTE_NONE)
 		return rule_error(err, &p, 1, "rule %s votes for nothing "
-				  "(add urgency or need)", r->id);
+				  "(add urgency, need, writer or kind)", r->id);
 	p.line = pattern_line;
 	st = rule_compile(r, &p, pattern_col, err);
 	if (st != ST_OK)
@@ -364,6 +395,21 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 			if (r->need == NULL)
 				st = rule_error(err, &p, utf8_col(line, val),
 						"unknown need '%s'", val);
+		} else if (strcmp(key, "writer") == 0) {
+			for (int w = 1; w < WRITER_COUNT; w++)
+				if (strcmp(val, writer_names[w]) == 0)
+					r->writer = (enum writer)w;
+			if (r->writer == WRITER_UNKNOWN)
+				st = rule_error(err, &p, utf8_col(line, val),
+						"writer must be self, family, "
+						"friend or public");
+		} else if (strcmp(key, "kind") == 0) {
+			for (int k = 1; k < KIND_VOTE_COUNT; k++)
+				if (strcmp(val, kind_vote_names[k]) == 0)
+					r->kind = (enum kind_vote)k;
+			if (r->kind == KIND_VOTE_NONE)
+				st = rule_error(err, &p, utf8_col(line, val),
+						"kind must be spam or other");
 		} else if (strcmp(key, "weight") == 0) {
 			char *end;
 			long w = strtol(val, &end, 10);
@@ -556,6 +602,8 @@ rules_triage(const struct ruleset *rs, const char *text,
 		if (r->need != NULL &&
 		    !g_ptr_array_find(t->needs, r->need, NULL))
 			g_ptr_array_add(t->needs, (gpointer)r->need);
+		t->writer_score[r->writer] += r->writer ? r->weight : 0;
+		t->kind_score[r->kind] += r->kind ? r->weight : 0;
 	}
 	g_array_sort(t->hits, cmp_hits);
 	g_ptr_array_sort(t->needs, cmp_needs);

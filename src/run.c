@@ -182,9 +182,7 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	for (guint i = 0; st == ST_OK && i < t->hits->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(t->hits, struct rule_hit, i);
-		const char *vote = rule_urgency(h->rule) != URGENCY_NONE
-					   ? urgency_name(rule_urgency(h->rule))
-					   : rule_need(h->rule);
+		const char *vote = rule_vote(h->rule);
 
 		st = store_reason_add(r->store, case_id, rule_id(h->rule), vote,
 				      rule_weight(h->rule), h->start, h->end,

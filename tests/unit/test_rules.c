@@ -23,7 +23,7 @@ static const struct {
 	  ":2:11: missing ')'" },
 	{ "rule a\n\turgency emergency\n", ":1:1: rule a has no pattern" },
 	{ "rule a\n\tpattern x\n", ":1:1: rule a votes for nothing "
-				   "(add urgency or need)" },
+				   "(add urgency, need, writer or kind)" },
 	{ "rule a\n\tpattern x\n\tneed jobs\n", ":3:7: unknown need 'jobs'" },
 	{ "rule a\n\tpattern x\n\turgency soon\n",
 	  ":3:10: urgency must be emergency, application or consultation" },

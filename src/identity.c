@@ -1,0 +1,500 @@
+/*
+ * Identity extraction.  Structure first (the form's labelled fields, the
+ * sender's display name), then general patterns over the writer's own
+ * words: numbers that are phones, strings that are Taiwanese addresses or
+ * ID numbers, names introduced as names.  Nothing here is tuned to one
+ * letter; every pattern says what it looks for.
+ */
+#include <pcre2.h>
+#include <string.h>
+
+#include "identity.h"
+
+/* Common surnames in Taiwan, Traditional and Simplified spellings. */
+static const char *const surnames[] = {
+	"陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "楊", "許",
+	"鄭", "謝", "郭", "洪", "曾", "邱", "廖", "賴", "周", "徐", "蘇",
+	"葉", "莊", "呂", "江", "何", "蕭", "羅", "高", "簡", "朱", "鍾",
+	"施", "游", "詹", "沈", "彭", "胡", "余", "盧", "潘", "顏", "梁",
+	"趙", "柯", "翁", "魏", "方", "孫", "戴", "范", "宋", "鄧", "杜",
+	"侯", "傅", "曹", "薛", "丁", "卓", "馬", "阮", "董", "唐", "温",
+	"溫", "藍", "蔣", "石", "古", "紀", "姚", "連", "馮", "歐", "程",
+	"湯", "黄", "田", "康", "姜", "汪", "白", "鄒", "尤", "巫", "鐘",
+	"龔", "嚴", "韓", "袁", "金", "童", "陸", "夏", "柳", "凃", "涂",
+	"邵", "錢", "伍", "倪", "溫", "于", "譚", "駱", "熊", "任", "甘",
+	"秦", "顧", "毛", "章", "史", "官", "萬", "俞", "雷", "粘", "饒",
+	"張簡", "歐陽", "范姜", "司馬", "諸葛", "上官",
+	/* Simplified forms */
+	"陈", "张", "刘", "杨", "郑", "谢", "赖", "苏", "庄", "吕", "萧",
+	"罗", "钟", "卢", "颜", "赵", "魏", "孙", "邓", "傅", "冯", "欧",
+	"汤", "邹", "龚", "严", "韩", "陆", "钱", "谭", "骆", "顾", "万",
+	"饶", NULL,
+};
+
+/* Words that make a "name" a title, a role or a place instead. */
+static const char *const not_names[] = {
+	"先生", "小姐", "女士", "太太", "中心", "專員", "社工", "老師",
+	"醫師", "管理", "系統", "客服", "服務", "公司", "市政府", "縣政府",
+	"毒品", "防制", "媽媽", "爸爸", "阿姨", "同學", "朋友", "家屬",
+	"匿名", "民眾", NULL,
+};
+
+static pcre2_code *
+re_compile(const char *pattern)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern,
+				       PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_UCP, &code, &off,
+				       NULL);
+
+	g_assert(re != NULL);
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/* The patterns, compiled once for all threads. */
+enum {
+	RE_MOBILE,
+	RE_LANDLINE,
+	RE_NATIONAL_ID,
+	RE_ADDRESS,
+	RE_NAME_INTRO,
+	RE_NAME_EN,
+	RE_ROC_DATE,
+	RE_DATE,
+	RE_COUNT,
+};
+
+static const char *const patterns[RE_COUNT] = {
+	[RE_MOBILE] = "(?<![0-9])(?:\\+?886[- ]?|0)9[0-9]{2}[- .]?[0-9]{3}"
+		      "[- .]?[0-9]{3}(?![0-9])",
+	[RE_LANDLINE] = "(?<![0-9])(?:\\(0[2-8][0-9]{0,2}\\)|0[2-8][0-9]{0,2})"
+			"[- ]?[2-9][0-9]{2,3}[- ]?[0-9]{3,4}(?![0-9])",
+	[RE_NATIONAL_ID] = "(?<![A-Za-z0-9])[A-Z][1289][0-9]{8}(?![0-9])",
+	[RE_ADDRESS] = "(?:[臺台][北中南東]|新北|桃園|高雄|基隆|新竹|苗栗|彰化|"
+		       "南投|雲林|嘉義|屏東|宜蘭|花蓮|澎湖|金門|連江)[市縣]"
+		       "(?:\\p{Han}{1,3}?[區鄉鎮市])?"
+		       "(?:\\p{Han}{1,4}?[村里](?:[0-9]+鄰)?)?"
+		       "(?:\\p{Han}{1,6}?(?:路|街|大道)"
+		       "(?:[一二三四五六七八九十]段)?)?"
+		       "(?:[0-9]+巷)?(?:[0-9]+弄)?[0-9]+(?:之[0-9]+)?號"
+		       "(?:[0-9]+樓)?(?:之[0-9]+)?",
+	[RE_NAME_INTRO] = "(?:我是|我叫|敝人|本人|我的名字是|名字叫|我姓名是|"
+			  "姓名(?:是|[：:])?)"
+			  "\\s*(\\p{Han}{2,4})",
+	[RE_NAME_EN] = "(?i:my name is|this is|I am|I'm) "
+		       "((?-i:[A-Z][a-z]+)(?: (?-i:[A-Z][a-z]+))?)",
+	[RE_ROC_DATE] = "(?:民國|民)\\s*([0-9]{2,3})\\s*年\\s*([0-9]{1,2})\\s*"
+			"月\\s*([0-9]{1,2})",
+	[RE_DATE] = "^\\s*([0-9]{2,4})\\s*[-/.年]\\s*([0-9]{1,2})\\s*[-/.月]"
+		    "\\s*([0-9]{1,2})\\s*日?\\s*$",
+};
+
+static pcre2_code *
+re_get(int which)
+{
+	static pcre2_code *compiled[RE_COUNT];
+	static gsize once;
+
+	if (g_once_init_enter(&once)) {
+		for (int i = 0; i < RE_COUNT; i++)
+			compiled[i] = re_compile(patterns[i]);
+		g_once_init_leave(&once, 1);
+	}
+	return compiled[which];
+}
+
+/*
+ * The first match of pattern which in s at or after *from: a new string
+ * of group group (0: the whole match), and *from moved past it; NULL if
+ * none.
+ */
+static char *
+re_find(int which, const char *s, size_t *from, int group)
+{
+	pcre2_code *re = re_get(which);
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	size_t len = strlen(s);
+	char *out = NULL;
+
+	if (*from <= len &&
+	    pcre2_match(re, (PCRE2_SPTR)s, len, *from, 0, md, NULL) > group) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+
+		if (ov[2 * group] != PCRE2_UNSET) {
+			out = g_strndup(s + ov[2 * group],
+					ov[2 * group + 1] - ov[2 * group]);
+			*from = ov[1];
+		}
+	}
+	pcre2_match_data_free(md);
+	return out;
+}
+
+void
+identity_clear(struct identity *id)
+{
+	g_free(id->name);
+	g_free(id->sex);
+	g_free(id->birth_date);
+	g_free(id->phone);
+	g_free(id->email);
+	g_free(id->address);
+	g_free(id->national_id);
+	memset(id, 0, sizeof *id);
+}
+
+gboolean
+identity_identified(const struct identity *id)
+{
+	return id->name != NULL &&
+	       (id->phone != NULL || id->email != NULL ||
+		id->address != NULL || id->national_id != NULL);
+}
+
+gboolean
+national_id_valid(const char *s)
+{
+	/* Letter values: A=10 ... with I, O, W, X, Y, Z out of order. */
+	static const int letter[26] = {
+		10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21,
+		22, 35, 23, 24, 25, 26, 27, 28, 29, 32, 30, 31, 33,
+	};
+	int v, sum;
+
+	if (s == NULL || strlen(s) != 10 || !g_ascii_isupper(s[0]))
+		return FALSE;
+	for (int i = 1; i < 10; i++)
+		if (!g_ascii_isdigit(s[i]))
+			return FALSE;
+	v = letter[s[0] - 'A'];
+	sum = v / 10 + (v % 10) * 9;
+	for (int i = 1; i <= 8; i++)
+		sum += (s[i] - '0') * (9 - i);
+	sum += s[9] - '0';
+	return sum % 10 == 0;
+}
+
+char *
+birth_date_normalise(const char *s)
+{
+	g_autofree char *y = NULL, *m = NULL, *d = NULL;
+	gint64 year, month, day;
+	size_t from = 0;
+	pcre2_match_data *md;
+	pcre2_code *re;
+	gboolean roc = FALSE;
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	re = re_get(RE_ROC_DATE);
+	md = pcre2_match_data_create_from_pattern(re, NULL);
+	rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), from, 0, md, NULL);
+	if (rc >= 4) {
+		roc = TRUE;
+	} else {
+		pcre2_match_data_free(md);
+		re = re_get(RE_DATE);
+		md = pcre2_match_data_create_from_pattern(re, NULL);
+		rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+	}
+	if (rc >= 4) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+
+		y = g_strndup(s + ov[2], ov[3] - ov[2]);
+		m = g_strndup(s + ov[4], ov[5] - ov[4]);
+		d = g_strndup(s + ov[6], ov[7] - ov[6]);
+	}
+	pcre2_match_data_free(md);
+	if (y == NULL)
+		return NULL;
+	year = g_ascii_strtoll(y, NULL, 10);
+	month = g_ascii_strtoll(m, NULL, 10);
+	day = g_ascii_strtoll(d, NULL, 10);
+	/* Three digits or fewer is an ROC year. */
+	if (roc || year < 1000)
+		year += 1911;
+	if (year < 1900 || year > 2100 || month < 1 || month > 12 ||
+	    !g_date_valid_dmy((GDateDay)day, (GDateMonth)month,
+			      (GDateYear)year))
+		return NULL;
+	return g_strdup_printf("%04d-%02d-%02d", (int)year, (int)month,
+			       (int)day);
+}
+
+char *
+phone_normalise(const char *s)
+{
+	GString *d;
+
+	if (s == NULL)
+		return NULL;
+	d = g_string_new(NULL);
+	for (const char *p = s; *p; p++) {
+		if (g_ascii_isdigit(*p))
+			g_string_append_c(d, *p);
+		else if (*p == '#' || g_ascii_isalpha(*p))
+			break;	/* an extension or a note follows */
+	}
+	/* +886 9xx... is 09xx... at home. */
+	if (g_str_has_prefix(d->str, "886") && d->len >= 11)
+		g_string_erase(d, 0, 3), g_string_prepend_c(d, '0');
+	if (d->len < 8 || d->len > 12 || d->str[0] != '0') {
+		g_string_free(d, TRUE);
+		return NULL;
+	}
+	return g_string_free(d, FALSE);
+}
+
+static gboolean
+all_han(const char *s)
+{
+	for (const char *p = s; *p; p = g_utf8_next_char(p))
+		if (g_unichar_get_script(g_utf8_get_char(p)) !=
+		    G_UNICODE_SCRIPT_HAN)
+			return FALSE;
+	return TRUE;
+}
+
+gboolean
+person_name_plausible(const char *s)
+{
+	glong n;
+
+	if (s == NULL || *s == '\0')
+		return FALSE;
+	for (int i = 0; not_names[i] != NULL; i++)
+		if (strstr(s, not_names[i]) != NULL)
+			return FALSE;
+	n = g_utf8_strlen(s, -1);
+	if (all_han(s)) {
+		if (n < 2 || n > 4)
+			return FALSE;
+		for (int i = 0; surnames[i] != NULL; i++) {
+			glong sl = g_utf8_strlen(surnames[i], -1);
+
+			/* A surname alone, or surname + one character, is
+			 * not enough when the surname is two long. */
+			if (g_str_has_prefix(s, surnames[i]) && n > sl)
+				return TRUE;
+		}
+		return FALSE;
+	}
+	/* "Emily Carter", "Lukas Weber": two or three capitalised words. */
+	{
+		g_auto(GStrv) w = g_strsplit(s, " ", -1);
+		guint k = g_strv_length(w);
+
+		if (k < 2 || k > 3)
+			return FALSE;
+		for (guint i = 0; i < k; i++) {
+			if (!g_ascii_isupper(w[i][0]) || strlen(w[i]) < 2)
+				return FALSE;
+			for (const char *p = w[i] + 1; *p; p++)
+				if (!g_ascii_isalpha(*p) && *p != '-' &&
+				    *p != '\'')
+					return FALSE;
+		}
+		return TRUE;
+	}
+}
+
+static char *
+field(GHashTable *form, const char *label)
+{
+	const char *v = g_hash_table_lookup(form, label);
+
+	if (v == NULL)
+		return NULL;
+	while (*v == ' ')
+		v++;
+	return *v ? g_strstrip(g_strdup(v)) : NULL;
+}
+
+void
+identity_from_form(struct identity *id, GHashTable *form)
+{
+	g_autofree char *sex = NULL, *birth = NULL, *phone = NULL;
+	g_autofree char *email = NULL, *nid = NULL;
+
+	if (form == NULL)
+		return;
+	sex = field(form, "性別");
+	birth = field(form, "出生年月日");
+	phone = field(form, "聯絡電話");
+	email = field(form, "電子郵件");
+	nid = field(form, "身分證統一編號");
+	id->name = field(form, "姓名");
+	if (sex != NULL) {
+		if (strcmp(sex, "男") == 0 || g_ascii_strcasecmp(sex, "M") == 0)
+			id->sex = g_strdup("M");
+		else if (strcmp(sex, "女") == 0 ||
+			 g_ascii_strcasecmp(sex, "F") == 0)
+			id->sex = g_strdup("F");
+		else if (strcmp(sex, "其他") == 0)
+			id->sex = g_strdup("X");
+	}
+	id->birth_date = birth_date_normalise(birth);
+	id->phone = phone_normalise(phone);
+	if (email != NULL) {
+		g_strstrip(email);
+		if (strchr(email, '@') != NULL && strchr(email, ' ') == NULL)
+			id->email = g_steal_pointer(&email);
+	}
+	id->address = field(form, "聯絡地址");
+	if (nid != NULL) {
+		g_autofree char *up = g_ascii_strup(nid, -1);
+
+		g_strstrip(up);
+		id->national_id = g_steal_pointer(&up);
+		id->national_id_valid = national_id_valid(id->national_id);
+	}
+}
+
+/* Hotlines and service numbers quoted in letters are not the writer's. */
+static gboolean
+service_number(const char *digits)
+{
+	return g_str_has_prefix(digits, "0800") ||
+	       g_str_has_prefix(digits, "0809") ||
+	       g_str_has_prefix(digits, "0203");
+}
+
+static char *
+find_phone(const char *text)
+{
+	static const int kinds[] = { RE_MOBILE, RE_LANDLINE };
+
+	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		size_t from = 0;
+		char *m;
+
+		while ((m = re_find(kinds[k], text, &from, 0)) != NULL) {
+			char *d = phone_normalise(m);
+
+			g_free(m);
+			if (d != NULL && !service_number(d))
+				return d;
+			g_free(d);
+		}
+	}
+	return NULL;
+}
+
+/* A line that is only a name (a signature), perhaps with 敬上 or 上. */
+static char *
+signature_name(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	char *found = NULL;
+
+	for (int i = 0; lines[i] != NULL && found == NULL; i++) {
+		char *l = g_strstrip(lines[i]);
+		static const char *const tails[] = {
+			"敬上", "謹上", "拜上", "上", NULL,
+		};
+
+		for (int k = 0; tails[k] != NULL; k++) {
+			if (g_str_has_suffix(l, tails[k]) &&
+			    strlen(l) > strlen(tails[k])) {
+				l[strlen(l) - strlen(tails[k])] = '\0';
+				g_strstrip(l);
+				break;
+			}
+		}
+		if (person_name_plausible(l) && all_han(l))
+			found = g_strdup(l);
+	}
+	return found;
+}
+
+void
+identity_from_text(struct identity *id, const char *text,
+		   const char *from_name, const char *from_addr)
+{
+	size_t from;
+
+	if (text == NULL)
+		text = "";
+	if (id->name == NULL && from_name != NULL) {
+		g_autofree char *n = g_strstrip(g_strdup(from_name));
+
+		if (person_name_plausible(n))
+			id->name = g_steal_pointer(&n);
+	}
+	if (id->name == NULL) {
+		from = 0;
+		for (char *n; id->name == NULL &&
+			      (n = re_find(RE_NAME_INTRO, text, &from, 1));) {
+			/* "我是陳建宏，…": try the 3-, then 2-character
+			 * prefix, since the name is not delimited. */
+			glong len = g_utf8_strlen(n, -1);
+
+			for (glong k = MIN(len, 3); k >= 2 && !id->name; k--) {
+				g_autofree char *c = g_utf8_substring(n, 0, k);
+
+				if (person_name_plausible(c))
+					id->name = g_steal_pointer(&c);
+			}
+			g_free(n);
+		}
+	}
+	if (id->name == NULL) {
+		from = 0;
+		id->name = re_find(RE_NAME_EN, text, &from, 1);
+		if (id->name != NULL && !person_name_plausible(id->name))
+			g_clear_pointer(&id->name, g_free);
+	}
+	if (id->name == NULL)
+		id->name = signature_name(text);
+	if (id->email == NULL && from_addr != NULL &&
+	    strchr(from_addr, '@') != NULL)
+		id->email = g_strdup(from_addr);
+	if (id->phone == NULL)
+		id->phone = find_phone(text);
+	if (id->address == NULL) {
+		from = 0;
+		id->address = re_find(RE_ADDRESS, text, &from, 0);
+	}
+	if (id->national_id == NULL) {
+		from = 0;
+		id->national_id = re_find(RE_NATIONAL_ID, text, &from, 0);
+		if (id->national_id != NULL)
+			id->national_id_valid =
+				national_id_valid(id->national_id);
+	}
+}
+
+JsonNode *
+identity_to_json(const struct identity *id)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	const struct {
+		const char *key, *value;
+	} f[] = {
+		{ "name", id->name },
+		{ "sex", id->sex },
+		{ "birth_date", id->birth_date },
+		{ "phone", id->phone },
+		{ "email", id->email },
+		{ "address", id->address },
+		{ "national_id", id->national_id },
+	};
+
+	json_builder_begin_object(b);
+	for (size_t i = 0; i < G_N_ELEMENTS(f); i++) {
+		if (f[i].value == NULL)
+			continue;
+		json_builder_set_member_name(b, f[i].key);
+		json_builder_add_string_value(b, f[i].value);
+	}
+	if (id->national_id != NULL) {
+		json_builder_set_member_name(b, "national_id_valid");
+		json_builder_add_boolean_value(b, id->national_id_valid);
+	}
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
