@@ -13,6 +13,7 @@
 /* Limits on what a sender controls; beyond them a message is quarantined. */
 #define MIME_MAX_PARTS 500
 #define MIME_MAX_DEPTH 32
+#define MIME_MAX_HEADER_BYTES (256u << 10)	/* the whole header block */
 
 struct attachment {
 	char *filename;		/* UTF-8, or NULL */
@@ -55,7 +56,8 @@ void mime_done(void);
 /*
  * Parses len bytes of RFC 5322 mail.  On ST_OK *out is new (free with
  * mail_msg_free()).  ST_MSG_BAD when the data holds no message at all,
- * or breaks a limit (MIME_MAX_PARTS parts, MIME_MAX_DEPTH nesting).
+ * or breaks a limit (MIME_MAX_PARTS parts, MIME_MAX_DEPTH nesting,
+ * MIME_MAX_HEADER_BYTES of header).
  */
 enum status mail_parse(const void *data, size_t len, struct mail_msg **out,
 		       struct err *err);

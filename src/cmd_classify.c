@@ -5,9 +5,12 @@
  */
 #include <stdio.h>
 
+#include <unistd.h>
+
 #include "classify.h"
 #include "cmd.h"
 #include "log.h"
+#include "watchdog.h"
 
 static gboolean arg_json;
 static char *arg_rules;
@@ -62,12 +65,15 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 		log_error("%s: over the size cap", file);
 		return EXIT_DATAERR;
 	}
+	watchdog_arm(file);
 	if (mail_parse(data, len, &m, &err) != ST_OK ||
 	    classify_mail(ctx, m, &c, &err) != ST_OK) {
+		watchdog_disarm();
 		log_error("%s: %s", file, err.msg);
 		mail_msg_free(m);
 		return EXIT_DATAERR;
 	}
+	watchdog_disarm();
 	if (arg_json) {
 		g_autoptr(JsonNode) node = classification_to_json(c, file);
 		g_autofree char *s = json_to_string(node, FALSE);
@@ -79,6 +85,16 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 	classification_free(c);
 	mail_msg_free(m);
 	return EXIT_OK;
+}
+
+/* A message that overran the time cap: say so, and stop. */
+static void
+overrun(const char *file, void *data)
+{
+	fflush(stdout);
+	log_error("%s: reading it took over %u ms; stopping", file,
+		  watchdog_cap_ms());
+	_exit(EXIT_SOFTWARE);
 }
 
 int
@@ -112,12 +128,14 @@ cmd_classify(int argc, char **argv)
 	}
 	ctx.cfg = cfg;
 	ctx.rules = rules;
+	watchdog_start(overrun, NULL);
 	for (int i = 1; i < argc; i++) {
 		int r = classify_file(&ctx, argv[i], max_bytes);
 
 		if (r != EXIT_OK)
 			rc = r;
 	}
+	watchdog_stop();
 	ruleset_free(rules);
 	config_free(cfg);
 	g_free(arg_rules);

@@ -465,6 +465,20 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 	return st;
 }
 
+/* The length of the header block (up to the first empty line). */
+static size_t
+header_bytes(const char *data, size_t len)
+{
+	for (const char *p = data; (p = memchr(p, '\n', len - (p - data)));
+	     p++) {
+		if (p + 1 < data + len && p[1] == '\n')
+			return (size_t)(p - data);
+		if (p + 2 < data + len && p[1] == '\r' && p[2] == '\n')
+			return (size_t)(p - data);
+	}
+	return len;
+}
+
 /*
  * Whether data opens with an RFC 5322 header field ("Name:"), after an
  * mbox "From " line if there is one.
@@ -511,6 +525,9 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 
 	if (len == 0)
 		return err_set(err, ST_MSG_BAD, "empty message");
+	if (header_bytes(data, len) > MIME_MAX_HEADER_BYTES)
+		return err_set(err, ST_MSG_BAD, "header block over %u bytes",
+			       MIME_MAX_HEADER_BYTES);
 	stream = g_mime_stream_mem_new_with_buffer(data, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_object_unref(stream);

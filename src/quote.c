@@ -21,6 +21,7 @@ static const char *const openers =
 	"|On\\b.{4,200}\\bwrote:\\s*$"
 	"|(?:於|在)\\s*\\S.{2,200}(?:寫道|写道)\\s*[：:]\\s*$"
 	"|\\S.{2,200}\\s(?:於|在)\\s.{2,100}(?:寫道|写道)\\s*[：:]\\s*$"
+	"|.{0,200}[0-9].{0,200}(?:寫道|写道)\\s*[：:]\\s*$"
 	")";
 
 /* An Outlook header block: From/寄件者 followed soon by Sent/Subject. */

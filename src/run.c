@@ -22,6 +22,7 @@
 #include "spool.h"
 #include "store.h"
 #include "twtime.h"
+#include "watchdog.h"
 
 /* What the main thread holds: only it files and sends. */
 struct run {
@@ -230,10 +231,49 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	return st;
 }
 
+/*
+ * A message whose reading overran the time cap in an earlier run: a new
+ * string saying what the cap was, or NULL.
+ */
+static char *
+poisoned(struct run *r, const char *name)
+{
+	g_autofree char *p = g_build_filename(r->cfg->state_dir, "poison",
+					      name, NULL);
+	char *cap = NULL;
+
+	if (!g_file_get_contents(p, &cap, NULL, NULL))
+		return NULL;
+	return g_strstrip(cap);
+}
+
+/*
+ * The watchdog's verdict: record the message as poison, durably, and
+ * end the run; the next one quarantines it unread and goes on.
+ */
+static void
+read_overrun(const char *name, void *data)
+{
+	const struct config *cfg = data;
+	g_autofree char *dir = g_build_filename(cfg->state_dir, "poison",
+						NULL);
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	g_autofree char *cap = g_strdup_printf("%u\n", watchdog_cap_ms());
+	struct err err = { 0 };
+
+	g_mkdir_with_parents(dir, 0700);
+	if (file_write_durable(p, cap, strlen(cap), &err) != ST_OK)
+		log_error("%s", err.msg);
+	log_error("reading %s took over %u ms: stopping; the next run "
+		  "quarantines it", name, watchdog_cap_ms());
+	_exit(70);
+}
+
 static enum status
 file_one(struct run *r, const char *name, struct err *err)
 {
 	g_autofree char *mailbox = spool_name_source(name);
+	g_autofree char *cap = NULL;
 	g_autoptr(GBytes) data = NULL;
 	g_autoptr(GDateTime) now = twtime_now();
 	struct mail_msg *m = NULL;
@@ -261,6 +301,13 @@ file_one(struct run *r, const char *name, struct err *err)
 			step(r->opts);
 		return st;
 	}
+	if ((cap = poisoned(r, name)) != NULL) {
+		g_autofree char *key = g_strconcat("unread:", name, NULL);
+		g_autofree char *why = g_strdup_printf(
+			"reading it took over %s ms; quarantined unread", cap);
+
+		return quarantine(r, name, mailbox, key, why, err);
+	}
 	st = spool_read(r->spool, name, r->cfg->max_message_bytes, &data,
 			&merr);
 	if (st == ST_MSG_BAD) {
@@ -273,15 +320,21 @@ file_one(struct run *r, const char *name, struct err *err)
 		return err_set(err, st, "%s", merr.msg);
 	bytes = g_bytes_get_data(data, &len);
 	mail_body_hash(bytes, len, hash);
+	/* Reading is timed: an overrun marks it poison and ends the run. */
+	watchdog_arm(name);
 	st = mail_parse(bytes, len, &m, &merr);
-	if (st == ST_MSG_BAD)
+	if (st == ST_MSG_BAD) {
+		watchdog_disarm();
 		return quarantine(r, name, mailbox, hash, merr.msg, err);
-	if (st != ST_OK)
+	}
+	if (st != ST_OK) {
+		watchdog_disarm();
 		return err_set(err, st, "%s", merr.msg);
-
+	}
 	centre = config_centre_find(r->cfg, mailbox);
 	ctx.mailbox_county = centre != NULL ? centre->code : NULL;
 	st = classify_mail(&ctx, m, &c, err);
+	watchdog_disarm();
 	if (st != ST_OK)
 		goto out;
 
@@ -762,6 +815,8 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		st = rules_load_dir(cfg->rules_dir, &r.rules, err);
 	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &r.notify, err);
+	if (st == ST_OK)
+		watchdog_start(read_overrun, (void *)cfg);
 	/* Leftovers of an interrupted run go first, in arrival order. */
 	if (st == ST_OK && !opts->fetch_only)
 		st = file_spool(&r, err);
@@ -774,6 +829,7 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,
 				     err);
 	}
+	watchdog_stop();
 	notify_close(r.notify);
 	ruleset_free(r.rules);
 	store_close(r.store);

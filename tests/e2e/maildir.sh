@@ -64,4 +64,28 @@ tap_like "a second copy files as a duplicate" "$out" \
 	'filed 1 \(0 new cases, 1 duplicates'
 tap_is "and opens no case" \
 	"$(sql "$T/clean/state/lamplight.db" 'select count(*) from cases')" 6
+
+# A message that takes too long to read: the run stops, and the next one
+# quarantines it unread and files the rest.
+fresh "$T/slow"
+# Only Taipei's mailbox, the slow letter sorting first.
+rm -rf "$T/slow/mb/khh" "$T/slow/mb/hua"
+sed -i '/^\[centre KHH\]/,$d' "$T/slow/lamplight.conf"
+/usr/bin/python3 - "$T/slow/mb/tpe/new/1700000000.slow.x" <<'PY'
+import sys
+body = ("<p>" + "很長的信 " * 20 + "</p>\n") * 4000
+open(sys.argv[1], "w").write("From: a@example.org\nTo: tpe@centers.moj-help.example\n"
+    "Subject: long\nMessage-ID: <slow@example.org>\n"
+    "Content-Type: text/html; charset=utf-8\n\n" + body)
+PY
+LAMPLIGHT_READ_CAP_MS=1 "$LAMPLIGHT" run -c "$T/slow/lamplight.conf" \
+	>/dev/null 2>"$T/slow/err" && rc=0 || rc=$?
+tap_is "an overrun ends the run with 70" "$rc" 70
+tap_ok "and marks the message poison" \
+	test -n "$(ls "$T/slow/state/poison" 2>/dev/null)"
+out=$("$LAMPLIGHT" run -v -c "$T/slow/lamplight.conf" 2>/dev/null) || true
+tap_like "the next run quarantines it unread" "$out" \
+	'quarantined [^ ]+\.tpe: reading it took over 1 ms'
+tap_is "and files the others" \
+	"$(sql "$T/slow/state/lamplight.db" 'select count(*) from cases')" 3
 tap_done

@@ -1,0 +1,97 @@
+/*
+ * The watchdog thread: sleeps until the armed deadline, then checks that
+ * the same message is still being read.
+ */
+#include <stdlib.h>
+
+#include "watchdog.h"
+
+static GMutex lock;
+static GCond cond;
+static GThread *thread;
+static gboolean stopping;
+static char *armed;		/* the message being read, or NULL */
+static gint64 deadline;		/* monotonic microseconds */
+static watchdog_fn callback;
+static void *callback_data;
+
+guint
+watchdog_cap_ms(void)
+{
+	const char *env = g_getenv("LAMPLIGHT_READ_CAP_MS");
+	guint64 v;
+
+	if (env != NULL && *env) {
+		v = g_ascii_strtoull(env, NULL, 10);
+		if (v > 0 && v < G_MAXUINT)
+			return (guint)v;
+	}
+	return WATCHDOG_READ_CAP_MS;
+}
+
+static gpointer
+watch(gpointer unused)
+{
+	g_mutex_lock(&lock);
+	while (!stopping) {
+		if (armed == NULL) {
+			g_cond_wait(&cond, &lock);
+			continue;
+		}
+		if (g_get_monotonic_time() < deadline) {
+			g_cond_wait_until(&cond, &lock, deadline);
+			continue;
+		}
+		/* Overrun: the callback does not return in practice. */
+		callback(armed, callback_data);
+		g_clear_pointer(&armed, g_free);
+	}
+	g_mutex_unlock(&lock);
+	return NULL;
+}
+
+void
+watchdog_start(watchdog_fn fn, void *data)
+{
+	callback = fn;
+	callback_data = data;
+	stopping = FALSE;
+	thread = g_thread_new("watchdog", watch, NULL);
+}
+
+void
+watchdog_arm(const char *name)
+{
+	if (thread == NULL)
+		return;
+	g_mutex_lock(&lock);
+	g_free(armed);
+	armed = g_strdup(name);
+	deadline = g_get_monotonic_time() + (gint64)watchdog_cap_ms() * 1000;
+	g_cond_signal(&cond);
+	g_mutex_unlock(&lock);
+}
+
+void
+watchdog_disarm(void)
+{
+	if (thread == NULL)
+		return;
+	g_mutex_lock(&lock);
+	g_clear_pointer(&armed, g_free);
+	g_mutex_unlock(&lock);
+}
+
+void
+watchdog_stop(void)
+{
+	if (thread == NULL)
+		return;
+	g_mutex_lock(&lock);
+	stopping = TRUE;
+	g_cond_signal(&cond);
+	g_mutex_unlock(&lock);
+	g_thread_join(thread);
+	thread = NULL;
+	g_clear_pointer(&armed, g_free);
+}

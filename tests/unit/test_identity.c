@@ -1,0 +1,220 @@
+/*
+ * Identity fields and the new text of replies: tables of inputs and what
+ * must come out.  Every name, number and address here is invented.
+ */
+#include <string.h>
+
+#include "testutil.h"
+
+#include "identity.h"
+#include "quote.h"
+
+static void
+test_national_id(void **state)
+{
+	static const struct {
+		const char *id;
+		gboolean valid;
+	} t[] = {
+		{ "A123456789", TRUE },	 { "A123456788", FALSE },
+		{ "F131232216", TRUE },	 { "Z199999996", FALSE },
+		{ "a123456789", FALSE }, { "A12345678", FALSE },
+		{ "A1234567890", FALSE }, { "1123456789", FALSE },
+		{ NULL, FALSE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		if (national_id_valid(t[i].id) != t[i].valid) {
+			print_error("case %zu: %s\n", i, t[i].id);
+			fail();
+		}
+}
+
+static void
+test_birth_dates(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "民國74年3月2日", "1985-03-02" },
+		{ "民國 100 年 12 月 31 日", "2011-12-31" },
+		{ "74/3/2", "1985-03-02" },
+		{ "1985-03-02", "1985-03-02" },
+		{ "1985/3/2", "1985-03-02" },
+		{ "1985年3月2日", "1985-03-02" },
+		{ "民國74年2月30日", NULL },
+		{ "明天", NULL },
+		{ "", NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *got = birth_date_normalise(t[i].in);
+
+		if (g_strcmp0(got, t[i].out) != 0) {
+			print_error("case %zu: %s -> %s\n", i, t[i].in, got);
+			fail();
+		}
+	}
+}
+
+static void
+test_phones(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "0912-345-678", "0912345678" },
+		{ "(02)2345-6789", "0223456789" },
+		{ "+886 912 345 678", "0912345678" },
+		{ "037-261-540", "037261540" },
+		{ "12345", NULL },
+		{ "", NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *got = phone_normalise(t[i].in);
+
+		if (g_strcmp0(got, t[i].out) != 0) {
+			print_error("case %zu: %s -> %s\n", i, t[i].in, got);
+			fail();
+		}
+	}
+}
+
+static void
+test_names(void **state)
+{
+	static const struct {
+		const char *s;
+		gboolean ok;
+	} t[] = {
+		{ "王大同", TRUE },   { "歐陽小芬", TRUE }, { "刘志强", TRUE },
+		{ "Mary Smith", TRUE }, { "阿凱", FALSE },  { "小芬", FALSE },
+		{ "王", FALSE },       { "陳先生", FALSE }, { "求助網頁", FALSE },
+		{ "mary smith", FALSE }, { "", FALSE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		if (person_name_plausible(t[i].s) != t[i].ok) {
+			print_error("case %zu: %s\n", i, t[i].s);
+			fail();
+		}
+}
+
+static void
+test_from_text(void **state)
+{
+	struct identity id = { 0 };
+	const char *letter =
+		"您好，我是林大明，想請問戒癮門診。\n"
+		"如有需要可撥 0800-770-885 戒成專線，我的手機 0955-123-456。\n"
+		"住址：臺中市西屯區文心路三段45號7樓\n"
+		"身分證 B120000003\n";
+
+	identity_from_text(&id, letter, NULL, "daming@example.org");
+	assert_string_equal(id.name, "林大明");
+	/* The hotline is a service number, not the writer's phone. */
+	assert_string_equal(id.phone, "0955123456");
+	assert_string_equal(id.address, "臺中市西屯區文心路三段45號7樓");
+	assert_string_equal(id.email, "daming@example.org");
+	assert_string_equal(id.national_id, "B120000003");
+	assert_true(identity_identified(&id));
+	identity_clear(&id);
+
+	/* The display name, when it is a person's, wins. */
+	identity_from_text(&id, "謝謝", "張小華", "h@example.org");
+	assert_string_equal(id.name, "張小華");
+	identity_clear(&id);
+
+	/* A nickname and no contact: not identified. */
+	identity_from_text(&id, "阿明", "阿明", NULL);
+	assert_null(id.name);
+	assert_false(identity_identified(&id));
+	identity_clear(&id);
+}
+
+static void
+test_from_form(void **state)
+{
+	g_autoptr(GHashTable) f = g_hash_table_new(g_str_hash, g_str_equal);
+	struct identity id = { 0 };
+
+	g_hash_table_insert(f, "姓名", "陳小明");
+	g_hash_table_insert(f, "性別", "男");
+	g_hash_table_insert(f, "出生年月日", "民國80年1月2日");
+	g_hash_table_insert(f, "聯絡電話", "(07)712-3456");
+	g_hash_table_insert(f, "電子郵件", "");
+	g_hash_table_insert(f, "身分證統一編號", "e100000000");
+	identity_from_form(&id, f);
+	assert_string_equal(id.sex, "M");
+	assert_string_equal(id.birth_date, "1991-01-02");
+	assert_string_equal(id.phone, "077123456");
+	assert_null(id.email);
+	assert_string_equal(id.national_id, "E100000000");
+	assert_false(id.national_id_valid);
+	assert_true(identity_identified(&id));
+	identity_clear(&id);
+}
+
+static const struct {
+	const char *name, *in, *out;
+} quotes[] = {
+	{ "plain > quoting",
+	  "好的，謝謝\n\n> 您好，我們收到了\n> 中心敬上\n", "好的，謝謝" },
+	{ "Gmail zh-TW",
+	  "我明天會過去\n\n2026年11月2日 週一 下午3:00 某中心 <a@b.example> 寫道：\n"
+	  "\n> 請問您方便的時間\n", "我明天會過去" },
+	{ "Gmail zh-TW, date after 於",
+	  "收到\n\n於 2026年11月2日 週一 下午3:00，中心 <a@b.example> 寫道：\n"
+	  "> 原信\n", "收到" },
+	{ "Gmail English",
+	  "Thanks, see you.\n\nOn Mon, Nov 2, 2026 at 3:00 PM Centre "
+	  "<a@b.example> wrote:\n> original\n", "Thanks, see you." },
+	{ "Outlook zh-TW header block",
+	  "已經處理了。\n\n寄件者: 某中心 <a@b.example>\n寄件日期: 2026年11月2日"
+	  " 下午 03:00\n收件者: x@y.example\n主旨: 回覆\n\n原來的信\n",
+	  "已經處理了。" },
+	{ "Outlook English original message",
+	  "Done.\n-----Original Message-----\nFrom: a@b\nSent: today\n"
+	  "body\n", "Done." },
+	{ "signature and phone footer",
+	  "我想改約時間\n-- \n王小明\n0912-000-000\n", "我想改約時間" },
+	{ "iPhone footer",
+	  "可以\n\n從我的 iPhone 傳送\n\n> 原信\n", "可以" },
+	{ "forwarded",
+	  "請看下面\n---------- Forwarded message ---------\nFrom: x\n"
+	  "內容\n", "請看下面" },
+	{ "bottom posting keeps the answer",
+	  "> 請問您哪天方便？\n禮拜三可以\n", "禮拜三可以" },
+	{ "a From: line in a letter is not a header block",
+	  "From: 我自己\n想問問題\n", "From: 我自己\n想問問題" },
+};
+
+static void
+test_quote_strip(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(quotes); i++) {
+		g_autofree char *got = quote_strip(quotes[i].in);
+
+		if (strcmp(got, quotes[i].out) != 0) {
+			print_error("%s: got '%s'\n", quotes[i].name, got);
+			fail();
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_national_id),
+		cmocka_unit_test(test_birth_dates),
+		cmocka_unit_test(test_phones),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_from_text),
+		cmocka_unit_test(test_from_form),
+		cmocka_unit_test(test_quote_strip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
