@@ -67,6 +67,11 @@ void classification_free(struct classification *c);
  */
 JsonNode *classification_to_json(const struct classification *c,
 				 const char *file);
+/* As above, adding what the message model holds: attachments (name,
+ * type, size), the charset read, undecodable bytes, HTML or not. */
+JsonNode *classification_to_json_full(const struct classification *c,
+				      const struct mail_msg *m,
+				      const char *file);
 
 /* Finds a case number ("TPE-1151103-0002") in s; new string or NULL. */
 char *case_ref_find(const char *s);

@@ -185,8 +185,15 @@ charset_to_utf8(const char *data, size_t len, const char *declared,
 		ascii = (unsigned char)data[i] < 0x80 && data[i] != 0x1b;
 	if (ascii)
 		return g_strndup(data, len);
-	/* Non-ASCII text that is valid UTF-8 is UTF-8, whatever the label. */
-	if (g_utf8_validate(data, len, NULL))
+	/*
+	 * Non-ASCII text that is valid UTF-8 is UTF-8, whatever the label;
+	 * but 7-bit encodings with escapes (ISO-2022-JP, HZ) are valid
+	 * UTF-8 bytes too, and their label is believed.
+	 */
+	if (g_utf8_validate(data, len, NULL) &&
+	    !(cs != NULL && (g_str_has_prefix(cs, "iso-2022") ||
+			     g_str_has_prefix(cs, "hz") ||
+			     strcmp(cs, "utf-7") == 0)))
 		return g_strndup(data, len);
 	if (cs != NULL && strcmp(cs, "UTF-8") != 0) {
 		text = try_convert(data, len, cs, &nbad);

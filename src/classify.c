@@ -504,6 +504,13 @@ fail:
 JsonNode *
 classification_to_json(const struct classification *c, const char *file)
 {
+	return classification_to_json_full(c, NULL, file);
+}
+
+JsonNode *
+classification_to_json_full(const struct classification *c,
+			    const struct mail_msg *m, const char *file)
+{
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
@@ -564,6 +571,33 @@ classification_to_json(const struct classification *c, const char *file)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
+	if (m != NULL) {
+		/* What the text model kept aside: listed, never decoded. */
+		json_builder_set_member_name(b, "attachments");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < m->attachments->len; i++) {
+			const struct attachment *a = m->attachments->pdata[i];
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "name");
+			if (a->filename != NULL)
+				json_builder_add_string_value(b, a->filename);
+			else
+				json_builder_add_null_value(b);
+			json_builder_set_member_name(b, "type");
+			json_builder_add_string_value(b, a->content_type);
+			json_builder_set_member_name(b, "size");
+			json_builder_add_int_value(b, (gint64)a->size);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "charset");
+		json_builder_add_string_value(b, m->charset);
+		json_builder_set_member_name(b, "undecodable_bytes");
+		json_builder_add_int_value(b, m->bad_bytes);
+		json_builder_set_member_name(b, "from_html");
+		json_builder_add_boolean_value(b, m->text_from_html);
+	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }

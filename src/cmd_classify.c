@@ -75,7 +75,8 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 	}
 	watchdog_disarm();
 	if (arg_json) {
-		g_autoptr(JsonNode) node = classification_to_json(c, file);
+		g_autoptr(JsonNode) node =
+			classification_to_json_full(c, m, file);
 		g_autofree char *s = json_to_string(node, FALSE);
 
 		printf("%s\n", s);

@@ -42,6 +42,13 @@ test_charsets(void **state)
 		/* UTF-8 with a GB label is still UTF-8. */
 		{ "戒毒", "gb2312", "戒毒", 0 },
 		{ "caf\xe9", "iso-8859-1", "café", 0 },
+		/* HKSCS characters that plain Big5 and CP950 lack: 戒着 */
+		{ "\xa7\xd9\xfe\xd3", "big5", "戒着", 0 },
+		{ "\xf0\xd2\xc9\xd7\xc5\xd4", "koi8-r", "Привет", 0 },
+		{ "\xcf\xf0\xe8\xe2\xe5\xf2", "windows-1251", "Привет", 0 },
+		{ "\x1b$BF|K\\8l\x1b(B", "iso-2022-jp", "日本語", 0 },
+		{ "Gr\xfc\xdf" "e", "iso-8859-15", "Grüße", 0 },
+		{ "\xc5\xeb\xeb\xdc\xe4\xe1", "iso-8859-7", "Ελλάδα", 0 },
 		{ "plain", "x-unknown-charset", "plain", 0 },
 		{ "", "utf-8", "", 0 },
 	};
