@@ -45,7 +45,6 @@ struct mail_msg {
 	const char *charset;	/* charset the text was decoded from */
 	guint bad_bytes;	/* bytes of text that could not be decoded */
 	GPtrArray *attachments;	/* struct attachment * */
-	char body_hash[65];	/* SHA-256 of the body, line ends as LF */
 	gsize size;		/* of the raw message */
 };
 

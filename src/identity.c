@@ -393,6 +393,11 @@ signature_name(const char *text)
 
 	for (int i = 0; lines[i] != NULL && found == NULL; i++) {
 		char *l = g_strstrip(lines[i]);
+		size_t n = strlen(l);
+
+		/* Two to four characters, perhaps with 敬上: 6 to 18 bytes. */
+		if (n < 6 || n > 18 || (unsigned char)l[0] < 0xe0)
+			continue;
 		static const char *const tails[] = {
 			"敬上", "謹上", "拜上", "上", NULL,
 		};

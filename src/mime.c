@@ -157,16 +157,21 @@ html_walk(xmlNode *node, GString *out, int depth)
 					 (out->str[out->len - 1] == ' ' ||
 					  out->str[out->len - 1] == '\n');
 
-			/* Collapse runs of white space, as a browser does. */
-			for (; t != NULL && *t; t++) {
-				if (g_ascii_isspace(*t)) {
-					if (!space && out->len > 0)
-						g_string_append_c(out, ' ');
-					space = TRUE;
-				} else {
-					g_string_append_c(out, *t);
+			/* Collapse runs of white space, as a browser does;
+			 * copy the runs between them whole. */
+			while (t != NULL && *t) {
+				size_t run = strcspn(t, " \t\r\n\f\v");
+
+				if (run > 0) {
+					g_string_append_len(out, t, run);
+					t += run;
 					space = FALSE;
+					continue;
 				}
+				if (!space && out->len > 0)
+					g_string_append_c(out, ' ');
+				space = TRUE;
+				t += strspn(t, " \t\r\n\f\v");
 			}
 			continue;
 		}
@@ -362,7 +367,7 @@ path_depth(const char *path)
  */
 static enum status
 read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
-	   GString *html, GString *m_report, struct err *err)
+	   GPtrArray *html_parts, GString *m_report, struct err *err)
 {
 	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
 	enum status st = ST_OK;
@@ -428,16 +433,12 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 			m->charset = used;
 		} else if (!part_is_attachment(obj) &&
 			   g_mime_content_type_is_type(ct, "text", "html")) {
-			g_autoptr(GByteArray) ba = part_bytes(part);
-			g_autofree char *t = html_to_text(
-				(char *)ba->data, ba->len, cs, &bad);
-
-			if (html->len > 0)
-				g_string_append(html, "\n\n");
-			g_string_append(html, t);
-			/* Counted only if the HTML becomes the text. */
-			if (plain->len == 0)
-				m->charset = charset_canonical(cs);
+			/* Read only if no plain text comes (it is slow). */
+			if (plain->len == 0 && html_parts != NULL) {
+				g_ptr_array_add(html_parts, g_object_ref(part));
+				if (m->charset == NULL)
+					m->charset = charset_canonical(cs);
+			}
 		} else {
 			struct attachment *a = g_new0(struct attachment, 1);
 			g_autoptr(GByteArray) ba = part_bytes(part);
@@ -517,6 +518,8 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	g_autoptr(GString) plain = g_string_new(NULL);
 	g_autoptr(GString) html = g_string_new(NULL);
 	g_autoptr(GString) report = g_string_new(NULL);
+	g_autoptr(GPtrArray) html_parts =
+		g_ptr_array_new_with_free_func(g_object_unref);
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
@@ -540,7 +543,6 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	m->size = len;
 	m->attachments = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)attachment_free);
-	mail_body_hash(data, len, m->body_hash);
 	read_headers(m, msg);
 	ct = g_mime_object_get_content_type(GMIME_OBJECT(msg));
 	if (ct != NULL) {
@@ -551,10 +553,26 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 		m->report_type = rt != NULL ? g_ascii_strdown(rt, -1) : NULL;
 	}
 	if (g_mime_message_get_mime_part(msg) != NULL &&
-	    read_parts(m, msg, plain, html, report, err) != ST_OK) {
+	    read_parts(m, msg, plain, html_parts, report, err) != ST_OK) {
 		g_object_unref(msg);
 		mail_msg_free(m);
 		return ST_MSG_BAD;
+	}
+	/* HTML only: now make it text. */
+	for (guint i = 0; plain->len == 0 && i < html_parts->len; i++) {
+		GMimePart *part = html_parts->pdata[i];
+		GMimeContentType *hct =
+			g_mime_object_get_content_type(GMIME_OBJECT(part));
+		g_autoptr(GByteArray) ba = part_bytes(part);
+		guint bad = 0;
+		g_autofree char *t = html_to_text(
+			(char *)ba->data, ba->len,
+			g_mime_content_type_get_parameter(hct, "charset"), &bad);
+
+		if (html->len > 0)
+			g_string_append(html, "\n\n");
+		g_string_append(html, t);
+		m->bad_bytes += bad;
 	}
 	if (plain->len == 0 && html->len > 0) {
 		m->text_from_html = TRUE;

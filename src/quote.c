@@ -52,15 +52,20 @@ compile(const char *p)
 
 static pcre2_code *re_open, *re_from, *re_next, *re_sig;
 
+/* One match block per thread, big enough for every pattern here. */
+static GPrivate md_key = G_PRIVATE_INIT((GDestroyNotify)pcre2_match_data_free);
+
 static gboolean
 match(pcre2_code *re, const char *line)
 {
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	int rc = pcre2_match(re, (PCRE2_SPTR)line, strlen(line), 0, 0, md,
-			     NULL);
+	pcre2_match_data *md = g_private_get(&md_key);
 
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	if (md == NULL) {
+		md = pcre2_match_data_create(8, NULL);
+		g_private_set(&md_key, md);
+	}
+	return pcre2_match(re, (PCRE2_SPTR)line, strlen(line), 0, 0, md,
+			   NULL) >= 0;
 }
 
 static gboolean
@@ -69,6 +74,33 @@ quoted(const char *line)
 	while (*line == ' ' || *line == '\t')
 		line++;
 	return *line == '>' || g_str_has_prefix(line, "｜");
+}
+
+/*
+ * Cheap tests before the patterns, which would otherwise run on every
+ * line of a long message: each pattern needs one of these strings.
+ */
+static gboolean
+may_open(const char *l)
+{
+	return strstr(l, "--") || strstr(l, "__") ||
+	       strcasestr(l, "wrote") || strstr(l, "寫道") ||
+	       strstr(l, "写道");
+}
+
+static gboolean
+may_head(const char *l)
+{
+	return strpbrk(l, ":") != NULL || strstr(l, "：") != NULL;
+}
+
+static gboolean
+may_sign(const char *l)
+{
+	return (l[0] == '-' && l[1] == '-') || strstr(l, "Sent from") ||
+	       strstr(l, "Get Outlook") || strstr(l, "傳送") ||
+	       strstr(l, "发送") || strstr(l, "從我的") || strstr(l, "从我的") ||
+	       strstr(l, "由我的");
 }
 
 static gboolean
@@ -105,9 +137,9 @@ quote_strip(const char *text)
 	/* Where the history starts. */
 	cut = n;
 	for (int i = 0; i < n && cut == n; i++) {
-		if (match(re_open, lines[i])) {
+		if (may_open(lines[i]) && match(re_open, lines[i])) {
 			cut = i;
-		} else if (match(re_from, lines[i])) {
+		} else if (may_head(lines[i]) && match(re_from, lines[i])) {
 			/* Two header lines within the next four: a block. */
 			int hits = 0;
 
@@ -119,7 +151,7 @@ quote_strip(const char *text)
 	}
 	out = g_string_new(NULL);
 	for (int i = 0; i < cut; i++) {
-		if (match(re_sig, lines[i]))
+		if (may_sign(lines[i]) && match(re_sig, lines[i]))
 			break;
 		if (quoted(lines[i]))
 			continue;
@@ -130,7 +162,8 @@ quote_strip(const char *text)
 	if (blank(out->str)) {
 		g_string_truncate(out, 0);
 		for (int i = 0; i < n; i++) {
-			if (quoted(lines[i]) || match(re_open, lines[i]))
+			if (quoted(lines[i]) ||
+			    (may_open(lines[i]) && match(re_open, lines[i])))
 				continue;
 			g_string_append(out, lines[i]);
 			g_string_append_c(out, '\n');

@@ -526,12 +526,16 @@ triage_free(struct triage *t)
 	g_free(t);
 }
 
-/* Appends the hits of r in text (len bytes) to hits. */
+/*
+ * Appends the hits of r in text (len bytes) to hits.  Character offsets
+ * are counted on from the previous hit, not from the start each time.
+ */
 static void
 rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 	   size_t len, GArray *hits)
 {
-	PCRE2_SIZE start = 0;
+	PCRE2_SIZE start = 0, at = 0;
+	glong chars = 0;
 
 	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len; n++) {
 		PCRE2_SIZE *ov;
@@ -543,11 +547,14 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 		if (rc < 0)
 			break;
 		ov = pcre2_get_ovector_pointer(rs->md);
+		chars += g_utf8_pointer_to_offset(text + at, text + ov[0]);
 		h.rule = r;
-		h.start = g_utf8_pointer_to_offset(text, text + ov[0]);
-		h.end = g_utf8_pointer_to_offset(text, text + ov[1]);
+		h.start = chars;
+		h.end = chars + g_utf8_pointer_to_offset(text + ov[0],
+							  text + ov[1]);
 		h.match = g_strndup(text + ov[0], ov[1] - ov[0]);
 		g_array_append_val(hits, h);
+		at = ov[0];
 		if (ov[1] == ov[0]) {
 			/* An empty match: step over one character. */
 			if (ov[1] >= len)

@@ -156,8 +156,8 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 /* Inside the transaction: a new case, its reasons, its answer. */
 static enum status
 open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
-	  const struct classification *c, gint64 arrival_id,
-	  GDateTime *now, struct err *err)
+	  const char *m_hash, const struct classification *c,
+	  gint64 arrival_id, GDateTime *now, struct err *err)
 {
 	const struct centre *centre = config_centre_find(r->cfg, c->county);
 	const struct triage *t = c->triage;
@@ -213,8 +213,8 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		guint linked = 0;
 
 		st = store_case_link_copies(r->store, case_id, m_mailbox,
-					    m->message_id, m->body_hash,
-					    &linked, err);
+					    m->message_id, m_hash, &linked,
+					    err);
 		if (st == ST_OK && linked > 0)
 			report(r, "linked %s to %u case(s) of the same letter "
 			       "in other centres", number, linked);
@@ -341,7 +341,7 @@ file_one(struct run *r, const char *name, struct err *err)
 	a.spool_name = name;
 	a.mailbox = mailbox;
 	a.message_id = m->message_id;
-	a.body_hash = m->body_hash;
+	a.body_hash = hash;
 	a.kind = kind_name(c->kind);
 	a.county = c->county[0] ? c->county : NULL;
 	a.urgency = c->triage ? urgency_name(c->triage->urgency) : NULL;
@@ -352,7 +352,7 @@ file_one(struct run *r, const char *name, struct err *err)
 		st = store_arrival_add(r->store, &a, &id, &dup, err);
 	if (st == ST_OK && dup == 0 && c->kind == KIND_HELP_REQUEST &&
 	    c->county[0] != '\0')
-		st = open_case(r, m, mailbox, c, id, now, err);
+		st = open_case(r, m, mailbox, hash, c, id, now, err);
 	if (st == ST_OK)
 		st = store_commit(r->store, err);
 	if (st != ST_OK) {
