@@ -25,8 +25,42 @@ struct rule {
 	enum writer writer;
 	enum kind_vote kind;
 	int weight;
+	guint guards;		/* GUARD_* bits */
 	GPtrArray *examples;	/* must match */
 	GPtrArray *counters;	/* must not match */
+};
+
+/*
+ * Guards: a hit does not count when, within its clause and a few
+ * characters before it, the writer negates it or speaks of the past or
+ * of a hypothesis ("沒有想自殺", "以前曾經想過", "如果再用").
+ */
+enum {
+	GUARD_NEGATION = 1 << 0,
+	GUARD_HYPOTHETICAL = 1 << 1,
+	GUARD_PAST = 1 << 2,
+};
+
+#define GUARD_WINDOW 5		/* characters looked back for a negation */
+#define GUARD_WINDOW_WIDE 10	/* ... for a hypothesis or the past */
+
+/*
+ * Negations that bind to what follows.  A bare 不 is left out: it is in
+ * too many words (不知道, 不好) to void a hit safely, and a missed
+ * emergency costs far more than a false alarm.
+ */
+static const char *const negations[] = {
+	"沒有", "没有", "沒", "没", "不會", "不会", "不再", "從未", "从未",
+	"未曾", "並非", "不是", "never", "not ", "don't ", "no longer",
+	NULL,
+};
+static const char *const hypotheticals[] = {
+	"如果", "假如", "萬一", "万一", "要是", "若", "怕", "擔心", "担心",
+	"會不會", "会不会", "if ", NULL,
+};
+static const char *const pasts[] = {
+	"以前", "之前", "曾經", "曾经", "過去", "过去", "當年", "那時",
+	"小時候", "used to", NULL,
 };
 
 struct ruleset {
@@ -419,6 +453,17 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 						"weight must be a whole "
 						"number from -100 to 100");
 			r->weight = (int)w;
+		} else if (strcmp(key, "guard") == 0) {
+			if (strcmp(val, "negation") == 0)
+				r->guards |= GUARD_NEGATION;
+			else if (strcmp(val, "hypothetical") == 0)
+				r->guards |= GUARD_HYPOTHETICAL;
+			else if (strcmp(val, "past") == 0)
+				r->guards |= GUARD_PAST;
+			else
+				st = rule_error(err, &p, utf8_col(line, val),
+						"guard must be negation, "
+						"hypothetical or past");
 		} else if (strcmp(key, "example") == 0) {
 			g_ptr_array_add(r->examples, g_strdup(val));
 		} else if (strcmp(key, "counter") == 0) {
@@ -526,9 +571,58 @@ triage_free(struct triage *t)
 	g_free(t);
 }
 
+/* The clause before byte at: back to punctuation, at most window chars. */
+static char *
+clause_before(const char *text, size_t at, int window)
+{
+	const char *end = text + at, *p = end;
+
+	for (int n = 0; n < window && p > text; n++) {
+		const char *q = g_utf8_find_prev_char(text, p);
+		gunichar c;
+
+		if (q == NULL)
+			break;
+		c = g_utf8_get_char(q);
+		if (c == '\n' || c == 0x3002 || c == 0xFF0C || c == 0xFF01 ||
+		    c == 0xFF1F || c == 0xFF1B || c == ',' || c == '.' ||
+		    c == '!' || c == '?' || c == ';')
+			break;
+		p = q;
+	}
+	return g_ascii_strdown(p, end - p);
+}
+
+static gboolean
+contains_any(const char *s, const char *const *words)
+{
+	for (int i = 0; words[i] != NULL; i++)
+		if (strstr(s, words[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+/* Whether a guard of r voids the hit at byte offset at. */
+static gboolean
+guarded(const struct rule *r, const char *text, size_t at)
+{
+	g_autofree char *near = NULL, *wide = NULL;
+
+	if (r->guards == 0)
+		return FALSE;
+	near = clause_before(text, at, GUARD_WINDOW);
+	wide = clause_before(text, at, GUARD_WINDOW_WIDE);
+	return ((r->guards & GUARD_NEGATION) &&
+		contains_any(near, negations)) ||
+	       ((r->guards & GUARD_HYPOTHETICAL) &&
+		contains_any(wide, hypotheticals)) ||
+	       ((r->guards & GUARD_PAST) && contains_any(wide, pasts));
+}
+
 /*
- * Appends the hits of r in text (len bytes) to hits.  Character offsets
- * are counted on from the previous hit, not from the start each time.
+ * Appends the hits of r in text (len bytes) to hits, leaving out those a
+ * guard voids.  Character offsets are counted on from the previous hit,
+ * not from the start each time.
  */
 static void
 rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
@@ -547,6 +641,12 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 		if (rc < 0)
 			break;
 		ov = pcre2_get_ovector_pointer(rs->md);
+		if (guarded(r, text, ov[0])) {
+			start = ov[1] > ov[0] ? ov[1]
+					      : (PCRE2_SIZE)(g_utf8_next_char(
+							text + ov[1]) - text);
+			continue;
+		}
 		chars += g_utf8_pointer_to_offset(text + at, text + ov[0]);
 		h.rule = r;
 		h.start = chars;
@@ -628,8 +728,15 @@ static gboolean
 rule_matches(const struct ruleset *rs, const struct rule *r,
 	     const char *text)
 {
-	return pcre2_match(r->re, (PCRE2_SPTR)text, strlen(text), 0, 0,
-			   rs->md, rs->mctx) >= 0;
+	g_autoptr(GArray) hits = g_array_new(FALSE, FALSE,
+					     sizeof(struct rule_hit));
+	gboolean any;
+
+	rule_match(rs, r, text, strlen(text), hits);
+	any = hits->len > 0;
+	for (guint i = 0; i < hits->len; i++)
+		g_free(g_array_index(hits, struct rule_hit, i).match);
+	return any;
 }
 
 guint

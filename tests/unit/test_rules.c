@@ -152,6 +152,46 @@ test_hit_offsets_are_characters(void **state)
 }
 
 static void
+test_guards(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *p = write_rules(dir, "t.rules",
+		"rule t\n\tpattern 自殺\n\turgency emergency\n\tweight 10\n"
+		"\tguard negation\n\tguard hypothetical\n\tguard past\n");
+	static const struct {
+		const char *text;
+		enum urgency want;
+	} t[] = {
+		{ "我想自殺", URGENCY_EMERGENCY },
+		{ "我沒有想自殺", URGENCY_CONSULTATION },
+		{ "如果再這樣我會自殺", URGENCY_CONSULTATION },
+		{ "以前曾經想過自殺", URGENCY_CONSULTATION },
+		/* A clause boundary ends the guard's reach. */
+		{ "我沒有辦法，我想自殺", URGENCY_EMERGENCY },
+		/* A bare 不 is not taken as a negation. */
+		{ "我不知道，想自殺", URGENCY_EMERGENCY },
+		{ "沒有人懂我想自殺的心情", URGENCY_EMERGENCY },
+	};
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct triage *tr = NULL;
+
+		assert_int_equal(rules_triage(rs, t[i].text, &tr, &err), ST_OK);
+		if (tr->urgency != t[i].want) {
+			print_error("case %zu: %s\n", i,
+				    urgency_name(tr->urgency));
+			fail();
+		}
+		triage_free(tr);
+	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+static void
 test_shipped_examples_hold(void **state)
 {
 	g_autofree char *dir = source_path("rules");
@@ -175,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_triage_decisions),
 		cmocka_unit_test(test_hit_offsets_are_characters),
+		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_shipped_examples_hold),
 	};
 
