@@ -152,9 +152,33 @@ utf8_make_valid(const char *data, size_t len, guint *bad)
 	return g_string_free(out, FALSE);
 }
 
+static char *convert(const char *data, size_t len, const char *declared,
+		     guint *bad, const char **used);
+
+/*
+ * The converters can still emit what GLib does not call UTF-8 (glibc
+ * decodes old 5- and 6-byte forms beyond U+10FFFF), so every result is
+ * checked once more, and repaired and counted if it must be.
+ */
 char *
 charset_to_utf8(const char *data, size_t len, const char *declared,
 		guint *bad, const char **used)
+{
+	char *text = convert(data, len, declared, bad, used);
+	guint more = 0;
+	char *fixed;
+
+	if (g_utf8_validate(text, -1, NULL))
+		return text;
+	fixed = utf8_make_valid(text, strlen(text), &more);
+	g_free(text);
+	*bad += more;
+	return fixed;
+}
+
+static char *
+convert(const char *data, size_t len, const char *declared, guint *bad,
+	const char **used)
 {
 	const char *cs = charset_canonical(declared);
 	const char *alt;

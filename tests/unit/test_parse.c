@@ -187,6 +187,9 @@ test_broken_mail_does_not_crash(void **state)
 {
 	static const char *const names[] = {
 		"broken/truncated-multipart.eml", "broken/garbage.eml",
+		/* Found by fuzzing: a decoded part that glibc "converts" to
+		 * bytes beyond U+10FFFF. */
+		"broken/fuzz-utf8-beyond-range.eml",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -199,8 +202,10 @@ test_broken_mail_does_not_crash(void **state)
 		data = fixture_read(names[i], &len);
 		st = mail_parse(data, len, &m, &err);
 		assert_true(st == ST_OK || st == ST_MSG_BAD);
-		if (st == ST_OK)
+		if (st == ST_OK) {
 			assert_true(g_utf8_validate(m->text, -1, NULL));
+			assert_true(g_utf8_validate(m->subject, -1, NULL));
+		}
 		mail_msg_free(m);
 	}
 }
