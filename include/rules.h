@@ -16,7 +16,8 @@
  *	include more.rules
  *
  * Keys: pattern (required); what it votes for, at least one of urgency,
- * need, writer (self, family, friend, public) and kind (spam, other);
+ * need (may repeat), writer (self, family, friend, public) and kind (spam,
+ * other);
  * weight (default 5); guard (negation, hypothetical, past; may repeat: a
  * hit preceded in its clause by 沒有/不/未…, 如果/萬一…, or 以前/曾經… does
  * not count); example and counter (text the rule must or must not match;
@@ -43,6 +44,7 @@ enum urgency {
 #define RULES_WRITER_OVERRIDE_AT 10	/* self, over the form's 一般民眾 */
 #define RULES_WRITER_STATEMENT_AT 20	/* an outright statement, over any */
 #define RULES_KIND_AT 10		/* spam, or other */
+#define RULES_MAX_NEEDS 3		/* needs one rule may add, besides one */
 
 const char *urgency_name(enum urgency u);	/* "emergency"; NULL: none */
 gboolean urgency_parse(const char *s, enum urgency *out);

@@ -21,7 +21,8 @@ struct rule {
 	char *pattern;
 	pcre2_code *re;
 	enum urgency urgency;
-	const char *need;	/* static string, or NULL */
+	const char *need;	/* the first need voted for, or NULL */
+	const char *more_needs[RULES_MAX_NEEDS];	/* and the others */
 	enum writer writer;
 	enum kind_vote kind;
 	int weight;
@@ -425,10 +426,25 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 						"urgency must be emergency, "
 						"application or consultation");
 		} else if (strcmp(key, "need") == 0) {
-			r->need = need_static(val);
-			if (r->need == NULL)
+			const char *nd = need_static(val);
+			int k = 0;
+
+			if (nd == NULL) {
 				st = rule_error(err, &p, utf8_col(line, val),
 						"unknown need '%s'", val);
+			} else if (r->need == NULL) {
+				r->need = nd;
+			} else {
+				/* A rule may vote for several needs. */
+				while (k < RULES_MAX_NEEDS && r->more_needs[k])
+					k++;
+				if (k == RULES_MAX_NEEDS)
+					st = rule_error(err, &p, 1, "rule %s "
+							"votes for too many "
+							"needs", r->id);
+				else
+					r->more_needs[k] = nd;
+			}
 		} else if (strcmp(key, "writer") == 0) {
 			for (int w = 1; w < WRITER_COUNT; w++)
 				if (strcmp(val, writer_names[w]) == 0)
@@ -709,6 +725,10 @@ rules_triage(const struct ruleset *rs, const char *text,
 		if (r->need != NULL &&
 		    !g_ptr_array_find(t->needs, r->need, NULL))
 			g_ptr_array_add(t->needs, (gpointer)r->need);
+		for (int k = 0; k < RULES_MAX_NEEDS && r->more_needs[k]; k++)
+			if (!g_ptr_array_find(t->needs, r->more_needs[k], NULL))
+				g_ptr_array_add(t->needs,
+						(gpointer)r->more_needs[k]);
 		t->writer_score[r->writer] += r->writer ? r->weight : 0;
 		t->kind_score[r->kind] += r->kind ? r->weight : 0;
 	}

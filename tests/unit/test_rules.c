@@ -79,8 +79,11 @@ static const struct {
 	enum urgency urgency;
 	const char *needs;	/* space-separated, sorted */
 } cases[] = {
-	{ "我已經買好木炭，今晚準備燒炭", URGENCY_EMERGENCY, "crisis" },
-	{ "他藥都吞了，現在叫不醒", URGENCY_EMERGENCY, "" },
+	{ "我已經買好木炭，今晚準備燒炭", URGENCY_EMERGENCY,
+	  "counseling crisis" },
+	/* Swallowing all the pills is both an overdose and an attempt. */
+	{ "他藥都吞了，現在叫不醒", URGENCY_EMERGENCY,
+	  "counseling crisis detox_treatment" },
 	{ "想幫兒子申請戒癮門診，也想找工作", URGENCY_APPLICATION,
 	  "detox_treatment employment" },
 	{ "請問美沙冬要喝多久？", URGENCY_CONSULTATION,
