@@ -18,6 +18,13 @@
 char *charset_to_utf8(const char *data, size_t len, const char *declared,
 		      guint *bad, const char **used);
 
+/*
+ * Takes s (a new string, may be NULL) and returns it, or a repaired copy
+ * with U+FFFD for each byte that is not UTF-8 (s freed); *bad, if not
+ * NULL, grows by their number.  For what libraries hand back as UTF-8.
+ */
+char *charset_valid_utf8(char *s, guint *bad);
+
 /* The iconv name to use for a MIME label ("big5" -> "CP950"); interned. */
 const char *charset_canonical(const char *label);
 

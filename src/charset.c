@@ -155,6 +155,21 @@ utf8_make_valid(const char *data, size_t len, guint *bad)
 static char *convert(const char *data, size_t len, const char *declared,
 		     guint *bad, const char **used);
 
+char *
+charset_valid_utf8(char *s, guint *bad)
+{
+	guint n = 0;
+	char *fixed;
+
+	if (s == NULL || g_utf8_validate(s, -1, NULL))
+		return s;
+	fixed = utf8_make_valid(s, strlen(s), &n);
+	g_free(s);
+	if (bad != NULL)
+		*bad += n;
+	return fixed;
+}
+
 /*
  * The converters can still emit what GLib does not call UTF-8 (glibc
  * decodes old 5- and 6-byte forms beyond U+10FFFF), so every result is

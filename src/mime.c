@@ -256,7 +256,8 @@ header_dup(GMimeObject *obj, const char *name)
 {
 	const char *v = g_mime_object_get_header(obj, name);
 
-	return v != NULL ? g_strstrip(g_strdup(v)) : NULL;
+	return v != NULL ? charset_valid_utf8(g_strstrip(g_strdup(v)), NULL)
+			 : NULL;
 }
 
 static void
@@ -272,7 +273,8 @@ add_addresses(GPtrArray *out, InternetAddressList *list, int depth)
 				INTERNET_ADDRESS_MAILBOX(a));
 
 			if (s != NULL && *s)
-				g_ptr_array_add(out, g_strdup(s));
+				g_ptr_array_add(out, charset_valid_utf8(
+							     g_strdup(s), NULL));
 		} else if (INTERNET_ADDRESS_IS_GROUP(a)) {
 			add_addresses(out,
 				      internet_address_group_get_members(
@@ -293,17 +295,22 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 	GDateTime *date;
 
 	v = g_mime_message_get_message_id(msg);
-	m->message_id = v != NULL && *v ? g_strdup(v) : NULL;
+	m->message_id = v != NULL && *v
+				? charset_valid_utf8(g_strdup(v), NULL)
+				: NULL;
 	v = g_mime_message_get_subject(msg);
-	m->subject = g_strdup(v != NULL ? v : "");
+	/* GMime's decoding of encoded words can pass invalid bytes on. */
+	m->subject = charset_valid_utf8(g_strdup(v != NULL ? v : ""), NULL);
 	list = g_mime_message_get_from(msg);
 	add_addresses(from, list, 0);
 	if (from->len > 0) {
 		InternetAddress *a = internet_address_list_get_address(list, 0);
 		const char *name = internet_address_get_name(a);
 
-		m->from_addr = g_strdup(from->pdata[0]);
-		m->from_name = name != NULL ? g_strdup(name) : NULL;
+		m->from_addr = charset_valid_utf8(g_strdup(from->pdata[0]),
+						  NULL);
+		m->from_name = charset_valid_utf8(
+			name != NULL ? g_strdup(name) : NULL, NULL);
 	}
 	add_addresses(rt, g_mime_message_get_reply_to(msg), 0);
 	if (rt->len > 0)
@@ -320,8 +327,9 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 		for (int i = 0; refs != NULL && i < g_mime_references_length(refs);
 		     i++)
 			g_ptr_array_add(m->references,
-					g_strdup(g_mime_references_get_message_id(
-						refs, i)));
+					charset_valid_utf8(g_strdup(
+						g_mime_references_get_message_id(
+							refs, i)), NULL));
 		if (refs != NULL)
 			g_mime_references_free(refs);
 	}
@@ -582,7 +590,8 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	}
 	if (m->charset == NULL)
 		m->charset = "UTF-8";
-	m->report = g_string_free(g_steal_pointer(&report), FALSE);
+	m->report = charset_valid_utf8(
+		g_string_free(g_steal_pointer(&report), FALSE), NULL);
 	/* Bytes that do not open with a header line are not mail. */
 	if (!starts_with_header(data, len)) {
 		g_object_unref(msg);

@@ -39,8 +39,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	if (mail_parse(data, len, &m, &err) != ST_OK)
 		return 0;
+	/* The model promises UTF-8 everywhere. */
 	if (!g_utf8_validate(m->text, -1, NULL) ||
-	    !g_utf8_validate(m->subject, -1, NULL))
+	    !g_utf8_validate(m->subject, -1, NULL) ||
+	    (m->from_name && !g_utf8_validate(m->from_name, -1, NULL)) ||
+	    (m->from_addr && !g_utf8_validate(m->from_addr, -1, NULL)) ||
+	    (m->reply_to && !g_utf8_validate(m->reply_to, -1, NULL)) ||
+	    !g_utf8_validate(m->report, -1, NULL))
 		abort();
 	if (classify_mail(&ctx, m, &c, &err) == ST_OK)
 		classification_free(c);

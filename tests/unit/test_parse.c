@@ -190,6 +190,8 @@ test_broken_mail_does_not_crash(void **state)
 		/* Found by fuzzing: a decoded part that glibc "converts" to
 		 * bytes beyond U+10FFFF. */
 		"broken/fuzz-utf8-beyond-range.eml",
+		/* and an encoded word GMime decodes to invalid UTF-8 */
+		"broken/fuzz-subject-not-utf8.eml",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
