@@ -120,6 +120,14 @@ int rule_weight(const struct rule *r);
  */
 enum status rules_triage(const struct ruleset *rs, const char *text,
 			 struct triage **out, struct err *err);
+
+/*
+ * As rules_triage(), but only the rules that vote for a kind (spam,
+ * other): a cheap first look that spares mail which is no letter the
+ * rest of the rules.
+ */
+enum status rules_triage_kind(const struct ruleset *rs, const char *text,
+			      struct triage **out, struct err *err);
 void triage_free(struct triage *t);
 
 /*

@@ -434,21 +434,30 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->case_ref = case_ref_find(c->new_text);
 
 	if (c->kind == KIND_HELP_REQUEST) {
-		st = rules_triage(ctx->rules, c->new_text, &c->triage, err);
+		struct triage *k = NULL;
+
+		/* What the words are, over who seems to send them: a first
+		 * look with the kind rules alone spares spam and lists the
+		 * rest of the rules. */
+		st = rules_triage_kind(ctx->rules, c->new_text, &k, err);
 		if (st != ST_OK)
 			goto fail;
-		/* What the words are, over who seems to send them. */
-		if (c->triage->kind_score[KIND_VOTE_SPAM] >= RULES_KIND_AT)
+		if (k->kind_score[KIND_VOTE_SPAM] >= RULES_KIND_AT)
 			c->kind = KIND_SPAM;
 		else if (is_list(m))
 			c->kind = KIND_OTHER;
-		else if (c->triage->kind_score[KIND_VOTE_OTHER] >=
-			 RULES_KIND_AT && !c->from_form)
+		else if (k->kind_score[KIND_VOTE_OTHER] >= RULES_KIND_AT &&
+			 !c->from_form)
 			c->kind = KIND_OTHER;
 		else if (c->case_ref != NULL)
 			c->kind = KIND_SEEKER_FOLLOWUP;
-		if (!kind_is_seeker(c->kind))
-			g_clear_pointer(&c->triage, triage_free);
+		triage_free(k);
+		if (kind_is_seeker(c->kind)) {
+			st = rules_triage(ctx->rules, c->new_text, &c->triage,
+					  err);
+			if (st != ST_OK)
+				goto fail;
+		}
 	}
 
 	/* The centre: the mailbox it came to, else To, form, or text. */

@@ -698,9 +698,27 @@ cmp_needs(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static enum status triage_run(const struct ruleset *rs, const char *text,
+			       gboolean kind_only, struct triage **out,
+			       struct err *err);
+
 enum status
 rules_triage(const struct ruleset *rs, const char *text,
 	     struct triage **out, struct err *err)
+{
+	return triage_run(rs, text, FALSE, out, err);
+}
+
+enum status
+rules_triage_kind(const struct ruleset *rs, const char *text,
+		  struct triage **out, struct err *err)
+{
+	return triage_run(rs, text, TRUE, out, err);
+}
+
+static enum status
+triage_run(const struct ruleset *rs, const char *text, gboolean kind_only,
+	   struct triage **out, struct err *err)
 {
 	struct triage *t;
 	size_t len = strlen(text);
@@ -714,6 +732,8 @@ rules_triage(const struct ruleset *rs, const char *text,
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
 
+		if (kind_only && r->kind == KIND_VOTE_NONE)
+			continue;
 		rule_match(rs, r, text, len, t->hits);
 		if (t->hits->len == before)
 			continue;
