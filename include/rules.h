@@ -128,6 +128,9 @@ enum status rules_triage(const struct ruleset *rs, const char *text,
  */
 enum status rules_triage_kind(const struct ruleset *rs, const char *text,
 			      struct triage **out, struct err *err);
+/* The complement: every rule but those, once a letter is a seeker's. */
+enum status rules_triage_seeker(const struct ruleset *rs, const char *text,
+				struct triage **out, struct err *err);
 void triage_free(struct triage *t);
 
 /*

@@ -453,8 +453,8 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 			c->kind = KIND_SEEKER_FOLLOWUP;
 		triage_free(k);
 		if (kind_is_seeker(c->kind)) {
-			st = rules_triage(ctx->rules, c->new_text, &c->triage,
-					  err);
+			st = rules_triage_seeker(ctx->rules, c->new_text,
+						 &c->triage, err);
 			if (st != ST_OK)
 				goto fail;
 		}
@@ -511,6 +511,17 @@ fail:
 	return st;
 }
 
+/* A string member, or null when s is NULL. */
+static void
+add_string(JsonBuilder *b, const char *member, const char *s)
+{
+	json_builder_set_member_name(b, member);
+	if (s != NULL)
+		json_builder_add_string_value(b, s);
+	else
+		json_builder_add_null_value(b);
+}
+
 JsonNode *
 classification_to_json(const struct classification *c, const char *file)
 {
@@ -528,36 +539,20 @@ classification_to_json_full(const struct classification *c,
 	json_builder_add_string_value(b, file);
 	json_builder_set_member_name(b, "kind");
 	json_builder_add_string_value(b, kind_name(c->kind));
-	json_builder_set_member_name(b, "county");
-	if (c->county[0])
-		json_builder_add_string_value(b, c->county);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "urgency");
-	if (c->triage != NULL)
-		json_builder_add_string_value(b,
-					      urgency_name(c->triage->urgency));
-	else
-		json_builder_add_null_value(b);
+	add_string(b, "county", c->county[0] ? c->county : NULL);
+	add_string(b, "urgency",
+		   c->triage != NULL ? urgency_name(c->triage->urgency) : NULL);
 	json_builder_set_member_name(b, "needs");
 	json_builder_begin_array(b);
 	for (guint i = 0; c->triage != NULL && i < c->triage->needs->len; i++)
 		json_builder_add_string_value(b, c->triage->needs->pdata[i]);
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "writer");
-	if (c->writer != WRITER_UNKNOWN)
-		json_builder_add_string_value(b, writer_name(c->writer));
-	else
-		json_builder_add_null_value(b);
+	add_string(b, "writer", writer_name(c->writer));
 	json_builder_set_member_name(b, "identified");
 	json_builder_add_boolean_value(b, c->identified);
 	json_builder_set_member_name(b, "identity");
 	json_builder_add_value(b, identity_to_json(&c->identity));
-	json_builder_set_member_name(b, "case_ref");
-	if (c->case_ref != NULL)
-		json_builder_add_string_value(b, c->case_ref);
-	else
-		json_builder_add_null_value(b);
+	add_string(b, "case_ref", c->case_ref);
 	json_builder_set_member_name(b, "reasons");
 	json_builder_begin_array(b);
 	for (guint i = 0; c->triage != NULL && i < c->triage->hits->len; i++) {
@@ -589,11 +584,7 @@ classification_to_json_full(const struct classification *c,
 			const struct attachment *a = m->attachments->pdata[i];
 
 			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "name");
-			if (a->filename != NULL)
-				json_builder_add_string_value(b, a->filename);
-			else
-				json_builder_add_null_value(b);
+			add_string(b, "name", a->filename);
 			json_builder_set_member_name(b, "type");
 			json_builder_add_string_value(b, a->content_type);
 			json_builder_set_member_name(b, "size");

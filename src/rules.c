@@ -698,27 +698,41 @@ cmp_needs(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Which rules a triage runs. */
+enum triage_scope {
+	SCOPE_ALL,
+	SCOPE_KIND,		/* only those voting for a kind */
+	SCOPE_SEEKER,		/* all but those */
+};
+
 static enum status triage_run(const struct ruleset *rs, const char *text,
-			       gboolean kind_only, struct triage **out,
-			       struct err *err);
+			      enum triage_scope scope, struct triage **out,
+			      struct err *err);
 
 enum status
 rules_triage(const struct ruleset *rs, const char *text,
 	     struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, FALSE, out, err);
+	return triage_run(rs, text, SCOPE_ALL, out, err);
 }
 
 enum status
 rules_triage_kind(const struct ruleset *rs, const char *text,
 		  struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, TRUE, out, err);
+	return triage_run(rs, text, SCOPE_KIND, out, err);
+}
+
+enum status
+rules_triage_seeker(const struct ruleset *rs, const char *text,
+		    struct triage **out, struct err *err)
+{
+	return triage_run(rs, text, SCOPE_SEEKER, out, err);
 }
 
 static enum status
-triage_run(const struct ruleset *rs, const char *text, gboolean kind_only,
-	   struct triage **out, struct err *err)
+triage_run(const struct ruleset *rs, const char *text,
+	   enum triage_scope scope, struct triage **out, struct err *err)
 {
 	struct triage *t;
 	size_t len = strlen(text);
@@ -732,7 +746,8 @@ triage_run(const struct ruleset *rs, const char *text, gboolean kind_only,
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
 
-		if (kind_only && r->kind == KIND_VOTE_NONE)
+		if ((scope == SCOPE_KIND && r->kind == KIND_VOTE_NONE) ||
+		    (scope == SCOPE_SEEKER && r->kind != KIND_VOTE_NONE))
 			continue;
 		rule_match(rs, r, text, len, t->hits);
 		if (t->hits->len == before)

@@ -151,24 +151,34 @@ write_synced(int fd, const char *path, const void *data, size_t len,
 	return st;
 }
 
+/*
+ * A new Maildir name: time, pid and a counter (fetch threads deliver at
+ * once), then the source id.
+ */
+static char *
+unique_name(struct spool *sp, const char *source)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return g_strdup_printf("%lld.M%06ldP%dQ%u.%s", (long long)tv.tv_sec,
+			       (long)tv.tv_usec, (int)getpid(),
+			       (unsigned)g_atomic_int_add(&sp->seq, 1) + 1,
+			       source);
+}
+
 enum status
 spool_write(struct spool *sp, const char *source, const void *data,
 	    size_t len, char **name_out, struct err *err)
 {
 	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
-	struct timeval tv;
 	enum status st;
 	int fd;
 
 	if (!source_valid(source))
 		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
 			       source);
-	gettimeofday(&tv, NULL);
-	/* Fetch threads deliver at once: the counter keeps names apart. */
-	name = g_strdup_printf("%lld.M%06ldP%dQ%u.%s", (long long)tv.tv_sec,
-			       (long)tv.tv_usec, (int)getpid(),
-			       (unsigned)g_atomic_int_add(&sp->seq, 1) + 1,
-			       source);
+	name = unique_name(sp, source);
 	tmp = g_build_filename(sp->tmp, name, NULL);
 	dst = g_build_filename(sp->new, name, NULL);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -215,7 +225,6 @@ spool_deliver_fd(struct spool *sp, const char *source, int in,
 {
 	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
 	g_autofree char *buf = g_malloc(65536);
-	struct timeval tv;
 	enum status st = ST_OK;
 	guint64 total = 0;
 	int fd;
@@ -223,11 +232,7 @@ spool_deliver_fd(struct spool *sp, const char *source, int in,
 	if (!source_valid(source))
 		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
 			       source);
-	gettimeofday(&tv, NULL);
-	name = g_strdup_printf("%lld.M%06ldP%dQ%u.%s", (long long)tv.tv_sec,
-			       (long)tv.tv_usec, (int)getpid(),
-			       (unsigned)g_atomic_int_add(&sp->seq, 1) + 1,
-			       source);
+	name = unique_name(sp, source);
 	tmp = g_build_filename(sp->tmp, name, NULL);
 	dst = g_build_filename(sp->new, name, NULL);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
