@@ -10,6 +10,7 @@
 
 #include "classify.h"
 #include "form.h"
+#include "hanzi.h"
 #include "quote.h"
 
 static const char *const kind_names[] = {
@@ -453,7 +454,13 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 			c->kind = KIND_SEEKER_FOLLOWUP;
 		triage_free(k);
 		if (kind_is_seeker(c->kind)) {
-			st = rules_triage_seeker(ctx->rules, c->new_text,
+			/* Rules read Traditional; Simplified is converted. */
+			g_autofree char *trad =
+				hanzi_to_traditional(c->new_text);
+
+			st = rules_triage_seeker(ctx->rules,
+						 trad != NULL ? trad
+							      : c->new_text,
 						 &c->triage, err);
 			if (st != ST_OK)
 				goto fail;

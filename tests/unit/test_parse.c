@@ -10,6 +10,7 @@
 #include "charset.h"
 #include "classify.h"
 #include "form.h"
+#include "hanzi.h"
 #include "mime.h"
 
 static struct mail_msg *
@@ -280,6 +281,45 @@ test_case_ref(void **state)
 	assert_null(d);	/* no such date */
 }
 
+static void
+test_simplified_is_triaged(void **state)
+{
+	/* Written in Simplified; the rules are in Traditional. */
+	const char *mail = "From: a@example.org\r\n"
+			   "To: tpe@centers.moj-help.example\r\n"
+			   "Subject: =?UTF-8?B?5rGC5Yqp?=\r\n"
+			   "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+			   "我已经买好木炭了，今晚就烧炭。\r\n";
+	g_autofree char *rules_dir = source_path("rules");
+	g_autofree char *trad = NULL;
+	struct ruleset *rs = NULL;
+	struct classify_ctx ctx = { 0 };
+	struct classification *c = NULL;
+	struct mail_msg *m = NULL;
+	struct err err = { 0 };
+	gboolean method = FALSE;
+
+	assert_true(hanzi_has_simplified("他们说"));
+	assert_false(hanzi_has_simplified("他們說 hello"));
+	trad = hanzi_to_traditional("我已经买好木炭");
+	assert_string_equal(trad, "我已經買好木炭");
+	assert_null(hanzi_to_traditional("已經是繁體"));
+
+	assert_int_equal(rules_load_dir(rules_dir, &rs, &err), ST_OK);
+	ctx.rules = rs;
+	assert_int_equal(mail_parse(mail, strlen(mail), &m, &err), ST_OK);
+	assert_int_equal(classify_mail(&ctx, m, &c, &err), ST_OK);
+	assert_int_equal(c->triage->urgency, URGENCY_EMERGENCY);
+	for (guint i = 0; i < c->triage->hits->len; i++)
+		method = method || strcmp(rule_id(g_array_index(
+				c->triage->hits, struct rule_hit, i).rule),
+				"emergency.suicide.method") == 0;
+	assert_true(method);
+	classification_free(c);
+	mail_msg_free(m);
+	ruleset_free(rs);
+}
+
 static int
 group_setup(void **state)
 {
@@ -308,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_broken_mail_does_not_crash),
 		cmocka_unit_test(test_case_ref),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_simplified_is_triaged),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

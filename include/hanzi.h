@@ -1,0 +1,24 @@
+/*
+ * Simplified Chinese, read as Traditional for matching.  The rules are
+ * written in Traditional Chinese as used in Taiwan; letters in Simplified
+ * Chinese (from writers raised in China, or phones set that way) are
+ * converted with OpenCC (s2tw) before triage.  The original text is kept
+ * for everything else.
+ */
+#ifndef LAMPLIGHT_HANZI_H
+#define LAMPLIGHT_HANZI_H
+
+#include <glib.h>
+
+/* Whether text has characters that exist only in Simplified Chinese. */
+gboolean hanzi_has_simplified(const char *text);
+
+/*
+ * The text in Traditional characters (Taiwan variants): a new string, or
+ * NULL when there is nothing to convert or OpenCC is unavailable.  The
+ * conversion is character for character, so offsets keep their meaning.
+ * Not for concurrent use from several threads.
+ */
+char *hanzi_to_traditional(const char *text);
+
+#endif
