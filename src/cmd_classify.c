@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include <string.h>
 #include <unistd.h>
 
 #include "classify.h"
@@ -14,12 +15,16 @@
 
 static gboolean arg_json;
 static char *arg_rules;
+static char *arg_files_from;
 
 static const GOptionEntry classify_options[] = {
 	{ "json", 0, 0, G_OPTION_ARG_NONE, &arg_json,
 	  "one JSON object per file, on one line", NULL },
 	{ "rules", 0, 0, G_OPTION_ARG_FILENAME, &arg_rules,
 	  "rules directory (default: the config's rules_dir)", "DIR" },
+	{ "files-from", 0, 0, G_OPTION_ARG_FILENAME, &arg_files_from,
+	  "read the names of the files, one per line, from FILE (- for "
+	  "standard input)", "FILE" },
 	{ NULL },
 };
 
@@ -111,7 +116,7 @@ cmd_classify(int argc, char **argv)
 	cmd_parse(&argc, &argv, "FILE...",
 		  "Show kind, centre, urgency, needs and reasons of each "
 		  "message.", classify_options);
-	if (argc < 2) {
+	if (argc < 2 && arg_files_from == NULL) {
 		fprintf(stderr, "lamplight classify: name at least one FILE\n");
 		return EXIT_USAGE;
 	}
@@ -136,9 +141,33 @@ cmd_classify(int argc, char **argv)
 		if (r != EXIT_OK)
 			rc = r;
 	}
+	if (arg_files_from != NULL) {
+		FILE *f = strcmp(arg_files_from, "-") == 0
+				  ? stdin
+				  : fopen(arg_files_from, "r");
+		char line[4096];
+
+		if (f == NULL) {
+			log_error("cannot read %s", arg_files_from);
+			rc = EXIT_DATAERR;
+		}
+		while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+			int r;
+
+			line[strcspn(line, "\r\n")] = '\0';
+			if (line[0] == '\0')
+				continue;
+			r = classify_file(&ctx, line, max_bytes);
+			if (r != EXIT_OK)
+				rc = r;
+		}
+		if (f != NULL && f != stdin)
+			fclose(f);
+	}
 	watchdog_stop();
 	ruleset_free(rules);
 	config_free(cfg);
 	g_free(arg_rules);
+	g_free(arg_files_from);
 	return rc;
 }

@@ -50,30 +50,59 @@ hanzi_has_simplified(const char *text)
 	return FALSE;
 }
 
+/*
+ * One character through OpenCC, remembered: a letter holds a few hundred
+ * distinct characters, and OpenCC's trie lookups would otherwise cost
+ * more than all the rules.  Character by character, phrases are not
+ * seen; for matching words that is enough.
+ */
+static gunichar
+to_traditional(opencc_t cc, GHashTable *cache, gunichar c)
+{
+	gpointer hit;
+	char in[8] = { 0 }, *out;
+	gunichar t = c;
+
+	if (g_hash_table_lookup_extended(cache, GUINT_TO_POINTER(c), NULL,
+					 &hit))
+		return GPOINTER_TO_UINT(hit);
+	g_unichar_to_utf8(c, in);
+	out = opencc_convert_utf8(cc, in, strlen(in));
+	if (out != NULL) {
+		/* Only one character for one: anything else stays as is. */
+		if (g_utf8_strlen(out, -1) == 1)
+			t = g_utf8_get_char(out);
+		opencc_convert_utf8_free(out);
+	}
+	g_hash_table_insert(cache, GUINT_TO_POINTER(c), GUINT_TO_POINTER(t));
+	return t;
+}
+
 char *
 hanzi_to_traditional(const char *text)
 {
 	static opencc_t cc = (opencc_t)-1;
+	static GHashTable *cache;
 	static gboolean tried;
-	char *out, *copy;
+	GString *out;
 
 	if (text == NULL || !hanzi_has_simplified(text))
 		return NULL;
 	if (!tried) {
 		tried = TRUE;
 		cc = opencc_open("s2tw.json");
+		cache = g_hash_table_new(NULL, NULL);
 	}
 	if (cc == (opencc_t)-1)
 		return NULL;
-	out = opencc_convert_utf8(cc, text, strlen(text));
-	if (out == NULL)
-		return NULL;
-	copy = g_strdup(out);
-	opencc_convert_utf8_free(out);
-	/* Character for character, or the offsets would not hold. */
-	if (g_utf8_strlen(copy, -1) != g_utf8_strlen(text, -1)) {
-		g_free(copy);
-		return NULL;
+	out = g_string_sized_new(strlen(text));
+	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		/* Only Han characters change (CJK blocks from U+3400). */
+		if (c >= 0x3400)
+			c = to_traditional(cc, cache, c);
+		g_string_append_unichar(out, c);
 	}
-	return copy;
+	return g_string_free(out, FALSE);
 }
