@@ -347,6 +347,16 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 		p.line = i + 1;
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
+		/* A stray control character is an editing accident. */
+		for (char *c = line; *c; c++)
+			if ((unsigned char)*c < 0x20 && *c != '\t') {
+				st = rule_error(err, &p, utf8_col(line, c),
+						"control character 0x%02x",
+						(unsigned char)*c);
+				break;
+			}
+		if (st != ST_OK)
+			break;
 		key = line + strspn(line, " \t");
 		if (*key == '\0' || *key == '#')
 			continue;

@@ -30,6 +30,8 @@ static const struct {
 	{ "rule a\n\tpattern x\n\tneed hiv\n\tcolour red\n",
 	  ":4:2: unknown key 'colour'" },
 	{ "\tpattern x\n", ":1:2: indented line outside a rule" },
+	{ "rule a\n\tpattern a\bb\n\tneed hiv\n",
+	  ":2:11: control character 0x08" },
 	{ "rule a\n\tpattern x\n\tneed hiv\nrule a\n\tpattern y\n\tneed hiv\n",
 	  ":4:6: rule a already defined at" },
 };
