@@ -19,9 +19,10 @@
  * need (may repeat), writer (self, family, friend, public) and kind (spam,
  * other);
  * weight (default 5); guard (negation, hypothetical, past; may repeat: a
- * hit preceded in its clause by 沒有/不/未…, 如果/萬一…, or 以前/曾經… does
- * not count); example and counter (text the rule must or must not match;
- * checked by rules_check_examples()).
+ * hit preceded in its clause by 沒有/不會/從未…, 如果/萬一…, or 以前/曾經…
+ * does not count); about (self: the hit counts only if its clause is not
+ * about someone else; other: only if it is); example and counter (text
+ * the rule must or must not match; checked by rules_check_examples()).
  */
 #ifndef LAMPLIGHT_RULES_H
 #define LAMPLIGHT_RULES_H

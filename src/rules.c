@@ -40,6 +40,8 @@ enum {
 	GUARD_NEGATION = 1 << 0,
 	GUARD_HYPOTHETICAL = 1 << 1,
 	GUARD_PAST = 1 << 2,
+	GUARD_ABOUT_SELF = 1 << 3,	/* counts only said of the writer */
+	GUARD_ABOUT_OTHER = 1 << 4,	/* counts only said of another */
 };
 
 #define GUARD_WINDOW 5		/* characters looked back for a negation */
@@ -59,6 +61,18 @@ static const char *const hypotheticals[] = {
 	"如果", "假如", "萬一", "万一", "要是", "若", "怕", "擔心", "担心",
 	"會不會", "会不会", "if ", NULL,
 };
+/* Who a clause is about: the writer, or someone else. */
+static const char *const selves[] = {
+	"我", "本人", "自己", "i ", "i'm", "i've", "me ", "my ", "myself",
+	NULL,
+};
+static const char *const others[] = {
+	"他", "她", "兒子", "儿子", "女兒", "女儿", "孩子", "小孩", "先生",
+	"老公", "太太", "老婆", "朋友", "同學", "爸", "媽", "妈", "哥", "弟",
+	"姊", "姐", "妹", "孫", "he ", "she ", "his ", "her ", "my son",
+	"my daughter", "my husband", "my wife", "my friend", NULL,
+};
+
 static const char *const pasts[] = {
 	"以前", "之前", "曾經", "曾经", "過去", "过去", "當年", "那時",
 	"小時候", "used to", NULL,
@@ -490,6 +504,14 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 				st = rule_error(err, &p, utf8_col(line, val),
 						"guard must be negation, "
 						"hypothetical or past");
+		} else if (strcmp(key, "about") == 0) {
+			if (strcmp(val, "self") == 0)
+				r->guards |= GUARD_ABOUT_SELF;
+			else if (strcmp(val, "other") == 0)
+				r->guards |= GUARD_ABOUT_OTHER;
+			else
+				st = rule_error(err, &p, utf8_col(line, val),
+						"about must be self or other");
 		} else if (strcmp(key, "example") == 0) {
 			g_ptr_array_add(r->examples, g_strdup(val));
 		} else if (strcmp(key, "counter") == 0) {
@@ -628,6 +650,33 @@ contains_any(const char *s, const char *const *words)
 	return FALSE;
 }
 
+/*
+ * Whether s names the writer: "我" not as a possessive ("我兒子" is about
+ * the son), or an English first person.
+ */
+static gboolean
+names_self(const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "我")) != NULL;) {
+		const char *q = p + strlen("我");
+		gboolean possessive = FALSE;
+
+		if (g_str_has_prefix(q, "的"))
+			q += strlen("的");
+		for (int i = 0; others[i] != NULL && !possessive; i++)
+			possessive = (unsigned char)others[i][0] >= 0x80 &&
+				     g_str_has_prefix(q, others[i]);
+		if (!possessive)
+			return TRUE;
+		p = q;
+	}
+	for (int i = 0; selves[i] != NULL; i++)
+		if ((unsigned char)selves[i][0] < 0x80 &&
+		    strstr(s, selves[i]) != NULL)
+			return TRUE;
+	return strstr(s, "本人") != NULL || strstr(s, "自己") != NULL;
+}
+
 /* Whether a guard of r voids the hit at byte offset at. */
 static gboolean
 guarded(const struct rule *r, const char *text, size_t at)
@@ -638,6 +687,16 @@ guarded(const struct rule *r, const char *text, size_t at)
 		return FALSE;
 	near = clause_before(text, at, GUARD_WINDOW);
 	wide = clause_before(text, at, GUARD_WINDOW_WIDE);
+	/*
+	 * "about self": someone else is named in the clause before the hit
+	 * and the writer is not; "about other": the other way round.  A
+	 * clause naming nobody is the writer's own.
+	 */
+	if ((r->guards & GUARD_ABOUT_SELF) && contains_any(wide, others) &&
+	    !names_self(wide))
+		return TRUE;
+	if ((r->guards & GUARD_ABOUT_OTHER) && !contains_any(wide, others))
+		return TRUE;
 	return ((r->guards & GUARD_NEGATION) &&
 		contains_any(near, negations)) ||
 	       ((r->guards & GUARD_HYPOTHETICAL) &&

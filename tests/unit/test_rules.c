@@ -197,6 +197,45 @@ test_guards(void **state)
 }
 
 static void
+test_about(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *p = write_rules(dir, "t.rules",
+		"rule self\n\tpattern 想戒\n\twriter self\n\tweight 10\n"
+		"\tabout self\n"
+		"rule other\n\tpattern 想戒\n\twriter family\n\tweight 10\n"
+		"\tabout other\n");
+	static const struct {
+		const char *text;
+		int self, family;
+	} t[] = {
+		{ "我想戒", 10, 0 },
+		{ "想戒了", 10, 0 },		/* no one named: the writer */
+		{ "我兒子說他想戒", 0, 10 },
+		{ "他說我想戒", 10, 10 },	/* both named: either may be */
+	};
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct triage *tr = NULL;
+
+		assert_int_equal(rules_triage(rs, t[i].text, &tr, &err), ST_OK);
+		if (tr->writer_score[WRITER_SELF] != t[i].self ||
+		    tr->writer_score[WRITER_FAMILY] != t[i].family) {
+			print_error("case %zu: self %d family %d\n", i,
+				    tr->writer_score[WRITER_SELF],
+				    tr->writer_score[WRITER_FAMILY]);
+			fail();
+		}
+		triage_free(tr);
+	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+static void
 test_shipped_examples_hold(void **state)
 {
 	g_autofree char *dir = source_path("rules");
@@ -221,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_triage_decisions),
 		cmocka_unit_test(test_hit_offsets_are_characters),
 		cmocka_unit_test(test_guards),
+		cmocka_unit_test(test_about),
 		cmocka_unit_test(test_shipped_examples_hold),
 	};
 
