@@ -21,8 +21,10 @@
  * weight (default 5); guard (negation, hypothetical, past; may repeat: a
  * hit preceded in its clause by 沒有/不會/從未…, 如果/萬一…, or 以前/曾經…
  * does not count); about (self: the hit counts only if its clause is not
- * about someone else; other: only if it is); example and counter (text
- * the rule must or must not match; checked by rules_check_examples()).
+ * about someone else; other: only if it is); quoted (yes: the rule also
+ * reads the quoted history of a reply; default no); example and counter
+ * (text the rule must or must not match; checked by
+ * rules_check_examples()).
  */
 #ifndef LAMPLIGHT_RULES_H
 #define LAMPLIGHT_RULES_H
@@ -80,6 +82,8 @@ struct rule_hit {
 	const struct rule *rule;	/* borrowed from the ruleset */
 	glong start, end;		/* character offsets into the text */
 	char *match;			/* the matched text; hit owns it */
+	gboolean quoted;		/* found in the quoted history; the
+					 * offsets are into the whole body */
 };
 
 struct triage {
@@ -132,6 +136,14 @@ enum status rules_triage_kind(const struct ruleset *rs, const char *text,
 /* The complement: every rule but those, once a letter is a seeker's. */
 enum status rules_triage_seeker(const struct ruleset *rs, const char *text,
 				struct triage **out, struct err *err);
+
+/*
+ * As rules_triage_seeker(), where rules marked "quoted yes" also read
+ * body, the whole text with its quoted history (may be NULL).
+ */
+enum status rules_triage_seeker_quoted(const struct ruleset *rs,
+				       const char *text, const char *body,
+				       struct triage **out, struct err *err);
 void triage_free(struct triage *t);
 
 /*

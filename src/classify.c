@@ -458,10 +458,9 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 			g_autofree char *trad =
 				hanzi_to_traditional(c->new_text);
 
-			st = rules_triage_seeker(ctx->rules,
-						 trad != NULL ? trad
-							      : c->new_text,
-						 &c->triage, err);
+			st = rules_triage_seeker_quoted(
+				ctx->rules, trad != NULL ? trad : c->new_text,
+				m->text, &c->triage, err);
 			if (st != ST_OK)
 				goto fail;
 		}
@@ -580,6 +579,10 @@ classification_to_json_full(const struct classification *c,
 		json_builder_add_int_value(b, h->start);
 		json_builder_set_member_name(b, "end");
 		json_builder_add_int_value(b, h->end);
+		if (h->quoted) {
+			json_builder_set_member_name(b, "quoted");
+			json_builder_add_boolean_value(b, TRUE);
+		}
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

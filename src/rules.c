@@ -27,6 +27,7 @@ struct rule {
 	enum kind_vote kind;
 	int weight;
 	guint guards;		/* GUARD_* bits */
+	gboolean quoted;	/* also reads the quoted history */
 	GPtrArray *examples;	/* must match */
 	GPtrArray *counters;	/* must not match */
 };
@@ -504,6 +505,12 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 				st = rule_error(err, &p, utf8_col(line, val),
 						"guard must be negation, "
 						"hypothetical or past");
+		} else if (strcmp(key, "quoted") == 0) {
+			if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0)
+				r->quoted = strcmp(val, "yes") == 0;
+			else
+				st = rule_error(err, &p, utf8_col(line, val),
+						"quoted must be yes or no");
 		} else if (strcmp(key, "about") == 0) {
 			if (strcmp(val, "self") == 0)
 				r->guards |= GUARD_ABOUT_SELF;
@@ -738,6 +745,7 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 		h.end = chars + g_utf8_pointer_to_offset(text + ov[0],
 							  text + ov[1]);
 		h.match = g_strndup(text + ov[0], ov[1] - ov[0]);
+		h.quoted = FALSE;
 		g_array_append_val(hits, h);
 		at = ov[0];
 		if (ov[1] == ov[0]) {
@@ -775,38 +783,47 @@ enum triage_scope {
 };
 
 static enum status triage_run(const struct ruleset *rs, const char *text,
-			      enum triage_scope scope, struct triage **out,
-			      struct err *err);
+			      const char *body, enum triage_scope scope,
+			      struct triage **out, struct err *err);
 
 enum status
 rules_triage(const struct ruleset *rs, const char *text,
 	     struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, SCOPE_ALL, out, err);
+	return triage_run(rs, text, NULL, SCOPE_ALL, out, err);
 }
 
 enum status
 rules_triage_kind(const struct ruleset *rs, const char *text,
 		  struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, SCOPE_KIND, out, err);
+	return triage_run(rs, text, NULL, SCOPE_KIND, out, err);
 }
 
 enum status
 rules_triage_seeker(const struct ruleset *rs, const char *text,
 		    struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, SCOPE_SEEKER, out, err);
+	return triage_run(rs, text, NULL, SCOPE_SEEKER, out, err);
+}
+
+enum status
+rules_triage_seeker_quoted(const struct ruleset *rs, const char *text,
+			   const char *body, struct triage **out,
+			   struct err *err)
+{
+	return triage_run(rs, text, body, SCOPE_SEEKER, out, err);
 }
 
 static enum status
-triage_run(const struct ruleset *rs, const char *text,
+triage_run(const struct ruleset *rs, const char *text, const char *body,
 	   enum triage_scope scope, struct triage **out, struct err *err)
 {
 	struct triage *t;
 	size_t len = strlen(text);
 
-	if (!g_utf8_validate(text, len, NULL))
+	if (!g_utf8_validate(text, len, NULL) ||
+	    (body != NULL && !g_utf8_validate(body, -1, NULL)))
 		return err_set(err, ST_FATAL, "triage text is not UTF-8");
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
@@ -819,6 +836,13 @@ triage_run(const struct ruleset *rs, const char *text,
 		    (scope == SCOPE_SEEKER && r->kind != KIND_VOTE_NONE))
 			continue;
 		rule_match(rs, r, text, len, t->hits);
+		if (r->quoted && body != NULL && t->hits->len == before) {
+			/* Not in the new text: perhaps in what it quotes. */
+			rule_match(rs, r, body, strlen(body), t->hits);
+			for (guint k = before; k < t->hits->len; k++)
+				g_array_index(t->hits, struct rule_hit, k)
+					.quoted = TRUE;
+		}
 		if (t->hits->len == before)
 			continue;
 		/* A rule votes once however often it matches. */

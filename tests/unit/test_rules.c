@@ -236,6 +236,34 @@ test_about(void **state)
 }
 
 static void
+test_quoted_scope(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *p = write_rules(dir, "t.rules",
+		"rule fresh\n\tpattern 自殺\n\turgency emergency\n"
+		"\tweight 10\n"
+		"rule history\n\tpattern 案件編號\n\tneed legal\n"
+		"\tquoted yes\n");
+	const char *text = "謝謝，收到了";
+	const char *body = "謝謝，收到了\n> 不要自殺\n> 案件編號 TPE-1151103-0002\n";
+	struct ruleset *rs = NULL;
+	struct triage *t = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	assert_int_equal(rules_triage_seeker_quoted(rs, text, body, &t, &err),
+			 ST_OK);
+	/* Quoted history does not count, unless the rule says it may. */
+	assert_int_equal(t->urgency, URGENCY_CONSULTATION);
+	assert_int_equal(t->needs->len, 1);
+	assert_int_equal(t->hits->len, 1);
+	assert_true(g_array_index(t->hits, struct rule_hit, 0).quoted);
+	triage_free(t);
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+static void
 test_shipped_examples_hold(void **state)
 {
 	g_autofree char *dir = source_path("rules");
@@ -261,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_hit_offsets_are_characters),
 		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_about),
+		cmocka_unit_test(test_quoted_scope),
 		cmocka_unit_test(test_shipped_examples_hold),
 	};
 
