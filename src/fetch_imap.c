@@ -113,6 +113,29 @@ fail:
 	return st;
 }
 
+/* The UID, size and body section of one FETCH response (each optional). */
+static void
+att_read(struct mailimap_msg_att *ma, guint32 *uid, guint32 *size,
+	 struct mailimap_msg_att_body_section **section)
+{
+	for (clistiter *k = clist_begin(ma->att_list); k; k = k->next) {
+		struct mailimap_msg_att_item *it = clist_content(k);
+		struct mailimap_msg_att_static *st;
+
+		if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		st = it->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID)
+			*uid = st->att_data.att_uid;
+		else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE &&
+			 size != NULL)
+			*size = st->att_data.att_rfc822_size;
+		else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+			 section != NULL)
+			*section = st->att_data.att_body_section;
+	}
+}
+
 static enum status
 imap_list(void *handle, guint32 since, GPtrArray **out, struct err *err)
 {
@@ -141,22 +164,9 @@ imap_list(void *handle, guint32 since, GPtrArray **out, struct err *err)
 		return imap_fail(err, s->id, "UID FETCH", r);
 	list = g_ptr_array_new_with_free_func((GDestroyNotify)fetch_entry_free);
 	for (clistiter *i = clist_begin(result); i != NULL; i = i->next) {
-		struct mailimap_msg_att *ma = clist_content(i);
 		guint32 uid = 0, size = 0;
 
-		for (clistiter *k = clist_begin(ma->att_list); k; k = k->next) {
-			struct mailimap_msg_att_item *it = clist_content(k);
-
-			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			if (it->att_data.att_static->att_type ==
-			    MAILIMAP_MSG_ATT_UID)
-				uid = it->att_data.att_static->att_data.att_uid;
-			else if (it->att_data.att_static->att_type ==
-				 MAILIMAP_MSG_ATT_RFC822_SIZE)
-				size = it->att_data.att_static->att_data
-					       .att_rfc822_size;
-		}
+		att_read(clist_content(i), &uid, &size, NULL);
 		/* "n:*" always returns the last message, even below n. */
 		if (uid > since) {
 			struct fetch_entry *e = g_new0(struct fetch_entry, 1);
@@ -203,24 +213,11 @@ imap_fetch(void *handle, const char *const *uids, guint n, GBytes **out,
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(err, s->id, "UID FETCH BODY", r);
 	for (clistiter *i = clist_begin(result); i != NULL; i = i->next) {
-		struct mailimap_msg_att *ma = clist_content(i);
 		struct mailimap_msg_att_body_section *bs = NULL;
 		guint32 uid = 0;
 		guint k;
 
-		for (clistiter *c = clist_begin(ma->att_list); c; c = c->next) {
-			struct mailimap_msg_att_item *it = clist_content(c);
-
-			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			if (it->att_data.att_static->att_type ==
-			    MAILIMAP_MSG_ATT_UID)
-				uid = it->att_data.att_static->att_data.att_uid;
-			else if (it->att_data.att_static->att_type ==
-				 MAILIMAP_MSG_ATT_BODY_SECTION)
-				bs = it->att_data.att_static->att_data
-					     .att_body_section;
-		}
+		att_read(clist_content(i), &uid, NULL, &bs);
 		k = GPOINTER_TO_UINT(g_hash_table_lookup(at,
 							 GUINT_TO_POINTER(uid)));
 		/* The length, not strlen: mail may hold NUL bytes. */

@@ -167,6 +167,26 @@ unique_name(struct spool *sp, const char *source)
 			       source);
 }
 
+/*
+ * A new file in tmp/ for a message from source: *fd open for writing,
+ * and its name and the paths in tmp/ and new/ (new strings).
+ */
+static enum status
+open_tmp(struct spool *sp, const char *source, char **name, char **tmp,
+	 char **dst, int *fd, struct err *err)
+{
+	if (!source_valid(source))
+		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
+			       source);
+	*name = unique_name(sp, source);
+	*tmp = g_build_filename(sp->tmp, *name, NULL);
+	*dst = g_build_filename(sp->new, *name, NULL);
+	*fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return err_io(err, ST_TEMP, "cannot create '%s'", *tmp);
+	return ST_OK;
+}
+
 enum status
 spool_write(struct spool *sp, const char *source, const void *data,
 	    size_t len, char **name_out, struct err *err)
@@ -175,15 +195,9 @@ spool_write(struct spool *sp, const char *source, const void *data,
 	enum status st;
 	int fd;
 
-	if (!source_valid(source))
-		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
-			       source);
-	name = unique_name(sp, source);
-	tmp = g_build_filename(sp->tmp, name, NULL);
-	dst = g_build_filename(sp->new, name, NULL);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_io(err, ST_TEMP, "cannot create '%s'", tmp);
+	st = open_tmp(sp, source, &name, &tmp, &dst, &fd, err);
+	if (st != ST_OK)
+		return st;
 	st = write_synced(fd, tmp, data, len, err);
 	if (st != ST_OK)
 		return st;
@@ -229,15 +243,9 @@ spool_deliver_fd(struct spool *sp, const char *source, int in,
 	guint64 total = 0;
 	int fd;
 
-	if (!source_valid(source))
-		return err_set(err, ST_FATAL, "invalid spool source id '%s'",
-			       source);
-	name = unique_name(sp, source);
-	tmp = g_build_filename(sp->tmp, name, NULL);
-	dst = g_build_filename(sp->new, name, NULL);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_io(err, ST_TEMP, "cannot create '%s'", tmp);
+	st = open_tmp(sp, source, &name, &tmp, &dst, &fd, err);
+	if (st != ST_OK)
+		return st;
 	/* Streamed, never held whole in memory: the sender sets the size. */
 	for (;;) {
 		ssize_t n = read(in, buf, 65536);
