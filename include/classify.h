@@ -32,6 +32,13 @@ const char *kind_name(enum kind k);
 /* Whether mail of kind k comes from a seeker and is triaged. */
 gboolean kind_is_seeker(enum kind k);
 
+/*
+ * Rules and identity read at most this much of the writer's new text: a
+ * letter is not megabytes long, and a hostile one must not make the
+ * rules scan it all.  The whole message stays in the spool.
+ */
+#define CLASSIFY_TEXT_MAX (1u << 20)
+
 struct classification {
 	enum kind kind;
 	char county[4];		/* "TPE"; "" when it cannot be told */

@@ -53,19 +53,28 @@ convert_lossy(GIConv cd, const char *data, size_t len, GString *out)
 	char *in = (char *)data;
 	gsize inleft = len;
 	guint bad = 0;
-	char buf[4096];
+	char buf[16384];
 
+	/*
+	 * In chunks: a converter may look at all the input it is given on
+	 * every call (sanitizers do), and a bad byte means one call each.
+	 */
 	while (inleft > 0) {
+		gsize chunk = MIN(inleft, (gsize)4096), cleft = chunk;
 		char *o = buf;
 		gsize oleft = sizeof buf;
-		gsize r = g_iconv(cd, &in, &inleft, &o, &oleft);
+		gsize r = g_iconv(cd, &in, &cleft, &o, &oleft);
 
 		g_string_append_len(out, buf, o - buf);
+		inleft -= chunk - cleft;
 		if (r != (gsize)-1)
-			break;
+			continue;
 		if (errno == E2BIG)
 			continue;
-		/* EILSEQ or EINVAL (truncated at the end): skip one byte. */
+		/* Cut inside a character by the chunk: the next one has it. */
+		if (errno == EINVAL && cleft < inleft)
+			continue;
+		/* EILSEQ, or a character cut by the end: skip one byte. */
 		g_string_append(out, "\xEF\xBF\xBD");
 		bad++;
 		in++;

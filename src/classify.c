@@ -306,15 +306,21 @@ subject_without_prefix(const char *s)
 static int
 first_person(const char *text)
 {
+	static const char wo[] = "我";
 	int n = 0;
 
-	for (const char *p = text; (p = strstr(p, "我")) != NULL; p += 3)
-		n++;
-	for (const char *p = text; *p; p++)
-		if ((p == text || !g_ascii_isalpha(p[-1])) &&
-		    ((p[0] == 'I' && (p[1] == ' ' || p[1] == '\'')) ||
-		     (p[0] == 'm' && p[1] == 'e' && !g_ascii_isalpha(p[2]))))
+	/* One pass: no strstr() from each hit, which rescans the rest. */
+	for (const char *p = text; *p; p++) {
+		if (p[0] == wo[0] && p[1] == wo[1] && p[2] == wo[2]) {
 			n++;
+			p += 2;
+		} else if ((p == text || !g_ascii_isalpha(p[-1])) &&
+			   ((p[0] == 'I' && (p[1] == ' ' || p[1] == '\'')) ||
+			    (p[0] == 'm' && p[1] == 'e' &&
+			     !g_ascii_isalpha(p[2])))) {
+			n++;
+		}
+	}
 	return n;
 }
 
@@ -404,6 +410,14 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		g_autofree char *body = quote_strip(m->text);
 
 		c->new_text = g_strdup_printf("%s\n%s", c->subject, body);
+	}
+	if (strlen(c->new_text) > CLASSIFY_TEXT_MAX) {
+		/* Cut at a character boundary. */
+		char *end = g_utf8_find_prev_char(c->new_text,
+						  c->new_text +
+							  CLASSIFY_TEXT_MAX + 1);
+
+		*end = '\0';
 	}
 
 	/* Machine mail first, from headers: it never opens a case. */
