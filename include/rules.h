@@ -1,5 +1,6 @@
 /*
- * Triage rules: PCRE2 patterns kept as data in the .rules files of rules/, each voting
+ * Triage rules: PCRE2 patterns kept as data in the .rules files of
+ * rules/, each voting
  * for an urgency level or a need with a weight.  Loaded and JIT-compiled
  * once per run; matching reports every hit with its place in the text, so
  * each decision can show its reasons.
@@ -47,7 +48,7 @@ enum urgency {
 #define RULES_WRITER_OVERRIDE_AT 10	/* self, over the form's 一般民眾 */
 #define RULES_WRITER_STATEMENT_AT 20	/* an outright statement, over any */
 #define RULES_KIND_AT 10		/* spam, or other */
-#define RULES_MAX_NEEDS 3		/* needs one rule may add, besides one */
+#define RULES_MAX_NEEDS 3		/* more needs one rule may add */
 
 const char *urgency_name(enum urgency u);	/* "emergency"; NULL: none */
 gboolean urgency_parse(const char *s, enum urgency *out);

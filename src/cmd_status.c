@@ -148,7 +148,7 @@ cmd_status(int argc, char **argv)
 		if (c->mailbox == NULL)
 			continue;
 		mbox_read(db, &h);
-		/* A failing mailbox, or mail too big to take, needs a person. */
+		/* A failing mailbox, or mail too big to take: a person. */
 		if (h.error != NULL || h.left > 0)
 			stuck = TRUE;
 		if (arg_json) {

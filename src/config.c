@@ -484,7 +484,7 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 	{
 		g_autofree char *tls = get_string(kf, group, "starttls");
 
-		/* Plain imap:// and pop3:// upgrade with STARTTLS unless told. */
+		/* imap:// and pop3:// use STARTTLS unless told not to. */
 		c->starttls = TRUE;
 		if (tls != NULL && strcmp(tls, "no") == 0)
 			c->starttls = FALSE;

@@ -151,7 +151,8 @@ html_walk(xmlNode *node, GString *out, int depth)
 	for (xmlNode *n = node; n != NULL; n = n->next) {
 		const char *name = (const char *)n->name;
 
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+		if (n->type == XML_TEXT_NODE ||
+		    n->type == XML_CDATA_SECTION_NODE) {
 			const char *t = (const char *)n->content;
 			gboolean space = out->len > 0 &&
 					 (out->str[out->len - 1] == ' ' ||
@@ -350,7 +351,8 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 static gboolean
 part_is_attachment(GMimeObject *obj)
 {
-	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+	GMimeContentDisposition *cd =
+		g_mime_object_get_content_disposition(obj);
 
 	if (cd != NULL && g_mime_content_disposition_is_attachment(cd))
 		return TRUE;

@@ -88,8 +88,10 @@ failure_is_temporary(CURLcode rc, long reply)
 static gboolean
 server_unreachable(CURLcode rc)
 {
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-	       rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SSL_CONNECT_ERROR ||
+	return rc == CURLE_COULDNT_CONNECT ||
+	       rc == CURLE_COULDNT_RESOLVE_HOST ||
+	       rc == CURLE_OPERATION_TIMEDOUT ||
+	       rc == CURLE_SSL_CONNECT_ERROR ||
 	       rc == CURLE_PEER_FAILED_VERIFICATION;
 }
 
@@ -142,8 +144,9 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 
 			st = store_outbox_sent(s, it->id, ok, err);
 			stats->sent++;
-			log_info("sent %s for case %lld (outbox %lld)", it->kind,
-				 (long long)it->case_id, (long long)it->id);
+			log_info("sent %s for case %lld (outbox %lld)",
+				 it->kind, (long long)it->case_id,
+				 (long long)it->id);
 			continue;
 		}
 		why = g_strdup_printf("%s (reply %ld)", curl_easy_strerror(rc),

@@ -99,7 +99,8 @@ may_sign(const char *l)
 {
 	return (l[0] == '-' && l[1] == '-') || strstr(l, "Sent from") ||
 	       strstr(l, "Get Outlook") || strstr(l, "傳送") ||
-	       strstr(l, "发送") || strstr(l, "從我的") || strstr(l, "从我的") ||
+	       strstr(l, "发送") || strstr(l, "從我的") ||
+	       strstr(l, "从我的") ||
 	       strstr(l, "由我的");
 }
 

@@ -401,8 +401,10 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 				r->file = g_strdup(path);
 				r->line = p.line;
 				r->weight = 5;
-				r->examples = g_ptr_array_new_with_free_func(g_free);
-				r->counters = g_ptr_array_new_with_free_func(g_free);
+				r->examples =
+					g_ptr_array_new_with_free_func(g_free);
+				r->counters =
+					g_ptr_array_new_with_free_func(g_free);
 			} else if (strcmp(key, "include") == 0) {
 				g_autofree char *dir = g_path_get_dirname(path);
 				g_autofree char *inc =

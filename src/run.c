@@ -754,7 +754,7 @@ fetch_all(struct run *r, struct err *err)
 
 		switch (ev->kind) {
 		case EV_SPOOLED:
-			/* After a fatal error, filing waits for the next run. */
+			/* After a fatal error, filing waits for next run. */
 			if (st == ST_OK && !r->opts->fetch_only)
 				st = file_one(r, ev->name, err);
 			if (st == ST_OK)
