@@ -187,6 +187,20 @@ open_tmp(struct spool *sp, const char *source, char **name, char **tmp,
 	return ST_OK;
 }
 
+/* The rename that makes a written message visible; tmp/ cleaned on error. */
+static enum status
+move_to_new(const char *tmp, const char *dst, const char *name,
+	    struct err *err)
+{
+	enum status st;
+
+	if (rename(tmp, dst) == 0)
+		return ST_OK;
+	st = err_io(err, ST_TEMP, "cannot move '%s' into new/", name);
+	unlink(tmp);
+	return st;
+}
+
 enum status
 spool_write(struct spool *sp, const char *source, const void *data,
 	    size_t len, char **name_out, struct err *err)
@@ -199,13 +213,10 @@ spool_write(struct spool *sp, const char *source, const void *data,
 	if (st != ST_OK)
 		return st;
 	st = write_synced(fd, tmp, data, len, err);
+	if (st == ST_OK)
+		st = move_to_new(tmp, dst, name, err);
 	if (st != ST_OK)
 		return st;
-	if (rename(tmp, dst) != 0) {
-		st = err_io(err, ST_TEMP, "cannot move '%s' into new/", name);
-		unlink(tmp);
-		return st;
-	}
 	*name_out = g_steal_pointer(&name);
 	return ST_OK;
 }
@@ -271,14 +282,10 @@ spool_deliver_fd(struct spool *sp, const char *source, int in,
 		return st;
 	}
 	st = write_synced(fd, tmp, "", 0, err);
-	if (st != ST_OK)
-		return st;
-	if (rename(tmp, dst) != 0) {
-		st = err_io(err, ST_TEMP, "cannot move '%s' into new/", name);
-		unlink(tmp);
-		return st;
-	}
-	st = fsync_dir(sp->new, err);
+	if (st == ST_OK)
+		st = move_to_new(tmp, dst, name, err);
+	if (st == ST_OK)
+		st = spool_sync(sp, err);
 	if (st != ST_OK)
 		return st;
 	*size = total;
