@@ -153,4 +153,11 @@ void triage_free(struct triage *t);
  */
 guint rules_check_examples(const struct ruleset *rs, GPtrArray *failures);
 
+/*
+ * Whether triage screens the text first with a prefilter, so that only
+ * rules that may match are run (the default).  Results are the same
+ * either way; tests turn it off to show that.
+ */
+void rules_set_prefilter(struct ruleset *rs, gboolean on);
+
 #endif

@@ -92,18 +92,55 @@ convert_lossy(GIConv cd, const char *data, size_t len, GString *out)
 	return bad;
 }
 
+static void
+close_converter(gpointer cd)
+{
+	if ((GIConv)cd != (GIConv)-1)
+		g_iconv_close((GIConv)cd);
+}
+
+static void
+free_converters(gpointer table)
+{
+	g_hash_table_destroy(table);
+}
+
+/*
+ * A converter from cs to UTF-8, or (GIConv)-1.  Opening one costs glibc
+ * a module lookup each time, more than converting a short letter, so
+ * each thread keeps those it opened (and the names it could not open).
+ */
+static GIConv
+converter(const char *cs)
+{
+	static GPrivate key = G_PRIVATE_INIT(free_converters);
+	GHashTable *open = g_private_get(&key);
+	gpointer cd;
+
+	if (open == NULL) {
+		open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     close_converter);
+		g_private_set(&key, open);
+	}
+	if (g_hash_table_lookup_extended(open, cs, NULL, &cd))
+		return (GIConv)cd;
+	cd = (gpointer)g_iconv_open("UTF-8", cs);
+	g_hash_table_insert(open, g_strdup(cs), cd);
+	return (GIConv)cd;
+}
+
 /* Converts from cs; returns NULL if iconv cannot open it. */
 static char *
 try_convert(const char *data, size_t len, const char *cs, guint *bad)
 {
-	GIConv cd = g_iconv_open("UTF-8", cs);
+	GIConv cd = converter(cs);
 	GString *out;
 
 	if (cd == (GIConv)-1)
 		return NULL;
+	g_iconv(cd, NULL, NULL, NULL, NULL);	/* the initial state */
 	out = g_string_sized_new(len + len / 2 + 1);
 	*bad = convert_lossy(cd, data, len, out);
-	g_iconv_close(cd);
 	return g_string_free(out, FALSE);
 }
 

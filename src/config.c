@@ -85,47 +85,93 @@ county_name(const char *code)
 	return NULL;
 }
 
-/* Writers mix 台 and 臺; compare in the 臺 spelling. */
-static char *
-normalise_tai(const char *text)
+/*
+ * Whether name is written at p, where writers mix 台 and 臺: both are
+ * three bytes in UTF-8, so the text and the name keep in step.
+ */
+static size_t
+name_at(const char *p, const char *name)
 {
-	g_autoptr(GString) s = g_string_new(text);
+	size_t i = 0;
 
-	g_string_replace(s, "台", "臺", 0);
-	return g_string_free(g_steal_pointer(&s), FALSE);
+	for (; name[i] != '\0'; i += 3) {
+		if (p[i] == '\0' || p[i + 1] == '\0' || p[i + 2] == '\0')
+			return 0;
+		if (memcmp(p + i, name + i, 3) != 0 &&
+		    !(memcmp(name + i, "臺", 3) == 0 &&
+		      memcmp(p + i, "台", 3) == 0))
+			return 0;
+	}
+	return i;
+}
+
+/* Bit c is set when a county's name begins with U+c (or 台 for 臺). */
+static guint8 first_chars[0x10000 / 8];
+
+static gpointer
+index_first_chars(gpointer unused)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
+		const char *names[2] = { counties[i].name,
+					 counties[i].shortname };
+
+		for (int k = 0; k < 2; k++) {
+			gunichar c;
+
+			if (names[k] == NULL)
+				continue;
+			c = g_utf8_get_char(names[k]);
+			first_chars[c / 8] |= 1 << (c % 8);
+		}
+	}
+	first_chars[0x53F0 / 8] |= 1 << (0x53F0 % 8);	/* 台 */
+	return NULL;
 }
 
 const char *
 county_code_for_name(const char *text)
 {
-	g_autofree char *norm = NULL;
-	const char *best = NULL, *p;
-	ptrdiff_t best_at = G_MAXSSIZE;
-	size_t best_len = 0, len;
+	static GOnce once = G_ONCE_INIT;
 
 	if (text == NULL)
 		return NULL;
-	norm = normalise_tai(text);
-	/* The earliest mention wins; at one place the longer name wins. */
-	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
-		const char *names[2] = { counties[i].name,
-					 counties[i].shortname };
-		for (int k = 0; k < 2; k++) {
-			if (names[k] == NULL)
-				continue;
-			p = strstr(norm, names[k]);
-			if (p == NULL)
-				continue;
-			len = strlen(names[k]);
-			if (p - norm < best_at ||
-			    (p - norm == best_at && len > best_len)) {
-				best = counties[i].code;
-				best_at = p - norm;
-				best_len = len;
+	g_once(&once, index_first_chars, NULL);
+	/*
+	 * The earliest mention wins; at one place the longer name wins.
+	 * Every name is of three-byte characters, so only those are read.
+	 */
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		const char *best = NULL;
+		size_t best_len = 0;
+		gunichar c;
+
+		if ((*p & 0xF0) != 0xE0 || (p[1] & 0xC0) != 0x80 ||
+		    (p[2] & 0xC0) != 0x80)
+			continue;
+		c = (gunichar)(*p & 0x0F) << 12 | (gunichar)(p[1] & 0x3F) << 6 |
+		    (p[2] & 0x3F);
+		if (!(first_chars[c / 8] & (1 << (c % 8))))
+			continue;
+		for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
+			const char *names[2] = { counties[i].name,
+						 counties[i].shortname };
+
+			for (int k = 0; k < 2; k++) {
+				size_t len;
+
+				if (names[k] == NULL)
+					continue;
+				len = name_at((const char *)p, names[k]);
+				if (len > best_len) {
+					best = counties[i].code;
+					best_len = len;
+				}
 			}
 		}
+		if (best != NULL)
+			return best;
 	}
-	return best;
+	return NULL;
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "prefilter.h"
 #include "rules.h"
 
 #define RULES_MAX_INCLUDE_DEPTH 8
@@ -79,10 +80,34 @@ static const char *const pasts[] = {
 	"小時候", "used to", NULL,
 };
 
+/* Which rules a triage runs. */
+enum triage_scope {
+	SCOPE_ALL,
+	SCOPE_KIND,		/* only those voting for a kind */
+	SCOPE_SEEKER,		/* all but those */
+	SCOPE_COUNT,
+};
+
+/*
+ * A prefilter over the rules of one scope, built on the first triage
+ * in that scope (most commands that load rules never triage).
+ */
+struct screen {
+	struct prefilter *pf;
+	gboolean tried;		/* to build it */
+	guint n;		/* rules in the scope */
+	guint *rule_of;		/* n: the rule each pattern is */
+	gboolean *may;		/* n: what a scan found */
+};
+
 struct ruleset {
 	GPtrArray *rules;	/* struct rule *, in load order */
 	pcre2_match_context *mctx;
 	pcre2_match_data *md;
+	struct screen *screens;	/* SCOPE_COUNT of them */
+	gboolean unscreened;	/* every rule runs: for tests */
+	gboolean *may;		/* per rule: may match the text */
+	gboolean *may_body;	/* ... the quoted body */
 };
 
 static const char *const needs[] = {
@@ -172,6 +197,14 @@ ruleset_free(struct ruleset *rs)
 	g_ptr_array_free(rs->rules, TRUE);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_match_data_free(rs->md);
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		prefilter_free(rs->screens[i].pf);
+		g_free(rs->screens[i].rule_of);
+		g_free(rs->screens[i].may);
+	}
+	g_free(rs->screens);
+	g_free(rs->may);
+	g_free(rs->may_body);
 	g_free(rs);
 }
 
@@ -211,6 +244,10 @@ ruleset_new(void)
 	rs->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
 	pcre2_set_depth_limit(rs->mctx, RULES_DEPTH_LIMIT);
+	rs->screens = g_new0(struct screen, SCOPE_COUNT);
+	/* For measuring, and a way out should the prefilter misbehave. */
+	rs->unscreened =
+		g_strcmp0(g_getenv("LAMPLIGHT_PREFILTER"), "off") == 0;
 	return rs;
 }
 
@@ -558,6 +595,65 @@ static void
 ruleset_finish(struct ruleset *rs)
 {
 	rs->md = pcre2_match_data_create(64, NULL);
+	rs->may = g_new(gboolean, rs->rules->len);
+	rs->may_body = g_new(gboolean, rs->rules->len);
+}
+
+void
+rules_set_prefilter(struct ruleset *rs, gboolean on)
+{
+	rs->unscreened = !on;
+}
+
+static gboolean
+in_scope(const struct rule *r, enum triage_scope scope)
+{
+	return scope == SCOPE_ALL ||
+	       (scope == SCOPE_KIND) == (r->kind != KIND_VOTE_NONE);
+}
+
+static void
+screen_build(const struct ruleset *rs, enum triage_scope scope)
+{
+	struct screen *sc = &rs->screens[scope];
+	g_autofree const char **pats = g_new(const char *, rs->rules->len);
+	g_autofree char *dir = prefilter_default_cache_dir();
+
+	sc->rule_of = g_new(guint, rs->rules->len);
+	for (guint i = 0; i < rs->rules->len; i++) {
+		const struct rule *r = rs->rules->pdata[i];
+
+		if (in_scope(r, scope)) {
+			pats[sc->n] = r->pattern;
+			sc->rule_of[sc->n++] = i;
+		}
+	}
+	sc->may = g_new(gboolean, sc->n);
+	sc->pf = sc->n > 0 ? prefilter_new(pats, sc->n, dir) : NULL;
+	sc->tried = TRUE;
+}
+
+/*
+ * Fills may (one flag per rule) for text: whether a rule of the scope
+ * can match there.  Without a prefilter every rule can.
+ */
+static void
+screen_text(const struct ruleset *rs, enum triage_scope scope,
+	    const char *text, size_t len, gboolean *may)
+{
+	struct screen *sc = &rs->screens[scope];
+
+	for (guint i = 0; i < rs->rules->len; i++)
+		may[i] = TRUE;
+	if (rs->unscreened)
+		return;
+	if (!sc->tried)
+		screen_build(rs, scope);
+	if (sc->pf == NULL)
+		return;
+	prefilter_scan(sc->pf, text, len, sc->may);
+	for (guint k = 0; k < sc->n; k++)
+		may[sc->rule_of[k]] = sc->may[k];
 }
 
 enum status
@@ -777,13 +873,6 @@ cmp_needs(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Which rules a triage runs. */
-enum triage_scope {
-	SCOPE_ALL,
-	SCOPE_KIND,		/* only those voting for a kind */
-	SCOPE_SEEKER,		/* all but those */
-};
-
 static enum status triage_run(const struct ruleset *rs, const char *text,
 			      const char *body, enum triage_scope scope,
 			      struct triage **out, struct err *err);
@@ -823,6 +912,8 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 {
 	struct triage *t;
 	size_t len = strlen(text);
+	gboolean *may = rs->may, *may_body = rs->may_body;
+	gboolean body_screened = FALSE;
 
 	if (!g_utf8_validate(text, len, NULL) ||
 	    (body != NULL && !g_utf8_validate(body, -1, NULL)))
@@ -830,16 +921,24 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->needs = g_ptr_array_new();
+	screen_text(rs, scope, text, len, may);
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
 
-		if ((scope == SCOPE_KIND && r->kind == KIND_VOTE_NONE) ||
-		    (scope == SCOPE_SEEKER && r->kind != KIND_VOTE_NONE))
+		if (!in_scope(r, scope))
 			continue;
-		rule_match(rs, r, text, len, t->hits);
+		if (may[i])
+			rule_match(rs, r, text, len, t->hits);
 		if (r->quoted && body != NULL && t->hits->len == before) {
 			/* Not in the new text: perhaps in what it quotes. */
+			if (!body_screened) {
+				screen_text(rs, scope, body, strlen(body),
+					    may_body);
+				body_screened = TRUE;
+			}
+			if (!may_body[i])
+				continue;
 			rule_match(rs, r, body, strlen(body), t->hits);
 			for (guint k = before; k < t->hits->len; k++)
 				g_array_index(t->hits, struct rule_hit, k)

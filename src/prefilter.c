@@ -1,0 +1,205 @@
+/*
+ * The prefilter is a Hyperscan (Vectorscan) database compiled in
+ * prefilter mode: Hyperscan approximates what it cannot match exactly
+ * (lookaround, for one) by something that matches more, and reports each
+ * pattern at most once per scan.  A pattern it cannot compile even so is
+ * left out of the database and always reported.
+ *
+ * The compiled database is cached as <cache_dir>/prefilter-<key>.hs,
+ * where the key is a SHA-256 of the library version, the flags and the
+ * patterns.  The file holds a SHA-256 of the rest, which is checked
+ * before Hyperscan reads it: a torn or damaged cache is compiled afresh.
+ */
+#include <errno.h>
+#include <hs.h>
+#include <string.h>
+
+#include "prefilter.h"
+
+#define FLAGS                                                                \
+	(HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
+	 HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
+#define DIGEST_LEN 32
+
+struct prefilter {
+	hs_database_t *db;
+	hs_scratch_t *scratch;
+	guint n;
+	gboolean *always;	/* n flags: not in the database */
+};
+
+char *
+prefilter_default_cache_dir(void)
+{
+	return g_build_filename(g_get_user_cache_dir(), "lamplight", NULL);
+}
+
+static char *
+cache_path(const char *cache_dir, const char *const *patterns, guint n)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *name = NULL;
+	unsigned flags = FLAGS;
+
+	g_checksum_update(sum, (const guchar *)hs_version(), -1);
+	g_checksum_update(sum, (const guchar *)&flags, sizeof flags);
+	for (guint i = 0; i < n; i++)
+		g_checksum_update(sum, (const guchar *)patterns[i],
+				  strlen(patterns[i]) + 1);
+	name = g_strdup_printf("prefilter-%s.hs", g_checksum_get_string(sum));
+	return g_build_filename(cache_dir, name, NULL);
+}
+
+static void
+digest(const char *data, size_t len, guint8 out[DIGEST_LEN])
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	gsize outlen = DIGEST_LEN;
+
+	g_checksum_update(sum, (const guchar *)data, len);
+	g_checksum_get_digest(sum, out, &outlen);
+}
+
+/* Reads the cache: the always flags, then the database. */
+static gboolean
+cache_read(struct prefilter *pf, const char *path)
+{
+	g_autofree char *data = NULL;
+	gsize len;
+	guint8 want[DIGEST_LEN];
+
+	if (!g_file_get_contents(path, &data, &len, NULL) ||
+	    len < DIGEST_LEN + pf->n)
+		return FALSE;
+	digest(data + DIGEST_LEN, len - DIGEST_LEN, want);
+	if (memcmp(want, data, DIGEST_LEN) != 0)
+		return FALSE;
+	for (guint i = 0; i < pf->n; i++)
+		pf->always[i] = data[DIGEST_LEN + i] != 0;
+	return hs_deserialize_database(data + DIGEST_LEN + pf->n,
+				       len - DIGEST_LEN - pf->n,
+				       &pf->db) == HS_SUCCESS;
+}
+
+/* Writes the cache; a failure only costs the next run a compile. */
+static void
+cache_write(const struct prefilter *pf, const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	char *bytes = NULL;
+	size_t len;
+	guint8 sum[DIGEST_LEN] = { 0 };
+
+	if (hs_serialize_database(pf->db, &bytes, &len) != HS_SUCCESS)
+		return;
+	g_byte_array_append(out, sum, DIGEST_LEN);
+	for (guint i = 0; i < pf->n; i++) {
+		guint8 b = pf->always[i] ? 1 : 0;
+
+		g_byte_array_append(out, &b, 1);
+	}
+	g_byte_array_append(out, (const guint8 *)bytes, len);
+	free(bytes);
+	digest((const char *)out->data + DIGEST_LEN, out->len - DIGEST_LEN,
+	       sum);
+	memcpy(out->data, sum, DIGEST_LEN);
+	if (g_mkdir_with_parents(dir, 0700) == 0)
+		g_file_set_contents(path, (const char *)out->data, out->len,
+				    NULL);
+}
+
+/*
+ * Compiles what Hyperscan accepts.  A rejected pattern is named by the
+ * compile error; it is set aside and the rest compiled again.
+ */
+static gboolean
+compile(struct prefilter *pf, const char *const *patterns)
+{
+	g_autofree const char **exprs = g_new(const char *, pf->n);
+	g_autofree unsigned *flags = g_new(unsigned, pf->n);
+	g_autofree unsigned *ids = g_new(unsigned, pf->n);
+
+	for (;;) {
+		hs_compile_error_t *cerr = NULL;
+		unsigned count = 0;
+		int bad;
+
+		for (guint i = 0; i < pf->n; i++) {
+			if (pf->always[i])
+				continue;
+			exprs[count] = patterns[i];
+			flags[count] = FLAGS;
+			ids[count++] = i;
+		}
+		if (count == 0)
+			return FALSE;
+		if (hs_compile_multi(exprs, flags, ids, count, HS_MODE_BLOCK,
+				     NULL, &pf->db, &cerr) == HS_SUCCESS)
+			return TRUE;
+		bad = cerr->expression;
+		hs_free_compile_error(cerr);
+		if (bad < 0 || (unsigned)bad >= count)
+			return FALSE;	/* not one pattern's fault */
+		pf->always[ids[bad]] = TRUE;
+	}
+}
+
+struct prefilter *
+prefilter_new(const char *const *patterns, guint n, const char *cache_dir)
+{
+	struct prefilter *pf = g_new0(struct prefilter, 1);
+	g_autofree char *path = NULL;
+
+	pf->n = n;
+	pf->always = g_new0(gboolean, n);
+	if (cache_dir != NULL)
+		path = cache_path(cache_dir, patterns, n);
+	if (path == NULL || !cache_read(pf, path)) {
+		memset(pf->always, 0, n * sizeof *pf->always);
+		if (!compile(pf, patterns)) {
+			prefilter_free(pf);
+			return NULL;
+		}
+		if (path != NULL)
+			cache_write(pf, path);
+	}
+	if (hs_alloc_scratch(pf->db, &pf->scratch) != HS_SUCCESS) {
+		prefilter_free(pf);
+		return NULL;
+	}
+	return pf;
+}
+
+void
+prefilter_free(struct prefilter *pf)
+{
+	if (pf == NULL)
+		return;
+	hs_free_scratch(pf->scratch);
+	hs_free_database(pf->db);
+	g_free(pf->always);
+	g_free(pf);
+}
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to,
+	 unsigned flags, void *ctx)
+{
+	gboolean *may = ctx;
+
+	may[id] = TRUE;
+	return 0;
+}
+
+void
+prefilter_scan(struct prefilter *pf, const char *text, size_t len,
+	       gboolean *may)
+{
+	memcpy(may, pf->always, pf->n * sizeof *may);
+	if (len > G_MAXUINT ||
+	    hs_scan(pf->db, text, (unsigned)len, 0, pf->scratch, on_match,
+		    may) != HS_SUCCESS)
+		for (guint i = 0; i < pf->n; i++)
+			may[i] = TRUE;
+}
