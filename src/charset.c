@@ -144,12 +144,25 @@ try_convert(const char *data, size_t len, const char *cs, guint *bad)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * uchardet's verdict settles within a few kilobytes of text; a long
+ * letter is judged by its first CHARSET_GUESS_BYTES (cut on a line end,
+ * so that no character is split).
+ */
+#define CHARSET_GUESS_BYTES (64 * 1024)
+
 static const char *
 guess(const char *data, size_t len)
 {
 	uchardet_t ud = uchardet_new();
 	const char *cs = NULL;
 
+	if (len > CHARSET_GUESS_BYTES) {
+		const char *nl = memchr(data + CHARSET_GUESS_BYTES / 2, '\n',
+					CHARSET_GUESS_BYTES / 2);
+
+		len = nl != NULL ? (size_t)(nl - data) : CHARSET_GUESS_BYTES;
+	}
 	if (uchardet_handle_data(ud, data, len) == 0) {
 		uchardet_data_end(ud);
 		cs = uchardet_get_charset(ud);

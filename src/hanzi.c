@@ -15,19 +15,19 @@ static const char simplified_only[] =
 	"车长东经现实认识话应从间动进听写读书帮办么怀孕毒瘾戒断吸杀药"
 	"难过妈爸儿孩离婚钱债务实验检测艾滋针头汉语学习";
 
-static GHashTable *
+/* Bit c set: U+c is one of simplified_only (all in the BMP). */
+static const guint8 *
 simplified_set(void)
 {
-	static GHashTable *set;
+	static guint8 set[0x10000 / 8];
 	static gsize once;
 
 	if (g_once_init_enter(&once)) {
-		set = g_hash_table_new(NULL, NULL);
 		for (const char *p = simplified_only; *p;
 		     p = g_utf8_next_char(p)) {
 			gunichar c = g_utf8_get_char(p);
 
-			g_hash_table_add(set, GUINT_TO_POINTER(c));
+			set[c / 8] |= 1 << (c % 8);
 		}
 		g_once_init_leave(&once, 1);
 	}
@@ -37,15 +37,20 @@ simplified_set(void)
 gboolean
 hanzi_has_simplified(const char *text)
 {
-	GHashTable *set = simplified_set();
+	const guint8 *set = simplified_set();
 
-	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
-		/* Han characters are three bytes in UTF-8. */
-		if ((unsigned char)*p < 0xe3)
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		gunichar c;
+
+		/* Han characters are three bytes in UTF-8, from E3. */
+		if (*p < 0xe3 || *p > 0xef || (p[1] & 0xc0) != 0x80 ||
+		    (p[2] & 0xc0) != 0x80)
 			continue;
-		if (g_hash_table_contains(set,
-					  GUINT_TO_POINTER(g_utf8_get_char(p))))
+		c = (gunichar)(*p & 0x0f) << 12 | (gunichar)(p[1] & 0x3f) << 6 |
+		    (p[2] & 0x3f);
+		if (set[c / 8] & (1 << (c % 8)))
 			return TRUE;
+		p += 2;
 	}
 	return FALSE;
 }
@@ -54,18 +59,17 @@ hanzi_has_simplified(const char *text)
  * One character through OpenCC, remembered: a letter holds a few hundred
  * distinct characters, and OpenCC's trie lookups would otherwise cost
  * more than all the rules.  Character by character, phrases are not
- * seen; for matching words that is enough.
+ * seen; for matching words that is enough.  The memory covers the BMP,
+ * where Han characters in use are; the rest go to OpenCC each time.
  */
 static gunichar
-to_traditional(opencc_t cc, GHashTable *cache, gunichar c)
+to_traditional(opencc_t cc, gunichar *memory, gunichar c)
 {
-	gpointer hit;
 	char in[8] = { 0 }, *out;
 	gunichar t = c;
 
-	if (g_hash_table_lookup_extended(cache, GUINT_TO_POINTER(c), NULL,
-					 &hit))
-		return GPOINTER_TO_UINT(hit);
+	if (c < 0x10000 && memory[c] != 0)
+		return memory[c];
 	g_unichar_to_utf8(c, in);
 	out = opencc_convert_utf8(cc, in, strlen(in));
 	if (out != NULL) {
@@ -74,7 +78,8 @@ to_traditional(opencc_t cc, GHashTable *cache, gunichar c)
 			t = g_utf8_get_char(out);
 		opencc_convert_utf8_free(out);
 	}
-	g_hash_table_insert(cache, GUINT_TO_POINTER(c), GUINT_TO_POINTER(t));
+	if (c < 0x10000)
+		memory[c] = t;
 	return t;
 }
 
@@ -82,7 +87,7 @@ char *
 hanzi_to_traditional(const char *text)
 {
 	static opencc_t cc = (opencc_t)-1;
-	static GHashTable *cache;
+	static gunichar *memory;
 	static gboolean tried;
 	GString *out;
 
@@ -91,7 +96,7 @@ hanzi_to_traditional(const char *text)
 	if (!tried) {
 		tried = TRUE;
 		cc = opencc_open("s2tw.json");
-		cache = g_hash_table_new(NULL, NULL);
+		memory = g_new0(gunichar, 0x10000);
 	}
 	if (cc == (opencc_t)-1)
 		return NULL;
@@ -101,7 +106,7 @@ hanzi_to_traditional(const char *text)
 
 		/* Only Han characters change (CJK blocks from U+3400). */
 		if (c >= 0x3400)
-			c = to_traditional(cc, cache, c);
+			c = to_traditional(cc, memory, c);
 		g_string_append_unichar(out, c);
 	}
 	return g_string_free(out, FALSE);

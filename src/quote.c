@@ -78,30 +78,87 @@ quoted(const char *line)
 
 /*
  * Cheap tests before the patterns, which would otherwise run on every
- * line of a long message: each pattern needs one of these strings.
+ * line of a long message.  One pass over a line notes which patterns it
+ * may match: an opener needs "--", "__", "wrote", 寫道 or 写道; an Outlook
+ * header a colon; a signature "--" at the start, "Sent from",
+ * "Get Outlook", 傳送, 发送 or 從我的, 从我的, 由我的.
  */
-static gboolean
-may_open(const char *l)
+enum {
+	MAY_OPEN = 1 << 0,
+	MAY_HEAD = 1 << 1,
+	MAY_SIGN = 1 << 2,
+};
+
+static guint
+may_match(const char *l)
 {
-	return strstr(l, "--") || strstr(l, "__") ||
-	       strcasestr(l, "wrote") || strstr(l, "寫道") ||
-	       strstr(l, "写道");
+	guint may = 0;
+
+	if (l[0] == '-' && l[1] == '-')
+		may |= MAY_SIGN;
+	for (const char *p = l; *p; p++) {
+		switch ((unsigned char)*p) {
+		case '-':
+		case '_':
+			if (p[1] == p[0])
+				may |= MAY_OPEN;
+			break;
+		case ':':
+			may |= MAY_HEAD;
+			break;
+		case 'w':
+		case 'W':
+			if (g_ascii_strncasecmp(p, "wrote", 5) == 0)
+				may |= MAY_OPEN;
+			break;
+		case 'S':
+			if (strncmp(p, "Sent from", 9) == 0)
+				may |= MAY_SIGN;
+			break;
+		case 'G':
+			if (strncmp(p, "Get Outlook", 11) == 0)
+				may |= MAY_SIGN;
+			break;
+		case 0xef:
+			if (strncmp(p, "：", 3) == 0)
+				may |= MAY_HEAD;
+			break;
+		case 0xe4: case 0xe5: case 0xe7:
+			if (strncmp(p, "寫道", 6) == 0 ||
+			    strncmp(p, "写道", 6) == 0)
+				may |= MAY_OPEN;
+			else if (strncmp(p, "傳送", 6) == 0 ||
+				 strncmp(p, "发送", 6) == 0 ||
+				 strncmp(p, "從我的", 9) == 0 ||
+				 strncmp(p, "从我的", 9) == 0 ||
+				 strncmp(p, "由我的", 9) == 0)
+				may |= MAY_SIGN;
+			break;
+		}
+	}
+	return may;
 }
 
-static gboolean
-may_head(const char *l)
+/*
+ * Splits text (a copy, changed in place) into lines without their line
+ * ends and trailing blanks.
+ */
+static GPtrArray *
+split_lines(char *text)
 {
-	return strpbrk(l, ":") != NULL || strstr(l, "：") != NULL;
-}
+	GPtrArray *lines = g_ptr_array_new();
 
-static gboolean
-may_sign(const char *l)
-{
-	return (l[0] == '-' && l[1] == '-') || strstr(l, "Sent from") ||
-	       strstr(l, "Get Outlook") || strstr(l, "傳送") ||
-	       strstr(l, "发送") || strstr(l, "從我的") ||
-	       strstr(l, "从我的") ||
-	       strstr(l, "由我的");
+	for (char *p = text;;) {
+		char *nl = strchr(p, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		g_ptr_array_add(lines, g_strchomp(p));
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return lines;
 }
 
 static gboolean
@@ -117,7 +174,9 @@ char *
 quote_strip(const char *text)
 {
 	static gsize once;
-	g_auto(GStrv) lines = NULL;
+	g_autofree char *copy = NULL;
+	g_autoptr(GPtrArray) lines = NULL;
+	g_autofree guint *may = NULL;
 	GString *out;
 	int n, cut;
 
@@ -130,43 +189,52 @@ quote_strip(const char *text)
 	}
 	if (text == NULL)
 		return g_strdup("");
-	lines = g_strsplit(text, "\n", -1);
-	n = (int)g_strv_length(lines);
+	copy = g_strdup(text);
+	lines = split_lines(copy);
+	n = (int)lines->len;
+	may = g_new(guint, n);
 	for (int i = 0; i < n; i++)
-		g_strchomp(lines[i]);	/* CR and trailing blanks */
+		may[i] = may_match(lines->pdata[i]);
 
 	/* Where the history starts. */
 	cut = n;
 	for (int i = 0; i < n && cut == n; i++) {
-		if (may_open(lines[i]) && match(re_open, lines[i])) {
+		const char *l = lines->pdata[i];
+
+		if ((may[i] & MAY_OPEN) && match(re_open, l)) {
 			cut = i;
-		} else if (may_head(lines[i]) && match(re_from, lines[i])) {
+		} else if ((may[i] & MAY_HEAD) && match(re_from, l)) {
 			/* Two header lines within the next four: a block. */
 			int hits = 0;
 
 			for (int k = i + 1; k < n && k <= i + 4; k++)
-				hits += match(re_next, lines[k]);
+				hits += (may[k] & MAY_HEAD) &&
+					match(re_next, lines->pdata[k]);
 			if (hits >= 2)
 				cut = i;
 		}
 	}
-	out = g_string_new(NULL);
+	out = g_string_sized_new(strlen(text) + 1);
 	for (int i = 0; i < cut; i++) {
-		if (may_sign(lines[i]) && match(re_sig, lines[i]))
+		const char *l = lines->pdata[i];
+
+		if ((may[i] & MAY_SIGN) && match(re_sig, l))
 			break;
-		if (quoted(lines[i]))
+		if (quoted(l))
 			continue;
-		g_string_append(out, lines[i]);
+		g_string_append(out, l);
 		g_string_append_c(out, '\n');
 	}
 	/* Nothing new above the history: the writer answered below it. */
 	if (blank(out->str)) {
 		g_string_truncate(out, 0);
 		for (int i = 0; i < n; i++) {
-			if (quoted(lines[i]) ||
-			    (may_open(lines[i]) && match(re_open, lines[i])))
+			const char *l = lines->pdata[i];
+
+			if (quoted(l) ||
+			    ((may[i] & MAY_OPEN) && match(re_open, l)))
 				continue;
-			g_string_append(out, lines[i]);
+			g_string_append(out, l);
 			g_string_append_c(out, '\n');
 		}
 	}

@@ -915,8 +915,7 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 	gboolean *may = rs->may, *may_body = rs->may_body;
 	gboolean body_screened = FALSE;
 
-	if (!g_utf8_validate(text, len, NULL) ||
-	    (body != NULL && !g_utf8_validate(body, -1, NULL)))
+	if (!g_utf8_validate(text, len, NULL))
 		return err_set(err, ST_FATAL, "triage text is not UTF-8");
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
@@ -933,6 +932,13 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 		if (r->quoted && body != NULL && t->hits->len == before) {
 			/* Not in the new text: perhaps in what it quotes. */
 			if (!body_screened) {
+				/* Read only now that it is needed. */
+				if (!g_utf8_validate(body, -1, NULL)) {
+					triage_free(t);
+					return err_set(err, ST_FATAL,
+						       "triage text is not "
+						       "UTF-8");
+				}
 				screen_text(rs, scope, body, strlen(body),
 					    may_body);
 				body_screened = TRUE;
