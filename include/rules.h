@@ -160,4 +160,10 @@ guint rules_check_examples(const struct ruleset *rs, GPtrArray *failures);
  */
 void rules_set_prefilter(struct ruleset *rs, gboolean on);
 
+/*
+ * Builds now what the first triage would (the prefilters), so that
+ * processes forked afterwards share it.
+ */
+void rules_prepare(struct ruleset *rs);
+
 #endif

@@ -2,10 +2,17 @@
  * lamplight classify [--json] FILE...: how lamplight reads each message,
  * without filing anything.  --json prints one object per file per line
  * with the field names of the labelled corpus (LABELS.md).
+ *
+ * Many files are shared among --jobs worker processes, one per processor
+ * by default.  Worker k reads files k, k + jobs, k + 2 jobs, ... and
+ * writes what it finds for each, ended by a NUL, to its own pipe; the
+ * parent reads the pipes in turn, so the output keeps the files' order.
+ * Processes, not threads: each has its own rules, caches and watchdog.
  */
+#include <errno.h>
 #include <stdio.h>
-
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "classify.h"
@@ -16,6 +23,7 @@
 static gboolean arg_json;
 static char *arg_rules;
 static char *arg_files_from;
+static int arg_jobs;
 
 static const GOptionEntry classify_options[] = {
 	{ "json", 0, 0, G_OPTION_ARG_NONE, &arg_json,
@@ -25,6 +33,8 @@ static const GOptionEntry classify_options[] = {
 	{ "files-from", 0, 0, G_OPTION_ARG_FILENAME, &arg_files_from,
 	  "read the names of the files, one per line, from FILE (- for "
 	  "standard input)", "FILE" },
+	{ "jobs", 'j', 0, G_OPTION_ARG_INT, &arg_jobs,
+	  "worker processes (default: one per processor)", "N" },
 	{ NULL },
 };
 
@@ -103,6 +113,116 @@ overrun(const char *file, void *data)
 	_exit(EXIT_SOFTWARE);
 }
 
+/* Below this many files a second process costs more than it saves. */
+#define JOB_MIN_FILES 16
+
+/* Appends the names in file (- for standard input), one per line. */
+static gboolean
+read_names(const char *file, GPtrArray *names)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		log_error("cannot read %s", file);
+		return FALSE;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] != '\0')
+			g_ptr_array_add(names, g_strdup(line));
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return TRUE;
+}
+
+/*
+ * Classifies files first, first + step, ...; with a separator, ends
+ * each file's output with a NUL for the parent.  Returns the exit code
+ * of the last file that failed, or EXIT_OK.
+ */
+static int
+classify_range(const struct classify_ctx *ctx, GPtrArray *files,
+	       guint first, guint step, gsize max_bytes)
+{
+	int rc = EXIT_OK;
+
+	watchdog_start(overrun, NULL);
+	for (guint i = first; i < files->len; i += step) {
+		int r = classify_file(ctx, files->pdata[i], max_bytes);
+
+		if (r != EXIT_OK)
+			rc = r;
+		if (step > 1)
+			putchar('\0');
+	}
+	watchdog_stop();
+	fflush(stdout);
+	return rc;
+}
+
+/* Runs jobs workers and prints what they write, in the files' order. */
+static int
+classify_parallel(const struct classify_ctx *ctx, GPtrArray *files,
+		  gsize max_bytes, int jobs)
+{
+	g_autofree pid_t *pids = g_new0(pid_t, jobs);
+	g_autofree FILE **from = g_new0(FILE *, jobs);
+	char *rec = NULL;
+	size_t cap = 0;
+	int rc = EXIT_OK;
+
+	fflush(stdout);
+	for (int k = 0; k < jobs; k++) {
+		int fd[2];
+
+		if (pipe(fd) != 0 || (pids[k] = fork()) < 0) {
+			log_error("cannot start a worker: %s", g_strerror(errno));
+			jobs = k;	/* the rest are not there */
+			rc = EXIT_SOFTWARE;
+			break;
+		}
+		if (pids[k] == 0) {
+			/* The worker: its output goes to the pipe. */
+			for (int j = 0; j < k; j++)
+				fclose(from[j]);
+			close(fd[0]);
+			if (dup2(fd[1], STDOUT_FILENO) < 0)
+				_exit(EXIT_SOFTWARE);
+			close(fd[1]);
+			_exit(classify_range(ctx, files, k, jobs, max_bytes));
+		}
+		close(fd[1]);
+		from[k] = fdopen(fd[0], "r");
+	}
+	/* File i comes from worker i % jobs, after its earlier ones. */
+	for (guint i = 0; rc == EXIT_OK && i < files->len; i++) {
+		ssize_t n = getdelim(&rec, &cap, '\0', from[i % jobs]);
+
+		if (n <= 0 || rec[n - 1] != '\0')
+			break;	/* the worker stopped: its status says why */
+		fwrite(rec, 1, n - 1, stdout);
+	}
+	fflush(stdout);
+	free(rec);
+	for (int k = 0; k < jobs; k++) {
+		int status;
+
+		fclose(from[k]);
+		if (waitpid(pids[k], &status, 0) < 0)
+			continue;
+		if (WIFEXITED(status) && WEXITSTATUS(status) != EXIT_OK)
+			rc = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			rc = EXIT_SOFTWARE;
+	}
+	return rc;
+}
+
 int
 cmd_classify(int argc, char **argv)
 {
@@ -111,7 +231,8 @@ cmd_classify(int argc, char **argv)
 	struct classify_ctx ctx = { 0 };
 	struct err err = { 0 };
 	gsize max_bytes = 25u << 20;
-	int rc = EXIT_OK;
+	GPtrArray *files;
+	int rc = EXIT_OK, jobs;
 
 	cmd_parse(&argc, &argv, "FILE...",
 		  "Show kind, centre, urgency, needs and reasons of each "
@@ -134,37 +255,25 @@ cmd_classify(int argc, char **argv)
 	}
 	ctx.cfg = cfg;
 	ctx.rules = rules;
-	watchdog_start(overrun, NULL);
-	for (int i = 1; i < argc; i++) {
-		int r = classify_file(&ctx, argv[i], max_bytes);
+	files = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 1; i < argc; i++)
+		g_ptr_array_add(files, g_strdup(argv[i]));
+	if (arg_files_from != NULL && !read_names(arg_files_from, files))
+		rc = EXIT_DATAERR;
+	jobs = arg_jobs > 0 ? arg_jobs : (int)g_get_num_processors();
+	jobs = MIN(jobs, (int)(files->len / JOB_MIN_FILES));
+	if (jobs > 1) {
+		int r;
 
-		if (r != EXIT_OK)
-			rc = r;
+		rules_prepare(rules);
+		r = classify_parallel(&ctx, files, max_bytes, jobs);
+		rc = r != EXIT_OK ? r : rc;
+	} else {
+		int r = classify_range(&ctx, files, 0, 1, max_bytes);
+
+		rc = r != EXIT_OK ? r : rc;
 	}
-	if (arg_files_from != NULL) {
-		FILE *f = strcmp(arg_files_from, "-") == 0
-				  ? stdin
-				  : fopen(arg_files_from, "r");
-		char line[4096];
-
-		if (f == NULL) {
-			log_error("cannot read %s", arg_files_from);
-			rc = EXIT_DATAERR;
-		}
-		while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-			int r;
-
-			line[strcspn(line, "\r\n")] = '\0';
-			if (line[0] == '\0')
-				continue;
-			r = classify_file(&ctx, line, max_bytes);
-			if (r != EXIT_OK)
-				rc = r;
-		}
-		if (f != NULL && f != stdin)
-			fclose(f);
-	}
-	watchdog_stop();
+	g_ptr_array_free(files, TRUE);
 	ruleset_free(rules);
 	config_free(cfg);
 	g_free(arg_rules);

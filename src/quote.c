@@ -89,6 +89,17 @@ enum {
 	MAY_SIGN = 1 << 2,
 };
 
+/* Whether the three bytes at p are those of the UTF-8 character c. */
+static gboolean
+char_at(const char *p, const char *c)
+{
+	return p[0] == c[0] && p[1] == c[1] && p[2] == c[2];
+}
+
+/*
+ * Chinese triggers are found by their last character, then the one
+ * before is checked: every Han character is three bytes.
+ */
 static guint
 may_match(const char *l)
 {
@@ -97,6 +108,8 @@ may_match(const char *l)
 	if (l[0] == '-' && l[1] == '-')
 		may |= MAY_SIGN;
 	for (const char *p = l; *p; p++) {
+		gboolean after = p - l >= 3;
+
 		switch ((unsigned char)*p) {
 		case '-':
 		case '_':
@@ -120,18 +133,21 @@ may_match(const char *l)
 				may |= MAY_SIGN;
 			break;
 		case 0xef:
-			if (strncmp(p, "：", 3) == 0)
+			if (char_at(p, "："))
 				may |= MAY_HEAD;
 			break;
-		case 0xe4: case 0xe5: case 0xe7:
-			if (strncmp(p, "寫道", 6) == 0 ||
-			    strncmp(p, "写道", 6) == 0)
+		case 0xe9:
+			if (after && char_at(p, "道") &&
+			    (char_at(p - 3, "寫") || char_at(p - 3, "写")))
 				may |= MAY_OPEN;
-			else if (strncmp(p, "傳送", 6) == 0 ||
-				 strncmp(p, "发送", 6) == 0 ||
-				 strncmp(p, "從我的", 9) == 0 ||
-				 strncmp(p, "从我的", 9) == 0 ||
-				 strncmp(p, "由我的", 9) == 0)
+			if (after && char_at(p, "送") &&
+			    (char_at(p - 3, "傳") || char_at(p - 3, "发")))
+				may |= MAY_SIGN;
+			break;
+		case 0xe6:
+			if (after && char_at(p, "我") &&
+			    (char_at(p - 3, "從") || char_at(p - 3, "从") ||
+			     char_at(p - 3, "由")))
 				may |= MAY_SIGN;
 			break;
 		}

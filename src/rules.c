@@ -599,6 +599,18 @@ ruleset_finish(struct ruleset *rs)
 	rs->may_body = g_new(gboolean, rs->rules->len);
 }
 
+static void screen_build(const struct ruleset *rs, enum triage_scope scope);
+
+void
+rules_prepare(struct ruleset *rs)
+{
+	if (rs->unscreened)
+		return;
+	for (int scope = SCOPE_KIND; scope <= SCOPE_SEEKER; scope++)
+		if (!rs->screens[scope].tried)
+			screen_build(rs, scope);
+}
+
 void
 rules_set_prefilter(struct ruleset *rs, gboolean on)
 {
