@@ -161,9 +161,10 @@ guint rules_check_examples(const struct ruleset *rs, GPtrArray *failures);
 void rules_set_prefilter(struct ruleset *rs, gboolean on);
 
 /*
- * Builds now what the first triage would (the prefilters), so that
- * processes forked afterwards share it.
+ * Builds now what the first triage would (the prefilters, compiled or
+ * read from the cache), so that processes forked afterwards share it.
+ * Returns how many rules the prefilters screen; the others always run.
  */
-void rules_prepare(struct ruleset *rs);
+guint rules_prepare(struct ruleset *rs);
 
 #endif

@@ -532,14 +532,14 @@ fail:
 }
 
 /* A string member, or null when s is NULL. */
+/* Sets member to s, or to null. */
 static void
-add_string(JsonBuilder *b, const char *member, const char *s)
+set_string(JsonObject *o, const char *member, const char *s)
 {
-	json_builder_set_member_name(b, member);
 	if (s != NULL)
-		json_builder_add_string_value(b, s);
+		json_object_set_string_member(o, member, s);
 	else
-		json_builder_add_null_value(b);
+		json_object_set_null_member(o, member);
 }
 
 JsonNode *
@@ -548,81 +548,69 @@ classification_to_json(const struct classification *c, const char *file)
 	return classification_to_json_full(c, NULL, file);
 }
 
+/*
+ * Built as objects and arrays directly: a JsonBuilder costs a GObject
+ * and a state machine per value, more than the rest of this together.
+ */
 JsonNode *
 classification_to_json_full(const struct classification *c,
 			    const struct mail_msg *m, const char *file)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
+	JsonObject *o = json_object_new();
+	JsonArray *needs = json_array_new(), *reasons = json_array_new();
+	JsonNode *root = json_node_new(JSON_NODE_OBJECT);
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "file");
-	json_builder_add_string_value(b, file);
-	json_builder_set_member_name(b, "kind");
-	json_builder_add_string_value(b, kind_name(c->kind));
-	add_string(b, "county", c->county[0] ? c->county : NULL);
-	add_string(b, "urgency",
+	json_object_set_string_member(o, "file", file);
+	json_object_set_string_member(o, "kind", kind_name(c->kind));
+	set_string(o, "county", c->county[0] ? c->county : NULL);
+	set_string(o, "urgency",
 		   c->triage != NULL ? urgency_name(c->triage->urgency) : NULL);
-	json_builder_set_member_name(b, "needs");
-	json_builder_begin_array(b);
 	for (guint i = 0; c->triage != NULL && i < c->triage->needs->len; i++)
-		json_builder_add_string_value(b, c->triage->needs->pdata[i]);
-	json_builder_end_array(b);
-	add_string(b, "writer", writer_name(c->writer));
-	json_builder_set_member_name(b, "identified");
-	json_builder_add_boolean_value(b, c->identified);
-	json_builder_set_member_name(b, "identity");
-	json_builder_add_value(b, identity_to_json(&c->identity));
-	add_string(b, "case_ref", c->case_ref);
-	json_builder_set_member_name(b, "reasons");
-	json_builder_begin_array(b);
+		json_array_add_string_element(needs,
+					      c->triage->needs->pdata[i]);
+	json_object_set_array_member(o, "needs", needs);
+	set_string(o, "writer", writer_name(c->writer));
+	json_object_set_boolean_member(o, "identified", c->identified);
+	json_object_set_member(o, "identity", identity_to_json(&c->identity));
+	set_string(o, "case_ref", c->case_ref);
 	for (guint i = 0; c->triage != NULL && i < c->triage->hits->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(c->triage->hits, struct rule_hit, i);
-		const char *vote = rule_vote(h->rule);
+		JsonObject *r = json_object_new();
 
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "rule");
-		json_builder_add_string_value(b, rule_id(h->rule));
-		json_builder_set_member_name(b, "vote");
-		json_builder_add_string_value(b, vote);
-		json_builder_set_member_name(b, "weight");
-		json_builder_add_int_value(b, rule_weight(h->rule));
-		json_builder_set_member_name(b, "match");
-		json_builder_add_string_value(b, h->match);
-		json_builder_set_member_name(b, "start");
-		json_builder_add_int_value(b, h->start);
-		json_builder_set_member_name(b, "end");
-		json_builder_add_int_value(b, h->end);
-		if (h->quoted) {
-			json_builder_set_member_name(b, "quoted");
-			json_builder_add_boolean_value(b, TRUE);
-		}
-		json_builder_end_object(b);
+		json_object_set_string_member(r, "rule", rule_id(h->rule));
+		json_object_set_string_member(r, "vote", rule_vote(h->rule));
+		json_object_set_int_member(r, "weight", rule_weight(h->rule));
+		json_object_set_string_member(r, "match", h->match);
+		json_object_set_int_member(r, "start", h->start);
+		json_object_set_int_member(r, "end", h->end);
+		if (h->quoted)
+			json_object_set_boolean_member(r, "quoted", TRUE);
+		json_array_add_object_element(reasons, r);
 	}
-	json_builder_end_array(b);
+	json_object_set_array_member(o, "reasons", reasons);
 	if (m != NULL) {
 		/* What the text model kept aside: listed, never decoded. */
-		json_builder_set_member_name(b, "attachments");
-		json_builder_begin_array(b);
+		JsonArray *atts = json_array_new();
+
 		for (guint i = 0; i < m->attachments->len; i++) {
 			const struct attachment *a = m->attachments->pdata[i];
+			JsonObject *ao = json_object_new();
 
-			json_builder_begin_object(b);
-			add_string(b, "name", a->filename);
-			json_builder_set_member_name(b, "type");
-			json_builder_add_string_value(b, a->content_type);
-			json_builder_set_member_name(b, "size");
-			json_builder_add_int_value(b, (gint64)a->size);
-			json_builder_end_object(b);
+			set_string(ao, "name", a->filename);
+			json_object_set_string_member(ao, "type",
+						      a->content_type);
+			json_object_set_int_member(ao, "size",
+						   (gint64)a->size);
+			json_array_add_object_element(atts, ao);
 		}
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "charset");
-		json_builder_add_string_value(b, m->charset);
-		json_builder_set_member_name(b, "undecodable_bytes");
-		json_builder_add_int_value(b, m->bad_bytes);
-		json_builder_set_member_name(b, "from_html");
-		json_builder_add_boolean_value(b, m->text_from_html);
+		json_object_set_array_member(o, "attachments", atts);
+		json_object_set_string_member(o, "charset", m->charset);
+		json_object_set_int_member(o, "undecodable_bytes",
+					   m->bad_bytes);
+		json_object_set_boolean_member(o, "from_html",
+					       m->text_from_html);
 	}
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
+	json_node_take_object(root, o);
+	return root;
 }

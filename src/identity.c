@@ -109,7 +109,8 @@ re_get(int which)
 /*
  * The first match of pattern which in s at or after *from: a new string
  * of group group (0: the whole match), and *from moved past it; NULL if
- * none.
+ * none.  s must be valid UTF-8 (identity_from_text() sees to it): PCRE2
+ * would otherwise check all of it again on every call.
  */
 static char *
 re_find(int which, const char *s, size_t *from, int group)
@@ -120,7 +121,8 @@ re_find(int which, const char *s, size_t *from, int group)
 	char *out = NULL;
 
 	if (*from <= len &&
-	    pcre2_match(re, (PCRE2_SPTR)s, len, *from, 0, md, NULL) > group) {
+	    pcre2_match(re, (PCRE2_SPTR)s, len, *from, PCRE2_NO_UTF_CHECK,
+			md, NULL) > group) {
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 
 		if (ov[2 * group] != PCRE2_UNSET) {
@@ -420,10 +422,13 @@ void
 identity_from_text(struct identity *id, const char *text,
 		   const char *from_name, const char *from_addr)
 {
+	g_autofree char *valid = NULL;
 	size_t from;
 
 	if (text == NULL)
 		text = "";
+	if (!g_utf8_validate(text, -1, NULL))
+		text = valid = g_utf8_make_valid(text, -1);
 	if (id->name == NULL && from_name != NULL) {
 		g_autofree char *n = g_strstrip(g_strdup(from_name));
 
@@ -476,7 +481,8 @@ identity_from_text(struct identity *id, const char *text,
 JsonNode *
 identity_to_json(const struct identity *id)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
+	JsonObject *o = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
 	const struct {
 		const char *key, *value;
 	} f[] = {
@@ -489,17 +495,13 @@ identity_to_json(const struct identity *id)
 		{ "national_id", id->national_id },
 	};
 
-	json_builder_begin_object(b);
-	for (size_t i = 0; i < G_N_ELEMENTS(f); i++) {
-		if (f[i].value == NULL)
-			continue;
-		json_builder_set_member_name(b, f[i].key);
-		json_builder_add_string_value(b, f[i].value);
-	}
-	if (id->national_id != NULL) {
-		json_builder_set_member_name(b, "national_id_valid");
-		json_builder_add_boolean_value(b, id->national_id_valid);
-	}
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
+	for (size_t i = 0; i < G_N_ELEMENTS(f); i++)
+		if (f[i].value != NULL)
+			json_object_set_string_member(o, f[i].key,
+						      f[i].value);
+	if (id->national_id != NULL)
+		json_object_set_boolean_member(o, "national_id_valid",
+					       id->national_id_valid);
+	json_node_take_object(node, o);
+	return node;
 }

@@ -601,14 +601,22 @@ ruleset_finish(struct ruleset *rs)
 
 static void screen_build(const struct ruleset *rs, enum triage_scope scope);
 
-void
+guint
 rules_prepare(struct ruleset *rs)
 {
+	guint screened = 0;
+
 	if (rs->unscreened)
-		return;
-	for (int scope = SCOPE_KIND; scope <= SCOPE_SEEKER; scope++)
-		if (!rs->screens[scope].tried)
+		return 0;
+	for (int scope = SCOPE_KIND; scope <= SCOPE_SEEKER; scope++) {
+		const struct screen *sc = &rs->screens[scope];
+
+		if (!sc->tried)
 			screen_build(rs, scope);
+		if (sc->pf != NULL)
+			screened += prefilter_screened(sc->pf);
+	}
+	return screened;
 }
 
 void

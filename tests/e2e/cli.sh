@@ -73,6 +73,25 @@ tap_like "a bounce has no urgency" "$(tail -1 <<<"$json")" \
 	>/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "classify of a non-message is a data error" "$rc" 65
 
+# Many files over worker processes: a bad one among them is reported and
+# the others still come out, in order.
+files=()
+for i in $(seq 1 40); do
+	files+=("$SOURCE_ROOT/tests/corpus/dev/$(printf '%04d' "$i").eml")
+done
+files[17]=$SOURCE_ROOT/tests/corpus/broken/garbage.eml
+files[30]=$T/no-such-file.eml
+"$L" classify --json --jobs 3 --rules "$SOURCE_ROOT/rules" "${files[@]}" \
+	>"$T/many.jsonl" 2>"$T/many.err" && rc=0 || rc=$?
+tap_is "workers: a bad file among many is a data error" "$rc" 65
+tap_is "workers: every other file has its model" \
+	"$(wc -l <"$T/many.jsonl")" 38
+tap_is "workers: in the order given" \
+	"$(grep -o '"file":"[^"]*"' "$T/many.jsonl" | sed -n '17p;18p;29p;30p' |
+		sed 's/.*dev.//' | tr -d '"\n')" "0017.eml0019.eml0030.eml0032.eml"
+tap_like "workers: the bad ones are named" "$(cat "$T/many.err")" \
+	'garbage.eml.*no-such-file|no-such-file.*garbage.eml'
+
 # The lock: a second run while one holds it exits 3 at once.
 write_config "$T/lock.conf" "$T/lockstate" \
 "[centre TPE]

@@ -33,4 +33,20 @@ at_least urgency 0.90
 at_least emergency_recall 1.0
 at_least emergency_precision 0.90
 at_least needs_f1 0.85
+
+# Speed-ups change nothing: one process or several, with or without the
+# rules' prefilter, the models are the same, in the same order.
+"$LAMPLIGHT" classify --json --jobs 1 --rules "$SOURCE_ROOT/rules" \
+	"$D"/*.eml >"$T/one.jsonl" 2>/dev/null || true
+"$LAMPLIGHT" classify --json --jobs 3 --rules "$SOURCE_ROOT/rules" \
+	"$D"/*.eml >"$T/three.jsonl" 2>/dev/null || true
+LAMPLIGHT_PREFILTER=off "$LAMPLIGHT" classify --json --jobs 1 \
+	--rules "$SOURCE_ROOT/rules" "$D"/*.eml >"$T/off.jsonl" 2>/dev/null ||
+	true
+tap_ok "one process gives every model" test "$(wc -l <"$T/one.jsonl")" \
+	-eq "$(ls "$D"/*.eml | wc -l)"
+tap_ok "three processes: the same models in the same order" \
+	cmp "$T/one.jsonl" "$T/three.jsonl"
+tap_ok "without the prefilter: the same models" \
+	cmp "$T/one.jsonl" "$T/off.jsonl"
 tap_done

@@ -4,6 +4,7 @@
 
 #include "testutil.h"
 
+#include "prefilter.h"
 #include "rules.h"
 
 static char *
@@ -279,6 +280,177 @@ test_shipped_examples_hold(void **state)
 	ruleset_free(rs);
 }
 
+/* Hits, urgency and needs of a triage, as one comparable string. */
+static char *
+triage_summary(const struct triage *t)
+{
+	GString *s = g_string_new(urgency_name(t->urgency));
+
+	for (guint i = 0; i < t->needs->len; i++)
+		g_string_append_printf(s, " %s", (char *)t->needs->pdata[i]);
+	for (guint i = 0; i < t->hits->len; i++) {
+		const struct rule_hit *h =
+			&g_array_index(t->hits, struct rule_hit, i);
+
+		g_string_append_printf(s, "\n%s %ld-%ld %s%s",
+				       rule_id(h->rule), h->start, h->end,
+				       h->match, h->quoted ? " quoted" : "");
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *
+summarise(struct ruleset *rs, const char *text, const char *body)
+{
+	struct triage *t = NULL;
+	struct err err = { 0 };
+	char *s;
+
+	assert_int_equal(rules_triage_kind(rs, text, &t, &err), ST_OK);
+	s = triage_summary(t);
+	triage_free(t);
+	assert_int_equal(rules_triage_seeker_quoted(rs, text, body, &t, &err),
+			 ST_OK);
+	{
+		g_autofree char *k = s, *r = triage_summary(t);
+
+		s = g_strconcat(k, "\n--\n", r, NULL);
+	}
+	triage_free(t);
+	return s;
+}
+
+/*
+ * The prefilter only saves work: over the shipped rules, the letters of
+ * the labelled corpus and texts written for its hard cases (lookbehind,
+ * guards, quoted history, case folding), triage finds the same with and
+ * without it.
+ */
+static void
+test_prefilter_changes_nothing(void **state)
+{
+	static const char *const texts[] = {
+		"我兒子在吸安，他說想戒掉，可以幫忙轉介嗎？",
+		"她吸安，我沒有用過",
+		"我沒有想自殺，只是很累",
+		"如果他再用，我會報警",
+		"I want to KILL MYSELF tonight, I'm ſuicidal",
+		"以前曾經想過一了百了，現在好多了",
+		"我们这里有人在吸毒，怎么办",
+		"加賴 abc1234 全台可寄 貨到付款",
+		"",
+		"\n\n\n",
+	};
+	g_autofree char *dir = source_path("rules");
+	g_autofree char *dev = fixture_path("dev");
+	g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+	GDir *d;
+	const char *name;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(texts); i++)
+		g_ptr_array_add(all, g_strdup(texts[i]));
+	d = g_dir_open(dev, 0, NULL);
+	assert_non_null(d);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *p = g_build_filename(dev, name, NULL);
+		char *data = NULL;
+
+		if (g_str_has_suffix(name, ".eml") &&
+		    g_file_get_contents(p, &data, NULL, NULL) &&
+		    g_utf8_validate(data, -1, NULL))
+			g_ptr_array_add(all, data);
+		else
+			g_free(data);
+	}
+	g_dir_close(d);
+	assert_true(all->len > 50);
+
+	assert_int_equal(rules_load_dir(dir, &rs, &err), ST_OK);
+	for (guint i = 0; i < all->len; i++) {
+		const char *text = all->pdata[i];
+		g_autofree char *body = g_strdup_printf("> %s", text);
+		g_autofree char *on = NULL, *off = NULL;
+
+		rules_set_prefilter(rs, TRUE);
+		on = summarise(rs, text, body);
+		rules_set_prefilter(rs, FALSE);
+		off = summarise(rs, text, body);
+		if (strcmp(on, off) != 0) {
+			print_error("text %u:\nwith:\n%s\nwithout:\n%s\n", i,
+				    on, off);
+			fail();
+		}
+	}
+	ruleset_free(rs);
+}
+
+static void
+scan(struct prefilter *pf, const char *text, gboolean *may)
+{
+	prefilter_scan(pf, text, strlen(text), may);
+}
+
+/*
+ * The compiled prefilter is cached and read back; a damaged cache is
+ * compiled afresh; a pattern Hyperscan cannot take is always run.
+ */
+static void
+test_prefilter_cache(void **state)
+{
+	const char *const pats[] = { "自殺", "(?<![他她])吸安", "ab\\Kc" };
+	g_autofree char *dir = scratch_new();
+	struct prefilter *pf;
+	gboolean may[3];
+	GDir *d;
+	const char *name;
+	g_autofree char *cache = NULL;
+	g_autofree char *data = NULL;
+	gsize len;
+
+	pf = prefilter_new(pats, 3, dir);
+	assert_non_null(pf);
+	scan(pf, "我想自殺", may);
+	assert_true(may[0]);
+	assert_false(may[1]);
+	assert_true(may[2]);	/* not compiled: always */
+	prefilter_free(pf);
+
+	d = g_dir_open(dir, 0, NULL);
+	while ((name = g_dir_read_name(d)) != NULL)
+		if (g_str_has_prefix(name, "prefilter-"))
+			cache = g_build_filename(dir, name, NULL);
+	g_dir_close(d);
+	assert_non_null(cache);
+
+	/* Read back from the cache: the same answers. */
+	pf = prefilter_new(pats, 3, dir);
+	scan(pf, "她吸安", may);
+	assert_false(may[0]);
+	assert_true(may[1]);	/* a superset: lookbehind approximated */
+	assert_true(may[2]);
+	prefilter_free(pf);
+
+	/* Damaged: compiled again, still right. */
+	assert_true(g_file_get_contents(cache, &data, &len, NULL));
+	data[len / 2] ^= 0x55;
+	assert_true(g_file_set_contents(cache, data, len, NULL));
+	pf = prefilter_new(pats, 3, dir);
+	assert_non_null(pf);
+	scan(pf, "我想自殺", may);
+	assert_true(may[0]);
+	assert_false(may[1]);
+	prefilter_free(pf);
+
+	/* No cache at all works too. */
+	pf = prefilter_new(pats, 1, NULL);
+	scan(pf, "沒事", may);
+	assert_false(may[0]);
+	prefilter_free(pf);
+	scratch_remove(dir);
+}
+
 int
 main(void)
 {
@@ -291,6 +463,8 @@ main(void)
 		cmocka_unit_test(test_about),
 		cmocka_unit_test(test_quoted_scope),
 		cmocka_unit_test(test_shipped_examples_hold),
+		cmocka_unit_test(test_prefilter_changes_nothing),
+		cmocka_unit_test(test_prefilter_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
