@@ -160,6 +160,9 @@ guint rules_check_examples(const struct ruleset *rs, GPtrArray *failures);
  */
 void rules_set_prefilter(struct ruleset *rs, gboolean on);
 
+/* Where compiled prefilters are cached (default: the user's cache). */
+void rules_set_cache_dir(struct ruleset *rs, const char *dir);
+
 /*
  * Builds now what the first triage would (the prefilters, compiled or
  * read from the cache), so that processes forked afterwards share it.

@@ -106,6 +106,7 @@ struct ruleset {
 	pcre2_match_data *md;
 	struct screen *screens;	/* SCOPE_COUNT of them */
 	gboolean unscreened;	/* every rule runs: for tests */
+	char *cache_dir;	/* of the compiled prefilters */
 	gboolean *may;		/* per rule: may match the text */
 	gboolean *may_body;	/* ... the quoted body */
 };
@@ -205,6 +206,7 @@ ruleset_free(struct ruleset *rs)
 	g_free(rs->screens);
 	g_free(rs->may);
 	g_free(rs->may_body);
+	g_free(rs->cache_dir);
 	g_free(rs);
 }
 
@@ -620,6 +622,13 @@ rules_prepare(struct ruleset *rs)
 }
 
 void
+rules_set_cache_dir(struct ruleset *rs, const char *dir)
+{
+	g_free(rs->cache_dir);
+	rs->cache_dir = g_strdup(dir);
+}
+
+void
 rules_set_prefilter(struct ruleset *rs, gboolean on)
 {
 	rs->unscreened = !on;
@@ -637,7 +646,9 @@ screen_build(const struct ruleset *rs, enum triage_scope scope)
 {
 	struct screen *sc = &rs->screens[scope];
 	g_autofree const char **pats = g_new(const char *, rs->rules->len);
-	g_autofree char *dir = prefilter_default_cache_dir();
+	g_autofree char *dir = rs->cache_dir != NULL
+				       ? g_strdup(rs->cache_dir)
+				       : prefilter_default_cache_dir();
 
 	sc->rule_of = g_new(guint, rs->rules->len);
 	for (guint i = 0; i < rs->rules->len; i++) {

@@ -813,6 +813,14 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		st = store_open(r.db_path, &r.store, err);
 	if (st == ST_OK)
 		st = rules_load_dir(cfg->rules_dir, &r.rules, err);
+	if (st == ST_OK && g_getenv("XDG_CACHE_HOME") == NULL) {
+		/* Cron's user may have no home of its own: unless a cache
+		 * is named, it goes with the state. */
+		g_autofree char *cache =
+			g_build_filename(cfg->state_dir, "cache", NULL);
+
+		rules_set_cache_dir(r.rules, cache);
+	}
 	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &r.notify, err);
 	if (st == ST_OK)
