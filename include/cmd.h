@@ -50,5 +50,7 @@ int cmd_status(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_case(int argc, char **argv);
+int cmd_calendar(int argc, char **argv);
 
 #endif

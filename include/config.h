@@ -54,6 +54,7 @@ struct config {
 	char *state_dir;
 	char *rules_dir;
 	char *templates_dir;
+	char *calendar;		/* the office calendar file (calendar.h) */
 	guint64 max_message_bytes;
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */

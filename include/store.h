@@ -9,6 +9,7 @@
 #define LAMPLIGHT_STORE_H
 
 #include <glib.h>
+#include <sqlite3.h>
 
 #include "err.h"
 
@@ -193,5 +194,21 @@ enum status store_mailbox_run_add(struct store *s,
 
 /* The connection, for read-only reports (status); borrowed. */
 struct sqlite3 *store_db(struct store *s);
+
+/*
+ * For modules that keep their own tables (cases.c): SQL with its "?"
+ * bound in order from the arguments, types saying what each is: 'i' a
+ * gint64, 't' a const char * (NULL binds NULL).  store_query() passes
+ * each row to fn until it returns FALSE.
+ */
+enum status store_run(struct store *s, struct err *err, const char *sql,
+		      const char *types, ...);
+typedef gboolean (*store_row_fn)(sqlite3_stmt *row, gpointer data);
+enum status store_query(struct store *s, struct err *err, store_row_fn fn,
+			gpointer data, const char *sql, const char *types,
+			...);
+sqlite3 *store_sqlite(struct store *s);
+enum status store_db_error(struct store *s, struct err *err,
+			   const char *what);
 
 #endif

@@ -346,7 +346,8 @@ read_secret(struct lines *ln, const char *group, const char *key,
 }
 
 static const char *const main_keys[] = {
-	"state_dir", "rules_dir", "templates_dir", "max_message_size",
+	"state_dir", "rules_dir", "templates_dir", "calendar",
+	"max_message_size",
 	"fetch_concurrency", "timeout", "busy_timeout", NULL,
 };
 static const char *const smtp_keys[] = {
@@ -664,7 +665,7 @@ get_uint(struct lines *ln, GKeyFile *kf, const char *key, guint def,
 static void
 load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 {
-	g_autofree char *state = NULL, *rules = NULL, *tmpl = NULL;
+	g_autofree char *state = NULL, *rules = NULL, *tmpl = NULL, *cal = NULL;
 	g_autofree char *size = NULL;
 
 	if (!g_key_file_has_group(kf, "lamplight")) {
@@ -681,6 +682,8 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 	cfg->rules_dir = resolve_path(cfg, rules ? rules : "rules");
 	tmpl = get_string(kf, "lamplight", "templates_dir");
 	cfg->templates_dir = resolve_path(cfg, tmpl ? tmpl : "templates");
+	cal = get_string(kf, "lamplight", "calendar");
+	cfg->calendar = resolve_path(cfg, cal ? cal : "data/calendar/tw-gov.cal");
 	cfg->max_message_bytes = 25u << 20;
 	cfg->fetch_concurrency = get_uint(ln, kf, "fetch_concurrency", 4, 1,
 					  CENTRE_COUNT);
@@ -768,6 +771,7 @@ config_free(struct config *cfg)
 	g_free(cfg->state_dir);
 	g_free(cfg->rules_dir);
 	g_free(cfg->templates_dir);
+	g_free(cfg->calendar);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_ca_file);
 	g_free(cfg->smtp_user);

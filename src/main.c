@@ -26,6 +26,8 @@ static const struct command {
 	{ "classify", cmd_classify, "show how messages would be read" },
 	{ "config", cmd_config, "check the configuration (config check)" },
 	{ "rules", cmd_rules, "check the triage rules and their examples" },
+	{ "case", cmd_case, "the case register: list, show, note, set" },
+	{ "calendar", cmd_calendar, "the office calendar: show, check, load" },
 };
 
 char *arg_config;

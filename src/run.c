@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "classify.h"
 #include "fetch.h"
 #include "log.h"
@@ -33,6 +34,7 @@ struct run {
 	struct store *store;
 	struct ruleset *rules;
 	struct notify *notify;
+	struct calendar *calendar;	/* deadlines are counted on it */
 	char *db_path;
 	gboolean emergency;	/* an emergency was filed: send at once */
 };
@@ -176,6 +178,8 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	enum status st;
 
 	st = store_case_add(r->store, &cn, now, &case_id, &number, err);
+	if (st == ST_OK)
+		st = cases_opened(r->store, r->calendar, case_id, now, err);
 	if (st == ST_OK)
 		st = store_event_add(r->store, case_id, "lamplight", "received",
 				     c->from_form ? "web form" : "direct mail",
@@ -822,6 +826,8 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		rules_set_cache_dir(r.rules, cache);
 	}
 	if (st == ST_OK)
+		st = cases_calendar(r.store, cfg->calendar, &r.calendar, err);
+	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &r.notify, err);
 	if (st == ST_OK)
 		watchdog_start(read_overrun, (void *)cfg);
@@ -839,6 +845,7 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	}
 	watchdog_stop();
 	notify_close(r.notify);
+	calendar_free(r.calendar);
 	ruleset_free(r.rules);
 	store_close(r.store);
 	spool_close(r.spool);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "store.h"
@@ -106,6 +107,51 @@ static const char *const migrations[] = {
 	"  last_uid TEXT,"
 	"  error TEXT);"
 	"CREATE INDEX mailbox_runs_last ON mailbox_runs(mailbox, id);",
+
+	/* 2: the SOP: states, referrals, deadlines on the office calendar,
+	 * and an audit trail nobody can rewrite. */
+	"ALTER TABLE cases ADD COLUMN closed_reason TEXT;"
+	"ALTER TABLE cases ADD COLUMN closed_at TEXT;"
+	"ALTER TABLE cases ADD COLUMN handed_to TEXT;"
+	"ALTER TABLE cases ADD COLUMN handed_from INTEGER REFERENCES cases(id);"
+	"ALTER TABLE cases ADD COLUMN referrer TEXT;"
+	"ALTER TABLE cases ADD COLUMN referrer_addr TEXT;"
+	"ALTER TABLE cases ADD COLUMN state_at TEXT;"
+	"CREATE INDEX cases_county_state ON cases(county, state);"
+	"CREATE TABLE calendars ("
+	"  version TEXT PRIMARY KEY,"
+	"  text TEXT NOT NULL,"
+	"  loaded_at TEXT NOT NULL,"
+	"  active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)));"
+	"CREATE UNIQUE INDEX calendars_one_active ON calendars(active)"
+	"  WHERE active = 1;"
+	"CREATE TABLE referrals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  grp TEXT NOT NULL CHECK (grp IN ('health', 'social',"
+	"    'employment', 'education', 'police')),"
+	"  agency TEXT NOT NULL,"
+	"  referred_at TEXT NOT NULL,"
+	"  replied_at TEXT);"
+	"CREATE TABLE deadlines ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  step TEXT NOT NULL,"
+	"  referral_id INTEGER REFERENCES referrals(id),"
+	"  start_day TEXT NOT NULL,"
+	"  rule TEXT NOT NULL CHECK (rule IN ('days', 'working_days')),"
+	"  n INTEGER NOT NULL,"
+	"  due_day TEXT NOT NULL,"
+	"  calendar TEXT NOT NULL REFERENCES calendars(version),"
+	"  met_at TEXT,"
+	"  outcome TEXT CHECK (outcome IN ('met', 'cancelled')));"
+	"CREATE INDEX deadlines_case ON deadlines(case_id);"
+	"CREATE INDEX deadlines_open ON deadlines(due_day)"
+	"  WHERE outcome IS NULL;"
+	"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events"
+	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
+	"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"
+	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;",
 };
 
 int
@@ -292,6 +338,72 @@ store_rollback(struct store *s)
 }
 
 /* Steps a statement that returns no rows, then finalizes it. */
+sqlite3 *
+store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+enum status
+store_db_error(struct store *s, struct err *err, const char *what)
+{
+	return db_error(s, err, what);
+}
+
+/* Binds the arguments of ap to stmt as types says. */
+static void
+bind_args(sqlite3_stmt *stmt, const char *types, va_list ap)
+{
+	for (int i = 0; types[i] != '\0'; i++) {
+		if (types[i] == 'i')
+			sqlite3_bind_int64(stmt, i + 1, va_arg(ap, gint64));
+		else
+			bind_text(stmt, i + 1, va_arg(ap, const char *));
+	}
+}
+
+enum status
+store_run(struct store *s, struct err *err, const char *sql,
+	  const char *types, ...)
+{
+	sqlite3_stmt *stmt = prepare(s, sql);
+	enum status st = ST_OK;
+	va_list ap;
+
+	if (stmt == NULL)
+		return db_error(s, err, "prepare");
+	va_start(ap, types);
+	bind_args(stmt, types, ap);
+	va_end(ap);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		st = db_error(s, err, "step");
+	sqlite3_finalize(stmt);
+	return st;
+}
+
+enum status
+store_query(struct store *s, struct err *err, store_row_fn fn, gpointer data,
+	    const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *stmt = prepare(s, sql);
+	enum status st = ST_OK;
+	va_list ap;
+	int rc;
+
+	if (stmt == NULL)
+		return db_error(s, err, "prepare");
+	va_start(ap, types);
+	bind_args(stmt, types, ap);
+	va_end(ap);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (!fn(stmt, data))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = db_error(s, err, "step");
+	sqlite3_finalize(stmt);
+	return st;
+}
+
 static enum status
 step_done(struct store *s, sqlite3_stmt *stmt, const char *what,
 	  struct err *err)

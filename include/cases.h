@@ -1,0 +1,140 @@
+/*
+ * Cases on the centres' standard operating procedure:
+ *
+ *   received -> registered (編號列冊) -> contacted (訪視) ->
+ *   assessed (轉介評估) -> referred (轉介) -> follow_up (追蹤輔導) ->
+ *   closed, for one of five reasons.
+ *
+ * Each step of the first three is due 3 days after the one before it
+ * (counted as calendar.h says); a referral starts a partner's 5 working
+ * days; an agency's referral owes the agency a result in 7 days; follow-
+ * up schedules contacts over two years.  Every change is a row of
+ * case_events, which nothing can update or delete: who, when, why.
+ */
+#ifndef LAMPLIGHT_CASES_H
+#define LAMPLIGHT_CASES_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+enum case_state {
+	CASE_RECEIVED,
+	CASE_REGISTERED,
+	CASE_CONTACTED,
+	CASE_ASSESSED,
+	CASE_REFERRED,
+	CASE_FOLLOW_UP,
+	CASE_CLOSED,
+	CASE_STATE_COUNT,
+};
+
+enum close_reason {
+	CLOSE_IMPROVED,		/* 問題改善: two years without relapse */
+	CLOSE_REIMPRISONED,	/* 再入監 */
+	CLOSE_UNREACHABLE,	/* 無法聯繫 */
+	CLOSE_DECEASED,		/* 死亡 */
+	CLOSE_MOVED,		/* 遷出: handed over to another centre */
+	CLOSE_REASON_COUNT,
+};
+
+const char *case_state_name(enum case_state s);	/* "registered" */
+const char *case_state_label(enum case_state s);	/* "編號列冊" */
+gboolean case_state_parse(const char *s, enum case_state *out);
+const char *close_reason_name(enum close_reason r);
+const char *close_reason_label(enum close_reason r);
+gboolean close_reason_parse(const char *s, enum close_reason *out);
+
+/* Where a case came from: the values of cases.source. */
+const char *case_source_label(const char *source);
+gboolean case_source_valid(const char *source);
+/* Whether an agency referred it in (and is owed a result). */
+gboolean case_source_is_agency(const char *source);
+
+/* Days the SOP allows each step, and partners and agencies. */
+#define SOP_STEP_DAYS 3
+#define SOP_PARTNER_WORKING_DAYS 5
+#define SOP_AGENCY_DAYS 7
+#define SOP_FOLLOW_UP_MONTHS 24
+
+/*
+ * The calendar deadlines are counted on: the one last installed in the
+ * database, or else the file (installed then).  *out is new.
+ */
+enum status cases_calendar(struct store *s, const char *file,
+			   struct calendar **out, struct err *err);
+/*
+ * Makes cal the calendar in force and recomputes every open deadline
+ * on it; *recomputed says how many changed day.  In a transaction.
+ */
+enum status cases_calendar_install(struct store *s,
+				   const struct calendar *cal, GDateTime *now,
+				   guint *recomputed, struct err *err);
+
+/* Opens the clocks of a new case (received at received).  Inside the
+ * filing transaction. */
+enum status cases_opened(struct store *s, const struct calendar *cal,
+			 gint64 case_id, GDateTime *received,
+			 struct err *err);
+
+/* A case as staff see it; personal data stays out. */
+struct case_ref {
+	gint64 id;
+	char *number;
+	char county[4];
+	enum case_state state;
+};
+void case_ref_clear(struct case_ref *c);
+/* Finds a case by number; ST_NOT_FOUND-like ST_FATAL if none. */
+enum status cases_find(struct store *s, const char *number,
+		       struct case_ref *out, struct err *err);
+
+/*
+ * The acts of staff, each in its own transaction, each leaving an
+ * audit row with who and why.  A step out of order is refused with a
+ * message that says what may come next.
+ */
+enum status cases_set_state(struct store *s, const struct calendar *cal,
+			    const struct case_ref *c, enum case_state to,
+			    const char *who, const char *why, GDateTime *now,
+			    struct err *err);
+enum status cases_refer(struct store *s, const struct calendar *cal,
+			const struct case_ref *c, enum group g,
+			const char *agency, const char *who, GDateTime *now,
+			struct err *err);
+enum status cases_partner_replied(struct store *s, const struct case_ref *c,
+				  enum group g, const char *who,
+				  GDateTime *now, struct err *err);
+enum status cases_result_sent(struct store *s, const struct case_ref *c,
+			      const char *who, GDateTime *now,
+			      struct err *err);
+/*
+ * Closes c.  CLOSE_MOVED needs to_county: a new case is opened there,
+ * linked both ways, and *handed (may be NULL) gets its number.
+ */
+enum status cases_close(struct store *s, const struct calendar *cal,
+			const struct case_ref *c, enum close_reason r,
+			const char *to_county, const char *who,
+			const char *why, GDateTime *now, char **handed,
+			struct err *err);
+enum status cases_note(struct store *s, const struct case_ref *c,
+		       const char *who, const char *text, GDateTime *now,
+		       struct err *err);
+
+struct case_filter {
+	const char *county;	/* NULL: all */
+	int state;		/* -1: all; else enum case_state */
+	gboolean overdue;	/* only those with a deadline passed */
+};
+/* The cases that pass f, newest first: a JSON array. */
+enum status cases_list(struct store *s, const struct case_filter *f,
+		       JsonNode **out, struct err *err);
+/* One case with its deadlines, referrals and audit trail. */
+enum status cases_show(struct store *s, const struct case_ref *c,
+		       JsonNode **out, struct err *err);
+
+#endif

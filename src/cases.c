@@ -1,0 +1,943 @@
+/*
+ * The SOP's states and clocks over the cases, referrals, deadlines and
+ * case_events tables (store.c, migration 2).  Deadlines keep the day
+ * their clock started, their rule and the calendar version that set
+ * them, so that a revised calendar can recompute the open ones.
+ */
+#include <string.h>
+
+#include "cases.h"
+#include "twtime.h"
+
+static const struct {
+	const char *name, *label;
+} states[CASE_STATE_COUNT] = {
+	{ "received", "收件" },
+	{ "registered", "編號列冊" },
+	{ "contacted", "訪視" },
+	{ "assessed", "轉介評估" },
+	{ "referred", "轉介" },
+	{ "follow_up", "追蹤輔導" },
+	{ "closed", "結案" },
+};
+
+static const struct {
+	const char *name, *label;
+} reasons[CLOSE_REASON_COUNT] = {
+	{ "improved", "問題改善" },
+	{ "reimprisoned", "再入監" },
+	{ "unreachable", "無法聯繫" },
+	{ "deceased", "死亡" },
+	{ "moved", "遷出" },
+};
+
+static const struct {
+	const char *name, *label;
+	gboolean agency;
+} sources[] = {
+	{ "webform", "我要求助網頁", FALSE },
+	{ "direct", "直接來信", FALSE },
+	{ "dispatch", "0800 專線電子派案", FALSE },
+	{ "hotline", "0800 專線電話諮詢紀錄", FALSE },
+	{ "corrections", "矯正機關轉介", TRUE },
+	{ "probation", "地檢署觀護人室轉介", TRUE },
+	{ "aftercare", "更生保護會轉介", TRUE },
+	{ "police", "司法警察機關轉介", TRUE },
+	{ "centre", "其他縣市毒品危害防制中心轉介", TRUE },
+};
+
+/* Follow-up contacts: monthly for half a year, then every quarter. */
+static const guint follow_up_months[] = {
+	1, 2, 3, 4, 5, 6, 9, 12, 15, 18, 21, 24,
+};
+
+const char *
+case_state_name(enum case_state s)
+{
+	return s < CASE_STATE_COUNT ? states[s].name : NULL;
+}
+
+const char *
+case_state_label(enum case_state s)
+{
+	return s < CASE_STATE_COUNT ? states[s].label : NULL;
+}
+
+gboolean
+case_state_parse(const char *s, enum case_state *out)
+{
+	for (int i = 0; s != NULL && i < CASE_STATE_COUNT; i++)
+		if (strcmp(s, states[i].name) == 0) {
+			*out = (enum case_state)i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+const char *
+close_reason_name(enum close_reason r)
+{
+	return r < CLOSE_REASON_COUNT ? reasons[r].name : NULL;
+}
+
+const char *
+close_reason_label(enum close_reason r)
+{
+	return r < CLOSE_REASON_COUNT ? reasons[r].label : NULL;
+}
+
+gboolean
+close_reason_parse(const char *s, enum close_reason *out)
+{
+	for (int i = 0; s != NULL && i < CLOSE_REASON_COUNT; i++)
+		if (strcmp(s, reasons[i].name) == 0) {
+			*out = (enum close_reason)i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+static int
+source_index(const char *source)
+{
+	for (size_t i = 0; source != NULL && i < G_N_ELEMENTS(sources); i++)
+		if (strcmp(source, sources[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+case_source_label(const char *source)
+{
+	int i = source_index(source);
+
+	return i >= 0 ? sources[i].label : NULL;
+}
+
+gboolean
+case_source_valid(const char *source)
+{
+	return source_index(source) >= 0;
+}
+
+gboolean
+case_source_is_agency(const char *source)
+{
+	int i = source_index(source);
+
+	return i >= 0 && sources[i].agency;
+}
+
+void
+case_ref_clear(struct case_ref *c)
+{
+	g_free(c->number);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- the calendar in force ---- */
+
+static gboolean
+first_text(sqlite3_stmt *row, gpointer data)
+{
+	char **out = data;
+
+	g_free(*out);
+	*out = g_strdup((const char *)sqlite3_column_text(row, 0));
+	return FALSE;
+}
+
+static gboolean
+first_int(sqlite3_stmt *row, gpointer data)
+{
+	*(gint64 *)data = sqlite3_column_int64(row, 0);
+	return FALSE;
+}
+
+enum status
+cases_calendar(struct store *s, const char *file, struct calendar **out,
+	       struct err *err)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GDateTime) now = NULL;
+	guint recomputed;
+	enum status st;
+
+	st = store_query(s, err, first_text, &text,
+			 "SELECT text FROM calendars WHERE active = 1", "");
+	if (st != ST_OK)
+		return st;
+	if (text != NULL)
+		return calendar_parse("the database's calendar", text, out,
+				      err);
+	if (file == NULL)
+		return err_set(err, ST_FATAL, "no calendar is installed and "
+			       "none is configured");
+	st = calendar_load(file, out, err);
+	if (st != ST_OK)
+		return st;
+	now = twtime_now();
+	st = cases_calendar_install(s, *out, now, &recomputed, err);
+	if (st != ST_OK) {
+		calendar_free(*out);
+		*out = NULL;
+	}
+	return st;
+}
+
+struct open_deadline {
+	gint64 id;
+	char *start, *rule, *due;
+	guint n;
+};
+
+static gboolean
+collect_open(sqlite3_stmt *row, gpointer data)
+{
+	struct open_deadline d = {
+		.id = sqlite3_column_int64(row, 0),
+		.start = g_strdup((const char *)sqlite3_column_text(row, 1)),
+		.rule = g_strdup((const char *)sqlite3_column_text(row, 2)),
+		.n = (guint)sqlite3_column_int(row, 3),
+		.due = g_strdup((const char *)sqlite3_column_text(row, 4)),
+	};
+
+	g_array_append_val(data, d);
+	return TRUE;
+}
+
+static enum deadline_rule
+rule_of(const char *name)
+{
+	return strcmp(name, "working_days") == 0 ? DEADLINE_WORKING_DAYS
+						 : DEADLINE_DAYS;
+}
+
+static const char *
+rule_name(enum deadline_rule r)
+{
+	return r == DEADLINE_WORKING_DAYS ? "working_days" : "days";
+}
+
+enum status
+cases_calendar_install(struct store *s, const struct calendar *cal,
+		       GDateTime *now, guint *recomputed, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autoptr(GArray) open = g_array_new(FALSE, FALSE,
+					     sizeof(struct open_deadline));
+	const char *v = calendar_version(cal);
+	enum status st;
+
+	*recomputed = 0;
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = store_run(s, err, "UPDATE calendars SET active = 0 "
+			       "WHERE active = 1", "");
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "INSERT INTO calendars (version, text, "
+			       "loaded_at, active) VALUES (?, ?, ?, 1) "
+			       "ON CONFLICT (version) DO UPDATE SET "
+			       "text = excluded.text, active = 1",
+			       "ttt", v, calendar_text(cal), at);
+	if (st == ST_OK)
+		st = store_query(s, err, collect_open, open,
+				 "SELECT id, start_day, rule, n, due_day FROM "
+				 "deadlines WHERE outcome IS NULL", "");
+	for (guint i = 0; st == ST_OK && i < open->len; i++) {
+		struct open_deadline *d =
+			&g_array_index(open, struct open_deadline, i);
+		g_autofree char *due = NULL;
+		GDate start, day;
+
+		if (!calendar_date_parse(d->start, &start)) {
+			st = err_set(err, ST_FATAL, "deadline %lld has a bad "
+				     "start day", (long long)d->id);
+			break;
+		}
+		calendar_due(cal, &start, rule_of(d->rule), d->n, &day);
+		due = calendar_date_string(&day);
+		if (strcmp(due, d->due) != 0)
+			(*recomputed)++;
+		st = store_run(s, err, "UPDATE deadlines SET due_day = ?, "
+				       "calendar = ? WHERE id = ?",
+			       "tti", due, v, d->id);
+	}
+	for (guint i = 0; i < open->len; i++) {
+		struct open_deadline *d =
+			&g_array_index(open, struct open_deadline, i);
+
+		g_free(d->start);
+		g_free(d->rule);
+		g_free(d->due);
+	}
+	if (st == ST_OK)
+		st = store_commit(s, err);
+	else
+		store_rollback(s);
+	return st;
+}
+
+/* ---- deadlines and the audit trail ---- */
+
+static enum status
+deadline_open(struct store *s, const struct calendar *cal, gint64 case_id,
+	      const char *step, gint64 referral_id, const GDate *start,
+	      enum deadline_rule rule, guint n, struct err *err)
+{
+	g_autofree char *from = calendar_date_string(start);
+	g_autofree char *due = NULL;
+	GDate day;
+
+	calendar_due(cal, start, rule, n, &day);
+	due = calendar_date_string(&day);
+	return store_run(s, err,
+			 "INSERT INTO deadlines (case_id, step, referral_id, "
+			 "start_day, rule, n, due_day, calendar) VALUES "
+			 "(?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)",
+			 "itittitt", case_id, step, referral_id, from,
+			 rule_name(rule), (gint64)n, due,
+			 calendar_version(cal));
+}
+
+/* Settles the open deadlines of a step (all when step is NULL). */
+static enum status
+deadline_settle(struct store *s, gint64 case_id, const char *step,
+		gint64 referral_id, const char *outcome, const char *at,
+		struct err *err)
+{
+	return store_run(s, err,
+			 "UPDATE deadlines SET met_at = ?, outcome = ? "
+			 "WHERE case_id = ? AND outcome IS NULL AND "
+			 "(?4 IS NULL OR step = ?4) AND "
+			 "(?5 = 0 OR referral_id = ?5)",
+			 "ttiti", at, outcome, case_id, step, referral_id);
+}
+
+static enum status
+event(struct store *s, gint64 case_id, const char *at, const char *who,
+      const char *what, const char *why, struct err *err)
+{
+	return store_run(s, err,
+			 "INSERT INTO case_events (case_id, at, who, what, "
+			 "why) VALUES (?, ?, ?, ?, ?)",
+			 "itttt", case_id, at, who, what, why);
+}
+
+enum status
+cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
+	     GDateTime *received, struct err *err)
+{
+	g_autofree char *source = NULL;
+	GDate day;
+	enum status st;
+
+	calendar_day_of(received, &day);
+	st = store_query(s, err, first_text, &source,
+			 "SELECT source FROM cases WHERE id = ?", "i",
+			 case_id);
+	if (st == ST_OK)
+		st = deadline_open(s, cal, case_id, "register", 0, &day,
+				   DEADLINE_DAYS, SOP_STEP_DAYS, err);
+	if (st == ST_OK && case_source_is_agency(source))
+		st = deadline_open(s, cal, case_id, "agency_result", 0, &day,
+				   DEADLINE_DAYS, SOP_AGENCY_DAYS, err);
+	return st;
+}
+
+static gboolean
+read_ref(sqlite3_stmt *row, gpointer data)
+{
+	struct case_ref *c = data;
+	const char *county = (const char *)sqlite3_column_text(row, 2);
+
+	c->id = sqlite3_column_int64(row, 0);
+	c->number = g_strdup((const char *)sqlite3_column_text(row, 1));
+	g_strlcpy(c->county, county != NULL ? county : "", sizeof c->county);
+	if (!case_state_parse((const char *)sqlite3_column_text(row, 3),
+			      &c->state))
+		c->state = CASE_RECEIVED;
+	return FALSE;
+}
+
+enum status
+cases_find(struct store *s, const char *number, struct case_ref *out,
+	   struct err *err)
+{
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = store_query(s, err, read_ref, out,
+			 "SELECT id, number, county, state FROM cases "
+			 "WHERE number = ?", "t", number);
+	if (st == ST_OK && out->id == 0)
+		st = err_set(err, ST_FATAL, "no case %s", number);
+	return st;
+}
+
+/* Moves c from its state to to, or fails if it moved meanwhile. */
+static enum status
+move(struct store *s, const struct case_ref *c, enum case_state to,
+     const char *at, struct err *err)
+{
+	enum status st = store_run(s, err,
+				   "UPDATE cases SET state = ?, state_at = ? "
+				   "WHERE id = ? AND state = ?",
+				   "ttit", case_state_name(to), at, c->id,
+				   case_state_name(c->state));
+
+	if (st == ST_OK && sqlite3_changes(store_sqlite(s)) != 1)
+		st = err_set(err, ST_TEMP, "case %s changed meanwhile; "
+			     "look again", c->number);
+	return st;
+}
+
+static const char *
+next_states(enum case_state from)
+{
+	switch (from) {
+	case CASE_RECEIVED: return "registered, or closed";
+	case CASE_REGISTERED: return "contacted, or closed";
+	case CASE_CONTACTED: return "assessed, or closed";
+	case CASE_ASSESSED: return "referred, follow_up, or closed";
+	case CASE_REFERRED: return "follow_up (or another referral), or closed";
+	case CASE_FOLLOW_UP: return "closed";
+	default: return "nothing: the case is closed";
+	}
+}
+
+/* The step whose deadline a move to `to` meets, and the next one. */
+static const char *
+step_met_by(enum case_state to)
+{
+	switch (to) {
+	case CASE_REGISTERED: return "register";
+	case CASE_CONTACTED: return "contact";
+	case CASE_ASSESSED: return "assess";
+	default: return NULL;
+	}
+}
+
+static const char *
+step_opened_by(enum case_state to)
+{
+	switch (to) {
+	case CASE_REGISTERED: return "contact";
+	case CASE_CONTACTED: return "assess";
+	default: return NULL;
+	}
+}
+
+static enum status
+schedule_follow_up(struct store *s, const struct calendar *cal,
+		   gint64 case_id, const GDate *start, struct err *err)
+{
+	enum status st = ST_OK;
+
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(follow_up_months);
+	     i++) {
+		GDate target = *start;
+
+		g_date_add_months(&target, follow_up_months[i]);
+		st = deadline_open(s, cal, case_id, "follow_up", 0, start,
+				   DEADLINE_DAYS,
+				   (guint)g_date_days_between(start, &target),
+				   err);
+	}
+	return st;
+}
+
+static enum status
+finish(struct store *s, enum status st, struct err *err)
+{
+	if (st == ST_OK)
+		return store_commit(s, err);
+	store_rollback(s);
+	return st;
+}
+
+enum status
+cases_set_state(struct store *s, const struct calendar *cal,
+		const struct case_ref *c, enum case_state to, const char *who,
+		const char *why, GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = NULL;
+	gboolean ok = to == c->state + 1 ||
+		      (c->state == CASE_ASSESSED && to == CASE_FOLLOW_UP);
+	GDate today;
+	enum status st;
+
+	if (to == CASE_REFERRED)
+		return err_set(err, ST_FATAL, "a referral names its group "
+			       "and agency: use refer");
+	if (to == CASE_CLOSED)
+		return err_set(err, ST_FATAL, "closing needs one of the five "
+			       "reasons: use close");
+	if (c->state == CASE_CLOSED || !ok)
+		return err_set(err, ST_FATAL, "case %s is %s; it may become %s",
+			       c->number, case_state_name(c->state),
+			       next_states(c->state));
+	calendar_day_of(now, &today);
+	what = g_strdup_printf("state %s", case_state_name(to));
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = move(s, c, to, at, err);
+	if (st == ST_OK && step_met_by(to) != NULL)
+		st = deadline_settle(s, c->id, step_met_by(to), 0, "met", at,
+				     err);
+	if (st == ST_OK && step_opened_by(to) != NULL)
+		st = deadline_open(s, cal, c->id, step_opened_by(to), 0,
+				   &today, DEADLINE_DAYS, SOP_STEP_DAYS, err);
+	if (st == ST_OK && to == CASE_FOLLOW_UP)
+		st = schedule_follow_up(s, cal, c->id, &today, err);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, why, err);
+	return finish(s, st, err);
+}
+
+enum status
+cases_refer(struct store *s, const struct calendar *cal,
+	    const struct case_ref *c, enum group g, const char *agency,
+	    const char *who, GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = NULL;
+	gint64 ref;
+	GDate today;
+	enum status st;
+
+	if (c->state != CASE_ASSESSED && c->state != CASE_REFERRED)
+		return err_set(err, ST_FATAL, "case %s is %s: a referral "
+			       "follows the assessment", c->number,
+			       case_state_name(c->state));
+	if (agency == NULL || *agency == '\0')
+		return err_set(err, ST_FATAL, "a referral names the agency");
+	calendar_day_of(now, &today);
+	what = g_strdup_printf("referred %s: %s", group_key(g), agency);
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	if (c->state == CASE_ASSESSED)
+		st = move(s, c, CASE_REFERRED, at, err);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "INSERT INTO referrals (case_id, grp, agency, "
+			       "referred_at) VALUES (?, ?, ?, ?)",
+			       "ittt", c->id, group_key(g), agency, at);
+	ref = sqlite3_last_insert_rowid(store_sqlite(s));
+	if (st == ST_OK)
+		st = deadline_open(s, cal, c->id, "partner_reply", ref, &today,
+				   DEADLINE_WORKING_DAYS,
+				   SOP_PARTNER_WORKING_DAYS, err);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, NULL, err);
+	return finish(s, st, err);
+}
+
+enum status
+cases_partner_replied(struct store *s, const struct case_ref *c,
+		      enum group g, const char *who, GDateTime *now,
+		      struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = g_strdup_printf("reply %s", group_key(g));
+	gint64 ref = 0;
+	enum status st;
+
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = store_query(s, err, first_int, &ref,
+			 "SELECT id FROM referrals WHERE case_id = ? AND "
+			 "grp = ? AND replied_at IS NULL ORDER BY id LIMIT 1",
+			 "it", c->id, group_key(g));
+	if (st == ST_OK && ref == 0)
+		st = err_set(err, ST_FATAL, "case %s has no referral to %s "
+			     "awaiting a reply", c->number, group_key(g));
+	if (st == ST_OK)
+		st = store_run(s, err, "UPDATE referrals SET replied_at = ? "
+				       "WHERE id = ?", "ti", at, ref);
+	if (st == ST_OK)
+		st = deadline_settle(s, c->id, "partner_reply", ref, "met",
+				     at, err);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, NULL, err);
+	return finish(s, st, err);
+}
+
+enum status
+cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
+		  GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	gint64 open = 0;
+	enum status st;
+
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = store_query(s, err, first_int, &open,
+			 "SELECT count(*) FROM deadlines WHERE case_id = ? "
+			 "AND step = 'agency_result' AND outcome IS NULL",
+			 "i", c->id);
+	if (st == ST_OK && open == 0)
+		st = err_set(err, ST_FATAL, "case %s owes no agency a result",
+			     c->number);
+	if (st == ST_OK)
+		st = deadline_settle(s, c->id, "agency_result", 0, "met", at,
+				     err);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, "result sent to the referrer",
+			   NULL, err);
+	return finish(s, st, err);
+}
+
+/* Whether two years of follow-up have passed (問題改善). */
+static enum status
+follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
+	       gboolean *done, struct err *err)
+{
+	g_autofree char *since = NULL;
+	g_autoptr(GDateTime) start = NULL;
+	enum status st;
+
+	*done = FALSE;
+	st = store_query(s, err, first_text, &since,
+			 "SELECT state_at FROM cases WHERE id = ?", "i",
+			 c->id);
+	if (st != ST_OK || since == NULL)
+		return st;
+	start = g_date_time_new_from_iso8601(since, NULL);
+	if (start != NULL) {
+		g_autoptr(GDateTime) end =
+			g_date_time_add_months(start, SOP_FOLLOW_UP_MONTHS);
+
+		*done = g_date_time_compare(now, end) >= 0;
+	}
+	return ST_OK;
+}
+
+/* Opens c's successor in another centre: the handover of 遷出. */
+static enum status
+hand_over(struct store *s, const struct calendar *cal,
+	  const struct case_ref *c, const char *to, GDateTime *now,
+	  const char *at, const char *who, char **number, struct err *err)
+{
+	g_autofree char *subject = NULL, *urgency = NULL, *reply = NULL;
+	g_autofree char *why = NULL;
+	struct case_new cn = { 0 };
+	gint64 id;
+	enum status st;
+
+	st = store_query(s, err, first_text, &subject,
+			 "SELECT subject FROM cases WHERE id = ?", "i", c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, first_text, &urgency,
+				 "SELECT urgency FROM cases WHERE id = ?", "i",
+				 c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, first_text, &reply,
+				 "SELECT reply_addr FROM cases WHERE id = ?",
+				 "i", c->id);
+	if (st != ST_OK)
+		return st;
+	cn.county = to;
+	cn.urgency = urgency;
+	cn.source = "centre";
+	cn.subject = subject;
+	cn.reply_addr = reply;
+	st = store_case_add(s, &cn, now, &id, number, err);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "UPDATE cases SET handed_from = ?, referrer = ? "
+			       "WHERE id = ?", "iti", c->id, c->county, id);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "INSERT INTO case_links (case_id, other_id, why) "
+			       "VALUES (?, ?, 'handed over'), "
+			       "(?, ?, 'handed over')",
+			       "iiii", c->id, id, id, c->id);
+	if (st == ST_OK)
+		st = cases_opened(s, cal, id, now, err);
+	why = g_strdup_printf("handed over by %s (%s)", c->county, c->number);
+	if (st == ST_OK)
+		st = event(s, id, at, who, "state received", why, err);
+	return st;
+}
+
+enum status
+cases_close(struct store *s, const struct calendar *cal,
+	    const struct case_ref *c, enum close_reason r,
+	    const char *to_county, const char *who, const char *why,
+	    GDateTime *now, char **handed, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = NULL, *number = NULL;
+	gboolean done;
+	enum status st;
+
+	if (c->state == CASE_CLOSED)
+		return err_set(err, ST_FATAL, "case %s is already closed",
+			       c->number);
+	if (r == CLOSE_MOVED &&
+	    (to_county == NULL || !county_code_valid(to_county) ||
+	     strcmp(to_county, c->county) == 0))
+		return err_set(err, ST_FATAL, "遷出 names the county the "
+			       "person moved to (another centre's code)");
+	if (r == CLOSE_IMPROVED) {
+		if (c->state != CASE_FOLLOW_UP)
+			return err_set(err, ST_FATAL, "問題改善 closes a case "
+				       "after two years of follow-up; case %s "
+				       "is %s", c->number,
+				       case_state_name(c->state));
+		st = follow_up_done(s, c, now, &done, err);
+		if (st != ST_OK)
+			return st;
+		if (!done)
+			return err_set(err, ST_FATAL, "問題改善 needs two "
+				       "years of follow-up without relapse; "
+				       "case %s has not had them", c->number);
+	}
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = move(s, c, CASE_CLOSED, at, err);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "UPDATE cases SET closed_reason = ?, "
+			       "closed_at = ?, handed_to = ? WHERE id = ?",
+			       "ttti", close_reason_name(r), at,
+			       r == CLOSE_MOVED ? to_county : NULL, c->id);
+	if (st == ST_OK)
+		st = deadline_settle(s, c->id, NULL, 0, "cancelled", at, err);
+	if (st == ST_OK && r == CLOSE_MOVED)
+		st = hand_over(s, cal, c, to_county, now, at, who, &number,
+			       err);
+	what = r == CLOSE_MOVED
+		       ? g_strdup_printf("closed moved: handed over to %s as "
+					 "%s", to_county, number)
+		       : g_strdup_printf("closed %s", close_reason_name(r));
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, why, err);
+	st = finish(s, st, err);
+	if (st == ST_OK && handed != NULL)
+		*handed = g_steal_pointer(&number);
+	return st;
+}
+
+enum status
+cases_note(struct store *s, const struct case_ref *c, const char *who,
+	   const char *text, GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+
+	if (text == NULL || *text == '\0')
+		return err_set(err, ST_FATAL, "a note needs its text");
+	return event(s, c->id, at, who, "note", text, err);
+}
+
+/* ---- views ---- */
+
+static void
+set_text(JsonObject *o, const char *member, sqlite3_stmt *row, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(row, col);
+
+	if (v != NULL)
+		json_object_set_string_member(o, member, v);
+	else
+		json_object_set_null_member(o, member);
+}
+
+static gboolean
+list_row(sqlite3_stmt *row, gpointer data)
+{
+	JsonObject *o = json_object_new();
+	enum case_state st;
+
+	json_object_set_string_member(o, "number",
+				      (const char *)sqlite3_column_text(row, 0));
+	set_text(o, "county", row, 1);
+	set_text(o, "state", row, 2);
+	if (case_state_parse((const char *)sqlite3_column_text(row, 2), &st))
+		json_object_set_string_member(o, "state_label",
+					      case_state_label(st));
+	set_text(o, "urgency", row, 3);
+	set_text(o, "source", row, 4);
+	set_text(o, "created_at", row, 5);
+	set_text(o, "next_due", row, 6);
+	set_text(o, "next_step", row, 7);
+	json_object_set_boolean_member(o, "overdue",
+				       sqlite3_column_int(row, 8) != 0);
+	set_text(o, "closed_reason", row, 9);
+	json_array_add_object_element(data, o);
+	return TRUE;
+}
+
+enum status
+cases_list(struct store *s, const struct case_filter *f, JsonNode **out,
+	   struct err *err)
+{
+	JsonArray *a = json_array_new();
+	GDate today;
+	g_autofree char *day = NULL;
+	enum status st;
+
+	calendar_today(&today);
+	day = calendar_date_string(&today);
+	st = store_query(s, err, list_row, a,
+		"SELECT c.number, c.county, c.state, c.urgency, c.source, "
+		"  c.created_at, d.due_day, d.step, "
+		"  d.due_day IS NOT NULL AND d.due_day < ?1, c.closed_reason "
+		"FROM cases c LEFT JOIN deadlines d ON d.id = ("
+		"  SELECT id FROM deadlines WHERE case_id = c.id AND "
+		"  outcome IS NULL ORDER BY due_day, id LIMIT 1) "
+		"WHERE (?2 IS NULL OR c.county = ?2) "
+		"  AND (?3 IS NULL OR c.state = ?3) "
+		"  AND (?4 = 0 OR d.due_day < ?1) "
+		"ORDER BY c.id DESC",
+		"ttti", day, f->county,
+		f->state >= 0 ? case_state_name((enum case_state)f->state)
+			      : NULL,
+		(gint64)f->overdue);
+	if (st != ST_OK) {
+		json_array_unref(a);
+		return st;
+	}
+	*out = json_node_new(JSON_NODE_ARRAY);
+	json_node_take_array(*out, a);
+	return ST_OK;
+}
+
+struct show {
+	JsonObject *o;
+	const char *today;
+};
+
+static gboolean
+show_case(sqlite3_stmt *row, gpointer data)
+{
+	struct show *sh = data;
+	const char *label;
+	enum case_state st;
+
+	json_object_set_string_member(sh->o, "number",
+				      (const char *)sqlite3_column_text(row, 0));
+	set_text(sh->o, "county", row, 1);
+	set_text(sh->o, "state", row, 2);
+	if (case_state_parse((const char *)sqlite3_column_text(row, 2), &st))
+		json_object_set_string_member(sh->o, "state_label",
+					      case_state_label(st));
+	set_text(sh->o, "urgency", row, 3);
+	set_text(sh->o, "source", row, 4);
+	label = case_source_label((const char *)sqlite3_column_text(row, 4));
+	if (label != NULL)
+		json_object_set_string_member(sh->o, "source_label", label);
+	set_text(sh->o, "created_at", row, 5);
+	set_text(sh->o, "state_at", row, 6);
+	set_text(sh->o, "closed_reason", row, 7);
+	set_text(sh->o, "handed_to", row, 8);
+	set_text(sh->o, "referrer", row, 9);
+	return FALSE;
+}
+
+static gboolean
+show_deadline(sqlite3_stmt *row, gpointer data)
+{
+	struct show *sh = data;
+	JsonObject *d = json_object_new();
+	const char *due = (const char *)sqlite3_column_text(row, 3);
+	const char *outcome = (const char *)sqlite3_column_text(row, 6);
+
+	set_text(d, "step", row, 0);
+	set_text(d, "start_day", row, 1);
+	set_text(d, "rule", row, 2);
+	json_object_set_int_member(d, "n", sqlite3_column_int(row, 4));
+	set_text(d, "due_day", row, 3);
+	set_text(d, "calendar", row, 5);
+	set_text(d, "outcome", row, 6);
+	set_text(d, "met_at", row, 7);
+	json_object_set_boolean_member(d, "overdue",
+				       outcome == NULL &&
+					       strcmp(due, sh->today) < 0);
+	json_array_add_object_element(
+		json_object_get_array_member(sh->o, "deadlines"), d);
+	return TRUE;
+}
+
+static gboolean
+show_referral(sqlite3_stmt *row, gpointer data)
+{
+	struct show *sh = data;
+	JsonObject *r = json_object_new();
+
+	set_text(r, "group", row, 0);
+	set_text(r, "agency", row, 1);
+	set_text(r, "referred_at", row, 2);
+	set_text(r, "replied_at", row, 3);
+	json_array_add_object_element(
+		json_object_get_array_member(sh->o, "referrals"), r);
+	return TRUE;
+}
+
+static gboolean
+show_event(sqlite3_stmt *row, gpointer data)
+{
+	struct show *sh = data;
+	JsonObject *e = json_object_new();
+
+	set_text(e, "at", row, 0);
+	set_text(e, "who", row, 1);
+	set_text(e, "what", row, 2);
+	set_text(e, "why", row, 3);
+	json_array_add_object_element(
+		json_object_get_array_member(sh->o, "events"), e);
+	return TRUE;
+}
+
+enum status
+cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
+	   struct err *err)
+{
+	g_autofree char *day = NULL;
+	struct show sh = { .o = json_object_new() };
+	GDate today;
+	enum status st;
+
+	calendar_today(&today);
+	day = calendar_date_string(&today);
+	sh.today = day;
+	json_object_set_array_member(sh.o, "deadlines", json_array_new());
+	json_object_set_array_member(sh.o, "referrals", json_array_new());
+	json_object_set_array_member(sh.o, "events", json_array_new());
+	st = store_query(s, err, show_case, &sh,
+			 "SELECT number, county, state, urgency, source, "
+			 "created_at, state_at, closed_reason, handed_to, "
+			 "referrer FROM cases WHERE id = ?", "i", c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, show_deadline, &sh,
+				 "SELECT step, start_day, rule, due_day, n, "
+				 "calendar, outcome, met_at FROM deadlines "
+				 "WHERE case_id = ? ORDER BY due_day, id",
+				 "i", c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, show_referral, &sh,
+				 "SELECT grp, agency, referred_at, replied_at "
+				 "FROM referrals WHERE case_id = ? ORDER BY id",
+				 "i", c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, show_event, &sh,
+				 "SELECT at, who, what, why FROM case_events "
+				 "WHERE case_id = ? ORDER BY id", "i", c->id);
+	if (st != ST_OK) {
+		json_object_unref(sh.o);
+		return st;
+	}
+	*out = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(*out, sh.o);
+	return ST_OK;
+}

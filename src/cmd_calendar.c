@@ -1,0 +1,117 @@
+/*
+ * lamplight calendar show [YEAR] | check FILE | load FILE: the government
+ * office calendar that deadlines are counted on.  "load" installs a
+ * revised calendar in the database and recomputes every open deadline
+ * on it; each deadline keeps the version that set it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cases.h"
+#include "cmd.h"
+#include "twtime.h"
+
+static const GOptionEntry calendar_options[] = {
+	{ NULL },
+};
+
+static int
+show(const struct calendar *cal, const char *year)
+{
+	GDate d;
+	guint y = year != NULL ? (guint)g_ascii_strtoull(year, NULL, 10) : 0;
+
+	if (y == 0) {
+		calendar_today(&d);
+		y = g_date_get_year(&d);
+	}
+	if (!g_date_valid_year((GDateYear)y)) {
+		fprintf(stderr, "lamplight calendar: bad year '%s'\n", year);
+		return EXIT_USAGE;
+	}
+	printf("calendar %s\n", calendar_version(cal));
+	g_date_clear(&d, 1);
+	g_date_set_dmy(&d, 1, G_DATE_JANUARY, (GDateYear)y);
+	if (!calendar_covers(cal, &d))
+		printf("(%u is not covered: Monday to Friday are taken as "
+		       "working days)\n", y);
+	for (; g_date_get_year(&d) == y; g_date_add_days(&d, 1)) {
+		const char *name = calendar_day_name(cal, &d);
+		g_autofree char *s = NULL;
+
+		if (name == NULL)
+			continue;
+		s = calendar_date_string(&d);
+		printf("%s %s %s\n", s,
+		       calendar_is_working_day(cal, &d) ? "work" : "off ",
+		       name);
+	}
+	return EXIT_OK;
+}
+
+int
+cmd_calendar(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct store *store = NULL;
+	struct calendar *cal = NULL;
+	g_autofree char *db = NULL;
+	struct err err = { 0 };
+	const char *verb;
+	int rc = EXIT_OK;
+
+	cmd_parse(&argc, &argv, "show [YEAR] | check FILE | load FILE",
+		  "The office calendar deadlines are counted on.",
+		  calendar_options);
+	verb = argc > 1 ? argv[1] : "";
+	if (strcmp(verb, "check") == 0 && argc == 3) {
+		if (calendar_load(argv[2], &cal, &err) != ST_OK) {
+			fprintf(stderr, "%s\n", err.msg);
+			return EXIT_DATAERR;
+		}
+		printf("%s: version %s: ok\n", argv[2], calendar_version(cal));
+		calendar_free(cal);
+		return EXIT_OK;
+	}
+	if (!((strcmp(verb, "show") == 0 && argc <= 3) ||
+	      (strcmp(verb, "load") == 0 && argc == 3))) {
+		fprintf(stderr, "usage: lamplight calendar show [YEAR] | "
+			"check FILE | load FILE\n");
+		return EXIT_USAGE;
+	}
+	cfg = cmd_load_config();
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	db = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
+	if (store_open(db, &store, &err) != ST_OK) {
+		fprintf(stderr, "lamplight calendar: %s\n", err.msg);
+		config_free(cfg);
+		return err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+	}
+	if (strcmp(verb, "load") == 0) {
+		g_autoptr(GDateTime) now = twtime_now();
+		guint changed = 0;
+
+		if (calendar_load(argv[2], &cal, &err) != ST_OK) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = EXIT_DATAERR;
+		} else if (cases_calendar_install(store, cal, now, &changed,
+						  &err) != ST_OK) {
+			fprintf(stderr, "lamplight calendar: %s\n", err.msg);
+			rc = err.status == ST_TEMP ? EXIT_TEMPFAIL
+						   : EXIT_SOFTWARE;
+		} else {
+			printf("calendar %s installed; %u open deadlines "
+			       "moved\n", calendar_version(cal), changed);
+		}
+	} else if (cases_calendar(store, cfg->calendar, &cal, &err) != ST_OK) {
+		fprintf(stderr, "lamplight calendar: %s\n", err.msg);
+		rc = EXIT_SOFTWARE;
+	} else {
+		rc = show(cal, argc == 3 ? argv[2] : NULL);
+	}
+	calendar_free(cal);
+	store_close(store);
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,385 @@
+/*
+ * lamplight case list|show|note|set: the case register for staff and the
+ * operator.
+ *
+ * Staff name themselves with --as ADDRESS, which must be a staff address
+ * of a centre in the config; they see and change only that centre's
+ * cases, and every change records them.  Without --as (the operator)
+ * list and show read every centre but nothing can be changed.
+ *
+ *   case list [--centre CODE] [--state STATE] [--overdue] [--json]
+ *   case show CASE [--json]
+ *   case note CASE TEXT --as ADDRESS
+ *   case set CASE STATE [--why TEXT] --as ADDRESS
+ *       STATE is registered, contacted, assessed or follow_up; and
+ *   case set CASE referred --group GROUP --agency NAME --as ADDRESS
+ *   case set CASE replied --group GROUP --as ADDRESS
+ *   case set CASE result-sent --as ADDRESS
+ *   case set CASE closed --reason REASON [--to CODE] [--why TEXT] --as ...
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cases.h"
+#include "cmd.h"
+#include "twtime.h"
+
+static char *arg_as;
+static char *arg_centre;
+static char *arg_state;
+static gboolean arg_overdue;
+static gboolean arg_json;
+static char *arg_why;
+static char *arg_group;
+static char *arg_agency;
+static char *arg_reason;
+static char *arg_to;
+
+static const GOptionEntry case_options[] = {
+	{ "as", 0, 0, G_OPTION_ARG_STRING, &arg_as,
+	  "act as this staff address (of the case's centre)", "ADDRESS" },
+	{ "centre", 0, 0, G_OPTION_ARG_STRING, &arg_centre,
+	  "list: only this centre's cases", "CODE" },
+	{ "state", 0, 0, G_OPTION_ARG_STRING, &arg_state,
+	  "list: only cases in this state", "STATE" },
+	{ "overdue", 0, 0, G_OPTION_ARG_NONE, &arg_overdue,
+	  "list: only cases with a deadline passed", NULL },
+	{ "json", 0, 0, G_OPTION_ARG_NONE, &arg_json, "print JSON", NULL },
+	{ "why", 0, 0, G_OPTION_ARG_STRING, &arg_why,
+	  "set: the reason, kept in the audit trail", "TEXT" },
+	{ "group", 0, 0, G_OPTION_ARG_STRING, &arg_group,
+	  "set referred|replied: health, social, employment, education or "
+	  "police", "GROUP" },
+	{ "agency", 0, 0, G_OPTION_ARG_STRING, &arg_agency,
+	  "set referred: the agency referred to", "NAME" },
+	{ "reason", 0, 0, G_OPTION_ARG_STRING, &arg_reason,
+	  "set closed: improved, reimprisoned, unreachable, deceased or "
+	  "moved", "REASON" },
+	{ "to", 0, 0, G_OPTION_ARG_STRING, &arg_to,
+	  "set closed --reason moved: the county moved to", "CODE" },
+	{ NULL },
+};
+
+struct session {
+	struct config *cfg;
+	struct store *store;
+	struct calendar *calendar;
+	const struct centre *centre;	/* the actor's; NULL: operator */
+};
+
+static gboolean
+parse_group(const char *s, enum group *out)
+{
+	for (int g = 0; s != NULL && g < GROUP_COUNT; g++)
+		if (strcmp(s, group_key((enum group)g)) == 0) {
+			*out = (enum group)g;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* The centre whose staff list holds addr, or NULL. */
+static const struct centre *
+staff_centre(const struct config *cfg, const char *addr)
+{
+	for (guint i = 0; i < cfg->centres->len; i++) {
+		const struct centre *c = cfg->centres->pdata[i];
+
+		for (int k = 0; c->staff != NULL && c->staff[k] != NULL; k++)
+			if (g_ascii_strcasecmp(c->staff[k], addr) == 0)
+				return c;
+	}
+	return NULL;
+}
+
+/*
+ * Finds CASE for the actor: another centre's case is reported as not
+ * found, so that its very existence does not cross.
+ */
+static int
+find_case(struct session *ss, const char *number, struct case_ref *c)
+{
+	struct err err = { 0 };
+
+	if (cases_find(ss->store, number, c, &err) != ST_OK ||
+	    (ss->centre != NULL && strcmp(c->county, ss->centre->code) != 0)) {
+		fprintf(stderr, "lamplight case: no case %s%s%s\n", number,
+			ss->centre != NULL ? " at " : "",
+			ss->centre != NULL ? ss->centre->code : "");
+		case_ref_clear(c);
+		return EXIT_DATAERR;
+	}
+	return EXIT_OK;
+}
+
+static void
+print_json(JsonNode *node)
+{
+	g_autofree char *s = json_to_string(node, TRUE);
+
+	printf("%s\n", s);
+}
+
+static const char *
+member(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n != NULL && !json_node_is_null(n) ? json_node_get_string(n)
+						  : "";
+}
+
+static int
+do_list(struct session *ss)
+{
+	struct case_filter f = { .state = -1, .overdue = arg_overdue };
+	g_autoptr(JsonNode) list = NULL;
+	struct err err = { 0 };
+	enum case_state st;
+	JsonArray *a;
+
+	f.county = ss->centre != NULL ? ss->centre->code : arg_centre;
+	if (ss->centre != NULL && arg_centre != NULL &&
+	    strcmp(arg_centre, ss->centre->code) != 0) {
+		fprintf(stderr, "lamplight case: %s is staff of %s and sees "
+			"only its cases\n", arg_as, ss->centre->code);
+		return EXIT_USAGE;
+	}
+	if (arg_state != NULL) {
+		if (!case_state_parse(arg_state, &st)) {
+			fprintf(stderr, "lamplight case: unknown state '%s'\n",
+				arg_state);
+			return EXIT_USAGE;
+		}
+		f.state = (int)st;
+	}
+	if (cases_list(ss->store, &f, &list, &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		return EXIT_SOFTWARE;
+	}
+	if (arg_json) {
+		print_json(list);
+		return EXIT_OK;
+	}
+	a = json_node_get_array(list);
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *o = json_array_get_object_element(a, i);
+
+		printf("%-18s %-12s %-10s %-12s next %s %s%s\n",
+		       member(o, "number"), member(o, "state"),
+		       member(o, "urgency"), member(o, "source"),
+		       member(o, "next_step"), member(o, "next_due"),
+		       json_object_get_boolean_member(o, "overdue")
+			       ? " OVERDUE" : "");
+	}
+	printf("%u cases\n", json_array_get_length(a));
+	return EXIT_OK;
+}
+
+/* One value as text: strings as they are, null as "-". */
+static void
+print_value(JsonNode *n)
+{
+	if (n == NULL || json_node_is_null(n))
+		printf(" -");
+	else if (json_node_get_value_type(n) == G_TYPE_STRING)
+		printf(" %s", json_node_get_string(n));
+	else if (json_node_get_value_type(n) == G_TYPE_BOOLEAN)
+		printf(" %s", json_node_get_boolean(n) ? "yes" : "no");
+	else
+		printf(" %" G_GINT64_FORMAT, json_node_get_int(n));
+}
+
+static void
+print_rows(JsonObject *o, const char *name, const char *const *fields)
+{
+	JsonArray *a = json_object_get_array_member(o, name);
+
+	printf("%s:\n", name);
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *r = json_array_get_object_element(a, i);
+
+		printf(" ");
+		for (int k = 0; fields[k] != NULL; k++)
+			print_value(json_object_get_member(r, fields[k]));
+		printf("\n");
+	}
+}
+
+static int
+do_show(struct session *ss, const char *number)
+{
+	static const char *const dl[] = { "step", "start_day", "n", "rule",
+					  "due_day", "outcome", "overdue",
+					  "calendar", NULL };
+	static const char *const rf[] = { "group", "agency", "referred_at",
+					  "replied_at", NULL };
+	static const char *const ev[] = { "at", "who", "what", "why", NULL };
+	g_autoptr(JsonNode) node = NULL;
+	struct case_ref c;
+	struct err err = { 0 };
+	JsonObject *o;
+	int rc = find_case(ss, number, &c);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (cases_show(ss->store, &c, &node, &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		case_ref_clear(&c);
+		return EXIT_SOFTWARE;
+	}
+	case_ref_clear(&c);
+	if (arg_json) {
+		print_json(node);
+		return EXIT_OK;
+	}
+	o = json_node_get_object(node);
+	printf("%s  %s (%s)  %s  %s\n", member(o, "number"),
+	       member(o, "state_label"), member(o, "state"),
+	       member(o, "urgency"), member(o, "source_label"));
+	print_rows(o, "deadlines", dl);
+	print_rows(o, "referrals", rf);
+	print_rows(o, "events", ev);
+	return EXIT_OK;
+}
+
+static int
+do_set(struct session *ss, const char *number, const char *what)
+{
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *handed = NULL;
+	struct case_ref c;
+	struct err err = { 0 };
+	enum case_state to;
+	enum close_reason reason;
+	enum group g;
+	enum status st;
+	int rc = find_case(ss, number, &c);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (strcmp(what, "referred") == 0) {
+		if (!parse_group(arg_group, &g)) {
+			fprintf(stderr, "lamplight case: referred needs "
+				"--group and --agency\n");
+			case_ref_clear(&c);
+			return EXIT_USAGE;
+		}
+		st = cases_refer(ss->store, ss->calendar, &c, g, arg_agency,
+				 arg_as, now, &err);
+	} else if (strcmp(what, "replied") == 0) {
+		if (!parse_group(arg_group, &g)) {
+			fprintf(stderr, "lamplight case: replied needs "
+				"--group\n");
+			case_ref_clear(&c);
+			return EXIT_USAGE;
+		}
+		st = cases_partner_replied(ss->store, &c, g, arg_as, now,
+					   &err);
+	} else if (strcmp(what, "result-sent") == 0) {
+		st = cases_result_sent(ss->store, &c, arg_as, now, &err);
+	} else if (strcmp(what, "closed") == 0) {
+		if (!close_reason_parse(arg_reason, &reason)) {
+			fprintf(stderr, "lamplight case: closed needs --reason "
+				"improved, reimprisoned, unreachable, "
+				"deceased or moved\n");
+			case_ref_clear(&c);
+			return EXIT_USAGE;
+		}
+		st = cases_close(ss->store, ss->calendar, &c, reason, arg_to,
+				 arg_as, arg_why, now, &handed, &err);
+	} else if (case_state_parse(what, &to)) {
+		st = cases_set_state(ss->store, ss->calendar, &c, to, arg_as,
+				     arg_why, now, &err);
+	} else {
+		fprintf(stderr, "lamplight case: unknown state '%s'\n", what);
+		case_ref_clear(&c);
+		return EXIT_USAGE;
+	}
+	if (st != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		case_ref_clear(&c);
+		return st == ST_TEMP ? EXIT_TEMPFAIL : EXIT_DATAERR;
+	}
+	printf("%s: %s%s%s\n", c.number, what, handed ? ", handed over as " : "",
+	       handed ? handed : "");
+	case_ref_clear(&c);
+	return EXIT_OK;
+}
+
+static int
+do_note(struct session *ss, const char *number, const char *text)
+{
+	g_autoptr(GDateTime) now = twtime_now();
+	struct case_ref c;
+	struct err err = { 0 };
+	int rc = find_case(ss, number, &c);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (cases_note(ss->store, &c, arg_as, text, now, &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		rc = EXIT_DATAERR;
+	}
+	case_ref_clear(&c);
+	return rc;
+}
+
+int
+cmd_case(int argc, char **argv)
+{
+	struct session ss = { 0 };
+	g_autofree char *db = NULL;
+	struct err err = { 0 };
+	const char *verb;
+	gboolean changes;
+	int rc = EXIT_USAGE;
+
+	cmd_parse(&argc, &argv, "list|show|note|set [CASE [ARG]]",
+		  "The case register: see and change cases.", case_options);
+	verb = argc > 1 ? argv[1] : "";
+	changes = strcmp(verb, "note") == 0 || strcmp(verb, "set") == 0;
+	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
+	      (strcmp(verb, "show") == 0 && argc == 3) ||
+	      (changes && argc == 4))) {
+		fprintf(stderr, "usage: lamplight case list | show CASE | "
+			"note CASE TEXT | set CASE STATE (see --help)\n");
+		return EXIT_USAGE;
+	}
+	ss.cfg = cmd_load_config();
+	if (ss.cfg == NULL)
+		return EXIT_CONFIG;
+	if (arg_as != NULL) {
+		ss.centre = staff_centre(ss.cfg, arg_as);
+		if (ss.centre == NULL) {
+			fprintf(stderr, "lamplight case: %s is no centre's "
+				"staff\n", arg_as);
+			config_free(ss.cfg);
+			return EXIT_USAGE;
+		}
+	} else if (changes) {
+		fprintf(stderr, "lamplight case: %s needs --as ADDRESS: who "
+			"acts is recorded\n", verb);
+		config_free(ss.cfg);
+		return EXIT_USAGE;
+	}
+	db = g_build_filename(ss.cfg->state_dir, "lamplight.db", NULL);
+	if (store_open(db, &ss.store, &err) != ST_OK ||
+	    cases_calendar(ss.store, ss.cfg->calendar, &ss.calendar, &err) !=
+		    ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		rc = err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+	} else if (strcmp(verb, "list") == 0) {
+		rc = do_list(&ss);
+	} else if (strcmp(verb, "show") == 0) {
+		rc = do_show(&ss, argv[2]);
+	} else if (strcmp(verb, "note") == 0) {
+		rc = do_note(&ss, argv[2], argv[3]);
+	} else {
+		rc = do_set(&ss, argv[2], argv[3]);
+	}
+	calendar_free(ss.calendar);
+	store_close(ss.store);
+	config_free(ss.cfg);
+	return rc;
+}
