@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The case register from the command line: the SOP's order, the audit
+# trail, referrals, the 遷出 handover, a revised calendar, and one
+# centre's cases kept from another centre's staff.
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+L=$LAMPLIGHT
+C=(-c "$T/l.conf")
+write_config "$T/l.conf" "$T/state" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example
+staff = a@tpe.centers.example" \
+"[centre KHH]
+name = 高雄市政府毒品危害防制中心
+address = khh@centers.moj-help.example
+staff = b@khh.centers.example"
+
+# Two letters, one to each centre (answers wait in the outbox: no SMTP).
+"$L" ingest "${C[@]}" --centre TPE \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null
+"$L" ingest "${C[@]}" --centre KHH \
+	<"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" 2>/dev/null
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+tpe=$("$L" case list "${C[@]}" --as a@tpe.centers.example --json |
+	json 'd[0]["number"]')
+khh=$("$L" case list "${C[@]}" --as b@khh.centers.example --json |
+	json 'd[0]["number"]')
+tap_like "a TPE case" "$tpe" '^TPE-1[0-9]{6}-[0-9]{4}$'
+tap_like "a KHH case" "$khh" '^KHH-1[0-9]{6}-[0-9]{4}$'
+tap_is "the operator lists both" \
+	"$("$L" case list "${C[@]}" --json | json 'len(d)')" 2
+tap_is "a new case is received, its registration due" \
+	"$("$L" case show "${C[@]}" "$tpe" --json |
+		json 'd["state"], d["deadlines"][0]["step"]')" \
+	"received register"
+
+# One centre's case is not another's: not listed, not shown, not changed.
+tap_is "KHH staff list only KHH" \
+	"$("$L" case list "${C[@]}" --as b@khh.centers.example --json |
+		json '",".join(c["county"] for c in d)')" KHH
+"$L" case list "${C[@]}" --as b@khh.centers.example --centre TPE \
+	>/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "KHH staff asking for TPE's list: refused" "$rc" 64
+err=$("$L" case show "${C[@]}" "$tpe" --as b@khh.centers.example 2>&1) &&
+	rc=0 || rc=$?
+tap_is "KHH staff cannot see a TPE case" "$rc" 65
+tap_like "... and are told only that there is none at KHH" "$err" \
+	"no case $tpe at KHH"
+"$L" case set "${C[@]}" "$tpe" registered --as b@khh.centers.example \
+	>/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "KHH staff cannot change a TPE case" "$rc" 65
+"$L" case note "${C[@]}" "$tpe" "看看" --as b@khh.centers.example \
+	>/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "... nor write in it" "$rc" 65
+"$L" case set "${C[@]}" "$tpe" registered >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "a change without --as is refused" "$rc" 64
+"$L" case set "${C[@]}" "$tpe" registered --as x@elsewhere.example \
+	>/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "a stranger is refused" "$rc" 64
+tap_is "the TPE case is untouched" \
+	"$("$L" case show "${C[@]}" "$tpe" --json | json 'len(d["events"])')" 1
+
+# The SOP in order, each step by TPE staff.
+A=(--as a@tpe.centers.example)
+err=$("$L" case set "${C[@]}" "$tpe" assessed "${A[@]}" 2>&1) && rc=0 ||
+	rc=$?
+tap_is "a step out of order is refused" "$rc" 65
+tap_like "... saying what may come next" "$err" "may become registered"
+for s in registered contacted assessed; do
+	tap_ok "set $s" "$L" case set "${C[@]}" "$tpe" "$s" "${A[@]}" \
+		--why "SOP $s"
+done
+tap_ok "refer to health" "$L" case set "${C[@]}" "$tpe" referred "${A[@]}" \
+	--group health --agency 臺北市立聯合醫院
+tap_ok "a note" "$L" case note "${C[@]}" "$tpe" "家訪完成" "${A[@]}"
+show=$("$L" case show "${C[@]}" "$tpe" --json)
+tap_is "state referred" "$(json 'd["state"]' <<<"$show")" referred
+tap_is "register, contact, assess met; the partner's reply open" \
+	"$(json '[(x["step"], x["outcome"]) for x in d["deadlines"]]' \
+		<<<"$show")" \
+	"[('register', 'met'), ('contact', 'met'), ('assess', 'met'), ('partner_reply', None)]"
+tap_is "the partner's clock counts working days" \
+	"$(json 'd["deadlines"][3]["rule"], d["deadlines"][3]["n"]' \
+		<<<"$show")" "working_days 5"
+tap_is "the audit trail: who, what, why" \
+	"$(json '[(e["who"], e["what"], e["why"]) for e in d["events"][1:3]]' \
+		<<<"$show")" \
+	"[('a@tpe.centers.example', 'state registered', 'SOP registered'), ('a@tpe.centers.example', 'state contacted', 'SOP contacted')]"
+tap_is "the note is in the trail" \
+	"$(json 'd["events"][-1]["what"], d["events"][-1]["why"]' <<<"$show")" \
+	"note 家訪完成"
+
+# A revised calendar: open deadlines are recomputed and carry it.
+sed 's/^version .*/version test-revision/' \
+	"$SOURCE_ROOT/data/calendar/tw-gov.cal" >"$T/rev.cal"
+out=$("$L" calendar load "${C[@]}" "$T/rev.cal")
+tap_like "a revised calendar is installed" "$out" \
+	'calendar test-revision installed; [0-9]+ open deadlines moved'
+show=$("$L" case show "${C[@]}" "$tpe" --json)
+tap_is "the open deadline carries the new version, met ones the old" \
+	"$(json '[x["calendar"] for x in d["deadlines"]]' <<<"$show" |
+		sed 's/2026-11-23.1/old/g')" \
+	"['old', 'old', 'old', 'test-revision']"
+printf 'version x\ncovers 2025-01-01 2025-12-31\n2025-02-30 off 壞\n' \
+	>"$T/bad.cal"
+err=$("$L" calendar check "$T/bad.cal" 2>&1) && rc=0 || rc=$?
+tap_is "a broken calendar is refused" "$rc" 65
+tap_like "... at its line" "$err" "bad.cal:3: expected YYYY-MM-DD"
+
+# 遷出: closed here, handed over to KHH, which now sees it.
+out=$("$L" case set "${C[@]}" "$tpe" closed --reason moved --to KHH \
+	"${A[@]}" --why 搬家)
+tap_like "moved: handed over" "$out" "handed over as KHH-"
+tap_is "KHH staff now have two cases" \
+	"$("$L" case list "${C[@]}" --as b@khh.centers.example --json |
+		json 'len(d)')" 2
+tap_is "the TPE case is closed for its reason" \
+	"$("$L" case show "${C[@]}" "$tpe" --json |
+		json 'd["state"], d["closed_reason"], d["handed_to"]')" \
+	"closed moved KHH"
+"$L" case set "${C[@]}" "$tpe" closed --reason deceased "${A[@]}" \
+	>/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "a closed case stays closed" "$rc" 65
+tap_is "nothing is overdue today" \
+	"$("$L" case list "${C[@]}" --overdue --json | json 'len(d)')" 0
+tap_done
