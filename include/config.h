@@ -55,6 +55,7 @@ struct config {
 	char *rules_dir;
 	char *templates_dir;
 	char *calendar;		/* the office calendar file (calendar.h) */
+	char *token_key_file;	/* HMAC key of reply tokens (token.h) */
 	guint64 max_message_bytes;
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */

@@ -31,11 +31,14 @@ void notify_close(struct notify *n);
 
 /*
  * The acknowledgement of a new letter, worded for its urgency, from the
- * centre to rcpt.  in_reply_to is the letter's Message-ID (or NULL).
- * ST_MSG_BAD when rcpt cannot be a header value.
+ * centre to rcpt.  token (token.h; may be NULL) goes in its Message-ID
+ * and a plus-address Reply-To, so that an answer finds the case.
+ * in_reply_to is the letter's Message-ID (or NULL).  ST_MSG_BAD when
+ * rcpt cannot be a header value.
  */
 enum status notify_build_ack(const struct notify *n, const struct centre *c,
-			     const char *case_number, enum urgency urgency,
+			     const char *case_number, const char *token,
+			     enum urgency urgency,
 			     const char *rcpt, const char *in_reply_to,
 			     GDateTime *now, struct outgoing **out,
 			     struct err *err);

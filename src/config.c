@@ -346,7 +346,7 @@ read_secret(struct lines *ln, const char *group, const char *key,
 }
 
 static const char *const main_keys[] = {
-	"state_dir", "rules_dir", "templates_dir", "calendar",
+	"state_dir", "rules_dir", "templates_dir", "calendar", "token_key_file",
 	"max_message_size",
 	"fetch_concurrency", "timeout", "busy_timeout", NULL,
 };
@@ -666,6 +666,7 @@ static void
 load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 {
 	g_autofree char *state = NULL, *rules = NULL, *tmpl = NULL, *cal = NULL;
+	g_autofree char *key = NULL;
 	g_autofree char *size = NULL;
 
 	if (!g_key_file_has_group(kf, "lamplight")) {
@@ -682,6 +683,11 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 	cfg->rules_dir = resolve_path(cfg, rules ? rules : "rules");
 	tmpl = get_string(kf, "lamplight", "templates_dir");
 	cfg->templates_dir = resolve_path(cfg, tmpl ? tmpl : "templates");
+	key = get_string(kf, "lamplight", "token_key_file");
+	cfg->token_key_file = key != NULL
+				      ? resolve_path(cfg, key)
+				      : g_build_filename(cfg->state_dir,
+							 "token.key", NULL);
 	cal = get_string(kf, "lamplight", "calendar");
 	cfg->calendar = resolve_path(cfg, cal ? cal : "data/calendar/tw-gov.cal");
 	cfg->max_message_bytes = 25u << 20;
@@ -772,6 +778,7 @@ config_free(struct config *cfg)
 	g_free(cfg->rules_dir);
 	g_free(cfg->templates_dir);
 	g_free(cfg->calendar);
+	g_free(cfg->token_key_file);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_ca_file);
 	g_free(cfg->smtp_user);

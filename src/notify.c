@@ -8,6 +8,7 @@
 
 #include "notify.h"
 #include "template.h"
+#include "token.h"
 #include "twtime.h"
 
 static const char *const ack_names[] = {
@@ -90,7 +91,8 @@ to_crlf(GMimeMessage *msg, struct outgoing *o)
 
 enum status
 notify_build_ack(const struct notify *n, const struct centre *c,
-		 const char *case_number, enum urgency urgency,
+		 const char *case_number, const char *token,
+		 enum urgency urgency,
 		 const char *rcpt, const char *in_reply_to, GDateTime *now,
 		 struct outgoing **out, struct err *err)
 {
@@ -123,7 +125,9 @@ notify_build_ack(const struct notify *n, const struct centre *c,
 	body = template_expand(t->body, vars);
 
 	o = g_new0(struct outgoing, 1);
-	o->message_id = new_message_id(case_number, c->address);
+	o->message_id = token != NULL
+				 ? token_message_id(token, c->address)
+				 : new_message_id(case_number, c->address);
 	o->env_from = g_strdup(c->address);
 	o->rcpt = g_strdup(rcpt);
 
@@ -131,6 +135,12 @@ notify_build_ack(const struct notify *n, const struct centre *c,
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->name,
 				   c->address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, rcpt);
+	if (token != NULL) {
+		g_autofree char *reply = token_reply_to(token, c->address);
+
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
+					   c->name, reply);
+	}
 	g_mime_message_set_subject(msg, subject, "UTF-8");
 	g_mime_message_set_date(msg, now);
 	g_mime_message_set_message_id(msg, o->message_id);

@@ -22,6 +22,7 @@
 #include "run.h"
 #include "spool.h"
 #include "store.h"
+#include "thread.h"
 #include "twtime.h"
 #include "watchdog.h"
 
@@ -35,6 +36,7 @@ struct run {
 	struct ruleset *rules;
 	struct notify *notify;
 	struct calendar *calendar;	/* deadlines are counted on it */
+	struct tokens *tokens;		/* reply tokens (token.h) */
 	char *db_path;
 	gboolean emergency;	/* an emergency was filed: send at once */
 };
@@ -155,11 +157,90 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 	return ST_OK;
 }
 
-/* Inside the transaction: a new case, its reasons, its answer. */
+/* Whether mail of kind k is filed on a case (machine mail never is). */
+static gboolean
+threads(enum kind k)
+{
+	return kind_is_seeker(k) || k == KIND_STAFF_REPLY ||
+	       k == KIND_REFERRAL_REPLY;
+}
+
+/* Links a new case to the one it may follow up, both ways, for staff. */
+static enum status
+mark_possible_follow_up(struct run *r, gint64 case_id, gint64 of,
+			struct err *err)
+{
+	enum status st = store_run(r->store, err,
+				   "INSERT INTO case_links (case_id, other_id, "
+				   "why) VALUES (?, ?, 'possible follow-up'), "
+				   "(?, ?, 'possible follow-up') "
+				   "ON CONFLICT DO NOTHING",
+				   "iiii", case_id, of, of, case_id);
+
+	if (st == ST_OK)
+		st = store_event_add(r->store, case_id, "lamplight",
+				     "possible follow-up",
+				     "names another case of this centre "
+				     "without a reply token: staff to "
+				     "confirm", err);
+	return st;
+}
+
+/*
+ * Inside the transaction: a message that belongs to a case already.  It
+ * is filed on that case; a seeker's emergency raises the case's urgency
+ * and is sent to the duty officer at once.
+ */
+static enum status
+attach(struct run *r, const struct mail_msg *m,
+       const struct classification *c, gint64 arrival_id,
+       const struct thread_match *tm, struct err *err)
+{
+	const struct triage *t = c->triage;
+	g_autofree char *why = g_strdup_printf("%s, matched by %s",
+					       kind_name(c->kind), tm->how);
+	enum status st;
+
+	st = store_run(r->store, err,
+		       "UPDATE arrivals SET case_id = ? WHERE id = ?", "ii",
+		       tm->case_id, arrival_id);
+	if (st == ST_OK)
+		st = store_event_add(r->store, tm->case_id, "lamplight",
+				     "mail received", why, err);
+	if (st == ST_OK && kind_is_seeker(c->kind))
+		st = thread_add_party(r->store, r->tokens, tm->case_id,
+				      m->from_addr, "writer", err);
+	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {
+		st = store_run(r->store, err,
+			       "UPDATE cases SET urgency = 'emergency' "
+			       "WHERE id = ? AND urgency <> 'emergency'",
+			       "i", tm->case_id);
+		if (st == ST_OK &&
+		    sqlite3_changes(store_sqlite(r->store)) > 0)
+			st = store_event_add(r->store, tm->case_id,
+					     "lamplight", "urgency emergency",
+					     "a follow-up letter", err);
+		r->emergency = TRUE;
+	}
+	if (st == ST_OK) {
+		report(r, "filed %s on its case (%s)", kind_name(c->kind),
+		       tm->how);
+		log_info("filed a %s on case %lld (%s)", kind_name(c->kind),
+			 (long long)tm->case_id, tm->how);
+	}
+	return st;
+}
+
+/*
+ * Inside the transaction: a new case, its reasons, its answer.  When
+ * possible_of is not 0 the letter named that case without proving it
+ * belongs there: staff are asked to confirm.
+ */
 static enum status
 open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	  const char *m_hash, const struct classification *c,
-	  gint64 arrival_id, GDateTime *now, struct err *err)
+	  gint64 arrival_id, gint64 possible_of, GDateTime *now,
+	  struct err *err)
 {
 	const struct centre *centre = config_centre_find(r->cfg, c->county);
 	const struct triage *t = c->triage;
@@ -171,7 +252,7 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		.reply_addr = c->reply_addr,
 		.arrival_id = arrival_id,
 	};
-	g_autofree char *number = NULL;
+	g_autofree char *number = NULL, *token = NULL;
 	struct outgoing *ack = NULL;
 	const char *answer = "no answer: no address";
 	gint64 case_id;
@@ -184,6 +265,15 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		st = store_event_add(r->store, case_id, "lamplight", "received",
 				     c->from_form ? "web form" : "direct mail",
 				     err);
+	/* Who wrote takes part: a later letter naming the case is theirs. */
+	if (st == ST_OK)
+		st = thread_add_party(r->store, r->tokens, case_id,
+				      m->from_addr, "writer", err);
+	if (st == ST_OK)
+		st = thread_add_party(r->store, r->tokens, case_id,
+				      c->reply_addr, "writer", err);
+	if (st == ST_OK && possible_of != 0)
+		st = mark_possible_follow_up(r, case_id, possible_of, err);
 	for (guint i = 0; st == ST_OK && i < t->hits->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(t->hits, struct rule_hit, i);
@@ -197,9 +287,10 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		struct err e2 = { 0 };
 
 		/* An unusable address costs the answer, not the case. */
-		if (notify_build_ack(r->notify, centre, number, t->urgency,
-				     c->reply_addr, m->message_id, now, &ack,
-				     &e2) == ST_OK) {
+		token = token_make(r->tokens, number, c->reply_addr);
+		if (notify_build_ack(r->notify, centre, number, token,
+				     t->urgency, c->reply_addr, m->message_id,
+				     now, &ack, &e2) == ST_OK) {
 			st = store_outbox_add(
 				r->store, case_id, "ack",
 				t->urgency == URGENCY_EMERGENCY
@@ -289,6 +380,7 @@ file_one(struct run *r, const char *name, struct err *err)
 	char hash[65];
 	gboolean filed = FALSE;
 	gint64 id = 0, dup = 0;
+	struct thread_match tm = { 0 };
 	enum status st;
 	const void *bytes;
 	gsize len;
@@ -354,9 +446,16 @@ file_one(struct run *r, const char *name, struct err *err)
 	st = store_begin(r->store, err);
 	if (st == ST_OK)
 		st = store_arrival_add(r->store, &a, &id, &dup, err);
-	if (st == ST_OK && dup == 0 && c->kind == KIND_HELP_REQUEST &&
-	    c->county[0] != '\0')
-		st = open_case(r, m, mailbox, hash, c, id, now, err);
+	if (st == ST_OK && dup == 0 && c->county[0] != '\0' &&
+	    threads(c->kind)) {
+		st = thread_find(r->store, r->tokens, m, c->county,
+				 c->case_ref, &tm, err);
+		if (st == ST_OK && tm.case_id != 0)
+			st = attach(r, m, c, id, &tm, err);
+		else if (st == ST_OK && kind_is_seeker(c->kind))
+			st = open_case(r, m, mailbox, hash, c, id,
+				       tm.possible_of, now, err);
+	}
 	if (st == ST_OK)
 		st = store_commit(r->store, err);
 	if (st != ST_OK) {
@@ -369,7 +468,7 @@ file_one(struct run *r, const char *name, struct err *err)
 		r->stats->duplicates++;
 		log_info("%s is a copy of arrival %lld: nothing new", name,
 			 (long long)dup);
-	} else if (c->kind != KIND_HELP_REQUEST) {
+	} else if (tm.case_id == 0 && !kind_is_seeker(c->kind)) {
 		report(r, "filed %s from mailbox %s: %s, no new case", name,
 		       mailbox, kind_name(c->kind));
 	} else if (c->county[0] == '\0') {
@@ -828,6 +927,8 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	if (st == ST_OK)
 		st = cases_calendar(r.store, cfg->calendar, &r.calendar, err);
 	if (st == ST_OK)
+		st = tokens_open(cfg->token_key_file, TRUE, &r.tokens, err);
+	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &r.notify, err);
 	if (st == ST_OK)
 		watchdog_start(read_overrun, (void *)cfg);
@@ -846,6 +947,7 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	watchdog_stop();
 	notify_close(r.notify);
 	calendar_free(r.calendar);
+	tokens_free(r.tokens);
 	ruleset_free(r.rules);
 	store_close(r.store);
 	spool_close(r.spool);

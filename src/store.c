@@ -148,6 +148,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX deadlines_case ON deadlines(case_id);"
 	"CREATE INDEX deadlines_open ON deadlines(due_day)"
 	"  WHERE outcome IS NULL;"
+	/* Who takes part in a case, as keyed hashes of their addresses
+	 * (token.h): a writer, a recipient of our mail. */
+	"CREATE TABLE case_parties ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  party TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, party));"
+	"CREATE INDEX arrivals_message_id ON arrivals(message_id);"
 	"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events"
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
 	"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"
