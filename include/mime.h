@@ -28,7 +28,7 @@ struct mail_msg {
 	char *from_name;
 	char *reply_to;		/* first Reply-To address, or NULL */
 	GPtrArray *to;		/* To and Cc addresses (char *) */
-	char *in_reply_to;
+	char *in_reply_to;	/* the first id it names, without <> */
 	GPtrArray *references;	/* message ids (char *), oldest first */
 	char *return_path;	/* NULL when absent; "" for <> */
 	char *auto_submitted;	/* RFC 3834 header value, or NULL */

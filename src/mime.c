@@ -319,7 +319,19 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 	m->to = g_ptr_array_new_with_free_func(g_free);
 	add_addresses(m->to, g_mime_message_get_to(msg), 0);
 	add_addresses(m->to, g_mime_message_get_cc(msg), 0);
-	m->in_reply_to = header_dup(obj, "In-Reply-To");
+	/* The message id it answers, without <>, as Message-ID is kept. */
+	v = g_mime_object_get_header(obj, "In-Reply-To");
+	if (v != NULL) {
+		GMimeReferences *refs = g_mime_references_parse(NULL, v);
+
+		if (refs != NULL && g_mime_references_length(refs) > 0)
+			m->in_reply_to = charset_valid_utf8(
+				g_strdup(g_mime_references_get_message_id(
+					refs, 0)),
+				NULL);
+		if (refs != NULL)
+			g_mime_references_free(refs);
+	}
 	m->references = g_ptr_array_new_with_free_func(g_free);
 	v = g_mime_object_get_header(obj, "References");
 	if (v != NULL) {
