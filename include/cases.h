@@ -125,6 +125,11 @@ enum status cases_note(struct store *s, const struct case_ref *c,
 		       const char *who, const char *text, GDateTime *now,
 		       struct err *err);
 
+/* An audit row of what (no text of its own), e.g. data shown. */
+enum status cases_note_event(struct store *s, const struct case_ref *c,
+			     const char *who, const char *what,
+			     GDateTime *now, struct err *err);
+
 struct case_filter {
 	const char *county;	/* NULL: all */
 	int state;		/* -1: all; else enum case_state */
@@ -136,5 +141,9 @@ enum status cases_list(struct store *s, const struct case_filter *f,
 /* One case with its deadlines, referrals and audit trail. */
 enum status cases_show(struct store *s, const struct case_ref *c,
 		       JsonNode **out, struct err *err);
+/* cases_show() and all else held: the letters (their spool files), the
+ * rules' matched words, the mail sent, the linked cases. */
+enum status cases_export(struct store *s, const struct case_ref *c,
+			 JsonNode **out, struct err *err);
 
 #endif

@@ -56,6 +56,8 @@ struct config {
 	char *templates_dir;
 	char *calendar;		/* the office calendar file (calendar.h) */
 	char *token_key_file;	/* HMAC key of reply tokens (token.h) */
+	char *data_key_file;	/* key sealing personal data (people.h) */
+	guint retention_days;	/* personal data kept after closing */
 	guint64 max_message_bytes;
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */

@@ -148,6 +148,16 @@ first_text(sqlite3_stmt *row, gpointer data)
 }
 
 static gboolean
+first_text_member(sqlite3_stmt *row, gpointer data)
+{
+	const char *v = (const char *)sqlite3_column_text(row, 0);
+
+	if (v != NULL)
+		json_object_set_string_member(data, "reply_addr", v);
+	return FALSE;
+}
+
+static gboolean
 first_int(sqlite3_stmt *row, gpointer data)
 {
 	*(gint64 *)data = sqlite3_column_int64(row, 0);
@@ -740,6 +750,15 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 	return event(s, c->id, at, who, "note", text, err);
 }
 
+enum status
+cases_note_event(struct store *s, const struct case_ref *c, const char *who,
+		 const char *what, GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+
+	return event(s, c->id, at, who, what, NULL, err);
+}
+
 /* ---- views ---- */
 
 static void
@@ -940,4 +959,73 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 	*out = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(*out, sh.o);
 	return ST_OK;
+}
+
+/* Appends each row of a query to array member name of o, as objects
+ * with the query's column names. */
+struct rows {
+	JsonArray *a;
+};
+
+static gboolean
+any_row(sqlite3_stmt *row, gpointer data)
+{
+	JsonObject *o = json_object_new();
+
+	for (int i = 0; i < sqlite3_column_count(row); i++) {
+		const char *name = sqlite3_column_name(row, i);
+
+		switch (sqlite3_column_type(row, i)) {
+		case SQLITE_INTEGER:
+			json_object_set_int_member(
+				o, name, sqlite3_column_int64(row, i));
+			break;
+		case SQLITE_NULL:
+			json_object_set_null_member(o, name);
+			break;
+		default:
+			set_text(o, name, row, i);
+		}
+	}
+	json_array_add_object_element(((struct rows *)data)->a, o);
+	return TRUE;
+}
+
+enum status
+cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
+	     struct err *err)
+{
+	static const struct {
+		const char *member, *sql;
+	} parts[] = {
+		{ "letters", "SELECT spool_name, mailbox, message_id, kind, "
+			     "received_at FROM arrivals WHERE case_id = ? "
+			     "ORDER BY id" },
+		{ "reasons", "SELECT rule, vote, weight, start, end, match "
+			     "FROM reasons WHERE case_id = ?" },
+		{ "mail_sent", "SELECT kind, rcpt, state, created_at, sent_at "
+			       "FROM outbox WHERE case_id = ? ORDER BY id" },
+		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
+			   "cases c ON c.id = l.other_id WHERE l.case_id = ?" },
+	};
+	JsonObject *o;
+	enum status st = cases_show(s, c, out, err);
+
+	if (st != ST_OK)
+		return st;
+	o = json_node_get_object(*out);
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(parts); i++) {
+		struct rows r = { json_array_new() };
+
+		json_object_set_array_member(o, parts[i].member, r.a);
+		st = store_query(s, err, any_row, &r, parts[i].sql, "i",
+				 c->id);
+	}
+	if (st == ST_OK)
+		st = store_query(s, err, first_text_member, o,
+				 "SELECT reply_addr FROM cases WHERE id = ?",
+				 "i", c->id);
+	if (st != ST_OK)
+		g_clear_pointer(out, json_node_unref);
+	return st;
 }

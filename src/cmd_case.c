@@ -5,10 +5,13 @@
  * Staff name themselves with --as ADDRESS, which must be a staff address
  * of a centre in the config; they see and change only that centre's
  * cases, and every change records them.  Without --as (the operator)
- * list and show read every centre but nothing can be changed.
+ * list and show read every centre but nothing can be changed.  Personal
+ * data is shown masked; --reveal (staff only) shows it and export gives
+ * everything held on the person, each leaving an audit row.
  *
  *   case list [--centre CODE] [--state STATE] [--overdue] [--json]
- *   case show CASE [--json]
+ *   case show CASE [--json] [--reveal --as ADDRESS]
+ *   case export CASE --as ADDRESS
  *   case note CASE TEXT --as ADDRESS
  *   case set CASE STATE [--why TEXT] --as ADDRESS
  *       STATE is registered, contacted, assessed or follow_up; and
@@ -19,9 +22,11 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cases.h"
 #include "cmd.h"
+#include "people.h"
 #include "twtime.h"
 
 static char *arg_as;
@@ -34,6 +39,7 @@ static char *arg_group;
 static char *arg_agency;
 static char *arg_reason;
 static char *arg_to;
+static gboolean arg_reveal;
 
 static const GOptionEntry case_options[] = {
 	{ "as", 0, 0, G_OPTION_ARG_STRING, &arg_as,
@@ -57,6 +63,8 @@ static const GOptionEntry case_options[] = {
 	  "moved", "REASON" },
 	{ "to", 0, 0, G_OPTION_ARG_STRING, &arg_to,
 	  "set closed --reason moved: the county moved to", "CODE" },
+	{ "reveal", 0, 0, G_OPTION_ARG_NONE, &arg_reveal,
+	  "show: personal data unmasked (staff; recorded)", NULL },
 	{ NULL },
 };
 
@@ -64,6 +72,7 @@ struct session {
 	struct config *cfg;
 	struct store *store;
 	struct calendar *calendar;
+	struct vault *vault;		/* NULL until a run made the key */
 	const struct centre *centre;	/* the actor's; NULL: operator */
 };
 
@@ -206,6 +215,70 @@ print_rows(JsonObject *o, const char *name, const char *const *fields)
 	}
 }
 
+/*
+ * Adds "person" to o: masked, or (for staff, recorded with what) in the
+ * clear.  Nothing when no data key exists yet.
+ */
+static int
+add_person(struct session *ss, const struct case_ref *c, JsonObject *o,
+	   gboolean reveal, const char *what)
+{
+	g_autoptr(GDateTime) now = twtime_now();
+	struct identity id = { 0 };
+	struct err err = { 0 };
+
+	if (reveal && ss->centre == NULL) {
+		fprintf(stderr, "lamplight case: personal data is shown only "
+			"to staff of the case's centre (--as)\n");
+		return EXIT_USAGE;
+	}
+	if (ss->vault == NULL)
+		return EXIT_OK;
+	if (people_load(ss->store, ss->vault, c->id, &id, &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		return EXIT_SOFTWARE;
+	}
+	if (reveal && cases_note_event(ss->store, c, arg_as, what, now,
+				       &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		identity_clear(&id);
+		return EXIT_TEMPFAIL;
+	}
+	json_object_set_member(o, "person", people_to_json(&id, reveal));
+	identity_clear(&id);
+	return EXIT_OK;
+}
+
+/* Everything held on the person of one case, for a subject access
+ * request: staff only, recorded. */
+static int
+do_export(struct session *ss, const char *number)
+{
+	g_autoptr(JsonNode) node = NULL;
+	struct case_ref c;
+	struct err err = { 0 };
+	int rc;
+
+	if (ss->centre == NULL) {
+		fprintf(stderr, "lamplight case: export needs --as ADDRESS\n");
+		return EXIT_USAGE;
+	}
+	rc = find_case(ss, number, &c);
+	if (rc != EXIT_OK)
+		return rc;
+	if (cases_export(ss->store, &c, &node, &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		case_ref_clear(&c);
+		return EXIT_SOFTWARE;
+	}
+	rc = add_person(ss, &c, json_node_get_object(node), TRUE,
+			"exported");
+	case_ref_clear(&c);
+	if (rc == EXIT_OK)
+		print_json(node);
+	return rc;
+}
+
 static int
 do_show(struct session *ss, const char *number)
 {
@@ -228,15 +301,31 @@ do_show(struct session *ss, const char *number)
 		case_ref_clear(&c);
 		return EXIT_SOFTWARE;
 	}
+	o = json_node_get_object(node);
+	rc = add_person(ss, &c, o, arg_reveal, "personal data shown");
 	case_ref_clear(&c);
+	if (rc != EXIT_OK)
+		return rc;
 	if (arg_json) {
 		print_json(node);
 		return EXIT_OK;
 	}
-	o = json_node_get_object(node);
 	printf("%s  %s (%s)  %s  %s\n", member(o, "number"),
 	       member(o, "state_label"), member(o, "state"),
 	       member(o, "urgency"), member(o, "source_label"));
+	if (json_object_has_member(o, "person")) {
+		JsonObject *p = json_object_get_object_member(o, "person");
+		static const char *const pf[] = { "name", "sex", "birth_date",
+						  "phone", "email", "address",
+						  "national_id", NULL };
+
+		printf("person%s:", json_object_get_boolean_member(p, "masked")
+					    ? " (masked)" : "");
+		for (int k = 0; pf[k] != NULL; k++)
+			if (json_object_has_member(p, pf[k]))
+				printf(" %s=%s", pf[k], member(p, pf[k]));
+		printf("\n");
+	}
 	print_rows(o, "deadlines", dl);
 	print_rows(o, "referrals", rf);
 	print_rows(o, "events", ev);
@@ -335,15 +424,17 @@ cmd_case(int argc, char **argv)
 	gboolean changes;
 	int rc = EXIT_USAGE;
 
-	cmd_parse(&argc, &argv, "list|show|note|set [CASE [ARG]]",
+	cmd_parse(&argc, &argv, "list|show|export|note|set [CASE [ARG]]",
 		  "The case register: see and change cases.", case_options);
 	verb = argc > 1 ? argv[1] : "";
 	changes = strcmp(verb, "note") == 0 || strcmp(verb, "set") == 0;
 	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
 	      (strcmp(verb, "show") == 0 && argc == 3) ||
+	      (strcmp(verb, "export") == 0 && argc == 3) ||
 	      (changes && argc == 4))) {
 		fprintf(stderr, "usage: lamplight case list | show CASE | "
-			"note CASE TEXT | set CASE STATE (see --help)\n");
+			"export CASE | note CASE TEXT | set CASE STATE "
+			"(see --help)\n");
 		return EXIT_USAGE;
 	}
 	ss.cfg = cmd_load_config();
@@ -369,16 +460,24 @@ cmd_case(int argc, char **argv)
 		    ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+	} else if (access(ss.cfg->data_key_file, F_OK) == 0 &&
+		   vault_open(ss.cfg->data_key_file, FALSE, &ss.vault,
+			      &err) != ST_OK) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		rc = EXIT_CONFIG;
 	} else if (strcmp(verb, "list") == 0) {
 		rc = do_list(&ss);
 	} else if (strcmp(verb, "show") == 0) {
 		rc = do_show(&ss, argv[2]);
+	} else if (strcmp(verb, "export") == 0) {
+		rc = do_export(&ss, argv[2]);
 	} else if (strcmp(verb, "note") == 0) {
 		rc = do_note(&ss, argv[2], argv[3]);
 	} else {
 		rc = do_set(&ss, argv[2], argv[3]);
 	}
 	calendar_free(ss.calendar);
+	vault_free(ss.vault);
 	store_close(ss.store);
 	config_free(ss.cfg);
 	return rc;

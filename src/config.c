@@ -347,6 +347,7 @@ read_secret(struct lines *ln, const char *group, const char *key,
 
 static const char *const main_keys[] = {
 	"state_dir", "rules_dir", "templates_dir", "calendar", "token_key_file",
+	"data_key_file", "retention_days",
 	"max_message_size",
 	"fetch_concurrency", "timeout", "busy_timeout", NULL,
 };
@@ -666,7 +667,7 @@ static void
 load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 {
 	g_autofree char *state = NULL, *rules = NULL, *tmpl = NULL, *cal = NULL;
-	g_autofree char *key = NULL;
+	g_autofree char *key = NULL, *dkey = NULL;
 	g_autofree char *size = NULL;
 
 	if (!g_key_file_has_group(kf, "lamplight")) {
@@ -688,6 +689,13 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 				      ? resolve_path(cfg, key)
 				      : g_build_filename(cfg->state_dir,
 							 "token.key", NULL);
+	dkey = get_string(kf, "lamplight", "data_key_file");
+	cfg->data_key_file = dkey != NULL
+				     ? resolve_path(cfg, dkey)
+				     : g_build_filename(cfg->state_dir,
+							"data.key", NULL);
+	cfg->retention_days = get_uint(ln, kf, "retention_days", 365, 1,
+				       36500);
 	cal = get_string(kf, "lamplight", "calendar");
 	cfg->calendar = resolve_path(cfg, cal ? cal : "data/calendar/tw-gov.cal");
 	cfg->max_message_bytes = 25u << 20;
@@ -779,6 +787,7 @@ config_free(struct config *cfg)
 	g_free(cfg->templates_dir);
 	g_free(cfg->calendar);
 	g_free(cfg->token_key_file);
+	g_free(cfg->data_key_file);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_ca_file);
 	g_free(cfg->smtp_user);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mime.h"
 #include "notify.h"
+#include "people.h"
 #include "run.h"
 #include "spool.h"
 #include "store.h"
@@ -37,6 +38,7 @@ struct run {
 	struct notify *notify;
 	struct calendar *calendar;	/* deadlines are counted on it */
 	struct tokens *tokens;		/* reply tokens (token.h) */
+	struct vault *vault;		/* seals personal data (people.h) */
 	char *db_path;
 	gboolean emergency;	/* an emergency was filed: send at once */
 };
@@ -157,6 +159,17 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 	return ST_OK;
 }
 
+/* Retention: the raw letter goes with the rest (people.h). */
+static enum status
+forget_letter(const char *spool_name, gpointer data, struct err *err)
+{
+	g_autofree char *path = spool_path(data, spool_name);
+
+	if (unlink(path) != 0 && errno != ENOENT)
+		return err_sys(err, ST_TEMP, "cannot erase %s", spool_name);
+	return ST_OK;
+}
+
 /* Whether mail of kind k is filed on a case (machine mail never is). */
 static gboolean
 threads(enum kind k)
@@ -265,6 +278,9 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		st = store_event_add(r->store, case_id, "lamplight", "received",
 				     c->from_form ? "web form" : "direct mail",
 				     err);
+	if (st == ST_OK)
+		st = people_store(r->store, r->vault, case_id, &c->identity,
+				  err);
 	/* Who wrote takes part: a later letter naming the case is theirs. */
 	if (st == ST_OK)
 		st = thread_add_party(r->store, r->tokens, case_id,
@@ -929,6 +945,8 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	if (st == ST_OK)
 		st = tokens_open(cfg->token_key_file, TRUE, &r.tokens, err);
 	if (st == ST_OK)
+		st = vault_open(cfg->data_key_file, TRUE, &r.vault, err);
+	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &r.notify, err);
 	if (st == ST_OK)
 		watchdog_start(read_overrun, (void *)cfg);
@@ -944,10 +962,22 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,
 				     err);
 	}
+	if (st == ST_OK && !opts->fetch_only) {
+		guint erased = 0;
+
+		st = people_erase_expired(r.store, now, cfg->retention_days,
+					  forget_letter, r.spool, &erased,
+					  err);
+		if (erased > 0)
+			report(&r, "erased the personal data of %u case(s) "
+			       "closed over %u days", erased,
+			       cfg->retention_days);
+	}
 	watchdog_stop();
 	notify_close(r.notify);
 	calendar_free(r.calendar);
 	tokens_free(r.tokens);
+	vault_free(r.vault);
 	ruleset_free(r.rules);
 	store_close(r.store);
 	spool_close(r.spool);

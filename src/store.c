@@ -156,6 +156,13 @@ static const char *const migrations[] = {
 	"  role TEXT NOT NULL,"
 	"  PRIMARY KEY (case_id, party));"
 	"CREATE INDEX arrivals_message_id ON arrivals(message_id);"
+	/* Name, national ID, phone, address, birth date: sealed with the
+	 * data key (people.h), never stored in the clear. */
+	"CREATE TABLE case_people ("
+	"  case_id INTEGER PRIMARY KEY REFERENCES cases(id),"
+	"  key_id TEXT NOT NULL,"
+	"  sealed BLOB NOT NULL);"
+	"ALTER TABLE cases ADD COLUMN erased_at TEXT;"
 	"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events"
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
 	"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"

@@ -1,0 +1,62 @@
+/*
+ * Personal data of a case (name, national ID, phone, address, birth
+ * date, sex, e-mail) at rest: sealed as one record with XChaCha20-
+ * Poly1305 (libsodium) under a data key kept in a file outside the
+ * database, bound to its case so that records cannot be swapped.  Views
+ * mask it unless a person with the right asks to see it; logs never
+ * see it; closed cases lose it after the retention period.
+ */
+#ifndef LAMPLIGHT_PEOPLE_H
+#define LAMPLIGHT_PEOPLE_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "err.h"
+#include "identity.h"
+#include "store.h"
+
+#define VAULT_KEY_BYTES 32
+
+struct vault;
+
+/* Reads the data key (mode 0600); with create, makes a missing one. */
+enum status vault_open(const char *path, gboolean create,
+		       struct vault **out, struct err *err);
+void vault_free(struct vault *v);
+/* A short public name of the key, stored beside what it sealed. */
+const char *vault_key_id(const struct vault *v);
+
+/* Seals id for case_id (inside the caller's transaction). */
+enum status people_store(struct store *s, const struct vault *v,
+			 gint64 case_id, const struct identity *id,
+			 struct err *err);
+/*
+ * Opens the record of case_id into id (left empty when there is none or
+ * it was erased).  ST_FATAL if it was sealed with another key or
+ * tampered with.
+ */
+enum status people_load(struct store *s, const struct vault *v,
+			gint64 case_id, struct identity *id,
+			struct err *err);
+
+/* id as JSON: every field masked (王*明, 09**-***-142) unless reveal. */
+JsonNode *people_to_json(const struct identity *id, gboolean reveal);
+/* One value masked, by its field name ("name", "phone"...): new. */
+char *people_mask(const char *field, const char *value);
+
+/*
+ * Erases the personal data of cases closed more than days before now:
+ * the sealed record, the reply address and subject, matched words,
+ * what the outbox kept of their mail, their parties, and the raw
+ * letters (spool files, through forget(spool_name, data)).  *erased
+ * counts the cases.  Each leaves an audit row.
+ */
+typedef enum status (*people_forget_fn)(const char *spool_name,
+					gpointer data, struct err *err);
+enum status people_erase_expired(struct store *s, GDateTime *now,
+				 guint days, people_forget_fn forget,
+				 gpointer data, guint *erased,
+				 struct err *err);
+
+#endif

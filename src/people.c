@@ -1,0 +1,460 @@
+/*
+ * The sealed record is nonce || ciphertext of a JSON object, with the
+ * case id as associated data.  The key file is made like the token key
+ * (token.c): random bytes, mode 0600, never overwritten.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "people.h"
+#include "twtime.h"
+
+struct vault {
+	guint8 key[VAULT_KEY_BYTES];
+	char id[17];
+};
+
+static enum status
+create_key(const char *path, struct err *err)
+{
+	guint8 key[VAULT_KEY_BYTES];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == EEXIST ? ST_OK
+				       : err_sys(err, ST_FATAL, "data key %s",
+						 path);
+	randombytes_buf(key, sizeof key);
+	n = write(fd, key, sizeof key);
+	sodium_memzero(key, sizeof key);
+	if (n != (ssize_t)sizeof key || fsync(fd) != 0) {
+		close(fd);
+		unlink(path);
+		return err_sys(err, ST_TEMP, "data key %s", path);
+	}
+	return close(fd) == 0 ? ST_OK
+			      : err_sys(err, ST_TEMP, "data key %s", path);
+}
+
+enum status
+vault_open(const char *path, gboolean create, struct vault **out,
+	   struct err *err)
+{
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	struct stat sb;
+	guint8 hash[8];
+	struct vault *v;
+	enum status st;
+
+	if (sodium_init() < 0)
+		return err_set(err, ST_FATAL, "libsodium cannot start");
+	if (create && access(path, F_OK) != 0) {
+		st = create_key(path, err);
+		if (st != ST_OK)
+			return st;
+	}
+	if (stat(path, &sb) != 0)
+		return err_sys(err, ST_FATAL, "data key %s", path);
+	if ((sb.st_mode & 077) != 0)
+		return err_set(err, ST_FATAL, "data key %s is readable by "
+			       "others: chmod 600 it", path);
+	if (!g_file_get_contents(path, &data, &len, NULL) ||
+	    len < VAULT_KEY_BYTES)
+		return err_set(err, ST_FATAL, "data key %s: needs %d bytes",
+			       path, VAULT_KEY_BYTES);
+	v = g_new0(struct vault, 1);
+	memcpy(v->key, data, VAULT_KEY_BYTES);
+	sodium_memzero(data, len);
+	crypto_generichash(hash, sizeof hash, v->key, sizeof v->key,
+			   (const guchar *)"lamplight key id", 16);
+	for (size_t i = 0; i < sizeof hash; i++)
+		g_snprintf(v->id + 2 * i, 3, "%02x", hash[i]);
+	*out = v;
+	return ST_OK;
+}
+
+void
+vault_free(struct vault *v)
+{
+	if (v == NULL)
+		return;
+	sodium_memzero(v->key, sizeof v->key);
+	g_free(v);
+}
+
+const char *
+vault_key_id(const struct vault *v)
+{
+	return v->id;
+}
+
+static const char *const fields[] = {
+	"name", "sex", "birth_date", "phone", "email", "address",
+	"national_id", NULL,
+};
+
+static char **
+field_slot(struct identity *id, const char *f)
+{
+	if (strcmp(f, "name") == 0) return &id->name;
+	if (strcmp(f, "sex") == 0) return &id->sex;
+	if (strcmp(f, "birth_date") == 0) return &id->birth_date;
+	if (strcmp(f, "phone") == 0) return &id->phone;
+	if (strcmp(f, "email") == 0) return &id->email;
+	if (strcmp(f, "address") == 0) return &id->address;
+	return &id->national_id;
+}
+
+static char *
+to_plain(const struct identity *id)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	for (int i = 0; fields[i] != NULL; i++) {
+		char *const *v = field_slot((struct identity *)id, fields[i]);
+
+		if (*v == NULL)
+			continue;
+		json_builder_set_member_name(b, fields[i]);
+		json_builder_add_string_value(b, *v);
+	}
+	json_builder_set_member_name(b, "national_id_valid");
+	json_builder_add_boolean_value(b, id->national_id_valid);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_to_string(root, FALSE);
+}
+
+static void
+associated(gint64 case_id, char ad[32])
+{
+	g_snprintf(ad, 32, "case %" G_GINT64_FORMAT, case_id);
+}
+
+enum status
+people_store(struct store *s, const struct vault *v, gint64 case_id,
+	     const struct identity *id, struct err *err)
+{
+	g_autofree char *plain = to_plain(id);
+	gsize plen = strlen(plain);
+	gsize clen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plen +
+		     crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	g_autofree guint8 *sealed = g_malloc(clen);
+	unsigned long long outlen = 0;
+	sqlite3_stmt *stmt = NULL;
+	char ad[32];
+	enum status st = ST_OK;
+
+	associated(case_id, ad);
+	randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &outlen,
+		(const guchar *)plain, plen, (const guchar *)ad, strlen(ad),
+		NULL, sealed, v->key);
+	sodium_memzero(plain, plen);
+	if (sqlite3_prepare_v2(store_sqlite(s),
+			       "INSERT INTO case_people (case_id, key_id, "
+			       "sealed) VALUES (?, ?, ?) ON CONFLICT (case_id) "
+			       "DO UPDATE SET key_id = excluded.key_id, "
+			       "sealed = excluded.sealed",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return store_db_error(s, err, "case_people");
+	sqlite3_bind_int64(stmt, 1, case_id);
+	sqlite3_bind_text(stmt, 2, v->id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, sealed,
+			  (int)(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+				outlen),
+			  SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		st = store_db_error(s, err, "case_people");
+	sqlite3_finalize(stmt);
+	return st;
+}
+
+struct sealed_row {
+	char *key_id;
+	GBytes *sealed;
+};
+
+static gboolean
+read_sealed(sqlite3_stmt *row, gpointer data)
+{
+	struct sealed_row *r = data;
+
+	r->key_id = g_strdup((const char *)sqlite3_column_text(row, 0));
+	r->sealed = g_bytes_new(sqlite3_column_blob(row, 1),
+				(gsize)sqlite3_column_bytes(row, 1));
+	return FALSE;
+}
+
+enum status
+people_load(struct store *s, const struct vault *v, gint64 case_id,
+	    struct identity *id, struct err *err)
+{
+	struct sealed_row r = { 0 };
+	g_autoptr(JsonParser) p = NULL;
+	g_autofree guint8 *plain = NULL;
+	unsigned long long plen = 0;
+	const guint8 *data;
+	gsize len;
+	char ad[32];
+	enum status st;
+	JsonObject *o;
+
+	memset(id, 0, sizeof *id);
+	st = store_query(s, err, read_sealed, &r,
+			 "SELECT key_id, sealed FROM case_people "
+			 "WHERE case_id = ?", "i", case_id);
+	if (st != ST_OK || r.sealed == NULL) {
+		g_free(r.key_id);
+		return st;
+	}
+	data = g_bytes_get_data(r.sealed, &len);
+	if (strcmp(r.key_id, v->id) != 0)
+		st = err_set(err, ST_FATAL, "the personal data of case %lld "
+			     "was sealed with key %s, not %s",
+			     (long long)case_id, r.key_id, v->id);
+	else if (len < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+			       crypto_aead_xchacha20poly1305_ietf_ABYTES)
+		st = err_set(err, ST_FATAL, "the personal data of case %lld "
+			     "is cut short", (long long)case_id);
+	if (st == ST_OK) {
+		associated(case_id, ad);
+		plain = g_malloc(len + 1);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+			    plain, &plen, NULL,
+			    data + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+			    len - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+			    (const guchar *)ad, strlen(ad), data,
+			    v->key) != 0)
+			st = err_set(err, ST_FATAL, "the personal data of "
+				     "case %lld does not open: altered or "
+				     "moved", (long long)case_id);
+	}
+	g_free(r.key_id);
+	g_bytes_unref(r.sealed);
+	if (st != ST_OK)
+		return st;
+	p = json_parser_new();
+	if (!json_parser_load_from_data(p, (const char *)plain, (gssize)plen,
+					NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+		sodium_memzero(plain, plen);
+		return err_set(err, ST_FATAL, "the personal data of case %lld "
+			       "is not readable", (long long)case_id);
+	}
+	sodium_memzero(plain, plen);
+	o = json_node_get_object(json_parser_get_root(p));
+	for (int i = 0; fields[i] != NULL; i++)
+		if (json_object_has_member(o, fields[i]))
+			*field_slot(id, fields[i]) = g_strdup(
+				json_object_get_string_member(o, fields[i]));
+	id->national_id_valid =
+		json_object_get_boolean_member_with_default(
+			o, "national_id_valid", FALSE);
+	return ST_OK;
+}
+
+/* value with all but the first keep_head and last keep_tail characters
+ * replaced by '*' (characters, not bytes). */
+static char *
+mask_middle(const char *value, glong keep_head, glong keep_tail)
+{
+	glong n = g_utf8_strlen(value, -1);
+	GString *out = g_string_new(NULL);
+	const char *p = value;
+
+	for (glong i = 0; i < n; i++, p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (i < keep_head || i >= n - keep_tail || c == ' ' ||
+		    c == '-' || c == '@' || c == '.')
+			g_string_append_unichar(out, c);
+		else
+			g_string_append_c(out, '*');
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+people_mask(const char *field, const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	if (strcmp(field, "sex") == 0)
+		return g_strdup(value);
+	if (strcmp(field, "name") == 0)
+		return mask_middle(value, 1,
+				   g_utf8_strlen(value, -1) > 2 ? 1 : 0);
+	if (strcmp(field, "birth_date") == 0)
+		return strlen(value) >= 4 ? g_strdup_printf("%.4s-**-**", value)
+					  : g_strdup("****");
+	if (strcmp(field, "phone") == 0 || strcmp(field, "national_id") == 0)
+		return mask_middle(value, 2, 3);
+	if (strcmp(field, "email") == 0) {
+		const char *at = strchr(value, '@');
+		g_autofree char *local =
+			at != NULL ? g_strndup(value, at - value)
+				   : g_strdup(value);
+		g_autofree char *m = mask_middle(local, 1, 0);
+
+		return g_strconcat(m, at != NULL ? at : "", NULL);
+	}
+	/* An address: the city and district stay, the rest does not. */
+	{
+		const char *cut = NULL;
+		static const char *const ends[] = { "區", "鄉", "鎮", "市", NULL };
+
+		for (int i = 0; ends[i] != NULL && cut == NULL; i++) {
+			const char *e = strstr(value, ends[i]);
+
+			/* 市 as a city (臺南市) is followed by a district. */
+			if (e != NULL && (e - value) <= 18)
+				cut = e + strlen(ends[i]);
+		}
+		if (cut != NULL) {
+			const char *more = strstr(cut, "區");
+
+			if (more != NULL && more - cut <= 9)
+				cut = more + strlen("區");
+			return g_strdup_printf("%.*s***", (int)(cut - value),
+					       value);
+		}
+		return g_strdup("***");
+	}
+}
+
+JsonNode *
+people_to_json(const struct identity *id, gboolean reveal)
+{
+	JsonObject *o = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	for (int i = 0; fields[i] != NULL; i++) {
+		const char *v = *field_slot((struct identity *)id, fields[i]);
+
+		if (v == NULL)
+			continue;
+		if (reveal) {
+			json_object_set_string_member(o, fields[i], v);
+		} else {
+			g_autofree char *m = people_mask(fields[i], v);
+
+			json_object_set_string_member(o, fields[i], m);
+		}
+	}
+	json_object_set_boolean_member(o, "masked", !reveal);
+	json_node_take_object(node, o);
+	return node;
+}
+
+struct expired {
+	gint64 id;
+	char *number;
+};
+
+static gboolean
+collect_expired(sqlite3_stmt *row, gpointer data)
+{
+	struct expired e = {
+		.id = sqlite3_column_int64(row, 0),
+		.number = g_strdup((const char *)sqlite3_column_text(row, 1)),
+	};
+
+	g_array_append_val(data, e);
+	return TRUE;
+}
+
+static gboolean
+collect_text(sqlite3_stmt *row, gpointer data)
+{
+	g_ptr_array_add(data, g_strdup((const char *)sqlite3_column_text(row,
+									0)));
+	return TRUE;
+}
+
+static enum status
+erase_one(struct store *s, gint64 id, const char *at, guint days,
+	  people_forget_fn forget, gpointer data, struct err *err)
+{
+	g_autoptr(GPtrArray) spools = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *why = g_strdup_printf("closed over %u days", days);
+	enum status st;
+
+	st = store_query(s, err, collect_text, spools,
+			 "SELECT spool_name FROM arrivals WHERE case_id = ?",
+			 "i", id);
+	if (st == ST_OK)
+		st = store_run(s, err, "DELETE FROM case_people "
+				       "WHERE case_id = ?", "i", id);
+	if (st == ST_OK)
+		st = store_run(s, err, "DELETE FROM case_parties "
+				       "WHERE case_id = ?", "i", id);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "UPDATE cases SET reply_addr = NULL, "
+			       "subject = NULL, referrer_addr = NULL, "
+			       "erased_at = ? WHERE id = ?", "ti", at, id);
+	if (st == ST_OK)
+		st = store_run(s, err, "UPDATE reasons SET match = '' "
+				       "WHERE case_id = ?", "i", id);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "UPDATE outbox SET data = zeroblob(0), "
+			       "rcpt = '(erased)' WHERE case_id = ? AND "
+			       "state <> 'queued'", "i", id);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "INSERT INTO case_events (case_id, at, who, "
+			       "what, why) VALUES (?, ?, 'lamplight', "
+			       "'personal data erased', ?)",
+			       "itt", id, at, why);
+	for (guint i = 0; st == ST_OK && forget != NULL && i < spools->len;
+	     i++)
+		st = forget(spools->pdata[i], data, err);
+	return st;
+}
+
+enum status
+people_erase_expired(struct store *s, GDateTime *now, guint days,
+		     people_forget_fn forget, gpointer data, guint *erased,
+		     struct err *err)
+{
+	g_autoptr(GArray) due = g_array_new(FALSE, FALSE,
+					    sizeof(struct expired));
+	g_autoptr(GDateTime) limit = g_date_time_add_days(now, -(gint)days);
+	g_autofree char *before = twtime_iso(limit);
+	g_autofree char *at = twtime_iso(now);
+	enum status st;
+
+	*erased = 0;
+	st = store_query(s, err, collect_expired, due,
+			 "SELECT id, number FROM cases WHERE state = 'closed' "
+			 "AND erased_at IS NULL AND closed_at < ?",
+			 "t", before);
+	/* One transaction per case: a failure keeps what is done. */
+	for (guint i = 0; st == ST_OK && i < due->len; i++) {
+		struct expired *e = &g_array_index(due, struct expired, i);
+
+		st = store_begin(s, err);
+		if (st == ST_OK)
+			st = erase_one(s, e->id, at, days, forget, data, err);
+		if (st == ST_OK)
+			st = store_commit(s, err);
+		else
+			store_rollback(s);
+		if (st == ST_OK)
+			(*erased)++;
+	}
+	for (guint i = 0; i < due->len; i++)
+		g_free(g_array_index(due, struct expired, i).number);
+	return st;
+}

@@ -1,0 +1,310 @@
+/*
+ * Personal data at rest: sealed, bound to its case and its key, masked
+ * in views, erased after the retention period.
+ */
+#include <string.h>
+
+#include "testutil.h"
+
+#include "cases.h"
+#include "people.h"
+#include "twtime.h"
+
+struct fx {
+	char *dir;
+	struct store *s;
+	struct vault *v;
+	GPtrArray *forgotten;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = g_new0(struct fx, 1);
+	g_autofree char *db = NULL, *key = NULL;
+	struct err err = { 0 };
+
+	f->dir = scratch_new();
+	db = g_build_filename(f->dir, "t.db", NULL);
+	key = g_build_filename(f->dir, "data.key", NULL);
+	if (store_open(db, &f->s, &err) != ST_OK ||
+	    vault_open(key, TRUE, &f->v, &err) != ST_OK)
+		return -1;
+	f->forgotten = g_ptr_array_new_with_free_func(g_free);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	vault_free(f->v);
+	store_close(f->s);
+	scratch_remove(f->dir);
+	g_ptr_array_free(f->forgotten, TRUE);
+	g_free(f->dir);
+	g_free(f);
+	return 0;
+}
+
+static gint64
+new_case(struct fx *f, const char *subject, GDateTime *at)
+{
+	struct case_new cn = { .county = "TNN", .urgency = "application",
+			       .source = "webform", .subject = subject,
+			       .reply_addr = "yc@example.org" };
+	g_autofree char *number = NULL;
+	struct err err = { 0 };
+	gint64 id;
+
+	assert_int_equal(store_case_add(f->s, &cn, at, &id, &number, &err),
+			 ST_OK);
+	return id;
+}
+
+static void
+fill(struct identity *id)
+{
+	id->name = g_strdup("李怡君");
+	id->sex = g_strdup("F");
+	id->birth_date = g_strdup("1992-02-17");
+	id->phone = g_strdup("0975830142");
+	id->email = g_strdup("yc@example.org");
+	id->address = g_strdup("臺南市東區長榮路二段95巷12號");
+	id->national_id = g_strdup("D266190436");
+	id->national_id_valid = TRUE;
+}
+
+static gboolean
+db_holds(struct fx *f, const char *needle)
+{
+	g_autofree char *path = g_build_filename(f->dir, "t.db", NULL);
+	g_autofree char *wal = g_build_filename(f->dir, "t.db-wal", NULL);
+	const char *files[] = { path, wal };
+
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *data = NULL;
+		gsize len = 0;
+
+		if (g_file_get_contents(files[i], &data, &len, NULL) &&
+		    memmem(data, len, needle, strlen(needle)) != NULL)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+test_sealed_and_bound(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	struct identity in = { 0 }, out = { 0 };
+	struct err err = { 0 };
+	gint64 a = new_case(f, "求助", now), b = new_case(f, "求助", now);
+
+	fill(&in);
+	assert_int_equal(people_store(f->s, f->v, a, &in, &err), ST_OK);
+	assert_int_equal(people_load(f->s, f->v, a, &out, &err), ST_OK);
+	assert_string_equal(out.name, "李怡君");
+	assert_string_equal(out.national_id, "D266190436");
+	assert_string_equal(out.address, in.address);
+	assert_true(out.national_id_valid);
+	identity_clear(&out);
+	/* Nowhere in the database file in the clear. */
+	assert_false(db_holds(f, "李怡君"));
+	assert_false(db_holds(f, "D266190436"));
+	assert_false(db_holds(f, "0975830142"));
+
+	/* Moved to another case: it does not open. */
+	assert_int_equal(sqlite3_exec(store_sqlite(f->s),
+				      "INSERT INTO case_people SELECT 2, "
+				      "key_id, sealed FROM case_people "
+				      "WHERE case_id = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(b, 2);
+	assert_int_equal(people_load(f->s, f->v, b, &out, &err), ST_FATAL);
+	assert_non_null(strstr(err.msg, "does not open"));
+	/* One bit changed: it does not open either. */
+	assert_int_equal(sqlite3_exec(store_sqlite(f->s),
+				      "UPDATE case_people SET sealed = "
+				      "substr(sealed, 1, 30) || x'00' || "
+				      "substr(sealed, 32) WHERE case_id = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(people_load(f->s, f->v, a, &out, &err), ST_FATAL);
+	identity_clear(&in);
+}
+
+static void
+test_other_key_refused(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *key2 = g_build_filename(f->dir, "other.key", NULL);
+	struct identity in = { 0 }, out = { 0 };
+	struct vault *v2 = NULL;
+	struct err err = { 0 };
+	gint64 a = new_case(f, "求助", now);
+
+	fill(&in);
+	assert_int_equal(people_store(f->s, f->v, a, &in, &err), ST_OK);
+	assert_int_equal(vault_open(key2, TRUE, &v2, &err), ST_OK);
+	assert_string_not_equal(vault_key_id(v2), vault_key_id(f->v));
+	assert_int_equal(people_load(f->s, v2, a, &out, &err), ST_FATAL);
+	assert_non_null(strstr(err.msg, "sealed with key"));
+	vault_free(v2);
+	identity_clear(&in);
+}
+
+static void
+test_masks(void **state)
+{
+	static const struct {
+		const char *field, *value, *masked;
+	} cases[] = {
+		{ "name", "李怡君", "李*君" },
+		{ "name", "王明", "王*" },
+		{ "name", "歐陽小明", "歐**明" },
+		{ "phone", "0975830142", "09*****142" },
+		{ "national_id", "D266190436", "D2*****436" },
+		{ "birth_date", "1992-02-17", "1992-**-**" },
+		{ "email", "yc@example.org", "y*@example.org" },
+		{ "address", "臺南市東區長榮路二段95巷12號", "臺南市東區***" },
+		{ "address", "花蓮縣吉安鄉中山路一段1號", "花蓮縣吉安鄉***" },
+		{ "address", "somewhere far", "***" },
+	};
+	struct identity id = { 0 };
+	g_autoptr(JsonNode) masked = NULL, shown = NULL;
+	g_autofree char *ms = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *m = people_mask(cases[i].field,
+						 cases[i].value);
+
+		if (strcmp(m, cases[i].masked) != 0) {
+			print_error("%s %s: got %s\n", cases[i].field,
+				    cases[i].value, m);
+			fail();
+		}
+	}
+	fill(&id);
+	masked = people_to_json(&id, FALSE);
+	ms = json_to_string(masked, FALSE);
+	assert_null(strstr(ms, "怡"));
+	assert_null(strstr(ms, "0975830142"));
+	assert_non_null(strstr(ms, "\"masked\":true"));
+	shown = people_to_json(&id, TRUE);
+	assert_string_equal(json_object_get_string_member(
+				    json_node_get_object(shown), "name"),
+			    "李怡君");
+	identity_clear(&id);
+}
+
+static enum status
+forget(const char *name, gpointer data, struct err *err)
+{
+	g_ptr_array_add(data, g_strdup(name));
+	return ST_OK;
+}
+
+static void
+test_erased_after_retention(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) long_ago = g_date_time_new(twtime_zone(), 2024, 1,
+							 5, 9, 0, 0);
+	g_autoptr(GDateTime) now = g_date_time_new(twtime_zone(), 2025, 3, 1,
+						    9, 0, 0);
+	struct identity in = { 0 }, out = { 0 };
+	struct arrival arr = { .spool_name = "123.M1.tnn", .mailbox = "tnn",
+			       .body_hash = "h", .kind = "help_request" };
+	struct err err = { 0 };
+	gint64 old_case, open_case, arrival, dup;
+	guint erased = 9;
+
+	fill(&in);
+	assert_int_equal(store_begin(f->s, &err), ST_OK);
+	assert_int_equal(store_arrival_add(f->s, &arr, &arrival, &dup, &err),
+			 ST_OK);
+	old_case = new_case(f, "我叫李怡君", long_ago);
+	open_case = new_case(f, "還在追蹤", long_ago);
+	assert_int_equal(store_run(f->s, &err, "UPDATE arrivals SET case_id = ? "
+					     "WHERE id = ?", "ii", old_case,
+				   arrival),
+			 ST_OK);
+	assert_int_equal(people_store(f->s, f->v, old_case, &in, &err), ST_OK);
+	assert_int_equal(people_store(f->s, f->v, open_case, &in, &err),
+			 ST_OK);
+	assert_int_equal(store_reason_add(f->s, old_case, "r", "crisis", 10, 0,
+					  3, "想自殺", &err),
+			 ST_OK);
+	/* Closed on 2024-02-01: 394 days before now. */
+	assert_int_equal(store_run(f->s, &err,
+				   "UPDATE cases SET state = 'closed', "
+				   "closed_at = '2024-02-01T10:00:00+08:00' "
+				   "WHERE id = ?", "i", old_case),
+			 ST_OK);
+	assert_int_equal(store_commit(f->s, &err), ST_OK);
+
+	/* Not yet with a longer period. */
+	assert_int_equal(people_erase_expired(f->s, now, 400, forget,
+					      f->forgotten, &erased, &err),
+			 ST_OK);
+	assert_int_equal(erased, 0);
+	assert_int_equal(people_erase_expired(f->s, now, 365, forget,
+					      f->forgotten, &erased, &err),
+			 ST_OK);
+	assert_int_equal(erased, 1);
+	assert_int_equal(f->forgotten->len, 1);
+	assert_string_equal(f->forgotten->pdata[0], "123.M1.tnn");
+	assert_int_equal(people_load(f->s, f->v, old_case, &out, &err), ST_OK);
+	assert_null(out.name);
+	/* The open case keeps its data. */
+	assert_int_equal(people_load(f->s, f->v, open_case, &out, &err),
+			 ST_OK);
+	assert_string_equal(out.name, "李怡君");
+	identity_clear(&out);
+	{
+		gint64 left = -1;
+		sqlite3_stmt *st;
+
+		sqlite3_prepare_v2(store_sqlite(f->s),
+				   "SELECT (reply_addr IS NULL) + "
+				   "(subject IS NULL) + (erased_at IS NOT NULL) "
+				   "+ (SELECT count(*) FROM reasons WHERE "
+				   "case_id = c.id AND match = '') + (SELECT "
+				   "count(*) FROM case_events WHERE case_id = "
+				   "c.id AND what = 'personal data erased') "
+				   "FROM cases c WHERE id = ?",
+				   -1, &st, NULL);
+		sqlite3_bind_int64(st, 1, old_case);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			left = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		assert_int_equal(left, 5);
+	}
+	/* Done once: a second pass finds nothing. */
+	assert_int_equal(people_erase_expired(f->s, now, 365, forget,
+					      f->forgotten, &erased, &err),
+			 ST_OK);
+	assert_int_equal(erased, 0);
+	identity_clear(&in);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sealed_and_bound, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_key_refused, setup,
+						teardown),
+		cmocka_unit_test(test_masks),
+		cmocka_unit_test_setup_teardown(test_erased_after_retention,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
