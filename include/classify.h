@@ -43,6 +43,10 @@ struct classification {
 	enum kind kind;
 	char county[4];		/* "TPE"; "" when it cannot be told */
 	gboolean from_form;	/* sent by the help webpage */
+	gboolean referral;	/* referred in by an agency or the 0800 line */
+	const char *source;	/* cases.source: "webform", "police"... */
+	char *referrer_addr;	/* referrals: where the result is owed */
+	char *referrer_unit;	/* referrals: 轉介單位, or NULL */
 	gboolean own_mail;	/* sent by lamplight itself: a loop */
 	char *reply_addr;	/* where an answer may go, or NULL */
 	char *case_ref;		/* "TPE-1151103-0002", or NULL */

@@ -31,6 +31,19 @@ enum after_fetch {
 	AFTER_FETCH_MOVE,	/* into the folder move_to (IMAP, Maildir) */
 };
 
+/* Senders of referrals by mail, as the case sources they are. */
+enum referrer {
+	REFERRER_DISPATCH,	/* the 0800 line: 電子派案, 諮詢紀錄 */
+	REFERRER_CORRECTIONS,	/* 矯正機關 */
+	REFERRER_PROBATION,	/* 地檢署觀護人室 */
+	REFERRER_AFTERCARE,	/* 更生保護會 */
+	REFERRER_POLICE,	/* 司法警察 */
+	REFERRER_COUNT,
+};
+
+/* The config key ("dispatch") and case source of each; NULL past. */
+const char *referrer_key(enum referrer r);
+
 struct centre {
 	char code[4];		/* "TPE", as in spec/webform.md */
 	char *id;		/* "tpe": mailbox id in state and spool */
@@ -46,6 +59,9 @@ struct centre {
 	char **staff;		/* NULL-terminated; may be empty */
 	char *duty;		/* duty officer's address, or NULL */
 	char **partners[GROUP_COUNT];	/* NULL-terminated each */
+	/* Who may refer cases in by mail (docs/referral-mail.md), by the
+	 * source they stand for: referrers[REFERRER_POLICE]... */
+	char **referrers[REFERRER_COUNT];
 };
 
 struct config {
@@ -107,6 +123,11 @@ const char *county_name(const char *code);
 
 /* The group's key suffix in the config ("health") and Chinese name. */
 const char *group_key(enum group g);
+/*
+ * Whether addr may refer cases in to centre c; *r says as what.
+ */
+gboolean config_referrer(const struct centre *c, const char *addr,
+			 enum referrer *r);
 const char *group_label(enum group g);
 
 /* Whether s looks like a usable mail address (no spaces, one @, no CR/LF). */

@@ -87,6 +87,8 @@ struct case_new {
 	const char *source;	/* "webform", "direct" */
 	const char *subject;
 	const char *reply_addr;	/* may be NULL */
+	const char *referrer;	/* who referred it in, or NULL */
+	const char *referrer_addr;	/* owed the result, or NULL */
 	gint64 arrival_id;
 };
 

@@ -658,13 +658,14 @@ hand_over(struct store *s, const struct calendar *cal,
 	cn.county = to;
 	cn.urgency = urgency;
 	cn.source = "centre";
+	cn.referrer = c->county;
 	cn.subject = subject;
 	cn.reply_addr = reply;
 	st = store_case_add(s, &cn, now, &id, number, err);
 	if (st == ST_OK)
 		st = store_run(s, err,
-			       "UPDATE cases SET handed_from = ?, referrer = ? "
-			       "WHERE id = ?", "iti", c->id, c->county, id);
+			       "UPDATE cases SET handed_from = ? WHERE id = ?",
+			       "ii", c->id, id);
 	if (st == ST_OK)
 		st = store_run(s, err,
 			       "INSERT INTO case_links (case_id, other_id, why) "

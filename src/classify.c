@@ -39,6 +39,8 @@ classification_free(struct classification *c)
 	g_free(c->case_ref);
 	g_free(c->subject);
 	g_free(c->new_text);
+	g_free(c->referrer_addr);
+	g_free(c->referrer_unit);
 	if (c->form != NULL)
 		g_hash_table_destroy(c->form);
 	triage_free(c->triage);
@@ -265,7 +267,9 @@ answers_referral(const struct mail_msg *m)
 			if (strstr(r, marks[k]) != NULL)
 				return TRUE;
 	}
-	return strstr(m->subject, "[轉介") != NULL;
+	/* "[轉介 KHH-1151109-0004-R1]" names one of ours; a bare "[轉介]"
+	 * is an agency referring someone in (docs/referral-mail.md). */
+	return strstr(m->subject, "[轉介 ") != NULL;
 }
 
 static const char *
@@ -292,6 +296,39 @@ is_form(const struct mail_msg *m)
 	       (m->from_addr != NULL &&
 		g_ascii_strcasecmp(m->from_addr, FORM_FROM_ADDRESS) == 0) ||
 	       g_str_has_prefix(m->subject, FORM_SUBJECT_PREFIX);
+}
+
+/*
+ * A referral by mail (docs/referral-mail.md): a subject tag, from an
+ * address the centre names as a referrer.  Returns the case source, or
+ * NULL.  Without a mailbox (classify FILE), any centre's referrers
+ * count.
+ */
+static const char *
+referral_source(const struct classify_ctx *ctx, const struct mail_msg *m)
+{
+	gboolean dispatch = strstr(m->subject, "[派案]") != NULL;
+	gboolean record = strstr(m->subject, "[諮詢紀錄]") != NULL;
+	gboolean referral = strstr(m->subject, "[轉介]") != NULL;
+	enum referrer r = REFERRER_COUNT;
+
+	if (ctx->cfg == NULL || !(dispatch || record || referral))
+		return NULL;
+	for (guint i = 0; i < ctx->cfg->centres->len && r == REFERRER_COUNT;
+	     i++) {
+		const struct centre *c = ctx->cfg->centres->pdata[i];
+
+		if (ctx->mailbox_county != NULL &&
+		    strcmp(c->code, ctx->mailbox_county) != 0)
+			continue;
+		if (!config_referrer(c, m->from_addr, &r))
+			r = REFERRER_COUNT;
+	}
+	if (r == REFERRER_COUNT)
+		return NULL;
+	if (r == REFERRER_DISPATCH)
+		return record ? "hotline" : "dispatch";
+	return referral ? referrer_key(r) : NULL;
 }
 
 static char *
@@ -393,7 +430,16 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 
 	c->from_form = is_form(m);
 	c->subject = subject_without_prefix(m->subject);
-	if (c->from_form)
+	c->source = c->from_form ? "webform" : "direct";
+	if (!c->from_form) {
+		const char *src = referral_source(ctx, m);
+
+		if (src != NULL) {
+			c->source = src;
+			c->referral = TRUE;
+		}
+	}
+	if (c->from_form || c->referral)
 		c->form = form_parse(m->text);
 	if (ctx->cfg != NULL &&
 	    config_centre_by_address(ctx->cfg, m->from_addr) != NULL)
@@ -427,7 +473,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->kind = KIND_AUTO_REPLY;
 	else if (c->own_mail)
 		c->kind = KIND_OTHER;
-	else if (c->from_form)
+	else if (c->from_form || c->referral)
 		c->kind = KIND_HELP_REQUEST;
 	else if (is_staff(ctx->cfg, m))
 		c->kind = KIND_STAFF_REPLY;
@@ -462,7 +508,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		else if (is_list(m))
 			c->kind = KIND_OTHER;
 		else if (k->kind_score[KIND_VOTE_OTHER] >= RULES_KIND_AT &&
-			 !c->from_form)
+			 !c->from_form && !c->referral)
 			c->kind = KIND_OTHER;
 		else if (c->case_ref != NULL)
 			c->kind = KIND_SEEKER_FOLLOWUP;
@@ -501,21 +547,33 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	if (kind_is_seeker(c->kind)) {
 		const char *to = m->reply_to;
 
-		/* Answers go to the writer: never to the webpage's From. */
+		/* Answers go to the writer: never to the webpage's From.
+		 * A referral is answered to the agency, not to the person
+		 * it refers, who did not write. */
 		if (c->from_form && to == NULL && c->form != NULL)
 			to = g_hash_table_lookup(c->form, "電子郵件");
 		if (!c->from_form && to == NULL)
 			to = m->from_addr;
-		if (to != NULL && address_valid(to) &&
-		    g_ascii_strcasecmp(to, FORM_FROM_ADDRESS) != 0)
+		if (c->referral) {
+			const char *back = g_hash_table_lookup(c->form,
+							       "回覆信箱");
+
+			c->referrer_addr = g_strdup(
+				back != NULL && address_valid(back) ? back
+								    : to);
+			c->referrer_unit = g_strdup(g_hash_table_lookup(
+				c->form, "轉介單位"));
+		} else if (to != NULL && address_valid(to) &&
+			   g_ascii_strcasecmp(to, FORM_FROM_ADDRESS) != 0) {
 			c->reply_addr = g_strdup(to);
+		}
 
 		identity_from_form(&c->identity, c->form);
 		if (c->from_form) {
 			if (c->identity.email == NULL && m->reply_to != NULL &&
 			    address_valid(m->reply_to))
 				c->identity.email = g_strdup(m->reply_to);
-		} else {
+		} else if (!c->referral) {
 			identity_from_text(&c->identity, c->new_text,
 					   m->from_name, m->reply_to != NULL
 							     ? m->reply_to
@@ -562,6 +620,7 @@ classification_to_json_full(const struct classification *c,
 
 	json_object_set_string_member(o, "file", file);
 	json_object_set_string_member(o, "kind", kind_name(c->kind));
+	json_object_set_string_member(o, "source", c->source);
 	set_string(o, "county", c->county[0] ? c->county : NULL);
 	set_string(o, "urgency",
 		   c->triage != NULL ? urgency_name(c->triage->urgency) : NULL);

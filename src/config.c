@@ -38,6 +38,30 @@ static const char *const group_labels[GROUP_COUNT] = {
 	"預防宣導組（教育處）", "警察局",
 };
 
+static const char *const referrer_keys[REFERRER_COUNT] = {
+	"dispatch", "corrections", "probation", "aftercare", "police",
+};
+
+const char *
+referrer_key(enum referrer r)
+{
+	return r < REFERRER_COUNT ? referrer_keys[r] : NULL;
+}
+
+gboolean
+config_referrer(const struct centre *c, const char *addr, enum referrer *r)
+{
+	for (int k = 0; c != NULL && addr != NULL && k < REFERRER_COUNT; k++)
+		for (int i = 0; c->referrers[k] != NULL &&
+				c->referrers[k][i] != NULL;
+		     i++)
+			if (g_ascii_strcasecmp(c->referrers[k][i], addr) == 0) {
+				*r = (enum referrer)k;
+				return TRUE;
+			}
+	return FALSE;
+}
+
 const char *
 group_key(enum group g)
 {
@@ -358,7 +382,9 @@ static const char *const centre_keys[] = {
 	"name", "address", "mailbox", "password_file", "ca_file",
 	"after_fetch", "starttls", "staff", "duty", "partners.health",
 	"partners.social",
-	"partners.employment", "partners.education", "partners.police", NULL,
+	"partners.employment", "partners.education", "partners.police",
+	"referrers.dispatch", "referrers.corrections", "referrers.probation",
+	"referrers.aftercare", "referrers.police", NULL,
 };
 
 /* Keys that would put a secret into the config text itself. */
@@ -471,6 +497,8 @@ centre_free(struct centre *c)
 	g_free(c->duty);
 	for (int g = 0; g < GROUP_COUNT; g++)
 		g_strfreev(c->partners[g]);
+	for (int r = 0; r < REFERRER_COUNT; r++)
+		g_strfreev(c->referrers[r]);
 	g_free(c);
 }
 
@@ -568,6 +596,11 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 		g_autofree char *k =
 			g_strconcat("partners.", group_keys[g], NULL);
 		c->partners[g] = get_addresses(ln, kf, group, k);
+	}
+	for (int r = 0; r < REFERRER_COUNT; r++) {
+		g_autofree char *k = g_strconcat(
+			"referrers.", referrer_key((enum referrer)r), NULL);
+		c->referrers[r] = get_addresses(ln, kf, group, k);
 	}
 	c->timeout = cfg->timeout;
 	if (config_centre_find(cfg, c->code) != NULL) {

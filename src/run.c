@@ -260,9 +260,11 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	struct case_new cn = {
 		.county = c->county,
 		.urgency = urgency_name(t->urgency),
-		.source = c->from_form ? "webform" : "direct",
+		.source = c->source,
 		.subject = c->subject,
 		.reply_addr = c->reply_addr,
+		.referrer = c->referrer_unit,
+		.referrer_addr = c->referrer_addr,
 		.arrival_id = arrival_id,
 	};
 	g_autofree char *number = NULL, *token = NULL;
@@ -276,8 +278,7 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		st = cases_opened(r->store, r->calendar, case_id, now, err);
 	if (st == ST_OK)
 		st = store_event_add(r->store, case_id, "lamplight", "received",
-				     c->from_form ? "web form" : "direct mail",
-				     err);
+				     case_source_label(c->source), err);
 	if (st == ST_OK)
 		st = people_store(r->store, r->vault, case_id, &c->identity,
 				  err);

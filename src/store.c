@@ -639,8 +639,8 @@ store_case_add(struct store *s, const struct case_new *c, GDateTime *now,
 			       "%s", c->county, day);
 	num = g_strdup_printf("%s-%s-%04lld", c->county, day, (long long)seq);
 	stmt = prepare(s, "INSERT INTO cases (number, county, urgency, "
-			  "source, subject, reply_addr, created_at) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?)");
+			  "source, subject, reply_addr, created_at, referrer, "
+			  "referrer_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL) {
 		g_free(num);
 		return db_error(s, err, "cases");
@@ -652,6 +652,8 @@ store_case_add(struct store *s, const struct case_new *c, GDateTime *now,
 	bind_text(stmt, 5, c->subject);
 	bind_text(stmt, 6, c->reply_addr);
 	bind_text(stmt, 7, at);
+	bind_text(stmt, 8, c->referrer);
+	bind_text(stmt, 9, c->referrer_addr);
 	st = step_done(s, stmt, "cases", err);
 	if (st != ST_OK) {
 		g_free(num);

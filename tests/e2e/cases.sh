@@ -17,7 +17,9 @@ staff = a@tpe.centers.example" \
 "[centre KHH]
 name = 高雄市政府毒品危害防制中心
 address = khh@centers.moj-help.example
-staff = b@khh.centers.example"
+staff = b@khh.centers.example
+referrers.police = drug-unit@khpd.example
+referrers.dispatch = dispatch@0800.example"
 
 # Two letters, one to each centre (answers wait in the outbox: no SMTP).
 "$L" ingest "${C[@]}" --centre TPE \
@@ -153,6 +155,54 @@ tap_is "the TPE case is closed for its reason" \
 "$L" case set "${C[@]}" "$tpe" closed --reason deceased "${A[@]}" \
 	>/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "a closed case stays closed" "$rc" 65
+# Referrals by mail (docs/referral-mail.md).
+referral() {
+	{
+		printf 'From: %s\nTo: khh@centers.moj-help.example\n' "$1"
+		printf 'Subject: %s 出監後戒癮協助\n' "$2"
+		printf 'Message-ID: <ref.%s@example.org>\n' "$RANDOM$RANDOM"
+		printf 'Date: Mon, 23 Nov 2026 10:00:00 +0800\nMIME-Version: 1.0\n'
+		printf 'Content-Type: text/plain; charset=UTF-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n'
+		printf '轉介單位：高雄市政府警察局刑事警察大隊\n'
+		printf '回覆信箱：result@khpd.example\n求助縣市：高雄市\n'
+		printf '姓名：王小明\n性別：男\n聯絡電話：0912-345-678\n'
+		printf '內容：個案表示願意接受美沙冬替代療法，\n並需要協助找工作。\n'
+	}
+}
+newest() {
+	"$L" case list "${C[@]}" --as b@khh.centers.example --json |
+		json 'd[0]["number"]'
+}
+referral drug-unit@khpd.example '[轉介]' >"$T/ref1.eml"
+"$L" ingest "${C[@]}" --centre KHH <"$T/ref1.eml" 2>/dev/null
+ref=$(newest)
+show=$("$L" case show "${C[@]}" "$ref" --json)
+tap_is "a police referral: its source and referrer" \
+	"$(json 'd["source"], d["referrer"]' <<<"$show")" \
+	"police 高雄市政府警察局刑事警察大隊"
+tap_like "... owes the police a result in 7 days" \
+	"$(json '[(x["step"], x["n"]) for x in d["deadlines"]]' <<<"$show")" \
+	"'agency_result', 7"
+tap_is "... the person referred is on file, masked" \
+	"$(json 'd["person"]["name"]' <<<"$show")" "王*明"
+tap_is "... and gets no acknowledgement" "$(sqlite3 "$T/state/lamplight.db" \
+	"SELECT count(*) FROM outbox o JOIN cases c ON c.id = o.case_id \
+	WHERE c.number = '$ref'")" 0
+tap_ok "staff record the result sent" "$L" case set "${C[@]}" "$ref" \
+	result-sent --as b@khh.centers.example
+referral stranger@example.net '[轉介]' >"$T/ref2.eml"
+"$L" ingest "${C[@]}" --centre KHH <"$T/ref2.eml" 2>/dev/null
+tap_is "the same form from a stranger is a direct letter" \
+	"$("$L" case show "${C[@]}" "$(newest)" --json | json 'd["source"]')" \
+	direct
+referral dispatch@0800.example '[派案]' >"$T/ref3.eml"
+"$L" ingest "${C[@]}" --centre KHH <"$T/ref3.eml" 2>/dev/null
+tap_is "a dispatch from the 0800 line: no agency clock" \
+	"$("$L" case show "${C[@]}" "$(newest)" --json |
+		json 'd["source"], [x["step"] for x in d["deadlines"]]')" \
+	"dispatch ['register']"
+
 tap_is "nothing is overdue today" \
 	"$("$L" case list "${C[@]}" --overdue --json | json 'len(d)')" 0
 tap_done
