@@ -109,6 +109,11 @@ enum status cases_refer(struct store *s, const struct calendar *cal,
 enum status cases_partner_replied(struct store *s, const struct case_ref *c,
 				  enum group g, const char *who,
 				  GDateTime *now, struct err *err);
+/* A follow-up contact made: the earliest scheduled one is met. */
+enum status cases_follow_up_contact(struct store *s,
+				    const struct case_ref *c, const char *who,
+				    const char *why, GDateTime *now,
+				    struct err *err);
 enum status cases_result_sent(struct store *s, const struct case_ref *c,
 			      const char *who, GDateTime *now,
 			      struct err *err);

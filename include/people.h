@@ -40,6 +40,27 @@ enum status people_load(struct store *s, const struct vault *v,
 			gint64 case_id, struct identity *id,
 			struct err *err);
 
+/*
+ * Raw letters at rest.  people_seal_file() replaces the file at path by
+ * path + ".sealed" (sealed like the records, bound to the file's name),
+ * written durably before the original goes; a sealed file already there
+ * is kept.  people_open_file() reads one back.
+ */
+enum status people_seal_file(const struct vault *v, const char *path,
+			     struct err *err);
+enum status people_open_file(const struct vault *v, const char *sealed,
+			     GBytes **out, struct err *err);
+
+/*
+ * Seals the letters filed on cases that are not sealed yet (those a
+ * crash left, and those just filed): path(name) gives each file, or
+ * NULL for one not to be sealed yet.
+ */
+typedef char *(*people_path_fn)(const char *spool_name, gpointer data);
+enum status people_seal_letters(struct store *s, const struct vault *v,
+				people_path_fn path, gpointer data,
+				guint *sealed, struct err *err);
+
 /* id as JSON: every field masked (王*明, 09**-***-142) unless reveal. */
 JsonNode *people_to_json(const struct identity *id, gboolean reveal);
 /* One value masked, by its field name ("name", "phone"...): new. */

@@ -606,6 +606,36 @@ cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
 	return finish(s, st, err);
 }
 
+enum status
+cases_follow_up_contact(struct store *s, const struct case_ref *c,
+			const char *who, const char *why, GDateTime *now,
+			struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	gint64 next = 0;
+	enum status st;
+
+	if (c->state != CASE_FOLLOW_UP)
+		return err_set(err, ST_FATAL, "case %s is %s, not in "
+			       "follow-up", c->number,
+			       case_state_name(c->state));
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	/* The earliest scheduled contact still open is the one made. */
+	st = store_query(s, err, first_int, &next,
+			 "SELECT id FROM deadlines WHERE case_id = ? AND "
+			 "step = 'follow_up' AND outcome IS NULL "
+			 "ORDER BY due_day, id LIMIT 1", "i", c->id);
+	if (st == ST_OK && next != 0)
+		st = store_run(s, err,
+			       "UPDATE deadlines SET met_at = ?, outcome = "
+			       "'met' WHERE id = ?", "ti", at, next);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, "follow-up contact", why, err);
+	return finish(s, st, err);
+}
+
 /* Whether two years of follow-up have passed (問題改善). */
 static enum status
 follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,

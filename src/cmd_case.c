@@ -18,6 +18,7 @@
  *   case set CASE referred --group GROUP --agency NAME --as ADDRESS
  *   case set CASE replied --group GROUP --as ADDRESS
  *   case set CASE result-sent --as ADDRESS
+ *   case set CASE contact-made [--why TEXT] --as ADDRESS   (in follow-up)
  *   case set CASE closed --reason REASON [--to CODE] [--why TEXT] --as ...
  */
 #include <stdio.h>
@@ -365,6 +366,9 @@ do_set(struct session *ss, const char *number, const char *what)
 		}
 		st = cases_partner_replied(ss->store, &c, g, arg_as, now,
 					   &err);
+	} else if (strcmp(what, "contact-made") == 0) {
+		st = cases_follow_up_contact(ss->store, &c, arg_as, arg_why,
+					     now, &err);
 	} else if (strcmp(what, "result-sent") == 0) {
 		st = cases_result_sent(ss->store, &c, arg_as, now, &err);
 	} else if (strcmp(what, "closed") == 0) {

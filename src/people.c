@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "people.h"
+#include "spool.h"
 #include "twtime.h"
 
 struct vault {
@@ -456,5 +457,137 @@ people_erase_expired(struct store *s, GDateTime *now, guint days,
 	}
 	for (guint i = 0; i < due->len; i++)
 		g_free(g_array_index(due, struct expired, i).number);
+	return st;
+}
+
+#define SEAL_MAGIC "lamplight sealed 1\n"
+
+static void
+file_ad(const char *path, char **ad)
+{
+	g_autofree char *base = g_path_get_basename(path);
+	char *dot = g_str_has_suffix(base, ".sealed")
+			    ? base + strlen(base) - strlen(".sealed")
+			    : NULL;
+
+	if (dot != NULL)
+		*dot = '\0';
+	*ad = g_strdup(base);
+}
+
+enum status
+people_seal_file(const struct vault *v, const char *path, struct err *err)
+{
+	g_autofree char *sealed = g_strconcat(path, ".sealed", NULL);
+	g_autofree char *data = NULL, *ad = NULL;
+	g_autoptr(GByteArray) out = NULL;
+	g_autoptr(GError) gerr = NULL;
+	guint8 nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+	unsigned long long clen = 0;
+	gsize len = 0;
+	guint8 *c;
+	enum status st;
+
+	if (access(sealed, F_OK) == 0) {
+		/* Sealed before a crash: only the original is left to go. */
+		if (unlink(path) != 0 && errno != ENOENT)
+			return err_sys(err, ST_TEMP, "cannot remove %s", path);
+		return ST_OK;
+	}
+	if (!g_file_get_contents(path, &data, &len, &gerr))
+		return err_set(err, ST_TEMP, "cannot seal: %s", gerr->message);
+	file_ad(path, &ad);
+	randombytes_buf(nonce, sizeof nonce);
+	out = g_byte_array_sized_new(strlen(SEAL_MAGIC) + 16 + sizeof nonce +
+				     len +
+				     crypto_aead_xchacha20poly1305_ietf_ABYTES);
+	g_byte_array_append(out, (const guint8 *)SEAL_MAGIC,
+			    strlen(SEAL_MAGIC));
+	g_byte_array_append(out, (const guint8 *)v->id, 16);
+	g_byte_array_append(out, nonce, sizeof nonce);
+	c = g_malloc(len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		c, &clen, (const guchar *)data, len, (const guchar *)ad,
+		strlen(ad), NULL, nonce, v->key);
+	g_byte_array_append(out, c, (guint)clen);
+	g_free(c);
+	sodium_memzero(data, len);
+	st = file_write_durable(sealed, out->data, out->len, err);
+	if (st != ST_OK)
+		return st;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return err_sys(err, ST_TEMP, "cannot remove %s", path);
+	return ST_OK;
+}
+
+enum status
+people_open_file(const struct vault *v, const char *sealed, GBytes **out,
+		 struct err *err)
+{
+	g_autofree char *data = NULL, *ad = NULL;
+	g_autoptr(GError) gerr = NULL;
+	gsize len = 0, head = strlen(SEAL_MAGIC) + 16 +
+			      crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	unsigned long long plen = 0;
+	guint8 *plain;
+
+	if (!g_file_get_contents(sealed, &data, &len, &gerr))
+		return err_set(err, ST_FATAL, "%s", gerr->message);
+	if (len < head + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+	    memcmp(data, SEAL_MAGIC, strlen(SEAL_MAGIC)) != 0)
+		return err_set(err, ST_FATAL, "%s is not a sealed letter",
+			       sealed);
+	if (memcmp(data + strlen(SEAL_MAGIC), v->id, 16) != 0)
+		return err_set(err, ST_FATAL, "%s was sealed with another key",
+			       sealed);
+	file_ad(sealed, &ad);
+	plain = g_malloc(len);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    plain, &plen, NULL, (const guchar *)data + head, len - head,
+		    (const guchar *)ad, strlen(ad),
+		    (const guchar *)data + head -
+			    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+		    v->key) != 0) {
+		g_free(plain);
+		return err_set(err, ST_FATAL, "%s does not open: altered or "
+			       "renamed", sealed);
+	}
+	*out = g_bytes_new_take(plain, (gsize)plen);
+	return ST_OK;
+}
+
+enum status
+people_seal_letters(struct store *s, const struct vault *v,
+		    people_path_fn path, gpointer data, guint *sealed,
+		    struct err *err)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *at = NULL;
+	g_autoptr(GDateTime) now = twtime_now();
+	enum status st;
+
+	*sealed = 0;
+	at = twtime_iso(now);
+	st = store_query(s, err, collect_text, names,
+			 "SELECT spool_name FROM arrivals WHERE case_id IS "
+			 "NOT NULL AND sealed_at IS NULL", "");
+	for (guint i = 0; st == ST_OK && i < names->len; i++) {
+		g_autofree char *p = path(names->pdata[i], data);
+		g_autofree char *sp = NULL;
+
+		if (p == NULL)
+			continue;	/* not done with yet: next time */
+		sp = g_strconcat(p, ".sealed", NULL);
+		if (access(p, F_OK) == 0 || access(sp, F_OK) == 0) {
+			st = people_seal_file(v, p, err);
+			if (st != ST_OK)
+				break;
+			(*sealed)++;
+		}
+		/* Gone (erased, or never kept): nothing left to seal. */
+		st = store_run(s, err, "UPDATE arrivals SET sealed_at = ? "
+				       "WHERE spool_name = ?", "tt", at,
+			       (const char *)names->pdata[i]);
+	}
 	return st;
 }

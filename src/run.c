@@ -164,10 +164,26 @@ static enum status
 forget_letter(const char *spool_name, gpointer data, struct err *err)
 {
 	g_autofree char *path = spool_path(data, spool_name);
+	g_autofree char *sealed = g_strconcat(path, ".sealed", NULL);
 
-	if (unlink(path) != 0 && errno != ENOENT)
+	if ((unlink(path) != 0 && errno != ENOENT) ||
+	    (unlink(sealed) != 0 && errno != ENOENT))
 		return err_sys(err, ST_TEMP, "cannot erase %s", spool_name);
 	return ST_OK;
+}
+
+/* A filed letter to seal: only once it is in cur/, done with. */
+static char *
+letter_to_seal(const char *spool_name, gpointer data)
+{
+	char *path = spool_path(data, spool_name);
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	if (!g_str_has_suffix(dir, "/cur")) {
+		g_free(path);
+		return NULL;
+	}
+	return path;
 }
 
 /* Whether mail of kind k is filed on a case (machine mail never is). */
@@ -958,6 +974,15 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		send_emergencies(&r);
 	if (st == ST_OK && !opts->no_fetch)
 		st = fetch_all(&r, err);
+	if (st == ST_OK && !opts->fetch_only) {
+		guint sealed = 0;
+
+		/* The letters just filed, and any a crash left clear. */
+		st = people_seal_letters(r.store, r.vault, letter_to_seal,
+					 r.spool, &sealed, err);
+		if (sealed > 0)
+			log_debug("sealed %u letters", sealed);
+	}
 	if (st == ST_OK && !opts->fetch_only) {
 		now = twtime_now();
 		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,

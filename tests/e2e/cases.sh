@@ -70,6 +70,9 @@ tap_is "the TPE case is untouched" \
 tap_ok "the database holds no name, ID or phone in the clear" bash -c \
 	"! grep -a -q -e 李怡君 -e D266190436 -e 0975830142 \
 		'$T/state/lamplight.db' '$T/state/lamplight.db-wal' 2>/dev/null"
+tap_is "the filed letters are sealed in the spool" \
+	"$(find "$T/state/spool/cur" -type f ! -name '*.sealed' | wc -l) $(
+		find "$T/state/spool/cur" -type f -name '*.sealed' | wc -l)" "0 2"
 tap_is "shown masked" \
 	"$("$L" case show "${C[@]}" "$tpe" --json |
 		json 'd["person"]["name"], d["person"]["masked"]')" "李*君 True"

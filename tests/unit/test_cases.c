@@ -352,6 +352,16 @@ test_closing_reasons(void **state)
 				    deadline(o, "follow_up", 0), "due_day"),
 			    "2024-04-01");
 	g_clear_pointer(&node, json_node_unref);
+	/* A contact made meets the earliest scheduled one. */
+	assert_int_equal(cases_follow_up_contact(f->s, &c, "a@tpe", "電訪",
+						 soon, &err),
+			 ST_OK);
+	o = show(f, &c, &node);
+	assert_string_equal(json_object_get_string_member(
+				    deadline(o, "follow_up", 0), "outcome"),
+			    "met");
+	assert_true(is_null(deadline(o, "follow_up", 1), "outcome"));
+	g_clear_pointer(&node, json_node_unref);
 	/* 問題改善 only after two years of follow-up. */
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_IMPROVED, NULL,
 				     "a@tpe", NULL, soon, NULL, &err),

@@ -293,6 +293,62 @@ test_erased_after_retention(void **state)
 	identity_clear(&in);
 }
 
+static char *
+same_path(const char *name, gpointer data)
+{
+	return g_build_filename(data, name, NULL);
+}
+
+static void
+test_letters_sealed(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	const char *letter = "From: a@b.example\n\n我是李怡君，電話0975830142\n";
+	g_autofree char *path = g_build_filename(f->dir, "1.M1.tnn", NULL);
+	g_autofree char *sealed = g_strconcat(path, ".sealed", NULL);
+	g_autofree char *moved = g_build_filename(f->dir, "2.M2.tnn.sealed",
+						  NULL);
+	g_autofree char *data = NULL;
+	struct arrival arr = { .spool_name = "1.M1.tnn", .mailbox = "tnn",
+			       .body_hash = "h", .kind = "help_request" };
+	GBytes *back = NULL;
+	struct err err = { 0 };
+	gint64 id, dup, cid;
+	guint n = 0;
+	gsize len;
+
+	assert_true(g_file_set_contents(path, letter, -1, NULL));
+	assert_int_equal(store_arrival_add(f->s, &arr, &id, &dup, &err), ST_OK);
+	cid = new_case(f, "求助", now);
+	assert_int_equal(store_run(f->s, &err, "UPDATE arrivals SET case_id = ?",
+				   "i", cid),
+			 ST_OK);
+	assert_int_equal(people_seal_letters(f->s, f->v, same_path, f->dir, &n,
+					     &err),
+			 ST_OK);
+	assert_int_equal(n, 1);
+	assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	assert_true(g_file_get_contents(sealed, &data, &len, NULL));
+	assert_null(memmem(data, len, "李怡君", strlen("李怡君")));
+	assert_int_equal(people_open_file(f->v, sealed, &back, &err), ST_OK);
+	assert_int_equal(g_bytes_get_size(back), strlen(letter));
+	assert_memory_equal(g_bytes_get_data(back, NULL), letter,
+			    strlen(letter));
+	g_bytes_unref(back);
+	/* Done: the sweep does not come back to it. */
+	assert_int_equal(people_seal_letters(f->s, f->v, same_path, f->dir, &n,
+					     &err),
+			 ST_OK);
+	assert_int_equal(n, 0);
+	/* Renamed to another letter's name, or altered: it does not open. */
+	assert_int_equal(rename(sealed, moved), 0);
+	assert_int_equal(people_open_file(f->v, moved, &back, &err), ST_FATAL);
+	data[len - 1] ^= 1;
+	assert_true(g_file_set_contents(sealed, data, len, NULL));
+	assert_int_equal(people_open_file(f->v, sealed, &back, &err), ST_FATAL);
+}
+
 int
 main(void)
 {
@@ -304,6 +360,8 @@ main(void)
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test_setup_teardown(test_erased_after_retention,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_letters_sealed, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
