@@ -175,7 +175,7 @@ do_list(struct session *ss)
 	for (guint i = 0; i < json_array_get_length(a); i++) {
 		JsonObject *o = json_array_get_object_element(a, i);
 
-		printf("%-18s %-12s %-10s %-12s next %s %s%s\n",
+		printf("%-18s %-10s %-12s %-12s next %s %s%s\n",
 		       member(o, "number"), member(o, "state"),
 		       member(o, "urgency"), member(o, "source"),
 		       member(o, "next_step"), member(o, "next_due"),
