@@ -74,6 +74,7 @@ struct config {
 	char *token_key_file;	/* HMAC key of reply tokens (token.h) */
 	char *data_key_file;	/* key sealing personal data (people.h) */
 	guint retention_days;	/* personal data kept after closing */
+	guint auto_mail_per_day;	/* answers to one address a day */
 	guint64 max_message_bytes;
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */

@@ -32,6 +32,7 @@ struct mail_msg {
 	GPtrArray *references;	/* message ids (char *), oldest first */
 	char *return_path;	/* NULL when absent; "" for <> */
 	char *auto_submitted;	/* RFC 3834 header value, or NULL */
+	char *loop;		/* X-Lamplight-Loop: mail we sent, or NULL */
 	char *precedence;
 	char *list_id;		/* List-Id (or List-Unsubscribe), or NULL */
 	gboolean x_autoreply;	/* X-Autoreply or X-Autorespond present */

@@ -1,7 +1,9 @@
 /*
  * Mail that lamplight writes: built from templates with GMime as valid
  * MIME (UTF-8, encoded headers, CRLF), each with its fixed Message-ID,
- * ready to be stored in the outbox before anything is sent.
+ * ready to be stored in the outbox before anything is sent.  Every one
+ * carries Auto-Submitted and our loop header, so that no robot answers
+ * it and lamplight never files its own mail as a letter.
  */
 #ifndef LAMPLIGHT_NOTIFY_H
 #define LAMPLIGHT_NOTIFY_H
@@ -10,7 +12,11 @@
 
 #include "config.h"
 #include "err.h"
+#include "identity.h"
 #include "rules.h"
+
+/* The loop header: its value is the sending centre's address. */
+#define NOTIFY_LOOP_HEADER "X-Lamplight-Loop"
 
 struct notify;
 
@@ -31,16 +37,62 @@ void notify_close(struct notify *n);
 
 /*
  * The acknowledgement of a new letter, worded for its urgency, from the
- * centre to rcpt.  token (token.h; may be NULL) goes in its Message-ID
- * and a plus-address Reply-To, so that an answer finds the case.
- * in_reply_to is the letter's Message-ID (or NULL).  ST_MSG_BAD when
- * rcpt cannot be a header value.
+ * centre to rcpt.  An emergency's names the crisis lines that fit its
+ * reasons (t, may be NULL).  token (token.h; may be NULL) goes in its
+ * Message-ID and a plus-address Reply-To, so that an answer finds the
+ * case.  in_reply_to is the letter's Message-ID (or NULL).  ST_MSG_BAD
+ * when rcpt cannot be a header value.
  */
 enum status notify_build_ack(const struct notify *n, const struct centre *c,
 			     const char *case_number, const char *token,
-			     enum urgency urgency,
+			     enum urgency urgency, const struct triage *t,
 			     const char *rcpt, const char *in_reply_to,
 			     GDateTime *now, struct outgoing **out,
 			     struct err *err);
+
+/* The answer to a seeker's further letter on their case. */
+enum status notify_build_followup(const struct notify *n,
+				  const struct centre *c,
+				  const char *case_number, const char *token,
+				  const struct triage *t, const char *rcpt,
+				  const char *in_reply_to, GDateTime *now,
+				  struct outgoing **out, struct err *err);
+
+/*
+ * The alert to the centre's duty officer: the case, why it is an
+ * emergency (t's reasons) and how to reach the writer (id, reply).
+ */
+enum status notify_build_duty(const struct notify *n, const struct centre *c,
+			      const char *case_number,
+			      const struct triage *t,
+			      const struct identity *id, const char *reply,
+			      GDateTime *now, struct outgoing **out,
+			      struct err *err);
+
+/* The crisis lines that fit t's reasons, one per line (new). */
+char *notify_crisis_lines(const struct triage *t);
+
+/*
+ * A referral notice to a partner of group g: only what that group needs
+ * of id (the police: only what finding the person needs), the needs,
+ * and the day a reply is due.  referral_number is "TNN-1151123-0001-R1".
+ */
+enum status notify_build_referral(const struct notify *n,
+				  const struct centre *c,
+				  const char *referral_number,
+				  const char *token, enum group g,
+				  const char *agency, const char *rcpt,
+				  const struct identity *id,
+				  const char *needs, const char *due_date,
+				  GDateTime *now, struct outgoing **out,
+				  struct err *err);
+
+/* A reminder digest (template "reminder-staff" or "reminder-partner"):
+ * items is the list, one per line. */
+enum status notify_build_reminder(const struct notify *n,
+				  const struct centre *c, const char *name,
+				  const char *rcpt, const char *items,
+				  GDateTime *now, struct outgoing **out,
+				  struct err *err);
 
 #endif

@@ -441,8 +441,10 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	}
 	if (c->from_form || c->referral)
 		c->form = form_parse(m->text);
-	if (ctx->cfg != NULL &&
-	    config_centre_by_address(ctx->cfg, m->from_addr) != NULL)
+	/* Our own mail come back (a forward, a list): never a letter. */
+	if (m->loop != NULL ||
+	    (ctx->cfg != NULL &&
+	     config_centre_by_address(ctx->cfg, m->from_addr) != NULL))
 		c->own_mail = TRUE;
 
 	/* What the writer wrote now: form fields, or the body unquoted. */

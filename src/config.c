@@ -371,7 +371,7 @@ read_secret(struct lines *ln, const char *group, const char *key,
 
 static const char *const main_keys[] = {
 	"state_dir", "rules_dir", "templates_dir", "calendar", "token_key_file",
-	"data_key_file", "retention_days",
+	"data_key_file", "retention_days", "auto_mail_per_day",
 	"max_message_size",
 	"fetch_concurrency", "timeout", "busy_timeout", NULL,
 };
@@ -729,6 +729,8 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 							"data.key", NULL);
 	cfg->retention_days = get_uint(ln, kf, "retention_days", 365, 1,
 				       36500);
+	cfg->auto_mail_per_day = get_uint(ln, kf, "auto_mail_per_day", 5, 1,
+					  1000);
 	cal = get_string(kf, "lamplight", "calendar");
 	cfg->calendar = resolve_path(cfg, cal ? cal : "data/calendar/tw-gov.cal");
 	cfg->max_message_bytes = 25u << 20;

@@ -60,6 +60,7 @@ mail_msg_free(struct mail_msg *m)
 	if (m->to != NULL)
 		g_ptr_array_free(m->to, TRUE);
 	g_free(m->in_reply_to);
+	g_free(m->loop);
 	if (m->references != NULL)
 		g_ptr_array_free(m->references, TRUE);
 	g_free(m->return_path);
@@ -348,6 +349,7 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 	}
 	m->return_path = header_dup(obj, "Return-Path");
 	m->auto_submitted = header_dup(obj, "Auto-Submitted");
+	m->loop = header_dup(obj, "X-Lamplight-Loop");
 	m->precedence = header_dup(obj, "Precedence");
 	m->list_id = header_dup(obj, "List-Id");
 	if (m->list_id == NULL)

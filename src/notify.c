@@ -17,8 +17,15 @@ static const char *const ack_names[] = {
 	[URGENCY_EMERGENCY] = "ack-emergency",
 };
 
+/* Every template, checked when notify opens. */
+static const char *const names[] = {
+	"ack-consultation", "ack-application", "ack-emergency",
+	"followup-reply", "duty-alert", "referral", "reminder-staff",
+	"reminder-partner", NULL,
+};
+
 struct notify {
-	struct template *ack[URGENCY_EMERGENCY + 1];
+	GHashTable *templates;	/* name -> struct template */
 };
 
 void
@@ -39,8 +46,17 @@ notify_open(const char *dir, struct notify **out, struct err *err)
 	struct notify *n = g_new0(struct notify, 1);
 	enum status st = ST_OK;
 
-	for (int u = URGENCY_CONSULTATION; u <= URGENCY_EMERGENCY && !st; u++)
-		st = template_load(dir, ack_names[u], &n->ack[u], err);
+	n->templates = g_hash_table_new_full(
+		g_str_hash, g_str_equal, NULL,
+		(GDestroyNotify)template_free);
+	for (int i = 0; names[i] != NULL && st == ST_OK; i++) {
+		struct template *t = NULL;
+
+		st = template_load(dir, names[i], &t, err);
+		if (st == ST_OK)
+			g_hash_table_insert(n->templates, (gpointer)names[i],
+					    t);
+	}
 	if (st != ST_OK) {
 		notify_close(n);
 		return st;
@@ -54,8 +70,7 @@ notify_close(struct notify *n)
 {
 	if (n == NULL)
 		return;
-	for (int u = 0; u <= URGENCY_EMERGENCY; u++)
-		template_free(n->ack[u]);
+	g_hash_table_destroy(n->templates);
 	g_free(n);
 }
 
@@ -89,54 +104,74 @@ to_crlf(GMimeMessage *msg, struct outgoing *o)
 	g_mime_format_options_free(fo);
 }
 
-enum status
-notify_build_ack(const struct notify *n, const struct centre *c,
-		 const char *case_number, const char *token,
-		 enum urgency urgency,
-		 const char *rcpt, const char *in_reply_to, GDateTime *now,
-		 struct outgoing **out, struct err *err)
+/* What one mail is: its template, words and envelope. */
+struct spec {
+	const struct centre *centre;
+	const char *template;
+	GHashTable *vars;	/* beyond the centre's, which are added */
+	const char *rcpt;
+	const char *to_name;	/* display name of To, or NULL */
+	const char *token;	/* may be NULL */
+	const char *in_reply_to;
+	const char *case_number;	/* may be NULL */
+	const char *auto_submitted;	/* RFC 3834 value */
+};
+
+static enum status
+build(const struct notify *n, const struct spec *sp, GDateTime *now,
+      struct outgoing **out, struct err *err)
 {
-	const struct template *t;
-	g_autoptr(GHashTable) vars = NULL;
+	const struct centre *c = sp->centre;
+	const struct template *t = g_hash_table_lookup(n->templates,
+						       sp->template);
 	g_autofree char *subject = NULL, *body = NULL, *date = NULL;
 	g_autoptr(GDateTime) tw = NULL;
 	GMimeMessage *msg;
 	GMimeTextPart *part;
 	struct outgoing *o;
 
-	if (urgency < URGENCY_CONSULTATION || urgency > URGENCY_EMERGENCY)
-		urgency = URGENCY_CONSULTATION;
-	t = n->ack[urgency];
-	if (!header_safe(rcpt) || !address_valid(rcpt))
-		return err_set(err, ST_MSG_BAD, "reply address of case %s is "
-			       "not usable", case_number);
+	if (t == NULL)
+		return err_set(err, ST_FATAL, "no template %s", sp->template);
+	if (!header_safe(sp->rcpt) || !address_valid(sp->rcpt))
+		return err_set(err, ST_MSG_BAD, "a recipient of %s is not "
+			       "usable", sp->case_number ? sp->case_number
+							 : sp->template);
 	tw = g_date_time_to_timezone(now, twtime_zone());
 	date = g_strdup_printf("%d年%d月%d日", g_date_time_get_year(tw),
 			       g_date_time_get_month(tw),
 			       g_date_time_get_day_of_month(tw));
-	vars = g_hash_table_new(g_str_hash, g_str_equal);
-	g_hash_table_insert(vars, "case_number", (gpointer)case_number);
-	g_hash_table_insert(vars, "centre_name", c->name);
-	g_hash_table_insert(vars, "centre_address", c->address);
-	g_hash_table_insert(vars, "county_name",
+	g_hash_table_insert(sp->vars, "centre_name", c->name);
+	g_hash_table_insert(sp->vars, "centre_address", c->address);
+	g_hash_table_insert(sp->vars, "county_name",
 			    (gpointer)county_name(c->code));
-	g_hash_table_insert(vars, "received_date", date);
-	subject = template_expand(t->subject, vars);
-	body = template_expand(t->body, vars);
+	if (!g_hash_table_contains(sp->vars, "received_date"))
+		g_hash_table_insert(sp->vars, "received_date", date);
+	if (sp->case_number != NULL)
+		g_hash_table_insert(sp->vars, "case_number",
+				    (gpointer)sp->case_number);
+	subject = template_expand(t->subject, sp->vars);
+	body = template_expand(t->body, sp->vars);
+	if (!header_safe(subject))
+		return err_set(err, ST_FATAL, "template %s makes a subject of "
+			       "more than one line", sp->template);
 
 	o = g_new0(struct outgoing, 1);
-	o->message_id = token != NULL
-				 ? token_message_id(token, c->address)
-				 : new_message_id(case_number, c->address);
+	o->message_id = sp->token != NULL
+				? token_message_id(sp->token, c->address)
+				: new_message_id(sp->case_number != NULL
+							 ? sp->case_number
+							 : sp->template,
+						 c->address);
 	o->env_from = g_strdup(c->address);
-	o->rcpt = g_strdup(rcpt);
+	o->rcpt = g_strdup(sp->rcpt);
 
 	msg = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->name,
 				   c->address);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, rcpt);
-	if (token != NULL) {
-		g_autofree char *reply = token_reply_to(token, c->address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sp->to_name,
+				   sp->rcpt);
+	if (sp->token != NULL) {
+		g_autofree char *reply = token_reply_to(sp->token, c->address);
 
 		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
 					   c->name, reply);
@@ -144,20 +179,23 @@ notify_build_ack(const struct notify *n, const struct centre *c,
 	g_mime_message_set_subject(msg, subject, "UTF-8");
 	g_mime_message_set_date(msg, now);
 	g_mime_message_set_message_id(msg, o->message_id);
-	if (in_reply_to != NULL && header_safe(in_reply_to) &&
-	    strpbrk(in_reply_to, "<> ") == NULL) {
-		g_autofree char *ref = g_strdup_printf("<%s>", in_reply_to);
+	if (sp->in_reply_to != NULL && header_safe(sp->in_reply_to) &&
+	    strpbrk(sp->in_reply_to, "<> ") == NULL) {
+		g_autofree char *ref = g_strdup_printf("<%s>", sp->in_reply_to);
 
 		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To",
 					 ref, NULL);
 		g_mime_object_set_header(GMIME_OBJECT(msg), "References", ref,
 					 NULL);
 	}
-	/* RFC 3834: an automatic answer, so other robots do not answer it. */
+	/* RFC 3834, and our own mark: no robot answers, we never file it. */
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
-				 "auto-replied", NULL);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Lamplight-Case",
-				 case_number, NULL);
+				 sp->auto_submitted, NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), NOTIFY_LOOP_HEADER,
+				 c->address, NULL);
+	if (sp->case_number != NULL)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "X-Lamplight-Case",
+					 sp->case_number, NULL);
 	part = g_mime_text_part_new_with_subtype("plain");
 	g_mime_text_part_set_charset(part, "UTF-8");
 	g_mime_text_part_set_text(part, body);
@@ -171,4 +209,225 @@ notify_build_ack(const struct notify *n, const struct centre *c,
 	g_object_unref(msg);
 	*out = o;
 	return ST_OK;
+}
+
+/* Whether any hit of t is of a rule whose id starts with one of ids. */
+static gboolean
+fired(const struct triage *t, const char *const *ids)
+{
+	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
+		const char *r = rule_id(
+			g_array_index(t->hits, struct rule_hit, i).rule);
+
+		for (int k = 0; ids[k] != NULL; k++)
+			if (g_str_has_prefix(r, ids[k]))
+				return TRUE;
+	}
+	return FALSE;
+}
+
+char *
+notify_crisis_lines(const struct triage *t)
+{
+	static const char *const life[] = {
+		"emergency.suicide", "emergency.self", NULL,
+	};
+	static const char *const body[] = {
+		"emergency.overdose", "emergency.medical",
+		"emergency.withdrawal", "emergency.suicide.method",
+		"emergency.self", NULL,
+	};
+	static const char *const violence[] = {
+		"emergency.violence", "emergency.child", NULL,
+	};
+	static const char *const missing[] = { "emergency.unreachable", NULL };
+	GString *s = g_string_new(NULL);
+	gboolean any = FALSE;
+
+	/* The lines for what the letter speaks of come first. */
+	if (fired(t, body)) {
+		g_string_append(s, "  119 救護車（身體危急、用藥過量）\n");
+		any = TRUE;
+	}
+	if (fired(t, violence)) {
+		g_string_append(s, "  110 報案（有人正受到威脅或傷害）\n"
+				   "  113 保護專線（家庭暴力、兒少保護，24 小時）\n");
+		any = TRUE;
+	}
+	if (fired(t, missing)) {
+		g_string_append(s, "  110 報案（聯絡不上、擔心有危險）\n");
+		any = TRUE;
+	}
+	if (fired(t, life) || !any) {
+		g_string_append(s, "  1925 安心專線（24 小時，免付費）\n"
+				   "  1995 生命線、1980 張老師專線\n");
+	}
+	if (!any)
+		g_string_append(s, "  110 報案、119 救護車\n");
+	g_string_append(s, "  0800-770-885 戒成專線（24 小時，免付費）\n");
+	return g_string_free(s, FALSE);
+}
+
+static GHashTable *
+new_vars(void)
+{
+	return g_hash_table_new(g_str_hash, g_str_equal);
+}
+
+enum status
+notify_build_ack(const struct notify *n, const struct centre *c,
+		 const char *case_number, const char *token,
+		 enum urgency urgency, const struct triage *t,
+		 const char *rcpt, const char *in_reply_to, GDateTime *now,
+		 struct outgoing **out, struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	g_autofree char *lines = notify_crisis_lines(t);
+	struct spec sp = {
+		.centre = c, .vars = vars, .rcpt = rcpt, .token = token,
+		.in_reply_to = in_reply_to, .case_number = case_number,
+		.auto_submitted = "auto-replied",
+	};
+
+	if (urgency < URGENCY_CONSULTATION || urgency > URGENCY_EMERGENCY)
+		urgency = URGENCY_CONSULTATION;
+	sp.template = ack_names[urgency];
+	g_hash_table_insert(vars, "crisis_lines", lines);
+	return build(n, &sp, now, out, err);
+}
+
+enum status
+notify_build_followup(const struct notify *n, const struct centre *c,
+		      const char *case_number, const char *token,
+		      const struct triage *t, const char *rcpt,
+		      const char *in_reply_to, GDateTime *now,
+		      struct outgoing **out, struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	g_autofree char *lines = notify_crisis_lines(t);
+	struct spec sp = {
+		.centre = c, .template = "followup-reply", .vars = vars,
+		.rcpt = rcpt, .token = token, .in_reply_to = in_reply_to,
+		.case_number = case_number, .auto_submitted = "auto-replied",
+	};
+
+	g_hash_table_insert(vars, "crisis_lines", lines);
+	return build(n, &sp, now, out, err);
+}
+
+/* "  emergency.suicide.intent (+10)：想死" per hit. */
+static char *
+reasons_text(const struct triage *t)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
+		const struct rule_hit *h =
+			&g_array_index(t->hits, struct rule_hit, i);
+
+		g_string_append_printf(s, "  %s（%+d）：「%s」%s\n",
+				       rule_id(h->rule), rule_weight(h->rule),
+				       h->match, h->quoted ? "（引用）" : "");
+	}
+	if (s->len == 0)
+		g_string_append(s, "  （無）\n");
+	return g_string_free(s, FALSE);
+}
+
+static void
+add_line(GString *s, const char *label, const char *value)
+{
+	if (value != NULL && *value != '\0')
+		g_string_append_printf(s, "  %s：%s\n", label, value);
+}
+
+enum status
+notify_build_duty(const struct notify *n, const struct centre *c,
+		  const char *case_number, const struct triage *t,
+		  const struct identity *id, const char *reply,
+		  GDateTime *now, struct outgoing **out, struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	g_autofree char *reasons = reasons_text(t);
+	g_autoptr(GString) contact = g_string_new(NULL);
+	struct spec sp = {
+		.centre = c, .template = "duty-alert", .vars = vars,
+		.rcpt = c->duty, .case_number = case_number,
+		.auto_submitted = "auto-generated",
+	};
+
+	add_line(contact, "姓名", id->name);
+	add_line(contact, "電話", id->phone);
+	add_line(contact, "電子郵件", reply != NULL ? reply : id->email);
+	add_line(contact, "地址", id->address);
+	if (contact->len == 0)
+		g_string_append(contact, "  來信者沒有留下聯絡方式（匿名）。\n");
+	g_hash_table_insert(vars, "reasons", reasons);
+	g_hash_table_insert(vars, "contact", contact->str);
+	return build(n, &sp, now, out, err);
+}
+
+enum status
+notify_build_referral(const struct notify *n, const struct centre *c,
+		      const char *referral_number, const char *token,
+		      enum group g, const char *agency, const char *rcpt,
+		      const struct identity *id, const char *needs,
+		      const char *due_date, GDateTime *now,
+		      struct outgoing **out, struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	g_autoptr(GString) person = g_string_new(NULL);
+	g_autofree char *case_number = g_strndup(referral_number, 16);
+	const char *sex = id->sex == NULL ? NULL
+			  : strcmp(id->sex, "M") == 0 ? "男"
+			  : strcmp(id->sex, "F") == 0 ? "女"
+						      : NULL;
+	struct spec sp = {
+		.centre = c, .template = "referral", .vars = vars,
+		.rcpt = rcpt, .to_name = agency, .token = token,
+		.case_number = case_number,
+		.auto_submitted = "auto-generated",
+	};
+
+	/* Only what the group needs: never the letter, never the ID. */
+	add_line(person, "姓名", id->name);
+	add_line(person, "性別", sex);
+	if (g != GROUP_EMPLOYMENT)
+		add_line(person, "出生年月日", id->birth_date);
+	add_line(person, "聯絡電話", id->phone);
+	if (g == GROUP_SOCIAL || g == GROUP_POLICE)
+		add_line(person, "住址", id->address);
+	if (g == GROUP_HEALTH || g == GROUP_EMPLOYMENT)
+		add_line(person, "電子郵件", id->email);
+	if (g == GROUP_POLICE)
+		g_string_append(person,
+				"\n  本轉介僅供協尋、確認當事人安全之用；依毒品"
+				"危害防制中心作業規定，\n  轉介資料不得作為犯罪"
+				"偵查之用。\n");
+	if (person->len == 0)
+		g_string_append(person, "  （當事人未留下可提供的資料）\n");
+	g_hash_table_insert(vars, "referral_number",
+			    (gpointer)referral_number);
+	g_hash_table_insert(vars, "group_label", (gpointer)group_label(g));
+	g_hash_table_insert(vars, "agency", (gpointer)agency);
+	g_hash_table_insert(vars, "person", person->str);
+	g_hash_table_insert(vars, "needs", (gpointer)needs);
+	g_hash_table_insert(vars, "due_date", (gpointer)due_date);
+	return build(n, &sp, now, out, err);
+}
+
+enum status
+notify_build_reminder(const struct notify *n, const struct centre *c,
+		      const char *name, const char *rcpt, const char *items,
+		      GDateTime *now, struct outgoing **out,
+		      struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	struct spec sp = {
+		.centre = c, .template = name, .vars = vars, .rcpt = rcpt,
+		.auto_submitted = "auto-generated",
+	};
+
+	g_hash_table_insert(vars, "items", (gpointer)items);
+	return build(n, &sp, now, out, err);
 }

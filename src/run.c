@@ -159,6 +159,20 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 	return ST_OK;
 }
 
+static gboolean
+count_row(sqlite3_stmt *row, gpointer data)
+{
+	*(gint64 *)data = sqlite3_column_int64(row, 0);
+	return FALSE;
+}
+
+static gboolean
+text_row(sqlite3_stmt *row, gpointer data)
+{
+	*(char **)data = g_strdup((const char *)sqlite3_column_text(row, 0));
+	return FALSE;
+}
+
 /* Retention: the raw letter goes with the rest (people.h). */
 static enum status
 forget_letter(const char *spool_name, gpointer data, struct err *err)
@@ -184,6 +198,98 @@ letter_to_seal(const char *spool_name, gpointer data)
 		return NULL;
 	}
 	return path;
+}
+
+/*
+ * Queues an automatic answer (kind "ack" or "followup") to rcpt, unless
+ * rcpt had auto_mail_per_day of them in the last day: then the case
+ * records that it was held back.  *said tells the report what happened.
+ */
+static enum status
+answer(struct run *r, const struct centre *centre, gint64 case_id,
+       const char *number, const char *kind, const struct triage *t,
+       const char *rcpt, const char *in_reply_to, GDateTime *now,
+       const char **said, struct err *err)
+{
+	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
+	g_autofree char *from = twtime_iso(since);
+	g_autofree char *token = token_make(r->tokens, number, rcpt);
+	struct outgoing *o = NULL;
+	struct err e2 = { 0 };
+	gint64 today = 0;
+	enum status st;
+
+	st = store_query(r->store, err, count_row, &today,
+			 "SELECT count(*) FROM outbox WHERE rcpt = ? "
+			 "COLLATE NOCASE AND kind IN ('ack', 'followup') "
+			 "AND created_at > ?", "tt", rcpt, from);
+	if (st != ST_OK)
+		return st;
+	if (today >= r->cfg->auto_mail_per_day) {
+		*said = "no answer: the day's limit for that address";
+		return store_event_add(r->store, case_id, "lamplight",
+				       "answer held back",
+				       "the address had the day's automatic "
+				       "mail already", err);
+	}
+	/* An unusable address costs the answer, not the case. */
+	if (strcmp(kind, "ack") == 0)
+		st = notify_build_ack(r->notify, centre, number, token,
+				      t->urgency, t, rcpt, in_reply_to, now,
+				      &o, &e2);
+	else
+		st = notify_build_followup(r->notify, centre, number, token, t,
+					   rcpt, in_reply_to, now, &o, &e2);
+	if (st != ST_OK) {
+		*said = "no answer: address unusable";
+		return ST_OK;
+	}
+	st = store_outbox_add(r->store, case_id, kind,
+			      t->urgency == URGENCY_EMERGENCY
+				      ? OUTBOX_PRIORITY_EMERGENCY
+				      : OUTBOX_PRIORITY_NORMAL,
+			      o->message_id, o->env_from, o->rcpt, o->data,
+			      o->len, err);
+	if (st == ST_OK)
+		st = thread_add_party(r->store, r->tokens, case_id, rcpt,
+				      "recipient", err);
+	*said = strcmp(kind, "ack") == 0 ? "acknowledgement queued"
+					 : "answer queued";
+	outgoing_free(o);
+	return st;
+}
+
+/*
+ * Queues the alert of an emergency to the centre's duty officer, first
+ * in the outbox.  A centre without a duty address is told in the case.
+ */
+static enum status
+alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
+	   const char *number, const struct classification *c,
+	   GDateTime *now, struct err *err)
+{
+	struct outgoing *o = NULL;
+	struct err e2 = { 0 };
+	enum status st;
+
+	if (centre->duty == NULL) {
+		log_warn("centre %s has no duty address: emergency %s "
+			 "alerted to nobody", centre->code, number);
+		return store_event_add(r->store, case_id, "lamplight",
+				       "no duty alert",
+				       "the centre has no duty address", err);
+	}
+	if (notify_build_duty(r->notify, centre, number, c->triage,
+			      &c->identity, c->reply_addr, now, &o,
+			      &e2) != ST_OK) {
+		log_warn("duty alert for %s: %s", number, e2.msg);
+		return ST_OK;
+	}
+	st = store_outbox_add(r->store, case_id, "duty",
+			      OUTBOX_PRIORITY_EMERGENCY, o->message_id,
+			      o->env_from, o->rcpt, o->data, o->len, err);
+	outgoing_free(o);
+	return st;
 }
 
 /* Whether mail of kind k is filed on a case (machine mail never is). */
@@ -223,11 +329,14 @@ mark_possible_follow_up(struct run *r, gint64 case_id, gint64 of,
 static enum status
 attach(struct run *r, const struct mail_msg *m,
        const struct classification *c, gint64 arrival_id,
-       const struct thread_match *tm, struct err *err)
+       const struct thread_match *tm, GDateTime *now, struct err *err)
 {
 	const struct triage *t = c->triage;
+	const struct centre *centre = config_centre_find(r->cfg, c->county);
 	g_autofree char *why = g_strdup_printf("%s, matched by %s",
 					       kind_name(c->kind), tm->how);
+	g_autofree char *number = NULL;
+	const char *said = "";
 	enum status st;
 
 	st = store_run(r->store, err,
@@ -239,6 +348,10 @@ attach(struct run *r, const struct mail_msg *m,
 	if (st == ST_OK && kind_is_seeker(c->kind))
 		st = thread_add_party(r->store, r->tokens, tm->case_id,
 				      m->from_addr, "writer", err);
+	if (st == ST_OK)
+		st = store_query(r->store, err, text_row, &number,
+				 "SELECT number FROM cases WHERE id = ?", "i",
+				 tm->case_id);
 	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {
 		st = store_run(r->store, err,
 			       "UPDATE cases SET urgency = 'emergency' "
@@ -249,8 +362,16 @@ attach(struct run *r, const struct mail_msg *m,
 			st = store_event_add(r->store, tm->case_id,
 					     "lamplight", "urgency emergency",
 					     "a follow-up letter", err);
+		if (st == ST_OK && centre != NULL)
+			st = alert_duty(r, centre, tm->case_id, number, c, now,
+					err);
 		r->emergency = TRUE;
 	}
+	/* The writer hears that the letter reached the case. */
+	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL &&
+	    c->reply_addr != NULL)
+		st = answer(r, centre, tm->case_id, number, "followup", t,
+			    c->reply_addr, m->message_id, now, &said, err);
 	if (st == ST_OK) {
 		report(r, "filed %s on its case (%s)", kind_name(c->kind),
 		       tm->how);
@@ -283,9 +404,8 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		.referrer_addr = c->referrer_addr,
 		.arrival_id = arrival_id,
 	};
-	g_autofree char *number = NULL, *token = NULL;
-	struct outgoing *ack = NULL;
-	const char *answer = "no answer: no address";
+	g_autofree char *number = NULL;
+	const char *answer_said = "no answer: no address";
 	gint64 case_id;
 	enum status st;
 
@@ -316,27 +436,11 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 				      rule_weight(h->rule), h->start, h->end,
 				      h->match, err);
 	}
-	if (st == ST_OK && c->reply_addr != NULL && centre != NULL) {
-		struct err e2 = { 0 };
-
-		/* An unusable address costs the answer, not the case. */
-		token = token_make(r->tokens, number, c->reply_addr);
-		if (notify_build_ack(r->notify, centre, number, token,
-				     t->urgency, c->reply_addr, m->message_id,
-				     now, &ack, &e2) == ST_OK) {
-			st = store_outbox_add(
-				r->store, case_id, "ack",
-				t->urgency == URGENCY_EMERGENCY
-					? OUTBOX_PRIORITY_EMERGENCY
-					: OUTBOX_PRIORITY_NORMAL,
-				ack->message_id, ack->env_from, ack->rcpt,
-				ack->data, ack->len, err);
-			answer = "acknowledgement queued";
-		} else {
-			answer = "no answer: address unusable";
-		}
-	}
-	outgoing_free(ack);
+	if (st == ST_OK && c->reply_addr != NULL && centre != NULL)
+		st = answer(r, centre, case_id, number, "ack", t, c->reply_addr,
+			    m->message_id, now, &answer_said, err);
+	if (st == ST_OK && t->urgency == URGENCY_EMERGENCY && centre != NULL)
+		st = alert_duty(r, centre, case_id, number, c, now, err);
 	if (st == ST_OK) {
 		guint linked = 0;
 
@@ -352,7 +456,7 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 		if (t->urgency == URGENCY_EMERGENCY)
 			r->emergency = TRUE;
 		report(r, "filed %s %s (%s)", number, urgency_name(t->urgency),
-		       answer);
+		       answer_said);
 		log_info("filed case %s urgency %s", number,
 			 urgency_name(t->urgency));
 	}
@@ -484,7 +588,7 @@ file_one(struct run *r, const char *name, struct err *err)
 		st = thread_find(r->store, r->tokens, m, c->county,
 				 c->case_ref, &tm, err);
 		if (st == ST_OK && tm.case_id != 0)
-			st = attach(r, m, c, id, &tm, err);
+			st = attach(r, m, c, id, &tm, now, err);
 		else if (st == ST_OK && kind_is_seeker(c->kind))
 			st = open_case(r, m, mailbox, hash, c, id,
 				       tm.possible_of, now, err);

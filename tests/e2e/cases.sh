@@ -63,8 +63,10 @@ tap_is "a change without --as is refused" "$rc" 64
 "$L" case set "${C[@]}" "$tpe" registered --as x@elsewhere.example \
 	>/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "a stranger is refused" "$rc" 64
-tap_is "the TPE case is untouched" \
-	"$("$L" case show "${C[@]}" "$tpe" --json | json 'len(d["events"])')" 1
+tap_is "the TPE case is untouched: no one but lamplight acted" \
+	"$("$L" case show "${C[@]}" "$tpe" --json |
+		json 'd["state"], [e["who"] for e in d["events"] if e["who"] != "lamplight"]')" \
+	"received []"
 
 # Personal data: sealed in the database, masked unless staff ask.
 tap_ok "the database holds no name, ID or phone in the clear" bash -c \

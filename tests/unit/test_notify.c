@@ -93,7 +93,7 @@ test_ack_is_valid_mime(void **state)
 	for (enum urgency u = URGENCY_CONSULTATION; u <= URGENCY_EMERGENCY;
 	     u++) {
 		assert_int_equal(notify_build_ack(n, &centre,
-						  "TPE-1151103-0002", NULL, u,
+						  "TPE-1151103-0002", NULL, u, NULL,
 						  "seeker@example.org",
 						  "orig@moj-help.example", now,
 						  &o, &err), ST_OK);
@@ -149,7 +149,7 @@ test_header_injection_refused(void **state)
 	assert_int_equal(notify_open(dir, &n, &err), ST_OK);
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
 		assert_int_equal(notify_build_ack(n, &centre, "TPE-1151103-0002",
-						  NULL, URGENCY_APPLICATION, bad[i],
+						  NULL, URGENCY_APPLICATION, NULL, bad[i],
 						  NULL, now, &o, &err),
 				 ST_MSG_BAD);
 	assert_null(o);
