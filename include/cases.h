@@ -102,10 +102,27 @@ enum status cases_set_state(struct store *s, const struct calendar *cal,
 			    const struct case_ref *c, enum case_state to,
 			    const char *who, const char *why, GDateTime *now,
 			    struct err *err);
+/*
+ * Called inside the referral's transaction to queue its notice:
+ * referral_number is "TNN-1151123-0001-R1", due_day "2026-11-30".
+ */
+typedef enum status (*cases_notice_fn)(struct store *s,
+				       const struct case_ref *c, enum group g,
+				       const char *agency,
+				       const char *referral_number,
+				       const char *due_day, gpointer data,
+				       struct err *err);
 enum status cases_refer(struct store *s, const struct calendar *cal,
 			const struct case_ref *c, enum group g,
 			const char *agency, const char *who, GDateTime *now,
+			cases_notice_fn notice, gpointer data,
 			struct err *err);
+
+/* The needs of the case that group g serves, as words: "戒癮治療、替代療法". */
+enum status cases_needs_text(struct store *s, const struct case_ref *c,
+			     enum group g, char **out, struct err *err);
+/* The group a need (as rules name it) is referred to. */
+enum group need_group(const char *need);
 enum status cases_partner_replied(struct store *s, const struct case_ref *c,
 				  enum group g, const char *who,
 				  GDateTime *now, struct err *err);

@@ -46,6 +46,36 @@ static const struct {
 	{ "centre", "其他縣市毒品危害防制中心轉介", TRUE },
 };
 
+/* The needs the rules know, in words, and the group each is sent to. */
+static const struct {
+	const char *need, *label;
+	enum group group;
+} need_groups[] = {
+	{ "crisis", "危機處理", GROUP_HEALTH },
+	{ "detox_treatment", "戒癮治療", GROUP_HEALTH },
+	{ "substitution_therapy", "替代療法", GROUP_HEALTH },
+	{ "hiv", "愛滋篩檢與治療", GROUP_HEALTH },
+	{ "counseling", "心理諮商", GROUP_HEALTH },
+	{ "financial_aid", "經濟補助", GROUP_SOCIAL },
+	{ "family", "家庭支持", GROUP_SOCIAL },
+	{ "halfway_house", "中途之家與安置", GROUP_SOCIAL },
+	{ "legal", "法律協助", GROUP_SOCIAL },
+	{ "employment", "就業服務", GROUP_EMPLOYMENT },
+	{ "vocational_training", "職業訓練", GROUP_EMPLOYMENT },
+	{ "business_loan", "創業貸款", GROUP_EMPLOYMENT },
+	{ "schooling", "就學協助", GROUP_EDUCATION },
+	{ "locate_person", "協尋", GROUP_POLICE },
+};
+
+enum group
+need_group(const char *need)
+{
+	for (size_t i = 0; need != NULL && i < G_N_ELEMENTS(need_groups); i++)
+		if (strcmp(need, need_groups[i].need) == 0)
+			return need_groups[i].group;
+	return GROUP_HEALTH;
+}
+
 /* Follow-up contacts: monthly for half a year, then every quarter. */
 static const guint follow_up_months[] = {
 	1, 2, 3, 4, 5, 6, 9, 12, 15, 18, 21, 24,
@@ -512,7 +542,8 @@ cases_set_state(struct store *s, const struct calendar *cal,
 enum status
 cases_refer(struct store *s, const struct calendar *cal,
 	    const struct case_ref *c, enum group g, const char *agency,
-	    const char *who, GDateTime *now, struct err *err)
+	    const char *who, GDateTime *now, cases_notice_fn notice,
+	    gpointer data, struct err *err)
 {
 	g_autofree char *at = twtime_iso(now);
 	g_autofree char *what = NULL;
@@ -543,6 +574,22 @@ cases_refer(struct store *s, const struct calendar *cal,
 		st = deadline_open(s, cal, c->id, "partner_reply", ref, &today,
 				   DEADLINE_WORKING_DAYS,
 				   SOP_PARTNER_WORKING_DAYS, err);
+	if (st == ST_OK && notice != NULL) {
+		g_autofree char *number = NULL, *due = NULL;
+		gint64 seq = 0;
+		GDate day;
+
+		calendar_due(cal, &today, DEADLINE_WORKING_DAYS,
+			     SOP_PARTNER_WORKING_DAYS, &day);
+		due = calendar_date_string(&day);
+		st = store_query(s, err, first_int, &seq,
+				 "SELECT count(*) FROM referrals "
+				 "WHERE case_id = ?", "i", c->id);
+		number = g_strdup_printf("%s-R%" G_GINT64_FORMAT, c->number,
+					 seq);
+		if (st == ST_OK)
+			st = notice(s, c, g, agency, number, due, data, err);
+	}
 	if (st == ST_OK)
 		st = event(s, c->id, at, who, what, NULL, err);
 	return finish(s, st, err);
@@ -788,6 +835,37 @@ cases_note_event(struct store *s, const struct case_ref *c, const char *who,
 	g_autofree char *at = twtime_iso(now);
 
 	return event(s, c->id, at, who, what, NULL, err);
+}
+
+static gboolean
+collect_needs(sqlite3_stmt *row, gpointer data)
+{
+	g_ptr_array_add(data,
+			g_strdup((const char *)sqlite3_column_text(row, 0)));
+	return TRUE;
+}
+
+enum status
+cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
+		 char **out, struct err *err)
+{
+	g_autoptr(GPtrArray) votes = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) text = g_string_new(NULL);
+	enum status st;
+
+	st = store_query(s, err, collect_needs, votes,
+			 "SELECT DISTINCT vote FROM reasons WHERE case_id = ?",
+			 "i", c->id);
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(need_groups); i++)
+		if (need_groups[i].group == g &&
+		    g_ptr_array_find_with_equal_func(votes, need_groups[i].need,
+						     g_str_equal, NULL))
+			g_string_append_printf(text, "%s%s",
+					       text->len ? "、" : "",
+					       need_groups[i].label);
+	if (st == ST_OK)
+		*out = g_strdup(text->len ? text->str : group_label(g));
+	return st;
 }
 
 /* ---- views ---- */

@@ -27,7 +27,10 @@
 
 #include "cases.h"
 #include "cmd.h"
+#include "notify.h"
+#include "outbox.h"
 #include "people.h"
+#include "thread.h"
 #include "twtime.h"
 
 static char *arg_as;
@@ -74,6 +77,8 @@ struct session {
 	struct store *store;
 	struct calendar *calendar;
 	struct vault *vault;		/* NULL until a run made the key */
+	struct tokens *tokens;
+	struct notify *notify;
 	const struct centre *centre;	/* the actor's; NULL: operator */
 };
 
@@ -333,6 +338,58 @@ do_show(struct session *ss, const char *number)
 	return EXIT_OK;
 }
 
+/*
+ * Inside the referral's transaction: a notice to each partner address
+ * the centre lists for the group, with only what the group needs of the
+ * person.  No address listed: the case says so, and staff tell the
+ * partner themselves.
+ */
+static enum status
+queue_notice(struct store *s, const struct case_ref *c, enum group g,
+	     const char *agency, const char *referral_number,
+	     const char *due_day, gpointer data, struct err *err)
+{
+	struct session *ss = data;
+	char **to = ss->centre->partners[g];
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *needs = NULL;
+	struct identity id = { 0 };
+	enum status st;
+
+	if (to == NULL || to[0] == NULL) {
+		fprintf(stderr, "lamplight case: %s has no partners.%s "
+			"address: no notice sent; tell the partner\n",
+			ss->centre->code, group_key(g));
+		return cases_note_event(s, c, "lamplight",
+					"no referral notice: no partner "
+					"address", now, err);
+	}
+	st = cases_needs_text(s, c, g, &needs, err);
+	if (st == ST_OK && ss->vault != NULL)
+		st = people_load(s, ss->vault, c->id, &id, err);
+	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
+		g_autofree char *token = token_make(ss->tokens, c->number,
+						    to[i]);
+		struct outgoing *o = NULL;
+
+		st = notify_build_referral(ss->notify, ss->centre,
+					   referral_number, token, g, agency,
+					   to[i], &id, needs, due_day, now, &o,
+					   err);
+		if (st == ST_OK)
+			st = store_outbox_add(s, c->id, "referral",
+					      OUTBOX_PRIORITY_NORMAL,
+					      o->message_id, o->env_from,
+					      o->rcpt, o->data, o->len, err);
+		if (st == ST_OK)
+			st = thread_add_party(s, ss->tokens, c->id, to[i],
+					      "partner", err);
+		outgoing_free(o);
+	}
+	identity_clear(&id);
+	return st;
+}
+
 static int
 do_set(struct session *ss, const char *number, const char *what)
 {
@@ -356,7 +413,7 @@ do_set(struct session *ss, const char *number, const char *what)
 			return EXIT_USAGE;
 		}
 		st = cases_refer(ss->store, ss->calendar, &c, g, arg_agency,
-				 arg_as, now, &err);
+				 arg_as, now, queue_notice, ss, &err);
 	} else if (strcmp(what, "replied") == 0) {
 		if (!parse_group(arg_group, &g)) {
 			fprintf(stderr, "lamplight case: replied needs "
@@ -469,6 +526,14 @@ cmd_case(int argc, char **argv)
 			      &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = EXIT_CONFIG;
+	} else if (changes &&
+		   (tokens_open(ss.cfg->token_key_file, TRUE, &ss.tokens,
+				&err) != ST_OK ||
+		    notify_open(ss.cfg->templates_dir, &ss.notify, &err) !=
+			    ST_OK)) {
+		/* Changes may send mail: a referral's notice. */
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		rc = EXIT_CONFIG;
 	} else if (strcmp(verb, "list") == 0) {
 		rc = do_list(&ss);
 	} else if (strcmp(verb, "show") == 0) {
@@ -482,6 +547,8 @@ cmd_case(int argc, char **argv)
 	}
 	calendar_free(ss.calendar);
 	vault_free(ss.vault);
+	tokens_free(ss.tokens);
+	notify_close(ss.notify);
 	store_close(ss.store);
 	config_free(ss.cfg);
 	return rc;

@@ -245,7 +245,7 @@ test_lifecycle_in_order_with_audit(void **state)
 			 ST_FATAL);
 	assert_non_null(strstr(err.msg, "may become registered"));
 	assert_int_equal(cases_refer(f->s, f->cal, &c, GROUP_HEALTH, "衛生局",
-				     "a@tpe", t1, &err),
+				     "a@tpe", t1, NULL, NULL, &err),
 			 ST_FATAL);
 	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_REGISTERED,
 					 "a@tpe", "列冊", t1, &err),
@@ -261,7 +261,8 @@ test_lifecycle_in_order_with_audit(void **state)
 	c.state = CASE_ASSESSED;
 	/* Monday 2/23 + 5 working days: Friday 2/27 is 228's 補假. */
 	assert_int_equal(cases_refer(f->s, f->cal, &c, GROUP_EMPLOYMENT,
-				     "就業服務站", "a@tpe", t1, &err),
+				     "就業服務站", "a@tpe", t1, NULL, NULL,
+				     &err),
 			 ST_OK);
 	c.state = CASE_REFERRED;
 	/* A state set from a stale view is refused, not applied twice. */
