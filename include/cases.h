@@ -123,6 +123,12 @@ enum status cases_needs_text(struct store *s, const struct case_ref *c,
 			     enum group g, char **out, struct err *err);
 /* The group a need (as rules name it) is referred to. */
 enum group need_group(const char *need);
+/* As cases_partner_replied(), inside the caller's transaction; *found
+ * says whether a referral awaited the reply. */
+enum status cases_partner_replied_in(struct store *s, gint64 case_id,
+				     enum group g, const char *who,
+				     GDateTime *now, gboolean *found,
+				     struct err *err);
 enum status cases_partner_replied(struct store *s, const struct case_ref *c,
 				  enum group g, const char *who,
 				  GDateTime *now, struct err *err);

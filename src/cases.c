@@ -595,34 +595,49 @@ cases_refer(struct store *s, const struct calendar *cal,
 	return finish(s, st, err);
 }
 
+/* The referral's reply, inside a transaction of the caller's. */
 enum status
-cases_partner_replied(struct store *s, const struct case_ref *c,
-		      enum group g, const char *who, GDateTime *now,
-		      struct err *err)
+cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
+			 const char *who, GDateTime *now, gboolean *found,
+			 struct err *err)
 {
 	g_autofree char *at = twtime_iso(now);
 	g_autofree char *what = g_strdup_printf("reply %s", group_key(g));
 	gint64 ref = 0;
 	enum status st;
 
-	st = store_begin(s, err);
-	if (st != ST_OK)
-		return st;
+	*found = FALSE;
 	st = store_query(s, err, first_int, &ref,
 			 "SELECT id FROM referrals WHERE case_id = ? AND "
 			 "grp = ? AND replied_at IS NULL ORDER BY id LIMIT 1",
-			 "it", c->id, group_key(g));
-	if (st == ST_OK && ref == 0)
-		st = err_set(err, ST_FATAL, "case %s has no referral to %s "
-			     "awaiting a reply", c->number, group_key(g));
+			 "it", case_id, group_key(g));
+	if (st != ST_OK || ref == 0)
+		return st;
+	*found = TRUE;
+	st = store_run(s, err, "UPDATE referrals SET replied_at = ? "
+			       "WHERE id = ?", "ti", at, ref);
 	if (st == ST_OK)
-		st = store_run(s, err, "UPDATE referrals SET replied_at = ? "
-				       "WHERE id = ?", "ti", at, ref);
-	if (st == ST_OK)
-		st = deadline_settle(s, c->id, "partner_reply", ref, "met",
+		st = deadline_settle(s, case_id, "partner_reply", ref, "met",
 				     at, err);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, NULL, err);
+		st = event(s, case_id, at, who, what, NULL, err);
+	return st;
+}
+
+enum status
+cases_partner_replied(struct store *s, const struct case_ref *c,
+		      enum group g, const char *who, GDateTime *now,
+		      struct err *err)
+{
+	gboolean found;
+	enum status st = store_begin(s, err);
+
+	if (st != ST_OK)
+		return st;
+	st = cases_partner_replied_in(s, c->id, g, who, now, &found, err);
+	if (st == ST_OK && !found)
+		st = err_set(err, ST_FATAL, "case %s has no referral to %s "
+			     "awaiting a reply", c->number, group_key(g));
 	return finish(s, st, err);
 }
 

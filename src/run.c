@@ -292,6 +292,20 @@ alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
 	return st;
 }
 
+/* The group whose partner addr is at centre, or -1. */
+static int
+partner_group(const struct centre *centre, const char *addr)
+{
+	for (int g = 0; addr != NULL && g < GROUP_COUNT; g++)
+		for (int i = 0; centre->partners[g] != NULL &&
+				centre->partners[g][i] != NULL;
+		     i++)
+			if (g_ascii_strcasecmp(centre->partners[g][i], addr) ==
+			    0)
+				return g;
+	return -1;
+}
+
 /* Whether mail of kind k is filed on a case (machine mail never is). */
 static gboolean
 threads(enum kind k)
@@ -366,6 +380,17 @@ attach(struct run *r, const struct mail_msg *m,
 			st = alert_duty(r, centre, tm->case_id, number, c, now,
 					err);
 		r->emergency = TRUE;
+	}
+	/* A partner answering a referral: its clock stops. */
+	if (st == ST_OK && c->kind == KIND_REFERRAL_REPLY && centre != NULL) {
+		int g = partner_group(centre, m->from_addr);
+		gboolean found = FALSE;
+
+		if (g >= 0)
+			st = cases_partner_replied_in(r->store, tm->case_id,
+						      (enum group)g,
+						      m->from_addr, now,
+						      &found, err);
 	}
 	/* The writer hears that the letter reached the case. */
 	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL &&

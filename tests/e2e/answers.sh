@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Answers through a real exim: the acknowledgement of an emergency with
+# the crisis lines its reasons call for and no personal data, the duty
+# officer's alert, a referral notice with only what the police may have,
+# the partner's reply stopping its clock, our own mail never filed, and
+# the daily limit of automatic mail to one address.
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+harness_start smtp
+T=$HARNESS_DIR/e2e
+mkdir -p "$T"
+L=$LAMPLIGHT
+C=(-c "$T/l.conf")
+write_config "$T/l.conf" "$T/state" \
+"[centre TNN]
+name = 臺南市政府毒品危害防制中心
+address = tnn@centers.moj-help.example
+staff = a@tnn.centers.example
+duty = duty@tnn.centers.example
+partners.police = police@tnpd.partners.example
+partners.health = health@tnhealth.partners.example"
+sed -i 's/^\[lamplight\]$/[lamplight]\nauto_mail_per_day = 2/' "$T/l.conf"
+DB=$T/state/lamplight.db
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# delivered_to ADDR: the newest message delivered to ADDR.
+delivered_to() {
+	grep -l -i "^Envelope-to: $1" "$HARNESS_DELIVERED"/new/* 2>/dev/null |
+		xargs -r ls -t | head -1
+}
+# field FILE PYEXPR: PYEXPR over the parsed message m and its body b.
+field() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"),
+                                   policy=email.policy.default)
+b = m.get_body(("plain",)).get_content()
+print(eval(sys.argv[2]))
+PY
+}
+
+"$L" ingest "${C[@]}" --centre TNN \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null
+case1=$("$L" case list "${C[@]}" --json | json 'd[0]["number"]')
+tap_ok "the acknowledgement and the duty alert are delivered" \
+	harness_wait_delivered 2 15
+ack=$(delivered_to yichun.lee0217@example.org)
+duty=$(delivered_to duty@tnn.centers.example)
+tap_like "the writer's acknowledgement names the case" \
+	"$(field "$ack" 'm["Subject"]')" "$case1"
+tap_is "... is automatic and marked as ours" \
+	"$(field "$ack" 'm["Auto-Submitted"] + " " + m["X-Lamplight-Loop"]')" \
+	"auto-replied tnn@centers.moj-help.example"
+tap_is "... in UTF-8" "$(field "$ack" 'm.get_body(("plain",)).get_content_charset()')" utf-8
+tap_like "... with the crisis lines for an overdose and thoughts of dying" \
+	"$(field "$ack" '"|".join(x for x in ["119", "1925", "0800-770-885"] if x in b)')" \
+	'^119\|1925\|0800-770-885$'
+tap_is "... leading with the ambulance" \
+	"$(field "$ack" 'b.index("119") < b.index("1925")')" True
+tap_is "... and none of the letter or the person" \
+	"$(field "$ack" '[x for x in ["李怡君", "0975830142", "D266190436", "長榮路", "安眠藥"] if x in b]')" "[]"
+tap_like "the duty alert names the case and why" \
+	"$(field "$duty" 'm["Subject"] + " " + str("emergency.overdose" in b)')" \
+	"$case1.* True"
+tap_is "... and how to reach the writer" \
+	"$(field "$duty" '"0975830142" in b')" True
+
+# Our own mail coming back is never a letter.
+"$L" ingest "${C[@]}" --centre TNN <"$ack" 2>/dev/null
+tap_is "the acknowledgement fed back opens nothing" \
+	"$(sql "$DB" "select coalesce(case_id, 'none') from arrivals order by id desc limit 1")" \
+	none
+printf 'From: someone@example.org\nTo: tnn@centers.moj-help.example\nSubject: Fwd\nX-Lamplight-Loop: tnn@centers.moj-help.example\nMessage-ID: <fw1@example.org>\n\n我想自殺\n' \
+	>"$T/fwd.eml"
+"$L" ingest "${C[@]}" --centre TNN <"$T/fwd.eml" 2>/dev/null
+tap_is "mail with our loop header is our own: no case, no answer" \
+	"$(sql "$DB" "select kind || ' ' || coalesce(case_id, 'none') from arrivals order by id desc limit 1")" \
+	"other none"
+
+# A referral to the police: only what finding the person needs.
+for s in registered contacted assessed; do
+	"$L" case set "${C[@]}" "$case1" "$s" --as a@tnn.centers.example \
+		>/dev/null
+done
+"$L" case set "${C[@]}" "$case1" referred --group police \
+	--agency 臺南市政府警察局 --as a@tnn.centers.example >/dev/null
+"$L" run "${C[@]}" >/dev/null 2>&1 || true
+tap_ok "the referral notice is delivered" harness_wait_delivered 3 15
+ref=$(delivered_to police@tnpd.partners.example)
+tap_like "it is numbered for the referral" "$(field "$ref" 'm["Subject"]')" \
+	"^\[轉介 $case1-R1\]"
+tap_is "it carries the name and the address, never the ID or the letter" \
+	"$(field "$ref" '["李怡君" in b, "長榮路" in b, "D266190436" in b, "安眠藥" in b]')" \
+	"[True, True, False, False]"
+tap_like "it says the data is not for investigation" "$(field "$ref" 'b')" \
+	'不得作為犯罪偵查之用'
+reply_to=$(field "$ref" 'm["Reply-To"].addresses[0].addr_spec')
+ref_id=$(field "$ref" 'm["Message-ID"].strip("<>")')
+
+# The police answer: the referral's clock stops.
+{
+	printf 'From: police@tnpd.partners.example\nTo: %s\n' "$reply_to"
+	printf 'Subject: RE: [轉介 %s-R1] 轉介通知\n' "$case1"
+	printf 'In-Reply-To: <%s>\nMessage-ID: <p1@tnpd.partners.example>\n' \
+		"$ref_id"
+	printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n'
+	printf 'Content-Transfer-Encoding: 8bit\n\n已派員訪視，當事人平安。\n'
+} >"$T/police.eml"
+"$L" ingest "${C[@]}" --centre TNN <"$T/police.eml" 2>/dev/null
+tap_is "the partner's reply stops its clock" \
+	"$("$L" case show "${C[@]}" "$case1" --json |
+		json '[x["outcome"] for x in d["deadlines"] if x["step"] == "partner_reply"]')" \
+	"['met']"
+
+# Three more letters from the writer in a day: with a limit of two,
+# one answer (the acknowledgement was the first), then none.
+for i in 1 2 3; do
+	{
+		printf 'From: yichun.lee0217@example.org\nTo: tnn@centers.moj-help.example\n'
+		printf 'Subject: Re: %s\nMessage-ID: <s%d.%s@example.org>\n' \
+			"$case1" "$i" "$RANDOM"
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n謝謝，我還是想再問一下。\n'
+	} >"$T/s$i.eml"
+	"$L" ingest "${C[@]}" --centre TNN <"$T/s$i.eml" 2>/dev/null
+done
+sleep 2
+tap_is "two automatic mails to the writer, no more" \
+	"$(grep -l -i '^Envelope-to: yichun.lee0217@example.org' \
+		"$HARNESS_DELIVERED"/new/* | wc -l)" 2
+tap_is "... and the case says the rest were held back" \
+	"$("$L" case show "${C[@]}" "$case1" --json |
+		json 'sum(1 for e in d["events"] if e["what"] == "answer held back")')" 2
+tap_done
