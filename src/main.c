@@ -27,6 +27,7 @@ static const struct command {
 	{ "config", cmd_config, "check the configuration (config check)" },
 	{ "rules", cmd_rules, "check the triage rules and their examples" },
 	{ "case", cmd_case, "the case register: list, show, note, set" },
+	{ "outbox", cmd_outbox, "mail to send and sent: list, retry, cancel" },
 	{ "calendar", cmd_calendar, "the office calendar: show, check, load" },
 };
 

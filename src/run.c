@@ -306,6 +306,79 @@ partner_group(const struct centre *centre, const char *addr)
 	return -1;
 }
 
+/* The first value of header name in a bounce's report, or NULL: new. */
+static char *
+report_field(const char *report, const char *name)
+{
+	g_auto(GStrv) lines = g_strsplit(report, "\n", -1);
+	size_t n = strlen(name);
+
+	for (int i = 0; lines[i] != NULL; i++)
+		if (g_ascii_strncasecmp(lines[i], name, n) == 0 &&
+		    lines[i][n] == ':') {
+			char *v = g_strstrip(g_strdup(lines[i] + n + 1));
+
+			if (*v == '<' && v[strlen(v) - 1] == '>') {
+				char *inner = g_strndup(v + 1, strlen(v) - 2);
+
+				g_free(v);
+				v = inner;
+			}
+			return v;
+		}
+	return NULL;
+}
+
+/*
+ * Inside the transaction: a bounce of mail we sent.  The outbox row it
+ * returns is marked bounced and its case told, so that staff see that
+ * an answer did not arrive.
+ */
+static enum status
+file_bounce(struct run *r, const struct mail_msg *m, gint64 arrival_id,
+	    struct err *err)
+{
+	g_autofree char *id = report_field(m->report, "Message-ID");
+	g_autofree char *status = report_field(m->report, "Status");
+	g_autofree char *diag = report_field(m->report, "Diagnostic-Code");
+	g_autofree char *why = NULL, *kind = NULL;
+	gint64 case_id = 0;
+	enum status st;
+
+	if (id == NULL)
+		return ST_OK;
+	why = g_strdup_printf("bounced: %s%s%s", status ? status : "",
+			      status && diag ? " " : "", diag ? diag : "");
+	st = store_run(r->store, err,
+		       "UPDATE outbox SET state = 'bounced', last_error = ? "
+		       "WHERE message_id = ? AND state <> 'cancelled'",
+		       "tt", why, id);
+	if (st != ST_OK || sqlite3_changes(store_sqlite(r->store)) == 0)
+		return st;
+	st = store_query(r->store, err, count_row, &case_id,
+			 "SELECT coalesce(case_id, 0) FROM outbox "
+			 "WHERE message_id = ?", "t", id);
+	if (st == ST_OK)
+		st = store_query(r->store, err, text_row, &kind,
+				 "SELECT kind FROM outbox WHERE message_id = ?",
+				 "t", id);
+	if (st == ST_OK && case_id != 0) {
+		g_autofree char *what = g_strdup_printf("mail bounced: %s",
+							kind);
+
+		st = store_run(r->store, err,
+			       "UPDATE arrivals SET case_id = ? WHERE id = ?",
+			       "ii", case_id, arrival_id);
+		if (st == ST_OK)
+			st = store_event_add(r->store, case_id, "lamplight",
+					     what, why, err);
+	}
+	if (st == ST_OK)
+		report(r, "a bounce of our %s mail: marked in the outbox",
+		       kind != NULL ? kind : "");
+	return st;
+}
+
 /* Whether mail of kind k is filed on a case (machine mail never is). */
 static gboolean
 threads(enum kind k)
@@ -608,6 +681,8 @@ file_one(struct run *r, const char *name, struct err *err)
 	st = store_begin(r->store, err);
 	if (st == ST_OK)
 		st = store_arrival_add(r->store, &a, &id, &dup, err);
+	if (st == ST_OK && dup == 0 && c->kind == KIND_BOUNCE)
+		st = file_bounce(r, m, id, err);
 	if (st == ST_OK && dup == 0 && c->county[0] != '\0' &&
 	    threads(c->kind)) {
 		st = thread_find(r->store, r->tokens, m, c->county,

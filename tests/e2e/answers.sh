@@ -65,6 +65,31 @@ tap_like "the duty alert names the case and why" \
 tap_is "... and how to reach the writer" \
 	"$(field "$duty" '"0975830142" in b')" True
 
+# The acknowledgement bounces: the outbox and the case say so.
+ack_id=$(field "$ack" 'm["Message-ID"].strip("<>")')
+sed "s|^Message-ID: <ack\.TNN-1151112-0001@centers\.moj-help\.example>|Message-ID: <$ack_id>|" \
+	"$SOURCE_ROOT/tests/corpus/bounce-dsn.eml" >"$T/dsn.eml"
+"$L" ingest "${C[@]}" --centre TNN <"$T/dsn.eml" 2>/dev/null
+tap_is "a bounce marks its mail in the outbox" \
+	"$("$L" outbox list "${C[@]}" --state bounced --json |
+		json '[(x["kind"], x["case"]) for x in d]')" "[('ack', '$case1')]"
+tap_like "... with the reason" \
+	"$("$L" outbox list "${C[@]}" --state bounced)" 'bounced: 5.2.2.*mailbox is full'
+tap_like "... and staff see it on the case" \
+	"$("$L" case show "${C[@]}" "$case1" --json |
+		json '[e["what"] for e in d["events"]]')" "'mail bounced: ack'"
+tap_like "the seeker's address is masked in the outbox list" \
+	"$("$L" outbox list "${C[@]}" --state bounced)" 'y\*+\.\*+@example\.org'
+bid=$("$L" outbox list "${C[@]}" --state bounced --json | json 'd[0]["id"]')
+tap_ok "a bounced mail can be retried" "$L" outbox retry "${C[@]}" "$bid"
+tap_ok "... or cancelled" "$L" outbox cancel "${C[@]}" "$bid" --why 地址錯誤
+"$L" outbox retry "${C[@]}" "$bid" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "a cancelled mail stays cancelled" "$rc" 65
+tap_like "... and the case records who and why" \
+	"$("$L" case show "${C[@]}" "$case1" --json |
+		json '[(e["who"], e["what"], e["why"]) for e in d["events"] if e["who"] == "operator"]')" \
+	"'outbox cancel: ack $bid', '地址錯誤'"
+
 # Our own mail coming back is never a letter.
 "$L" ingest "${C[@]}" --centre TNN <"$ack" 2>/dev/null
 tap_is "the acknowledgement fed back opens nothing" \
