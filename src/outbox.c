@@ -163,6 +163,15 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		} else {
 			st = store_outbox_failed(s, it->id, FALSE, why, now,
 						 err);
+			/* Staff see on the case that the mail did not go. */
+			if (st == ST_OK && it->case_id != 0) {
+				g_autofree char *what = g_strdup_printf(
+					"mail failed: %s", it->kind);
+
+				st = store_event_add(s, it->case_id,
+						     "lamplight", what, why,
+						     err);
+			}
 			stats->failed++;
 			log_error("outbox %lld failed for good: %s",
 				  (long long)it->id, why);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Sending under faults: a server that says 421 at the greeting, 451 to a
+# recipient or to the data, 550 to a recipient, one that is down, and a
+# TLS certificate that does not verify.  Temporary failures wait and are
+# retried with the same Message-ID; a permanent one is kept and shown on
+# the case; and nothing is ever delivered twice.
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+harness_start smtp
+T=$HARNESS_DIR/e2e
+mkdir -p "$T/spool"
+L=$LAMPLIGHT
+port=$(_harness_free_ports 1)
+echo greet421 >"$T/mode"
+/usr/bin/python3 "$SOURCE_ROOT/tests/harness/smtpfault.py" "$port" \
+	"$T/mode" "$T/spool" &
+fault=$!
+trap 'kill $fault 2>/dev/null || true; harness_stop' EXIT
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	sleep 0.1
+done
+HARNESS_SMTP=$port write_config "$T/l.conf" "$T/state" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example
+staff = a@tpe.centers.example"
+sed -i 's/^starttls = required$/starttls = no/' "$T/l.conf"
+C=(-c "$T/l.conf")
+DB=$T/state/lamplight.db
+row() { sql "$DB" "select state || ' ' || attempts from outbox where id = $1"; }
+delivered() { find "$T/spool" -type f | wc -l; }
+# again: the next run may try at once (retry sets it due), then runs.
+again() {
+	"$L" outbox retry "${C[@]}" "$1" >/dev/null
+	"$L" run "${C[@]}" >/dev/null 2>&1 || true
+}
+
+"$L" ingest "${C[@]}" --centre TPE \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-application.eml" 2>/dev/null ||
+	true
+tap_is "421 at the greeting: waiting, one attempt" "$(row 1)" "queued 1"
+tap_like "... and why" "$(sql "$DB" 'select last_error from outbox where id = 1')" \
+	'421'
+tap_ok "... to be tried again later, not now" test "$(sql "$DB" \
+	"select next_at > created_at from outbox where id = 1")" -eq 1
+echo rcpt451 >"$T/mode"
+again 1
+tap_is "451 to the recipient: waiting" "$(row 1)" "queued 2"
+echo data451 >"$T/mode"
+again 1
+tap_is "451 to the data: waiting" "$(row 1)" "queued 3"
+tap_is "... nothing delivered yet" "$(delivered)" 0
+mid=$(sql "$DB" "select message_id from outbox where id = 1")
+echo ok >"$T/mode"
+again 1
+tap_is "the server takes it: sent, at the fourth try" "$(row 1)" "sent 4"
+tap_is "... once" "$(delivered)" 1
+tap_like "... with the Message-ID it was queued with" \
+	"$(grep -h -i '^Message-ID:' "$T"/spool/*)" "<$mid>"
+"$L" run "${C[@]}" >/dev/null 2>&1 || true
+tap_is "another run sends nothing again" "$(delivered)" 1
+
+echo rcpt550 >"$T/mode"
+"$L" ingest "${C[@]}" --centre TPE \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null || true
+tap_is "550 to the recipient: failed for good" \
+	"$(sql "$DB" "select state from outbox where kind = 'ack' and id > 1")" failed
+case2=$(sql "$DB" "select number from cases order by id desc limit 1")
+tap_like "... and the case shows it to staff" \
+	"$("$L" case show "${C[@]}" "$case2")" 'mail failed: ack.*550'
+tap_is "... not retried by a run" "$(sql "$DB" \
+	"select count(*) from outbox where state = 'queued' and kind = 'ack'")" 0
+
+kill "$fault" && wait "$fault" 2>/dev/null || true
+"$L" ingest "${C[@]}" --centre TPE \
+	<"$SOURCE_ROOT/maildir/tpe/new/1793630513.demo0002.lamplight" \
+	2>/dev/null || true
+tap_like "a server that is down: waiting" "$(sql "$DB" \
+	"select state || ' ' || last_error from outbox order by id desc limit 1")" \
+	"^queued .*(connect|Connect)"
+
+# The real exim, with a CA it was not signed by: nothing is sent.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
+	-keyout "$T/other.key" -out "$T/other.pem" >/dev/null 2>&1
+write_config "$T/tls.conf" "$T/tls-state" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example"
+sed -i "s|^ca_file = .*|ca_file = $T/other.pem|" "$T/tls.conf"
+"$L" ingest -c "$T/tls.conf" --centre TPE \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-application.eml" 2>/dev/null ||
+	true
+tap_like "a certificate that does not verify: waiting" \
+	"$(sql "$T/tls-state/lamplight.db" \
+		"select state || ' ' || last_error from outbox")" \
+	'^queued .*(SSL|certificate|TLS)'
+sleep 1
+tap_is "... and nothing reached the server" \
+	"$(find "$HARNESS_DELIVERED" -type f 2>/dev/null | wc -l)" 0
+tap_done
