@@ -20,6 +20,7 @@
 #include "mime.h"
 #include "notify.h"
 #include "people.h"
+#include "remind.h"
 #include "run.h"
 #include "spool.h"
 #include "store.h"
@@ -1188,7 +1189,14 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 			log_debug("sealed %u letters", sealed);
 	}
 	if (st == ST_OK && !opts->fetch_only) {
+		guint reminders = 0;
+
 		now = twtime_now();
+		st = remind_all(r.store, cfg, r.notify, now, &reminders, err);
+		if (reminders > 0)
+			report(&r, "queued %u reminder digest(s)", reminders);
+	}
+	if (st == ST_OK && !opts->fetch_only) {
 		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,
 				     err);
 	}

@@ -156,4 +156,28 @@ tap_is "two automatic mails to the writer, no more" \
 tap_is "... and the case says the rest were held back" \
 	"$("$L" case show "${C[@]}" "$case1" --json |
 		json 'sum(1 for e in d["events"] if e["what"] == "answer held back")')" 2
+
+# Reminders: overdue steps to the staff, an overdue reply to its
+# partner, each a digest, once a day.
+"$L" case set "${C[@]}" "$case1" referred --group health \
+	--agency 臺南市衛生局 --as a@tnn.centers.example >/dev/null
+"$L" ingest "${C[@]}" --centre TNN \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-application.eml" 2>/dev/null
+case2=$("$L" case list "${C[@]}" --json | json 'd[0]["number"]')
+sql "$DB" "update deadlines set due_day = '2026-01-05' where outcome is null"
+"$L" run "${C[@]}" >/dev/null 2>&1 || true
+tap_is "one digest to the staff, one to the partner" \
+	"$(sql "$DB" "select group_concat(kind || ':' || rcpt, ' ') from (select kind, rcpt from outbox where kind like 'reminder%' order by kind)")" \
+	"reminder-partner:health@tnhealth.partners.example reminder-staff:a@tnn.centers.example"
+tap_ok "both delivered" harness_wait_delivered 7 15
+staff=$(delivered_to a@tnn.centers.example)
+tap_like "the staff's names the overdue step" "$(field "$staff" 'b')" \
+	"$case2  編號列冊  期限 2026-01-05（逾期"
+tap_is "... and no person" "$(field "$staff" '"李怡君" in b or "0975830142" in b')" False
+tap_like "the partner's names its referral" \
+	"$(field "$(delivered_to health@tnhealth.partners.example)" 'b')" \
+	"$case1-R2  回覆期限 2026-01-05"
+"$L" run "${C[@]}" >/dev/null 2>&1 || true
+tap_is "a second run the same day sends no more" \
+	"$(sql "$DB" "select count(*) from outbox where kind like 'reminder%'")" 2
 tap_done
