@@ -34,8 +34,18 @@ void outbox_done(void);
  * failures are recorded in the store and counted; the status is ST_OK
  * unless the store itself failed.  An unreachable server defers the rest.
  */
+/*
+ * Sends what is due, most urgent first, over one connection.  A mail is
+ * marked sent once the server took it; after each, sent(data) is called
+ * (may be NULL): a durable step.  A crash between the server taking a
+ * mail and the mark means the next run sends it again, with the same
+ * Message-ID, so that the receiving side can tell it is the same mail:
+ * a mail arriving twice is better than one never arriving.
+ */
 enum status outbox_send_due(struct store *s, const struct config *cfg,
 			    GDateTime *now, int max_priority,
-			    struct outbox_stats *stats, struct err *err);
+			    struct outbox_stats *stats,
+			    void (*sent)(gpointer data), gpointer data,
+			    struct err *err);
 
 #endif

@@ -98,7 +98,7 @@ server_unreachable(CURLcode rc)
 enum status
 outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		int max_priority, struct outbox_stats *stats,
-		struct err *err)
+		void (*sent)(gpointer data), gpointer data, struct err *err)
 {
 	g_autoptr(GPtrArray) items = NULL;
 	enum status st;
@@ -144,6 +144,8 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 
 			st = store_outbox_sent(s, it->id, ok, err);
 			stats->sent++;
+			if (st == ST_OK && sent != NULL)
+				sent(data);
 			log_info("sent %s for case %lld (outbox %lld)",
 				 it->kind, (long long)it->case_id,
 				 (long long)it->id);

@@ -75,6 +75,13 @@ step(const struct run_opts *opts)
 		_exit(RUN_EXIT_STOPPED);
 }
 
+/* A mail sent and marked so: a durable step like any other. */
+static void
+mail_sent(gpointer opts)
+{
+	step(opts);
+}
+
 static enum status
 take_lock(const char *state_dir, int *fd_out, gboolean *locked,
 	  struct err *err)
@@ -749,7 +756,8 @@ send_emergencies(struct run *r)
 	r->emergency = FALSE;
 	now = twtime_now();
 	if (outbox_send_due(r->store, r->cfg, now, OUTBOX_PRIORITY_EMERGENCY,
-			    &r->stats->out, &err) != ST_OK)
+			    &r->stats->out, mail_sent, (gpointer)r->opts,
+			    &err) != ST_OK)
 		log_warn("%s", err.msg);
 }
 
@@ -1198,6 +1206,7 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	}
 	if (st == ST_OK && !opts->fetch_only) {
 		st = outbox_send_due(r.store, cfg, now, G_MAXINT, &stats->out,
+				     mail_sent, (gpointer)opts,
 				     err);
 	}
 	if (st == ST_OK && !opts->fetch_only) {

@@ -64,6 +64,8 @@ state() {
 fresh "$T/run"
 "$LAMPLIGHT" run -c "$T/run/lamplight.conf" >/dev/null 2>&1 || true
 clean=$(state "$T/run")
+clean_sent=$(sql "$T/run/state/lamplight.db" \
+	"select count(*) from outbox where state = 'sent'")
 tap_like "a clean run files six letters from three kinds of source" \
 	"$clean" 'arrivals 8 quarantined 1 kinds '
 tap_like "and leaves every source dealt with" "$clean" \
@@ -94,6 +96,12 @@ done
 tap_diag "a clean run has $((n - 1)) durable steps"
 tap_ok "the run has durable steps to stop at" test "$n" -gt 20
 if [[ -z $worst ]]; then
+	# Every replay (and the clean run, and the last, unstopped one)
+	# sent the same mail: exim must hold exactly that many, no more.
+	want=$(((n + 1) * clean_sent))
+	harness_wait_delivered "$want" 60 || true
+	tap_is "no mail was sent twice: $want delivered in all" \
+		"$(find "$HARNESS_DELIVERED/new" -type f | wc -l)" "$want"
 	tap_pass "stopped after any step, the next run ends as a clean run"
 else
 	tap_fail "stopped after any step, the next run ends as a clean run" \
