@@ -475,8 +475,27 @@ file_ad(const char *path, char **ad)
 	*ad = g_strdup(base);
 }
 
-enum status
-people_seal_file(const struct vault *v, const char *path, struct err *err)
+/* Whether sealed opens: a sealed copy a crash may have left torn. */
+static gboolean
+sealed_whole(const struct vault *v, const char *sealed)
+{
+	GBytes *b = NULL;
+	struct err e = { 0 };
+
+	if (people_open_file(v, sealed, &b, &e) != ST_OK)
+		return FALSE;
+	g_bytes_unref(b);
+	return TRUE;
+}
+
+/*
+ * Writes path + ".sealed" (not synced: the caller syncs).  *wrote is
+ * FALSE when there was nothing to write: a whole sealed copy was there
+ * already.
+ */
+static enum status
+seal_write(const struct vault *v, const char *path, gboolean *wrote,
+	   struct err *err)
 {
 	g_autofree char *sealed = g_strconcat(path, ".sealed", NULL);
 	g_autofree char *data = NULL, *ad = NULL;
@@ -486,14 +505,10 @@ people_seal_file(const struct vault *v, const char *path, struct err *err)
 	unsigned long long clen = 0;
 	gsize len = 0;
 	guint8 *c;
-	enum status st;
 
-	if (access(sealed, F_OK) == 0) {
-		/* Sealed before a crash: only the original is left to go. */
-		if (unlink(path) != 0 && errno != ENOENT)
-			return err_sys(err, ST_TEMP, "cannot remove %s", path);
+	*wrote = FALSE;
+	if (access(sealed, F_OK) == 0 && sealed_whole(v, sealed))
 		return ST_OK;
-	}
 	if (!g_file_get_contents(path, &data, &len, &gerr))
 		return err_set(err, ST_TEMP, "cannot seal: %s", gerr->message);
 	file_ad(path, &ad);
@@ -512,12 +527,42 @@ people_seal_file(const struct vault *v, const char *path, struct err *err)
 	g_byte_array_append(out, c, (guint)clen);
 	g_free(c);
 	sodium_memzero(data, len);
-	st = file_write_durable(sealed, out->data, out->len, err);
-	if (st != ST_OK)
-		return st;
-	if (unlink(path) != 0 && errno != ENOENT)
-		return err_sys(err, ST_TEMP, "cannot remove %s", path);
+	/* Written in place: a copy torn by a crash does not open, and is
+	 * written again while the clear letter is still there. */
+	if (!g_file_set_contents_full(sealed, (const char *)out->data,
+				      out->len, G_FILE_SET_CONTENTS_NONE, 0600,
+				      &gerr))
+		return err_set(err, ST_TEMP, "cannot seal: %s", gerr->message);
+	*wrote = TRUE;
 	return ST_OK;
+}
+
+/* Makes everything written so far under dir durable, in one call. */
+static enum status
+sync_all(const char *dir, struct err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return err_sys(err, ST_TEMP, "cannot open %s", dir);
+	rc = syncfs(fd);
+	close(fd);
+	return rc == 0 ? ST_OK : err_sys(err, ST_TEMP, "cannot sync %s", dir);
+}
+
+enum status
+people_seal_file(const struct vault *v, const char *path, struct err *err)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	gboolean wrote;
+	enum status st = seal_write(v, path, &wrote, err);
+
+	if (st == ST_OK)
+		st = sync_all(dir, err);
+	if (st == ST_OK && unlink(path) != 0 && errno != ENOENT)
+		st = err_sys(err, ST_TEMP, "cannot remove %s", path);
+	return st;
 }
 
 enum status
@@ -556,13 +601,22 @@ people_open_file(const struct vault *v, const char *sealed, GBytes **out,
 	return ST_OK;
 }
 
+/*
+ * In two passes, so that a batch costs two syncs, not two per letter:
+ * write every sealed copy, sync the file system once, then remove the
+ * clear letters and sync again; then one transaction records them all.
+ * A crash in between leaves clear letters with their sealed copies,
+ * which the next sweep checks and finishes.
+ */
 enum status
 people_seal_letters(struct store *s, const struct vault *v,
 		    people_path_fn path, gpointer data, guint *sealed,
 		    struct err *err)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *at = NULL;
+	g_autoptr(GPtrArray) done = g_ptr_array_new();
+	g_autoptr(GPtrArray) clear = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *at = NULL, *dir = NULL;
 	g_autoptr(GDateTime) now = twtime_now();
 	enum status st;
 
@@ -572,22 +626,41 @@ people_seal_letters(struct store *s, const struct vault *v,
 			 "SELECT spool_name FROM arrivals WHERE case_id IS "
 			 "NOT NULL AND sealed_at IS NULL", "");
 	for (guint i = 0; st == ST_OK && i < names->len; i++) {
-		g_autofree char *p = path(names->pdata[i], data);
-		g_autofree char *sp = NULL;
+		char *p = path(names->pdata[i], data);
+		gboolean wrote = FALSE;
 
 		if (p == NULL)
 			continue;	/* not done with yet: next time */
-		sp = g_strconcat(p, ".sealed", NULL);
-		if (access(p, F_OK) == 0 || access(sp, F_OK) == 0) {
-			st = people_seal_file(v, p, err);
-			if (st != ST_OK)
-				break;
+		if (dir == NULL)
+			dir = g_path_get_dirname(p);
+		if (access(p, F_OK) == 0) {
+			st = seal_write(v, p, &wrote, err);
+			g_ptr_array_add(clear, p);
 			(*sealed)++;
+		} else {
+			/* Gone (erased, or sealed before a crash). */
+			g_free(p);
 		}
-		/* Gone (erased, or never kept): nothing left to seal. */
+		g_ptr_array_add(done, names->pdata[i]);
+	}
+	if (st == ST_OK && clear->len > 0)
+		st = sync_all(dir, err);
+	for (guint i = 0; st == ST_OK && i < clear->len; i++)
+		if (unlink(clear->pdata[i]) != 0 && errno != ENOENT)
+			st = err_sys(err, ST_TEMP, "cannot remove a letter");
+	if (st == ST_OK && clear->len > 0)
+		st = sync_all(dir, err);
+	if (st == ST_OK && done->len > 0)
+		st = store_begin(s, err);
+	for (guint i = 0; st == ST_OK && i < done->len; i++)
 		st = store_run(s, err, "UPDATE arrivals SET sealed_at = ? "
 				       "WHERE spool_name = ?", "tt", at,
-			       (const char *)names->pdata[i]);
+			       (const char *)done->pdata[i]);
+	if (done->len > 0) {
+		if (st == ST_OK)
+			st = store_commit(s, err);
+		else
+			store_rollback(s);
 	}
 	return st;
 }
