@@ -191,6 +191,8 @@ static const char *const migrations[] = {
 	"DROP TABLE outbox;"
 	"ALTER TABLE outbox_new RENAME TO outbox;"
 	"CREATE INDEX outbox_due ON outbox(state, priority, id);"
+	/* The daily limit of answers reads by recipient and time. */
+	"CREATE INDEX outbox_rcpt ON outbox(rcpt COLLATE NOCASE, created_at);"
 	"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events"
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
 	"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"
