@@ -52,8 +52,17 @@ enum status people_open_file(const struct vault *v, const char *sealed,
 			     GBytes **out, struct err *err);
 
 /*
- * Seals the letters filed on cases that are not sealed yet (those a
- * crash left, and those just filed): path(name) gives each file, or
+ * Reads the letter name from the spool, in the clear or sealed (v may be
+ * NULL when no key exists yet).
+ */
+struct spool;
+enum status people_read_letter(struct spool *sp, const struct vault *v,
+			       const char *name, GBytes **out,
+			       struct err *err);
+
+/*
+ * Seals the letters filed that are not sealed yet, with or without a
+ * case, quarantined or not (those a crash left, and those just filed): path(name) gives each file, or
  * NULL for one not to be sealed yet.
  */
 typedef char *(*people_path_fn)(const char *spool_name, gpointer data);

@@ -7,10 +7,12 @@
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
 #include "mime.h"
+#include "people.h"
 #include "run.h"
 #include "spool.h"
 #include "store.h"
@@ -27,6 +29,7 @@ struct qctx {
 	struct config *cfg;
 	struct store *store;
 	struct spool *spool;
+	struct vault *vault;	/* filed letters are sealed; NULL: no key */
 };
 
 static int
@@ -83,8 +86,8 @@ q_show(struct qctx *q, const struct quarantined *m)
 	printf("id:       %lld\nmailbox:  %s\nreceived: %s\nstate:    %s\n"
 	       "reason:   %s\nfile:     %s\n", (long long)m->id, m->mailbox,
 	       m->received_at, m->state, m->reason, path);
-	if (spool_read(q->spool, m->spool_name, G_MAXSIZE, &data, &err) !=
-	    ST_OK) {
+	if (people_read_letter(q->spool, q->vault, m->spool_name, &data,
+			       &err) != ST_OK) {
 		printf("bytes:    unreadable: %s\n", err.msg);
 		return EXIT_PARTIAL;
 	}
@@ -115,7 +118,8 @@ q_retry(struct qctx *q, const struct quarantined *m)
 	enum status st;
 	gsize len;
 
-	st = spool_read(q->spool, m->spool_name, G_MAXSIZE, &data, &err);
+	st = people_read_letter(q->spool, q->vault, m->spool_name, &data,
+				&err);
 	if (st == ST_OK) {
 		const void *bytes = g_bytes_get_data(data, &len);
 
@@ -182,7 +186,11 @@ cmd_quarantine(int argc, char **argv)
 		rc = EXIT_DATAERR;
 		goto out;
 	}
-	if (strcmp(verb, "show") == 0) {
+	if (access(q.cfg->data_key_file, F_OK) == 0 &&
+	    vault_open(q.cfg->data_key_file, FALSE, &q.vault, &err) != ST_OK) {
+		fprintf(stderr, "lamplight quarantine: %s\n", err.msg);
+		rc = EXIT_CONFIG;
+	} else if (strcmp(verb, "show") == 0) {
 		rc = q_show(&q, m);
 	} else if (strcmp(m->state, "held") != 0) {
 		fprintf(stderr, "lamplight quarantine: message %lld was %s "
@@ -202,6 +210,7 @@ cmd_quarantine(int argc, char **argv)
 	}
 out:
 	quarantined_free(m);
+	vault_free(q.vault);
 	spool_close(q.spool);
 	store_close(q.store);
 	config_free(q.cfg);

@@ -623,8 +623,8 @@ people_seal_letters(struct store *s, const struct vault *v,
 	*sealed = 0;
 	at = twtime_iso(now);
 	st = store_query(s, err, collect_text, names,
-			 "SELECT spool_name FROM arrivals WHERE case_id IS "
-			 "NOT NULL AND sealed_at IS NULL", "");
+			 "SELECT spool_name FROM arrivals WHERE sealed_at IS "
+			 "NULL", "");
 	for (guint i = 0; st == ST_OK && i < names->len; i++) {
 		char *p = path(names->pdata[i], data);
 		gboolean wrote = FALSE;
@@ -663,4 +663,19 @@ people_seal_letters(struct store *s, const struct vault *v,
 			store_rollback(s);
 	}
 	return st;
+}
+
+enum status
+people_read_letter(struct spool *sp, const struct vault *v, const char *name,
+		   GBytes **out, struct err *err)
+{
+	g_autofree char *path = spool_path(sp, name);
+	g_autofree char *sealed = g_strconcat(path, ".sealed", NULL);
+
+	if (access(path, F_OK) == 0 || access(sealed, F_OK) != 0)
+		return spool_read(sp, name, G_MAXSIZE, out, err);
+	if (v == NULL)
+		return err_set(err, ST_FATAL, "%s is sealed and no data key "
+			       "is at hand", name);
+	return people_open_file(v, sealed, out, err);
 }

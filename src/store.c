@@ -164,7 +164,7 @@ static const char *const migrations[] = {
 	"  sealed BLOB NOT NULL);"
 	"ALTER TABLE cases ADD COLUMN erased_at TEXT;"
 	"ALTER TABLE arrivals ADD COLUMN sealed_at TEXT;"
-	"CREATE INDEX arrivals_unsealed ON arrivals(case_id)"
+	"CREATE INDEX arrivals_unsealed ON arrivals(id)"
 	"  WHERE sealed_at IS NULL;"
 	/* The outbox learns two more states: cancelled by a person, and
 	 * bounced (a permanent failure reported by mail). */
