@@ -25,6 +25,8 @@ void store_close(struct store *s);
 
 /* The schema version this build writes (PRAGMA user_version). */
 int store_schema_version(void);
+/* The SQL of migration v (1-based), for tests that build old schemas. */
+const char *store_migration_sql(int v);
 
 /* BEGIN IMMEDIATE, COMMIT, ROLLBACK.  Busy for too long: ST_TEMP. */
 enum status store_begin(struct store *s, struct err *err);

@@ -199,6 +199,13 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;",
 };
 
+const char *
+store_migration_sql(int v)
+{
+	return v >= 1 && v <= (int)G_N_ELEMENTS(migrations) ? migrations[v - 1]
+							    : NULL;
+}
+
 int
 store_schema_version(void)
 {

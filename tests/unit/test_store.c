@@ -228,6 +228,52 @@ test_reopen_keeps_schema(void **state)
 	assert_string_equal(out, want);
 }
 
+/* A database of schema 1 with mail in its outbox opens as the newest,
+ * its rows kept. */
+static void
+test_migrates_old_schema(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *db = g_build_filename(dir, "old.db", NULL);
+	struct store *s = NULL;
+	struct err err = { 0 };
+	sqlite3 *raw;
+	gint64 n = -1;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, store_migration_sql(1), NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw,
+				      "PRAGMA user_version = 1;"
+				      "INSERT INTO outbox (kind, priority, "
+				      "message_id, env_from, rcpt, data, state, "
+				      "next_at, created_at) VALUES ('ack', 5, "
+				      "'m1@x', 'a@x', 'b@x', 'DATA', 'failed', "
+				      "'2026-01-01', '2026-01-01');",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(store_open(db, &s, &err), ST_OK);
+	sqlite3_prepare_v2(store_sqlite(s),
+			   "SELECT (SELECT count(*) FROM outbox WHERE state = "
+			   "'failed' AND message_id = 'm1@x') * 100 + "
+			   "(SELECT user_version FROM pragma_user_version)",
+			   -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(n, 100 + store_schema_version());
+	/* The new states are allowed now. */
+	assert_int_equal(sqlite3_exec(store_sqlite(s),
+				      "UPDATE outbox SET state = 'bounced'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	store_close(s);
+	scratch_remove(dir);
+}
+
 int
 main(void)
 {
@@ -240,6 +286,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_order_and_retry,
 						setup, teardown),
+		cmocka_unit_test(test_migrates_old_schema),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_schema,
 						setup, teardown),
 	};
