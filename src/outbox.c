@@ -18,9 +18,21 @@ outbox_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/*
+ * The handle, kept between calls: the emergencies sent at once during a
+ * run and the rest at its end ride one SMTP connection (curl notices a
+ * connection the server has closed and opens a new one).
+ */
+static CURL *kept;
+static const struct config *kept_for;
+
 void
 outbox_done(void)
 {
+	if (kept != NULL)
+		curl_easy_cleanup(kept);	/* sends QUIT */
+	kept = NULL;
+	kept_for = NULL;
 	curl_global_cleanup();
 }
 
@@ -108,7 +120,15 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 	st = store_outbox_due(s, now, max_priority, &items, err);
 	if (st != ST_OK || items->len == 0)
 		return st;
-	c = smtp_handle(cfg);
+	if (kept != NULL && kept_for != cfg) {
+		curl_easy_cleanup(kept);
+		kept = NULL;
+	}
+	if (kept == NULL) {
+		kept = smtp_handle(cfg);
+		kept_for = cfg;
+	}
+	c = kept;
 	if (c == NULL)
 		return err_set(err, ST_NOMEM, "cannot make a curl handle");
 	for (guint i = 0; i < items->len && st == ST_OK; i++) {
@@ -179,7 +199,10 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 				  (long long)it->id, why);
 		}
 	}
-	/* Cleanup sends QUIT. */
-	curl_easy_cleanup(c);
+	/* A failed connection is not worth keeping. */
+	if (down) {
+		curl_easy_cleanup(kept);
+		kept = NULL;
+	}
 	return st;
 }
