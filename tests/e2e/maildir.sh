@@ -50,11 +50,17 @@ tap_like "six cases, each with its urgency" "$clean" \
 	'TPE-[0-9]{7}-0002 emergency'
 tap_like "every source message is marked seen" "$clean" \
 	'source new: 0.source seen: 9'
+qid=$("$LAMPLIGHT" quarantine list -c "$T/clean/lamplight.conf" |
+	awk 'NR == 1 { print $1 }')
+tap_is "the quarantined bytes are kept in the spool, sealed" \
+	"$("$LAMPLIGHT" quarantine show -c "$T/clean/lamplight.conf" "$qid" |
+		sed -n 's/^size: *//p')" \
+	"$(stat -c %s "$SOURCE_ROOT/tests/corpus/broken/garbage.eml") bytes"
 kept=0
 for f in "$T"/clean/state/spool/cur/*; do
 	cmp -s "$f" "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" && kept=1
 done
-tap_is "the quarantined bytes are kept in the spool" "$kept" 1
+tap_is "... and not in the clear" "$kept" 0
 
 # The same letter delivered again under another name: no new case.
 f=$(ls "$T/clean/mb/tpe/cur/" | head -1)
