@@ -63,11 +63,22 @@ enum status notify_build_followup(const struct notify *n,
  * emergency (t's reasons) and how to reach the writer (id, reply).
  */
 enum status notify_build_duty(const struct notify *n, const struct centre *c,
-			      const char *case_number,
+			      const char *case_number, const char *token,
 			      const struct triage *t,
 			      const struct identity *id, const char *reply,
 			      GDateTime *now, struct outgoing **out,
 			      struct err *err);
+
+/*
+ * A staff member's reply relayed to the writer: from the centre, the
+ * staff address nowhere in it, message being the reply without its
+ * quoted history.
+ */
+enum status notify_build_relay(const struct notify *n, const struct centre *c,
+			       const char *case_number, const char *token,
+			       const char *rcpt, const char *message,
+			       GDateTime *now, struct outgoing **out,
+			       struct err *err);
 
 /* The crisis lines that fit t's reasons, one per line (new). */
 char *notify_crisis_lines(const struct triage *t);

@@ -21,7 +21,7 @@ static const char *const ack_names[] = {
 static const char *const names[] = {
 	"ack-consultation", "ack-application", "ack-emergency",
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
-	"reminder-partner", NULL,
+	"reminder-partner", "staff-reply", NULL,
 };
 
 struct notify {
@@ -343,7 +343,8 @@ add_line(GString *s, const char *label, const char *value)
 
 enum status
 notify_build_duty(const struct notify *n, const struct centre *c,
-		  const char *case_number, const struct triage *t,
+		  const char *case_number, const char *token,
+		  const struct triage *t,
 		  const struct identity *id, const char *reply,
 		  GDateTime *now, struct outgoing **out, struct err *err)
 {
@@ -352,7 +353,7 @@ notify_build_duty(const struct notify *n, const struct centre *c,
 	g_autoptr(GString) contact = g_string_new(NULL);
 	struct spec sp = {
 		.centre = c, .template = "duty-alert", .vars = vars,
-		.rcpt = c->duty, .case_number = case_number,
+		.rcpt = c->duty, .token = token, .case_number = case_number,
 		.auto_submitted = "auto-generated",
 	};
 
@@ -413,6 +414,23 @@ notify_build_referral(const struct notify *n, const struct centre *c,
 	g_hash_table_insert(vars, "person", person->str);
 	g_hash_table_insert(vars, "needs", (gpointer)needs);
 	g_hash_table_insert(vars, "due_date", (gpointer)due_date);
+	return build(n, &sp, now, out, err);
+}
+
+enum status
+notify_build_relay(const struct notify *n, const struct centre *c,
+		   const char *case_number, const char *token,
+		   const char *rcpt, const char *message, GDateTime *now,
+		   struct outgoing **out, struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	struct spec sp = {
+		.centre = c, .template = "staff-reply", .vars = vars,
+		.rcpt = rcpt, .token = token, .case_number = case_number,
+		.auto_submitted = "no",
+	};
+
+	g_hash_table_insert(vars, "message", (gpointer)message);
 	return build(n, &sp, now, out, err);
 }
 

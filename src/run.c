@@ -20,6 +20,7 @@
 #include "mime.h"
 #include "notify.h"
 #include "people.h"
+#include "quote.h"
 #include "remind.h"
 #include "run.h"
 #include "spool.h"
@@ -287,7 +288,9 @@ alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
 				       "no duty alert",
 				       "the centre has no duty address", err);
 	}
-	if (notify_build_duty(r->notify, centre, number, c->triage,
+	g_autofree char *token = token_make(r->tokens, number, centre->duty);
+
+	if (notify_build_duty(r->notify, centre, number, token, c->triage,
 			      &c->identity, c->reply_addr, now, &o,
 			      &e2) != ST_OK) {
 		log_warn("duty alert for %s: %s", number, e2.msg);
@@ -297,6 +300,69 @@ alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
 			      OUTBOX_PRIORITY_EMERGENCY, o->message_id,
 			      o->env_from, o->rcpt, o->data, o->len, err);
 	outgoing_free(o);
+	return st;
+}
+
+/* Whether m was written to a note address ("tnn+note.TOKEN@..."). */
+static gboolean
+to_note_address(const struct mail_msg *m)
+{
+	for (guint i = 0; m->to != NULL && i < m->to->len; i++)
+		if (strstr(m->to->pdata[i], "+note.") != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * Inside the transaction: a staff member's reply on a case.  Written to
+ * the note address, it stays in the centre (the letter is the note);
+ * otherwise its new text, without the quoted history, goes to the
+ * writer from the centre's own address.
+ */
+static enum status
+staff_reply(struct run *r, const struct mail_msg *m,
+	    const struct centre *centre, gint64 case_id, const char *number,
+	    GDateTime *now, struct err *err)
+{
+	g_autofree char *reply = NULL, *text = NULL, *token = NULL;
+	struct outgoing *o = NULL;
+	struct err e2 = { 0 };
+	enum status st;
+
+	if (to_note_address(m))
+		return store_event_add(r->store, case_id, m->from_addr,
+				       "note by mail",
+				       "the letter filed on the case is the "
+				       "note; it stays in the centre", err);
+	st = store_query(r->store, err, text_row, &reply,
+			 "SELECT reply_addr FROM cases WHERE id = ?", "i",
+			 case_id);
+	if (st != ST_OK)
+		return st;
+	if (reply == NULL)
+		return store_event_add(r->store, case_id, m->from_addr,
+				       "staff reply not relayed",
+				       "the writer left no address", err);
+	text = quote_strip(m->text);
+	if (*g_strstrip(text) == '\0')
+		return store_event_add(r->store, case_id, m->from_addr,
+				       "staff reply not relayed",
+				       "nothing new above the quote", err);
+	token = token_make(r->tokens, number, reply);
+	if (notify_build_relay(r->notify, centre, number, token, reply, text,
+			       now, &o, &e2) != ST_OK)
+		return store_event_add(r->store, case_id, m->from_addr,
+				       "staff reply not relayed",
+				       "the writer's address is not usable",
+				       err);
+	st = store_outbox_add(r->store, case_id, "relay",
+			      OUTBOX_PRIORITY_NORMAL, o->message_id,
+			      o->env_from, o->rcpt, o->data, o->len, err);
+	outgoing_free(o);
+	if (st == ST_OK)
+		st = store_event_add(r->store, case_id, m->from_addr,
+				     "staff reply relayed to the writer", NULL,
+				     err);
 	return st;
 }
 
@@ -462,6 +528,9 @@ attach(struct run *r, const struct mail_msg *m,
 					err);
 		r->emergency = TRUE;
 	}
+	/* Staff answering case mail: relayed to the writer, or a note. */
+	if (st == ST_OK && c->kind == KIND_STAFF_REPLY && centre != NULL)
+		st = staff_reply(r, m, centre, tm->case_id, number, now, err);
 	/* A partner answering a referral: its clock stops. */
 	if (st == ST_OK && c->kind == KIND_REFERRAL_REPLY && centre != NULL) {
 		int g = partner_group(centre, m->from_addr);

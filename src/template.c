@@ -10,7 +10,7 @@ const char *const template_vars[] = {
 	"case_number", "centre_name", "centre_address", "county_name",
 	"received_date", "crisis_lines", "reasons", "contact",
 	"referral_number", "group_label", "agency", "person", "needs",
-	"due_date", "items", NULL,
+	"due_date", "items", "message", NULL,
 };
 
 void

@@ -188,6 +188,10 @@ add_from_address(GPtrArray *out, const char *addr)
 	const char *plus = addr != NULL ? strchr(addr, '+') : NULL;
 	const char *at = plus != NULL ? strchr(plus, '@') : NULL;
 
+	/* The note address of a case mail: "tnn+note.TOKEN@...". */
+	if (plus != NULL && g_str_has_prefix(plus + 1, "note."))
+		plus += strlen("note.");
+
 	if (at != NULL && token_shaped(plus + 1, at - plus - 1))
 		g_ptr_array_add(out, g_strndup(plus + 1, at - plus - 1));
 }

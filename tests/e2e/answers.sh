@@ -65,6 +65,43 @@ tap_like "the duty alert names the case and why" \
 tap_is "... and how to reach the writer" \
 	"$(field "$duty" '"0975830142" in b')" True
 
+# The duty officer answers from their own mail client: the reply
+# reaches the writer from the centre, without the officer's address or
+# the quoted alert; written to the note address, it stays inside.
+duty_reply=$(field "$duty" 'm["Reply-To"].addresses[0].addr_spec')
+duty_id=$(field "$duty" 'm["Message-ID"].strip("<>")')
+{
+	printf 'From: 值班 <duty@tnn.centers.example>\nTo: %s\n' "$duty_reply"
+	printf 'Subject: Re: 緊急個案\nIn-Reply-To: <%s>\n' "$duty_id"
+	printf 'Message-ID: <d1@tnn.centers.example>\nMIME-Version: 1.0\n'
+	printf 'Content-Type: text/plain; charset=UTF-8\n'
+	printf 'Content-Transfer-Encoding: 8bit\n\n'
+	printf '您好，我是中心的社工，今天下午會打電話給您，請留意 06 開頭的來電。\n\n'
+	printf '> 判斷為緊急的理由：emergency.overdose\n> 電話：0975830142\n'
+} >"$T/duty-reply.eml"
+"$L" ingest "${C[@]}" --centre TNN <"$T/duty-reply.eml" 2>/dev/null
+tap_ok "the officer's reply is relayed to the writer" \
+	harness_wait_delivered 3 15
+relay=$(grep -l -i '^Envelope-to: yichun.lee0217@example.org' \
+	"$HARNESS_DELIVERED"/new/* | xargs grep -l 'X-Lamplight-Case' |
+	xargs grep -l -i '^Subject: .*=?' | xargs ls -t | head -1)
+tap_is "... with the officer's words, from the centre" \
+	"$(field "$relay" '("06 開頭" in b, m["From"].addresses[0].addr_spec)')" \
+	"(True, 'tnn@centers.moj-help.example')"
+tap_is "... without the officer's address or the quoted alert" \
+	"$(field "$relay" '("duty@" in m.as_string(), "0975830142" in b, "emergency.overdose" in b)')" \
+	"(False, False, False)"
+note_to=$(sed 's/^tnn+/tnn+note./' <<<"$duty_reply")
+sed -e "s|^To: .*|To: $note_to|" -e 's|^Message-ID: .*|Message-ID: <d2@tnn.centers.example>|' \
+	-e 's|今天下午會打電話給您|已聯絡家屬，內部紀錄|' "$T/duty-reply.eml" >"$T/note.eml"
+"$L" ingest "${C[@]}" --centre TNN <"$T/note.eml" 2>/dev/null
+tap_is "written to the note address: a note, not relayed" \
+	"$("$L" case show "${C[@]}" "$case1" --json |
+		json '[e["what"] for e in d["events"] if e["who"] == "duty@tnn.centers.example"]')" \
+	"['staff reply relayed to the writer', 'note by mail']"
+tap_is "... and nothing more went to the writer" \
+	"$(sql "$DB" "select count(*) from outbox where kind = 'relay'")" 1
+
 # The acknowledgement bounces: the outbox and the case say so.
 ack_id=$(field "$ack" 'm["Message-ID"].strip("<>")')
 sed "s|^Message-ID: <ack\.TNN-1151112-0001@centers\.moj-help\.example>|Message-ID: <$ack_id>|" \
@@ -150,9 +187,9 @@ for i in 1 2 3; do
 	"$L" ingest "${C[@]}" --centre TNN <"$T/s$i.eml" 2>/dev/null
 done
 sleep 2
-tap_is "two automatic mails to the writer, no more" \
-	"$(grep -l -i '^Envelope-to: yichun.lee0217@example.org' \
-		"$HARNESS_DELIVERED"/new/* | wc -l)" 2
+tap_is "two automatic mails to the writer, no more (the relayed staff reply is not one)" \
+	"$(sql "$DB" "select group_concat(kind, ' ') from (select kind from outbox where rcpt = 'yichun.lee0217@example.org' order by id)")" \
+	"ack relay followup"
 tap_is "... and the case says the rest were held back" \
 	"$("$L" case show "${C[@]}" "$case1" --json |
 		json 'sum(1 for e in d["events"] if e["what"] == "answer held back")')" 2
