@@ -838,9 +838,23 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 {
 	g_autofree char *at = twtime_iso(now);
 
+	g_autofree char *why = NULL;
+	enum status st;
+
 	if (text == NULL || *text == '\0')
 		return err_set(err, ST_FATAL, "a note needs its text");
-	return event(s, c->id, at, who, "note", text, err);
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = store_run(s, err,
+		       "INSERT INTO case_notes (case_id, at, who, text) "
+		       "VALUES (?, ?, ?, ?)", "ittt", c->id, at, who, text);
+	why = g_strdup_printf("note %lld",
+			      (long long)sqlite3_last_insert_rowid(
+				      store_sqlite(s)));
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, "note", why, err);
+	return finish(s, st, err);
 }
 
 enum status
@@ -1042,6 +1056,21 @@ show_event(sqlite3_stmt *row, gpointer data)
 	return TRUE;
 }
 
+static gboolean
+show_note(sqlite3_stmt *row, gpointer data)
+{
+	struct show *sh = data;
+	JsonObject *n = json_object_new();
+
+	json_object_set_int_member(n, "id", sqlite3_column_int64(row, 0));
+	set_text(n, "at", row, 1);
+	set_text(n, "who", row, 2);
+	set_text(n, "text", row, 3);
+	json_array_add_object_element(
+		json_object_get_array_member(sh->o, "notes"), n);
+	return TRUE;
+}
+
 enum status
 cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 	   struct err *err)
@@ -1057,6 +1086,7 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 	json_object_set_array_member(sh.o, "deadlines", json_array_new());
 	json_object_set_array_member(sh.o, "referrals", json_array_new());
 	json_object_set_array_member(sh.o, "events", json_array_new());
+	json_object_set_array_member(sh.o, "notes", json_array_new());
 	st = store_query(s, err, show_case, &sh,
 			 "SELECT number, county, state, urgency, source, "
 			 "created_at, state_at, closed_reason, handed_to, "
@@ -1075,6 +1105,10 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 	if (st == ST_OK)
 		st = store_query(s, err, show_event, &sh,
 				 "SELECT at, who, what, why FROM case_events "
+				 "WHERE case_id = ? ORDER BY id", "i", c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, show_note, &sh,
+				 "SELECT id, at, who, text FROM case_notes "
 				 "WHERE case_id = ? ORDER BY id", "i", c->id);
 	if (st != ST_OK) {
 		json_object_unref(sh.o);

@@ -400,6 +400,9 @@ erase_one(struct store *s, gint64 id, const char *at, guint days,
 		st = store_run(s, err, "DELETE FROM case_parties "
 				       "WHERE case_id = ?", "i", id);
 	if (st == ST_OK)
+		st = store_run(s, err, "UPDATE case_notes SET text = '' "
+				       "WHERE case_id = ?", "i", id);
+	if (st == ST_OK)
 		st = store_run(s, err,
 			       "UPDATE cases SET reply_addr = NULL, "
 			       "subject = NULL, referrer_addr = NULL, "

@@ -158,6 +158,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX arrivals_message_id ON arrivals(message_id);"
 	/* Name, national ID, phone, address, birth date: sealed with the
 	 * data key (people.h), never stored in the clear. */
+	/* Notes by staff: their words may name people, so they are kept
+	 * apart from the audit trail, which only points at them, and are
+	 * erased with the rest at retention. */
+	"CREATE TABLE case_notes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  at TEXT NOT NULL,"
+	"  who TEXT NOT NULL,"
+	"  text TEXT NOT NULL);"
+	"CREATE INDEX case_notes_case ON case_notes(case_id);"
 	"CREATE TABLE case_people ("
 	"  case_id INTEGER PRIMARY KEY REFERENCES cases(id),"
 	"  key_id TEXT NOT NULL,"

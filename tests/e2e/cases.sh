@@ -125,9 +125,9 @@ tap_is "the audit trail: who, what, why" \
 	"$(json '[(e["who"], e["what"], e["why"]) for e in d["events"] if e["what"].startswith("state ")][:2]' \
 		<<<"$show")" \
 	"[('a@tpe.centers.example', 'state registered', 'SOP registered'), ('a@tpe.centers.example', 'state contacted', 'SOP contacted')]"
-tap_is "the note is in the trail" \
-	"$(json 'd["events"][-1]["what"], d["events"][-1]["why"]' <<<"$show")" \
-	"note 家訪完成"
+tap_is "the note is on the case, and the trail points at it" \
+	"$(json 'd["notes"][-1]["text"], d["events"][-1]["what"], d["events"][-1]["why"] == "note %d" % d["notes"][-1]["id"]' <<<"$show")" \
+	"家訪完成 note True"
 
 # A revised calendar: open deadlines are recomputed and carry it.
 sed 's/^version .*/version test-revision/' \

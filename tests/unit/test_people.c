@@ -240,6 +240,11 @@ test_erased_after_retention(void **state)
 	assert_int_equal(store_reason_add(f->s, old_case, "r", "crisis", 10, 0,
 					  3, "想自殺", &err),
 			 ST_OK);
+	assert_int_equal(store_run(f->s, &err,
+				   "INSERT INTO case_notes (case_id, at, who, "
+				   "text) VALUES (?, 'x', 'a@tnn', '李怡君已返家')",
+				   "i", old_case),
+			 ST_OK);
 	/* Closed on 2024-02-01: 394 days before now. */
 	assert_int_equal(store_run(f->s, &err,
 				   "UPDATE cases SET state = 'closed', "
@@ -284,6 +289,13 @@ test_erased_after_retention(void **state)
 			left = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		assert_int_equal(left, 5);
+		sqlite3_prepare_v2(store_sqlite(f->s),
+				   "SELECT count(*) FROM case_notes WHERE "
+				   "text <> ''", -1, &st, NULL);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			left = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		assert_int_equal(left, 0);
 	}
 	/* Done once: a second pass finds nothing. */
 	assert_int_equal(people_erase_expired(f->s, now, 365, forget,
