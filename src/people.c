@@ -1,7 +1,6 @@
 /*
  * The sealed record is nonce || ciphertext of a JSON object, with the
- * case id as associated data.  The key file is made like the token key
- * (token.c): random bytes, mode 0600, never overwritten.
+ * case id as associated data.  The key is a key file (keyfile.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "people.h"
 #include "spool.h"
 #include "twtime.h"
@@ -19,59 +19,23 @@ struct vault {
 	char id[17];
 };
 
-static enum status
-create_key(const char *path, struct err *err)
-{
-	guint8 key[VAULT_KEY_BYTES];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno == EEXIST ? ST_OK
-				       : err_sys(err, ST_FATAL, "data key %s",
-						 path);
-	randombytes_buf(key, sizeof key);
-	n = write(fd, key, sizeof key);
-	sodium_memzero(key, sizeof key);
-	if (n != (ssize_t)sizeof key || fsync(fd) != 0) {
-		close(fd);
-		unlink(path);
-		return err_sys(err, ST_TEMP, "data key %s", path);
-	}
-	return close(fd) == 0 ? ST_OK
-			      : err_sys(err, ST_TEMP, "data key %s", path);
-}
-
 enum status
 vault_open(const char *path, gboolean create, struct vault **out,
 	   struct err *err)
 {
-	g_autofree char *data = NULL;
-	gsize len = 0;
-	struct stat sb;
 	guint8 hash[8];
 	struct vault *v;
 	enum status st;
 
 	if (sodium_init() < 0)
 		return err_set(err, ST_FATAL, "libsodium cannot start");
-	if (create && access(path, F_OK) != 0) {
-		st = create_key(path, err);
-		if (st != ST_OK)
-			return st;
-	}
-	if (stat(path, &sb) != 0)
-		return err_sys(err, ST_FATAL, "data key %s", path);
-	if ((sb.st_mode & 077) != 0)
-		return err_set(err, ST_FATAL, "data key %s is readable by "
-			       "others: chmod 600 it", path);
-	if (!g_file_get_contents(path, &data, &len, NULL) ||
-	    len < VAULT_KEY_BYTES)
-		return err_set(err, ST_FATAL, "data key %s: needs %d bytes",
-			       path, VAULT_KEY_BYTES);
 	v = g_new0(struct vault, 1);
-	memcpy(v->key, data, VAULT_KEY_BYTES);
-	sodium_memzero(data, len);
+	st = keyfile_load(path, create, v->key, sizeof v->key, "data key",
+			  err);
+	if (st != ST_OK) {
+		vault_free(v);
+		return st;
+	}
 	crypto_generichash(hash, sizeof hash, v->key, sizeof v->key,
 			   (const guchar *)"lamplight key id", 16);
 	for (size_t i = 0; i < sizeof hash; i++)

@@ -1,71 +1,26 @@
-/*
- * Reply tokens with GLib's HMAC.  The key file is made with getrandom()
- * and written with O_EXCL, so two first runs cannot make two keys.
- */
-#include <errno.h>
-#include <fcntl.h>
+/* Reply tokens with GLib's HMAC; the key is a key file (keyfile.h). */
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "keyfile.h"
 #include "token.h"
 
 struct tokens {
 	guint8 key[TOKEN_KEY_BYTES];
 };
 
-static enum status
-create_key(const char *path, struct err *err)
-{
-	guint8 key[TOKEN_KEY_BYTES];
-	int fd;
-	ssize_t n;
-
-	if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key)
-		return err_sys(err, ST_FATAL, "token key: getrandom");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? ST_OK
-				       : err_sys(err, ST_FATAL, "token key %s",
-						 path);
-	n = write(fd, key, sizeof key);
-	if (n != (ssize_t)sizeof key || fsync(fd) != 0) {
-		close(fd);
-		unlink(path);
-		return err_sys(err, ST_TEMP, "token key %s", path);
-	}
-	memset(key, 0, sizeof key);
-	return close(fd) == 0 ? ST_OK
-			      : err_sys(err, ST_TEMP, "token key %s", path);
-}
-
 enum status
 tokens_open(const char *path, gboolean create, struct tokens **out,
 	    struct err *err)
 {
-	g_autofree char *data = NULL;
-	gsize len = 0;
-	struct stat sb;
-	enum status st;
+	struct tokens *t = g_new0(struct tokens, 1);
+	enum status st = keyfile_load(path, create, t->key, sizeof t->key,
+				      "token key", err);
 
-	if (create && access(path, F_OK) != 0) {
-		st = create_key(path, err);
-		if (st != ST_OK)
-			return st;
+	if (st != ST_OK) {
+		tokens_free(t);
+		return st;
 	}
-	if (stat(path, &sb) != 0)
-		return err_sys(err, ST_FATAL, "token key %s", path);
-	if ((sb.st_mode & 077) != 0)
-		return err_set(err, ST_FATAL, "token key %s is readable by "
-			       "others: chmod 600 it", path);
-	if (!g_file_get_contents(path, &data, &len, NULL) ||
-	    len < TOKEN_KEY_BYTES)
-		return err_set(err, ST_FATAL, "token key %s: needs %d bytes",
-			       path, TOKEN_KEY_BYTES);
-	*out = g_new0(struct tokens, 1);
-	memcpy((*out)->key, data, TOKEN_KEY_BYTES);
-	memset(data, 0, len);
+	*out = t;
 	return ST_OK;
 }
 
