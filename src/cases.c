@@ -1026,101 +1026,8 @@ show_deadline(sqlite3_stmt *row, gpointer data)
 	return TRUE;
 }
 
-static gboolean
-show_referral(sqlite3_stmt *row, gpointer data)
-{
-	struct show *sh = data;
-	JsonObject *r = json_object_new();
-
-	set_text(r, "group", row, 0);
-	set_text(r, "agency", row, 1);
-	set_text(r, "referred_at", row, 2);
-	set_text(r, "replied_at", row, 3);
-	json_array_add_object_element(
-		json_object_get_array_member(sh->o, "referrals"), r);
-	return TRUE;
-}
-
-static gboolean
-show_event(sqlite3_stmt *row, gpointer data)
-{
-	struct show *sh = data;
-	JsonObject *e = json_object_new();
-
-	set_text(e, "at", row, 0);
-	set_text(e, "who", row, 1);
-	set_text(e, "what", row, 2);
-	set_text(e, "why", row, 3);
-	json_array_add_object_element(
-		json_object_get_array_member(sh->o, "events"), e);
-	return TRUE;
-}
-
-static gboolean
-show_note(sqlite3_stmt *row, gpointer data)
-{
-	struct show *sh = data;
-	JsonObject *n = json_object_new();
-
-	json_object_set_int_member(n, "id", sqlite3_column_int64(row, 0));
-	set_text(n, "at", row, 1);
-	set_text(n, "who", row, 2);
-	set_text(n, "text", row, 3);
-	json_array_add_object_element(
-		json_object_get_array_member(sh->o, "notes"), n);
-	return TRUE;
-}
-
-enum status
-cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
-	   struct err *err)
-{
-	g_autofree char *day = NULL;
-	struct show sh = { .o = json_object_new() };
-	GDate today;
-	enum status st;
-
-	calendar_today(&today);
-	day = calendar_date_string(&today);
-	sh.today = day;
-	json_object_set_array_member(sh.o, "deadlines", json_array_new());
-	json_object_set_array_member(sh.o, "referrals", json_array_new());
-	json_object_set_array_member(sh.o, "events", json_array_new());
-	json_object_set_array_member(sh.o, "notes", json_array_new());
-	st = store_query(s, err, show_case, &sh,
-			 "SELECT number, county, state, urgency, source, "
-			 "created_at, state_at, closed_reason, handed_to, "
-			 "referrer FROM cases WHERE id = ?", "i", c->id);
-	if (st == ST_OK)
-		st = store_query(s, err, show_deadline, &sh,
-				 "SELECT step, start_day, rule, due_day, n, "
-				 "calendar, outcome, met_at FROM deadlines "
-				 "WHERE case_id = ? ORDER BY due_day, id",
-				 "i", c->id);
-	if (st == ST_OK)
-		st = store_query(s, err, show_referral, &sh,
-				 "SELECT grp, agency, referred_at, replied_at "
-				 "FROM referrals WHERE case_id = ? ORDER BY id",
-				 "i", c->id);
-	if (st == ST_OK)
-		st = store_query(s, err, show_event, &sh,
-				 "SELECT at, who, what, why FROM case_events "
-				 "WHERE case_id = ? ORDER BY id", "i", c->id);
-	if (st == ST_OK)
-		st = store_query(s, err, show_note, &sh,
-				 "SELECT id, at, who, text FROM case_notes "
-				 "WHERE case_id = ? ORDER BY id", "i", c->id);
-	if (st != ST_OK) {
-		json_object_unref(sh.o);
-		return st;
-	}
-	*out = json_node_new(JSON_NODE_OBJECT);
-	json_node_take_object(*out, sh.o);
-	return ST_OK;
-}
-
-/* Appends each row of a query to array member name of o, as objects
- * with the query's column names. */
+/* Each row of a query appended to an array as an object, with the
+ * query's column names. */
 struct rows {
 	JsonArray *a;
 };
@@ -1148,6 +1055,60 @@ any_row(sqlite3_stmt *row, gpointer data)
 	json_array_add_object_element(((struct rows *)data)->a, o);
 	return TRUE;
 }
+
+enum status
+cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
+	   struct err *err)
+{
+	static const struct {
+		const char *member, *sql;
+	} lists[] = {
+		{ "referrals", "SELECT grp AS \"group\", agency, referred_at, "
+			       "replied_at FROM referrals WHERE case_id = ? "
+			       "ORDER BY id" },
+		{ "events", "SELECT at, who, what, why FROM case_events "
+			    "WHERE case_id = ? ORDER BY id" },
+		{ "notes", "SELECT id, at, who, text FROM case_notes "
+			   "WHERE case_id = ? ORDER BY id" },
+	};
+	g_autofree char *day = NULL;
+	struct show sh = { .o = json_object_new() };
+	GDate today;
+	enum status st;
+
+	calendar_today(&today);
+	day = calendar_date_string(&today);
+	sh.today = day;
+	json_object_set_array_member(sh.o, "deadlines", json_array_new());
+	json_object_set_array_member(sh.o, "referrals", json_array_new());
+	json_object_set_array_member(sh.o, "events", json_array_new());
+	json_object_set_array_member(sh.o, "notes", json_array_new());
+	st = store_query(s, err, show_case, &sh,
+			 "SELECT number, county, state, urgency, source, "
+			 "created_at, state_at, closed_reason, handed_to, "
+			 "referrer FROM cases WHERE id = ?", "i", c->id);
+	if (st == ST_OK)
+		st = store_query(s, err, show_deadline, &sh,
+				 "SELECT step, start_day, rule, due_day, n, "
+				 "calendar, outcome, met_at FROM deadlines "
+				 "WHERE case_id = ? ORDER BY due_day, id",
+				 "i", c->id);
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(lists); i++) {
+		struct rows r = { json_object_get_array_member(
+			sh.o, lists[i].member) };
+
+		st = store_query(s, err, any_row, &r, lists[i].sql, "i",
+				 c->id);
+	}
+	if (st != ST_OK) {
+		json_object_unref(sh.o);
+		return st;
+	}
+	*out = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(*out, sh.o);
+	return ST_OK;
+}
+
 
 enum status
 cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
