@@ -294,6 +294,7 @@ do_show(struct session *ss, const char *number)
 	static const char *const rf[] = { "group", "agency", "referred_at",
 					  "replied_at", NULL };
 	static const char *const ev[] = { "at", "who", "what", "why", NULL };
+	static const char *const nt[] = { "at", "who", "text", NULL };
 	g_autoptr(JsonNode) node = NULL;
 	struct case_ref c;
 	struct err err = { 0 };
@@ -335,6 +336,7 @@ do_show(struct session *ss, const char *number)
 	print_rows(o, "deadlines", dl);
 	print_rows(o, "referrals", rf);
 	print_rows(o, "events", ev);
+	print_rows(o, "notes", nt);
 	return EXIT_OK;
 }
 
