@@ -541,6 +541,19 @@ attach(struct run *r, const struct mail_msg *m,
 						      (enum group)g,
 						      m->from_addr, now,
 						      &found, err);
+		/* What they did is the outcome: kept as a note, not in the
+		 * trail, so that retention can erase it. */
+		if (st == ST_OK && g >= 0) {
+			g_autofree char *text = quote_strip(m->text);
+			g_autofree char *at = twtime_iso(now);
+
+			if (*g_strstrip(text) != '\0')
+				st = store_run(r->store, err,
+					       "INSERT INTO case_notes (case_id, "
+					       "at, who, text) VALUES (?, ?, ?, "
+					       "?)", "ittt", tm->case_id, at,
+					       m->from_addr, text);
+		}
 	}
 	/* The writer hears that the letter reached the case. */
 	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL &&

@@ -169,6 +169,10 @@ ref_id=$(field "$ref" 'm["Message-ID"].strip("<>")')
 	printf 'Content-Transfer-Encoding: 8bit\n\n已派員訪視，當事人平安。\n'
 } >"$T/police.eml"
 "$L" ingest "${C[@]}" --centre TNN <"$T/police.eml" 2>/dev/null
+tap_is "... and what the partner did is kept on the case" \
+	"$("$L" case show "${C[@]}" "$case1" --json |
+		json '[(n["who"], n["text"]) for n in d["notes"]]')" \
+	"[('police@tnpd.partners.example', '已派員訪視，當事人平安。')]"
 tap_is "the partner's reply stops its clock" \
 	"$("$L" case show "${C[@]}" "$case1" --json |
 		json '[x["outcome"] for x in d["deadlines"] if x["step"] == "partner_reply"]')" \
