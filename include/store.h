@@ -211,6 +211,14 @@ typedef gboolean (*store_row_fn)(sqlite3_stmt *row, gpointer data);
 enum status store_query(struct store *s, struct err *err, store_row_fn fn,
 			gpointer data, const char *sql, const char *types,
 			...);
+/*
+ * Row readers for store_query(): the first column of the first row as
+ * a gint64 (data: gint64 *) or a new string (data: char **; NULL for
+ * NULL); or of every row, appended to a GPtrArray of new strings.
+ */
+gboolean store_row_int(sqlite3_stmt *row, gpointer data);
+gboolean store_row_text(sqlite3_stmt *row, gpointer data);
+gboolean store_rows_text(sqlite3_stmt *row, gpointer data);
 sqlite3 *store_sqlite(struct store *s);
 enum status store_db_error(struct store *s, struct err *err,
 			   const char *what);

@@ -167,33 +167,6 @@ case_ref_clear(struct case_ref *c)
 
 /* ---- the calendar in force ---- */
 
-static gboolean
-first_text(sqlite3_stmt *row, gpointer data)
-{
-	char **out = data;
-
-	g_free(*out);
-	*out = g_strdup((const char *)sqlite3_column_text(row, 0));
-	return FALSE;
-}
-
-static gboolean
-first_text_member(sqlite3_stmt *row, gpointer data)
-{
-	const char *v = (const char *)sqlite3_column_text(row, 0);
-
-	if (v != NULL)
-		json_object_set_string_member(data, "reply_addr", v);
-	return FALSE;
-}
-
-static gboolean
-first_int(sqlite3_stmt *row, gpointer data)
-{
-	*(gint64 *)data = sqlite3_column_int64(row, 0);
-	return FALSE;
-}
-
 enum status
 cases_calendar(struct store *s, const char *file, struct calendar **out,
 	       struct err *err)
@@ -203,7 +176,7 @@ cases_calendar(struct store *s, const char *file, struct calendar **out,
 	guint recomputed;
 	enum status st;
 
-	st = store_query(s, err, first_text, &text,
+	st = store_query(s, err, store_row_text, &text,
 			 "SELECT text FROM calendars WHERE active = 1", "");
 	if (st != ST_OK)
 		return st;
@@ -375,7 +348,7 @@ cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 	enum status st;
 
 	calendar_day_of(received, &day);
-	st = store_query(s, err, first_text, &source,
+	st = store_query(s, err, store_row_text, &source,
 			 "SELECT source FROM cases WHERE id = ?", "i",
 			 case_id);
 	if (st == ST_OK)
@@ -582,7 +555,7 @@ cases_refer(struct store *s, const struct calendar *cal,
 		calendar_due(cal, &today, DEADLINE_WORKING_DAYS,
 			     SOP_PARTNER_WORKING_DAYS, &day);
 		due = calendar_date_string(&day);
-		st = store_query(s, err, first_int, &seq,
+		st = store_query(s, err, store_row_int, &seq,
 				 "SELECT count(*) FROM referrals "
 				 "WHERE case_id = ?", "i", c->id);
 		number = g_strdup_printf("%s-R%" G_GINT64_FORMAT, c->number,
@@ -607,7 +580,7 @@ cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
 	enum status st;
 
 	*found = FALSE;
-	st = store_query(s, err, first_int, &ref,
+	st = store_query(s, err, store_row_int, &ref,
 			 "SELECT id FROM referrals WHERE case_id = ? AND "
 			 "grp = ? AND replied_at IS NULL ORDER BY id LIMIT 1",
 			 "it", case_id, group_key(g));
@@ -652,7 +625,7 @@ cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
-	st = store_query(s, err, first_int, &open,
+	st = store_query(s, err, store_row_int, &open,
 			 "SELECT count(*) FROM deadlines WHERE case_id = ? "
 			 "AND step = 'agency_result' AND outcome IS NULL",
 			 "i", c->id);
@@ -685,7 +658,7 @@ cases_follow_up_contact(struct store *s, const struct case_ref *c,
 	if (st != ST_OK)
 		return st;
 	/* The earliest scheduled contact still open is the one made. */
-	st = store_query(s, err, first_int, &next,
+	st = store_query(s, err, store_row_int, &next,
 			 "SELECT id FROM deadlines WHERE case_id = ? AND "
 			 "step = 'follow_up' AND outcome IS NULL "
 			 "ORDER BY due_day, id LIMIT 1", "i", c->id);
@@ -708,7 +681,7 @@ follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
 	enum status st;
 
 	*done = FALSE;
-	st = store_query(s, err, first_text, &since,
+	st = store_query(s, err, store_row_text, &since,
 			 "SELECT state_at FROM cases WHERE id = ?", "i",
 			 c->id);
 	if (st != ST_OK || since == NULL)
@@ -735,14 +708,14 @@ hand_over(struct store *s, const struct calendar *cal,
 	gint64 id;
 	enum status st;
 
-	st = store_query(s, err, first_text, &subject,
+	st = store_query(s, err, store_row_text, &subject,
 			 "SELECT subject FROM cases WHERE id = ?", "i", c->id);
 	if (st == ST_OK)
-		st = store_query(s, err, first_text, &urgency,
+		st = store_query(s, err, store_row_text, &urgency,
 				 "SELECT urgency FROM cases WHERE id = ?", "i",
 				 c->id);
 	if (st == ST_OK)
-		st = store_query(s, err, first_text, &reply,
+		st = store_query(s, err, store_row_text, &reply,
 				 "SELECT reply_addr FROM cases WHERE id = ?",
 				 "i", c->id);
 	if (st != ST_OK)
@@ -866,14 +839,6 @@ cases_note_event(struct store *s, const struct case_ref *c, const char *who,
 	return event(s, c->id, at, who, what, NULL, err);
 }
 
-static gboolean
-collect_needs(sqlite3_stmt *row, gpointer data)
-{
-	g_ptr_array_add(data,
-			g_strdup((const char *)sqlite3_column_text(row, 0)));
-	return TRUE;
-}
-
 enum status
 cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
 		 char **out, struct err *err)
@@ -882,7 +847,7 @@ cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
 	g_autoptr(GString) text = g_string_new(NULL);
 	enum status st;
 
-	st = store_query(s, err, collect_needs, votes,
+	st = store_query(s, err, store_rows_text, votes,
 			 "SELECT DISTINCT vote FROM reasons WHERE case_id = ?",
 			 "i", c->id);
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(need_groups); i++)
@@ -1127,6 +1092,7 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
 			   "cases c ON c.id = l.other_id WHERE l.case_id = ?" },
 	};
+	g_autofree char *reply = NULL;
 	JsonObject *o;
 	enum status st = cases_show(s, c, out, err);
 
@@ -1141,9 +1107,11 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 				 c->id);
 	}
 	if (st == ST_OK)
-		st = store_query(s, err, first_text_member, o,
+		st = store_query(s, err, store_row_text, &reply,
 				 "SELECT reply_addr FROM cases WHERE id = ?",
 				 "i", c->id);
+	if (st == ST_OK && reply != NULL)
+		json_object_set_string_member(o, "reply_addr", reply);
 	if (st != ST_OK)
 		g_clear_pointer(out, json_node_unref);
 	return st;

@@ -338,14 +338,6 @@ collect_expired(sqlite3_stmt *row, gpointer data)
 	return TRUE;
 }
 
-static gboolean
-collect_text(sqlite3_stmt *row, gpointer data)
-{
-	g_ptr_array_add(data, g_strdup((const char *)sqlite3_column_text(row,
-									0)));
-	return TRUE;
-}
-
 static enum status
 erase_one(struct store *s, gint64 id, const char *at, guint days,
 	  people_forget_fn forget, gpointer data, struct err *err)
@@ -354,7 +346,7 @@ erase_one(struct store *s, gint64 id, const char *at, guint days,
 	g_autofree char *why = g_strdup_printf("closed over %u days", days);
 	enum status st;
 
-	st = store_query(s, err, collect_text, spools,
+	st = store_query(s, err, store_rows_text, spools,
 			 "SELECT spool_name FROM arrivals WHERE case_id = ?",
 			 "i", id);
 	if (st == ST_OK)
@@ -589,7 +581,7 @@ people_seal_letters(struct store *s, const struct vault *v,
 
 	*sealed = 0;
 	at = twtime_iso(now);
-	st = store_query(s, err, collect_text, names,
+	st = store_query(s, err, store_rows_text, names,
 			 "SELECT spool_name FROM arrivals WHERE sealed_at IS "
 			 "NULL", "");
 	for (guint i = 0; st == ST_OK && i < names->len; i++) {

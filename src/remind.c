@@ -81,13 +81,6 @@ partner_item(sqlite3_stmt *row, gpointer data)
 	return TRUE;
 }
 
-static gboolean
-count_row(sqlite3_stmt *row, gpointer data)
-{
-	*(gint64 *)data = sqlite3_column_int64(row, 0);
-	return FALSE;
-}
-
 /* Queues name's digest of items to rcpt unless one went today. */
 static enum status
 queue(struct store *s, const struct notify *n, const struct centre *c,
@@ -100,7 +93,7 @@ queue(struct store *s, const struct notify *n, const struct centre *c,
 	gint64 sent = 0;
 	enum status st;
 
-	st = store_query(s, err, count_row, &sent,
+	st = store_query(s, err, store_row_int, &sent,
 			 "SELECT count(*) FROM outbox WHERE kind = ? AND "
 			 "rcpt = ? COLLATE NOCASE AND created_at >= ?",
 			 "ttt", name, rcpt, day_start);

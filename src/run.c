@@ -168,20 +168,6 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 	return ST_OK;
 }
 
-static gboolean
-count_row(sqlite3_stmt *row, gpointer data)
-{
-	*(gint64 *)data = sqlite3_column_int64(row, 0);
-	return FALSE;
-}
-
-static gboolean
-text_row(sqlite3_stmt *row, gpointer data)
-{
-	*(char **)data = g_strdup((const char *)sqlite3_column_text(row, 0));
-	return FALSE;
-}
-
 /* Retention: the raw letter goes with the rest (people.h). */
 static enum status
 forget_letter(const char *spool_name, gpointer data, struct err *err)
@@ -228,7 +214,7 @@ answer(struct run *r, const struct centre *centre, gint64 case_id,
 	gint64 today = 0;
 	enum status st;
 
-	st = store_query(r->store, err, count_row, &today,
+	st = store_query(r->store, err, store_row_int, &today,
 			 "SELECT count(*) FROM outbox WHERE rcpt = ? "
 			 "COLLATE NOCASE AND kind IN ('ack', 'followup') "
 			 "AND created_at > ?", "tt", rcpt, from);
@@ -334,7 +320,7 @@ staff_reply(struct run *r, const struct mail_msg *m,
 				       "note by mail",
 				       "the letter filed on the case is the "
 				       "note; it stays in the centre", err);
-	st = store_query(r->store, err, text_row, &reply,
+	st = store_query(r->store, err, store_row_text, &reply,
 			 "SELECT reply_addr FROM cases WHERE id = ?", "i",
 			 case_id);
 	if (st != ST_OK)
@@ -429,11 +415,11 @@ file_bounce(struct run *r, const struct mail_msg *m, gint64 arrival_id,
 		       "tt", why, id);
 	if (st != ST_OK || sqlite3_changes(store_sqlite(r->store)) == 0)
 		return st;
-	st = store_query(r->store, err, count_row, &case_id,
+	st = store_query(r->store, err, store_row_int, &case_id,
 			 "SELECT coalesce(case_id, 0) FROM outbox "
 			 "WHERE message_id = ?", "t", id);
 	if (st == ST_OK)
-		st = store_query(r->store, err, text_row, &kind,
+		st = store_query(r->store, err, store_row_text, &kind,
 				 "SELECT kind FROM outbox WHERE message_id = ?",
 				 "t", id);
 	if (st == ST_OK && case_id != 0) {
@@ -510,7 +496,7 @@ attach(struct run *r, const struct mail_msg *m,
 		st = thread_add_party(r->store, r->tokens, tm->case_id,
 				      m->from_addr, "writer", err);
 	if (st == ST_OK)
-		st = store_query(r->store, err, text_row, &number,
+		st = store_query(r->store, err, store_row_text, &number,
 				 "SELECT number FROM cases WHERE id = ?", "i",
 				 tm->case_id);
 	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {

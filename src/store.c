@@ -406,6 +406,31 @@ store_sqlite(struct store *s)
 	return s->db;
 }
 
+gboolean
+store_row_int(sqlite3_stmt *row, gpointer data)
+{
+	*(gint64 *)data = sqlite3_column_int64(row, 0);
+	return FALSE;
+}
+
+gboolean
+store_row_text(sqlite3_stmt *row, gpointer data)
+{
+	char **out = data;
+
+	g_free(*out);
+	*out = g_strdup((const char *)sqlite3_column_text(row, 0));
+	return FALSE;
+}
+
+gboolean
+store_rows_text(sqlite3_stmt *row, gpointer data)
+{
+	g_ptr_array_add(data,
+			g_strdup((const char *)sqlite3_column_text(row, 0)));
+	return TRUE;
+}
+
 enum status
 store_db_error(struct store *s, struct err *err, const char *what)
 {

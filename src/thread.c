@@ -6,20 +6,13 @@
 #include "classify.h"
 #include "thread.h"
 
-static gboolean
-first_id(sqlite3_stmt *row, gpointer data)
-{
-	*(gint64 *)data = sqlite3_column_int64(row, 0);
-	return FALSE;
-}
-
 /* The id of case number in county, or 0. */
 static enum status
 case_in(struct store *s, const char *number, const char *county,
 	gint64 *id, struct err *err)
 {
 	*id = 0;
-	return store_query(s, err, first_id, id,
+	return store_query(s, err, store_row_int, id,
 			   "SELECT id FROM cases WHERE number = ? AND "
 			   "(?2 IS NULL OR county = ?2)",
 			   "tt", number, county);
@@ -31,7 +24,7 @@ case_of_message(struct store *s, const char *id, const char *county,
 		gint64 *out, struct err *err)
 {
 	*out = 0;
-	return store_query(s, err, first_id, out,
+	return store_query(s, err, store_row_int, out,
 			   "SELECT c.id FROM cases c WHERE (?2 IS NULL OR "
 			   "c.county = ?2) AND c.id IN ("
 			   "  SELECT case_id FROM outbox WHERE message_id = ?1"
@@ -96,7 +89,7 @@ by_subject(struct store *s, const struct tokens *t,
 	if (st != ST_OK || cid == 0)
 		return st;
 	party = token_party_hash(t, m->from_addr);
-	return store_query(s, err, first_id, id,
+	return store_query(s, err, store_row_int, id,
 			   "SELECT case_id FROM case_parties WHERE "
 			   "case_id = ? AND party = ?",
 			   "it", cid, party);
