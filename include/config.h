@@ -133,5 +133,7 @@ const char *group_label(enum group g);
 
 /* Whether s looks like a usable mail address (no spaces, one @, no CR/LF). */
 gboolean address_valid(const char *s);
+/* Whether addr is in list (NULL-terminated, may be NULL), without case. */
+gboolean address_in(char **list, const char *addr);
 
 #endif

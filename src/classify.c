@@ -164,15 +164,6 @@ is_list(const struct mail_msg *m)
 		 g_ascii_strcasecmp(m->precedence, "junk") == 0));
 }
 
-static gboolean
-in_list(char **list, const char *addr)
-{
-	for (int i = 0; list != NULL && list[i] != NULL; i++)
-		if (g_ascii_strcasecmp(list[i], addr) == 0)
-			return TRUE;
-	return FALSE;
-}
-
 static const char *
 domain_of(const char *addr)
 {
@@ -213,7 +204,7 @@ is_staff(const struct config *cfg, const struct mail_msg *m)
 		for (guint i = 0; i < cfg->centres->len; i++) {
 			const struct centre *c = cfg->centres->pdata[i];
 
-			if (in_list(c->staff, from) ||
+			if (address_in(c->staff, from) ||
 			    (c->duty != NULL &&
 			     g_ascii_strcasecmp(c->duty, from) == 0))
 				return TRUE;
@@ -245,7 +236,7 @@ is_partner(const struct config *cfg, const char *from)
 		const struct centre *c = cfg->centres->pdata[i];
 
 		for (int g = 0; g < GROUP_COUNT; g++)
-			if (in_list(c->partners[g], from))
+			if (address_in(c->partners[g], from))
 				return TRUE;
 	}
 	return FALSE;

@@ -100,9 +100,8 @@ staff_centre(const struct config *cfg, const char *addr)
 	for (guint i = 0; i < cfg->centres->len; i++) {
 		const struct centre *c = cfg->centres->pdata[i];
 
-		for (int k = 0; c->staff != NULL && c->staff[k] != NULL; k++)
-			if (g_ascii_strcasecmp(c->staff[k], addr) == 0)
-				return c;
+		if (address_in(c->staff, addr))
+			return c;
 	}
 	return NULL;
 }

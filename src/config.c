@@ -49,16 +49,22 @@ referrer_key(enum referrer r)
 }
 
 gboolean
+address_in(char **list, const char *addr)
+{
+	for (int i = 0; list != NULL && addr != NULL && list[i] != NULL; i++)
+		if (g_ascii_strcasecmp(list[i], addr) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+gboolean
 config_referrer(const struct centre *c, const char *addr, enum referrer *r)
 {
-	for (int k = 0; c != NULL && addr != NULL && k < REFERRER_COUNT; k++)
-		for (int i = 0; c->referrers[k] != NULL &&
-				c->referrers[k][i] != NULL;
-		     i++)
-			if (g_ascii_strcasecmp(c->referrers[k][i], addr) == 0) {
-				*r = (enum referrer)k;
-				return TRUE;
-			}
+	for (int k = 0; c != NULL && k < REFERRER_COUNT; k++)
+		if (address_in(c->referrers[k], addr)) {
+			*r = (enum referrer)k;
+			return TRUE;
+		}
 	return FALSE;
 }
 

@@ -356,13 +356,9 @@ staff_reply(struct run *r, const struct mail_msg *m,
 static int
 partner_group(const struct centre *centre, const char *addr)
 {
-	for (int g = 0; addr != NULL && g < GROUP_COUNT; g++)
-		for (int i = 0; centre->partners[g] != NULL &&
-				centre->partners[g][i] != NULL;
-		     i++)
-			if (g_ascii_strcasecmp(centre->partners[g][i], addr) ==
-			    0)
-				return g;
+	for (int g = 0; g < GROUP_COUNT; g++)
+		if (address_in(centre->partners[g], addr))
+			return g;
 	return -1;
 }
 
