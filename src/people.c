@@ -338,6 +338,16 @@ collect_expired(sqlite3_stmt *row, gpointer data)
 	return TRUE;
 }
 
+/* What retention erases of one case, each bound to its id. */
+static const char *const erase_sql[] = {
+	"DELETE FROM case_people WHERE case_id = ?",
+	"DELETE FROM case_parties WHERE case_id = ?",
+	"UPDATE case_notes SET text = '' WHERE case_id = ?",
+	"UPDATE reasons SET match = '' WHERE case_id = ?",
+	"UPDATE outbox SET data = zeroblob(0), rcpt = '(erased)' "
+	"WHERE case_id = ? AND state <> 'queued'",
+};
+
 static enum status
 erase_one(struct store *s, gint64 id, const char *at, guint days,
 	  people_forget_fn forget, gpointer data, struct err *err)
@@ -349,28 +359,13 @@ erase_one(struct store *s, gint64 id, const char *at, guint days,
 	st = store_query(s, err, store_rows_text, spools,
 			 "SELECT spool_name FROM arrivals WHERE case_id = ?",
 			 "i", id);
-	if (st == ST_OK)
-		st = store_run(s, err, "DELETE FROM case_people "
-				       "WHERE case_id = ?", "i", id);
-	if (st == ST_OK)
-		st = store_run(s, err, "DELETE FROM case_parties "
-				       "WHERE case_id = ?", "i", id);
-	if (st == ST_OK)
-		st = store_run(s, err, "UPDATE case_notes SET text = '' "
-				       "WHERE case_id = ?", "i", id);
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(erase_sql); i++)
+		st = store_run(s, err, erase_sql[i], "i", id);
 	if (st == ST_OK)
 		st = store_run(s, err,
 			       "UPDATE cases SET reply_addr = NULL, "
 			       "subject = NULL, referrer_addr = NULL, "
 			       "erased_at = ? WHERE id = ?", "ti", at, id);
-	if (st == ST_OK)
-		st = store_run(s, err, "UPDATE reasons SET match = '' "
-				       "WHERE case_id = ?", "i", id);
-	if (st == ST_OK)
-		st = store_run(s, err,
-			       "UPDATE outbox SET data = zeroblob(0), "
-			       "rcpt = '(erased)' WHERE case_id = ? AND "
-			       "state <> 'queued'", "i", id);
 	if (st == ST_OK)
 		st = store_run(s, err,
 			       "INSERT INTO case_events (case_id, at, who, "
