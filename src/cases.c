@@ -696,36 +696,43 @@ follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
 	return ST_OK;
 }
 
+/* Every column of the first row, as new strings (NULL for NULL). */
+static gboolean
+read_columns(sqlite3_stmt *row, gpointer data)
+{
+	for (int i = 0; i < sqlite3_column_count(row); i++)
+		g_ptr_array_add(data, g_strdup((const char *)
+						       sqlite3_column_text(row,
+									   i)));
+	return FALSE;
+}
+
 /* Opens c's successor in another centre: the handover of 遷出. */
 static enum status
 hand_over(struct store *s, const struct calendar *cal,
 	  const struct case_ref *c, const char *to, GDateTime *now,
 	  const char *at, const char *who, char **number, struct err *err)
 {
-	g_autofree char *subject = NULL, *urgency = NULL, *reply = NULL;
+	g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *why = NULL;
 	struct case_new cn = { 0 };
 	gint64 id;
 	enum status st;
 
-	st = store_query(s, err, store_row_text, &subject,
-			 "SELECT subject FROM cases WHERE id = ?", "i", c->id);
-	if (st == ST_OK)
-		st = store_query(s, err, store_row_text, &urgency,
-				 "SELECT urgency FROM cases WHERE id = ?", "i",
-				 c->id);
-	if (st == ST_OK)
-		st = store_query(s, err, store_row_text, &reply,
-				 "SELECT reply_addr FROM cases WHERE id = ?",
-				 "i", c->id);
+	/* What goes over: subject, urgency and reply address, one row. */
+	st = store_query(s, err, read_columns, row,
+			 "SELECT subject, urgency, reply_addr FROM cases "
+			 "WHERE id = ?", "i", c->id);
 	if (st != ST_OK)
 		return st;
+	if (row->len != 3)
+		return err_set(err, ST_FATAL, "no case %s", c->number);
 	cn.county = to;
-	cn.urgency = urgency;
+	cn.subject = row->pdata[0];
+	cn.urgency = row->pdata[1];
+	cn.reply_addr = row->pdata[2];
 	cn.source = "centre";
 	cn.referrer = c->county;
-	cn.subject = subject;
-	cn.reply_addr = reply;
 	st = store_case_add(s, &cn, now, &id, number, err);
 	if (st == ST_OK)
 		st = store_run(s, err,
