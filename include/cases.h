@@ -153,6 +153,26 @@ enum status cases_note(struct store *s, const struct case_ref *c,
 		       const char *who, const char *text, GDateTime *now,
 		       struct err *err);
 
+/* Assigns c to a staff address (checked by the caller). */
+enum status cases_assign(struct store *s, const struct case_ref *c,
+			 const char *staff, const char *who, GDateTime *now,
+			 struct err *err);
+/*
+ * A day staff set for step ("visit", "follow_up"): a deadline due that
+ * day, which reminders then name.  day must be after today.
+ */
+enum status cases_schedule(struct store *s, const struct case_ref *c,
+			   const char *step, const GDate *day,
+			   const char *who, GDateTime *now, struct err *err);
+/*
+ * Merges c into the case numbered into, of the same centre: c's letters,
+ * parties and notes move there, c's clocks stop, and c points there
+ * from then on (mail threading to c goes to into).
+ */
+enum status cases_merge(struct store *s, const struct case_ref *c,
+			const char *into, const char *who, GDateTime *now,
+			struct err *err);
+
 /* An audit row of what (no text of its own), e.g. data shown. */
 enum status cases_note_event(struct store *s, const struct case_ref *c,
 			     const char *who, const char *what,

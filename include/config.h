@@ -58,6 +58,7 @@ struct centre {
 	char *move_to;		/* folder for AFTER_FETCH_MOVE */
 	char **staff;		/* NULL-terminated; may be empty */
 	char *duty;		/* duty officer's address, or NULL */
+	gboolean staff_notices;	/* staff get each new case and letter */
 	char **partners[GROUP_COUNT];	/* NULL-terminated each */
 	/* Who may refer cases in by mail (docs/referral-mail.md), by the
 	 * source they stand for: referrers[REFERRER_POLICE]... */
@@ -75,6 +76,9 @@ struct config {
 	char *data_key_file;	/* key sealing personal data (people.h) */
 	guint retention_days;	/* personal data kept after closing */
 	guint auto_mail_per_day;	/* answers to one address a day */
+	/* authserv-ids whose Authentication-Results vouch for staff
+	 * (verify.h); NULL-terminated, may be empty */
+	char **trusted_authserv;
 	guint64 max_message_bytes;
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */

@@ -31,6 +31,9 @@ struct mail_msg {
 	char *in_reply_to;	/* the first id it names, without <> */
 	GPtrArray *references;	/* message ids (char *), oldest first */
 	char *return_path;	/* NULL when absent; "" for <> */
+	GPtrArray *auth_results;	/* Authentication-Results values, top
+					 * first (char *) */
+	guint from_count;	/* addresses in From (more than 1: suspect) */
 	char *auto_submitted;	/* RFC 3834 header value, or NULL */
 	char *loop;		/* X-Lamplight-Loop: mail we sent, or NULL */
 	char *precedence;

@@ -80,6 +80,9 @@ enum status notify_build_relay(const struct notify *n, const struct centre *c,
 			       GDateTime *now, struct outgoing **out,
 			       struct err *err);
 
+/* t's reasons, one rule and its words per line (new). */
+char *notify_reasons(const struct triage *t);
+
 /* The crisis lines that fit t's reasons, one per line (new). */
 char *notify_crisis_lines(const struct triage *t);
 
@@ -105,5 +108,17 @@ enum status notify_build_reminder(const struct notify *n,
 				  const char *rcpt, const char *items,
 				  GDateTime *now, struct outgoing **out,
 				  struct err *err);
+
+/*
+ * Mail to the centre's own people from template name ("case-staff",
+ * "command-transcript", "command-refused"), with vars (string to
+ * string; the centre's and case_number are added).
+ */
+enum status notify_build_staff(const struct notify *n,
+			       const struct centre *c, const char *name,
+			       const char *case_number, const char *token,
+			       const char *rcpt, const char *in_reply_to,
+			       GHashTable *vars, GDateTime *now,
+			       struct outgoing **out, struct err *err);
 
 #endif

@@ -97,7 +97,8 @@ gboolean
 case_state_parse(const char *s, enum case_state *out)
 {
 	for (int i = 0; s != NULL && i < CASE_STATE_COUNT; i++)
-		if (strcmp(s, states[i].name) == 0) {
+		if (g_ascii_strcasecmp(s, states[i].name) == 0 ||
+		    strcmp(s, states[i].label) == 0) {
 			*out = (enum case_state)i;
 			return TRUE;
 		}
@@ -120,7 +121,8 @@ gboolean
 close_reason_parse(const char *s, enum close_reason *out)
 {
 	for (int i = 0; s != NULL && i < CLOSE_REASON_COUNT; i++)
-		if (strcmp(s, reasons[i].name) == 0) {
+		if (g_ascii_strcasecmp(s, reasons[i].name) == 0 ||
+		    strcmp(s, reasons[i].label) == 0) {
 			*out = (enum close_reason)i;
 			return TRUE;
 		}
@@ -838,6 +840,129 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 }
 
 enum status
+cases_assign(struct store *s, const struct case_ref *c, const char *staff,
+	     const char *who, GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = g_strdup_printf("assigned to %s", staff);
+	enum status st;
+
+	if (c->state == CASE_CLOSED)
+		return err_set(err, ST_FATAL, "case %s is closed", c->number);
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = store_run(s, err, "UPDATE cases SET assignee = ? WHERE id = ?",
+		       "ti", staff, c->id);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, NULL, err);
+	return finish(s, st, err);
+}
+
+enum status
+cases_schedule(struct store *s, const struct case_ref *c, const char *step,
+	       const GDate *day, const char *who, GDateTime *now,
+	       struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *from = NULL, *due = NULL, *what = NULL;
+	GDate today;
+	enum status st;
+
+	calendar_day_of(now, &today);
+	if (c->state == CASE_CLOSED)
+		return err_set(err, ST_FATAL, "case %s is closed", c->number);
+	if (g_date_compare(day, &today) <= 0)
+		return err_set(err, ST_FATAL, "%s is not a day to come",
+			       step);
+	from = calendar_date_string(&today);
+	due = calendar_date_string(day);
+	what = g_strdup_printf("%s planned for %s", step, due);
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	/* The day is the one staff named, not one the SOP counts. */
+	st = store_run(s, err,
+		       "INSERT INTO deadlines (case_id, step, start_day, rule, "
+		       "n, due_day, calendar) VALUES (?, ?, ?, 'days', ?, ?, "
+		       "(SELECT version FROM calendars WHERE active = 1))",
+		       "ittitt", c->id, step, from,
+		       (gint64)g_date_days_between(&today, day), due);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, NULL, err);
+	return finish(s, st, err);
+}
+
+enum status
+cases_merge(struct store *s, const struct case_ref *c, const char *into,
+	    const char *who, GDateTime *now, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = NULL, *back = NULL;
+	struct case_ref t = { 0 };
+	struct err e2 = { 0 };
+	gint64 merged = 0;
+	enum status st;
+
+	/* Another centre's case is not found: it does not exist here. */
+	if (cases_find(s, into, &t, &e2) != ST_OK ||
+	    strcmp(t.county, c->county) != 0) {
+		case_ref_clear(&t);
+		return err_set(err, ST_FATAL, "no case %s at %s", into,
+			       c->county);
+	}
+	st = store_query(s, err, store_row_int, &merged,
+			 "SELECT count(*) FROM cases WHERE id IN (?, ?) AND "
+			 "merged_into IS NOT NULL", "ii", c->id, t.id);
+	if (st == ST_OK && t.id == c->id)
+		st = err_set(err, ST_FATAL, "a case cannot merge into itself");
+	else if (st == ST_OK && (c->state == CASE_CLOSED ||
+				 t.state == CASE_CLOSED))
+		st = err_set(err, ST_FATAL, "closed cases are not merged");
+	else if (st == ST_OK && merged > 0)
+		st = err_set(err, ST_FATAL, "one of the cases is merged "
+			     "already");
+	if (st != ST_OK) {
+		case_ref_clear(&t);
+		return st;
+	}
+	what = g_strdup_printf("merged into %s", t.number);
+	back = g_strdup_printf("%s merged into this case", c->number);
+	st = store_begin(s, err);
+	/* Its letters, parties and notes go over; its clocks stop. */
+	if (st == ST_OK)
+		st = store_run(s, err, "UPDATE arrivals SET case_id = ? "
+				       "WHERE case_id = ?", "ii", t.id, c->id);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "INSERT INTO case_parties (case_id, party, role) "
+			       "SELECT ?, party, role FROM case_parties WHERE "
+			       "case_id = ? ON CONFLICT DO NOTHING",
+			       "ii", t.id, c->id);
+	if (st == ST_OK)
+		st = store_run(s, err, "UPDATE case_notes SET case_id = ? "
+				       "WHERE case_id = ?", "ii", t.id, c->id);
+	if (st == ST_OK)
+		st = deadline_settle(s, c->id, NULL, 0, "cancelled", at, err);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "UPDATE cases SET merged_into = ? WHERE id = ?",
+			       "ii", t.id, c->id);
+	if (st == ST_OK)
+		st = store_run(s, err,
+			       "INSERT INTO case_links (case_id, other_id, why) "
+			       "VALUES (?, ?, 'merged'), (?, ?, 'merged') "
+			       "ON CONFLICT DO NOTHING",
+			       "iiii", c->id, t.id, t.id, c->id);
+	if (st == ST_OK)
+		st = event(s, c->id, at, who, what, NULL, err);
+	if (st == ST_OK)
+		st = event(s, t.id, at, who, back, NULL, err);
+	case_ref_clear(&t);
+	return finish(s, st, err);
+}
+
+enum status
 cases_note_event(struct store *s, const struct case_ref *c, const char *who,
 		 const char *what, GDateTime *now, struct err *err)
 {
@@ -925,7 +1050,7 @@ cases_list(struct store *s, const struct case_filter *f, JsonNode **out,
 		"FROM cases c LEFT JOIN deadlines d ON d.id = ("
 		"  SELECT id FROM deadlines WHERE case_id = c.id AND "
 		"  outcome IS NULL ORDER BY due_day, id LIMIT 1) "
-		"WHERE (?2 IS NULL OR c.county = ?2) "
+		"WHERE (?2 IS NULL OR c.county = ?2) AND c.merged_into IS NULL "
 		"  AND (?3 IS NULL OR c.state = ?3) "
 		"  AND (?4 = 0 OR d.due_day < ?1) "
 		"ORDER BY c.id DESC",
@@ -971,6 +1096,8 @@ show_case(sqlite3_stmt *row, gpointer data)
 	set_text(sh->o, "closed_reason", row, 7);
 	set_text(sh->o, "handed_to", row, 8);
 	set_text(sh->o, "referrer", row, 9);
+	set_text(sh->o, "assignee", row, 10);
+	set_text(sh->o, "merged_into", row, 11);
 	return FALSE;
 }
 
@@ -1058,7 +1185,9 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 	st = store_query(s, err, show_case, &sh,
 			 "SELECT number, county, state, urgency, source, "
 			 "created_at, state_at, closed_reason, handed_to, "
-			 "referrer FROM cases WHERE id = ?", "i", c->id);
+			 "referrer, assignee, (SELECT number FROM cases m "
+			 "WHERE m.id = cases.merged_into) FROM cases "
+			 "WHERE id = ?", "i", c->id);
 	if (st == ST_OK)
 		st = store_query(s, err, show_deadline, &sh,
 				 "SELECT step, start_day, rule, due_day, n, "

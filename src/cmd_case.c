@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "people.h"
+#include "staffmail.h"
 #include "thread.h"
 #include "twtime.h"
 
@@ -339,58 +340,6 @@ do_show(struct session *ss, const char *number)
 	return EXIT_OK;
 }
 
-/*
- * Inside the referral's transaction: a notice to each partner address
- * the centre lists for the group, with only what the group needs of the
- * person.  No address listed: the case says so, and staff tell the
- * partner themselves.
- */
-static enum status
-queue_notice(struct store *s, const struct case_ref *c, enum group g,
-	     const char *agency, const char *referral_number,
-	     const char *due_day, gpointer data, struct err *err)
-{
-	struct session *ss = data;
-	char **to = ss->centre->partners[g];
-	g_autoptr(GDateTime) now = twtime_now();
-	g_autofree char *needs = NULL;
-	struct identity id = { 0 };
-	enum status st;
-
-	if (to == NULL || to[0] == NULL) {
-		fprintf(stderr, "lamplight case: %s has no partners.%s "
-			"address: no notice sent; tell the partner\n",
-			ss->centre->code, group_key(g));
-		return cases_note_event(s, c, "lamplight",
-					"no referral notice: no partner "
-					"address", now, err);
-	}
-	st = cases_needs_text(s, c, g, &needs, err);
-	if (st == ST_OK && ss->vault != NULL)
-		st = people_load(s, ss->vault, c->id, &id, err);
-	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
-		g_autofree char *token = token_make(ss->tokens, c->number,
-						    to[i]);
-		struct outgoing *o = NULL;
-
-		st = notify_build_referral(ss->notify, ss->centre,
-					   referral_number, token, g, agency,
-					   to[i], &id, needs, due_day, now, &o,
-					   err);
-		if (st == ST_OK)
-			st = store_outbox_add(s, c->id, "referral",
-					      OUTBOX_PRIORITY_NORMAL,
-					      o->message_id, o->env_from,
-					      o->rcpt, o->data, o->len, err);
-		if (st == ST_OK)
-			st = thread_add_party(s, ss->tokens, c->id, to[i],
-					      "partner", err);
-		outgoing_free(o);
-	}
-	identity_clear(&id);
-	return st;
-}
-
 static int
 do_set(struct session *ss, const char *number, const char *what)
 {
@@ -413,8 +362,21 @@ do_set(struct session *ss, const char *number, const char *what)
 			case_ref_clear(&c);
 			return EXIT_USAGE;
 		}
+		struct staffmail sm = {
+			.cfg = ss->cfg, .store = ss->store,
+			.notify = ss->notify, .tokens = ss->tokens,
+			.vault = ss->vault, .calendar = ss->calendar,
+			.centre = ss->centre,
+		};
+
 		st = cases_refer(ss->store, ss->calendar, &c, g, arg_agency,
-				 arg_as, now, queue_notice, ss, &err);
+				 arg_as, now, staffmail_referral_notice, &sm,
+				 &err);
+		if (st == ST_OK && (ss->centre->partners[g] == NULL ||
+				    ss->centre->partners[g][0] == NULL))
+			fprintf(stderr, "lamplight case: %s has no "
+				"partners.%s address: no notice sent; tell the "
+				"partner\n", ss->centre->code, group_key(g));
 	} else if (strcmp(what, "replied") == 0) {
 		if (!parse_group(arg_group, &g)) {
 			fprintf(stderr, "lamplight case: replied needs "

@@ -378,7 +378,7 @@ read_secret(struct lines *ln, const char *group, const char *key,
 static const char *const main_keys[] = {
 	"state_dir", "rules_dir", "templates_dir", "calendar", "token_key_file",
 	"data_key_file", "retention_days", "auto_mail_per_day",
-	"max_message_size",
+	"max_message_size", "trusted_authserv",
 	"fetch_concurrency", "timeout", "busy_timeout", NULL,
 };
 static const char *const smtp_keys[] = {
@@ -386,7 +386,8 @@ static const char *const smtp_keys[] = {
 };
 static const char *const centre_keys[] = {
 	"name", "address", "mailbox", "password_file", "ca_file",
-	"after_fetch", "starttls", "staff", "duty", "partners.health",
+	"after_fetch", "starttls", "staff", "duty", "staff_notices",
+	"partners.health",
 	"partners.social",
 	"partners.employment", "partners.education", "partners.police",
 	"referrers.dispatch", "referrers.corrections", "referrers.probation",
@@ -595,6 +596,21 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 			"move:FOLDER");
 	c->staff = get_addresses(ln, kf, group, "staff");
 	c->duty = get_string(kf, group, "duty");
+	{
+		GError *e = NULL;
+
+		c->staff_notices = TRUE;
+		if (g_key_file_has_key(kf, group, "staff_notices", NULL)) {
+			c->staff_notices = g_key_file_get_boolean(
+				kf, group, "staff_notices", &e);
+			if (e != NULL) {
+				problem(ln, line_of(ln, group,
+						    "staff_notices"),
+					"staff_notices must be true or false");
+				g_error_free(e);
+			}
+		}
+	}
 	if (c->duty != NULL && !address_valid(c->duty))
 		problem(ln, line_of(ln, group, "duty"),
 			"duty is not a mail address");
@@ -737,6 +753,20 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 				       36500);
 	cfg->auto_mail_per_day = get_uint(ln, kf, "auto_mail_per_day", 5, 1,
 					  1000);
+	{
+		g_auto(GStrv) ids = g_key_file_get_string_list(
+			kf, "lamplight", "trusted_authserv", NULL, NULL);
+		GPtrArray *out = g_ptr_array_new();
+
+		for (int i = 0; ids != NULL && ids[i] != NULL; i++) {
+			char *id = g_strstrip(ids[i]);
+
+			if (*id != '\0')
+				g_ptr_array_add(out, g_strdup(id));
+		}
+		g_ptr_array_add(out, NULL);
+		cfg->trusted_authserv = (char **)g_ptr_array_free(out, FALSE);
+	}
 	cal = get_string(kf, "lamplight", "calendar");
 	cfg->calendar = resolve_path(cfg, cal ? cal : "data/calendar/tw-gov.cal");
 	cfg->max_message_bytes = 25u << 20;
@@ -829,6 +859,7 @@ config_free(struct config *cfg)
 	g_free(cfg->calendar);
 	g_free(cfg->token_key_file);
 	g_free(cfg->data_key_file);
+	g_strfreev(cfg->trusted_authserv);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_ca_file);
 	g_free(cfg->smtp_user);

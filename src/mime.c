@@ -64,6 +64,8 @@ mail_msg_free(struct mail_msg *m)
 	if (m->references != NULL)
 		g_ptr_array_free(m->references, TRUE);
 	g_free(m->return_path);
+	if (m->auth_results != NULL)
+		g_ptr_array_free(m->auth_results, TRUE);
 	g_free(m->auto_submitted);
 	g_free(m->precedence);
 	g_free(m->list_id);
@@ -347,6 +349,24 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 		if (refs != NULL)
 			g_mime_references_free(refs);
 	}
+	/* Every Authentication-Results, top first (verify.h reads them). */
+	m->auth_results = g_ptr_array_new_with_free_func(g_free);
+	{
+		GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+		int n = g_mime_header_list_get_count(hl);
+
+		for (int i = 0; i < n; i++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       "Authentication-Results") == 0)
+				g_ptr_array_add(m->auth_results,
+						charset_valid_utf8(g_strdup(
+							g_mime_header_get_value(h)),
+							NULL));
+		}
+	}
+	m->from_count = from->len;
 	m->return_path = header_dup(obj, "Return-Path");
 	m->auto_submitted = header_dup(obj, "Auto-Submitted");
 	m->loop = header_dup(obj, "X-Lamplight-Loop");

@@ -21,7 +21,8 @@ static const char *const ack_names[] = {
 static const char *const names[] = {
 	"ack-consultation", "ack-application", "ack-emergency",
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
-	"reminder-partner", "staff-reply", NULL,
+	"reminder-partner", "staff-reply", "case-staff",
+	"command-transcript", "command-refused", NULL,
 };
 
 struct notify {
@@ -316,8 +317,8 @@ notify_build_followup(const struct notify *n, const struct centre *c,
 }
 
 /* "  emergency.suicide.intent (+10)：想死" per hit. */
-static char *
-reasons_text(const struct triage *t)
+char *
+notify_reasons(const struct triage *t)
 {
 	GString *s = g_string_new(NULL);
 
@@ -349,7 +350,7 @@ notify_build_duty(const struct notify *n, const struct centre *c,
 		  GDateTime *now, struct outgoing **out, struct err *err)
 {
 	g_autoptr(GHashTable) vars = new_vars();
-	g_autofree char *reasons = reasons_text(t);
+	g_autofree char *reasons = notify_reasons(t);
 	g_autoptr(GString) contact = g_string_new(NULL);
 	struct spec sp = {
 		.centre = c, .template = "duty-alert", .vars = vars,
@@ -447,5 +448,22 @@ notify_build_reminder(const struct notify *n, const struct centre *c,
 	};
 
 	g_hash_table_insert(vars, "items", (gpointer)items);
+	return build(n, &sp, now, out, err);
+}
+
+enum status
+notify_build_staff(const struct notify *n, const struct centre *c,
+		   const char *name, const char *case_number,
+		   const char *token, const char *rcpt,
+		   const char *in_reply_to, GHashTable *vars, GDateTime *now,
+		   struct outgoing **out, struct err *err)
+{
+	struct spec sp = {
+		.centre = c, .template = name, .vars = vars, .rcpt = rcpt,
+		.token = token, .in_reply_to = in_reply_to,
+		.case_number = case_number,
+		.auto_submitted = "auto-generated",
+	};
+
 	return build(n, &sp, now, out, err);
 }

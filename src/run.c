@@ -24,6 +24,7 @@
 #include "remind.h"
 #include "run.h"
 #include "spool.h"
+#include "staffmail.h"
 #include "store.h"
 #include "thread.h"
 #include "twtime.h"
@@ -289,67 +290,17 @@ alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
 	return st;
 }
 
-/* Whether m was written to a note address ("tnn+note.TOKEN@..."). */
-static gboolean
-to_note_address(const struct mail_msg *m)
+/* The staff side of the case mail of centre (staffmail.h). */
+static struct staffmail
+staff_side(struct run *r, const struct centre *centre)
 {
-	for (guint i = 0; m->to != NULL && i < m->to->len; i++)
-		if (strstr(m->to->pdata[i], "+note.") != NULL)
-			return TRUE;
-	return FALSE;
-}
+	struct staffmail sm = {
+		.cfg = r->cfg, .store = r->store, .notify = r->notify,
+		.tokens = r->tokens, .vault = r->vault,
+		.calendar = r->calendar, .centre = centre,
+	};
 
-/*
- * Inside the transaction: a staff member's reply on a case.  Written to
- * the note address, it stays in the centre (the letter is the note);
- * otherwise its new text, without the quoted history, goes to the
- * writer from the centre's own address.
- */
-static enum status
-staff_reply(struct run *r, const struct mail_msg *m,
-	    const struct centre *centre, gint64 case_id, const char *number,
-	    GDateTime *now, struct err *err)
-{
-	g_autofree char *reply = NULL, *text = NULL, *token = NULL;
-	struct outgoing *o = NULL;
-	struct err e2 = { 0 };
-	enum status st;
-
-	if (to_note_address(m))
-		return store_event_add(r->store, case_id, m->from_addr,
-				       "note by mail",
-				       "the letter filed on the case is the "
-				       "note; it stays in the centre", err);
-	st = store_query(r->store, err, store_row_text, &reply,
-			 "SELECT reply_addr FROM cases WHERE id = ?", "i",
-			 case_id);
-	if (st != ST_OK)
-		return st;
-	if (reply == NULL)
-		return store_event_add(r->store, case_id, m->from_addr,
-				       "staff reply not relayed",
-				       "the writer left no address", err);
-	text = quote_strip(m->text);
-	if (*g_strstrip(text) == '\0')
-		return store_event_add(r->store, case_id, m->from_addr,
-				       "staff reply not relayed",
-				       "nothing new above the quote", err);
-	token = token_make(r->tokens, number, reply);
-	if (notify_build_relay(r->notify, centre, number, token, reply, text,
-			       now, &o, &e2) != ST_OK)
-		return store_event_add(r->store, case_id, m->from_addr,
-				       "staff reply not relayed",
-				       "the writer's address is not usable",
-				       err);
-	st = store_outbox_add(r->store, case_id, "relay",
-			      OUTBOX_PRIORITY_NORMAL, o->message_id,
-			      o->env_from, o->rcpt, o->data, o->len, err);
-	outgoing_free(o);
-	if (st == ST_OK)
-		st = store_event_add(r->store, case_id, m->from_addr,
-				     "staff reply relayed to the writer", NULL,
-				     err);
-	return st;
+	return sm;
 }
 
 /* The group whose partner addr is at centre, or -1. */
@@ -510,9 +461,13 @@ attach(struct run *r, const struct mail_msg *m,
 					err);
 		r->emergency = TRUE;
 	}
-	/* Staff answering case mail: relayed to the writer, or a note. */
-	if (st == ST_OK && c->kind == KIND_STAFF_REPLY && centre != NULL)
-		st = staff_reply(r, m, centre, tm->case_id, number, now, err);
+	/* Staff answering case mail: verified, then commands, and the
+	 * rest relayed to the writer or kept as a note. */
+	if (st == ST_OK && c->kind == KIND_STAFF_REPLY && centre != NULL) {
+		struct staffmail sm = staff_side(r, centre);
+
+		st = staffmail_reply(&sm, m, tm->case_id, now, &said, err);
+	}
 	/* A partner answering a referral: its clock stops. */
 	if (st == ST_OK && c->kind == KIND_REFERRAL_REPLY && centre != NULL) {
 		int g = partner_group(centre, m->from_addr);
@@ -537,14 +492,21 @@ attach(struct run *r, const struct mail_msg *m,
 					       m->from_addr, text);
 		}
 	}
-	/* The writer hears that the letter reached the case. */
+	/* The writer hears that the letter reached the case; staff
+	 * that the writer wrote again. */
 	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL &&
 	    c->reply_addr != NULL)
 		st = answer(r, centre, tm->case_id, number, "followup", t,
 			    c->reply_addr, m->message_id, now, &said, err);
+	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL) {
+		struct staffmail sm = staff_side(r, centre);
+
+		st = staffmail_notify(&sm, tm->case_id, FALSE, t, c->new_text,
+				      m->message_id, now, err);
+	}
 	if (st == ST_OK) {
-		report(r, "filed %s on its case (%s)", kind_name(c->kind),
-		       tm->how);
+		report(r, "filed %s on its case (%s)%s%s", kind_name(c->kind),
+		       tm->how, *said != '\0' ? ": " : "", said);
 		log_info("filed a %s on case %lld (%s)", kind_name(c->kind),
 			 (long long)tm->case_id, tm->how);
 	}
@@ -611,6 +573,12 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 			    m->message_id, now, &answer_said, err);
 	if (st == ST_OK && t->urgency == URGENCY_EMERGENCY && centre != NULL)
 		st = alert_duty(r, centre, case_id, number, c, now, err);
+	if (st == ST_OK && centre != NULL) {
+		struct staffmail sm = staff_side(r, centre);
+
+		st = staffmail_notify(&sm, case_id, TRUE, t, c->new_text,
+				      m->message_id, now, err);
+	}
 	if (st == ST_OK) {
 		guint linked = 0;
 

@@ -14,6 +14,7 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	int depth;		/* transactions open: 1 BEGIN, then SAVEPOINTs */
 };
 
 static const char *const migrations[] = {
@@ -207,6 +208,11 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
 	"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;",
+
+	/* 3: staff work by mail: who a case is assigned to, and a case
+	 * merged into another (it then only points there). */
+	"ALTER TABLE cases ADD COLUMN assignee TEXT;"
+	"ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id);",
 };
 
 const char *
@@ -380,23 +386,64 @@ store_close(struct store *s)
 	g_free(s);
 }
 
+/*
+ * Inside a transaction, begin opens a savepoint: a step that fails is
+ * undone alone while the whole still commits (a command by mail
+ * refused among others).
+ */
 enum status
 store_begin(struct store *s, struct err *err)
 {
-	return exec(s, "BEGIN IMMEDIATE", err);
+	g_autofree char *sp = NULL;
+	enum status st;
+
+	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
+		s->depth = 0;	/* SQLite ended it on an error */
+	if (s->depth == 0)
+		st = exec(s, "BEGIN IMMEDIATE", err);
+	else {
+		sp = g_strdup_printf("SAVEPOINT s%d", s->depth);
+		st = exec(s, sp, err);
+	}
+	if (st == ST_OK)
+		s->depth++;
+	return st;
 }
 
 enum status
 store_commit(struct store *s, struct err *err)
 {
-	return exec(s, "COMMIT", err);
+	g_autofree char *sp = NULL;
+	enum status st;
+
+	if (s->depth <= 1) {
+		st = exec(s, "COMMIT", err);
+		if (st == ST_OK || sqlite3_get_autocommit(s->db))
+			s->depth = 0;
+		return st;
+	}
+	sp = g_strdup_printf("RELEASE s%d", s->depth - 1);
+	st = exec(s, sp, err);
+	if (st == ST_OK)
+		s->depth--;
+	return st;
 }
 
 void
 store_rollback(struct store *s)
 {
+	if (s->depth > 1 && !sqlite3_get_autocommit(s->db)) {
+		g_autofree char *sp = g_strdup_printf(
+			"ROLLBACK TO s%d; RELEASE s%d", s->depth - 1,
+			s->depth - 1);
+
+		sqlite3_exec(s->db, sp, NULL, NULL, NULL);
+		s->depth--;
+		return;
+	}
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->depth = 0;
 }
 
 /* Steps a statement that returns no rows, then finalizes it. */

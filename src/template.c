@@ -10,7 +10,10 @@ const char *const template_vars[] = {
 	"case_number", "centre_name", "centre_address", "county_name",
 	"received_date", "crisis_lines", "reasons", "contact",
 	"referral_number", "group_label", "agency", "person", "needs",
-	"due_date", "items", "message", NULL,
+	"due_date", "items", "message", "event", "event_detail",
+	"urgency_label", "state_label", "letter", "note_address",
+	"staff_name", "count", "results", "relayed", "reason",
+	"claimed_from", NULL,
 };
 
 void

@@ -6,14 +6,16 @@
 #include "classify.h"
 #include "thread.h"
 
-/* The id of case number in county, or 0. */
+/* The id of case number in county (or of the case it was merged
+ * into), or 0. */
 static enum status
 case_in(struct store *s, const char *number, const char *county,
 	gint64 *id, struct err *err)
 {
 	*id = 0;
 	return store_query(s, err, store_row_int, id,
-			   "SELECT id FROM cases WHERE number = ? AND "
+			   "SELECT coalesce(merged_into, id) FROM cases "
+			   "WHERE number = ? AND "
 			   "(?2 IS NULL OR county = ?2)",
 			   "tt", number, county);
 }
@@ -25,7 +27,8 @@ case_of_message(struct store *s, const char *id, const char *county,
 {
 	*out = 0;
 	return store_query(s, err, store_row_int, out,
-			   "SELECT c.id FROM cases c WHERE (?2 IS NULL OR "
+			   "SELECT coalesce(c.merged_into, c.id) FROM cases c "
+			   "WHERE (?2 IS NULL OR "
 			   "c.county = ?2) AND c.id IN ("
 			   "  SELECT case_id FROM outbox WHERE message_id = ?1"
 			   "  UNION ALL SELECT case_id FROM arrivals"

@@ -193,7 +193,7 @@ tap_is "... the person referred is on file, masked" \
 	"$(json 'd["person"]["name"]' <<<"$show")" "王*明"
 tap_is "... and gets no acknowledgement" "$(sqlite3 "$T/state/lamplight.db" \
 	"SELECT count(*) FROM outbox o JOIN cases c ON c.id = o.case_id \
-	WHERE c.number = '$ref'")" 0
+	WHERE c.number = '$ref' AND o.kind = 'ack'")" 0
 tap_ok "staff record the result sent" "$L" case set "${C[@]}" "$ref" \
 	result-sent --as b@khh.centers.example
 referral stranger@example.net '[轉介]' >"$T/ref2.eml"

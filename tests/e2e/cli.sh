@@ -35,11 +35,11 @@ name = x"
 err=$("$L" config check -c "$T/bad.conf" 2>&1 >/dev/null) && rc=0 || rc=$?
 tap_is "a broken config exits 78" "$rc" 78
 tap_like "a secret in the text is reported at its line" "$err" \
-	"bad.conf:16: secret 'password' in the config text"
+	"bad.conf:17: secret 'password' in the config text"
 tap_like "a network mailbox without password_file is reported" "$err" \
-	"bad.conf:15: a network mailbox needs password_file"
+	"bad.conf:16: a network mailbox needs password_file"
 tap_like "an unknown county is reported at its group" "$err" \
-	"bad.conf:18: unknown county code 'QQQ'"
+	"bad.conf:19: unknown county code 'QQQ'"
 tap_ok "the secret itself is never printed" \
 	bash -c "! grep -q hunter2 <<<'$err'"
 

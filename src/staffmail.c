@@ -1,0 +1,658 @@
+/* Staff working by mail (staffmail.h). */
+#include <string.h>
+
+#include "command.h"
+#include "log.h"
+#include "outbox.h"
+#include "quote.h"
+#include "staffmail.h"
+#include "thread.h"
+#include "twtime.h"
+#include "verify.h"
+
+static enum status
+queue(struct staffmail *sm, gint64 case_id, const char *kind,
+      int priority, const struct outgoing *o, struct err *err)
+{
+	return store_outbox_add(sm->store, case_id, kind, priority,
+				o->message_id, o->env_from, o->rcpt, o->data,
+				o->len, err);
+}
+
+enum status
+staffmail_referral_notice(struct store *s, const struct case_ref *c,
+			  enum group g, const char *agency,
+			  const char *referral_number, const char *due_day,
+			  gpointer data, struct err *err)
+{
+	struct staffmail *sm = data;
+	char **to = sm->centre->partners[g];
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *needs = NULL;
+	struct identity id = { 0 };
+	enum status st;
+
+	if (to == NULL || to[0] == NULL)
+		return cases_note_event(s, c, "lamplight",
+					"no referral notice: no partner "
+					"address", now, err);
+	st = cases_needs_text(s, c, g, &needs, err);
+	if (st == ST_OK && sm->vault != NULL)
+		st = people_load(s, sm->vault, c->id, &id, err);
+	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
+		g_autofree char *token = token_make(sm->tokens, c->number,
+						    to[i]);
+		struct outgoing *o = NULL;
+
+		st = notify_build_referral(sm->notify, sm->centre,
+					   referral_number, token, g, agency,
+					   to[i], &id, needs, due_day, now, &o,
+					   err);
+		if (st == ST_OK)
+			st = queue(sm, c->id, "referral", OUTBOX_PRIORITY_NORMAL,
+				   o, err);
+		if (st == ST_OK)
+			st = thread_add_party(s, sm->tokens, c->id, to[i],
+					      "partner", err);
+		outgoing_free(o);
+	}
+	identity_clear(&id);
+	return st;
+}
+
+/* The case's number, state and assignee, one row. */
+struct case_row {
+	char *number;
+	enum case_state state;
+	char *assignee;
+	char *reply;
+};
+
+static gboolean
+read_case_row(sqlite3_stmt *row, gpointer data)
+{
+	struct case_row *r = data;
+
+	r->number = g_strdup((const char *)sqlite3_column_text(row, 0));
+	if (!case_state_parse((const char *)sqlite3_column_text(row, 1),
+			      &r->state))
+		r->state = CASE_RECEIVED;
+	r->assignee = g_strdup((const char *)sqlite3_column_text(row, 2));
+	r->reply = g_strdup((const char *)sqlite3_column_text(row, 3));
+	return FALSE;
+}
+
+static void
+case_row_clear(struct case_row *r)
+{
+	g_free(r->number);
+	g_free(r->assignee);
+	g_free(r->reply);
+	memset(r, 0, sizeof *r);
+}
+
+static enum status
+case_row_read(struct staffmail *sm, gint64 case_id, struct case_row *out,
+	      struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	return store_query(sm->store, err, read_case_row, out,
+			   "SELECT number, state, assignee, reply_addr FROM "
+			   "cases WHERE id = ?", "i", case_id);
+}
+
+static const char *
+urgency_label(enum urgency u)
+{
+	switch (u) {
+	case URGENCY_EMERGENCY: return "緊急";
+	case URGENCY_APPLICATION: return "申請協助";
+	default: return "諮詢";
+	}
+}
+
+/* The note address of a case mail: "tnn+note.TOKEN@domain" (new). */
+static char *
+note_address(const char *token, const char *centre_address)
+{
+	g_autofree char *tagged = g_strconcat("note.", token, NULL);
+
+	return token_reply_to(tagged, centre_address);
+}
+
+enum status
+staffmail_notify(struct staffmail *sm, gint64 case_id, gboolean first,
+		 const struct triage *t, const char *letter,
+		 const char *in_reply_to, GDateTime *now, struct err *err)
+{
+	const struct centre *c = sm->centre;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autofree char *reasons = notify_reasons(t);
+	struct case_row cr;
+	char *one[2] = { NULL, NULL };
+	char **to = c->staff;
+	enum status st;
+
+	if (!c->staff_notices || c->staff == NULL || c->staff[0] == NULL)
+		return ST_OK;
+	st = case_row_read(sm, case_id, &cr, err);
+	if (st != ST_OK || cr.number == NULL) {
+		case_row_clear(&cr);
+		return st;
+	}
+	/* The assignee alone, once there is one. */
+	if (cr.assignee != NULL) {
+		one[0] = cr.assignee;
+		to = one;
+	}
+	g_hash_table_insert(vars, "event", first ? "新案件" : "當事人再次來信");
+	g_hash_table_insert(vars, "event_detail",
+			    first ? "收到一封新的來信，已登錄為新案件。"
+				  : "收到當事人再次來信，已歸入原案件。");
+	g_hash_table_insert(vars, "urgency_label",
+			    (gpointer)urgency_label(t != NULL
+							    ? t->urgency
+							    : URGENCY_CONSULTATION));
+	g_hash_table_insert(vars, "state_label",
+			    (gpointer)case_state_label(cr.state));
+	g_hash_table_insert(vars, "reasons", reasons);
+	g_hash_table_insert(vars, "letter",
+			    (gpointer)(letter != NULL && *letter != '\0'
+					       ? letter
+					       : "（來信沒有內文）"));
+	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
+		g_autofree char *token = token_make(sm->tokens, cr.number,
+						    to[i]);
+		g_autofree char *note = note_address(token, c->address);
+		struct outgoing *o = NULL;
+
+		g_hash_table_insert(vars, "note_address", note);
+		st = notify_build_staff(sm->notify, c, "case-staff", cr.number,
+					token, to[i], in_reply_to, vars, now,
+					&o, err);
+		if (st == ST_OK)
+			st = queue(sm, case_id, "staff",
+				   t != NULL && t->urgency == URGENCY_EMERGENCY
+					   ? OUTBOX_PRIORITY_EMERGENCY
+					   : OUTBOX_PRIORITY_NORMAL,
+				   o, err);
+		outgoing_free(o);
+	}
+	case_row_clear(&cr);
+	return st;
+}
+
+/* Whether m was written to a note address ("tnn+note.TOKEN@..."). */
+static gboolean
+to_note_address(const struct mail_msg *m)
+{
+	for (guint i = 0; m->to != NULL && i < m->to->len; i++)
+		if (strstr(m->to->pdata[i], "+note.") != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+/* Where refusals are told: the duty officer, else every staff address. */
+static enum status
+alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
+	      const struct mail_msg *m, enum verdict v, GDateTime *now,
+	      struct err *err)
+{
+	const struct centre *c = sm->centre;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
+	g_autofree char *from = twtime_iso(since);
+	char *duty[2] = { c->duty, NULL };
+	char **to = c->duty != NULL ? duty : c->staff;
+	enum status st = ST_OK;
+
+	g_hash_table_insert(vars, "reason", (gpointer)verify_reason(v));
+	/* A sender's address, claimed: the centre needs it to ask them. */
+	g_hash_table_insert(vars, "claimed_from",
+			    (gpointer)(m->from_addr != NULL ? m->from_addr
+							    : "（沒有寄件人）"));
+	for (int i = 0; st == ST_OK && to != NULL && to[i] != NULL; i++) {
+		struct outgoing *o = NULL;
+		gint64 today = 0;
+
+		st = store_query(sm->store, err, store_row_int, &today,
+				 "SELECT count(*) FROM outbox WHERE rcpt = ? "
+				 "COLLATE NOCASE AND kind = 'alert' AND "
+				 "created_at > ?", "tt", to[i], from);
+		if (st != ST_OK || today >= STAFFMAIL_ALERTS_PER_DAY)
+			continue;
+		st = notify_build_staff(sm->notify, c, "command-refused",
+					number, NULL, to[i], NULL, vars, now,
+					&o, err);
+		if (st == ST_OK)
+			st = queue(sm, case_id, "alert",
+				   OUTBOX_PRIORITY_EMERGENCY, o, err);
+		outgoing_free(o);
+	}
+	return st;
+}
+
+/* The staff address of the centre that s names (an address, or the
+ * part before @ of exactly one), or NULL. */
+static const char *
+staff_named(const struct centre *c, const char *s)
+{
+	const char *found = NULL;
+	size_t n = strlen(s);
+
+	for (int i = 0; c->staff != NULL && c->staff[i] != NULL; i++) {
+		const char *a = c->staff[i];
+
+		if (g_ascii_strcasecmp(a, s) == 0)
+			return a;
+		if (strchr(s, '@') == NULL && g_ascii_strncasecmp(a, s, n) == 0 &&
+		    a[n] == '@') {
+			if (found != NULL)
+				return NULL;
+			found = a;
+		}
+	}
+	return found;
+}
+
+/* A group named as staff write it: key, Chinese name, or a partner's
+ * address. */
+static gboolean
+group_named(const struct centre *c, const char *s, enum group *out)
+{
+	static const struct {
+		const char *word;
+		enum group g;
+	} words[] = {
+		{ "衛生", GROUP_HEALTH },     { "醫療", GROUP_HEALTH },
+		{ "社會", GROUP_SOCIAL },     { "社福", GROUP_SOCIAL },
+		{ "就業", GROUP_EMPLOYMENT }, { "教育", GROUP_EDUCATION },
+		{ "警察", GROUP_POLICE },     { "警局", GROUP_POLICE },
+	};
+
+	for (int g = 0; g < GROUP_COUNT; g++)
+		if (g_ascii_strcasecmp(s, group_key((enum group)g)) == 0 ||
+		    address_in(c->partners[g], s)) {
+			*out = (enum group)g;
+			return TRUE;
+		}
+	for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
+		if (g_str_has_prefix(s, words[i].word)) {
+			*out = words[i].g;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* The first word of s (new) and, in *rest, what follows it trimmed. */
+static char *
+first_word(const char *s, const char **rest)
+{
+	size_t n = strcspn(s, " \t");
+	const char *r = s + n;
+
+	while (*r == ' ' || *r == '\t')
+		r++;
+	*rest = r;
+	return g_strndup(s, n);
+}
+
+/* What one command did, for the transcript. */
+struct outcome {
+	gboolean done;
+	char *text;	/* Chinese; new */
+};
+
+static enum status
+run_command(struct staffmail *sm, const struct command *cmd,
+	    const char *number, const char *who, GDateTime *now,
+	    struct outcome *out, struct err *err)
+{
+	const struct centre *cen = sm->centre;
+	const char *rest = NULL;
+	g_autofree char *word = first_word(cmd->arg, &rest);
+	g_autofree char *handed = NULL;
+	struct case_ref c = { 0 };
+	struct err e = { 0 };
+	enum case_state state;
+	enum close_reason reason;
+	enum group g;
+	GDate today, day;
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = cases_find(sm->store, number, &c, &e);
+	if (st != ST_OK) {
+		out->text = g_strdup_printf("未執行：找不到案件 %s", number);
+		return st == ST_TEMP ? err_set(err, st, "%s", e.msg) : ST_OK;
+	}
+	calendar_day_of(now, &today);
+	switch (cmd->verb) {
+	case CMD_STATE:
+		if (!case_state_parse(word, &state)) {
+			out->text = g_strdup_printf("未執行：不認得狀態「%s」",
+						    word);
+			break;
+		}
+		st = cases_set_state(sm->store, sm->calendar, &c, state, who,
+				     "by mail", now, &e);
+		if (st == ST_OK)
+			out->text = g_strdup_printf("已改為「%s」",
+						    case_state_label(state));
+		break;
+	case CMD_REFER:
+		if (!group_named(cen, word, &g)) {
+			out->text = g_strdup_printf(
+				"未執行：「%s」不是轉介組別（health、social、"
+				"employment、education、police）或合作單位信箱",
+				word);
+			break;
+		}
+		st = cases_refer(sm->store, sm->calendar, &c, g,
+				 strchr(word, '@') != NULL ? word
+							   : group_label(g),
+				 who, now, staffmail_referral_notice, sm, &e);
+		if (st == ST_OK && *rest != '\0') {
+			case_ref_clear(&c);
+			st = cases_find(sm->store, number, &c, &e);
+			if (st == ST_OK)
+				st = cases_note(sm->store, &c, who, rest, now,
+						&e);
+		}
+		if (st == ST_OK)
+			out->text = g_strdup_printf(
+				"已轉介%s，並寄出轉介通知；合作單位須於 5 個"
+				"工作天內回覆", group_label(g));
+		break;
+	case CMD_CLOSE: {
+		const char *more = NULL;
+		g_autofree char *county = NULL;
+		long n = strtol(word, NULL, 10);
+
+		if (n >= 1 && n <= CLOSE_REASON_COUNT &&
+		    strlen(word) == 1)
+			reason = (enum close_reason)(n - 1);
+		else if (!close_reason_parse(word, &reason)) {
+			out->text = g_strdup_printf(
+				"未執行：結案理由請寫 1 到 5（1 問題改善、"
+				"2 再入監、3 無法聯繫、4 死亡、5 遷出）");
+			break;
+		}
+		county = first_word(rest, &more);
+		if (reason == CLOSE_MOVED && *county != '\0' &&
+		    !county_code_valid(county)) {
+			const char *code = county_code_for_name(county);
+			char *up = g_ascii_strup(county, -1);
+
+			g_free(county);
+			county = code != NULL ? g_strdup(code) : up;
+			if (code != NULL)
+				g_free(up);
+		}
+		st = cases_close(sm->store, sm->calendar, &c, reason,
+				 reason == CLOSE_MOVED ? county : NULL, who,
+				 reason == CLOSE_MOVED ? more : rest, now,
+				 &handed, &e);
+		if (st == ST_OK && handed != NULL)
+			out->text = g_strdup_printf("已結案（%s），移交 %s，"
+						    "新案號 %s",
+						    close_reason_label(reason),
+						    county_name(county), handed);
+		else if (st == ST_OK)
+			out->text = g_strdup_printf("已結案（%s）",
+						    close_reason_label(reason));
+		break;
+	}
+	case CMD_ASSIGN: {
+		const char *staff = staff_named(cen, word);
+
+		if (staff == NULL) {
+			out->text = g_strdup_printf("未執行：「%s」不是本中心"
+						    "同仁的信箱", word);
+			break;
+		}
+		st = cases_assign(sm->store, &c, staff, who, now, &e);
+		if (st == ST_OK)
+			out->text = g_strdup_printf("已指派給 %s", staff);
+		break;
+	}
+	case CMD_VISIT:
+	case CMD_FOLLOWUP: {
+		gboolean visit = cmd->verb == CMD_VISIT;
+		g_autofree char *ds = NULL, *why = NULL;
+
+		if (!command_date(word, &today, &day)) {
+			out->text = g_strdup_printf("未執行：「%s」不是日期（例如"
+						    " 2026-12-01 或 115/12/01）",
+						    word);
+			break;
+		}
+		ds = calendar_date_string(&day);
+		why = g_strdup_printf("%s on %s", visit ? "visit" : "contact",
+				      ds);
+		if (g_date_compare(&day, &today) > 0) {
+			st = cases_schedule(sm->store, &c,
+					    visit ? "visit" : "follow_up", &day,
+					    who, now, &e);
+			if (st == ST_OK)
+				out->text = g_strdup_printf(
+					"已排定 %s %s", ds,
+					visit ? "訪視" : "追蹤聯繫");
+		} else if (visit && c.state == CASE_REGISTERED) {
+			st = cases_set_state(sm->store, sm->calendar, &c,
+					     CASE_CONTACTED, who, why, now, &e);
+			if (st == ST_OK)
+				out->text = g_strdup_printf(
+					"已記錄 %s 訪視，狀態改為「訪視」", ds);
+		} else if (visit) {
+			st = cases_note_event(sm->store, &c, who, why, now,
+					      &e);
+			if (st == ST_OK)
+				out->text = g_strdup_printf("已記錄 %s 訪視",
+							    ds);
+		} else {
+			st = cases_follow_up_contact(sm->store, &c, who, why,
+						     now, &e);
+			if (st == ST_OK)
+				out->text = g_strdup_printf(
+					"已記錄 %s 追蹤聯繫", ds);
+		}
+		break;
+	}
+	case CMD_NOTE:
+		st = cases_note(sm->store, &c, who, cmd->arg, now, &e);
+		if (st == ST_OK)
+			out->text = g_strdup("已記下內部紀錄");
+		break;
+	case CMD_MERGE:
+		st = cases_merge(sm->store, &c, word, who, now, &e);
+		if (st == ST_OK)
+			out->text = g_strdup_printf("本案已併入 %s", word);
+		break;
+	case CMD_UNKNOWN:
+		out->text = g_strdup("未執行：沒有這個指令");
+		break;
+	}
+	case_ref_clear(&c);
+	if (st == ST_TEMP)
+		return err_set(err, st, "%s", e.msg);
+	if (st != ST_OK) {
+		g_free(out->text);
+		out->text = g_strdup_printf("未執行：%s", e.msg);
+		return ST_OK;
+	}
+	out->done = out->text != NULL && !g_str_has_prefix(out->text, "未執行");
+	return ST_OK;
+}
+
+/* The writer gets the reply's new text, from the centre. */
+static enum status
+relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
+      const char *who, const char *text, GDateTime *now, const char **said,
+      struct err *err)
+{
+	g_autofree char *token = NULL;
+	struct outgoing *o = NULL;
+	struct err e2 = { 0 };
+	enum status st;
+
+	if (cr->reply == NULL) {
+		*said = "staff reply not relayed: the writer left no address";
+		return store_event_add(sm->store, case_id, who,
+				       "staff reply not relayed",
+				       "the writer left no address", err);
+	}
+	token = token_make(sm->tokens, cr->number, cr->reply);
+	if (notify_build_relay(sm->notify, sm->centre, cr->number, token,
+			       cr->reply, text, now, &o, &e2) != ST_OK) {
+		*said = "staff reply not relayed: address not usable";
+		return store_event_add(sm->store, case_id, who,
+				       "staff reply not relayed",
+				       "the writer's address is not usable",
+				       err);
+	}
+	st = queue(sm, case_id, "relay", OUTBOX_PRIORITY_NORMAL, o, err);
+	outgoing_free(o);
+	if (st == ST_OK)
+		st = store_event_add(sm->store, case_id, who,
+				     "staff reply relayed to the writer", NULL,
+				     err);
+	*said = "staff reply relayed to the writer";
+	return st;
+}
+
+static enum status
+transcript(struct staffmail *sm, gint64 case_id, const char *number,
+	   const struct mail_msg *m, GPtrArray *lines, const char *relayed,
+	   GDateTime *now, struct err *err)
+{
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autofree char *token = token_make(sm->tokens, number, m->from_addr);
+	g_autofree char *count = g_strdup_printf("%u", lines->len);
+	g_autoptr(GString) results = g_string_new(NULL);
+	struct case_row cr;
+	struct outgoing *o = NULL;
+	enum status st;
+
+	for (guint i = 0; i < lines->len; i++)
+		g_string_append_printf(results, "%s\n", (char *)lines->pdata[i]);
+	st = case_row_read(sm, case_id, &cr, err);
+	if (st != ST_OK) {
+		case_row_clear(&cr);
+		return st;
+	}
+	g_hash_table_insert(vars, "staff_name",
+			    (gpointer)(m->from_name != NULL &&
+						       *m->from_name != '\0'
+					       ? m->from_name
+					       : ""));
+	g_hash_table_insert(vars, "count", count);
+	g_hash_table_insert(vars, "results", results->str);
+	g_hash_table_insert(vars, "relayed", (gpointer)relayed);
+	g_hash_table_insert(vars, "state_label",
+			    (gpointer)case_state_label(cr.state));
+	st = notify_build_staff(sm->notify, sm->centre, "command-transcript",
+				number, token, m->from_addr, m->message_id,
+				vars, now, &o, err);
+	if (st == ST_OK)
+		st = queue(sm, case_id, "transcript", OUTBOX_PRIORITY_NORMAL, o,
+			   err);
+	outgoing_free(o);
+	case_row_clear(&cr);
+	return st;
+}
+
+enum status
+staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
+		gint64 case_id, GDateTime *now, const char **said,
+		struct err *err)
+{
+	g_autoptr(GPtrArray) numbers = NULL, lines = NULL;
+	g_autofree char *text = NULL;
+	struct command_block *b = NULL;
+	struct case_row cr;
+	const char *relayed = "";
+	const char *who = m->from_addr;
+	enum verdict v;
+	enum status st;
+
+	numbers = g_ptr_array_new_with_free_func(g_free);
+	st = case_row_read(sm, case_id, &cr, err);
+	if (st == ST_OK)
+		st = store_query(sm->store, err, store_rows_text, numbers,
+				 "SELECT number FROM cases WHERE id = ?1 OR "
+				 "merged_into = ?1", "i", case_id);
+	if (st != ST_OK || cr.number == NULL) {
+		case_row_clear(&cr);
+		return st;
+	}
+	g_ptr_array_add(numbers, NULL);
+	v = verify_staff(sm->centre, sm->cfg->trusted_authserv, sm->tokens,
+			 m, (char **)numbers->pdata, cr.state == CASE_CLOSED);
+	if (v != VERIFY_OK) {
+		/* Kept on the case for a person to see; nothing acts. */
+		log_warn("refused a reply as staff on case %s: %s", cr.number,
+			 verify_reason(v));
+		st = store_event_add(sm->store, case_id, "lamplight",
+				     "staff mail refused", verify_reason(v),
+				     err);
+		if (st == ST_OK)
+			st = alert_refused(sm, case_id, cr.number, m, v, now,
+					   err);
+		*said = "staff mail refused; the centre is alerted";
+		case_row_clear(&cr);
+		return st;
+	}
+
+	text = quote_strip(m->text);
+	b = command_parse(text);
+	lines = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; st == ST_OK && i < b->commands->len; i++) {
+		const struct command *cmd = b->commands->pdata[i];
+		struct outcome oc;
+
+		st = run_command(sm, cmd, cr.number, who, now, &oc, err);
+		if (st == ST_OK)
+			g_ptr_array_add(lines,
+					g_strdup_printf("%s %s\n  → %s",
+							oc.done ? "✔" : "✘",
+							cmd->line, oc.text));
+		g_free(oc.text);
+	}
+	/* What follows the commands: a note, or the writer's answer. */
+	g_strstrip(b->rest);
+	if (st == ST_OK && *b->rest != '\0' && to_note_address(m)) {
+		struct case_ref c = { 0 };
+
+		st = cases_find(sm->store, cr.number, &c, err);
+		if (st == ST_OK)
+			st = cases_note(sm->store, &c, who, b->rest, now, err);
+		case_ref_clear(&c);
+		relayed = "其餘內容已記為內部紀錄，沒有寄給來信者。";
+		*said = "note by mail";
+	} else if (st == ST_OK && *b->rest != '\0') {
+		st = relay(sm, case_id, &cr, who, b->rest, now, said, err);
+		relayed = strcmp(*said, "staff reply relayed to the writer") == 0
+				  ? "指令之後的內容已以中心名義轉寄給來信者。"
+				  : "指令之後的內容沒有轉寄：來信者沒有留下可用"
+				    "的信箱。";
+	} else if (st == ST_OK) {
+		relayed = "這封回覆沒有要轉寄給來信者的內容。";
+		*said = b->commands->len > 0 ? "commands by mail"
+					     : "staff reply with nothing new";
+		if (b->commands->len == 0)
+			st = store_event_add(sm->store, case_id, who,
+					     "staff reply not relayed",
+					     "nothing new above the quote",
+					     err);
+	}
+	if (st == ST_OK && b->commands->len > 0)
+		st = transcript(sm, case_id, cr.number, m, lines, relayed, now,
+				err);
+	command_block_free(b);
+	case_row_clear(&cr);
+	return st;
+}
