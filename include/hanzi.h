@@ -20,5 +20,8 @@ gboolean hanzi_has_simplified(const char *text);
  * Not for concurrent use from several threads.
  */
 char *hanzi_to_traditional(const char *text);
+/* The same without the test: text known to be Simplified (its mail was
+ * labelled GB2312, GBK or GB18030). */
+char *hanzi_convert(const char *text);
 
 #endif

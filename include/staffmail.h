@@ -37,7 +37,7 @@ struct staffmail {
 };
 
 /* Refusal alerts to one address in a day, at most. */
-#define STAFFMAIL_ALERTS_PER_DAY 10
+#define STAFFMAIL_ALERTS_PER_DAY 20
 
 /*
  * A cases_notice_fn (cases.h) queueing a referral's notice to each

@@ -86,12 +86,20 @@ to_traditional(opencc_t cc, gunichar *memory, gunichar c)
 char *
 hanzi_to_traditional(const char *text)
 {
+	if (text == NULL || !hanzi_has_simplified(text))
+		return NULL;
+	return hanzi_convert(text);
+}
+
+char *
+hanzi_convert(const char *text)
+{
 	static opencc_t cc = (opencc_t)-1;
 	static gunichar *memory;
 	static gboolean tried;
 	GString *out;
 
-	if (text == NULL || !hanzi_has_simplified(text))
+	if (text == NULL)
 		return NULL;
 	if (!tried) {
 		tried = TRUE;

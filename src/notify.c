@@ -127,6 +127,7 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 						       sp->template);
 	g_autofree char *subject = NULL, *body = NULL, *date = NULL;
 	g_autoptr(GDateTime) tw = NULL;
+	gboolean own_date;
 	GMimeMessage *msg;
 	GMimeTextPart *part;
 	struct outgoing *o;
@@ -145,13 +146,17 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	g_hash_table_insert(sp->vars, "centre_address", c->address);
 	g_hash_table_insert(sp->vars, "county_name",
 			    (gpointer)county_name(c->code));
-	if (!g_hash_table_contains(sp->vars, "received_date"))
+	own_date = !g_hash_table_contains(sp->vars, "received_date");
+	if (own_date)
 		g_hash_table_insert(sp->vars, "received_date", date);
 	if (sp->case_number != NULL)
 		g_hash_table_insert(sp->vars, "case_number",
 				    (gpointer)sp->case_number);
 	subject = template_expand(t->subject, sp->vars);
 	body = template_expand(t->body, sp->vars);
+	/* vars may serve the next mail: nothing of ours stays in it. */
+	if (own_date)
+		g_hash_table_remove(sp->vars, "received_date");
 	if (!header_safe(subject))
 		return err_set(err, ST_FATAL, "template %s makes a subject of "
 			       "more than one line", sp->template);

@@ -16,6 +16,7 @@
 #include "cases.h"
 #include "classify.h"
 #include "fetch.h"
+#include "hanzi.h"
 #include "log.h"
 #include "mime.h"
 #include "notify.h"
@@ -483,6 +484,18 @@ attach(struct run *r, const struct mail_msg *m,
 		if (st == ST_OK && g >= 0) {
 			g_autofree char *text = quote_strip(m->text);
 			g_autofree char *at = twtime_iso(now);
+
+			/* Staff read Traditional Chinese. */
+			if (hanzi_has_simplified(text) ||
+			    (m->charset != NULL &&
+			     g_ascii_strncasecmp(m->charset, "gb", 2) == 0)) {
+				char *trad = hanzi_convert(text);
+
+				if (trad != NULL) {
+					g_free(text);
+					text = trad;
+				}
+			}
 
 			if (*g_strstrip(text) != '\0')
 				st = store_run(r->store, err,

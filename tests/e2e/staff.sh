@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# Staff working from their own mail clients: each case mailed to staff
+# with their own reply token; a verified reply relayed to the writer
+# without the staff address or the quote; commands acted on with a
+# transcript back; partners' Big5 and GB HTML replies stopping their
+# clocks; merging; and every spoofing variant and cross-centre path
+# refused, logged without personal data, alerted to the centre.
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+T=$(mktemp -d)
+trap '[[ -n ${KEEP:-} ]] || rm -rf "$T"' EXIT
+L=$LAMPLIGHT
+C=(-c "$T/l.conf")
+DB=$T/state/lamplight.db
+MT=$SOURCE_ROOT/tests/harness/mailtool.py
+write_config "$T/l.conf" "$T/state" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example
+staff = lin@tpe.centers.example;chen@tpe.centers.example
+duty = duty@tpe.centers.example
+partners.health = clinic@tpehealth.partners.example
+partners.social = sw@tpesocial.partners.example" \
+"[centre NWT]
+name = 新北市政府毒品危害防制中心
+address = nwt@centers.moj-help.example
+staff = wu@nwt.centers.example
+partners.health = clinic@nwthealth.partners.example"
+LIN=lin@tpe.centers.example
+CHEN=chen@tpe.centers.example
+WU=wu@nwt.centers.example
+WRITER=ming.wang@example.org
+
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+show() { "$L" case show "${C[@]}" "$1" --json | json "$2"; }
+state() { show "$1" 'd["state"]'; }
+newest() { "$L" case list "${C[@]}" --json | json 'd[0]["number"]'; }
+ingest() { "$L" ingest "${C[@]}" --centre "$1" <"$2" 2>>"$T/log" || true; }
+get() { "$MT" get "$@"; }
+# outmail KIND RCPT FILE: the newest outbox mail of KIND to RCPT.
+outmail() {
+	rm -f "$3"
+	sqlite3 "$DB" "SELECT writefile('$3', data) FROM outbox WHERE kind = '$1' AND rcpt = '$2' ORDER BY id DESC LIMIT 1" >/dev/null
+	[[ -s $3 ]]
+}
+rows() { sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE $1"; }
+refused() { show "$1" 'sum(1 for e in d["events"] if e["what"] == "staff mail refused")'; }
+ar() { printf 'Authentication-Results: localhost; auth=pass smtp.auth=%s\n' "$1"; }
+n=0
+# mail FILE: a mail from stdin (headers, blank line, body) with a fresh
+# Message-ID.
+mail() {
+	n=$((n + 1))
+	{ printf 'Message-ID: <m%d.%s@mail.example>\nDate: Mon, 23 Nov 2026 10:00:00 +0800\n' "$n" "$RANDOM"; cat; } |
+		"$MT" write "$1"
+}
+
+# --- a letter, and staff told of it ------------------------------------
+mail "$T/w1.eml" <<EOF
+From: 王小明 <$WRITER>
+To: tpe@centers.moj-help.example
+Subject: 想戒毒，請幫忙
+
+你好，我用安非他命好幾年了，最近想戒掉，可是不知道去哪裡。
+我的電話是 0912345678，請聯絡我。
+EOF
+ingest TPE "$T/w1.eml"
+c1=$(newest)
+tap_is "a new case is mailed to each staff member of its centre" \
+	"$(sqlite3 "$DB" "SELECT group_concat(rcpt, ' ') FROM (SELECT rcpt FROM outbox WHERE kind = 'staff' ORDER BY rcpt)")" \
+	"$CHEN $LIN"
+outmail staff "$LIN" "$T/lin1.eml"
+outmail staff "$CHEN" "$T/chen1.eml"
+lin_rt=$(get "$T/lin1.eml" 'm["Reply-To"].addresses[0].addr_spec')
+lin_mid=$(get "$T/lin1.eml" 'm["Message-ID"].strip("<>")')
+chen_rt=$(get "$T/chen1.eml" 'm["Reply-To"].addresses[0].addr_spec')
+chen_mid=$(get "$T/chen1.eml" 'm["Message-ID"].strip("<>")')
+tap_like "... with the letter, the reasons and the commands" \
+	"$(get "$T/lin1.eml" '"安非他命" in b and "#close 1-5" in b and m["Subject"]')" \
+	"^\[$c1\] 新案件"
+tap_like "... each with a token of its own" "$lin_rt $chen_rt" \
+	"^tpe\+$c1\.[0-9a-f]{24}@centers\.moj-help\.example tpe\+$c1\.[0-9a-f]{24}@"
+tap_ok "... different per staff member" test "$lin_rt" != "$chen_rt"
+tap_like "... and the note address" "$(get "$T/lin1.eml" 'b')" \
+	"tpe\+note\.$c1\.[0-9a-f]{24}@centers\.moj-help\.example"
+outmail ack "$WRITER" "$T/ack1.eml"
+ack_mid=$(get "$T/ack1.eml" 'm["Message-ID"].strip("<>")')
+ack_rt=$(get "$T/ack1.eml" 'm["Reply-To"].addresses[0].addr_spec')
+
+# --- a verified reply with commands ------------------------------------
+mail "$T/r1.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: 臺北市政府毒品危害防制中心 <$lin_rt>
+Subject: Re: [$c1] 新案件
+In-Reply-To: <$lin_mid>
+References: <$lin_mid>
+
+#state registered
+
+#assign chen
+#visit 2099-01-05
+#note 已與本人電話聯絡，約下週訪視
+#bogus
+#thanks
+王先生您好，我是中心的社工，下週會與您約時間見面。
+
+林社工 敬上
+
+> 同仁您好：
+> #close 3
+> 我的電話是 0912345678
+EOF
+ingest TPE "$T/r1.eml"
+tap_is "commands act: state, assignee, a visit planned, a note" \
+	"$(show "$c1" '(d["state"], d["assignee"], [x["due_day"] for x in d["deadlines"] if x["step"] == "visit"], [n["text"] for n in d["notes"]])')" \
+	"('registered', '$CHEN', ['2099-01-05'], ['已與本人電話聯絡，約下週訪視'])"
+tap_is "... each recorded as the staff member's act" \
+	"$(show "$c1" '[e["what"] for e in d["events"] if e["who"] == "'$LIN'"]')" \
+	"['state registered', 'assigned to $CHEN', 'visit planned for 2099-01-05', 'note', 'staff reply relayed to the writer']"
+outmail transcript "$LIN" "$T/tr1.eml"
+tap_like "a transcript goes back: done and refused, and why" \
+	"$(get "$T/tr1.eml" 'b')" \
+	"✔ #state registered.*✔ #assign chen.*✔ #visit 2099-01-05.*✔ #note.*✘ #bogus.*沒有這個指令"
+tap_like "... and says the text went to the writer" "$(get "$T/tr1.eml" 'b')" \
+	"已以中心名義轉寄給來信者"
+outmail relay "$WRITER" "$T/relay1.eml"
+tap_is "the text after the commands reaches the writer from the centre" \
+	"$(get "$T/relay1.eml" '("下週會與您約時間見面" in b, m["From"].addresses[0].addr_spec)')" \
+	"(True, 'tpe@centers.moj-help.example')"
+tap_is "... without the staff address, the commands or the quote" \
+	"$(get "$T/relay1.eml" '("lin@" in m.as_string(), "#" in b, "0912345678" in b, "同仁您好" in b)')" \
+	"(False, False, False, False)"
+tap_is "the command in the quoted text did nothing" "$(state "$c1")" registered
+
+# --- the writer writes again: the assignee alone is told -------------
+mail "$T/w2.eml" <<EOF
+From: $WRITER
+To: $ack_rt
+Subject: Re: 收到您的來信
+In-Reply-To: <$ack_mid>
+
+好的，謝謝，我平日晚上比較方便。
+EOF
+ingest TPE "$T/w2.eml"
+tap_is "a further letter goes to the case's assignee only" \
+	"$(rows "kind = 'staff' AND rcpt = '$CHEN'") $(rows "kind = 'staff' AND rcpt = '$LIN'")" "2 1"
+outmail staff "$CHEN" "$T/chen2.eml"
+tap_like "... saying the writer wrote again, with the letter" \
+	"$(get "$T/chen2.eml" 'm["Subject"] + " " + str("平日晚上" in b)')" "當事人再次來信.* True"
+chen2_rt=$(get "$T/chen2.eml" 'm["Reply-To"].addresses[0].addr_spec')
+chen2_mid=$(get "$T/chen2.eml" 'm["Message-ID"].strip("<>")')
+
+# --- referrals by mail, one refused across centres ------------------
+mail "$T/r2.eml" <<EOF
+$(ar $CHEN)
+From: 陳個管 <$CHEN>
+To: $chen2_rt
+Subject: Re: [$c1] 當事人再次來信
+In-Reply-To: <$chen2_mid>
+
+＃state contacted
+#state assessed
+#refer health 需要戒癮門診評估
+#refer social
+#refer clinic@nwthealth.partners.example
+EOF
+ingest TPE "$T/r2.eml"
+tap_is "referrals by mail: two partners, the case referred" \
+	"$(show "$c1" '(d["state"], [(r["group"], r["agency"]) for r in d["referrals"]])')" \
+	"('referred', [('health', '轉介服務組（衛生局）'), ('social', '保護扶助組（社會處）')])"
+tap_is "... each partner sent its notice" \
+	"$(rows "kind = 'referral'") $(rows "kind = 'referral' AND rcpt LIKE '%nwthealth%'")" "2 0"
+outmail transcript "$CHEN" "$T/tr2.eml"
+tap_like "another centre's partner is refused in the transcript" \
+	"$(get "$T/tr2.eml" 'b')" "✘ #refer clinic@nwthealth.partners.example"
+tap_is "... and with nothing after the commands, nothing is relayed" \
+	"$(rows "kind = 'relay'")" 1
+
+# The partners answer from Exchange: Big5 HTML, and HTML labelled GB.
+outmail referral clinic@tpehealth.partners.example "$T/ref-h.eml"
+outmail referral sw@tpesocial.partners.example "$T/ref-s.eml"
+/usr/bin/python3 - "$T" <<'PY'
+import email.policy, sys
+from email.message import EmailMessage
+from email.parser import BytesParser
+t = sys.argv[1]
+def partner(notice, sender, charset, html, out):
+    n = BytesParser(policy=email.policy.default).parse(open(notice, "rb"))
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = n["Reply-To"].addresses[0].addr_spec
+    m["Subject"] = "RE: " + n["Subject"]
+    m["In-Reply-To"] = n["Message-ID"]
+    m["Thread-Index"] = "AdtDpY0xk2wz3P1bQ0e1"
+    m["X-MS-Exchange-Organization-SCL"] = "-1"
+    m["Message-ID"] = "<%s@exch.example>" % sender.split("@")[0]
+    m.set_content(html.encode(charset), maintype="text", subtype="html",
+                  cte="base64")
+    m.replace_header("Content-Type", 'text/html; charset="%s"' % charset)
+    open(out, "wb").write(bytes(m))
+partner(t + "/ref-h.eml", "clinic@tpehealth.partners.example", "big5",
+        "<html><body><p>您好：</p><p>已安排十二月三日門診評估，"
+        "請個案攜帶健保卡。</p><div style='border:none;border-top:solid #E1E1E1 1.0pt'>"
+        "<p><b>寄件者:</b> 臺北市政府毒品危害防制中心 &lt;tpe@centers.moj-help.example&gt;"
+        "<br><b>寄件日期:</b> 2026年11月23日 下午 03:12<br><b>收件者:</b> "
+        "門診 &lt;clinic@tpehealth.partners.example&gt;<br><b>主旨:</b> 轉介通知"
+        "</p></div><p>轉介編號與個案資料如下</p></body></html>", t + "/p-h.eml")
+partner(t + "/ref-s.eml", "sw@tpesocial.partners.example", "gb2312",
+        "<html><body><p>已安排社工家访，下周三前回报。</p></body></html>",
+        t + "/p-s.eml")
+PY
+ingest TPE "$T/p-h.eml"
+ingest TPE "$T/p-s.eml"
+tap_is "partners' replies stop both referrals' clocks" \
+	"$(show "$c1" '[(x["step"], x["outcome"]) for x in d["deadlines"] if x["step"] == "partner_reply"]')" \
+	"[('partner_reply', 'met'), ('partner_reply', 'met')]"
+tap_like "... the Big5 HTML outcome is kept, without the quoted notice" \
+	"$(show "$c1" '[n["text"] for n in d["notes"] if n["who"].startswith("clinic")]')" \
+	"已安排十二月三日門診評估，請個案攜帶健保卡。'\]$"
+tap_like "... and the GB-labelled one, in Traditional Chinese" \
+	"$(show "$c1" '[n["text"] for n in d["notes"] if n["who"].startswith("sw")]')" \
+	"已安排社工家訪"
+
+# --- a second letter from the same person, merged --------------------
+mail "$T/w3.eml" <<EOF
+From: $WRITER
+To: tpe@centers.moj-help.example
+Subject: 另外想問替代療法
+
+請問美沙冬門診要怎麼掛號？
+EOF
+ingest TPE "$T/w3.eml"
+c2=$(newest)
+outmail staff "$LIN" "$T/lin2.eml"
+outmail ack "$WRITER" "$T/ack2.eml"
+mail "$T/r3.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $(get "$T/lin2.eml" 'm["Reply-To"].addresses[0].addr_spec')
+Subject: Re: [$c2]
+In-Reply-To: <$(get "$T/lin2.eml" 'm["Message-ID"].strip("<>")')>
+
+#merge $c1
+EOF
+ingest TPE "$T/r3.eml"
+tap_is "#merge: the case goes into the other, and off the list" \
+	"$(show "$c2" 'd["merged_into"]') $("$L" case list "${C[@]}" --json | json '"'$c2'" in [c["number"] for c in d]')" \
+	"$c1 False"
+mail "$T/w4.eml" <<EOF
+From: $WRITER
+To: $(get "$T/ack2.eml" 'm["Reply-To"].addresses[0].addr_spec')
+Subject: Re: 替代療法
+
+還有，週末有開嗎？
+EOF
+ingest TPE "$T/w4.eml"
+tap_like "... and mail to the merged case lands on the one it joined" \
+	"$(show "$c1" '[e["what"] for e in d["events"]]')" \
+	"'$c2 merged into this case', 'mail received'"
+
+# --- a case at NWT: nothing of it crosses -----------------------------
+mail "$T/n1.eml" <<EOF
+From: someone@example.net
+To: nwt@centers.moj-help.example
+Subject: 家人吸毒
+
+我弟弟在吸毒，家裡很擔心，想知道可以怎麼辦。
+EOF
+ingest NWT "$T/n1.eml"
+n1=$(newest)
+tap_is "an NWT case is mailed to NWT staff alone" \
+	"$(sqlite3 "$DB" "SELECT group_concat(o.rcpt) FROM outbox o JOIN cases c ON c.id = o.case_id WHERE c.number = '$n1' AND o.kind = 'staff'")" \
+	"$WU"
+outmail staff "$WU" "$T/wu1.eml"
+wu_rt=$(get "$T/wu1.eml" 'm["Reply-To"].addresses[0].addr_spec')
+wu_mid=$(get "$T/wu1.eml" 'm["Message-ID"].strip("<>")')
+mail "$T/i1.eml" <<EOF
+$(ar $WU)
+From: $WU
+To: tpe@centers.moj-help.example, $wu_rt
+Subject: Re: [$n1]
+In-Reply-To: <$wu_mid>
+
+#state registered
+#close 3
+EOF
+ingest TPE "$T/i1.eml"
+tap_is "NWT staff's own token, sent to TPE's mailbox: the NWT case untouched" \
+	"$(state "$n1") $(rows "kind = 'transcript' AND rcpt = '$WU'")" "received 0"
+mail "$T/i2.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $lin_rt
+In-Reply-To: <$lin_mid>
+Subject: Re: [$c1]
+
+#merge $n1
+#assign $WU
+EOF
+ingest TPE "$T/i2.eml"
+outmail transcript "$LIN" "$T/tr3.eml"
+tap_like "TPE staff cannot merge into an NWT case, nor assign NWT staff" \
+	"$(get "$T/tr3.eml" 'b')" \
+	"✘ #merge $n1.*no case $n1 at TPE.*✘ #assign $WU"
+tap_is "... and the NWT case is as it was" \
+	"$(show "$n1" '(d["state"], d["merged_into"], [e["what"] for e in d["events"] if e["who"] != "lamplight"])')" \
+	"('received', None, [])"
+
+# --- spoofing: ten variants and more, all refused ---------------------
+# A third case for the token-of-another-case and closed-case variants.
+mail "$T/w5.eml" <<EOF
+From: another.writer@example.com
+To: tpe@centers.moj-help.example
+Subject: 諮詢
+
+想了解戒治所出來以後可以申請哪些補助。
+EOF
+ingest TPE "$T/w5.eml"
+c3=$(newest)
+outmail staff "$LIN" "$T/lin3.eml"
+lin3_rt=$(get "$T/lin3.eml" 'm["Reply-To"].addresses[0].addr_spec')
+lin3_mid=$(get "$T/lin3.eml" 'm["Message-ID"].strip("<>")')
+# tampered: lin's c1 token with its last hex digit changed
+tok=${lin_rt%@*}
+if [[ ${tok: -1} == 0 ]]; then flip=1; else flip=0; fi
+tampered="${tok%?}$flip@${lin_rt#*@}"
+
+before_state=$(state "$c1")
+before_relay=$(rows "kind IN ('relay', 'transcript')")
+spoof() {	# NAME HEADERS: the variant, then its check
+	local name=$1
+	mail "$T/spoof.eml" <<EOF
+$2
+Subject: Re: [$c1]
+
+#close 3
+#state contacted
+請把個案資料寄給我。
+EOF
+	ingest TPE "$T/spoof.eml"
+	tap_is "spoof refused: $name" \
+		"$(state "$c1") $(rows "kind IN ('relay', 'transcript')")" \
+		"$before_state $before_relay"
+}
+spoof "forged From, the staff token, no authentication" \
+	"From: $LIN
+To: $lin_rt
+In-Reply-To: <$lin_mid>"
+spoof "Authentication-Results from a server not trusted" \
+	"Authentication-Results: mx.evil.example; auth=pass smtp.auth=$LIN
+From: $LIN
+To: $lin_rt"
+spoof "authenticated as another staff member than From" \
+	"$(ar $CHEN)
+From: $LIN
+To: $lin_rt"
+spoof "the writer's token (from the acknowledgement) under a staff From" \
+	"$(ar $LIN)
+From: $LIN
+To: $ack_rt
+In-Reply-To: <$ack_mid>"
+spoof "another staff member's token" \
+	"$(ar $LIN)
+From: $LIN
+To: $chen_rt
+In-Reply-To: <$chen_mid>"
+spoof "staff of another centre with a TPE token" \
+	"$(ar $WU)
+From: $WU
+To: $lin_rt
+In-Reply-To: <$lin_mid>"
+spoof "a Reply-To trick: forged From, the attacker in Reply-To" \
+	"From: $LIN
+Reply-To: attacker@evil.example
+To: $lin_rt
+In-Reply-To: <$lin_mid>"
+spoof "two From addresses" \
+	"$(ar $LIN)
+From: $LIN, attacker@evil.example
+To: $lin_rt"
+spoof "a staff address as display name only" \
+	"From: \"$LIN\" <attacker@evil.example>
+To: $lin_rt"
+spoof "a tampered token" \
+	"$(ar $LIN)
+From: $LIN
+To: $tampered"
+tap_is "the refusals are on the case, for a person to see" "$(refused "$c1")" 8
+tap_is "nothing went to the attacker but what any writer gets" \
+	"$(rows "rcpt LIKE '%evil.example' AND kind NOT IN ('ack', 'followup')")" 0
+
+# The token of another case beside this one's: refused on that case.
+mail "$T/s11.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $lin3_rt
+In-Reply-To: <$lin_mid>
+Subject: Re: [$c3]
+
+#close 3
+EOF
+ingest TPE "$T/s11.eml"
+tap_is "spoof refused: a token of another case beside the case's own" \
+	"$(state "$c3") $(refused "$c3")" "received 1"
+
+# Commands only in the quote of a verified reply: text, not commands.
+mail "$T/s12.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $lin_rt
+In-Reply-To: <$lin_mid>
+Subject: Re: [$c1]
+
+好的，我們再聯絡。
+
+> #close 3
+> #state follow_up
+EOF
+ingest TPE "$T/s12.eml"
+tap_is "commands in quoted text are not run, nor answered" \
+	"$(state "$c1") $(rows "kind = 'transcript'")" "referred 4"
+
+# An old token after the case closed.
+mail "$T/s13.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $lin3_rt
+In-Reply-To: <$lin3_mid>
+Subject: Re: [$c3]
+
+#close 3 已三個月聯絡不上
+EOF
+ingest TPE "$T/s13.eml"
+tap_is "#close by the verified staff member closes the case" \
+	"$(show "$c3" '(d["state"], d["closed_reason"])')" "('closed', 'unreachable')"
+sed -i 's/^#close 3.*/#state registered/' "$T/s13.eml"
+sed -i "s/^Message-ID: .*/Message-ID: <again.$RANDOM@mail.example>/" "$T/s13.eml"
+ingest TPE "$T/s13.eml"
+tap_is "spoof refused: an old token after the case closed" \
+	"$(state "$c3") $(refused "$c3")" "closed 2"
+
+tap_is "every refusal alerted the duty officer" \
+	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" 10
+outmail alert duty@tpe.centers.example "$T/alert.eml"
+tap_like "... saying why, without the letter" \
+	"$(get "$T/alert.eml" 'm["Subject"] + " " + str("安非他命" in b or "0912345678" in b) + " " + b')" \
+	"未通過驗證.* False .*未通過的原因："
+tap_like "the log names the refusals" "$(cat "$T/log")" \
+	"refused a reply as staff on case $c1: the receiving server did not authenticate"
+tap_is "... without an address, a name or the letter" \
+	"$(grep 'refused' "$T/log" | grep -c -E '@|0912345678|王小明|安非他命' || true)" 0
+
+# A note by mail never leaves the centre.
+note_to=$(sed 's/^tpe+/tpe+note./' <<<"$lin_rt")
+mail "$T/note.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $note_to
+In-Reply-To: <$lin_mid>
+Subject: Re: [$c1]
+
+家屬來電表示個案情緒不穩，需留意。
+EOF
+relays=$(rows "kind = 'relay'")
+ingest TPE "$T/note.eml"
+tap_is "written to the note address: kept as a note, nothing to the writer" \
+	"$(show "$c1" '[n["text"] for n in d["notes"] if n["who"] == "'$LIN'"][-1]') $(rows "kind = 'relay'")" \
+	"家屬來電表示個案情緒不穩，需留意。 $relays"
+
+tap_done

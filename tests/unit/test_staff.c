@@ -1,0 +1,271 @@
+/*
+ * Staff replies by mail: the command block (command.h) and who may act
+ * (verify.h), without servers.  tests/e2e/staff.sh drives the rest.
+ */
+#include <string.h>
+
+#include "testutil.h"
+
+#include "command.h"
+#include "config.h"
+#include "mime.h"
+#include "token.h"
+#include "verify.h"
+
+static const struct command *
+cmd_at(const struct command_block *b, guint i)
+{
+	assert_true(i < b->commands->len);
+	return b->commands->pdata[i];
+}
+
+static void
+test_block_then_message(void **state)
+{
+	struct command_block *b = command_parse(
+		"\n#state registered\n\n＃note 已電話聯絡本人\n"
+		"#Refer: health 需要美沙冬\n#thanks\n"
+		"#close 1\n您好，我們明天會去拜訪。\n");
+
+	assert_int_equal(b->commands->len, 3);
+	assert_int_equal(cmd_at(b, 0)->verb, CMD_STATE);
+	assert_string_equal(cmd_at(b, 0)->arg, "registered");
+	/* Full-width hash of Chinese input methods. */
+	assert_int_equal(cmd_at(b, 1)->verb, CMD_NOTE);
+	assert_string_equal(cmd_at(b, 1)->arg, "已電話聯絡本人");
+	/* Any case, a colon after the verb. */
+	assert_int_equal(cmd_at(b, 2)->verb, CMD_REFER);
+	assert_string_equal(cmd_at(b, 2)->arg, "health 需要美沙冬");
+	/* After #thanks a '#' line is the message. */
+	assert_true(g_str_has_prefix(b->rest, "#close 1\n您好"));
+	command_block_free(b);
+}
+
+static void
+test_block_ends_at_text(void **state)
+{
+	struct command_block *b = command_parse(
+		"#assign lin\n謝謝您的來信。\n#close 3\n");
+
+	assert_int_equal(b->commands->len, 1);
+	assert_int_equal(cmd_at(b, 0)->verb, CMD_ASSIGN);
+	/* A command below the text is text. */
+	assert_string_equal(b->rest, "謝謝您的來信。\n#close 3\n");
+	command_block_free(b);
+
+	b = command_parse("您好\n#close 3\n");
+	assert_int_equal(b->commands->len, 0);
+	assert_string_equal(b->rest, "您好\n#close 3\n");
+	command_block_free(b);
+
+	b = command_parse("");
+	assert_int_equal(b->commands->len, 0);
+	assert_string_equal(b->rest, "");
+	command_block_free(b);
+}
+
+static void
+test_unknown_and_glued(void **state)
+{
+	struct command_block *b = command_parse(
+		"#closed 2\n#hashtag\n#follow-up 12/01\n#visit　115/12/3\n");
+
+	/* "#closed" is not "#close": unknown, not a guess. */
+	assert_int_equal(b->commands->len, 4);
+	assert_int_equal(cmd_at(b, 0)->verb, CMD_UNKNOWN);
+	assert_int_equal(cmd_at(b, 1)->verb, CMD_UNKNOWN);
+	assert_string_equal(cmd_at(b, 1)->line, "#hashtag");
+	assert_int_equal(cmd_at(b, 2)->verb, CMD_FOLLOWUP);
+	assert_string_equal(cmd_at(b, 2)->arg, "12/01");
+	/* A full-width space after the verb. */
+	assert_int_equal(cmd_at(b, 3)->verb, CMD_VISIT);
+	assert_string_equal(cmd_at(b, 3)->arg, "115/12/3");
+	assert_string_equal(b->rest, "");
+	command_block_free(b);
+}
+
+static void
+test_dates(void **state)
+{
+	GDate today, d;
+
+	g_date_clear(&today, 1);
+	g_date_set_dmy(&today, 23, 11, 2026);
+	assert_true(command_date("2026-12-01", &today, &d));
+	assert_int_equal(g_date_get_day(&d), 1);
+	assert_int_equal(g_date_get_month(&d), 12);
+	assert_true(command_date("115/12/01", &today, &d));
+	assert_int_equal(g_date_get_year(&d), 2026);
+	assert_true(command_date("12/24 下午", &today, &d));
+	assert_int_equal(g_date_get_year(&d), 2026);
+	assert_int_equal(g_date_get_day(&d), 24);
+	assert_false(command_date("2026-02-30", &today, &d));
+	assert_false(command_date("明天", &today, &d));
+	assert_false(command_date("", &today, &d));
+	assert_false(command_date("2026-13", &today, &d));
+	assert_false(command_date("1/2/3/4", &today, &d));
+}
+
+/* verify_authenticated over a list of header values. */
+static gboolean
+vouched(const char *trusted, const char *from, const char *const *ar)
+{
+	char *ids[] = { (char *)trusted, NULL };
+	g_autoptr(GPtrArray) a = g_ptr_array_new();
+
+	for (int i = 0; ar[i] != NULL; i++)
+		g_ptr_array_add(a, (gpointer)ar[i]);
+	return verify_authenticated(ids, a, from);
+}
+
+static void
+test_authentication_results(void **state)
+{
+	const char *from = "lin@tpe.centers.example";
+	const char *auth[] = {
+		"mx.tpe.example; auth=pass (PLAIN) smtp.auth=lin@tpe.centers.example",
+		NULL };
+	const char *other_user[] = {
+		"mx.tpe.example; auth=pass smtp.auth=chen@tpe.centers.example",
+		NULL };
+	const char *dkim[] = {
+		"mx.tpe.example 1; spf=none; dkim=pass (2048-bit key) "
+		"header.d=centers.example header.s=s1",
+		NULL };
+	const char *dkim_other[] = {
+		"mx.tpe.example; dkim=pass header.d=evil.example", NULL };
+	const char *spf[] = {
+		"mx.tpe.example;\r\n\tspf=pass smtp.mailfrom=\"lin@tpe.centers.example\"",
+		NULL };
+	const char *fail[] = {
+		"mx.tpe.example; dkim=fail header.d=tpe.centers.example; "
+		"spf=softfail smtp.mailfrom=tpe.centers.example", NULL };
+	const char *forged[] = {
+		"evil.example; auth=pass smtp.auth=lin@tpe.centers.example",
+		NULL };
+	const char *commented[] = {
+		"mx.tpe.example; (auth=pass smtp.auth=lin@tpe.centers.example) "
+		"none", NULL };
+	const char *none[] = { NULL };
+
+	assert_true(vouched("mx.tpe.example", from, auth));
+	assert_true(vouched("MX.TPE.example", from, auth));
+	assert_false(vouched("mx.tpe.example", from, other_user));
+	/* DKIM of the parent domain is aligned (relaxed). */
+	assert_true(vouched("mx.tpe.example", from, dkim));
+	assert_false(vouched("mx.tpe.example", from, dkim_other));
+	assert_true(vouched("mx.tpe.example", from, spf));
+	assert_false(vouched("mx.tpe.example", from, fail));
+	/* Only the trusted server's word counts. */
+	assert_false(vouched("mx.tpe.example", from, forged));
+	assert_false(vouched("mx.tpe.example", from, commented));
+	assert_false(vouched("mx.tpe.example", from, none));
+	assert_false(verify_authenticated(NULL, NULL, from));
+}
+
+static struct tokens *
+open_key(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, "token.key", NULL);
+	struct tokens *t = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(tokens_open(path, TRUE, &t, &err), ST_OK);
+	return t;
+}
+
+static struct mail_msg *
+reply(const char *from, const char *to, const char *ar)
+{
+	g_autofree char *raw = g_strdup_printf(
+		"%s%s%sFrom: %s\r\nTo: %s\r\nSubject: Re\r\n"
+		"Message-ID: <r1@x.example>\r\n\r\n好\r\n",
+		ar != NULL ? "Authentication-Results: " : "",
+		ar != NULL ? ar : "", ar != NULL ? "\r\n" : "", from, to);
+	struct mail_msg *m = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(mail_parse(raw, strlen(raw), &m, &err), ST_OK);
+	return m;
+}
+
+static void
+test_verify_staff(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	struct tokens *t = open_key(dir);
+	char *staff[] = { "lin@tpe.centers.example", NULL };
+	char *trusted[] = { "mx.tpe.example", NULL };
+	char *numbers[] = { "TPE-1151123-0001", NULL };
+	struct centre c = { .code = "TPE", .address = "tpe@centers.example",
+			    .staff = staff };
+	g_autofree char *tok = token_make(t, numbers[0], staff[0]);
+	g_autofree char *tok2 = token_make(t, "TPE-1151123-0002", staff[0]);
+	g_autofree char *to = token_reply_to(tok, c.address);
+	g_autofree char *to2 = token_reply_to(tok2, c.address);
+	const char *ar = "mx.tpe.example; auth=pass "
+			 "smtp.auth=lin@tpe.centers.example";
+	struct {
+		const char *from, *to, *ar;
+		gboolean closed;
+		enum verdict want;
+	} cases[] = {
+		{ staff[0], to, ar, FALSE, VERIFY_OK },
+		{ staff[0], to, ar, TRUE, VERIFY_CLOSED },
+		{ staff[0], to, NULL, FALSE, VERIFY_UNAUTHENTICATED },
+		{ staff[0], c.address, ar, FALSE, VERIFY_NO_TOKEN },
+		{ staff[0], to2, ar, FALSE, VERIFY_OTHER_CASE },
+		{ "chen@tpe.centers.example", to, ar, FALSE, VERIFY_NOT_STAFF },
+		{ "lin@tpe.centers.example, x@evil.example", to, ar, FALSE,
+		  VERIFY_MANY_FROM },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct mail_msg *m = reply(cases[i].from, cases[i].to,
+					   cases[i].ar);
+
+		assert_int_equal(verify_staff(&c, trusted, t, m, numbers,
+					      cases[i].closed),
+				 cases[i].want);
+		mail_msg_free(m);
+	}
+	/* Nothing is trusted: nobody is authenticated. */
+	{
+		struct mail_msg *m = reply(staff[0], to, ar);
+
+		assert_int_equal(verify_staff(&c, NULL, t, m, numbers, FALSE),
+				 VERIFY_UNAUTHENTICATED);
+		mail_msg_free(m);
+	}
+	tokens_free(t);
+	scratch_remove(dir);
+}
+
+static int
+group_setup(void **state)
+{
+	mime_init();
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	mime_done();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_then_message),
+		cmocka_unit_test(test_block_ends_at_text),
+		cmocka_unit_test(test_unknown_and_glued),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_authentication_results),
+		cmocka_unit_test(test_verify_staff),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
