@@ -18,6 +18,12 @@
 #   HARNESS_DOVECOT_CONF   Dovecot config, for doveadm -c     (imap)
 #   HARNESS_SMTP HARNESS_SMTPS                                (smtp)
 #   HARNESS_DELIVERED      Maildir that exim delivers every message to (smtp)
+#   HARNESS_SMTP_PASSWD    lsearch file of "user: password" lines that
+#                          exim's AUTH PLAIN and LOGIN accept (smtp); a
+#                          client that logs in gets an Authentication-
+#                          Results header naming it, under authserv-id
+#                          "localhost", and any such header sent by a
+#                          client is removed (smtp)
 # Ports are numbers; every server listens on 127.0.0.1 only.  Connect to
 # 127.0.0.1 and verify TLS against the name "localhost".
 #
@@ -276,9 +282,31 @@ _harness_write_exim() {
 	tls_certificate = XTMP/cert.pem
 	tls_privatekey = XTMP/key.pem
 	acl_smtp_rcpt = acl_rcpt
+	acl_smtp_data = acl_data
+	auth_advertise_hosts = *
 	begin acl
 	acl_rcpt:
 	  accept
+	acl_data:
+	  # As RFC 8601 asks of a receiving server: no Authentication-Results
+	  # from outside passes, and a client that logged in gets ours.
+	  warn remove_header = Authentication-Results
+	  warn condition = ${if def:authenticated_id}
+	       add_header = :at_start:Authentication-Results: localhost; auth=pass smtp.auth=$authenticated_id
+	  accept
+	begin authenticators
+	plain:
+	  driver = plaintext
+	  public_name = PLAIN
+	  server_prompts = :
+	  server_condition = ${if and{{exists{XTMP/passwd}}{!eq{$auth3}{}}{eq{$auth3}{${lookup{$auth2}lsearch{XTMP/passwd}}}}}}
+	  server_set_id = $auth2
+	login:
+	  driver = plaintext
+	  public_name = LOGIN
+	  server_prompts = Username:: : Password::
+	  server_condition = ${if and{{exists{XTMP/passwd}}{!eq{$auth2}{}}{eq{$auth2}{${lookup{$auth1}lsearch{XTMP/passwd}}}}}}
+	  server_set_id = $auth1
 	begin routers
 	catchall:
 	  driver = accept
@@ -440,6 +468,7 @@ _harness_try_start() {
 		epid=$_harness_pid
 		export HARNESS_SMTP=$5 HARNESS_SMTPS=$6
 		export HARNESS_DELIVERED=$HARNESS_DIR/smtp/maildir
+		export HARNESS_SMTP_PASSWD=$HARNESS_DIR/smtp/passwd
 	fi
 	_harness_now_us deadline
 	deadline=$((deadline + ${HARNESS_START_TIMEOUT:-10} * 1000000))
