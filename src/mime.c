@@ -204,6 +204,13 @@ html_walk(xmlNode *node, GString *out, int depth)
 							       lines[i]);
 			continue;
 		}
+		/* A block starts on a line of its own ("a<div>b</div>"). */
+		if (html_is_block(name) && strcmp(name, "br") != 0 &&
+		    out->len > 0 && out->str[out->len - 1] != '\n') {
+			while (out->len > 0 && out->str[out->len - 1] == ' ')
+				g_string_truncate(out, out->len - 1);
+			g_string_append_c(out, '\n');
+		}
 		html_walk(n->children, out, depth + 1);
 		if (html_is_block(name)) {
 			while (out->len > 0 && out->str[out->len - 1] == ' ')

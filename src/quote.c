@@ -247,6 +247,8 @@ quote_strip(const char *text)
 		for (int i = 0; i < n; i++) {
 			const char *l = lines->pdata[i];
 
+			if ((may[i] & MAY_SIGN) && match(re_sig, l))
+				break;
 			if (quoted(l) ||
 			    ((may[i] & MAY_OPEN) && match(re_open, l)))
 				continue;

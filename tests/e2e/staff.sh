@@ -469,4 +469,45 @@ tap_is "written to the note address: kept as a note, nothing to the writer" \
 	"$(show "$c1" '[n["text"] for n in d["notes"] if n["who"] == "'$LIN'"][-1]') $(rows "kind = 'relay'")" \
 	"家屬來電表示個案情緒不穩，需留意。 $relays"
 
+# --- replies as Outlook, Gmail, Apple Mail and Thunderbird write them --
+mail "$T/w6.eml" <<EOF
+From: lee.family@example.net
+To: tpe@centers.moj-help.example
+Subject: 申請協助
+
+我兒子剛出戒治所，想申請就業輔導和戒癮門診，請問要怎麼辦？
+EOF
+ingest TPE "$T/w6.eml"
+c4=$(newest)
+outmail staff "$LIN" "$T/lin4.eml"
+rt4=$(get "$T/lin4.eml" 'm["Reply-To"].addresses[0].addr_spec')
+mid4=$(get "$T/lin4.eml" 'm["Message-ID"].strip("<>")')
+for client in outlook gmail apple-mail thunderbird; do
+	sed -e "s|@FROM@|$LIN|g" -e "s|@TO@|$rt4|g" -e "s|@MID@|$mid4|g" \
+		-e "s|@CASE@|$c4|g" \
+		"$SOURCE_ROOT/tests/corpus/staff/$client.eml" >"$T/$client.eml"
+	ingest TPE "$T/$client.eml"
+done
+tap_is "four clients' replies: each command acted, in order" \
+	"$(show "$c4" '(d["state"], d["assignee"], [n["text"] for n in d["notes"]])')" \
+	"('assessed', '$CHEN', ['來自 Outlook 的紀錄', '來自 Gmail 的紀錄', '來自 Apple Mail 的紀錄', '來自 Thunderbird 的紀錄'])"
+sqlite3 "$DB" "SELECT o.id FROM outbox o JOIN cases c ON c.id = o.case_id WHERE c.number = '$c4' AND o.kind = 'relay' ORDER BY o.id" >"$T/relays"
+tap_is "... each relayed once to the writer" "$(wc -l <"$T/relays")" 4
+i=0
+for want in "Outlook 這邊已幫您登記，週三會再聯絡。" \
+	"Gmail 這邊已完成訪視，接下來安排評估。" \
+	"Apple Mail 這邊評估完成，會轉介醫療單位。" \
+	"Thunderbird 這邊改由陳個管與您聯絡。"; do
+	i=$((i + 1))
+	id=$(sed -n "${i}p" "$T/relays")
+	sqlite3 "$DB" "SELECT writefile('$T/relay-$i.eml', data) FROM outbox WHERE id = $id" >/dev/null
+	tap_is "... as written: $want" \
+		"$(get "$T/relay-$i.eml" '[("'"$want"'" in b), [x for x in ["#", "寄件者", "寫道", "0912345678", "同仁您好", "lin@", "<o:p>", "MsoNormal"] if x in b]]')" \
+		"[True, []]"
+done
+tap_like "... Thunderbird's answer below the quote is kept whole" \
+	"$(get "$T/relay-4.eml" 'b')" "有任何問題都可以回信。"
+tap_is "... without its signature" \
+	"$(get "$T/relay-4.eml" '"林社工" in b.split("有任何問題")[1].split("臺北市政府")[0]')" False
+
 tap_done
