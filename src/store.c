@@ -211,8 +211,8 @@ static const char *const migrations[] = {
 
 	/* 3: staff work by mail: who a case is assigned to, and a case
 	 * merged into another (it then only points there). */
-	"ALTER TABLE cases ADD COLUMN assignee TEXT;"
-	"ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id);",
+	("ALTER TABLE cases ADD COLUMN assignee TEXT;"
+	 "ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id);"),
 };
 
 const char *

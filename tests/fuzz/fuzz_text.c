@@ -1,16 +1,19 @@
 /*
  * libFuzzer target: arbitrary text through the web form reader, identity
- * extraction, quote stripping and the date, phone and county helpers.
+ * extraction, quote stripping, the date, phone and county helpers, the
+ * command block of staff replies and Authentication-Results reading.
  * Mail text reaches them as valid UTF-8, so other input is skipped.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "config.h"
 #include "form.h"
 #include "identity.h"
 #include "quote.h"
+#include "verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
@@ -39,5 +42,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	p = phone_normalise(text);
 	(void)county_code_for_name(text);
 	(void)person_name_plausible(text);
+	{
+		struct command_block *b = command_parse(plain);
+		char *trusted[] = { "localhost", NULL };
+		GPtrArray *ar = g_ptr_array_new();
+		GDate today, day;
+
+		g_date_clear(&today, 1);
+		g_date_set_dmy(&today, 23, 11, 2026);
+		for (guint i = 0; i < b->commands->len; i++) {
+			const struct command *c = b->commands->pdata[i];
+
+			if (!g_utf8_validate(c->arg, -1, NULL))
+				abort();
+			if (command_date(c->arg, &today, &day) &&
+			    !g_date_valid(&day))
+				abort();
+		}
+		if (!g_utf8_validate(b->rest, -1, NULL))
+			abort();
+		command_block_free(b);
+		g_ptr_array_add(ar, text);
+		(void)verify_authenticated(trusted, ar, "a@b.example");
+		g_ptr_array_free(ar, TRUE);
+	}
 	return 0;
 }
