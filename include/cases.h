@@ -123,10 +123,11 @@ enum status cases_needs_text(struct store *s, const struct case_ref *c,
 			     enum group g, char **out, struct err *err);
 /* The group a need (as rules name it) is referred to. */
 enum group need_group(const char *need);
-/* As cases_partner_replied(), inside the caller's transaction; *found
- * says whether a referral awaited the reply. */
+/* As cases_partner_replied(), inside the caller's transaction; seq is
+ * the referral's number on its case (R2: 2), or 0 for the group's
+ * oldest open one; *found says whether a referral awaited the reply. */
 enum status cases_partner_replied_in(struct store *s, gint64 case_id,
-				     enum group g, const char *who,
+				     enum group g, guint seq, const char *who,
 				     GDateTime *now, gboolean *found,
 				     struct err *err);
 enum status cases_partner_replied(struct store *s, const struct case_ref *c,

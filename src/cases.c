@@ -573,8 +573,8 @@ cases_refer(struct store *s, const struct calendar *cal,
 /* The referral's reply, inside a transaction of the caller's. */
 enum status
 cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
-			 const char *who, GDateTime *now, gboolean *found,
-			 struct err *err)
+			 guint seq, const char *who, GDateTime *now,
+			 gboolean *found, struct err *err)
 {
 	g_autofree char *at = twtime_iso(now);
 	g_autofree char *what = g_strdup_printf("reply %s", group_key(g));
@@ -582,10 +582,22 @@ cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
 	enum status st;
 
 	*found = FALSE;
-	st = store_query(s, err, store_row_int, &ref,
-			 "SELECT id FROM referrals WHERE case_id = ? AND "
-			 "grp = ? AND replied_at IS NULL ORDER BY id LIMIT 1",
-			 "it", case_id, group_key(g));
+	/* The referral its notice numbered (R2: the second), if that one
+	 * is the group's and awaits a reply; else the group's oldest. */
+	if (seq > 0)
+		st = store_query(s, err, store_row_int, &ref,
+				 "SELECT id FROM (SELECT id, grp, replied_at "
+				 "FROM referrals WHERE case_id = ? ORDER BY id "
+				 "LIMIT 1 OFFSET ?) WHERE grp = ? AND "
+				 "replied_at IS NULL",
+				 "iit", case_id, (gint64)seq - 1, group_key(g));
+	else
+		st = ST_OK;
+	if (st == ST_OK && ref == 0)
+		st = store_query(s, err, store_row_int, &ref,
+				 "SELECT id FROM referrals WHERE case_id = ? AND "
+				 "grp = ? AND replied_at IS NULL ORDER BY id "
+				 "LIMIT 1", "it", case_id, group_key(g));
 	if (st != ST_OK || ref == 0)
 		return st;
 	*found = TRUE;
@@ -609,7 +621,7 @@ cases_partner_replied(struct store *s, const struct case_ref *c,
 
 	if (st != ST_OK)
 		return st;
-	st = cases_partner_replied_in(s, c->id, g, who, now, &found, err);
+	st = cases_partner_replied_in(s, c->id, g, 0, who, now, &found, err);
 	if (st == ST_OK && !found)
 		st = err_set(err, ST_FATAL, "case %s has no referral to %s "
 			     "awaiting a reply", c->number, group_key(g));

@@ -304,6 +304,19 @@ staff_side(struct run *r, const struct centre *centre)
 	return sm;
 }
 
+/* The n of "NUMBER-Rn" (a referral's number) in subject, or 0. */
+static guint
+referral_seq(const char *subject, const char *number)
+{
+	const char *p = number != NULL ? strstr(subject, number) : NULL;
+
+	if (p == NULL || strncmp(p + strlen(number), "-R", 2) != 0 ||
+	    !g_ascii_isdigit(p[strlen(number) + 2]))
+		return 0;
+	return (guint)MIN(g_ascii_strtoull(p + strlen(number) + 2, NULL, 10),
+			  G_MAXUINT);
+}
+
 /* The group whose partner addr is at centre, or -1. */
 static int
 partner_group(const struct centre *centre, const char *addr)
@@ -477,6 +490,8 @@ attach(struct run *r, const struct mail_msg *m,
 		if (g >= 0)
 			st = cases_partner_replied_in(r->store, tm->case_id,
 						      (enum group)g,
+						      referral_seq(m->subject,
+								   number),
 						      m->from_addr, now,
 						      &found, err);
 		/* What they did is the outcome: kept as a note, not in the

@@ -510,4 +510,38 @@ tap_like "... Thunderbird's answer below the quote is kept whole" \
 tap_is "... without its signature" \
 	"$(get "$T/relay-4.eml" '"林社工" in b.split("有任何問題")[1].split("臺北市政府")[0]')" False
 
+# Two open referrals to one partner: its reply finds the one it answers.
+mail "$T/r9.eml" <<EOF
+$(ar $CHEN)
+From: $CHEN
+To: $chen2_rt
+In-Reply-To: <$chen2_mid>
+Subject: Re: [$c1]
+
+#refer health 門診評估
+#refer health 美沙冬替代療法
+EOF
+ingest TPE "$T/r9.eml"
+outmail referral clinic@tpehealth.partners.example "$T/ref-r4.eml"
+tap_like "the newest notice is the fourth referral" \
+	"$(get "$T/ref-r4.eml" 'm["Subject"]')" "^\[轉介 $c1-R4\]"
+/usr/bin/python3 - "$T/ref-r4.eml" "$T/p-r4.eml" <<'PY'
+import email.policy, sys
+from email.message import EmailMessage
+from email.parser import BytesParser
+n = BytesParser(policy=email.policy.default).parse(open(sys.argv[1], "rb"))
+m = EmailMessage()
+m["From"] = "clinic@tpehealth.partners.example"
+m["To"] = n["Reply-To"].addresses[0].addr_spec
+m["Subject"] = "RE: " + n["Subject"]
+m["In-Reply-To"] = n["Message-ID"]
+m["Message-ID"] = "<r4@tpehealth.example>"
+m.set_content("已收案，下週一開始替代療法。\n")
+open(sys.argv[2], "wb").write(bytes(m))
+PY
+ingest TPE "$T/p-r4.eml"
+tap_is "... R4 replied, R3 still awaited" \
+	"$(show "$c1" '[(r["group"], r["replied_at"] is not None) for r in d["referrals"]][2:]')" \
+	"[('health', False), ('health', True)]"
+
 tap_done
