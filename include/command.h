@@ -48,6 +48,10 @@ void command_block_free(struct command_block *b);
 
 const char *command_verb_name(enum command_verb v);	/* "refer" */
 
+/* How many lines of text's quoted history ("> #close 3") are commands:
+ * never run, but worth telling the centre about. */
+guint command_quoted(const char *text);
+
 /*
  * A date as staff write it: 2026-11-25, 2026/11/25, 11/25 (this year,
  * as of today), 115/11/25 or 115-11-25 (民國).  FALSE if none.

@@ -187,3 +187,38 @@ command_date(const char *s, const GDate *today, GDate *out)
 	g_date_set_dmy(out, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
 	return TRUE;
 }
+
+guint
+command_quoted(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text != NULL ? text : "", "\n", -1);
+	guint n = 0;
+
+	for (int i = 0; lines[i] != NULL; i++) {
+		const char *l = lines[i], *body;
+		gboolean q = FALSE;
+
+		/* Past the quote marks: "> > #close 3", "｜#close 3". */
+		for (;;) {
+			while (*l == ' ' || *l == '\t')
+				l++;
+			if (*l == '>')
+				l++;
+			else if (g_str_has_prefix(l, "｜"))
+				l += strlen("｜");
+			else
+				break;
+			q = TRUE;
+		}
+		if (!q || (body = after_hash(l)) == NULL)
+			continue;
+		{
+			struct command *c = command_read(l, body);
+
+			if (c->verb != CMD_UNKNOWN)
+				n++;
+			command_free(c);
+		}
+	}
+	return n;
+}

@@ -194,10 +194,28 @@ to_note_address(const struct mail_msg *m)
 }
 
 /* Where refusals are told: the duty officer, else every staff address. */
+/* Why a reply was refused, for the centre's people. */
+static const char *
+verdict_label(enum verdict v)
+{
+	switch (v) {
+	case VERIFY_NOT_STAFF: return "寄件人不是本中心的同仁";
+	case VERIFY_MANY_FROM: return "寄件人欄有不只一個地址";
+	case VERIFY_NO_TOKEN:
+		return "信中沒有系統寄給這位同仁、屬於本案的回覆代碼";
+	case VERIFY_OTHER_CASE:
+		return "信中夾帶這位同仁另一個案件的回覆代碼";
+	case VERIFY_UNAUTHENTICATED:
+		return "收信的郵件伺服器沒有確認寄件人的身分（未登入或簽章不符）";
+	case VERIFY_CLOSED: return "本案已結案";
+	default: return "未通過驗證";
+	}
+}
+
 static enum status
 alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
-	      const struct mail_msg *m, enum verdict v, GDateTime *now,
-	      struct err *err)
+	      const struct mail_msg *m, gboolean refused, const char *reason,
+	      GDateTime *now, struct err *err)
 {
 	const struct centre *c = sm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
@@ -208,7 +226,15 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 	char **to = c->duty != NULL ? duty : c->staff;
 	enum status st = ST_OK;
 
-	g_hash_table_insert(vars, "reason", (gpointer)verify_reason(v));
+	g_hash_table_insert(vars, "reason", (gpointer)reason);
+	g_hash_table_insert(vars, "event",
+			    refused ? "一封同仁回覆未通過驗證"
+				    : "同仁回覆的引用內容夾帶指令");
+	g_hash_table_insert(vars, "event_detail",
+			    refused ? "這封信沒有通過驗證，因此其中的指令都沒有"
+				      "執行，內容也沒有轉寄給來信者。"
+				    : "這封信通過了驗證，但引用的舊信中夾帶指令；"
+				      "引用中的指令一律不執行。");
 	/* A sender's address, claimed: the centre needs it to ask them. */
 	g_hash_table_insert(vars, "claimed_from",
 			    (gpointer)(m->from_addr != NULL ? m->from_addr
@@ -576,6 +602,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 	struct case_row cr;
 	const char *relayed = "";
 	const char *who = m->from_addr;
+	guint quoted;
 	enum verdict v;
 	enum status st;
 
@@ -600,13 +627,32 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 				     "staff mail refused", verify_reason(v),
 				     err);
 		if (st == ST_OK)
-			st = alert_refused(sm, case_id, cr.number, m, v, now,
-					   err);
+			st = alert_refused(sm, case_id, cr.number, m, TRUE,
+					   verdict_label(v), now, err);
 		*said = "staff mail refused; the centre is alerted";
 		case_row_clear(&cr);
 		return st;
 	}
 
+	/* Commands in the quoted history never run; someone may have
+	 * hoped they would. */
+	quoted = command_quoted(m->text);
+	if (quoted > 0) {
+		g_autofree char *why = g_strdup_printf("%u line(s)", quoted);
+
+		log_warn("case %s: commands in the quoted text of a staff "
+			 "reply were not run", cr.number);
+		st = store_event_add(sm->store, case_id, "lamplight",
+				     "commands in quoted text not run", why,
+				     err);
+		if (st == ST_OK)
+			st = alert_refused(sm, case_id, cr.number, m, FALSE,
+					   "引用的舊信中有指令", now, err);
+		if (st != ST_OK) {
+			case_row_clear(&cr);
+			return st;
+		}
+	}
 	text = quote_strip(m->text);
 	b = command_parse(text);
 	lines = g_ptr_array_new_with_free_func(g_free);

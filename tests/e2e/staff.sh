@@ -421,6 +421,8 @@ EOF
 ingest TPE "$T/s12.eml"
 tap_is "commands in quoted text are not run, nor answered" \
 	"$(state "$c1") $(rows "kind = 'transcript'")" "referred 4"
+tap_is "... but the case records them (here and in the first reply)" \
+	"$(show "$c1" 'sum(1 for e in d["events"] if e["what"] == "commands in quoted text not run")')" 2
 
 # An old token after the case closed.
 mail "$T/s13.eml" <<EOF
@@ -441,12 +443,12 @@ ingest TPE "$T/s13.eml"
 tap_is "spoof refused: an old token after the case closed" \
 	"$(state "$c3") $(refused "$c3")" "closed 2"
 
-tap_is "every refusal alerted the duty officer" \
-	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" 10
+tap_is "every refusal, and each quote with commands, alerted the duty officer" \
+	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" 12
 outmail alert duty@tpe.centers.example "$T/alert.eml"
 tap_like "... saying why, without the letter" \
 	"$(get "$T/alert.eml" 'm["Subject"] + " " + str("安非他命" in b or "0912345678" in b) + " " + b')" \
-	"未通過驗證.* False .*未通過的原因："
+	"未通過驗證.* False .*原因：本案已結案"
 tap_like "the log names the refusals" "$(cat "$T/log")" \
 	"refused a reply as staff on case $c1: the receiving server did not authenticate"
 tap_is "... without an address, a name or the letter" \

@@ -85,6 +85,21 @@ test_unknown_and_glued(void **state)
 }
 
 static void
+test_quoted_commands_counted(void **state)
+{
+	/* Quoted commands at any depth; our notices' help lines ("・#...")
+	 * and a '#' word that is no command are not counted, nor is the
+	 * unquoted block. */
+	assert_int_equal(command_quoted("#note top\n好\n> #close 3\n"
+					"> > ＃state registered\n"
+					">   ・#state registered\n"
+					"> #hashtag\n｜#merge TPE-1151123-0001\n"),
+			 3);
+	assert_int_equal(command_quoted("#close 3\n"), 0);
+	assert_int_equal(command_quoted(""), 0);
+}
+
+static void
 test_dates(void **state)
 {
 	GDate today, d;
@@ -262,6 +277,7 @@ main(void)
 		cmocka_unit_test(test_block_then_message),
 		cmocka_unit_test(test_block_ends_at_text),
 		cmocka_unit_test(test_unknown_and_glued),
+		cmocka_unit_test(test_quoted_commands_counted),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_authentication_results),
 		cmocka_unit_test(test_verify_staff),
