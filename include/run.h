@@ -21,6 +21,7 @@ struct run_opts {
 	const char *only;	/* a centre code, or NULL for all */
 	gboolean no_fetch;	/* file the spool and send only (ingest) */
 	gboolean fetch_only;	/* only fetch into the spool (backfills) */
+	gboolean progress;	/* a progress bar on stderr, if a terminal */
 };
 
 struct run_stats {

@@ -11,6 +11,7 @@
 static gint arg_stop_after;
 static char *arg_only;
 static gboolean arg_fetch_only;
+static gboolean arg_progress;
 
 static const GOptionEntry run_options[] = {
 	{ "stop-after", 0, 0, G_OPTION_ARG_INT, &arg_stop_after,
@@ -21,6 +22,8 @@ static const GOptionEntry run_options[] = {
 	{ "fetch-only", 0, 0, G_OPTION_ARG_NONE, &arg_fetch_only,
 	  "only fetch into the spool; the next run files (backfills)",
 	  NULL },
+	{ "progress", 0, 0, G_OPTION_ARG_NONE, &arg_progress,
+	  "a progress bar on the terminal (long backfills)", NULL },
 	{ NULL },
 };
 
@@ -58,6 +61,7 @@ cmd_run(int argc, char **argv)
 	opts.stop_after = (guint)arg_stop_after;
 	opts.only = arg_only;
 	opts.fetch_only = arg_fetch_only;
+	opts.progress = arg_progress;
 	run_stats_init(&stats);
 	st = run_once(cfg, &opts, &stats, &locked, &err);
 	if (arg_verbose)

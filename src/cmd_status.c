@@ -1,8 +1,10 @@
 /*
  * lamplight status [--json]: is anything stuck?  Per mailbox its last
- * run and what it found; the outbox queue; the quarantine.  Exits 1 when
- * a person should look (a mailbox failing, mail held or failing), so a
- * monitor can run it.  Counts and ids only: no personal data.
+ * run and what it found; the outbox queue; the quarantine; the SOP
+ * steps overdue by centre and the referrals overdue by partner agency.
+ * Exits 1 when a person should look (a mailbox failing or not run for a
+ * day, mail held or failing, a deadline a week past), so a monitor can
+ * run it.  Counts, codes and agency names only: no personal data.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -10,9 +12,13 @@
 
 #include <json-glib/json-glib.h>
 
+#include "calendar.h"
 #include "cmd.h"
 #include "log.h"
 #include "store.h"
+
+/* A deadline this many days past is stuck, not just late. */
+#define STATUS_STUCK_DAYS 7
 
 static gboolean arg_json;
 
@@ -98,6 +104,78 @@ mbox_free(struct mbox_health *h)
 	g_free(h->error);
 }
 
+/*
+ * The overdue SOP steps by centre and step, and the overdue partner
+ * replies by centre and agency: into b (members "overdue_steps",
+ * "overdue_referrals") and as text lines into out.  TRUE when one is
+ * STATUS_STUCK_DAYS past its day.
+ */
+static gboolean
+overdue(sqlite3 *db, JsonBuilder *b, GString **out)
+{
+	static const struct {
+		const char *member, *title, *sql;
+	} q[] = {
+		{ "overdue_steps", "overdue steps",
+		  "SELECT c.county, d.step, count(*), min(d.due_day) "
+		  "FROM deadlines d JOIN cases c ON c.id = d.case_id "
+		  "WHERE d.outcome IS NULL AND d.due_day < ?1 "
+		  "AND d.step <> 'partner_reply' AND c.merged_into IS NULL "
+		  "GROUP BY c.county, d.step ORDER BY c.county, d.step" },
+		{ "overdue_referrals", "overdue partner replies",
+		  "SELECT c.county, r.grp || ' ' || r.agency, count(*), "
+		  "min(d.due_day) FROM deadlines d JOIN cases c ON "
+		  "c.id = d.case_id JOIN referrals r ON r.id = d.referral_id "
+		  "WHERE d.outcome IS NULL AND d.due_day < ?1 "
+		  "AND d.step = 'partner_reply' AND c.merged_into IS NULL "
+		  "GROUP BY c.county, r.grp, r.agency ORDER BY c.county" },
+	};
+	g_autofree char *today = NULL, *stuck_day = NULL;
+	gboolean stuck = FALSE;
+	GDate d;
+
+	calendar_today(&d);
+	today = calendar_date_string(&d);
+	g_date_subtract_days(&d, STATUS_STUCK_DAYS);
+	stuck_day = calendar_date_string(&d);
+	for (size_t i = 0; i < G_N_ELEMENTS(q); i++) {
+		sqlite3_stmt *stmt = NULL;
+
+		json_builder_set_member_name(b, q[i].member);
+		json_builder_begin_array(b);
+		if (sqlite3_prepare_v2(db, q[i].sql, -1, &stmt, NULL) ==
+		    SQLITE_OK) {
+			sqlite3_bind_text(stmt, 1, today, -1, SQLITE_STATIC);
+			while (sqlite3_step(stmt) == SQLITE_ROW) {
+				const char *centre = (const char *)
+					sqlite3_column_text(stmt, 0);
+				const char *what = (const char *)
+					sqlite3_column_text(stmt, 1);
+				gint64 n = sqlite3_column_int64(stmt, 2);
+				const char *oldest = (const char *)
+					sqlite3_column_text(stmt, 3);
+
+				json_builder_begin_object(b);
+				add_string(b, "centre", centre);
+				add_string(b, i == 0 ? "step" : "agency", what);
+				json_builder_set_member_name(b, "count");
+				json_builder_add_int_value(b, n);
+				add_string(b, "oldest_due", oldest);
+				json_builder_end_object(b);
+				g_string_append_printf(*out, "%s: %s %s: %lld, "
+						       "oldest due %s\n",
+						       q[i].title, centre, what,
+						       (long long)n, oldest);
+				if (strcmp(oldest, stuck_day) < 0)
+					stuck = TRUE;
+			}
+		}
+		sqlite3_finalize(stmt);
+		json_builder_end_array(b);
+	}
+	return stuck;
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -108,6 +186,7 @@ cmd_status(int argc, char **argv)
 	struct err err = { 0 };
 	gint64 queued, failed, held, stale;
 	gboolean stuck = FALSE;
+	g_autoptr(GString) late = g_string_new(NULL);
 	sqlite3 *db;
 
 	cmd_parse(&argc, &argv, "", "Show whether anything is stuck.",
@@ -148,8 +227,11 @@ cmd_status(int argc, char **argv)
 		if (c->mailbox == NULL)
 			continue;
 		mbox_read(db, &h);
-		/* A failing mailbox, or mail too big to take: a person. */
-		if (h.error != NULL || h.left > 0)
+		/* A failing mailbox, mail too big to take, or cron not
+		 * running: a person. */
+		if (h.error != NULL || h.left > 0 || h.finished_at == NULL ||
+		    count(db, "SELECT julianday('now') - julianday(?) > 1",
+			  h.finished_at) == 1)
 			stuck = TRUE;
 		if (arg_json) {
 			json_builder_begin_object(b);
@@ -179,6 +261,7 @@ cmd_status(int argc, char **argv)
 		mbox_free(&h);
 	}
 	json_builder_end_array(b);
+	stuck |= overdue(db, b, &late);
 	json_builder_set_member_name(b, "outbox_queued");
 	json_builder_add_int_value(b, queued);
 	json_builder_set_member_name(b, "outbox_stale");
@@ -199,6 +282,7 @@ cmd_status(int argc, char **argv)
 		printf("outbox: %lld queued (%lld for over an hour), %lld "
 		       "failed; quarantine: %lld held\n", (long long)queued,
 		       (long long)stale, (long long)failed, (long long)held);
+		printf("%s", late->str);
 		printf("%s\n", stuck ? "attention needed" : "ok");
 	}
 	store_close(store);

@@ -34,6 +34,7 @@ static const struct command {
 char *arg_config;
 gboolean arg_verbose;
 gboolean arg_debug;
+static gboolean arg_syslog;
 
 const GOptionEntry cmd_common_options[] = {
 	{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
@@ -43,6 +44,8 @@ const GOptionEntry cmd_common_options[] = {
 	  "say more", NULL },
 	{ "debug", 0, 0, G_OPTION_ARG_NONE, &arg_debug,
 	  "log each step to stderr (never personal data)", NULL },
+	{ "syslog", 0, 0, G_OPTION_ARG_NONE, &arg_syslog,
+	  "log to syslog (facility mail) as well as stderr", NULL },
 	{ NULL },
 };
 
@@ -93,7 +96,7 @@ cmd_parse(int *argc, char ***argv, const char *params, const char *summary,
 		fprintf(stderr, "lamplight: %s\n", gerr->message);
 		exit(EXIT_USAGE);
 	}
-	log_init(arg_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, FALSE);
+	log_init(arg_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, arg_syslog);
 }
 
 static void

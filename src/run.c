@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,7 +46,45 @@ struct run {
 	struct vault *vault;		/* seals personal data (people.h) */
 	char *db_path;
 	gboolean emergency;	/* an emergency was filed: send at once */
+	/* The progress bar (--progress on a terminal). */
+	gboolean bar;
+	guint bar_total, bar_boxes, bar_boxes_done;
+	gint64 bar_drawn_us;
 };
+
+/* Redraws the progress bar, at most ten times a second (or when done). */
+static void
+progress(struct run *r, gboolean force)
+{
+	gint64 now = g_get_monotonic_time();
+	guint done = r->stats->filed + r->stats->quarantined;
+	guint total = MAX(r->bar_total, done);
+	char bar[31];
+	guint fill;
+
+	if (!r->bar || (!force && now - r->bar_drawn_us < 100000))
+		return;
+	r->bar_drawn_us = now;
+	fill = total > 0 ? (guint)((guint64)done * 30 / total) : 0;
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 30 - fill);
+	bar[30] = '\0';
+	fprintf(stderr, "\r  filed %u/%u [%s] %3u%%", done, total, bar,
+		total > 0 ? (guint)((guint64)done * 100 / total) : 100);
+	if (r->bar_boxes > 0)
+		fprintf(stderr, "  mailboxes %u/%u", r->bar_boxes_done,
+			r->bar_boxes);
+	fflush(stderr);
+}
+
+static void
+progress_end(struct run *r)
+{
+	if (r->bar) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+}
 
 /* Durable steps so far, counted across threads for --stop-after. */
 static gint run_steps;
@@ -796,8 +835,12 @@ file_spool(struct run *r, struct err *err)
 	g_autoptr(GPtrArray) names = NULL;
 	enum status st = spool_list_new(r->spool, &names, err);
 
-	for (guint i = 0; st == ST_OK && i < names->len; i++)
+	if (st == ST_OK)
+		r->bar_total += names->len;
+	for (guint i = 0; st == ST_OK && i < names->len; i++) {
 		st = file_one(r, names->pdata[i], err);
+		progress(r, FALSE);
+	}
 	return st;
 }
 
@@ -830,6 +873,7 @@ send_emergencies(struct run *r)
  * the job mark the server copies of what was filed.
  */
 enum event_kind {
+	EV_LISTED,	/* the job knows how many it will fetch: to_fetch */
 	EV_SPOOLED,	/* name: a message is in spool/new */
 	EV_FETCHED,	/* the job fetched all it will; waits for EV_GO */
 	EV_FINISHED,	/* the job is over */
@@ -843,6 +887,7 @@ struct job {
 	guint64 max_bytes;
 	GAsyncQueue *events;	/* to the main thread: struct event */
 	GAsyncQueue *go;	/* from the main thread: filing done */
+	guint to_fetch;		/* for the progress bar, at EV_LISTED */
 	/* Results, read by the main thread after EV_FINISHED. */
 	guint fetched, left_on_server;
 	gboolean failed;
@@ -993,6 +1038,19 @@ job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
 		return;
 	}
 	mr->listed = entries->len;
+	/* How many are new, for the progress bar: asked only for it. */
+	if (j->opts->progress) {
+		for (guint i = 0; i < entries->len; i++) {
+			const struct fetch_entry *en = entries->pdata[i];
+			gboolean has = FALSE;
+
+			if (store_fetched_has(db, j->c->id, uidvalidity,
+					      en->uid, &has, &e) == ST_OK &&
+			    !has && en->size <= j->max_bytes)
+				j->to_fetch++;
+		}
+		post(j, EV_LISTED, NULL);
+	}
 	for (guint i = 0; i <= entries->len; i++) {
 		const struct fetch_entry *en =
 			i < entries->len ? entries->pdata[i] : NULL;
@@ -1153,6 +1211,7 @@ fetch_all(struct run *r, struct err *err)
 	pool = g_thread_pool_new(job_run, NULL,
 				 (gint)MAX(1u, r->cfg->fetch_concurrency),
 				 FALSE, NULL);
+	r->bar_boxes = jobs->len;
 	for (guint i = 0; i < jobs->len; i++) {
 		g_thread_pool_push(pool, jobs->pdata[i], NULL);
 		running++;
@@ -1162,6 +1221,9 @@ fetch_all(struct run *r, struct err *err)
 		struct job *j = ev->job;
 
 		switch (ev->kind) {
+		case EV_LISTED:
+			r->bar_total += j->to_fetch;
+			break;
 		case EV_SPOOLED:
 			/* After a fatal error, filing waits for next run. */
 			if (st == ST_OK && !r->opts->fetch_only)
@@ -1174,6 +1236,7 @@ fetch_all(struct run *r, struct err *err)
 			break;
 		case EV_FINISHED:
 			running--;
+			r->bar_boxes_done++;
 			r->stats->fetched += j->fetched;
 			r->stats->left_on_server += j->left_on_server;
 			if (j->failed)
@@ -1189,6 +1252,7 @@ fetch_all(struct run *r, struct err *err)
 		}
 		g_free(ev->name);
 		g_free(ev);
+		progress(r, FALSE);
 	}
 	g_thread_pool_free(pool, FALSE, TRUE);
 	for (guint i = 0; i < jobs->len; i++) {
@@ -1205,7 +1269,8 @@ enum status
 run_once(const struct config *cfg, const struct run_opts *opts,
 	 struct run_stats *stats, gboolean *locked, struct err *err)
 {
-	struct run r = { .cfg = cfg, .opts = opts, .stats = stats };
+	struct run r = { .cfg = cfg, .opts = opts, .stats = stats,
+			 .bar = opts->progress && isatty(2) };
 	g_autofree char *spool_dir = NULL;
 	g_autoptr(GDateTime) now = NULL;
 	int lock_fd = -1;
@@ -1247,6 +1312,8 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 		send_emergencies(&r);
 	if (st == ST_OK && !opts->no_fetch)
 		st = fetch_all(&r, err);
+	progress(&r, TRUE);
+	progress_end(&r);
 	if (st == ST_OK && !opts->fetch_only) {
 		guint sealed = 0;
 

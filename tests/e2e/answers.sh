@@ -229,4 +229,16 @@ tap_like "the partner's names its referral" \
 "$L" run "${C[@]}" >/dev/null 2>&1 || true
 tap_is "a second run the same day sends no more" \
 	"$(sql "$DB" "select count(*) from outbox where kind like 'reminder%'")" 2
+
+# What the operator's monitor sees: overdue work by centre and agency.
+"$L" status "${C[@]}" --json >"$T/status.json" && rc=0 || rc=$?
+tap_is "status exits 1: deadlines far past" "$rc" 1
+tap_is "... overdue steps by centre" \
+	"$(json '[(x["centre"], x["step"], x["count"], x["oldest_due"]) for x in d["overdue_steps"]]' <"$T/status.json")" \
+	"[('TNN', 'register', 1, '2026-01-05')]"
+tap_is "... overdue referrals by partner agency" \
+	"$(json '[(x["centre"], x["agency"], x["count"]) for x in d["overdue_referrals"]]' <"$T/status.json")" \
+	"[('TNN', 'health 臺南市衛生局', 1)]"
+tap_like "... and in words" "$("$L" status "${C[@]}" || true)" \
+	"overdue partner replies: TNN health 臺南市衛生局: 1, oldest due 2026-01-05"
 tap_done

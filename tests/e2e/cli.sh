@@ -112,4 +112,33 @@ tap_is "a run while another holds the lock exits 3" "$rc" 3
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
 "$L" run -c "$T/lock.conf" >/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "once the lock is free the run goes ahead" "$rc" 0
+tap_is "... and, nothing having happened, says nothing" \
+	"$("$L" run -c "$T/lock.conf" 2>&1)" ""
+
+# Under systemd, stderr is the journal: each line says its level.
+mkdir -p "$T/jmb/new" "$T/jmb/cur" "$T/jmb/tmp"
+cp "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" "$T/jmb/new/1.bad"
+sed "s|^\[centre TPE\]|&\nmailbox = maildir:$T/jmb|" "$T/lock.conf" >"$T/j.conf"
+: >"$T/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") \
+	"$L" run -c "$T/j.conf" >/dev/null 2>>"$T/journal" || true
+tap_like "with JOURNAL_STREAM, log lines carry their syslog level" \
+	"$(cat "$T/journal")" '^<4>warning: quarantined '
+cp "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" "$T/jmb/new/2.bad"
+sed "s|^state_dir = .*|state_dir = $T/plainstate|" "$T/j.conf" >"$T/p.conf"
+"$L" run -c "$T/p.conf" >/dev/null 2>"$T/plain" || true
+tap_like "... and without it they do not" "$(cat "$T/plain")" \
+	'^lamplight: warning: quarantined '
+sed -i "s|^state_dir = .*|state_dir = $T/barstate|" "$T/j.conf"
+
+# --progress draws a bar on a terminal, and nothing when not one.
+for i in 1 2 3; do
+	sed "s/^Message-ID: .*/Message-ID: <p$i@example.org>/" \
+		"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" >"$T/jmb/new/p$i.eml"
+done
+bar=$(script -qfec "'$L' run -c '$T/j.conf' --progress" /dev/null | tr '\r' '\n')
+tap_like "--progress on a terminal: a bar" "$bar" \
+	'filed 3/3 \[#+\] 100%  mailboxes 1/1'
+tap_is "--progress into a pipe: only the summary" \
+	"$("$L" run -c "$T/j.conf" --progress 2>&1 | grep -c 'filed [0-9]*/' || true)" 0
 tap_done
