@@ -123,6 +123,12 @@ enum status cases_needs_text(struct store *s, const struct case_ref *c,
 			     enum group g, char **out, struct err *err);
 /* The group a need (as rules name it) is referred to. */
 enum group need_group(const char *need);
+/* The i-th need the rules know ("detox_treatment"), NULL past the
+ * last; a need's words ("戒癮治療"), NULL if unknown. */
+const char *need_name(guint i);
+const char *need_label(const char *need);
+/* The i-th case source ("webform"), NULL past the last. */
+const char *case_source_name(guint i);
 /* As cases_partner_replied(), inside the caller's transaction; seq is
  * the referral's number on its case (R2: 2), or 0 for the group's
  * oldest open one; *found says whether a referral awaited the reply. */

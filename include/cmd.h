@@ -53,5 +53,6 @@ int cmd_rules(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

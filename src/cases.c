@@ -67,6 +67,27 @@ static const struct {
 	{ "locate_person", "協尋", GROUP_POLICE },
 };
 
+const char *
+need_name(guint i)
+{
+	return i < G_N_ELEMENTS(need_groups) ? need_groups[i].need : NULL;
+}
+
+const char *
+need_label(const char *need)
+{
+	for (size_t i = 0; need != NULL && i < G_N_ELEMENTS(need_groups); i++)
+		if (strcmp(need, need_groups[i].need) == 0)
+			return need_groups[i].label;
+	return NULL;
+}
+
+const char *
+case_source_name(guint i)
+{
+	return i < G_N_ELEMENTS(sources) ? sources[i].name : NULL;
+}
+
 enum group
 need_group(const char *need)
 {
@@ -992,8 +1013,8 @@ cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
 	enum status st;
 
 	st = store_query(s, err, store_rows_text, votes,
-			 "SELECT DISTINCT vote FROM reasons WHERE case_id = ?",
-			 "i", c->id);
+			 "SELECT need FROM case_needs WHERE case_id = ?", "i",
+			 c->id);
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(need_groups); i++)
 		if (need_groups[i].group == g &&
 		    g_ptr_array_find_with_equal_func(votes, need_groups[i].need,

@@ -29,6 +29,7 @@ static const struct command {
 	{ "case", cmd_case, "the case register: list, show, note, set" },
 	{ "outbox", cmd_outbox, "mail to send and sent: list, retry, cancel" },
 	{ "calendar", cmd_calendar, "the office calendar: show, check, load" },
+	{ "report", cmd_report, "the monthly report, CSV or HTML" },
 };
 
 char *arg_config;

@@ -447,6 +447,21 @@ threads(enum kind k)
 	       k == KIND_REFERRAL_REPLY;
 }
 
+/* Inside the transaction: the needs t found, on the case. */
+static enum status
+add_needs(struct run *r, gint64 case_id, const struct triage *t,
+	  struct err *err)
+{
+	enum status st = ST_OK;
+
+	for (guint i = 0; t != NULL && st == ST_OK && i < t->needs->len; i++)
+		st = store_run(r->store, err,
+			       "INSERT INTO case_needs (case_id, need) VALUES "
+			       "(?, ?) ON CONFLICT DO NOTHING",
+			       "it", case_id, (const char *)t->needs->pdata[i]);
+	return st;
+}
+
 /* Links a new case to the one it may follow up, both ways, for staff. */
 static enum status
 mark_possible_follow_up(struct run *r, gint64 case_id, gint64 of,
@@ -495,6 +510,8 @@ attach(struct run *r, const struct mail_msg *m,
 	if (st == ST_OK && kind_is_seeker(c->kind))
 		st = thread_add_party(r->store, r->tokens, tm->case_id,
 				      m->from_addr, "writer", err);
+	if (st == ST_OK && kind_is_seeker(c->kind))
+		st = add_needs(r, tm->case_id, t, err);
 	if (st == ST_OK)
 		st = store_query(r->store, err, store_row_text, &number,
 				 "SELECT number FROM cases WHERE id = ?", "i",
@@ -626,6 +643,7 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 				      c->reply_addr, "writer", err);
 	if (st == ST_OK && possible_of != 0)
 		st = mark_possible_follow_up(r, case_id, possible_of, err);
+	st = st == ST_OK ? add_needs(r, case_id, t, err) : st;
 	for (guint i = 0; st == ST_OK && i < t->hits->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(t->hits, struct rule_hit, i);

@@ -211,8 +211,20 @@ static const char *const migrations[] = {
 
 	/* 3: staff work by mail: who a case is assigned to, and a case
 	 * merged into another (it then only points there). */
-	("ALTER TABLE cases ADD COLUMN assignee TEXT;"
-	 "ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id);"),
+	"ALTER TABLE cases ADD COLUMN assignee TEXT;"
+	"ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id);"
+	/* The needs triage found in a case's letters (rules.h), as the
+	 * referrals and the monthly report count them; cases filed before
+	 * get those their reasons voted for. */
+	"CREATE TABLE case_needs ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  need TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, need));"
+	"INSERT INTO case_needs SELECT DISTINCT case_id, vote FROM reasons"
+	"  WHERE vote IN ('crisis', 'detox_treatment', 'substitution_therapy',"
+	"    'hiv', 'counseling', 'financial_aid', 'family', 'halfway_house',"
+	"    'legal', 'employment', 'vocational_training', 'business_loan',"
+	"    'schooling', 'locate_person');",
 };
 
 const char *

@@ -1,0 +1,98 @@
+/*
+ * lamplight report [--month YYYY-MM] [--centre CODE] [--html] [-o FILE]:
+ * the monthly report (report.h), by default of last month and the whole
+ * country, as CSV; --html makes the page with charts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "report.h"
+#include "twtime.h"
+
+static char *arg_month;
+static char *arg_centre;
+static gboolean arg_html;
+static char *arg_output;
+
+static const GOptionEntry report_options[] = {
+	{ "month", 0, 0, G_OPTION_ARG_STRING, &arg_month,
+	  "the month (default: last month)", "YYYY-MM" },
+	{ "centre", 0, 0, G_OPTION_ARG_STRING, &arg_centre,
+	  "one centre (default: every centre and the country)", "CODE" },
+	{ "html", 0, 0, G_OPTION_ARG_NONE, &arg_html,
+	  "one HTML page with charts, instead of CSV", NULL },
+	{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &arg_output,
+	  "write to FILE (default: standard output)", "FILE" },
+	{ NULL },
+};
+
+static char *
+last_month(GDateTime *now)
+{
+	g_autoptr(GDateTime) tw = g_date_time_to_timezone(now, twtime_zone());
+	g_autoptr(GDateTime) first = g_date_time_add_days(
+		tw, 1 - g_date_time_get_day_of_month(tw));
+	g_autoptr(GDateTime) prev = g_date_time_add_months(first, -1);
+
+	return g_date_time_format(prev, "%Y-%m");
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *db = NULL, *month = NULL, *text = NULL;
+	g_autofree char *code = NULL;
+	struct report *r = NULL;
+	struct store *s = NULL;
+	struct config *cfg;
+	struct err err = { 0 };
+	int rc = EXIT_OK;
+
+	cmd_parse(&argc, &argv, "", "The monthly report, CSV or HTML.",
+		  report_options);
+	if (argc > 1) {
+		fprintf(stderr, "lamplight report: unexpected argument '%s'\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	cfg = cmd_load_config();
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	if (arg_centre != NULL) {
+		const struct centre *c = config_centre_find(cfg, arg_centre);
+
+		if (c == NULL) {
+			fprintf(stderr, "lamplight report: no centre '%s'\n",
+				arg_centre);
+			config_free(cfg);
+			return EXIT_USAGE;
+		}
+		code = g_strdup(c->code);
+	}
+	month = arg_month != NULL ? g_strdup(arg_month) : last_month(now);
+	db = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
+	if (store_open(db, &s, &err) != ST_OK) {
+		fprintf(stderr, "lamplight report: %s\n", err.msg);
+		rc = EXIT_TEMPFAIL;
+	} else if (report_build(s, cfg, month, code, now, &r, &err) !=
+		   ST_OK) {
+		fprintf(stderr, "lamplight report: %s\n", err.msg);
+		rc = err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_USAGE;
+	} else {
+		text = arg_html ? report_html(r, cfg) : report_csv(r, cfg);
+		if (arg_output == NULL) {
+			fputs(text, stdout);
+		} else if (!g_file_set_contents(arg_output, text, -1, NULL)) {
+			fprintf(stderr, "lamplight report: cannot write %s\n",
+				arg_output);
+			rc = EXIT_IOERR;
+		}
+	}
+	report_free(r);
+	store_close(s);
+	config_free(cfg);
+	return rc;
+}
