@@ -27,15 +27,18 @@ enum status spool_deliver(struct spool *sp, const char *source,
 			  struct err *err);
 
 /*
- * spool_deliver() in two halves, for batches: spool_write() puts each
- * message in new/ (its bytes synced), spool_sync() then syncs new/ once
- * for all of them.  Nothing may rely on a written message, e.g. by
- * touching its source copy, before spool_sync() returned ST_OK.
+ * spool_deliver() in two halves, for batches: spool_write() writes each
+ * message into tmp/ (unsynced, not yet visible); spool_sync() flushes
+ * them all at once (syncfs) and only then moves them into new/ and
+ * syncs new/.  A crash in between leaves them in tmp/, where they are
+ * swept: never a torn message in new/.  Nothing may rely on a written
+ * message, e.g. by touching its source copy, before spool_sync()
+ * returned ST_OK.
  */
 enum status spool_write(struct spool *sp, const char *source,
 			const void *data, size_t len, char **name_out,
 			struct err *err);
-enum status spool_sync(struct spool *sp, struct err *err);
+enum status spool_sync(struct spool *sp, GPtrArray *names, struct err *err);
 
 /*
  * As spool_deliver(), reading the message from the file descriptor in

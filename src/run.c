@@ -46,6 +46,11 @@ struct run {
 	struct vault *vault;		/* seals personal data (people.h) */
 	char *db_path;
 	gboolean emergency;	/* an emergency was filed: send at once */
+	/* Letters filed in one transaction (group commit): the spool
+	 * files to move to cur/ once it commits. */
+	gboolean in_group;
+	GPtrArray *done_later;
+	GHashTable *screened;	/* name -> 1 urgent, 2 not (file_pending) */
 	/* The progress bar (--progress on a terminal). */
 	gboolean bar;
 	guint bar_total, bar_boxes, bar_boxes_done;
@@ -167,6 +172,26 @@ report(struct run *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The spool file of a filed message goes to cur/: at once, or, inside a
+ * group of letters, once the group's transaction commits (a crash
+ * before leaves it in new/, to be filed again: nothing lost).
+ */
+static enum status
+mark_done(struct run *r, const char *name, struct err *err)
+{
+	enum status st;
+
+	if (r->in_group) {
+		g_ptr_array_add(r->done_later, g_strdup(name));
+		return ST_OK;
+	}
+	st = spool_mark_done(r->spool, name, err);
+	if (st == ST_OK)
+		step(r->opts);
+	return st;
+}
+
 /* Records a message that cannot be filed; its bytes stay in the spool. */
 static enum status
 quarantine(struct run *r, const char *name, const char *mailbox,
@@ -192,7 +217,8 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 		store_rollback(r->store);
 		return st;
 	}
-	step(r->opts);
+	if (!r->in_group)
+		step(r->opts);
 	r->stats->filed++;
 	if (dup != 0) {
 		r->stats->duplicates++;
@@ -201,10 +227,8 @@ quarantine(struct run *r, const char *name, const char *mailbox,
 		log_warn("quarantined %s: %s", name, why);
 		report(r, "quarantined %s: %s", name, why);
 	}
-	st = spool_mark_done(r->spool, name, &e2);
-	if (st == ST_OK)
-		step(r->opts);
-	else
+	st = mark_done(r, name, &e2);
+	if (st != ST_OK)
 		log_warn("%s", e2.msg);
 	return ST_OK;
 }
@@ -752,10 +776,7 @@ file_one(struct run *r, const char *name, struct err *err)
 		return st;
 	if (filed) {
 		/* Committed by a run that died before the move: finish it. */
-		st = spool_mark_done(r->spool, name, err);
-		if (st == ST_OK)
-			step(r->opts);
-		return st;
+		return mark_done(r, name, err);
 	}
 	if ((cap = poisoned(r, name)) != NULL) {
 		g_autofree char *key = g_strconcat("unread:", name, NULL);
@@ -824,7 +845,8 @@ file_one(struct run *r, const char *name, struct err *err)
 		store_rollback(r->store);
 		goto out;
 	}
-	step(r->opts);
+	if (!r->in_group)
+		step(r->opts);
 	r->stats->filed++;
 	if (dup != 0) {
 		r->stats->duplicates++;
@@ -837,16 +859,170 @@ file_one(struct run *r, const char *name, struct err *err)
 		report(r, "filed %s: no centre could be told, no case", name);
 	}
 	/* COMMIT before the move to cur/: a crash in between is a no-op. */
-	st = spool_mark_done(r->spool, name, err);
-	if (st == ST_OK)
-		step(r->opts);
+	st = mark_done(r, name, err);
 out:
 	classification_free(c);
 	mail_msg_free(m);
 	return st;
 }
 
-/* Files everything waiting in spool/new, oldest first. */
+static void send_emergencies(struct run *r);
+
+/* Letters filed in one transaction at most: one sync for them all. */
+#define FILE_GROUP_MAX 64
+/* Letters left waiting, at most, while mailboxes are still fetched. */
+#define FILE_BACKLOG_MAX 5000
+
+static enum status
+group_begin(struct run *r, struct err *err)
+{
+	enum status st = store_begin(r->store, err);
+
+	r->in_group = st == ST_OK;
+	return st;
+}
+
+/* Commits the group, then moves its spool files to cur/. */
+static enum status
+group_commit(struct run *r, struct err *err)
+{
+	enum status st = store_commit(r->store, err);
+
+	r->in_group = FALSE;
+	if (st != ST_OK) {
+		store_rollback(r->store);
+		g_ptr_array_set_size(r->done_later, 0);
+		return st;
+	}
+	step(r->opts);
+	for (guint i = 0; st == ST_OK && i < r->done_later->len; i++) {
+		st = spool_mark_done(r->spool, r->done_later->pdata[i], err);
+		if (st == ST_OK)
+			step(r->opts);
+	}
+	g_ptr_array_set_size(r->done_later, 0);
+	return st;
+}
+
+/*
+ * Whether the letter in spool file name reads as an emergency: the same
+ * reading as filing's, done ahead so that an emergency among many
+ * letters is filed and answered first.  Anything unreadable is not.
+ */
+static gboolean
+urgent(struct run *r, const char *name)
+{
+	g_autofree char *mailbox = spool_name_source(name);
+	g_autoptr(GBytes) data = NULL;
+	const struct centre *centre = config_centre_find(r->cfg,
+							 mailbox ? mailbox : "");
+	struct classify_ctx ctx = { r->cfg, r->rules,
+				    centre != NULL ? centre->code : NULL };
+	struct mail_msg *m = NULL;
+	struct classification *c = NULL;
+	struct err e = { 0 };
+	gboolean yes = FALSE;
+	const void *bytes;
+	gsize len;
+	g_autofree char *cap = poisoned(r, name);
+
+	/* What overran the time cap once is not read again here. */
+	if (cap != NULL || spool_read(r->spool, name,
+				      r->cfg->max_message_bytes, &data,
+				      &e) != ST_OK)
+		return FALSE;
+	bytes = g_bytes_get_data(data, &len);
+	watchdog_arm(name);
+	if (mail_parse(bytes, len, &m, &e) == ST_OK &&
+	    classify_mail(&ctx, m, &c, &e) == ST_OK)
+		yes = c->triage != NULL &&
+		      c->triage->urgency == URGENCY_EMERGENCY &&
+		      kind_is_seeker(c->kind);
+	watchdog_disarm();
+	classification_free(c);
+	mail_msg_free(m);
+	return yes;
+}
+
+/*
+ * Files the letters in pending (spool names, taken out as filed).
+ * Emergencies first, each in its own transaction and its mail sent at
+ * once; then (unless urgent_only) the others, FILE_GROUP_MAX to a
+ * transaction.  When events is given and mail arrives meanwhile, it
+ * returns after the group, with the rest still pending, so that the new
+ * mail is looked at first.
+ */
+static enum status
+file_pending(struct run *r, GPtrArray *pending, GAsyncQueue *events,
+	     gboolean urgent_only, struct err *err)
+{
+	enum status st = ST_OK;
+	guint n = 0;
+
+	/* Read ahead: which of them are emergencies. */
+	for (guint i = 0; i < pending->len; i++) {
+		const char *name = pending->pdata[i];
+
+		if (!g_hash_table_contains(r->screened, name))
+			g_hash_table_insert(r->screened, g_strdup(name),
+					    GINT_TO_POINTER(urgent(r, name)
+								    ? 1 : 2));
+	}
+	for (guint i = 0; st == ST_OK && i < pending->len;) {
+		const char *name = pending->pdata[i];
+
+		if (GPOINTER_TO_INT(g_hash_table_lookup(r->screened, name)) !=
+		    1) {
+			i++;
+			continue;
+		}
+		st = group_begin(r, err);
+		if (st == ST_OK)
+			st = file_one(r, name, err);
+		if (st == ST_OK)
+			st = group_commit(r, err);
+		if (st == ST_OK)
+			send_emergencies(r);
+		g_hash_table_remove(r->screened, name);
+		g_ptr_array_remove_index(pending, i);
+		progress(r, FALSE);
+	}
+	while (st == ST_OK && !urgent_only && pending->len > 0) {
+		const char *name = pending->pdata[0];
+
+		if (!r->in_group)
+			st = group_begin(r, err);
+		if (st == ST_OK)
+			st = file_one(r, name, err);
+		if (st != ST_OK)
+			break;
+		g_hash_table_remove(r->screened, name);
+		g_ptr_array_remove_index(pending, 0);
+		progress(r, FALSE);
+		if (++n >= FILE_GROUP_MAX ||
+		    (events != NULL && g_async_queue_length(events) > 0)) {
+			st = group_commit(r, err);
+			if (st != ST_OK || events != NULL)
+				break;
+			n = 0;
+		}
+	}
+	if (r->in_group) {
+		if (st == ST_OK) {
+			st = group_commit(r, err);
+		} else {
+			store_rollback(r->store);
+			r->in_group = FALSE;
+			g_ptr_array_set_size(r->done_later, 0);
+		}
+	}
+	if (st == ST_OK)
+		send_emergencies(r);
+	return st;
+}
+
+/* Files everything waiting in spool/new, oldest first, emergencies
+ * before all. */
 static enum status
 file_spool(struct run *r, struct err *err)
 {
@@ -855,10 +1031,8 @@ file_spool(struct run *r, struct err *err)
 
 	if (st == ST_OK)
 		r->bar_total += names->len;
-	for (guint i = 0; st == ST_OK && i < names->len; i++) {
-		st = file_one(r, names->pdata[i], err);
-		progress(r, FALSE);
-	}
+	while (st == ST_OK && names->len > 0)
+		st = file_pending(r, names, NULL, FALSE, err);
 	return st;
 }
 
@@ -906,6 +1080,7 @@ struct job {
 	GAsyncQueue *events;	/* to the main thread: struct event */
 	GAsyncQueue *go;	/* from the main thread: filing done */
 	guint to_fetch;		/* for the progress bar, at EV_LISTED */
+	gboolean fetch_over;	/* the main thread saw EV_FETCHED */
 	/* Results, read by the main thread after EV_FINISHED. */
 	guint fetched, left_on_server;
 	gboolean failed;
@@ -995,7 +1170,7 @@ job_batch(struct job *j, struct store *db, const struct fetch_ops *ops,
 		}
 	}
 	if (st == ST_OK && names->len > 0)
-		st = spool_sync(j->spool, &e);
+		st = spool_sync(j->spool, names, &e);
 	if (st != ST_OK) {
 		/* Written but unrecorded files are filed, not lost. */
 		j->fatal = st;
@@ -1203,9 +1378,10 @@ fetch_all(struct run *r, struct err *err)
 {
 	g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(g_free);
 	GAsyncQueue *events = g_async_queue_new();
+	g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(g_free);
 	GThreadPool *pool;
 	enum status st = ST_OK;
-	guint running = 0;
+	guint running = 0, fetching = 0;
 
 	for (guint i = 0; i < r->cfg->centres->len; i++) {
 		const struct centre *c = r->cfg->centres->pdata[i];
@@ -1233,11 +1409,41 @@ fetch_all(struct run *r, struct err *err)
 	for (guint i = 0; i < jobs->len; i++) {
 		g_thread_pool_push(pool, jobs->pdata[i], NULL);
 		running++;
+		fetching++;
 	}
 	while (running > 0) {
-		struct event *ev = g_async_queue_pop(events);
-		struct job *j = ev->job;
+		struct event *ev = NULL;
+		struct job *j;
 
+		/* Mail waiting to be filed: file some whenever no event
+		 * is there to take first.  While mailboxes are still being
+		 * fetched, only emergencies: the rest of their mail may
+		 * hold another, and fetching it goes faster alone (a few
+		 * tenths of a second for a thousand letters).  A silent
+		 * server does not hold the others back for long. */
+		if (pending->len > 0 && st == ST_OK) {
+			ev = g_async_queue_try_pop(events);
+			if (ev == NULL) {
+				gboolean first = fetching > 0 &&
+						 pending->len < FILE_BACKLOG_MAX;
+
+				st = file_pending(r, pending, events, first,
+						  err);
+				if (!first)
+					continue;
+				ev = g_async_queue_timeout_pop(events, 200000);
+				if (ev == NULL) {
+					if (st == ST_OK)
+						st = file_pending(r, pending,
+								  events, FALSE,
+								  err);
+					continue;
+				}
+			}
+		} else {
+			ev = g_async_queue_pop(events);
+		}
+		j = ev->job;
 		switch (ev->kind) {
 		case EV_LISTED:
 			r->bar_total += j->to_fetch;
@@ -1245,15 +1451,21 @@ fetch_all(struct run *r, struct err *err)
 		case EV_SPOOLED:
 			/* After a fatal error, filing waits for next run. */
 			if (st == ST_OK && !r->opts->fetch_only)
-				st = file_one(r, ev->name, err);
-			if (st == ST_OK)
-				send_emergencies(r);
+				g_ptr_array_add(pending, g_strdup(ev->name));
 			break;
 		case EV_FETCHED:
+			fetching--;
+			j->fetch_over = TRUE;
+			/* All it spooled is filed before its source is
+			 * touched. */
+			while (st == ST_OK && pending->len > 0)
+				st = file_pending(r, pending, NULL, FALSE, err);
 			g_async_queue_push(j->go, GINT_TO_POINTER(1));
 			break;
 		case EV_FINISHED:
 			running--;
+			if (!j->fetch_over)
+				fetching--;
 			r->bar_boxes_done++;
 			r->stats->fetched += j->fetched;
 			r->stats->left_on_server += j->left_on_server;
@@ -1273,6 +1485,8 @@ fetch_all(struct run *r, struct err *err)
 		progress(r, FALSE);
 	}
 	g_thread_pool_free(pool, FALSE, TRUE);
+	while (st == ST_OK && pending->len > 0)
+		st = file_pending(r, pending, NULL, FALSE, err);
 	for (guint i = 0; i < jobs->len; i++) {
 		struct job *j = jobs->pdata[i];
 
@@ -1289,12 +1503,18 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 {
 	struct run r = { .cfg = cfg, .opts = opts, .stats = stats,
 			 .bar = opts->progress && isatty(2) };
+	g_autoptr(GPtrArray) done_later =
+		g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) screened = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree char *spool_dir = NULL;
 	g_autoptr(GDateTime) now = NULL;
 	int lock_fd = -1;
 	enum status st;
 
 	*locked = FALSE;
+	r.done_later = done_later;
+	r.screened = screened;
 	st = take_lock(cfg->state_dir, &lock_fd, locked, err);
 	if (st != ST_OK)
 		return st;

@@ -212,35 +212,77 @@ spool_write(struct spool *sp, const char *source, const void *data,
 	st = open_tmp(sp, source, &name, &tmp, &dst, &fd, err);
 	if (st != ST_OK)
 		return st;
-	st = write_synced(fd, tmp, data, len, err);
-	if (st == ST_OK)
-		st = move_to_new(tmp, dst, name, err);
-	if (st != ST_OK)
+	st = write_all(fd, tmp, data, len, err);
+	/* close() can report a deferred write error (NFS, quota). */
+	if (close(fd) != 0 && st == ST_OK)
+		st = err_io(err, ST_TEMP, "cannot close '%s'", tmp);
+	if (st != ST_OK) {
+		unlink(tmp);
 		return st;
+	}
 	*name_out = g_steal_pointer(&name);
 	return ST_OK;
 }
 
 enum status
-spool_sync(struct spool *sp, struct err *err)
+spool_sync(struct spool *sp, GPtrArray *names, struct err *err)
 {
-	return fsync_dir(sp->new, err);
+	enum status st = ST_OK;
+	int fd;
+
+	if (names->len == 0)
+		return ST_OK;
+	/* One flush of the file system for the whole batch; where syncfs()
+	 * is missing, each file on its own. */
+	fd = open(sp->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_io(err, ST_TEMP, "cannot open '%s'", sp->tmp);
+	if (syncfs(fd) != 0) {
+		for (guint i = 0; st == ST_OK && i < names->len; i++) {
+			g_autofree char *p = g_build_filename(
+				sp->tmp, (char *)names->pdata[i], NULL);
+			int f = open(p, O_RDONLY | O_CLOEXEC);
+
+			if (f < 0 || fsync(f) != 0)
+				st = err_io(err, ST_TEMP, "cannot sync '%s'", p);
+			if (f >= 0)
+				close(f);
+		}
+	}
+	close(fd);
+	/* Only now, whole, do they appear in new/. */
+	for (guint i = 0; st == ST_OK && i < names->len; i++) {
+		const char *name = names->pdata[i];
+		g_autofree char *tmp = g_build_filename(sp->tmp, name, NULL);
+		g_autofree char *dst = g_build_filename(sp->new, name, NULL);
+
+		st = move_to_new(tmp, dst, name, err);
+	}
+	if (st == ST_OK)
+		st = fsync_dir(sp->new, err);
+	/* What did not make it stays in tmp/ and is swept later. */
+	return st;
 }
 
 enum status
 spool_deliver(struct spool *sp, const char *source, const void *data,
 	      size_t len, char **name_out, struct err *err)
 {
-	char *name = NULL;
-	enum status st = spool_write(sp, source, data, len, &name, err);
+	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
+	enum status st;
+	int fd;
 
-	if (st == ST_OK)
-		st = spool_sync(sp, err);
-	if (st != ST_OK) {
-		g_free(name);
+	st = open_tmp(sp, source, &name, &tmp, &dst, &fd, err);
+	if (st != ST_OK)
 		return st;
-	}
-	*name_out = name;
+	st = write_synced(fd, tmp, data, len, err);
+	if (st == ST_OK)
+		st = move_to_new(tmp, dst, name, err);
+	if (st == ST_OK)
+		st = fsync_dir(sp->new, err);
+	if (st != ST_OK)
+		return st;
+	*name_out = g_steal_pointer(&name);
 	return ST_OK;
 }
 
@@ -285,7 +327,7 @@ spool_deliver_fd(struct spool *sp, const char *source, int in,
 	if (st == ST_OK)
 		st = move_to_new(tmp, dst, name, err);
 	if (st == ST_OK)
-		st = spool_sync(sp, err);
+		st = fsync_dir(sp->new, err);
 	if (st != ST_OK)
 		return st;
 	*size = total;

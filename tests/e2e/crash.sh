@@ -52,7 +52,7 @@ mailbox = maildir:$1/mb/khh"
 # state DIR: what a finished run leaves, as text to compare.
 state() {
 	local db=$1/state/lamplight.db
-	sql "$db" "select number || ' ' || urgency from cases order by number"
+	sql "$db" "select county || ' ' || urgency from cases order by 1"
 	sql "$db" "select 'arrivals ' || count(*) || ' quarantined ' || count(quarantine) || ' kinds ' || group_concat(kind) from (select * from arrivals where duplicate_of is null order by kind)"
 	sql "$db" "select 'outbox ' || count(*) || ' ' || group_concat(distinct state) from outbox"
 	echo "imap unseen: $(dove search -u tpe mailbox INBOX unseen | wc -l)"

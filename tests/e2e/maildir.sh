@@ -46,8 +46,9 @@ tap_like "it files every letter" "$out" \
 tap_like "the bad message is reported as quarantined" "$out" \
 	'quarantined [^ ]+\.hua: not a mail message'
 clean=$(state "$T/clean")
-tap_like "six cases, each with its urgency" "$clean" \
-	'TPE-[0-9]{7}-0002 emergency'
+# The emergency is filed (and numbered) before the letters beside it.
+tap_like "six cases, each with its urgency, the emergency first" "$clean" \
+	'TPE-[0-9]{7}-0001 emergency'
 tap_like "every source message is marked seen" "$clean" \
 	'source new: 0.source seen: 9'
 qid=$("$LAMPLIGHT" quarantine list -c "$T/clean/lamplight.conf" |
