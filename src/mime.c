@@ -86,7 +86,9 @@ mail_body_hash(const char *data, size_t len, char out[65])
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 	const char *p = data, *end = data + len, *body = end;
 
-	/* The body starts after the first empty line. */
+	/* The body starts after the first empty line; without one (not
+	 * mail at all, or headers alone) all of it counts, so that two
+	 * such files are never taken for copies of one another. */
 	for (; p < end; p++) {
 		if (*p != '\n')
 			continue;
@@ -99,6 +101,8 @@ mail_body_hash(const char *data, size_t len, char out[65])
 			break;
 		}
 	}
+	if (body == end)
+		body = data;
 	for (p = body; p < end;) {
 		const char *cr = memchr(p, '\r', end - p);
 

@@ -11,6 +11,8 @@ connection is relayed to 127.0.0.1:TARGET_PORT.  MODE:
     stall BYTES     after BYTES from the server, relay nothing more but
                     keep the connection open (a server that stops
                     answering); PORTFILE + ".stalled" appears then
+    slow MS         relay faithfully, but hold each chunk from the
+                    server MS milliseconds (a slow server or link)
 
 The mode can be changed while running by writing "MODE [BYTES]" into
 PORTFILE + ".mode"; it applies to new connections.
@@ -20,6 +22,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 
 def mode(path, default):
@@ -41,7 +44,7 @@ def reset(sock):
         pass
 
 
-def pipe(src, dst, limit, how, done):
+def pipe(src, dst, limit, how, done, delay=0):
     sent = 0
     try:
         while True:
@@ -59,6 +62,8 @@ def pipe(src, dst, limit, how, done):
                 while src.recv(65536):
                     pass
                 return
+            if how == "slow" and delay:
+                time.sleep(delay / 1000.0)
             dst.sendall(data)
             sent += len(data)
     except OSError:
@@ -78,11 +83,12 @@ def serve(client, target, how, limit):
         reset(client)
         return
     done = threading.Event()
-    lim = None if how == "pass" else limit
+    lim = None if how in ("pass", "slow") else limit
+    delay = limit if how == "slow" else 0
     threading.Thread(target=pipe, args=(client, server, None, how, done),
                      daemon=True).start()
-    threading.Thread(target=pipe, args=(server, client, lim, how, done),
-                     daemon=True).start()
+    threading.Thread(target=pipe, args=(server, client, lim, how, done,
+                                        delay), daemon=True).start()
 
 
 STALLED = None

@@ -7,6 +7,8 @@
 #   harness_start [imap] [smtp]   start Dovecot and/or exim4 (default: both)
 #   harness_stop                  stop the servers, remove $HARNESS_DIR
 #   harness_save USER FILE        store FILE in USER's INBOX (doveadm save)
+#   harness_down, harness_up      stop the servers, start them again on
+#                                 the same ports (restarts, outages)
 #   harness_delivered_count       files in $HARNESS_DELIVERED/new
 #   harness_wait_delivered N [S]  wait up to S s (default 10) for N of them
 #
@@ -606,6 +608,27 @@ harness_stop() {
 	unset HARNESS_IMAP HARNESS_IMAPS HARNESS_POP3 HARNESS_POP3S
 	unset HARNESS_SMTP HARNESS_SMTPS
 	return 0
+}
+
+# harness_down: stop the servers, keeping their mail, spool and ports;
+# harness_up: start them again on the same ports (a restart, or the end
+# of an outage).  Both servers, as harness_start started them.
+harness_down() {
+	[[ -n $_harness_dir ]] || { _harness_err "harness_down: not started"; return 1; }
+	_harness_saved_ports="${HARNESS_IMAP:-0} ${HARNESS_IMAPS:-0} ${HARNESS_POP3:-0} ${HARNESS_POP3S:-0} ${HARNESS_SMTP:-0} ${HARNESS_SMTPS:-0}"
+	_harness_stop_servers
+}
+
+harness_up() {
+	local imap=0 smtp=0 rc=0 m=""
+	[[ -n ${_harness_saved_ports:-} ]] || { _harness_err "harness_up: not down"; return 1; }
+	[[ -n ${HARNESS_DOVECOT_CONF:-} ]] && imap=1
+	[[ -n ${HARNESS_DELIVERED:-} ]] && smtp=1
+	[[ $- == *m* ]] && m=1 && set +m
+	HARNESS_PORTS=$_harness_saved_ports _harness_try_start "$imap" "$smtp" || rc=$?
+	[[ -n $m ]] && set -m
+	((rc == 0)) && _harness_saved_ports=""
+	return "$rc"
 }
 
 # Store the message in file $2 into the INBOX of user $1.

@@ -213,6 +213,26 @@ test_broken_mail_does_not_crash(void **state)
 	}
 }
 
+/* The de-duplication key: the body alone, line ends aside; a file
+ * with no empty line (not mail) by all its bytes. */
+static void
+test_body_hash(void **state)
+{
+	char a[65], b[65], c[65], d[65];
+	static const char ma[] = "Subject: a\r\n\r\nsame\r\n";
+	static const char mb[] = "Subject: b\n\nsame\n";
+	static const char mc[] = "\x01\x02 not mail at all";
+	static const char md[] = "\x01\x03 not mail at all";
+
+	mail_body_hash(ma, strlen(ma), a);
+	mail_body_hash(mb, strlen(mb), b);
+	assert_string_equal(a, b);
+	mail_body_hash(mc, strlen(mc), c);
+	mail_body_hash(md, strlen(md), d);
+	assert_string_not_equal(c, d);
+	assert_string_not_equal(c, a);
+}
+
 /* A multipart with n leaves, or nested n deep. */
 static char *
 make_tree(int n, gboolean nested)
@@ -346,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_form_variants),
 		cmocka_unit_test(test_expected_fixtures),
 		cmocka_unit_test(test_broken_mail_does_not_crash),
+		cmocka_unit_test(test_body_hash),
 		cmocka_unit_test(test_case_ref),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_simplified_is_triaged),
