@@ -120,6 +120,22 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 	st = store_outbox_due(s, now, max_priority, &items, err);
 	if (st != ST_OK || items->len == 0)
 		return st;
+	/* That these sends begin, on record before any of them (one sync
+	 * for all): a run that dies after the server took a mail and before
+	 * it is marked sent sends it again, with the same Message-ID, and
+	 * the count says so. */
+	st = store_begin(s, err);
+	for (guint i = 0; i < items->len && st == ST_OK; i++)
+		st = store_run(s, err,
+			       "UPDATE outbox SET sends = sends + 1 WHERE id = ?",
+			       "i", ((const struct outbox_item *)
+					     items->pdata[i])->id);
+	if (st == ST_OK)
+		st = store_commit(s, err);
+	if (st != ST_OK) {
+		store_rollback(s);
+		return st;
+	}
 	if (kept != NULL && kept_for != cfg) {
 		curl_easy_cleanup(kept);
 		kept = NULL;

@@ -216,6 +216,10 @@ static const char *const migrations[] = {
 	/* The needs triage found in a case's letters (rules.h), as the
 	 * referrals and the monthly report count them; cases filed before
 	 * get those their reasons voted for. */
+	/* Sends begun, committed before each attempt: a mail found
+	 * delivered twice with sends > 1 was resent after a run died
+	 * between the server's acceptance and our record of it. */
+	"ALTER TABLE outbox ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;"
 	"CREATE TABLE case_needs ("
 	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
 	"  need TEXT NOT NULL,"
