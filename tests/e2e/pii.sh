@@ -36,10 +36,17 @@ delivered_to() {
 	grep -l -i "^Envelope-to: $1" "$HARNESS_DELIVERED"/new/* 2>/dev/null |
 		xargs -r ls -t | head -1
 }
-# first_to ADDR: the first message delivered to ADDR.
-first_to() {
+# with_subject ADDR TEXT: a message delivered to ADDR whose subject holds
+# TEXT (a notice and a reminder may arrive in the same instant).
+with_subject() {
 	grep -l -i "^Envelope-to: $1" "$HARNESS_DELIVERED"/new/* 2>/dev/null |
-		xargs -r ls -tr | head -1
+		/usr/bin/python3 -c '
+import email, email.policy, sys
+for f in sys.stdin.read().split():
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    if sys.argv[1] in str(m["Subject"]):
+        print(f)
+        break' "$2"
 }
 
 # Two letters through the web form, one sent directly, one that is not
@@ -151,20 +158,20 @@ sqlite3 "$DB" "UPDATE deadlines SET due_day = '2026-01-05' WHERE outcome IS NULL
 "$L" run "${C[@]}" -v --debug >"$T/out2" 2>&1 || true
 tap_is "no personal data in the second run's log" "$(leaks "$T/out2")" ""
 tap_ok "referrals and reminders delivered" harness_wait_delivered 11 20
-body "$(first_to police@tppd.partners.example)" >"$T/police"
+body "$(with_subject police@tppd.partners.example '[轉介 ')" >"$T/police"
 tap_like "(the referral notice)" "$(head -1 "$T/police")" "^\[轉介 $case_a-R1\]"
 tap_is "the police referral: name, phone, address, birth date to find the person" \
 	"$(for k in 林志明 0912345678 民生東路 1990-04-12; do grep -q -F "$k" "$T/police" && echo -n "$k "; done)" \
 	"林志明 0912345678 民生東路 1990-04-12 "
 tap_is "... but not the ID number, the drug or the letter" \
 	"$(grep -F -o -e "$(sed -n 2p "$T/people")" -e 海洛因 -e 很想死 -e 過量 "$T/police" || true)" ""
-body "$(first_to clinic@tpehealth.partners.example)" >"$T/health"
+body "$(with_subject clinic@tpehealth.partners.example '[轉介 ')" >"$T/health"
 tap_like "(the referral notice)" "$(head -1 "$T/health")" "^\[轉介 $case_b-R1\]"
 tap_is "the health referral: no address, no ID number" \
 	"$(grep -F -o -e 文化路二段 -e "$(sed -n 7p "$T/people")" "$T/health" || true)" ""
-body "$(delivered_to a@tpe.centers.example)" >"$T/reminder"
+body "$(with_subject a@tpe.centers.example 提醒)" >"$T/reminder"
 tap_like "the staff reminder names the overdue case" "$(cat "$T/reminder")" "$case_c  編號列冊"
-body "$(delivered_to police@tppd.partners.example)" >"$T/police-reminder"
+body "$(with_subject police@tppd.partners.example 提醒)" >"$T/police-reminder"
 tap_like "the police's reminder names the referral" \
 	"$(cat "$T/police-reminder")" "$case_a-R1  回覆期限"
 tap_is "... and no person" "$(leaks "$T/police-reminder")" ""
