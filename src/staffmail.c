@@ -325,6 +325,97 @@ first_word(const char *s, const char **rest)
 	return g_strndup(s, n);
 }
 
+/*
+ * cases.c's refusals, which the command line prints in English, in the
+ * words of the transcript: new string.  An unknown one stays as it is.
+ */
+static char *
+refusal_words(const char *msg)
+{
+	static const struct {
+		const char *re, *zh;
+	} table[] = {
+		{ "^case \\S+ is (\\S+); it may become (.+)$",
+		  "案件目前是「\\1」，下一步只能是：\\2" },
+		{ "^a referral names its group and agency: use refer$",
+		  "轉介請用 #refer 指令，寫明組別" },
+		{ "^closing needs one of the five reasons: use close$",
+		  "結案請用 #close 指令，寫明 1 到 5 的結案原因" },
+		{ "^case \\S+ is (\\S+): a referral follows the assessment$",
+		  "案件目前是「\\1」：轉介要在轉介評估之後" },
+		{ "^case \\S+ is (already )?closed$", "本案已結案" },
+		{ "^遷出 names the county.*$",
+		  "遷出請寫明遷往的縣市代碼（例如 #close 5 KHH）" },
+		{ "^問題改善 closes a case after two years.*$",
+		  "問題改善須在追蹤輔導滿兩年後才能結案" },
+		{ "^問題改善 needs two years.*$",
+		  "問題改善須追蹤輔導滿兩年且未再使用" },
+		{ "^a note needs its text$", "內部紀錄沒有內容" },
+		{ "^\\S+ is not a day to come$", "排定的日期須在今天之後" },
+		{ "^no case (\\S+) at \\S+$", "本中心沒有案號 \\1 的案件" },
+		{ "^a case cannot merge into itself$", "不能併入本案自己" },
+		{ "^closed cases are not merged$", "已結案的案件不能合併" },
+		{ "^one of the cases is merged already$",
+		  "其中一案已經併入其他案件" },
+		{ "^case \\S+ is (\\S+), not in follow-up$",
+		  "案件目前是「\\1」，不在追蹤輔導階段" },
+		{ "^case \\S+ changed meanwhile; look again$",
+		  "案件剛被變更，請再寄一次" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+		g_autoptr(GRegex) re = g_regex_new(table[i].re, 0, 0, NULL);
+		char *out;
+
+		if (re == NULL || !g_regex_match(re, msg, 0, NULL))
+			continue;
+		out = g_regex_replace(re, msg, -1, 0, table[i].zh, 0, NULL);
+		/* The states, and the list of them, in Chinese. */
+		for (int st = 0; out != NULL && st < CASE_STATE_COUNT; st++) {
+			g_auto(GStrv) parts = g_strsplit(
+				out, case_state_name((enum case_state)st), -1);
+			char *joined = g_strjoinv(
+				case_state_label((enum case_state)st), parts);
+
+			g_free(out);
+			out = joined;
+		}
+		if (out != NULL) {
+			g_auto(GStrv) parts = g_strsplit(out, ", or ", -1);
+			char *joined = g_strjoinv("，或", parts);
+
+			g_free(out);
+			out = joined;
+		}
+		if (out != NULL) {
+			g_auto(GStrv) parts = g_strsplit(out, ", ", -1);
+			char *joined = g_strjoinv("、", parts);
+
+			g_free(out);
+			out = joined;
+		}
+		if (out != NULL) {
+			g_auto(GStrv) parts = g_strsplit(out, " (or another "
+							      "referral)", -1);
+			char *joined = g_strjoinv("（或再轉介）", parts);
+
+			g_free(out);
+			out = joined;
+		}
+		if (out != NULL) {
+			g_auto(GStrv) parts = g_strsplit(out, "nothing: the "
+							      "case is closed",
+							 -1);
+			char *joined = g_strjoinv("無（已結案）", parts);
+
+			g_free(out);
+			out = joined;
+		}
+		return out != NULL ? out : g_strdup(msg);
+	}
+	return g_strdup(msg);
+}
+
 /* What one command did, for the transcript. */
 struct outcome {
 	gboolean done;
@@ -505,8 +596,10 @@ run_command(struct staffmail *sm, const struct command *cmd,
 	if (st == ST_TEMP)
 		return err_set(err, st, "%s", e.msg);
 	if (st != ST_OK) {
+		g_autofree char *why = refusal_words(e.msg);
+
 		g_free(out->text);
-		out->text = g_strdup_printf("未執行：%s", e.msg);
+		out->text = g_strdup_printf("未執行：%s", why);
 		return ST_OK;
 	}
 	out->done = out->text != NULL && !g_str_has_prefix(out->text, "未執行");

@@ -298,12 +298,16 @@ Subject: Re: [$c1]
 
 #merge $n1
 #assign $WU
+#state registered
 EOF
 ingest TPE "$T/i2.eml"
 outmail transcript "$LIN" "$T/tr3.eml"
 tap_like "TPE staff cannot merge into an NWT case, nor assign NWT staff" \
 	"$(get "$T/tr3.eml" 'b')" \
-	"✘ #merge $n1.*no case $n1 at TPE.*✘ #assign $WU"
+	"✘ #merge $n1.*本中心沒有案號 $n1 的案件.*✘ #assign $WU"
+tap_like "... and a step out of order is refused in words staff read" \
+	"$(get "$T/tr3.eml" 'b')" \
+	"✘ #state registered.*案件目前是「轉介」，下一步只能是：追蹤輔導（或再轉介），或結案"
 tap_is "... and the NWT case is as it was" \
 	"$(show "$n1" '(d["state"], d["merged_into"], [e["what"] for e in d["events"] if e["who"] != "lamplight"])')" \
 	"('received', None, [])"
