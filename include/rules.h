@@ -51,6 +51,7 @@ enum urgency {
 #define RULES_MAX_NEEDS 3		/* more needs one rule may add */
 
 const char *urgency_name(enum urgency u);	/* "emergency"; NULL: none */
+const char *urgency_label(enum urgency u);	/* "緊急"; NULL: none */
 gboolean urgency_parse(const char *s, enum urgency *out);
 
 /* Whether s is one of the 14 needs of LABELS.md. */

@@ -5,6 +5,7 @@
 #include "calendar.h"
 #include "cases.h"
 #include "report.h"
+#include "rules.h"
 #include "twtime.h"
 
 enum section_id {
@@ -67,11 +68,7 @@ static const struct {
 
 static const struct {
 	const char *key, *label;
-} urgencies[] = {
-	{ "emergency", "緊急" },
-	{ "application", "申請協助" },
-	{ "consultation", "諮詢" },
-}, steps[] = {
+} steps[] = {
 	{ "register", "編號列冊（3 日）" },
 	{ "contact", "訪視（3 日）" },
 	{ "assess", "轉介評估（3 日）" },
@@ -93,9 +90,10 @@ section_key(enum section_id sec, guint i, const char **key,
 		*label = case_source_label(*key);
 		break;
 	case SEC_URGENCY:
-		if (i < G_N_ELEMENTS(urgencies)) {
-			*key = urgencies[i].key;
-			*label = urgencies[i].label;
+		/* The most urgent first. */
+		if (i < URGENCY_EMERGENCY) {
+			*key = urgency_name(URGENCY_EMERGENCY - i);
+			*label = urgency_label(URGENCY_EMERGENCY - i);
 		}
 		break;
 	case SEC_NEED:

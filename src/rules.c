@@ -133,6 +133,22 @@ writer_name(enum writer w)
 }
 
 const char *
+urgency_label(enum urgency u)
+{
+	switch (u) {
+	case URGENCY_CONSULTATION:
+		return "諮詢";
+	case URGENCY_APPLICATION:
+		return "申請協助";
+	case URGENCY_EMERGENCY:
+		return "緊急";
+	case URGENCY_NONE:
+		break;
+	}
+	return NULL;
+}
+
+const char *
 urgency_name(enum urgency u)
 {
 	switch (u) {

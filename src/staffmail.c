@@ -101,16 +101,6 @@ case_row_read(struct staffmail *sm, gint64 case_id, struct case_row *out,
 			   "cases WHERE id = ?", "i", case_id);
 }
 
-static const char *
-urgency_label(enum urgency u)
-{
-	switch (u) {
-	case URGENCY_EMERGENCY: return "緊急";
-	case URGENCY_APPLICATION: return "申請協助";
-	default: return "諮詢";
-	}
-}
-
 /* The note address of a case mail: "tnn+note.TOKEN@domain" (new). */
 static char *
 note_address(const char *token, const char *centre_address)
@@ -151,9 +141,10 @@ staffmail_notify(struct staffmail *sm, gint64 case_id, gboolean first,
 			    first ? "收到一封新的來信，已登錄為新案件。"
 				  : "收到當事人再次來信，已歸入原案件。");
 	g_hash_table_insert(vars, "urgency_label",
-			    (gpointer)urgency_label(t != NULL
-							    ? t->urgency
-							    : URGENCY_CONSULTATION));
+			    (gpointer)urgency_label(
+				    t != NULL && t->urgency != URGENCY_NONE
+					    ? t->urgency
+					    : URGENCY_CONSULTATION));
 	g_hash_table_insert(vars, "state_label",
 			    (gpointer)case_state_label(cr.state));
 	g_hash_table_insert(vars, "reasons", reasons);
