@@ -139,5 +139,11 @@ const char *group_label(enum group g);
 gboolean address_valid(const char *s);
 /* Whether addr is in list (NULL-terminated, may be NULL), without case. */
 gboolean address_in(char **list, const char *addr);
+/* Whether addr is a staff or the duty address of centre c. */
+gboolean centre_staff(const struct centre *c, const char *addr);
+/* The part of addr after its last '@' (a pointer into it), or NULL. */
+const char *address_domain(const char *addr);
+/* Whether domain d is dom or one of its subdomains (without case). */
+gboolean domain_within(const char *d, const char *dom);
 
 #endif

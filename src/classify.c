@@ -164,30 +164,6 @@ is_list(const struct mail_msg *m)
 		 g_ascii_strcasecmp(m->precedence, "junk") == 0));
 }
 
-static const char *
-domain_of(const char *addr)
-{
-	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
-
-	return at != NULL ? at + 1 : NULL;
-}
-
-/* Whether d is dom or one of its subdomains. */
-static gboolean
-domain_within(const char *d, const char *dom)
-{
-	size_t dl, ml;
-
-	if (d == NULL || dom == NULL)
-		return FALSE;
-	dl = strlen(d);
-	ml = strlen(dom);
-	if (dl == ml)
-		return g_ascii_strcasecmp(d, dom) == 0;
-	return dl > ml && d[dl - ml - 1] == '.' &&
-	       g_ascii_strcasecmp(d + dl - ml, dom) == 0;
-}
-
 /*
  * Whether from is centre staff: named in the config, or writing from the
  * centres' own mail domain (tpe.centers.example for centers.example)
@@ -196,7 +172,7 @@ domain_within(const char *d, const char *dom)
 static gboolean
 is_staff(const struct config *cfg, const struct mail_msg *m)
 {
-	const char *from = m->from_addr, *fd = domain_of(from);
+	const char *from = m->from_addr, *fd = address_domain(from);
 
 	if (from == NULL)
 		return FALSE;
@@ -204,12 +180,10 @@ is_staff(const struct config *cfg, const struct mail_msg *m)
 		for (guint i = 0; i < cfg->centres->len; i++) {
 			const struct centre *c = cfg->centres->pdata[i];
 
-			if (address_in(c->staff, from) ||
-			    (c->duty != NULL &&
-			     g_ascii_strcasecmp(c->duty, from) == 0))
+			if (centre_staff(c, from))
 				return TRUE;
 			if (g_ascii_strcasecmp(c->address, from) != 0 &&
-			    domain_within(fd, domain_of(c->address)))
+			    domain_within(fd, address_domain(c->address)))
 				return TRUE;
 		}
 		return FALSE;
@@ -217,7 +191,7 @@ is_staff(const struct config *cfg, const struct mail_msg *m)
 	/* Without a config: the domain of the centre mailbox written to. */
 	for (guint i = 0; i < m->to->len; i++) {
 		const char *to = m->to->pdata[i];
-		const char *td = domain_of(to);
+		const char *td = address_domain(to);
 
 		if (g_ascii_strcasecmp(to, from) != 0 &&
 		    county_code_for_address(to) != NULL &&

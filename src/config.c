@@ -58,6 +58,37 @@ address_in(char **list, const char *addr)
 }
 
 gboolean
+centre_staff(const struct centre *c, const char *addr)
+{
+	return addr != NULL &&
+	       (address_in(c->staff, addr) ||
+		(c->duty != NULL && g_ascii_strcasecmp(c->duty, addr) == 0));
+}
+
+const char *
+address_domain(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL ? at + 1 : NULL;
+}
+
+gboolean
+domain_within(const char *d, const char *dom)
+{
+	size_t dl, ml;
+
+	if (d == NULL || dom == NULL)
+		return FALSE;
+	dl = strlen(d);
+	ml = strlen(dom);
+	if (dl == ml)
+		return g_ascii_strcasecmp(d, dom) == 0;
+	return dl > ml && d[dl - ml - 1] == '.' &&
+	       g_ascii_strcasecmp(d + dl - ml, dom) == 0;
+}
+
+gboolean
 config_referrer(const struct centre *c, const char *addr, enum referrer *r)
 {
 	for (int k = 0; c != NULL && k < REFERRER_COUNT; k++)

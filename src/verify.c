@@ -50,28 +50,21 @@ uncomment(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+/* The domain of an address, or a bare domain as it is. */
 static const char *
-domain_of(const char *addr)
+domain_of(const char *v)
 {
-	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+	const char *d = address_domain(v);
 
-	return at != NULL ? at + 1 : addr;
+	return d != NULL ? d : v;
 }
 
 /* Whether d is dom or a subdomain of it (relaxed alignment). */
 static gboolean
 aligned(const char *d, const char *dom)
 {
-	size_t dl, ml;
-
-	if (d == NULL || dom == NULL || *d == '\0' || *dom == '\0')
-		return FALSE;
-	dl = strlen(d);
-	ml = strlen(dom);
-	if (dl == ml)
-		return g_ascii_strcasecmp(d, dom) == 0;
-	return dl > ml && d[dl - ml - 1] == '.' &&
-	       g_ascii_strcasecmp(d + dl - ml, dom) == 0;
+	return d != NULL && dom != NULL && *d != '\0' && *dom != '\0' &&
+	       domain_within(d, dom);
 }
 
 /* The value of property name ("smtp.auth") in words, unquoted: new. */
@@ -164,14 +157,6 @@ verify_authenticated(char **trusted, const GPtrArray *auth_results,
 	return FALSE;
 }
 
-/* Whether addr is staff of c: listed, or its duty address. */
-static gboolean
-is_staff_of(const struct centre *c, const char *addr)
-{
-	return address_in(c->staff, addr) ||
-	       (c->duty != NULL && g_ascii_strcasecmp(c->duty, addr) == 0);
-}
-
 enum verdict
 verify_staff(const struct centre *c, char **trusted, const struct tokens *t,
 	     const struct mail_msg *m, char **numbers, gboolean closed)
@@ -181,7 +166,7 @@ verify_staff(const struct centre *c, char **trusted, const struct tokens *t,
 
 	if (m->from_count > 1)
 		return VERIFY_MANY_FROM;
-	if (m->from_addr == NULL || c == NULL || !is_staff_of(c, m->from_addr))
+	if (m->from_addr == NULL || c == NULL || !centre_staff(c, m->from_addr))
 		return VERIFY_NOT_STAFF;
 	found = token_find_all(m);
 	for (guint i = 0; i < found->len; i++) {
