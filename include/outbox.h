@@ -34,6 +34,13 @@ void outbox_done(void);
  * failures are recorded in the store and counted; the status is ST_OK
  * unless the store itself failed.  An unreachable server defers the rest.
  */
+struct outgoing;	/* notify.h */
+
+/* Queues mail built by notify.h for case_id (0: none) as kind. */
+enum status outbox_queue(struct store *s, gint64 case_id, const char *kind,
+			 int priority, const struct outgoing *o,
+			 struct err *err);
+
 /*
  * Sends what is due, most urgent first, over one connection.  A mail is
  * marked sent once the server took it; after each, sent(data) is called

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 
 /* Retries back off from 5 minutes to at most 6 hours. */
@@ -105,6 +106,14 @@ server_unreachable(CURLcode rc)
 	       rc == CURLE_OPERATION_TIMEDOUT ||
 	       rc == CURLE_SSL_CONNECT_ERROR ||
 	       rc == CURLE_PEER_FAILED_VERIFICATION;
+}
+
+enum status
+outbox_queue(struct store *s, gint64 case_id, const char *kind,
+	     int priority, const struct outgoing *o, struct err *err)
+{
+	return store_outbox_add(s, case_id, kind, priority, o->message_id,
+				o->env_from, o->rcpt, o->data, o->len, err);
 }
 
 enum status

@@ -102,9 +102,7 @@ queue(struct store *s, const struct notify *n, const struct centre *c,
 	if (notify_build_reminder(n, c, name, rcpt, items, now, &o, &e2) !=
 	    ST_OK)
 		return ST_OK;	/* an unusable address: nothing to send */
-	st = store_outbox_add(s, 0, name, OUTBOX_PRIORITY_NORMAL,
-			      o->message_id, o->env_from, o->rcpt, o->data,
-			      o->len, err);
+	st = outbox_queue(s, 0, name, OUTBOX_PRIORITY_NORMAL, o, err);
 	if (st == ST_OK)
 		(*queued)++;
 	outgoing_free(o);

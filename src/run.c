@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mime.h"
 #include "notify.h"
+#include "outbox.h"
 #include "people.h"
 #include "quote.h"
 #include "remind.h"
@@ -304,12 +305,10 @@ answer(struct run *r, const struct centre *centre, gint64 case_id,
 		*said = "no answer: address unusable";
 		return ST_OK;
 	}
-	st = store_outbox_add(r->store, case_id, kind,
-			      t->urgency == URGENCY_EMERGENCY
-				      ? OUTBOX_PRIORITY_EMERGENCY
-				      : OUTBOX_PRIORITY_NORMAL,
-			      o->message_id, o->env_from, o->rcpt, o->data,
-			      o->len, err);
+	st = outbox_queue(r->store, case_id, kind,
+			  t->urgency == URGENCY_EMERGENCY
+				  ? OUTBOX_PRIORITY_EMERGENCY
+				  : OUTBOX_PRIORITY_NORMAL, o, err);
 	if (st == ST_OK)
 		st = thread_add_party(r->store, r->tokens, case_id, rcpt,
 				      "recipient", err);
@@ -347,9 +346,8 @@ alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
 		log_warn("duty alert for %s: %s", number, e2.msg);
 		return ST_OK;
 	}
-	st = store_outbox_add(r->store, case_id, "duty",
-			      OUTBOX_PRIORITY_EMERGENCY, o->message_id,
-			      o->env_from, o->rcpt, o->data, o->len, err);
+	st = outbox_queue(r->store, case_id, "duty", OUTBOX_PRIORITY_EMERGENCY,
+			  o, err);
 	outgoing_free(o);
 	return st;
 }

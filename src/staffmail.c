@@ -10,15 +10,6 @@
 #include "twtime.h"
 #include "verify.h"
 
-static enum status
-queue(struct staffmail *sm, gint64 case_id, const char *kind,
-      int priority, const struct outgoing *o, struct err *err)
-{
-	return store_outbox_add(sm->store, case_id, kind, priority,
-				o->message_id, o->env_from, o->rcpt, o->data,
-				o->len, err);
-}
-
 enum status
 staffmail_referral_notice(struct store *s, const struct case_ref *c,
 			  enum group g, const char *agency,
@@ -49,8 +40,8 @@ staffmail_referral_notice(struct store *s, const struct case_ref *c,
 					   to[i], &id, needs, due_day, now, &o,
 					   err);
 		if (st == ST_OK)
-			st = queue(sm, c->id, "referral", OUTBOX_PRIORITY_NORMAL,
-				   o, err);
+			st = outbox_queue(sm->store, c->id, "referral",
+					  OUTBOX_PRIORITY_NORMAL, o, err);
 		if (st == ST_OK)
 			st = thread_add_party(s, sm->tokens, c->id, to[i],
 					      "partner", err);
@@ -163,11 +154,12 @@ staffmail_notify(struct staffmail *sm, gint64 case_id, gboolean first,
 					token, to[i], in_reply_to, vars, now,
 					&o, err);
 		if (st == ST_OK)
-			st = queue(sm, case_id, "staff",
-				   t != NULL && t->urgency == URGENCY_EMERGENCY
-					   ? OUTBOX_PRIORITY_EMERGENCY
-					   : OUTBOX_PRIORITY_NORMAL,
-				   o, err);
+			st = outbox_queue(
+				sm->store, case_id, "staff",
+				t != NULL && t->urgency == URGENCY_EMERGENCY
+					? OUTBOX_PRIORITY_EMERGENCY
+					: OUTBOX_PRIORITY_NORMAL,
+				o, err);
 		outgoing_free(o);
 	}
 	case_row_clear(&cr);
@@ -244,8 +236,8 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 					number, NULL, to[i], NULL, vars, now,
 					&o, err);
 		if (st == ST_OK)
-			st = queue(sm, case_id, "alert",
-				   OUTBOX_PRIORITY_EMERGENCY, o, err);
+			st = outbox_queue(sm->store, case_id, "alert",
+					  OUTBOX_PRIORITY_EMERGENCY, o, err);
 		outgoing_free(o);
 	}
 	return st;
@@ -316,6 +308,16 @@ first_word(const char *s, const char **rest)
 	return g_strndup(s, n);
 }
 
+/* s (new, consumed) with every from replaced by to: new. */
+static char *
+replace_all(char *s, const char *from, const char *to)
+{
+	g_auto(GStrv) parts = g_strsplit(s, from, -1);
+
+	g_free(s);
+	return g_strjoinv(to, parts);
+}
+
 /*
  * cases.c's refusals, which the command line prints in English, in the
  * words of the transcript: new string.  An unknown one stays as it is.
@@ -361,48 +363,20 @@ refusal_words(const char *msg)
 		if (re == NULL || !g_regex_match(re, msg, 0, NULL))
 			continue;
 		out = g_regex_replace(re, msg, -1, 0, table[i].zh, 0, NULL);
-		/* The states, and the list of them, in Chinese. */
-		for (int st = 0; out != NULL && st < CASE_STATE_COUNT; st++) {
-			g_auto(GStrv) parts = g_strsplit(
-				out, case_state_name((enum case_state)st), -1);
-			char *joined = g_strjoinv(
-				case_state_label((enum case_state)st), parts);
-
-			g_free(out);
-			out = joined;
-		}
-		if (out != NULL) {
-			g_auto(GStrv) parts = g_strsplit(out, ", or ", -1);
-			char *joined = g_strjoinv("，或", parts);
-
-			g_free(out);
-			out = joined;
-		}
-		if (out != NULL) {
-			g_auto(GStrv) parts = g_strsplit(out, ", ", -1);
-			char *joined = g_strjoinv("、", parts);
-
-			g_free(out);
-			out = joined;
-		}
-		if (out != NULL) {
-			g_auto(GStrv) parts = g_strsplit(out, " (or another "
-							      "referral)", -1);
-			char *joined = g_strjoinv("（或再轉介）", parts);
-
-			g_free(out);
-			out = joined;
-		}
-		if (out != NULL) {
-			g_auto(GStrv) parts = g_strsplit(out, "nothing: the "
-							      "case is closed",
-							 -1);
-			char *joined = g_strjoinv("無（已結案）", parts);
-
-			g_free(out);
-			out = joined;
-		}
-		return out != NULL ? out : g_strdup(msg);
+		if (out == NULL)
+			break;
+		/* The states, and the list of them, in Chinese ("closed"
+		 * inside the whole phrase first). */
+		out = replace_all(out, "nothing: the case is closed",
+				  "無（已結案）");
+		for (int st = 0; st < CASE_STATE_COUNT; st++)
+			out = replace_all(out,
+					  case_state_name((enum case_state)st),
+					  case_state_label((enum case_state)st));
+		out = replace_all(out, ", or ", "，或");
+		out = replace_all(out, ", ", "、");
+		out = replace_all(out, " (or another referral)", "（或再轉介）");
+		return out;
 	}
 	return g_strdup(msg);
 }
@@ -623,7 +597,8 @@ relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
 				       "the writer's address is not usable",
 				       err);
 	}
-	st = queue(sm, case_id, "relay", OUTBOX_PRIORITY_NORMAL, o, err);
+	st = outbox_queue(sm->store, case_id, "relay", OUTBOX_PRIORITY_NORMAL,
+			  o, err);
 	outgoing_free(o);
 	if (st == ST_OK)
 		st = store_event_add(sm->store, case_id, who,
@@ -668,8 +643,8 @@ transcript(struct staffmail *sm, gint64 case_id, const char *number,
 				number, token, m->from_addr, m->message_id,
 				vars, now, &o, err);
 	if (st == ST_OK)
-		st = queue(sm, case_id, "transcript", OUTBOX_PRIORITY_NORMAL, o,
-			   err);
+		st = outbox_queue(sm->store, case_id, "transcript",
+				  OUTBOX_PRIORITY_NORMAL, o, err);
 	outgoing_free(o);
 	case_row_clear(&cr);
 	return st;
