@@ -1,9 +1,14 @@
 /*
  * The prefilter is a Hyperscan (Vectorscan) database compiled in
  * prefilter mode: Hyperscan approximates what it cannot match exactly
- * (lookaround, for one) by something that matches more, and reports each
- * pattern at most once per scan.  A pattern it cannot compile even so is
- * left out of the database and always reported.
+ * (lookaround, for one) by something that matches more.  A pattern it
+ * cannot compile even so is left out of the database and always reported.
+ *
+ * Not HS_FLAG_SINGLEMATCH: with it, Vectorscan 5.4 in prefilter mode
+ * drops a pattern's match when another pattern matched earlier in the
+ * text (a spam letter's "@sh6501" went unreported after its "46000元/"),
+ * so a rule could be skipped and the same letter read two ways.  Every
+ * match is reported now; the callback only sets a flag.
  *
  * The compiled database is cached as <cache_dir>/prefilter-<key>.hs,
  * where the key is a SHA-256 of the library version, the flags and the
@@ -18,7 +23,7 @@
 
 #define FLAGS                                                                \
 	(HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
-	 HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
+	 HS_FLAG_ALLOWEMPTY)
 #define DIGEST_LEN 32
 
 struct prefilter {
