@@ -381,8 +381,14 @@ decide_writer(const struct classification *c)
 	}
 	if (top >= RULES_WRITER_AT)
 		return best;
-	/* No one else in sight and the letter speaks of "I": the writer. */
-	return first_person(c->new_text) >= 2 ? WRITER_SELF : WRITER_UNKNOWN;
+	/*
+	 * No one else in sight: the writer's own letter when it speaks of
+	 * "I", or writes again on its case ("收到，禮拜一過去找妳").
+	 */
+	if (first_person(c->new_text) >= 1 ||
+	    c->kind == KIND_SEEKER_FOLLOWUP)
+		return WRITER_SELF;
+	return WRITER_UNKNOWN;
 }
 
 enum status
