@@ -4,6 +4,7 @@
  * case or draw an answer; then mail from staff and partners; the rest is
  * a seeker's, a follow-up when it names a case.
  */
+#include <gmime/gmime.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
@@ -391,6 +392,189 @@ decide_writer(const struct classification *c)
 	return WRITER_UNKNOWN;
 }
 
+/*
+ * Encoded words (RFC 2047) decoded in the header lines of a text: the
+ * returned headers of a DSN (text/rfc822-headers is kept raw) or the
+ * original an old-style bounce pastes into its body carry the subject,
+ * and its case number, as "=?UTF-8?B?...?=".  Folded lines are joined
+ * first, as a split number spans two encoded words.  Returns a new
+ * string of the decoded lines only, or NULL when there are none.
+ */
+static char *
+encoded_words_decode(const char *s)
+{
+	g_auto(GStrv) lines = NULL;
+	GString *unfolded, *out;
+
+	if (s == NULL || strstr(s, "=?") == NULL)
+		return NULL;
+	unfolded = g_string_sized_new(MIN(strlen(s), CLASSIFY_TEXT_MAX));
+	for (const char *p = s; *p && unfolded->len < CLASSIFY_TEXT_MAX;
+	     p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n' && (p[1] == ' ' || p[1] == '\t')) {
+			/* A "> " quote mark may lead the folded line too. */
+			g_string_append_c(unfolded, ' ');
+			while (p[1] == ' ' || p[1] == '\t')
+				p++;
+			continue;
+		}
+		g_string_append_c(unfolded, *p);
+	}
+	lines = g_strsplit(unfolded->str, "\n", -1);
+	g_string_free(unfolded, TRUE);
+	out = g_string_new(NULL);
+	for (int i = 0; lines[i] != NULL; i++) {
+		g_autofree char *d = NULL;
+
+		if (strstr(lines[i], "=?") == NULL || strlen(lines[i]) > 8192)
+			continue;
+		d = g_mime_utils_header_decode_text(NULL, lines[i]);
+		if (d != NULL && g_utf8_validate(d, -1, NULL))
+			g_string_append_printf(out, "%s\n", d);
+	}
+	if (out->len == 0) {
+		g_string_free(out, TRUE);
+		return NULL;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* A case number in s, or in its encoded words decoded; NULL if none. */
+static char *
+case_ref_find_decoded(const char *s)
+{
+	char *ref = case_ref_find(s);
+	g_autofree char *dec = NULL;
+
+	if (ref != NULL)
+		return ref;
+	dec = encoded_words_decode(s);
+	return case_ref_find(dec);
+}
+
+/*
+ * Whether the Message-ID id (without <>) is one we sent: its domain is
+ * a centre mailbox's domain or within it (ours are "lamplight.X.Y@
+ * centers.example"; a centre's own mail client's are alike).  Without a
+ * config, the domain of a centre mailbox the mail was sent to.
+ */
+static gboolean
+message_id_ours(const struct classify_ctx *ctx, const struct mail_msg *m,
+		const char *id)
+{
+	const char *d = address_domain(id);
+
+	if (d == NULL || *d == '\0')
+		return FALSE;
+	if (ctx->cfg != NULL) {
+		for (guint i = 0; i < ctx->cfg->centres->len; i++) {
+			const struct centre *c = ctx->cfg->centres->pdata[i];
+
+			if (domain_within(d, address_domain(c->address)))
+				return TRUE;
+		}
+		return FALSE;
+	}
+	for (guint i = 0; i < m->to->len; i++) {
+		const char *to = m->to->pdata[i];
+
+		if (county_code_for_address(to) != NULL &&
+		    domain_within(d, address_domain(to)))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The Message-ID of a returned message ("Message-ID: <x@y>"), or NULL. */
+static char *
+returned_message_id(const char *s)
+{
+	static const char key[] = "message-id:";
+	const char *p = s;
+
+	for (; p != NULL && *p; p++) {
+		const char *lt, *gt;
+
+		if (g_ascii_strncasecmp(p, key, sizeof key - 1) != 0 ||
+		    (p != s && p[-1] != '\n'))
+			continue;
+		lt = strchr(p, '<');
+		gt = lt != NULL ? strchr(lt, '>') : NULL;
+		if (gt == NULL || gt - lt > 998 ||
+		    memchr(lt, '\n', gt - lt) != NULL)
+			return NULL;
+		return g_strndup(lt + 1, gt - lt - 1);
+	}
+	return NULL;
+}
+
+/*
+ * The message of ours that m answers, as "<id>": In-Reply-To, else the
+ * newest of References that is ours, else (a bounce) the returned
+ * message's own id.  NULL when none is ours.
+ */
+static char *
+our_message_ref(const struct classify_ctx *ctx, const struct mail_msg *m,
+		const struct classification *c)
+{
+	g_autofree char *returned = NULL;
+
+	if (m->in_reply_to != NULL && message_id_ours(ctx, m, m->in_reply_to))
+		return g_strdup_printf("<%s>", m->in_reply_to);
+	for (guint i = m->references->len; i > 0; i--)
+		if (message_id_ours(ctx, m, m->references->pdata[i - 1]))
+			return g_strdup_printf("<%s>",
+					       (char *)m->references->pdata[i - 1]);
+	if (c->kind != KIND_BOUNCE)
+		return NULL;
+	returned = returned_message_id(m->report);
+	if (returned == NULL)
+		returned = returned_message_id(m->text);
+	if (returned != NULL && message_id_ours(ctx, m, returned))
+		return g_strdup_printf("<%s>", returned);
+	return NULL;
+}
+
+/*
+ * The case a message refers to, wherever people leave its number: the
+ * subject; the ids it answers (ours carry the number); a bounce's
+ * returned headers, or the original an old bounce pastes in, encoded
+ * subjects decoded; what the writer wrote; the quoted history (a new
+ * subject over a quote of our mail, an auto-reply quoting the
+ * original).  Failing a number, the message of ours it answers, as
+ * "<id>".  A new string, or NULL.
+ */
+static char *
+case_ref_locate(const struct classify_ctx *ctx, const struct mail_msg *m,
+		const struct classification *c)
+{
+	char *ref = case_ref_find(m->subject);
+	g_autofree char *text = NULL;
+
+	for (guint i = 0; ref == NULL && i < m->references->len; i++)
+		ref = case_ref_find(m->references->pdata[i]);
+	if (ref == NULL && m->in_reply_to != NULL)
+		ref = case_ref_find(m->in_reply_to);
+	if (ref == NULL)
+		ref = case_ref_find_decoded(m->report);
+	/* A bounce's own words are the mail system's; a seeker's are his. */
+	if (ref == NULL && c->kind != KIND_BOUNCE &&
+	    c->kind != KIND_AUTO_REPLY)
+		ref = case_ref_find(c->new_text);
+	if (ref == NULL) {
+		/* The rules' cap holds here too. */
+		text = strlen(m->text) > CLASSIFY_TEXT_MAX
+			       ? g_utf8_make_valid(m->text, CLASSIFY_TEXT_MAX)
+			       : g_strdup(m->text);
+		ref = case_ref_find_decoded(text);
+	}
+	if (ref == NULL)
+		ref = our_message_ref(ctx, m, c);
+	return ref;
+}
+
 enum status
 classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	      struct classification **out, struct err *err)
@@ -455,17 +639,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	else
 		c->kind = KIND_HELP_REQUEST;
 
-	c->case_ref = case_ref_find(m->subject);
-	for (guint i = 0; c->case_ref == NULL && i < m->references->len; i++)
-		c->case_ref = case_ref_find(m->references->pdata[i]);
-	if (c->case_ref == NULL && m->in_reply_to != NULL)
-		c->case_ref = case_ref_find(m->in_reply_to);
-	/* A bounce names the case in the headers it returns. */
-	if (c->case_ref == NULL && c->kind == KIND_BOUNCE)
-		c->case_ref = case_ref_find(m->report);
-	if (c->case_ref == NULL && c->kind != KIND_BOUNCE &&
-	    c->kind != KIND_AUTO_REPLY)
-		c->case_ref = case_ref_find(c->new_text);
+	c->case_ref = case_ref_locate(ctx, m, c);
 
 	if (c->kind == KIND_HELP_REQUEST) {
 		struct triage *k = NULL;
