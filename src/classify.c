@@ -393,6 +393,120 @@ decide_writer(const struct classification *c)
 }
 
 /*
+ * A pattern compiled once (UTF-8, anchored nowhere) for the content
+ * tests below; a pattern of ours that does not compile is a bug.
+ */
+static pcre2_code *
+re_once(pcre2_code **re, gsize *once, const char *pattern)
+{
+	if (g_once_init_enter(once)) {
+		int code;
+		PCRE2_SIZE off;
+
+		*re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				    PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+		g_assert(*re != NULL);
+		g_once_init_leave(once, 1);
+	}
+	return *re;
+}
+
+/* Whether re matches somewhere in s (NULL: no). */
+static gboolean
+re_search(const pcre2_code *re, const char *s)
+{
+	pcre2_match_data *md;
+	int rc;
+
+	if (s == NULL)
+		return FALSE;
+	md = pcre2_match_data_create(1, NULL);
+	rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+/*
+ * An agency answering about a client the centre sent it, told from
+ * what a case worker reading it sees, whatever address it comes from:
+ *
+ * - the centre's own act named as the reason for writing: "貴中心轉介之
+ *   個案", "貴中心12月19日通報個案", "有關貴中心協尋之個案" (a new referral
+ *   says it the other way round: "轉介貴中心協助");
+ * - or a referral number ("KHH-1151109-0004-R1": only agencies are
+ *   sent one), or our referral notice quoted;
+ * - or a reply form's wording (轉介回覆單, 處理情形, 協尋結果, 已受理,
+ *   個案已於…) about a numbered case;
+ * - and, either way, an agency writing as itself: "本局", "本分局",
+ *   "本院"..., or an agency named in its From or its signature (衛生局,
+ *   社會處, 警察局, 派出所, 就業服務站, 更生保護會, 教育處, a hospital).
+ */
+static gboolean
+partner_by_content(const struct mail_msg *m, const char *text)
+{
+	static pcre2_code *answer_re, *form_re, *self_re, *agency_re,
+		*notice_re;
+	static gsize answer_once, form_once, self_once, agency_once,
+		notice_once;
+	const pcre2_code *answer = re_once(
+		&answer_re, &answer_once,
+		"[貴贵]中心(?:於|于)?[0-9０-９一二三四五六七八九十年月日時时分"
+		"晚早上下午中間间前後后 ]{0,14}(?:轉介|转介|通報|通报|協尋|协寻|"
+		"委託|委托|函轉|函转|函請|函请)(?:之|的|至|到|本|個案|个案|學生|"
+		"学生|乙案|一案|案件|（|\\()");
+	const pcre2_code *form = re_once(
+		&form_re, &form_once,
+		"回覆轉介|回复转介|轉介回覆|转介回复|轉介回復|處理情形|处理情形|"
+		"處理結果|处理结果|辦理情形|办理情形|協尋結果|协寻结果|"
+		"已收悉|已受理|受理情形|轉介(?:單號|編號)|转介(?:单号|编号)|"
+		"個案已(?:於|經|完成|到|入住|出院|錄取|開始|同意)|"
+		"个案已(?:于|经|完成|到|入住|出院|录取|开始|同意)");
+	const pcre2_code *self = re_once(
+		&self_re, &self_once,
+		"本(?:分局|局|處|处|所|院|分會|分会|會|会|署|站|室|科|隊|队|"
+		"中心)(?!人)");
+	const pcre2_code *agency = re_once(
+		&agency_re, &agency_once,
+		"衛生局|卫生局|衛生所|社會處|社会处|社會局|社会局|警察局|"
+		"分局|派出所|就業服務站|就业服务站|就業中心|就业中心|"
+		"就業服務處|更生保護會|更生保护会|教育處|教育处|教育局|醫院|"
+		"医院|心理衛生中心|家庭暨性侵害防治中心|地方檢察署|地檢署|"
+		"觀護人");
+	/* A referral number ("-R1") goes to agencies only, and our notice
+	 * asks them to keep it; a reply may quote the notice's words. */
+	const pcre2_code *notice = re_once(
+		&notice_re, &notice_once,
+		"(?<![A-Za-z0-9])[A-Z]{3}-1[0-9]{6}-[0-9]{4}-R[0-9]+|"
+		"請保留主旨中的轉介(?:編號|單號)");
+	gboolean speaks_as_agency;
+
+	if (text == NULL)
+		return FALSE;
+	speaks_as_agency = re_search(self, text) ||
+			   re_search(agency, m->from_name);
+	if (!speaks_as_agency) {
+		/* The signature: an agency named near the end. */
+		size_t len = strlen(text);
+		const char *tail = len > 400 ? g_utf8_find_next_char(
+							text + len - 400, NULL)
+					     : text;
+
+		speaks_as_agency = tail != NULL && re_search(agency, tail);
+	}
+	if (!speaks_as_agency)
+		return FALSE;
+	if (re_search(answer, text) || re_search(notice, text) ||
+	    re_search(notice, m->text))
+		return TRUE;
+	if (re_search(form, text)) {
+		g_autofree char *ref = case_ref_find(text);
+
+		return ref != NULL;
+	}
+	return FALSE;
+}
+
+/*
  * Encoded words (RFC 2047) decoded in the header lines of a text: the
  * returned headers of a DSN (text/rfc822-headers is kept raw) or the
  * original an old-style bounce pastes into its body carry the subject,
@@ -634,7 +748,8 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->kind = KIND_HELP_REQUEST;
 	else if (is_staff(ctx->cfg, m))
 		c->kind = KIND_STAFF_REPLY;
-	else if (is_partner(ctx->cfg, m->from_addr) || answers_referral(m))
+	else if (is_partner(ctx->cfg, m->from_addr) || answers_referral(m) ||
+		 partner_by_content(m, c->new_text))
 		c->kind = KIND_REFERRAL_REPLY;
 	else
 		c->kind = KIND_HELP_REQUEST;
