@@ -146,8 +146,15 @@ is_auto_reply(const struct mail_msg *m)
 	if (m->precedence != NULL &&
 	    g_ascii_strcasecmp(m->precedence, "auto_reply") == 0)
 		return TRUE;
-	while (*s == ' ' || *s == '[')
-		s++;
+	/* "[Auto]", "【休假通知】": a bracket may open the subject. */
+	for (;;) {
+		if (*s == ' ' || *s == '[' || *s == '(')
+			s++;
+		else if (g_str_has_prefix(s, "【") || g_str_has_prefix(s, "（"))
+			s += strlen("【");
+		else
+			break;
+	}
 	for (int i = 0; auto_subjects[i] != NULL; i++)
 		if (g_str_has_prefix(s, auto_subjects[i]))
 			return TRUE;
@@ -424,6 +431,55 @@ re_search(const pcre2_code *re, const char *s)
 	rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
 	pcre2_match_data_free(md);
 	return rc >= 0;
+}
+
+/*
+ * An out-of-office notice without the headers that say so (Auto-
+ * Submitted, X-Autoreply, Precedence), told by its shape: an absence
+ * (休假, 出差, 出國, 研習, on leave, out of the office) together with
+ * what becomes of the mail meanwhile (期間無法收信, 回辦公室後儘速回覆,
+ * 職務代理人, 急件請洽, will not be reading email), or a notice that
+ * says it was sent by a machine.  Short: a letter that tells its story
+ * is no autoresponder.
+ */
+static gboolean
+auto_reply_by_content(const char *text)
+{
+	static pcre2_code *away_re, *meanwhile_re, *machine_re;
+	static gsize away_once, meanwhile_once, machine_once;
+	const pcre2_code *away = re_once(
+		&away_re, &away_once,
+		"休假|請假|请假|特休|年假|公假|出差|出國|出国|研習|研习|"
+		"教育訓練|教育训练|不在辦公室|不在办公室|"
+		"(?i:on (?:annual |sick |parental )?leave|out of (?:the )?"
+		"office|on vacation|away from (?:the )?office)");
+	const pcre2_code *meanwhile = re_once(
+		&meanwhile_re, &meanwhile_once,
+		"(?:無法|无法|不會|不会|不便|不方便)(?:即時|即时)?"
+		"(?:收信|看信|回信|回覆|回复|讀信|读信|查看郵件|查看邮件)|"
+		"(?:回|返回|回到)(?:辦公室|办公室|國|国|崗位|岗位)後|上班後|"
+		"上班后|(?:儘速|盡快|尽快|逐一)(?:回覆|回复|處理|处理)|"
+		"職務代理人|职务代理人|(?:急件|急事)請(?:洽|聯繫|改撥)|"
+		"(?i:limited access to (?:e-?mail|my mail)|will not be "
+		"(?:reading|checking)|(?:reply|respond|answer) (?:to )?(?:your "
+		"(?:e-?mail|message|mail) )?(?:when|after|upon) (?:my return|I "
+		"return|[0-9]))");
+	const pcre2_code *machine = re_once(
+		&machine_re, &machine_once,
+		"(?:此|這|这)(?:為|为|是|封)?(?:信)?(?:系統)?自動(?:回覆|回復|發送)|"
+		"此为自动回复|系統自動發送|系统自动发送|"
+		"(?i:this is an? (?:automatic|automated|auto-generated) "
+		"(?:reply|response|message))");
+	size_t len;
+
+	if (text == NULL)
+		return FALSE;
+	len = strlen(text);
+	/* About ten lines of Chinese: a letter says more. */
+	if (g_utf8_strlen(text, MIN(len, 4096)) > 600)
+		return FALSE;
+	return re_search(machine, text) ||
+	       (re_search(away, text) && re_search(meanwhile, text));
 }
 
 /*
@@ -740,7 +796,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	/* Machine mail first, from headers: it never opens a case. */
 	if (is_bounce(m))
 		c->kind = KIND_BOUNCE;
-	else if (is_auto_reply(m))
+	else if (is_auto_reply(m) || auto_reply_by_content(c->new_text))
 		c->kind = KIND_AUTO_REPLY;
 	else if (c->own_mail)
 		c->kind = KIND_OTHER;
