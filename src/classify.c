@@ -813,7 +813,11 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	c->case_ref = case_ref_locate(ctx, m, c);
 
 	if (c->kind == KIND_HELP_REQUEST) {
+		/* Rules read Traditional; Simplified is converted. */
+		g_autofree char *trad = hanzi_to_traditional(c->new_text);
+		const char *words = trad != NULL ? trad : c->new_text;
 		struct triage *k = NULL;
+		enum kind set_aside = KIND_HELP_REQUEST;
 
 		/* What the words are, over who seems to send them: a first
 		 * look with the kind rules alone spares spam and lists the
@@ -822,23 +826,30 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		if (st != ST_OK)
 			goto fail;
 		if (k->kind_score[KIND_VOTE_SPAM] >= RULES_KIND_AT)
-			c->kind = KIND_SPAM;
+			set_aside = KIND_SPAM;
 		else if (is_list(m))
-			c->kind = KIND_OTHER;
+			set_aside = KIND_OTHER;
 		else if (k->kind_score[KIND_VOTE_OTHER] >= RULES_KIND_AT &&
 			 !c->from_form && !c->referral)
-			c->kind = KIND_OTHER;
-		else if (c->case_ref != NULL)
-			c->kind = KIND_SEEKER_FOLLOWUP;
+			set_aside = KIND_OTHER;
 		triage_free(k);
-		if (kind_is_seeker(c->kind)) {
-			/* Rules read Traditional; Simplified is converted. */
-			g_autofree char *trad =
-				hanzi_to_traditional(c->new_text);
+		if (set_aside != KIND_HELP_REQUEST) {
+			gboolean danger = FALSE;
 
-			st = rules_triage_seeker_quoted(
-				ctx->rules, trad != NULL ? trad : c->new_text,
-				m->text, &c->triage, err);
+			/* Risk is read before a letter is set aside: a plea
+			 * that also names a loan shark and a LINE id is a
+			 * plea. */
+			st = rules_risk_sign(ctx->rules, words, &danger, err);
+			if (st != ST_OK)
+				goto fail;
+			if (!danger)
+				c->kind = set_aside;
+		}
+		if (c->kind == KIND_HELP_REQUEST && c->case_ref != NULL)
+			c->kind = KIND_SEEKER_FOLLOWUP;
+		if (kind_is_seeker(c->kind)) {
+			st = rules_triage_letter(ctx->rules, words, m->text,
+						 NULL, &c->triage, err);
 			if (st != ST_OK)
 				goto fail;
 		}
@@ -918,6 +929,48 @@ set_string(JsonObject *o, const char *member, const char *s)
 		json_object_set_null_member(o, member);
 }
 
+static const char *const place_names[] = { "text", "quoted", "forwarded" };
+
+/*
+ * One reason: the rule, what it found (a risk and its level, or what it
+ * votes for), the words and where they are; for a sign a guard cleared,
+ * the guard and a sentence a case worker reads ("提到自殺或自傷，但為過去
+ * 的事件").
+ */
+static JsonObject *
+hit_to_json(const struct rule_hit *h)
+{
+	JsonObject *r = json_object_new();
+	enum risk risk = rule_risk(h->rule);
+
+	json_object_set_string_member(r, "rule", rule_id(h->rule));
+	json_object_set_string_member(r, "vote", rule_vote(h->rule));
+	json_object_set_int_member(r, "weight", rule_weight(h->rule));
+	if (risk != RISK_NONE) {
+		json_object_set_string_member(r, "risk", risk_name(risk));
+		json_object_set_string_member(
+			r, "level", risk_level_name(rule_level(h->rule)));
+	}
+	json_object_set_string_member(r, "match", h->match);
+	json_object_set_int_member(r, "start", h->start);
+	json_object_set_int_member(r, "end", h->end);
+	if (h->quoted)
+		json_object_set_boolean_member(r, "quoted", TRUE);
+	if (h->place != HIT_TEXT)
+		json_object_set_string_member(r, "place",
+					      place_names[h->place]);
+	if (h->cleared != NULL) {
+		g_autofree char *why = g_strdup_printf(
+			"提到%s，但%s", risk_label(risk),
+			guard_label(h->cleared));
+
+		json_object_set_string_member(r, "cleared_by",
+					      guard_name(h->cleared));
+		json_object_set_string_member(r, "note", why);
+	}
+	return r;
+}
+
 JsonNode *
 classification_to_json(const struct classification *c, const char *file)
 {
@@ -950,20 +1003,35 @@ classification_to_json_full(const struct classification *c,
 	json_object_set_boolean_member(o, "identified", c->identified);
 	json_object_set_member(o, "identity", identity_to_json(&c->identity));
 	set_string(o, "case_ref", c->case_ref);
-	for (guint i = 0; c->triage != NULL && i < c->triage->hits->len; i++) {
-		const struct rule_hit *h =
-			&g_array_index(c->triage->hits, struct rule_hit, i);
-		JsonObject *r = json_object_new();
+	for (guint i = 0; c->triage != NULL && i < c->triage->hits->len; i++)
+		json_array_add_object_element(
+			reasons, hit_to_json(&g_array_index(c->triage->hits,
+							    struct rule_hit, i)));
+	for (guint i = 0; c->triage != NULL && i < c->triage->cleared->len;
+	     i++)
+		json_array_add_object_element(
+			reasons, hit_to_json(&g_array_index(c->triage->cleared,
+							    struct rule_hit, i)));
+	if (c->triage != NULL) {
+		JsonArray *risks = json_array_new();
 
-		json_object_set_string_member(r, "rule", rule_id(h->rule));
-		json_object_set_string_member(r, "vote", rule_vote(h->rule));
-		json_object_set_int_member(r, "weight", rule_weight(h->rule));
-		json_object_set_string_member(r, "match", h->match);
-		json_object_set_int_member(r, "start", h->start);
-		json_object_set_int_member(r, "end", h->end);
-		if (h->quoted)
-			json_object_set_boolean_member(r, "quoted", TRUE);
-		json_array_add_object_element(reasons, r);
+		for (int k = RISK_NONE + 1; k < RISK_COUNT; k++) {
+			JsonObject *ro;
+
+			if (c->triage->risk[k] == RISK_LEVEL_NONE)
+				continue;
+			ro = json_object_new();
+			json_object_set_string_member(ro, "risk", risk_name(k));
+			json_object_set_string_member(ro, "label",
+						      risk_label(k));
+			json_object_set_string_member(
+				ro, "level",
+				risk_level_name(c->triage->risk[k]));
+			json_array_add_object_element(risks, ro);
+		}
+		json_object_set_array_member(o, "risks", risks);
+		json_object_set_boolean_member(o, "possible_risk",
+					       c->triage->possible_risk);
 	}
 	json_object_set_array_member(o, "reasons", reasons);
 	if (m != NULL) {

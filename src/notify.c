@@ -217,54 +217,45 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	return ST_OK;
 }
 
-/* Whether any hit of t is of a rule whose id starts with one of ids. */
+/* Whether t found any of the risks (ending RISK_NONE), at any level. */
 static gboolean
-fired(const struct triage *t, const char *const *ids)
+found(const struct triage *t, const enum risk *risks)
 {
-	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
-		const char *r = rule_id(
-			g_array_index(t->hits, struct rule_hit, i).rule);
-
-		for (int k = 0; ids[k] != NULL; k++)
-			if (g_str_has_prefix(r, ids[k]))
-				return TRUE;
-	}
+	for (int k = 0; t != NULL && risks[k] != RISK_NONE; k++)
+		if (t->risk[risks[k]] != RISK_LEVEL_NONE)
+			return TRUE;
 	return FALSE;
 }
 
 char *
 notify_crisis_lines(const struct triage *t)
 {
-	static const char *const life[] = {
-		"emergency.suicide", "emergency.self", NULL,
+	static const enum risk life[] = { RISK_SUICIDE, RISK_NONE };
+	static const enum risk body[] = {
+		RISK_OVERDOSE, RISK_WITHDRAWAL, RISK_NONE,
 	};
-	static const char *const body[] = {
-		"emergency.overdose", "emergency.medical",
-		"emergency.withdrawal", "emergency.suicide.method",
-		"emergency.self", NULL,
+	static const enum risk violence[] = {
+		RISK_VIOLENCE, RISK_CHILD, RISK_PSYCHOSIS, RISK_NONE,
 	};
-	static const char *const violence[] = {
-		"emergency.violence", "emergency.child", NULL,
-	};
-	static const char *const missing[] = { "emergency.unreachable", NULL };
+	static const enum risk missing[] = { RISK_MISSING, RISK_NONE };
 	GString *s = g_string_new(NULL);
 	gboolean any = FALSE;
 
 	/* The lines for what the letter speaks of come first. */
-	if (fired(t, body)) {
+	if (found(t, body)) {
 		g_string_append(s, "  119 救護車（身體危急、用藥過量）\n");
 		any = TRUE;
 	}
-	if (fired(t, violence)) {
+	if (found(t, violence)) {
 		g_string_append(s, "  110 報案（有人正受到威脅或傷害）\n"
 				   "  113 保護專線（家庭暴力、兒少保護，24 小時）\n");
 		any = TRUE;
 	}
-	if (fired(t, missing)) {
+	if (found(t, missing)) {
 		g_string_append(s, "  110 報案（聯絡不上、擔心有危險）\n");
 		any = TRUE;
 	}
-	if (fired(t, life) || !any) {
+	if (found(t, life) || !any) {
 		g_string_append(s, "  1925 安心專線（24 小時，免付費）\n"
 				   "  1995 生命線、1980 張老師專線\n");
 	}
@@ -321,7 +312,27 @@ notify_build_followup(const struct notify *n, const struct centre *c,
 	return build(n, &sp, now, out, err);
 }
 
-/* "  emergency.suicide.intent (+10)：想死" per hit. */
+static const char *
+place_label(const struct rule_hit *h)
+{
+	switch (h->place) {
+	case HIT_QUOTED:
+		return "，引用的舊信";
+	case HIT_FORWARDED:
+		return "，轉寄的信";
+	case HIT_TEXT:
+		break;
+	}
+	return "";
+}
+
+/*
+ * Why, for a case worker: each risk found, its level and the words and
+ * where they are; signs a guard cleared, so that a person can disagree;
+ * then the other rules that fired.
+ *   【緊急】自殺或自傷（suicide.intent）：「想死」（第 12–14 字）
+ *   【已排除】提到自殺或自傷，但為過去的事件（suicide.intent）：「輕生」
+ */
 char *
 notify_reasons(const struct triage *t)
 {
@@ -330,7 +341,34 @@ notify_reasons(const struct triage *t)
 	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(t->hits, struct rule_hit, i);
+		enum risk r = rule_risk(h->rule);
 
+		if (r == RISK_NONE)
+			continue;
+		g_string_append_printf(
+			s, "  【%s】%s（%s）：「%s」（第 %ld–%ld 字%s）\n",
+			risk_level_label(rule_level(h->rule)), risk_label(r),
+			rule_id(h->rule), h->match, h->start + 1, h->end,
+			place_label(h));
+	}
+	if (t != NULL && t->acute_by_sum)
+		g_string_append(s, "  （強烈的徵兆加上其他徵兆，合起來判為緊急）\n");
+	for (guint i = 0; t != NULL && i < t->cleared->len; i++) {
+		const struct rule_hit *h =
+			&g_array_index(t->cleared, struct rule_hit, i);
+
+		g_string_append_printf(
+			s, "  【已排除】提到%s，但%s（%s）：「%s」（第 %ld–%ld 字%s）\n",
+			risk_label(rule_risk(h->rule)), guard_label(h->cleared),
+			rule_id(h->rule), h->match, h->start + 1, h->end,
+			place_label(h));
+	}
+	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
+		const struct rule_hit *h =
+			&g_array_index(t->hits, struct rule_hit, i);
+
+		if (rule_risk(h->rule) != RISK_NONE)
+			continue;
 		g_string_append_printf(s, "  %s（%+d）：「%s」%s\n",
 				       rule_id(h->rule), rule_weight(h->rule),
 				       h->match, h->quoted ? "（引用）" : "");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hanzi.h"
 #include "prefilter.h"
 #include "rules.h"
 
@@ -14,70 +15,63 @@
 #define RULES_MATCH_LIMIT 100000
 #define RULES_DEPTH_LIMIT 5000
 #define RULES_MAX_HITS_PER_RULE 16
+#define RULES_MAX_GUARDS 8
+#define WORDS_GAP "[^。！？!?\\n]{0,8}"	/* "..." in a phrase */
+
+/* Where a guard looks for its words, around a hit. */
+enum reach {
+	REACH_CLAUSE,		/* to the nearest comma or full stop */
+	REACH_SENTENCE,		/* to the nearest full stop or line end */
+	REACH_LETTER,		/* anywhere in the text */
+};
+
+struct guard {
+	char *name;
+	char *label;		/* "為過去的事件" */
+	char *file;
+	int line;
+	GPtrArray *patterns;	/* expanded, joined into re */
+	pcre2_code *re;
+	enum reach reach;
+	int before, after;	/* characters; -1: the whole scope */
+	GPtrArray *examples;	/* "text | words": must clear */
+	GPtrArray *counters;	/* ... must not clear */
+};
 
 struct rule {
 	char *id;
 	char *file;
 	int line;
-	char *pattern;
+	GPtrArray *patterns;	/* expanded; any of them */
+	char *pattern;		/* them joined, for the prefilter */
 	pcre2_code *re;
+	GPtrArray *withs;	/* pcre2_code *: each in the sentence too */
+	enum risk risk;
+	enum risk_level level;
 	enum urgency urgency;
 	const char *need;	/* the first need voted for, or NULL */
 	const char *more_needs[RULES_MAX_NEEDS];	/* and the others */
 	enum writer writer;
 	enum kind_vote kind;
 	int weight;
-	guint guards;		/* GUARD_* bits */
+	guint about;		/* ABOUT_* bits */
+	char *guard_names[RULES_MAX_GUARDS];
+	int guard_lines[RULES_MAX_GUARDS], guard_cols[RULES_MAX_GUARDS];
+	const struct guard *guards[RULES_MAX_GUARDS];
 	gboolean quoted;	/* also reads the quoted history */
 	GPtrArray *examples;	/* must match */
 	GPtrArray *counters;	/* must not match */
 };
 
-/*
- * Guards: a hit does not count when, within its clause and a few
- * characters before it, the writer negates it or speaks of the past or
- * of a hypothesis ("沒有想自殺", "以前曾經想過", "如果再用").
- */
 enum {
-	GUARD_NEGATION = 1 << 0,
-	GUARD_HYPOTHETICAL = 1 << 1,
-	GUARD_PAST = 1 << 2,
-	GUARD_ABOUT_SELF = 1 << 3,	/* counts only said of the writer */
-	GUARD_ABOUT_OTHER = 1 << 4,	/* counts only said of another */
+	ABOUT_SELF = 1 << 0,	/* counts only said of the writer */
+	ABOUT_OTHER = 1 << 1,	/* counts only said of another */
 };
 
-#define GUARD_WINDOW 5		/* characters looked back for a negation */
-#define GUARD_WINDOW_WIDE 10	/* ... for a hypothesis or the past */
-
-/*
- * Negations that bind to what follows.  A bare 不 is left out: it is in
- * too many words (不知道, 不好) to void a hit safely, and a missed
- * emergency costs far more than a false alarm.
- */
-static const char *const negations[] = {
-	"沒有", "没有", "沒", "没", "不會", "不会", "不再", "從未", "从未",
-	"未曾", "並非", "不是", "never", "not ", "don't ", "no longer",
-	NULL,
-};
-static const char *const hypotheticals[] = {
-	"如果", "假如", "萬一", "万一", "要是", "若", "怕", "擔心", "担心",
-	"會不會", "会不会", "if ", NULL,
-};
-/* Who a clause is about: the writer, or someone else. */
-static const char *const selves[] = {
-	"我", "本人", "自己", "i ", "i'm", "i've", "me ", "my ", "myself",
-	NULL,
-};
-static const char *const others[] = {
-	"他", "她", "兒子", "儿子", "女兒", "女儿", "孩子", "小孩", "先生",
-	"老公", "太太", "老婆", "朋友", "同學", "爸", "媽", "妈", "哥", "弟",
-	"姊", "姐", "妹", "孫", "he ", "she ", "his ", "her ", "my son",
-	"my daughter", "my husband", "my wife", "my friend", NULL,
-};
-
-static const char *const pasts[] = {
-	"以前", "之前", "曾經", "曾经", "過去", "过去", "當年", "那時",
-	"小時候", "used to", NULL,
+/* A word list: its phrases, and them as one alternation. */
+struct wordlist {
+	GPtrArray *phrases;	/* as written, and in Traditional */
+	char *alt;		/* "(?:...|...)" */
 };
 
 /* Which rules a triage runs. */
@@ -85,6 +79,7 @@ enum triage_scope {
 	SCOPE_ALL,
 	SCOPE_KIND,		/* only those voting for a kind */
 	SCOPE_SEEKER,		/* all but those */
+	SCOPE_RISK,		/* only those finding a risk */
 	SCOPE_COUNT,
 };
 
@@ -102,6 +97,9 @@ struct screen {
 
 struct ruleset {
 	GPtrArray *rules;	/* struct rule *, in load order */
+	GPtrArray *guards;	/* struct guard * */
+	GHashTable *lists;	/* path of a .words file -> struct wordlist */
+	const struct wordlist *self_words, *other_words;	/* for about */
 	pcre2_match_context *mctx;
 	pcre2_match_data *md;
 	struct screen *screens;	/* SCOPE_COUNT of them */
@@ -109,6 +107,7 @@ struct ruleset {
 	char *cache_dir;	/* of the compiled prefilters */
 	gboolean *may;		/* per rule: may match the text */
 	gboolean *may_body;	/* ... the quoted body */
+	gboolean *may_fwd;	/* ... the forwarded text */
 };
 
 static const char *const needs[] = {
@@ -125,6 +124,49 @@ static const char *const writer_names[WRITER_COUNT] = {
 static const char *const kind_vote_names[KIND_VOTE_COUNT] = {
 	NULL, "spam", "other",
 };
+
+static const char *const risk_names[RISK_COUNT] = {
+	NULL, "suicide", "overdose", "violence", "psychosis", "child",
+	"missing", "withdrawal", "shelter", "now",
+};
+
+static const char *const risk_labels[RISK_COUNT] = {
+	NULL, "自殺或自傷", "用藥過量或身體危急", "暴力", "精神症狀可能傷人",
+	"兒少有危險", "高風險者失聯", "危險的戒斷症狀", "今晚無安全處所",
+	"時間緊迫",
+};
+
+static const char *const level_names[] = {
+	NULL, "watch", "high", "acute",
+};
+
+static const char *const level_labels[] = {
+	NULL, "留意", "高", "緊急",
+};
+
+const char *
+risk_name(enum risk r)
+{
+	return r < RISK_COUNT ? risk_names[r] : NULL;
+}
+
+const char *
+risk_label(enum risk r)
+{
+	return r < RISK_COUNT ? risk_labels[r] : NULL;
+}
+
+const char *
+risk_level_name(enum risk_level l)
+{
+	return l <= RISK_LEVEL_ACUTE ? level_names[l] : NULL;
+}
+
+const char *
+risk_level_label(enum risk_level l)
+{
+	return l <= RISK_LEVEL_ACUTE ? level_labels[l] : NULL;
+}
 
 const char *
 writer_name(enum writer w)
@@ -199,11 +241,38 @@ rule_free(struct rule *r)
 		return;
 	g_free(r->id);
 	g_free(r->file);
+	g_ptr_array_free(r->patterns, TRUE);
 	g_free(r->pattern);
 	pcre2_code_free(r->re);
+	g_ptr_array_free(r->withs, TRUE);
+	for (int i = 0; i < RULES_MAX_GUARDS; i++)
+		g_free(r->guard_names[i]);
 	g_ptr_array_free(r->examples, TRUE);
 	g_ptr_array_free(r->counters, TRUE);
 	g_free(r);
+}
+
+static void
+guard_free(struct guard *g)
+{
+	if (g == NULL)
+		return;
+	g_free(g->name);
+	g_free(g->label);
+	g_free(g->file);
+	g_ptr_array_free(g->patterns, TRUE);
+	pcre2_code_free(g->re);
+	g_ptr_array_free(g->examples, TRUE);
+	g_ptr_array_free(g->counters, TRUE);
+	g_free(g);
+}
+
+static void
+wordlist_free(struct wordlist *w)
+{
+	g_ptr_array_free(w->phrases, TRUE);
+	g_free(w->alt);
+	g_free(w);
 }
 
 void
@@ -212,6 +281,8 @@ ruleset_free(struct ruleset *rs)
 	if (rs == NULL)
 		return;
 	g_ptr_array_free(rs->rules, TRUE);
+	g_ptr_array_free(rs->guards, TRUE);
+	g_hash_table_destroy(rs->lists);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_match_data_free(rs->md);
 	for (int i = 0; i < SCOPE_COUNT; i++) {
@@ -222,6 +293,7 @@ ruleset_free(struct ruleset *rs)
 	g_free(rs->screens);
 	g_free(rs->may);
 	g_free(rs->may_body);
+	g_free(rs->may_fwd);
 	g_free(rs->cache_dir);
 	g_free(rs);
 }
@@ -238,10 +310,16 @@ int rule_line(const struct rule *r) { return r->line; }
 enum urgency rule_urgency(const struct rule *r) { return r->urgency; }
 enum writer rule_writer(const struct rule *r) { return r->writer; }
 enum kind_vote rule_kind(const struct rule *r) { return r->kind; }
+enum risk rule_risk(const struct rule *r) { return r->risk; }
+enum risk_level rule_level(const struct rule *r) { return r->level; }
+const char *guard_name(const struct guard *g) { return g->name; }
+const char *guard_label(const struct guard *g) { return g->label; }
 
 const char *
 rule_vote(const struct rule *r)
 {
+	if (r->risk != RISK_NONE)
+		return risk_names[r->risk];
 	if (r->urgency != URGENCY_NONE)
 		return urgency_name(r->urgency);
 	if (r->need != NULL)
@@ -251,7 +329,15 @@ rule_vote(const struct rule *r)
 	return kind_vote_names[r->kind];
 }
 const char *rule_need(const struct rule *r) { return r->need; }
-int rule_weight(const struct rule *r) { return r->weight; }
+
+int
+rule_weight(const struct rule *r)
+{
+	/* A risk rule has a level, not a weight: shown as 10, 6 or 3. */
+	static const int by_level[] = { 0, 3, 6, 10 };
+
+	return r->risk != RISK_NONE ? by_level[r->level] : r->weight;
+}
 
 static struct ruleset *
 ruleset_new(void)
@@ -259,6 +345,10 @@ ruleset_new(void)
 	struct ruleset *rs = g_new0(struct ruleset, 1);
 
 	rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
+	rs->guards =
+		g_ptr_array_new_with_free_func((GDestroyNotify)guard_free);
+	rs->lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  (GDestroyNotify)wordlist_free);
 	rs->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
 	pcre2_set_depth_limit(rs->mctx, RULES_DEPTH_LIMIT);
@@ -326,61 +416,340 @@ unclosed_paren(const char *pattern)
 	return open->len > 0 ? g_array_index(open, int, open->len - 1) : at;
 }
 
+static pcre2_code *
+compile_re(const char *pattern, int *code, PCRE2_SIZE *off)
+{
+	pcre2_code *re = pcre2_compile(
+		(PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+		PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, code, off, NULL);
+
+	/* No JIT (an exotic CPU) is slower, not wrong. */
+	if (re != NULL)
+		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/*
+ * Compiles pattern as written at column col of line p, or says where it
+ * is wrong.  With lists expanded the column points into the expansion,
+ * so errors of a pattern with lists point at its start.
+ */
 static enum status
-rule_compile(struct rule *r, const struct pos *p, int col, struct err *err)
+pattern_compile(const char *pattern, gboolean expanded, const struct pos *p,
+		int col, pcre2_code **out, struct err *err)
 {
 	PCRE2_SIZE off;
 	int code;
 
-	r->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
-			      PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &code,
-			      &off, NULL);
-	if (r->re == NULL) {
+	*out = compile_re(pattern, &code, &off);
+	if (*out == NULL) {
 		PCRE2_UCHAR buf[256];
-		int ccol = col + (int)g_utf8_pointer_to_offset(
-					 r->pattern, r->pattern + off);
+		int ccol = expanded ? col
+				    : col + (int)g_utf8_pointer_to_offset(
+						    pattern, pattern + off);
 
 		/* Point at the '(' left open, not at the pattern's end. */
-		if (code == 114)
-			return rule_error(err, p, col + unclosed_paren(r->pattern),
+		if (code == 114 && !expanded)
+			return rule_error(err, p, col + unclosed_paren(pattern),
 					  "missing ')'");
 		pcre2_get_error_message(code, buf, sizeof buf);
 		return rule_error(err, p, ccol, "%s", (char *)buf);
 	}
-	/* No JIT (an exotic CPU) is slower, not wrong. */
-	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
 	return ST_OK;
 }
 
-/* Checks and compiles a finished rule block. */
-static enum status
-rule_finish(struct ruleset *rs, struct rule *r, int pattern_col,
-	    int pattern_line, struct err *err)
+/* --- word lists ---------------------------------------------------- */
+
+static gboolean
+is_word_char(gunichar c)
 {
-	struct pos p = { r->file, r->line };
+	return c < 0x80 && g_ascii_isalnum(c);
+}
+
+/* Appends phrase as a regular expression that matches it literally. */
+static void
+phrase_regex(GString *out, const char *phrase)
+{
+	const char *p = phrase;
+	gunichar first = g_utf8_get_char(phrase);
+	gunichar last = g_utf8_get_char(g_utf8_find_prev_char(
+		phrase, phrase + strlen(phrase)));
+
+	/* Latin words match whole: "K" is not the k of "kind". */
+	if (is_word_char(first))
+		g_string_append(out, "(?<![a-z0-9])");
+	while (*p) {
+		if (g_str_has_prefix(p, "...")) {
+			g_string_append(out, WORDS_GAP);
+			p += 3;
+		} else if (g_str_has_prefix(p, "…")) {
+			g_string_append(out, WORDS_GAP);
+			p += strlen("…");
+		} else if (*p == ' ') {
+			g_string_append(out, "\\s*");
+			while (*p == ' ')
+				p++;
+		} else if (strchr("\\^$.|?*+()[]{}#", *p) != NULL) {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, *p++);
+		} else {
+			const char *n = g_utf8_next_char(p);
+
+			g_string_append_len(out, p, n - p);
+			p = n;
+		}
+	}
+	if (is_word_char(last))
+		g_string_append(out, "(?![a-z0-9])");
+}
+
+static gint
+cmp_longer_first(gconstpointer a, gconstpointer b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* Reads a .words file: one phrase per line, '#' comment lines. */
+static enum status
+wordlist_load(const char *path, struct wordlist **out, struct err *err)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) gerr = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	struct wordlist *w;
+	GString *alt;
+	gsize len;
+	struct pos p = { path, 0 };
+
+	if (!g_file_get_contents(path, &text, &len, &gerr))
+		return err_set(err, ST_FATAL, "cannot read word list: %s",
+			       gerr->message);
+	if (!g_utf8_validate(text, len, NULL))
+		return err_set(err, ST_FATAL, "%s:1:1: not valid UTF-8", path);
+	w = g_new0(struct wordlist, 1);
+	w->phrases = g_ptr_array_new_with_free_func(g_free);
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 0; lines[i] != NULL; i++) {
+		char *line = g_strstrip(lines[i]);
+		g_autofree char *trad = NULL;
+
+		p.line = i + 1;
+		if (*line == '\0' || *line == '#')
+			continue;
+		for (char *c = line; *c; c++)
+			if ((unsigned char)*c < 0x20 && *c != '\t') {
+				wordlist_free(w);
+				return rule_error(err, &p, utf8_col(line, c),
+						  "control character 0x%02x",
+						  (unsigned char)*c);
+			}
+		if (strcmp(line, "...") == 0 || strcmp(line, "…") == 0) {
+			wordlist_free(w);
+			return rule_error(err, &p, 1, "a phrase needs words, "
+					  "not only a gap");
+		}
+		trad = hanzi_convert(line);
+		for (int k = 0; k < 2; k++) {
+			const char *ph = k == 0 ? line : trad;
+
+			if (ph == NULL || g_hash_table_contains(seen, ph))
+				continue;
+			g_ptr_array_add(w->phrases, g_strdup(ph));
+			g_hash_table_add(seen, w->phrases->pdata
+						       [w->phrases->len - 1]);
+		}
+	}
+	if (w->phrases->len == 0) {
+		wordlist_free(w);
+		p.line = 1;
+		return rule_error(err, &p, 1, "the word list is empty");
+	}
+	g_ptr_array_sort(w->phrases, cmp_longer_first);
+	alt = g_string_new("(?:");
+	for (guint i = 0; i < w->phrases->len; i++) {
+		if (i > 0)
+			g_string_append_c(alt, '|');
+		phrase_regex(alt, w->phrases->pdata[i]);
+	}
+	g_string_append_c(alt, ')');
+	w->alt = g_string_free(alt, FALSE);
+	*out = w;
+	return ST_OK;
+}
+
+/* The list name of rules in dir, loaded once. */
+static enum status
+wordlist_get(struct ruleset *rs, const char *dir, const char *name,
+	     const struct wordlist **out, struct err *err)
+{
+	g_autofree char *file = g_strconcat(name, ".words", NULL);
+	char *path = g_build_filename(dir, "words", file, NULL);
+	struct wordlist *w = g_hash_table_lookup(rs->lists, path);
 	enum status st;
 
-	if (r->pattern == NULL)
-		return rule_error(err, &p, 1, "rule %s has no pattern", r->id);
-	if (r->urgency == URGENCY_NONE && r->need == NULL &&
-	    r->writer == WRITER_UNKNOWN && r->kind == KIND_VOTE_NONE)
-		return rule_error(err, &p, 1, "rule %s votes for nothing "
-				  "(add urgency, need, writer or kind)", r->id);
-	p.line = pattern_line;
-	st = rule_compile(r, &p, pattern_col, err);
-	if (st != ST_OK)
+	if (w != NULL) {
+		g_free(path);
+		*out = w;
+		return ST_OK;
+	}
+	st = wordlist_load(path, &w, err);
+	if (st != ST_OK) {
+		g_free(path);
 		return st;
+	}
+	g_hash_table_insert(rs->lists, path, w);
+	*out = w;
+	return ST_OK;
+}
+
+/* Whether at (in src) opens a list name: {name}, not \p{Han} or {2,4}. */
+static size_t
+list_ref(const char *src, const char *at)
+{
+	size_t n = 1;
+
+	if (at > src + 1 && at[-2] == '\\' && g_ascii_isalpha(at[-1]))
+		return 0;
+	if (!g_ascii_islower(at[1]))
+		return 0;
+	while (g_ascii_islower(at[n]) || g_ascii_isdigit(at[n]) ||
+	       at[n] == '-' || at[n] == '_')
+		n++;
+	return at[n] == '}' ? n + 1 : 0;
+}
+
+/*
+ * src with each {name} replaced by the word list's alternation.  *out is
+ * new; *expanded says whether any list was used.
+ */
+static enum status
+expand_lists(struct ruleset *rs, const char *dir, const char *src,
+	     const struct pos *p, int col, char **out, gboolean *expanded,
+	     struct err *err)
+{
+	GString *s = g_string_new(NULL);
+
+	*expanded = FALSE;
+	for (const char *c = src; *c;) {
+		size_t n = *c == '{' ? list_ref(src, c) : 0;
+		const struct wordlist *w;
+		g_autofree char *name = NULL;
+		enum status st;
+
+		if (n == 0) {
+			if (*c == '\\' && c[1] != '\0')
+				g_string_append_c(s, *c++);
+			g_string_append_c(s, *c++);
+			continue;
+		}
+		name = g_strndup(c + 1, n - 2);
+		st = wordlist_get(rs, dir, name, &w, err);
+		if (st != ST_OK) {
+			char msg[ERR_MSG_MAX];
+
+			g_strlcpy(msg, err->msg, sizeof msg);
+			g_string_free(s, TRUE);
+			return rule_error(err, p, col + utf8_col(src, c) - 1,
+					  "word list {%s}: %s", name, msg);
+		}
+		g_string_append(s, w->alt);
+		*expanded = TRUE;
+		c += n;
+	}
+	*out = g_string_free(s, FALSE);
+	return ST_OK;
+}
+
+/* Joins patterns into one: (?:a)|(?:b). */
+static char *
+join_patterns(const GPtrArray *pats)
+{
+	GString *s = g_string_new(NULL);
+
+	if (pats->len == 1)
+		return g_strdup(pats->pdata[0]);
+	for (guint i = 0; i < pats->len; i++)
+		g_string_append_printf(s, "%s(?:%s)", i > 0 ? "|" : "",
+				       (char *)pats->pdata[i]);
+	return g_string_free(s, FALSE);
+}
+
+/* --- loading ------------------------------------------------------- */
+
+/* Checks and compiles a finished rule block. */
+static enum status
+rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
+{
+	struct pos p = { r->file, r->line };
+	int code;
+	PCRE2_SIZE off;
+
+	if (r->patterns->len == 0)
+		return rule_error(err, &p, 1, "rule %s has no pattern", r->id);
+	if (r->risk == RISK_NONE && r->urgency == URGENCY_NONE &&
+	    r->need == NULL && r->writer == WRITER_UNKNOWN &&
+	    r->kind == KIND_VOTE_NONE)
+		return rule_error(err, &p, 1, "rule %s votes for nothing "
+				  "(add risk, urgency, need, writer or kind)",
+				  r->id);
+	if ((r->risk == RISK_NONE) != (r->level == RISK_LEVEL_NONE))
+		return rule_error(err, &p, 1, "rule %s needs both risk and "
+				  "level", r->id);
+	if (r->risk != RISK_NONE && r->urgency != URGENCY_NONE)
+		return rule_error(err, &p, 1, "rule %s: a risk rule finds a "
+				  "risk, it does not vote for an urgency",
+				  r->id);
+	r->pattern = join_patterns(r->patterns);
+	r->re = compile_re(r->pattern, &code, &off);
+	if (r->re == NULL)
+		return rule_error(err, &p, 1, "rule %s: its patterns do not "
+				  "join", r->id);
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *o = rs->rules->pdata[i];
 
-		if (strcmp(o->id, r->id) == 0) {
-			p.line = r->line;
+		if (strcmp(o->id, r->id) == 0)
 			return rule_error(err, &p, 6, "rule %s already "
 					  "defined at %s:%d", r->id, o->file,
 					  o->line);
-		}
 	}
 	g_ptr_array_add(rs->rules, r);
+	return ST_OK;
+}
+
+static enum status
+guard_finish(struct ruleset *rs, struct guard *g, struct err *err)
+{
+	struct pos p = { g->file, g->line };
+	int code;
+	PCRE2_SIZE off;
+	g_autofree char *joined = NULL;
+
+	if (g->patterns->len == 0)
+		return rule_error(err, &p, 1, "guard %s has no pattern",
+				  g->name);
+	if (g->label == NULL)
+		return rule_error(err, &p, 1, "guard %s has no label (what a "
+				  "case worker reads)", g->name);
+	joined = join_patterns(g->patterns);
+	g->re = compile_re(joined, &code, &off);
+	if (g->re == NULL)
+		return rule_error(err, &p, 1, "guard %s: its patterns do not "
+				  "join", g->name);
+	for (guint i = 0; i < rs->guards->len; i++) {
+		const struct guard *o = rs->guards->pdata[i];
+
+		if (strcmp(o->name, g->name) == 0)
+			return rule_error(err, &p, 7, "guard %s already "
+					  "defined at %s:%d", g->name, o->file,
+					  o->line);
+	}
+	g_ptr_array_add(rs->guards, g);
 	return ST_OK;
 }
 
@@ -396,16 +765,239 @@ id_valid(const char *s)
 	return TRUE;
 }
 
+/* The value of enum-like key: the index of val in names[1..n), or 0. */
+static int
+name_index(const char *const *names, int n, const char *val)
+{
+	for (int i = 1; i < n; i++)
+		if (names[i] != NULL && strcmp(val, names[i]) == 0)
+			return i;
+	return 0;
+}
+
 static enum status load_file(struct ruleset *rs, const char *path,
 			     int depth, struct err *err);
+
+/* One key of a rule block. */
+static enum status
+rule_key(struct ruleset *rs, struct rule *r, const char *dir,
+	 const struct pos *p, const char *line, const char *key,
+	 const char *val, struct err *err)
+{
+	int vcol = utf8_col(line, val);
+
+	if (strcmp(key, "pattern") == 0 || strcmp(key, "with") == 0) {
+		g_autofree char *x = NULL;
+		gboolean expanded;
+		pcre2_code *re;
+		enum status st = expand_lists(rs, dir, val, p, vcol, &x,
+					      &expanded, err);
+
+		if (st != ST_OK)
+			return st;
+		st = pattern_compile(x, expanded, p, vcol, &re, err);
+		if (st != ST_OK)
+			return st;
+		if (strcmp(key, "with") == 0) {
+			g_ptr_array_add(r->withs, re);
+		} else {
+			pcre2_code_free(re);
+			g_ptr_array_add(r->patterns, g_steal_pointer(&x));
+		}
+	} else if (strcmp(key, "risk") == 0) {
+		r->risk = name_index(risk_names, RISK_COUNT, val);
+		if (r->risk == RISK_NONE)
+			return rule_error(err, p, vcol, "risk must be suicide, "
+					  "overdose, violence, psychosis, "
+					  "child, missing, withdrawal, shelter "
+					  "or now");
+	} else if (strcmp(key, "level") == 0) {
+		r->level = name_index(level_names, G_N_ELEMENTS(level_names),
+				      val);
+		if (r->level == RISK_LEVEL_NONE)
+			return rule_error(err, p, vcol, "level must be acute, "
+					  "high or watch");
+	} else if (strcmp(key, "urgency") == 0) {
+		if (strcmp(val, "emergency") == 0)
+			return rule_error(err, p, vcol, "an emergency is found "
+					  "by risk and level, not voted for "
+					  "(risk suicide, level acute)");
+		if (!urgency_parse(val, &r->urgency))
+			return rule_error(err, p, vcol, "urgency must be "
+					  "application or consultation");
+	} else if (strcmp(key, "need") == 0) {
+		const char *nd = need_static(val);
+		int k = 0;
+
+		if (nd == NULL)
+			return rule_error(err, p, vcol, "unknown need '%s'",
+					  val);
+		if (r->need == NULL) {
+			r->need = nd;
+			return ST_OK;
+		}
+		/* A rule may vote for several needs. */
+		while (k < RULES_MAX_NEEDS && r->more_needs[k])
+			k++;
+		if (k == RULES_MAX_NEEDS)
+			return rule_error(err, p, 1, "rule %s votes for too "
+					  "many needs", r->id);
+		r->more_needs[k] = nd;
+	} else if (strcmp(key, "writer") == 0) {
+		r->writer = name_index(writer_names, WRITER_COUNT, val);
+		if (r->writer == WRITER_UNKNOWN)
+			return rule_error(err, p, vcol, "writer must be self, "
+					  "family, friend or public");
+	} else if (strcmp(key, "kind") == 0) {
+		r->kind = name_index(kind_vote_names, KIND_VOTE_COUNT, val);
+		if (r->kind == KIND_VOTE_NONE)
+			return rule_error(err, p, vcol, "kind must be spam or "
+					  "other");
+	} else if (strcmp(key, "weight") == 0) {
+		char *end;
+		long w = strtol(val, &end, 10);
+
+		if (*end != '\0' || w < -100 || w > 100)
+			return rule_error(err, p, vcol, "weight must be a "
+					  "whole number from -100 to 100");
+		r->weight = (int)w;
+	} else if (strcmp(key, "guard") == 0) {
+		int k = 0;
+
+		while (k < RULES_MAX_GUARDS && r->guard_names[k])
+			k++;
+		if (k == RULES_MAX_GUARDS)
+			return rule_error(err, p, vcol, "rule %s has too many "
+					  "guards", r->id);
+		r->guard_names[k] = g_strdup(val);
+		r->guard_lines[k] = p->line;
+		r->guard_cols[k] = vcol;
+	} else if (strcmp(key, "quoted") == 0) {
+		if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+			return rule_error(err, p, vcol, "quoted must be yes or "
+					  "no");
+		r->quoted = strcmp(val, "yes") == 0;
+	} else if (strcmp(key, "about") == 0) {
+		const struct wordlist *w;
+		enum status st;
+
+		if (strcmp(val, "self") == 0)
+			r->about |= ABOUT_SELF;
+		else if (strcmp(val, "other") == 0)
+			r->about |= ABOUT_OTHER;
+		else
+			return rule_error(err, p, vcol, "about must be self or "
+					  "other");
+		/* Who is named: the lists self and other-person. */
+		st = wordlist_get(rs, dir, "self", &w, err);
+		if (st == ST_OK)
+			rs->self_words = w;
+		if (st == ST_OK)
+			st = wordlist_get(rs, dir, "other-person", &w, err);
+		if (st != ST_OK) {
+			char msg[ERR_MSG_MAX];
+
+			g_strlcpy(msg, err->msg, sizeof msg);
+			return rule_error(err, p, vcol, "about needs the word "
+					  "lists self and other-person: %s",
+					  msg);
+		}
+		rs->other_words = w;
+	} else if (strcmp(key, "example") == 0) {
+		g_ptr_array_add(r->examples, g_strdup(val));
+	} else if (strcmp(key, "counter") == 0) {
+		g_ptr_array_add(r->counters, g_strdup(val));
+	} else {
+		return rule_error(err, p, utf8_col(line, key),
+				  "unknown key '%s'", key);
+	}
+	return ST_OK;
+}
+
+/* "text | words" of a guard's example. */
+static gboolean
+example_split(const char *val, char **text, char **words)
+{
+	const char *bar = strstr(val, " | ");
+
+	if (bar == NULL || bar == val || bar[3] == '\0')
+		return FALSE;
+	*text = g_strndup(val, bar - val);
+	*words = g_strdup(bar + 3);
+	return strstr(*text, *words) != NULL;
+}
+
+/* One key of a guard block. */
+static enum status
+guard_key(struct ruleset *rs, struct guard *g, const char *dir,
+	  const struct pos *p, const char *line, const char *key,
+	  const char *val, struct err *err)
+{
+	int vcol = utf8_col(line, val);
+
+	if (strcmp(key, "pattern") == 0) {
+		g_autofree char *x = NULL;
+		gboolean expanded;
+		pcre2_code *re;
+		enum status st = expand_lists(rs, dir, val, p, vcol, &x,
+					      &expanded, err);
+
+		if (st != ST_OK)
+			return st;
+		st = pattern_compile(x, expanded, p, vcol, &re, err);
+		if (st != ST_OK)
+			return st;
+		pcre2_code_free(re);
+		g_ptr_array_add(g->patterns, g_steal_pointer(&x));
+	} else if (strcmp(key, "label") == 0) {
+		g_free(g->label);
+		g->label = g_strdup(val);
+	} else if (strcmp(key, "scope") == 0) {
+		if (strcmp(val, "clause") == 0)
+			g->reach = REACH_CLAUSE;
+		else if (strcmp(val, "sentence") == 0)
+			g->reach = REACH_SENTENCE;
+		else if (strcmp(val, "letter") == 0)
+			g->reach = REACH_LETTER;
+		else
+			return rule_error(err, p, vcol, "scope must be clause, "
+					  "sentence or letter");
+	} else if (strcmp(key, "before") == 0 || strcmp(key, "after") == 0) {
+		char *end;
+		long n = strtol(val, &end, 10);
+
+		if (*end != '\0' || n < 0 || n > 1000)
+			return rule_error(err, p, vcol, "%s must be a number of "
+					  "characters from 0 to 1000", key);
+		if (key[0] == 'b')
+			g->before = (int)n;
+		else
+			g->after = (int)n;
+	} else if (strcmp(key, "example") == 0 ||
+		   strcmp(key, "counter") == 0) {
+		g_autofree char *text = NULL, *words = NULL;
+
+		if (!example_split(val, &text, &words))
+			return rule_error(err, p, vcol, "a guard's %s is "
+					  "\"text | words\", the words in the "
+					  "text", key);
+		g_ptr_array_add(key[0] == 'e' ? g->examples : g->counters,
+				g_strdup(val));
+	} else {
+		return rule_error(err, p, utf8_col(line, key),
+				  "unknown key '%s'", key);
+	}
+	return ST_OK;
+}
 
 static enum status
 load_text(struct ruleset *rs, const char *path, char *text, int depth,
 	  struct err *err)
 {
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *dir = g_path_get_dirname(path);
 	struct rule *r = NULL;
-	int pattern_col = 0, pattern_line = 0;
+	struct guard *g = NULL;
 	enum status st = ST_OK;
 	struct pos p = { path, 0 };
 
@@ -431,37 +1023,56 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 		if (*key == '\0' || *key == '#')
 			continue;
 		if (key == line) {
-			/* A new top-level statement ends the open rule. */
+			/* A new top-level statement ends the open block. */
 			if (r != NULL) {
-				st = rule_finish(rs, r, pattern_col,
-						 pattern_line, err);
+				st = rule_finish(rs, r, err);
 				if (st != ST_OK)
 					break;
 				r = NULL;
+			}
+			if (g != NULL) {
+				st = guard_finish(rs, g, err);
+				if (st != ST_OK)
+					break;
+				g = NULL;
 			}
 			val = key + strcspn(key, " \t");
 			if (*val != '\0')
 				*val++ = '\0';
 			val += strspn(val, " \t");
 			g_strchomp(val);
-			if (strcmp(key, "rule") == 0) {
+			if (strcmp(key, "rule") == 0 ||
+			    strcmp(key, "guard") == 0) {
 				if (!id_valid(val)) {
-					st = rule_error(err, &p, 6, "rule needs "
-							"an id of letters, "
-							"digits and . _ -");
+					st = rule_error(err, &p,
+							(int)strlen(key) + 2,
+							"%s needs a name of "
+							"letters, digits and "
+							". _ -", key);
 					break;
 				}
-				r = g_new0(struct rule, 1);
-				r->id = g_strdup(val);
-				r->file = g_strdup(path);
-				r->line = p.line;
-				r->weight = 5;
-				r->examples =
-					g_ptr_array_new_with_free_func(g_free);
-				r->counters =
-					g_ptr_array_new_with_free_func(g_free);
+				if (key[0] == 'r') {
+					r = g_new0(struct rule, 1);
+					r->id = g_strdup(val);
+					r->file = g_strdup(path);
+					r->line = p.line;
+					r->weight = 5;
+					r->patterns = g_ptr_array_new_with_free_func(g_free);
+					r->withs = g_ptr_array_new_with_free_func(
+						(GDestroyNotify)pcre2_code_free);
+					r->examples = g_ptr_array_new_with_free_func(g_free);
+					r->counters = g_ptr_array_new_with_free_func(g_free);
+				} else {
+					g = g_new0(struct guard, 1);
+					g->name = g_strdup(val);
+					g->file = g_strdup(path);
+					g->line = p.line;
+					g->before = -1;
+					g->patterns = g_ptr_array_new_with_free_func(g_free);
+					g->examples = g_ptr_array_new_with_free_func(g_free);
+					g->counters = g_ptr_array_new_with_free_func(g_free);
+				}
 			} else if (strcmp(key, "include") == 0) {
-				g_autofree char *dir = g_path_get_dirname(path);
 				g_autofree char *inc =
 					g_path_is_absolute(val)
 						? g_strdup(val)
@@ -473,13 +1084,13 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 				else
 					st = load_file(rs, inc, depth + 1, err);
 			} else {
-				st = rule_error(err, &p, 1, "expected 'rule ID' "
-						"or 'include FILE', found '%s'",
-						key);
+				st = rule_error(err, &p, 1, "expected 'rule ID', "
+						"'guard NAME' or 'include "
+						"FILE', found '%s'", key);
 			}
 			continue;
 		}
-		if (r == NULL) {
+		if (r == NULL && g == NULL) {
 			st = rule_error(err, &p, utf8_col(line, key),
 					"indented line outside a rule");
 			break;
@@ -489,108 +1100,26 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 			*val++ = '\0';
 		val += strspn(val, " \t");
 		g_strchomp(val);
-		if (*val == '\0') {
+		if (*val == '\0')
 			st = rule_error(err, &p, utf8_col(line, key),
 					"'%s' needs a value", key);
-		} else if (strcmp(key, "pattern") == 0) {
-			if (r->pattern != NULL) {
-				st = rule_error(err, &p, utf8_col(line, key),
-						"rule %s has two patterns "
-						"(use | inside one)", r->id);
-				break;
-			}
-			r->pattern = g_strdup(val);
-			pattern_col = utf8_col(line, val);
-			pattern_line = p.line;
-		} else if (strcmp(key, "urgency") == 0) {
-			if (!urgency_parse(val, &r->urgency))
-				st = rule_error(err, &p, utf8_col(line, val),
-						"urgency must be emergency, "
-						"application or consultation");
-		} else if (strcmp(key, "need") == 0) {
-			const char *nd = need_static(val);
-			int k = 0;
-
-			if (nd == NULL) {
-				st = rule_error(err, &p, utf8_col(line, val),
-						"unknown need '%s'", val);
-			} else if (r->need == NULL) {
-				r->need = nd;
-			} else {
-				/* A rule may vote for several needs. */
-				while (k < RULES_MAX_NEEDS && r->more_needs[k])
-					k++;
-				if (k == RULES_MAX_NEEDS)
-					st = rule_error(err, &p, 1, "rule %s "
-							"votes for too many "
-							"needs", r->id);
-				else
-					r->more_needs[k] = nd;
-			}
-		} else if (strcmp(key, "writer") == 0) {
-			for (int w = 1; w < WRITER_COUNT; w++)
-				if (strcmp(val, writer_names[w]) == 0)
-					r->writer = (enum writer)w;
-			if (r->writer == WRITER_UNKNOWN)
-				st = rule_error(err, &p, utf8_col(line, val),
-						"writer must be self, family, "
-						"friend or public");
-		} else if (strcmp(key, "kind") == 0) {
-			for (int k = 1; k < KIND_VOTE_COUNT; k++)
-				if (strcmp(val, kind_vote_names[k]) == 0)
-					r->kind = (enum kind_vote)k;
-			if (r->kind == KIND_VOTE_NONE)
-				st = rule_error(err, &p, utf8_col(line, val),
-						"kind must be spam or other");
-		} else if (strcmp(key, "weight") == 0) {
-			char *end;
-			long w = strtol(val, &end, 10);
-
-			if (*end != '\0' || w < -100 || w > 100)
-				st = rule_error(err, &p, utf8_col(line, val),
-						"weight must be a whole "
-						"number from -100 to 100");
-			r->weight = (int)w;
-		} else if (strcmp(key, "guard") == 0) {
-			if (strcmp(val, "negation") == 0)
-				r->guards |= GUARD_NEGATION;
-			else if (strcmp(val, "hypothetical") == 0)
-				r->guards |= GUARD_HYPOTHETICAL;
-			else if (strcmp(val, "past") == 0)
-				r->guards |= GUARD_PAST;
-			else
-				st = rule_error(err, &p, utf8_col(line, val),
-						"guard must be negation, "
-						"hypothetical or past");
-		} else if (strcmp(key, "quoted") == 0) {
-			if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0)
-				r->quoted = strcmp(val, "yes") == 0;
-			else
-				st = rule_error(err, &p, utf8_col(line, val),
-						"quoted must be yes or no");
-		} else if (strcmp(key, "about") == 0) {
-			if (strcmp(val, "self") == 0)
-				r->guards |= GUARD_ABOUT_SELF;
-			else if (strcmp(val, "other") == 0)
-				r->guards |= GUARD_ABOUT_OTHER;
-			else
-				st = rule_error(err, &p, utf8_col(line, val),
-						"about must be self or other");
-		} else if (strcmp(key, "example") == 0) {
-			g_ptr_array_add(r->examples, g_strdup(val));
-		} else if (strcmp(key, "counter") == 0) {
-			g_ptr_array_add(r->counters, g_strdup(val));
-		} else {
-			st = rule_error(err, &p, utf8_col(line, key),
-					"unknown key '%s'", key);
-		}
+		else if (r != NULL)
+			st = rule_key(rs, r, dir, &p, line, key, val, err);
+		else
+			st = guard_key(rs, g, dir, &p, line, key, val, err);
 	}
 	if (st == ST_OK && r != NULL) {
-		st = rule_finish(rs, r, pattern_col, pattern_line, err);
+		st = rule_finish(rs, r, err);
 		if (st == ST_OK)
 			r = NULL;	/* the ruleset owns it now */
 	}
+	if (st == ST_OK && g != NULL) {
+		st = guard_finish(rs, g, err);
+		if (st == ST_OK)
+			g = NULL;
+	}
 	rule_free(r);
+	guard_free(g);
 	return st;
 }
 
@@ -609,13 +1138,44 @@ load_file(struct ruleset *rs, const char *path, int depth, struct err *err)
 	return load_text(rs, path, text, depth, err);
 }
 
-static void
-ruleset_finish(struct ruleset *rs)
+static const struct guard *
+guard_find(const struct ruleset *rs, const char *name)
 {
+	for (guint i = 0; i < rs->guards->len; i++) {
+		const struct guard *g = rs->guards->pdata[i];
+
+		if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+/* Once every file is read: guards named by rules exist, wherever. */
+static enum status
+ruleset_finish(struct ruleset *rs, struct err *err)
+{
+	for (guint i = 0; i < rs->rules->len; i++) {
+		struct rule *r = rs->rules->pdata[i];
+
+		for (int k = 0; k < RULES_MAX_GUARDS && r->guard_names[k];
+		     k++) {
+			struct pos p = { r->file, r->guard_lines[k] };
+
+			r->guards[k] = guard_find(rs, r->guard_names[k]);
+			if (r->guards[k] == NULL)
+				return rule_error(err, &p, r->guard_cols[k],
+						  "no guard named '%s'",
+						  r->guard_names[k]);
+		}
+	}
 	rs->md = pcre2_match_data_create(64, NULL);
 	rs->may = g_new(gboolean, rs->rules->len);
 	rs->may_body = g_new(gboolean, rs->rules->len);
+	rs->may_fwd = g_new(gboolean, rs->rules->len);
+	return ST_OK;
 }
+
+/* --- the prefilter ------------------------------------------------- */
 
 static void screen_build(const struct ruleset *rs, enum triage_scope scope);
 
@@ -626,12 +1186,12 @@ rules_prepare(struct ruleset *rs)
 
 	if (rs->unscreened)
 		return 0;
-	for (int scope = SCOPE_KIND; scope <= SCOPE_SEEKER; scope++) {
+	for (int scope = SCOPE_KIND; scope < SCOPE_COUNT; scope++) {
 		const struct screen *sc = &rs->screens[scope];
 
 		if (!sc->tried)
 			screen_build(rs, scope);
-		if (sc->pf != NULL)
+		if (sc->pf != NULL && scope != SCOPE_RISK)
 			screened += prefilter_screened(sc->pf);
 	}
 	return screened;
@@ -653,8 +1213,16 @@ rules_set_prefilter(struct ruleset *rs, gboolean on)
 static gboolean
 in_scope(const struct rule *r, enum triage_scope scope)
 {
-	return scope == SCOPE_ALL ||
-	       (scope == SCOPE_KIND) == (r->kind != KIND_VOTE_NONE);
+	switch (scope) {
+	case SCOPE_KIND:
+		return r->kind != KIND_VOTE_NONE;
+	case SCOPE_SEEKER:
+		return r->kind == KIND_VOTE_NONE;
+	case SCOPE_RISK:
+		return r->risk != RISK_NONE;
+	default:
+		return TRUE;
+	}
 }
 
 static void
@@ -703,19 +1271,26 @@ screen_text(const struct ruleset *rs, enum triage_scope scope,
 		may[sc->rule_of[k]] = sc->may[k];
 }
 
-enum status
-rules_load_file(const char *path, struct ruleset **out, struct err *err)
+static enum status
+ruleset_load_done(struct ruleset *rs, enum status st, struct ruleset **out,
+		  struct err *err)
 {
-	struct ruleset *rs = ruleset_new();
-	enum status st = load_file(rs, path, 0, err);
-
+	if (st == ST_OK)
+		st = ruleset_finish(rs, err);
 	if (st != ST_OK) {
 		ruleset_free(rs);
 		return st;
 	}
-	ruleset_finish(rs);
 	*out = rs;
 	return ST_OK;
+}
+
+enum status
+rules_load_file(const char *path, struct ruleset **out, struct err *err)
+{
+	struct ruleset *rs = ruleset_new();
+
+	return ruleset_load_done(rs, load_file(rs, path, 0, err), out, err);
 }
 
 static gint
@@ -748,13 +1323,28 @@ rules_load_dir(const char *dir, struct ruleset **out, struct err *err)
 	rs = ruleset_new();
 	for (guint i = 0; i < files->len && st == ST_OK; i++)
 		st = load_file(rs, files->pdata[i], 0, err);
-	if (st != ST_OK) {
-		ruleset_free(rs);
-		return st;
+	/* Who is named, for the rules' about and for risk in mail that
+	 * would be set aside; the lists are optional. */
+	if (st == ST_OK && rs->self_words == NULL) {
+		struct err ignored = { 0 };
+		const struct wordlist *w;
+
+		if (wordlist_get(rs, dir, "self", &w, &ignored) == ST_OK)
+			rs->self_words = w;
+		if (wordlist_get(rs, dir, "other-person", &w, &ignored) == ST_OK)
+			rs->other_words = w;
 	}
-	ruleset_finish(rs);
-	*out = rs;
-	return ST_OK;
+	return ruleset_load_done(rs, st, out, err);
+}
+
+static void
+hits_free(GArray *hits)
+{
+	if (hits == NULL)
+		return;
+	for (guint i = 0; i < hits->len; i++)
+		g_free(g_array_index(hits, struct rule_hit, i).match);
+	g_array_free(hits, TRUE);
 }
 
 void
@@ -762,115 +1352,220 @@ triage_free(struct triage *t)
 {
 	if (t == NULL)
 		return;
-	for (guint i = 0; t->hits != NULL && i < t->hits->len; i++)
-		g_free(g_array_index(t->hits, struct rule_hit, i).match);
-	if (t->hits != NULL)
-		g_array_free(t->hits, TRUE);
+	hits_free(t->hits);
+	hits_free(t->cleared);
 	if (t->needs != NULL)
 		g_ptr_array_free(t->needs, TRUE);
 	g_free(t);
 }
 
-/* The clause before byte at: back to punctuation, at most window chars. */
-static char *
-clause_before(const char *text, size_t at, int window)
-{
-	const char *end = text + at, *p = end;
+/* --- matching ------------------------------------------------------ */
 
-	for (int n = 0; n < window && p > text; n++) {
+static gboolean
+ends_clause(gunichar c)
+{
+	return c == '\n' || c == 0x3002 || c == 0xFF0C || c == 0xFF01 ||
+	       c == 0xFF1F || c == 0xFF1B || c == 0x3001 || c == ',' ||
+	       c == '.' || c == '!' || c == '?' || c == ';';
+}
+
+static gboolean
+ends_sentence(gunichar c)
+{
+	return c == '\n' || c == 0x3002 || c == 0xFF01 || c == 0xFF1F ||
+	       c == '!' || c == '?';
+}
+
+/*
+ * The start of the span before byte at that reach allows: back to its
+ * boundary, at most max characters (-1: no limit).
+ */
+static size_t
+span_start(const char *text, size_t at, enum reach reach, int max)
+{
+	const char *p = text + at;
+
+	if (reach == REACH_LETTER)
+		return max < 0 ? 0 : (size_t)(g_utf8_offset_to_pointer(
+			      text + at, -MIN(max, (int)g_utf8_pointer_to_offset(
+						       text, text + at))) - text);
+	for (int n = 0; (max < 0 || n < max) && p > text; n++) {
 		const char *q = g_utf8_find_prev_char(text, p);
 		gunichar c;
 
 		if (q == NULL)
 			break;
 		c = g_utf8_get_char(q);
-		if (c == '\n' || c == 0x3002 || c == 0xFF0C || c == 0xFF01 ||
-		    c == 0xFF1F || c == 0xFF1B || c == ',' || c == '.' ||
-		    c == '!' || c == '?' || c == ';')
+		if (reach == REACH_CLAUSE ? ends_clause(c) : ends_sentence(c))
 			break;
 		p = q;
 	}
-	return g_ascii_strdown(p, end - p);
+	return p - text;
+}
+
+/* The end of the span after byte at, as span_start() the other way. */
+static size_t
+span_end(const char *text, size_t len, size_t at, enum reach reach, int max)
+{
+	const char *p = text + at, *end = text + len;
+
+	for (int n = 0; (max < 0 || n < max) && p < end; n++) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (reach != REACH_LETTER &&
+		    (reach == REACH_CLAUSE ? ends_clause(c) : ends_sentence(c)))
+			break;
+		p = g_utf8_next_char(p);
+	}
+	return p - text;
+}
+
+/* Whether re matches within text[from, to). */
+static gboolean
+matches_in(const struct ruleset *rs, const pcre2_code *re, const char *text,
+	   size_t from, size_t to)
+{
+	return from < to &&
+	       pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK,
+			   rs->md, rs->mctx) >= 0;
+}
+
+/*
+ * Whether guard g clears a hit on text[s, e).  A guard that reads the
+ * whole letter also reads letter, what the writer wrote now, when the
+ * hit is in quoted or forwarded text ("that was in September; he was
+ * found and is well").
+ */
+static gboolean
+guard_clears(const struct ruleset *rs, const struct guard *g,
+	     const char *text, size_t len, size_t s, size_t e,
+	     const char *letter)
+{
+	size_t from, to;
+
+	if (g->reach == REACH_LETTER && g->before < 0)
+		return matches_in(rs, g->re, text, 0, len) ||
+		       (letter != NULL && letter != text &&
+			matches_in(rs, g->re, letter, 0, strlen(letter)));
+	from = span_start(text, s, g->reach, g->before);
+	if (matches_in(rs, g->re, text, from, s))
+		return TRUE;
+	if (g->after == 0)
+		return FALSE;
+	to = span_end(text, len, e, g->reach, g->after);
+	return matches_in(rs, g->re, text, e, to);
+}
+
+/* Whether s holds phrase; a Latin word only as a whole word. */
+static gboolean
+has_phrase(const char *s, const char *phrase)
+{
+	size_t n = strlen(phrase);
+	gboolean latin = g_ascii_isalnum(phrase[0]);
+
+	for (const char *p = s; (p = strstr(p, phrase)) != NULL; p++)
+		if (!latin || ((p == s || !g_ascii_isalnum(p[-1])) &&
+			       !g_ascii_isalnum(p[n])))
+			return TRUE;
+	return FALSE;
 }
 
 static gboolean
-contains_any(const char *s, const char *const *words)
+has_word(const struct wordlist *w, const char *s)
 {
-	for (int i = 0; words[i] != NULL; i++)
-		if (strstr(s, words[i]) != NULL)
+	for (guint i = 0; w != NULL && i < w->phrases->len; i++)
+		if (has_phrase(s, w->phrases->pdata[i]))
 			return TRUE;
 	return FALSE;
 }
 
 /*
  * Whether s names the writer: "我" not as a possessive ("我兒子" is about
- * the son), or an English first person.
+ * the son), or another first person of the list self.
  */
 static gboolean
-names_self(const char *s)
+names_self(const struct ruleset *rs, const char *s)
 {
+	const struct wordlist *o = rs->other_words, *me = rs->self_words;
+
 	for (const char *p = s; (p = strstr(p, "我")) != NULL;) {
 		const char *q = p + strlen("我");
 		gboolean possessive = FALSE;
 
 		if (g_str_has_prefix(q, "的"))
 			q += strlen("的");
-		for (int i = 0; others[i] != NULL && !possessive; i++)
-			possessive = (unsigned char)others[i][0] >= 0x80 &&
-				     g_str_has_prefix(q, others[i]);
+		for (guint i = 0; o != NULL && i < o->phrases->len &&
+				  !possessive; i++)
+			possessive = g_str_has_prefix(q, o->phrases->pdata[i]);
 		if (!possessive)
 			return TRUE;
 		p = q;
 	}
-	for (int i = 0; selves[i] != NULL; i++)
-		if ((unsigned char)selves[i][0] < 0x80 &&
-		    strstr(s, selves[i]) != NULL)
+	for (guint i = 0; me != NULL && i < me->phrases->len; i++)
+		if (strcmp(me->phrases->pdata[i], "我") != 0 &&
+		    has_phrase(s, me->phrases->pdata[i]))
 			return TRUE;
-	return strstr(s, "本人") != NULL || strstr(s, "自己") != NULL;
+	return FALSE;
 }
 
-/* Whether a guard of r voids the hit at byte offset at. */
+/* Whether the about test of r voids the hit at byte offset at. */
 static gboolean
-guarded(const struct rule *r, const char *text, size_t at)
+about_voids(const struct ruleset *rs, const struct rule *r,
+	    const char *text, size_t at)
 {
-	g_autofree char *near = NULL, *wide = NULL;
+	size_t from;
+	g_autofree char *wide = NULL;
 
-	if (r->guards == 0)
+	if (r->about == 0)
 		return FALSE;
-	near = clause_before(text, at, GUARD_WINDOW);
-	wide = clause_before(text, at, GUARD_WINDOW_WIDE);
+	from = span_start(text, at, REACH_CLAUSE, 10);
+	wide = g_ascii_strdown(text + from, at - from);
 	/*
 	 * "about self": someone else is named in the clause before the hit
 	 * and the writer is not; "about other": the other way round.  A
 	 * clause naming nobody is the writer's own.
 	 */
-	if ((r->guards & GUARD_ABOUT_SELF) && contains_any(wide, others) &&
-	    !names_self(wide))
+	if ((r->about & ABOUT_SELF) && has_word(rs->other_words, wide) &&
+	    !names_self(rs, wide))
 		return TRUE;
-	if ((r->guards & GUARD_ABOUT_OTHER) && !contains_any(wide, others))
+	return (r->about & ABOUT_OTHER) && !has_word(rs->other_words, wide);
+}
+
+/* Whether each "with" of r matches in the sentence of text[s, e). */
+static gboolean
+withs_hold(const struct ruleset *rs, const struct rule *r, const char *text,
+	   size_t len, size_t s, size_t e)
+{
+	size_t from, to;
+
+	if (r->withs->len == 0)
 		return TRUE;
-	return ((r->guards & GUARD_NEGATION) &&
-		contains_any(near, negations)) ||
-	       ((r->guards & GUARD_HYPOTHETICAL) &&
-		contains_any(wide, hypotheticals)) ||
-	       ((r->guards & GUARD_PAST) && contains_any(wide, pasts));
+	from = span_start(text, s, REACH_SENTENCE, -1);
+	to = span_end(text, len, e, REACH_SENTENCE, -1);
+	for (guint i = 0; i < r->withs->len; i++)
+		if (!matches_in(rs, r->withs->pdata[i], text, from, to))
+			return FALSE;
+	return TRUE;
 }
 
 /*
- * Appends the hits of r in text (len bytes) to hits, leaving out those a
- * guard voids.  Character offsets are counted on from the previous hit,
- * not from the start each time.
+ * Appends the hits of r in text (len bytes) to hits, and those a guard
+ * clears to cleared (may be NULL: then they are dropped).  Character
+ * offsets are counted on from the previous hit, not from the start
+ * each time.
  */
 static void
 rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
-	   size_t len, GArray *hits)
+	   size_t len, const char *letter, enum hit_place place, GArray *hits,
+	   GArray *cleared)
 {
 	PCRE2_SIZE start = 0, at = 0;
 	glong chars = 0;
 
 	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len; n++) {
-		PCRE2_SIZE *ov;
-		struct rule_hit h;
+		PCRE2_SIZE *ov, s, e;
+		struct rule_hit h = { 0 };
+		const struct guard *by = NULL;
 		int rc = pcre2_match(r->re, (PCRE2_SPTR)text, len, start,
 				     PCRE2_NO_UTF_CHECK, rs->md, rs->mctx);
 
@@ -878,29 +1573,32 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 		if (rc < 0)
 			break;
 		ov = pcre2_get_ovector_pointer(rs->md);
-		if (guarded(r, text, ov[0])) {
-			start = ov[1] > ov[0] ? ov[1]
-					      : (PCRE2_SIZE)(g_utf8_next_char(
-							text + ov[1]) - text);
+		s = ov[0];
+		e = ov[1];
+		start = e > s ? e
+			      : (e >= len ? len + 1
+					  : (PCRE2_SIZE)(g_utf8_next_char(
+						    text + e) - text));
+		if (about_voids(rs, r, text, s) ||
+		    !withs_hold(rs, r, text, len, s, e))
 			continue;
-		}
-		chars += g_utf8_pointer_to_offset(text + at, text + ov[0]);
+		for (int k = 0; k < RULES_MAX_GUARDS && r->guards[k] && !by;
+		     k++)
+			if (guard_clears(rs, r->guards[k], text, len, s, e,
+					 letter))
+				by = r->guards[k];
+		if (by != NULL && (cleared == NULL || r->risk == RISK_NONE))
+			continue;
+		chars += g_utf8_pointer_to_offset(text + at, text + s);
+		at = s;
 		h.rule = r;
 		h.start = chars;
-		h.end = chars + g_utf8_pointer_to_offset(text + ov[0],
-							  text + ov[1]);
-		h.match = g_strndup(text + ov[0], ov[1] - ov[0]);
-		h.quoted = FALSE;
-		g_array_append_val(hits, h);
-		at = ov[0];
-		if (ov[1] == ov[0]) {
-			/* An empty match: step over one character. */
-			if (ov[1] >= len)
-				break;
-			start = g_utf8_next_char(text + ov[1]) - text;
-		} else {
-			start = ov[1];
-		}
+		h.end = chars + g_utf8_pointer_to_offset(text + s, text + e);
+		h.match = g_strndup(text + s, e - s);
+		h.place = place;
+		h.quoted = place != HIT_TEXT;
+		h.cleared = by;
+		g_array_append_val(by != NULL ? cleared : hits, h);
 	}
 }
 
@@ -909,6 +1607,8 @@ cmp_hits(gconstpointer a, gconstpointer b)
 {
 	const struct rule_hit *x = a, *y = b;
 
+	if (x->place != y->place)
+		return x->place < y->place ? -1 : 1;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	return strcmp(x->rule->id, y->rule->id);
@@ -920,29 +1620,44 @@ cmp_needs(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void
+add_need(struct triage *t, const char *need)
+{
+	if (!g_ptr_array_find(t->needs, need, NULL))
+		g_ptr_array_add(t->needs, (gpointer)need);
+}
+
+/* What one text is to the triage, and what it may count for. */
+struct reading {
+	const char *text;
+	enum hit_place place;
+	gboolean *may;
+};
+
 static enum status triage_run(const struct ruleset *rs, const char *text,
-			      const char *body, enum triage_scope scope,
-			      struct triage **out, struct err *err);
+			      const char *body, const char *forwarded,
+			      enum triage_scope scope, struct triage **out,
+			      struct err *err);
 
 enum status
 rules_triage(const struct ruleset *rs, const char *text,
 	     struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, NULL, SCOPE_ALL, out, err);
+	return triage_run(rs, text, NULL, NULL, SCOPE_ALL, out, err);
 }
 
 enum status
 rules_triage_kind(const struct ruleset *rs, const char *text,
 		  struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, NULL, SCOPE_KIND, out, err);
+	return triage_run(rs, text, NULL, NULL, SCOPE_KIND, out, err);
 }
 
 enum status
 rules_triage_seeker(const struct ruleset *rs, const char *text,
 		    struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, NULL, SCOPE_SEEKER, out, err);
+	return triage_run(rs, text, NULL, NULL, SCOPE_SEEKER, out, err);
 }
 
 enum status
@@ -950,95 +1665,219 @@ rules_triage_seeker_quoted(const struct ruleset *rs, const char *text,
 			   const char *body, struct triage **out,
 			   struct err *err)
 {
-	return triage_run(rs, text, body, SCOPE_SEEKER, out, err);
+	return triage_run(rs, text, body, NULL, SCOPE_SEEKER, out, err);
+}
+
+enum status
+rules_triage_letter(const struct ruleset *rs, const char *text,
+		    const char *body, const char *forwarded,
+		    struct triage **out, struct err *err)
+{
+	return triage_run(rs, text, body, forwarded, SCOPE_SEEKER, out, err);
+}
+
+static void decide_risk(struct triage *t);
+
+/* Whether byte at of text is inside quotation marks opened on its line. */
+static gboolean
+in_quotes(const char *text, size_t at)
+{
+	static const gunichar open[] = { 0x300C, 0x300E, 0x201C, 0x300A };
+	static const gunichar close[] = { 0x300D, 0x300F, 0x201D, 0x300B };
+	const char *p = text + at;
+	int depth = 0;
+
+	while (p > text && p[-1] != '\n')
+		p--;
+	for (; p < text + at; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		for (size_t i = 0; i < G_N_ELEMENTS(open); i++) {
+			depth += c == open[i];
+			depth -= c == close[i] && depth > 0;
+		}
+	}
+	return depth > 0;
+}
+
+/* Whether the sentence around byte at names a person: I, he, my son. */
+static gboolean
+names_person(const struct ruleset *rs, const char *text, size_t at)
+{
+	size_t from = span_start(text, at, REACH_SENTENCE, -1);
+	size_t to = span_end(text, strlen(text), at, REACH_SENTENCE, -1);
+	g_autofree char *sentence = g_ascii_strdown(text + from, to - from);
+
+	return has_word(rs->self_words, sentence) ||
+	       has_word(rs->other_words, sentence) ||
+	       strstr(sentence, "我") != NULL;
+}
+
+enum status
+rules_risk_sign(const struct ruleset *rs, const char *text, gboolean *out,
+		struct err *err)
+{
+	struct triage *t = NULL;
+	enum status st = triage_run(rs, text, NULL, NULL, SCOPE_RISK, &t, err);
+	GArray *kept;
+
+	if (st != ST_OK)
+		return st;
+	/*
+	 * Mail otherwise set aside (a course advert, a research request, a
+	 * sermon) keeps its case only for a person's own danger: words in
+	 * quotation marks, or in a sentence naming no one, are a topic.
+	 */
+	kept = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
+	for (guint i = 0; i < t->hits->len; i++) {
+		struct rule_hit *h = &g_array_index(t->hits, struct rule_hit, i);
+		size_t at = g_utf8_offset_to_pointer(text, h->start) - text;
+
+		if (h->rule->risk == RISK_NOW ||
+		    (!in_quotes(text, at) && names_person(rs, text, at))) {
+			g_array_append_val(kept, *h);
+			h->match = NULL;	/* kept owns it now */
+		}
+	}
+	hits_free(t->hits);
+	t->hits = kept;
+	t->urgency = URGENCY_NONE;
+	decide_risk(t);
+	*out = t->urgency == URGENCY_EMERGENCY;
+	triage_free(t);
+	return ST_OK;
+}
+
+/*
+ * The first step: risk.  An acute sign is an emergency; so is a high one
+ * with any other sign of another rule (a plan and its means, a farewell
+ * and silence, a danger sign and "now").  A sign that is not enough, or
+ * one a guard cleared, makes the letter one to read today.
+ */
+static void
+decide_risk(struct triage *t)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+	int highs = 0, signs = 0;
+	gboolean acute = FALSE;
+
+	for (guint i = 0; i < t->hits->len; i++) {
+		const struct rule *r =
+			g_array_index(t->hits, struct rule_hit, i).rule;
+
+		if (r->risk == RISK_NONE || !g_hash_table_add(seen, (gpointer)r))
+			continue;
+		if (r->level > t->risk[r->risk])
+			t->risk[r->risk] = r->level;
+		acute |= r->level == RISK_LEVEL_ACUTE;
+		highs += r->level == RISK_LEVEL_HIGH;
+		signs++;
+	}
+	if (!acute && highs >= 1 && signs >= 2) {
+		acute = TRUE;
+		t->acute_by_sum = TRUE;
+	}
+	if (acute) {
+		t->urgency = URGENCY_EMERGENCY;
+		add_need(t, "crisis");
+	}
+	t->possible_risk = !acute && (signs > 0 || t->cleared->len > 0);
 }
 
 static enum status
 triage_run(const struct ruleset *rs, const char *text, const char *body,
-	   enum triage_scope scope, struct triage **out, struct err *err)
+	   const char *forwarded, enum triage_scope scope,
+	   struct triage **out, struct err *err)
 {
 	struct triage *t;
-	size_t len = strlen(text);
-	gboolean *may = rs->may, *may_body = rs->may_body;
-	gboolean body_screened = FALSE;
+	struct reading rd[3] = {
+		{ text, HIT_TEXT, rs->may },
+		{ body, HIT_QUOTED, rs->may_body },
+		{ forwarded, HIT_FORWARDED, rs->may_fwd },
+	};
 
-	if (!g_utf8_validate(text, len, NULL))
-		return err_set(err, ST_FATAL, "triage text is not UTF-8");
+	for (int k = 0; k < 3; k++) {
+		if (rd[k].text != NULL &&
+		    !g_utf8_validate(rd[k].text, -1, NULL))
+			return err_set(err, ST_FATAL,
+				       "triage text is not UTF-8");
+		if (rd[k].text != NULL)
+			screen_text(rs, scope, rd[k].text, strlen(rd[k].text),
+				    rd[k].may);
+	}
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
+	t->cleared = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->needs = g_ptr_array_new();
-	screen_text(rs, scope, text, len, may);
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
 
 		if (!in_scope(r, scope))
 			continue;
-		if (may[i])
-			rule_match(rs, r, text, len, t->hits);
-		if (r->quoted && body != NULL && t->hits->len == before) {
-			/* Not in the new text: perhaps in what it quotes. */
-			if (!body_screened) {
-				/* Read only now that it is needed. */
-				if (!g_utf8_validate(body, -1, NULL)) {
-					triage_free(t);
-					return err_set(err, ST_FATAL,
-						       "triage text is not "
-						       "UTF-8");
-				}
-				screen_text(rs, scope, body, strlen(body),
-					    may_body);
-				body_screened = TRUE;
-			}
-			if (!may_body[i])
+		for (int k = 0; k < 3 && t->hits->len == before; k++) {
+			/* The quoted history only for rules that say so;
+			 * a forwarded letter only as risk evidence. */
+			if (rd[k].text == NULL || !rd[k].may[i] ||
+			    (k == 1 && !r->quoted) ||
+			    (k == 2 && r->risk == RISK_NONE))
 				continue;
-			rule_match(rs, r, body, strlen(body), t->hits);
-			for (guint k = before; k < t->hits->len; k++)
-				g_array_index(t->hits, struct rule_hit, k)
-					.quoted = TRUE;
+			rule_match(rs, r, rd[k].text, strlen(rd[k].text), text,
+				   rd[k].place, t->hits,
+				   r->risk != RISK_NONE ? t->cleared : NULL);
 		}
 		if (t->hits->len == before)
 			continue;
 		/* A rule votes once however often it matches. */
-		if (r->urgency == URGENCY_EMERGENCY)
-			t->emergency_score += r->weight;
-		else if (r->urgency == URGENCY_APPLICATION)
+		if (r->urgency == URGENCY_APPLICATION)
 			t->application_score += r->weight;
-		if (r->need != NULL &&
-		    !g_ptr_array_find(t->needs, r->need, NULL))
-			g_ptr_array_add(t->needs, (gpointer)r->need);
+		if (r->need != NULL)
+			add_need(t, r->need);
 		for (int k = 0; k < RULES_MAX_NEEDS && r->more_needs[k]; k++)
-			if (!g_ptr_array_find(t->needs, r->more_needs[k], NULL))
-				g_ptr_array_add(t->needs,
-						(gpointer)r->more_needs[k]);
+			add_need(t, r->more_needs[k]);
 		t->writer_score[r->writer] += r->writer ? r->weight : 0;
 		t->kind_score[r->kind] += r->kind ? r->weight : 0;
 	}
 	g_array_sort(t->hits, cmp_hits);
+	g_array_sort(t->cleared, cmp_hits);
+	decide_risk(t);
+	if (t->urgency != URGENCY_EMERGENCY)
+		t->urgency = t->application_score >= RULES_APPLICATION_AT
+				     ? URGENCY_APPLICATION
+				     : URGENCY_CONSULTATION;
 	g_ptr_array_sort(t->needs, cmp_needs);
-	if (t->emergency_score >= RULES_EMERGENCY_AT)
-		t->urgency = URGENCY_EMERGENCY;
-	else if (t->application_score >= RULES_APPLICATION_AT)
-		t->urgency = URGENCY_APPLICATION;
-	else
-		t->urgency = URGENCY_CONSULTATION;
 	*out = t;
 	return ST_OK;
 }
+
+/* --- examples ------------------------------------------------------ */
 
 static gboolean
 rule_matches(const struct ruleset *rs, const struct rule *r,
 	     const char *text)
 {
-	g_autoptr(GArray) hits = g_array_new(FALSE, FALSE,
-					     sizeof(struct rule_hit));
+	GArray *hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	gboolean any;
 
-	rule_match(rs, r, text, strlen(text), hits);
+	rule_match(rs, r, text, strlen(text), NULL, HIT_TEXT, hits, NULL);
 	any = hits->len > 0;
-	for (guint i = 0; i < hits->len; i++)
-		g_free(g_array_index(hits, struct rule_hit, i).match);
+	hits_free(hits);
 	return any;
+}
+
+/* Whether guard g clears a hit on words in text ("text | words"). */
+static gboolean
+guard_example_clears(const struct ruleset *rs, const struct guard *g,
+		     const char *example)
+{
+	g_autofree char *text = NULL, *words = NULL;
+	const char *at;
+
+	if (!example_split(example, &text, &words))
+		return FALSE;
+	at = strstr(text, words);
+	return guard_clears(rs, g, text, strlen(text), at - text,
+			    at - text + strlen(words), NULL);
 }
 
 guint
@@ -1060,6 +1899,21 @@ rules_check_examples(const struct ruleset *rs, GPtrArray *failures)
 				g_ptr_array_add(failures, g_strdup_printf(
 					"%s:%d: rule %s matches its counter "
 					"%u", r->file, r->line, r->id, k + 1));
+	}
+	for (guint i = 0; i < rs->guards->len; i++) {
+		const struct guard *g = rs->guards->pdata[i];
+
+		for (guint k = 0; k < g->examples->len; k++, checks++)
+			if (!guard_example_clears(rs, g, g->examples->pdata[k]))
+				g_ptr_array_add(failures, g_strdup_printf(
+					"%s:%d: guard %s does not clear its "
+					"example %u", g->file, g->line,
+					g->name, k + 1));
+		for (guint k = 0; k < g->counters->len; k++, checks++)
+			if (guard_example_clears(rs, g, g->counters->pdata[k]))
+				g_ptr_array_add(failures, g_strdup_printf(
+					"%s:%d: guard %s clears its counter %u",
+					g->file, g->line, g->name, k + 1));
 	}
 	return checks;
 }

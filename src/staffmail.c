@@ -136,6 +136,9 @@ staffmail_notify(struct staffmail *sm, gint64 case_id, gboolean first,
 				    t != NULL && t->urgency != URGENCY_NONE
 					    ? t->urgency
 					    : URGENCY_CONSULTATION));
+	/* A weak sign, or one a guard cleared: a person reads it today. */
+	g_hash_table_insert(vars, "risk_flag",
+			    t != NULL && t->possible_risk ? "可能風險・" : "");
 	g_hash_table_insert(vars, "state_label",
 			    (gpointer)case_state_label(cr.state));
 	g_hash_table_insert(vars, "reasons", reasons);

@@ -13,7 +13,7 @@ const char *const template_vars[] = {
 	"due_date", "items", "message", "event", "event_detail",
 	"urgency_label", "state_label", "letter", "note_address",
 	"staff_name", "count", "results", "relayed", "reason",
-	"claimed_from", NULL,
+	"claimed_from", "risk_flag", NULL,
 };
 
 void

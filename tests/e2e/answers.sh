@@ -62,7 +62,7 @@ tap_is "... leading with the ambulance" \
 tap_is "... and none of the letter or the person" \
 	"$(field "$ack" '[x for x in ["李怡君", "0975830142", "D266190436", "長榮路", "安眠藥"] if x in b]')" "[]"
 tap_like "the duty alert names the case and why" \
-	"$(field "$duty" 'm["Subject"] + " " + str("emergency.overdose" in b)')" \
+	"$(field "$duty" 'm["Subject"] + " " + str("用藥過量或身體危急（overdose." in b)')" \
 	"$case1.* True"
 tap_is "... and how to reach the writer" \
 	"$(field "$duty" '"0975830142" in b')" True

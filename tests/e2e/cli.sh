@@ -66,7 +66,7 @@ for line in sys.stdin:
         assert k in o, k
 ' <<<"$json"
 tap_like "the emergency shows its reasons" "$(head -1 <<<"$json")" \
-	'"urgency":"emergency".*"reasons":\[\{"rule":"emergency\.'
+	'"urgency":"emergency".*"reasons":\[.*"risk":"[a-z]+","level":"acute"'
 tap_like "a bounce has no urgency" "$(tail -1 <<<"$json")" \
 	'"kind":"bounce".*"urgency":null'
 "$L" classify --rules "$SOURCE_ROOT/rules" "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" \

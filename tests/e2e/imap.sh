@@ -44,7 +44,7 @@ tap_like "New Taipei's case is an application" \
 	"$(sql "$DB" "select number || ' ' || urgency from cases where county = 'NWT'")" \
 	'^NWT-1[0-9]{6}-0001 application$'
 tap_is "the emergency states its reasons" \
-	"$(sql "$DB" "select count(*) > 0 from reasons r join cases c on c.id = r.case_id where c.county = 'TPE' and r.vote = 'emergency'")" 1
+	"$(sql "$DB" "select count(*) > 0 from reasons r join cases c on c.id = r.case_id where c.county = 'TPE' and r.vote in ('suicide', 'overdose', 'violence', 'psychosis', 'child', 'missing', 'withdrawal', 'shelter')")" 1
 tap_is "the auto-reply is filed without a case" \
 	"$(sql "$DB" "select kind || ' ' || coalesce(case_id, 'none') from arrivals where kind = 'auto_reply'")" \
 	"auto_reply none"

@@ -333,7 +333,7 @@ test_simplified_is_triaged(void **state)
 	for (guint i = 0; i < c->triage->hits->len; i++)
 		method = method || strcmp(rule_id(g_array_index(
 				c->triage->hits, struct rule_hit, i).rule),
-				"emergency.suicide.method") == 0;
+				"suicide.means") == 0;
 	assert_true(method);
 	classification_free(c);
 	mail_msg_free(m);

@@ -20,14 +20,32 @@ static const struct {
 	const char *text;
 	const char *error;	/* expected err.msg suffix after the path */
 } bad_rules[] = {
-	{ "rule a\n\tpattern  (燒炭\n\turgency emergency\n",
+	{ "rule a\n\tpattern  (燒炭\n\trisk suicide\n\tlevel acute\n",
 	  ":2:11: missing ')'" },
-	{ "rule a\n\turgency emergency\n", ":1:1: rule a has no pattern" },
+	{ "rule a\n\trisk suicide\n\tlevel acute\n",
+	  ":1:1: rule a has no pattern" },
 	{ "rule a\n\tpattern x\n", ":1:1: rule a votes for nothing "
-				   "(add urgency, need, writer or kind)" },
+				   "(add risk, urgency, need, writer or kind)" },
 	{ "rule a\n\tpattern x\n\tneed jobs\n", ":3:7: unknown need 'jobs'" },
 	{ "rule a\n\tpattern x\n\turgency soon\n",
-	  ":3:10: urgency must be emergency, application or consultation" },
+	  ":3:10: urgency must be application or consultation" },
+	/* An emergency is found, not voted for. */
+	{ "rule a\n\tpattern x\n\turgency emergency\n",
+	  ":3:10: an emergency is found by risk and level" },
+	{ "rule a\n\tpattern x\n\trisk suicide\n",
+	  ":1:1: rule a needs both risk and level" },
+	{ "rule a\n\tpattern x\n\trisk grief\n\tlevel acute\n",
+	  ":3:7: risk must be suicide" },
+	{ "rule a\n\tpattern x\n\trisk suicide\n\tlevel severe\n",
+	  ":4:8: level must be acute, high or watch" },
+	/* A word list that is not there: the column of its name. */
+	{ "rule a\n\tpattern  我想{no-such-list}\n\tneed hiv\n",
+	  ":2:13: word list {no-such-list}: cannot read word list" },
+	{ "rule a\n\tpattern x\n\tneed hiv\n\tguard nowhere\n",
+	  ":4:8: no guard named 'nowhere'" },
+	{ "guard g\n\tpattern 以前\n\texample 以前想過\n",
+	  ":3:10: a guard's example is \"text | words\"" },
+	{ "guard g\n\tpattern 以前\n", ":1:1: guard g has no label" },
 	{ "rule a\n\tpattern x\n\tneed hiv\n\tcolour red\n",
 	  ":4:2: unknown key 'colour'" },
 	{ "\tpattern x\n", ":1:2: indented line outside a rule" },
@@ -84,6 +102,15 @@ static const struct {
 } cases[] = {
 	{ "我已經買好木炭，今晚準備燒炭", URGENCY_EMERGENCY,
 	  "counseling crisis" },
+	/* Nothing about an application outvotes a risk. */
+	{ "我想申請轉介戒癮門診，也想申請補助，可是今晚我就想自殺",
+	  URGENCY_EMERGENCY, "counseling crisis detox_treatment "
+			     "financial_aid" },
+	/* A farewell and silence: added up, an emergency. */
+	{ "他把狗送人了，說以後拜託你照顧。打他電話都沒接", URGENCY_EMERGENCY,
+	  "crisis locate_person" },
+	/* A farewell alone is a sign, not yet an emergency. */
+	{ "他把狗送人了，說以後拜託你照顧", URGENCY_CONSULTATION, "" },
 	/* Swallowing all the pills is both an overdose and an attempt. */
 	{ "他藥都吞了，現在叫不醒", URGENCY_EMERGENCY,
 	  "counseling crisis detox_treatment" },
@@ -134,8 +161,8 @@ test_hit_offsets_are_characters(void **state)
 {
 	g_autofree char *dir = scratch_new();
 	g_autofree char *p = write_rules(dir, "t.rules",
-					 "rule t\n\tpattern 燒炭\n\turgency "
-					 "emergency\n\tweight 10\n");
+					 "rule t\n\tpattern 燒炭\n\trisk "
+					 "suicide\n\tlevel acute\n");
 	struct ruleset *rs = NULL;
 	struct triage *t = NULL;
 	struct err err = { 0 };
@@ -148,8 +175,8 @@ test_hit_offsets_are_characters(void **state)
 	assert_int_equal(h->start, 2);
 	assert_int_equal(h->end, 4);
 	assert_string_equal(h->match, "燒炭");
-	/* Two hits of one rule are one vote. */
-	assert_int_equal(t->emergency_score, 10);
+	assert_int_equal(t->urgency, URGENCY_EMERGENCY);
+	assert_int_equal(t->risk[RISK_SUICIDE], RISK_LEVEL_ACUTE);
 	triage_free(t);
 	/* Invalid UTF-8 is refused, not matched. */
 	assert_int_equal(rules_triage(rs, "\xff\xfe", &t, &err), ST_FATAL);
@@ -157,26 +184,44 @@ test_hit_offsets_are_characters(void **state)
 	scratch_remove(dir);
 }
 
+static const char guard_rules[] =
+	"guard negation\n\tlabel 寫信者否定了\n\tpattern 沒有|沒|不會\n"
+	"\tscope clause\n\tbefore 5\n"
+	"guard hypothetical\n\tlabel 為假設\n\tpattern 如果|萬一\n"
+	"\tscope clause\n\tbefore 10\n"
+	"guard past\n\tlabel 為過去的事件\n\tpattern 以前|曾經\n"
+	"\tscope clause\n\tbefore 10\n"
+	"guard jest\n\tlabel 為玩笑\n\tpattern XD\n"
+	"\tscope clause\n\tbefore 0\n\tafter 4\n"
+	"guard over\n\tlabel 危險已經過去\n\tpattern 救回來了\n"
+	"\tscope letter\n"
+	"rule t\n\tpattern 自殺\n\trisk suicide\n\tlevel acute\n"
+	"\tguard negation\n\tguard hypothetical\n\tguard past\n"
+	"\tguard jest\n\tguard over\n";
+
 static void
 test_guards(void **state)
 {
 	g_autofree char *dir = scratch_new();
-	g_autofree char *p = write_rules(dir, "t.rules",
-		"rule t\n\tpattern 自殺\n\turgency emergency\n\tweight 10\n"
-		"\tguard negation\n\tguard hypothetical\n\tguard past\n");
+	g_autofree char *p = write_rules(dir, "t.rules", guard_rules);
 	static const struct {
 		const char *text;
 		enum urgency want;
+		const char *cleared_by;	/* or NULL */
 	} t[] = {
-		{ "我想自殺", URGENCY_EMERGENCY },
-		{ "我沒有想自殺", URGENCY_CONSULTATION },
-		{ "如果再這樣我會自殺", URGENCY_CONSULTATION },
-		{ "以前曾經想過自殺", URGENCY_CONSULTATION },
+		{ "我想自殺", URGENCY_EMERGENCY, NULL },
+		{ "我沒有想自殺", URGENCY_CONSULTATION, "negation" },
+		{ "如果再這樣我會自殺", URGENCY_CONSULTATION, "hypothetical" },
+		{ "以前曾經想過自殺", URGENCY_CONSULTATION, "past" },
+		{ "考爛了想自殺XD", URGENCY_CONSULTATION, "jest" },
+		/* The whole letter: "he was saved". */
+		{ "九月他想自殺。後來救回來了", URGENCY_CONSULTATION, "over" },
 		/* A clause boundary ends the guard's reach. */
-		{ "我沒有辦法，我想自殺", URGENCY_EMERGENCY },
+		{ "我沒有辦法，我想自殺", URGENCY_EMERGENCY, NULL },
 		/* A bare 不 is not taken as a negation. */
-		{ "我不知道，想自殺", URGENCY_EMERGENCY },
-		{ "沒有人懂我想自殺的心情", URGENCY_EMERGENCY },
+		{ "我不知道，想自殺", URGENCY_EMERGENCY, NULL },
+		/* Words after the hit are not a negation. */
+		{ "我想自殺，吃了就不會痛", URGENCY_EMERGENCY, NULL },
 	};
 	struct ruleset *rs = NULL;
 	struct err err = { 0 };
@@ -191,8 +236,123 @@ test_guards(void **state)
 				    urgency_name(tr->urgency));
 			fail();
 		}
+		if (t[i].cleared_by != NULL) {
+			const struct rule_hit *h;
+
+			/* Cleared, but kept as a reason, and read today. */
+			assert_int_equal(tr->cleared->len, 1);
+			h = &g_array_index(tr->cleared, struct rule_hit, 0);
+			assert_string_equal(guard_name(h->cleared),
+					    t[i].cleared_by);
+			assert_true(tr->possible_risk);
+		} else {
+			assert_int_equal(tr->cleared->len, 0);
+		}
 		triage_free(tr);
 	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+/*
+ * Word lists: one phrase per line, Simplified read as Traditional,
+ * Latin words whole, "..." a gap within the sentence; "with" asks for
+ * a second list in the same sentence; levels add up.
+ */
+static void
+test_word_lists_and_levels(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *words = g_build_filename(dir, "words", NULL);
+	g_autofree char *p = NULL;
+	static const struct {
+		const char *text;
+		enum urgency want;
+		gboolean possible;
+	} t[] = {
+		{ "他說想要結束一切", URGENCY_EMERGENCY, FALSE },
+		{ "他说想要结束一切", URGENCY_EMERGENCY, FALSE },
+		{ "He wants to end it all", URGENCY_EMERGENCY, FALSE },
+		{ "calendar", URGENCY_CONSULTATION, FALSE },
+		{ "存了一個月的安眠藥", URGENCY_EMERGENCY, FALSE },
+		/* A gap stays in its sentence. */
+		{ "存了錢。安眠藥", URGENCY_CONSULTATION, FALSE },
+		/* A child's words and danger in one sentence. */
+		{ "女兒兩歲，靠在欄杆上", URGENCY_EMERGENCY, FALSE },
+		{ "女兒兩歲。衣服晾在欄杆上", URGENCY_CONSULTATION, FALSE },
+		/* A strong sign alone: read today, not yet an emergency. */
+		{ "打給他都沒接", URGENCY_CONSULTATION, TRUE },
+		/* A strong sign and "now". */
+		{ "現在打給他都沒接", URGENCY_EMERGENCY, FALSE },
+		/* "Now" alone is nothing. */
+		{ "現在", URGENCY_CONSULTATION, TRUE },
+	};
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(g_mkdir(words, 0700), 0);
+	g_free(write_rules(words, "end.words",
+			   "# ending it\n结束一切\nend it all\nal\n"
+			   "存了...安眠藥\n"));
+	g_free(write_rules(words, "child.words", "女兒\n兒子\n"));
+	g_free(write_rules(words, "danger.words", "欄杆\n"));
+	p = write_rules(dir, "t.rules",
+			"rule end\n\tpattern {end}\n\trisk suicide\n"
+			"\tlevel acute\n"
+			"rule child\n\tpattern {danger}\n\twith {child}\n"
+			"\trisk child\n\tlevel acute\n"
+			"rule gone\n\tpattern 都沒接\n\trisk missing\n"
+			"\tlevel high\n"
+			"rule now\n\tpattern 現在\n\trisk now\n"
+			"\tlevel watch\n");
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct triage *tr = NULL;
+
+		assert_int_equal(rules_triage(rs, t[i].text, &tr, &err), ST_OK);
+		if (tr->urgency != t[i].want ||
+		    tr->possible_risk != t[i].possible) {
+			print_error("case %zu: %s possible %d\n", i,
+				    urgency_name(tr->urgency),
+				    tr->possible_risk);
+			fail();
+		}
+		if (tr->urgency == URGENCY_EMERGENCY)
+			assert_true(g_ptr_array_find_with_equal_func(
+				tr->needs, "crisis", g_str_equal, NULL));
+		triage_free(tr);
+	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+/* A forwarded letter is evidence of risk, never the writer's words. */
+static void
+test_forwarded_is_evidence(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *p = write_rules(dir, "t.rules",
+		"rule end\n\tpattern 不想活了\n\trisk suicide\n"
+		"\tlevel acute\n"
+		"rule me\n\tpattern 我\n\twriter self\n\tweight 10\n"
+		"rule ask\n\tpattern 申請\n\turgency application\n"
+		"\tweight 5\n");
+	struct ruleset *rs = NULL;
+	struct triage *t = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	assert_int_equal(rules_triage_letter(rs, "附件是弟弟的信", NULL,
+					     "我申請過了，我不想活了", &t,
+					     &err),
+			 ST_OK);
+	assert_int_equal(t->urgency, URGENCY_EMERGENCY);
+	assert_int_equal(t->writer_score[WRITER_SELF], 0);
+	assert_int_equal(t->application_score, 0);
+	assert_int_equal(t->hits->len, 1);
+	assert_int_equal(g_array_index(t->hits, struct rule_hit, 0).place,
+			 HIT_FORWARDED);
+	triage_free(t);
 	ruleset_free(rs);
 	scratch_remove(dir);
 }
@@ -201,6 +361,11 @@ static void
 test_about(void **state)
 {
 	g_autofree char *dir = scratch_new();
+	g_autofree char *words = g_build_filename(dir, "words", NULL);
+	g_autofree char *self = (g_mkdir(words, 0700),
+				 write_rules(words, "self.words", "我\n"));
+	g_autofree char *others = write_rules(words, "other-person.words",
+					      "他\n兒子\n");
 	g_autofree char *p = write_rules(dir, "t.rules",
 		"rule self\n\tpattern 想戒\n\twriter self\n\tweight 10\n"
 		"\tabout self\n"
@@ -241,8 +406,8 @@ test_quoted_scope(void **state)
 {
 	g_autofree char *dir = scratch_new();
 	g_autofree char *p = write_rules(dir, "t.rules",
-		"rule fresh\n\tpattern 自殺\n\turgency emergency\n"
-		"\tweight 10\n"
+		"rule fresh\n\tpattern 自殺\n\trisk suicide\n"
+		"\tlevel acute\n"
 		"rule history\n\tpattern 案件編號\n\tneed legal\n"
 		"\tquoted yes\n");
 	const char *text = "謝謝，收到了";
@@ -460,6 +625,8 @@ main(void)
 		cmocka_unit_test(test_triage_decisions),
 		cmocka_unit_test(test_hit_offsets_are_characters),
 		cmocka_unit_test(test_guards),
+		cmocka_unit_test(test_word_lists_and_levels),
+		cmocka_unit_test(test_forwarded_is_evidence),
 		cmocka_unit_test(test_about),
 		cmocka_unit_test(test_quoted_scope),
 		cmocka_unit_test(test_shipped_examples_hold),
