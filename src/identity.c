@@ -36,7 +36,8 @@ static const char *const not_names[] = {
 	"先生", "小姐", "女士", "太太", "中心", "專員", "社工", "老師",
 	"醫師", "管理", "系統", "客服", "服務", "公司", "市政府", "縣政府",
 	"毒品", "防制", "媽媽", "爸爸", "阿姨", "同學", "朋友", "家屬",
-	"匿名", "民眾", NULL,
+	"匿名", "民眾", "阿嬤", "阿公", "阿伯", "阿婆", "阿桑", "大學",
+	"學生", NULL,
 };
 
 static pcre2_code *
@@ -72,7 +73,9 @@ static const char *const patterns[RE_COUNT] = {
 		      "[- .]?[0-9]{3}(?![0-9])",
 	[RE_LANDLINE] = "(?<![0-9])(?:\\(0[2-8][0-9]{0,2}\\)|0[2-8][0-9]{0,2})"
 			"[- ]?[2-9][0-9]{2,3}[- ]?[0-9]{3,4}(?![0-9])",
-	[RE_NATIONAL_ID] = "(?<![A-Za-z0-9])[A-Z][1289][0-9]{8}(?![0-9])",
+	/* Spaces or dashes between the digits are how some type it. */
+	[RE_NATIONAL_ID] = "(?<![A-Za-z0-9])[A-Za-z][ -]?[1289]"
+			   "(?:[ -]?[0-9]){8}(?![0-9])",
 	[RE_ADDRESS] = "(?:[臺台][北中南東]|新北|桃園|高雄|基隆|新竹|苗栗|彰化|"
 		       "南投|雲林|嘉義|屏東|宜蘭|花蓮|澎湖|金門|連江)[市縣]"
 		       "(?:\\p{Han}{1,3}?[區鄉鎮市])?"
@@ -81,8 +84,11 @@ static const char *const patterns[RE_COUNT] = {
 		       "(?:[一二三四五六七八九十]段)?)?"
 		       "(?:[0-9]+巷)?(?:[0-9]+弄)?[0-9]+(?:之[0-9]+)?號"
 		       "(?:[0-9]+樓)?(?:之[0-9]+)?",
-	[RE_NAME_INTRO] = "(?:我是|我叫|敝人|本人|我的名字是|名字叫|我姓名是|"
+	/* "我是陳建宏", "我是新竹市的郭士文", "漢名 潘建文". */
+	[RE_NAME_INTRO] = "(?:(?:我是|我叫|敝人|本人|我的名字是|名字叫|我姓名是|"
 			  "姓名(?:是|[：:])?)"
+			  "(?:[^，。！？,.!?\\s的]{1,10}的)?|"
+			  "(?:漢名|中文名字?|本名)(?:是|叫|[：:])?)"
 			  "\\s*(\\p{Han}{2,4})",
 	[RE_NAME_EN] = "(?i:my name is|this is|I am|I'm) "
 		       "((?-i:[A-Z][a-z]+)(?: (?-i:[A-Z][a-z]+))?)",
@@ -133,6 +139,45 @@ re_find(int which, const char *s, size_t *from, int group)
 	}
 	pcre2_match_data_free(md);
 	return out;
+}
+
+/*
+ * s with full-width ASCII (０９１２－３４５, Ａ１２３…) and the ideographic
+ * space made plain ASCII, as phones and ID numbers are matched.  New.
+ */
+static char *
+fold_fullwidth(const char *s)
+{
+	GString *out = g_string_sized_new(strlen(s));
+
+	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c >= 0xFF01 && c <= 0xFF5E)
+			g_string_append_c(out, (char)(c - 0xFF01 + '!'));
+		else if (c == 0x3000)
+			g_string_append_c(out, ' ');
+		else
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* An ID number as written, without spaces or dashes, upper case.  New. */
+static char *
+national_id_normalise(const char *s)
+{
+	g_autofree char *plain = fold_fullwidth(s);
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = plain; *p; p++)
+		if (!g_ascii_isspace(*p) && *p != '-')
+			g_string_append_c(out, g_ascii_toupper(*p));
+	if (out->len == 0) {
+		g_string_free(out, TRUE);
+		return NULL;
+	}
+	return g_string_free(out, FALSE);
 }
 
 void
@@ -251,6 +296,16 @@ phone_normalise(const char *s)
 	return g_string_free(d, FALSE);
 }
 
+/* Whether s holds a title or a role rather than only a name. */
+static gboolean
+titled(const char *s)
+{
+	for (int i = 0; not_names[i] != NULL; i++)
+		if (strstr(s, not_names[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
 static gboolean
 all_han(const char *s)
 {
@@ -266,11 +321,8 @@ person_name_plausible(const char *s)
 {
 	glong n;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || *s == '\0' || titled(s))
 		return FALSE;
-	for (int i = 0; not_names[i] != NULL; i++)
-		if (strstr(s, not_names[i]) != NULL)
-			return FALSE;
 	n = g_utf8_strlen(s, -1);
 	if (all_han(s)) {
 		if (n < 2 || n > 4)
@@ -304,6 +356,9 @@ person_name_plausible(const char *s)
 	}
 }
 
+static char *find_phone(const char *text);
+static char *find_email(const char *text);
+
 static char *
 field(GHashTable *form, const char *label)
 {
@@ -321,6 +376,7 @@ identity_from_form(struct identity *id, GHashTable *form)
 {
 	g_autofree char *sex = NULL, *birth = NULL, *phone = NULL;
 	g_autofree char *email = NULL, *nid = NULL;
+	const char *content;
 
 	if (form == NULL)
 		return;
@@ -340,7 +396,11 @@ identity_from_form(struct identity *id, GHashTable *form)
 			id->sex = g_strdup("X");
 	}
 	id->birth_date = birth_date_normalise(birth);
-	id->phone = phone_normalise(phone);
+	if (phone != NULL) {
+		g_autofree char *plain = fold_fullwidth(phone);
+
+		id->phone = phone_normalise(plain);
+	}
 	if (email != NULL) {
 		g_strstrip(email);
 		if (strchr(email, '@') != NULL && strchr(email, ' ') == NULL)
@@ -348,11 +408,17 @@ identity_from_form(struct identity *id, GHashTable *form)
 	}
 	id->address = field(form, "聯絡地址");
 	if (nid != NULL) {
-		g_autofree char *up = g_ascii_strup(nid, -1);
-
-		g_strstrip(up);
-		id->national_id = g_steal_pointer(&up);
+		id->national_id = national_id_normalise(nid);
 		id->national_id_valid = national_id_valid(id->national_id);
+	}
+	/* A contact left out of its box but written in the letter
+	 * ("要聯絡的話寫信給我：…") is still the writer's. */
+	content = g_hash_table_lookup(form, "內容");
+	if (content != NULL && g_utf8_validate(content, -1, NULL)) {
+		if (id->email == NULL)
+			id->email = find_email(content);
+		if (id->phone == NULL)
+			id->phone = find_phone(content);
 	}
 }
 
@@ -365,25 +431,112 @@ service_number(const char *digits)
 	       g_str_has_prefix(digits, "0203");
 }
 
+/* Words before a number on its line that make it someone else's. */
+static const char *const others_phone[] = {
+	"個案", "案主", "學員", "當事人", "他的", "她的", "他手機", "她手機",
+	"他電話", "她電話", "兒子", "女兒", "先生的", "老公", "太太的",
+	"老婆", "媽媽", "母親", "我媽", "阿母", "爸爸", "父親", "我爸",
+	"哥哥", "弟弟", "姊姊", "姐姐", "妹妹", "阿嬤", "阿公", "房東",
+	"派出所", "警察", "his ", "her ", "client", "patient", NULL,
+};
+
+/* Words before a number on its line that make it the writer's own. */
+static const char *const own_phone[] = {
+	"我的電話", "我的手機", "我的號碼", "我的联系", "我的電話號碼",
+	"聯絡我", "联系我", "打給我", "找我", "my phone", "my number",
+	"my mobile", "reach me", NULL,
+};
+
+/* Whether a word of words is in s (case folded). */
+static gboolean
+has_any(const char *s, const char *const *words)
+{
+	g_autofree char *low = g_ascii_strdown(s, -1);
+
+	for (int i = 0; words[i] != NULL; i++)
+		if (strstr(low, words[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * The writer's phone in text: the first number, in the order written,
+ * that its line does not give as someone else's ("個案手機：…",
+ * "他的手機是…", or after it "（母親）"), unless another is said to be
+ * the writer's own ("我的電話是…").  Hotlines are nobody's.
+ */
 static char *
 find_phone(const char *text)
 {
 	static const int kinds[] = { RE_MOBILE, RE_LANDLINE };
+	g_autofree char *plain = fold_fullwidth(text);
+	char *first = NULL, *own = NULL;
+	size_t first_at = G_MAXSIZE;
 
-	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+	for (size_t k = 0; k < G_N_ELEMENTS(kinds) && own == NULL; k++) {
 		size_t from = 0;
 		char *m;
 
-		while ((m = re_find(kinds[k], text, &from, 0)) != NULL) {
+		while (own == NULL &&
+		       (m = re_find(kinds[k], plain, &from, 0)) != NULL) {
+			size_t end = from, start = end - strlen(m);
+			const char *line = plain + start;
+			g_autofree char *before = NULL, *after = NULL;
 			char *d = phone_normalise(m);
+			const char *nl;
 
 			g_free(m);
-			if (d != NULL && !service_number(d))
-				return d;
-			g_free(d);
+			while (line > plain && line[-1] != '\n')
+				line--;
+			before = g_strndup(line, plain + start - line);
+			nl = strchr(plain + end, '\n');
+			after = nl != NULL ? g_strndup(plain + end,
+						      MIN(nl - (plain + end), 12))
+					   : g_strndup(plain + end, 12);
+			if (d == NULL || service_number(d) ||
+			    (has_any(before, others_phone) &&
+			     !has_any(before, own_phone)) ||
+			    (g_strchug(after)[0] == '(' &&
+			     has_any(after, others_phone))) {
+				g_free(d);
+				continue;
+			}
+			if (has_any(before, own_phone)) {
+				own = d;
+			} else if (start < first_at) {
+				g_free(first);
+				first = d;
+				first_at = start;
+			} else {
+				g_free(d);
+			}
 		}
 	}
-	return NULL;
+	if (own != NULL) {
+		g_free(first);
+		return own;
+	}
+	return first;
+}
+
+/* The first e-mail address in text.  New, or NULL. */
+static char *
+find_email(const char *text)
+{
+	static GRegex *re;
+	static gsize once;
+	g_autoptr(GMatchInfo) mi = NULL;
+	char *out = NULL;
+
+	if (g_once_init_enter(&once)) {
+		re = g_regex_new("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+"
+				 "(?:\\.[A-Za-z0-9-]+)+",
+				 G_REGEX_OPTIMIZE, 0, NULL);
+		g_once_init_leave(&once, 1);
+	}
+	if (g_regex_match(re, text, 0, &mi))
+		out = g_match_info_fetch(mi, 0);
+	return out;
 }
 
 /* A line that is only a name (a signature), perhaps with 敬上 or 上. */
@@ -440,9 +593,12 @@ identity_from_text(struct identity *id, const char *text,
 		for (char *n; id->name == NULL &&
 			      (n = re_find(RE_NAME_INTRO, text, &from, 1));) {
 			/* "我是陳建宏，…": try the 3-, then 2-character
-			 * prefix, since the name is not delimited. */
+			 * prefix, since the name is not delimited; but
+			 * "黃阿嬤" is a title, and "黃阿" no name. */
 			glong len = g_utf8_strlen(n, -1);
 
+			if (titled(n))
+				len = 0;
 			for (glong k = MIN(len, 3); k >= 2 && !id->name; k--) {
 				g_autofree char *c = g_utf8_substring(n, 0, k);
 
@@ -470,11 +626,16 @@ identity_from_text(struct identity *id, const char *text,
 		id->address = re_find(RE_ADDRESS, text, &from, 0);
 	}
 	if (id->national_id == NULL) {
+		g_autofree char *plain = fold_fullwidth(text);
+		g_autofree char *m = NULL;
+
 		from = 0;
-		id->national_id = re_find(RE_NATIONAL_ID, text, &from, 0);
-		if (id->national_id != NULL)
+		m = re_find(RE_NATIONAL_ID, plain, &from, 0);
+		if (m != NULL) {
+			id->national_id = national_id_normalise(m);
 			id->national_id_valid =
 				national_id_valid(id->national_id);
+		}
 	}
 }
 

@@ -156,6 +156,109 @@ test_from_form(void **state)
 	identity_clear(&id);
 }
 
+/* Whose number: the line says it is the client's, a parent's or the
+ * writer's own; otherwise the first, in the order written. */
+static void
+test_whose_phone(void **state)
+{
+	static const struct {
+		const char *letter, *phone;
+	} t[] = {
+		{ "個案聯絡電話：0930-000-111（母親）\n\n王小美 社會工作師\n"
+		  "(04)723-0000 分機 12\n", "047230000" },
+		{ "他的手機是 0926-000-111，晚上比較好聯絡。\n"
+		  "我的電話是 0912-000-222。\n", "0912000222" },
+		{ "本人負責之個案，個案手機：0975-000-333。\n觀護人 江小明\n"
+		  "(037)330-000 分機 5\n", "037330000" },
+		{ "陳小華 輔導員\n(03)587-0000\n0932-000-444\n", "035870000" },
+		{ "我媽 林阿雪 07-746-0000\n", NULL },
+		{ "電話是 03-950-0000，阿嬤攏佇厝。\n", "039500000" },
+		{ "聯絡電話：０９５８－０００－５５５\n", "0958000555" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct identity id = { 0 };
+
+		identity_from_text(&id, t[i].letter, NULL, NULL);
+		if (g_strcmp0(id.phone, t[i].phone) != 0) {
+			print_error("case %zu: got %s\n", i, id.phone);
+			fail();
+		}
+		identity_clear(&id);
+	}
+}
+
+/* Names introduced with a place, or as the Han name beside another. */
+static void
+test_name_intro(void **state)
+{
+	static const struct {
+		const char *letter, *name;
+	} t[] = {
+		{ "我是新竹市的郭大文，三十五歲。", "郭大文" },
+		{ "我叫Kaliting（漢名 潘小文），三十四歲。", "潘小文" },
+		{ "我是南投埔里的黃阿嬤，今年六十八歲。", NULL },
+		{ "我是他的媽媽，想問問題。", NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct identity id = { 0 };
+
+		identity_from_text(&id, t[i].letter, NULL, NULL);
+		if (g_strcmp0(id.name, t[i].name) != 0) {
+			print_error("case %zu: got %s\n", i, id.name);
+			fail();
+		}
+		identity_clear(&id);
+	}
+}
+
+/* ID numbers typed with spaces, dashes or full-width digits. */
+static void
+test_national_id_typed(void **state)
+{
+	g_autoptr(GHashTable) f = g_hash_table_new(g_str_hash, g_str_equal);
+	struct identity id = { 0 };
+
+	g_hash_table_insert(f, "身分證統一編號", "F 131 232 216");
+	identity_from_form(&id, f);
+	assert_string_equal(id.national_id, "F131232216");
+	assert_true(id.national_id_valid);
+	identity_clear(&id);
+
+	g_hash_table_insert(f, "身分證統一編號", "Ａ１２３４５６７８９");
+	identity_from_form(&id, f);
+	assert_string_equal(id.national_id, "A123456789");
+	assert_true(id.national_id_valid);
+	identity_clear(&id);
+
+	identity_from_text(&id, "身分證字號 a123-456-789 謝謝", NULL, NULL);
+	assert_string_equal(id.national_id, "A123456789");
+	assert_true(id.national_id_valid);
+	identity_clear(&id);
+}
+
+/* A contact left out of the form's box but written in the letter. */
+static void
+test_form_contact_in_letter(void **state)
+{
+	g_autoptr(GHashTable) f = g_hash_table_new(g_str_hash, g_str_equal);
+	struct identity id = { 0 };
+
+	g_hash_table_insert(f, "姓名", "");
+	g_hash_table_insert(f, "電子郵件", "");
+	g_hash_table_insert(f, "聯絡電話", "");
+	g_hash_table_insert(f, "內容", "想申請家庭諮商。\n要聯絡的話寫信給我：\n"
+				      "電子郵件：xiaowen@example.com\n"
+				      "他的手機 0912-000-666\n");
+	identity_from_form(&id, f);
+	assert_string_equal(id.email, "xiaowen@example.com");
+	/* The number the letter gives as another's is not the writer's. */
+	assert_null(id.phone);
+	assert_null(id.name);
+	identity_clear(&id);
+}
+
 static const struct {
 	const char *name, *in, *out;
 } quotes[] = {
@@ -213,6 +316,10 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_from_text),
 		cmocka_unit_test(test_from_form),
+		cmocka_unit_test(test_whose_phone),
+		cmocka_unit_test(test_name_intro),
+		cmocka_unit_test(test_national_id_typed),
+		cmocka_unit_test(test_form_contact_in_letter),
 		cmocka_unit_test(test_quote_strip),
 	};
 
