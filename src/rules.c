@@ -16,6 +16,7 @@
 #define RULES_DEPTH_LIMIT 5000
 #define RULES_MAX_HITS_PER_RULE 16
 #define RULES_MAX_GUARDS 8
+#define RISK_NEAR 60		/* characters: a weak sign adds to a strong one */
 #define WORDS_GAP "[^。！？!?\\n]{0,8}"	/* "..." in a phrase */
 
 /* Where a guard looks for its words, around a hit. */
@@ -1748,10 +1749,26 @@ rules_risk_sign(const struct ruleset *rs, const char *text, gboolean *out,
 	return ST_OK;
 }
 
+/* Whether a hit of a high-level rule is within RISK_NEAR of h. */
+static gboolean
+near_high(const struct triage *t, const struct rule_hit *h)
+{
+	for (guint i = 0; i < t->hits->len; i++) {
+		const struct rule_hit *o = &g_array_index(t->hits,
+							  struct rule_hit, i);
+
+		if (o->rule->level == RISK_LEVEL_HIGH && o->place == h->place &&
+		    ABS(o->start - h->start) <= RISK_NEAR)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /*
- * The first step: risk.  An acute sign is an emergency; so is a high one
- * with any other sign of another rule (a plan and its means, a farewell
- * and silence, a danger sign and "now").  A sign that is not enough, or
+ * The first step: risk.  An acute sign is an emergency; so are two
+ * strong signs of different rules anywhere in the letter (a farewell and
+ * silence, a plan and its means), and a strong sign with a weak one
+ * close by (a danger sign and "now").  A sign that is not enough, or
  * one a guard cleared, makes the letter one to read today.
  */
 static void
@@ -1759,13 +1776,18 @@ decide_risk(struct triage *t)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
 	int highs = 0, signs = 0;
-	gboolean acute = FALSE;
+	gboolean acute = FALSE, near = FALSE;
 
 	for (guint i = 0; i < t->hits->len; i++) {
-		const struct rule *r =
-			g_array_index(t->hits, struct rule_hit, i).rule;
+		const struct rule_hit *h =
+			&g_array_index(t->hits, struct rule_hit, i);
+		const struct rule *r = h->rule;
 
-		if (r->risk == RISK_NONE || !g_hash_table_add(seen, (gpointer)r))
+		if (r->risk == RISK_NONE)
+			continue;
+		if (r->level == RISK_LEVEL_WATCH && !near)
+			near = near_high(t, h);
+		if (!g_hash_table_add(seen, (gpointer)r))
 			continue;
 		if (r->level > t->risk[r->risk])
 			t->risk[r->risk] = r->level;
@@ -1773,7 +1795,7 @@ decide_risk(struct triage *t)
 		highs += r->level == RISK_LEVEL_HIGH;
 		signs++;
 	}
-	if (!acute && highs >= 1 && signs >= 2) {
+	if (!acute && (highs >= 2 || (highs == 1 && near))) {
 		acute = TRUE;
 		t->acute_by_sum = TRUE;
 	}

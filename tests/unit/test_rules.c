@@ -4,6 +4,7 @@
 
 #include "testutil.h"
 
+#include "hanzi.h"
 #include "prefilter.h"
 #include "rules.h"
 
@@ -153,6 +154,53 @@ test_triage_decisions(void **state)
 			assert_true(t->hits->len > 0);
 		triage_free(t);
 	}
+	ruleset_free(rs);
+}
+
+/*
+ * Sentences written for each risk concept, and some that only sound
+ * alarming (tests/corpus/triage-probes.tsv): the shipped rules give each
+ * its urgency, read as classify reads it (Simplified as Traditional).
+ */
+static void
+test_concept_probes(void **state)
+{
+	g_autofree char *dir = source_path("rules");
+	g_autofree char *path = fixture_path("triage-probes.tsv");
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+	guint probes = 0, wrong = 0;
+
+	assert_true(g_file_get_contents(path, &data, NULL, NULL));
+	assert_int_equal(rules_load_dir(dir, &rs, &err), ST_OK);
+	lines = g_strsplit(data, "\n", -1);
+	for (int i = 0; lines[i] != NULL; i++) {
+		char *tab = strchr(lines[i], '\t');
+		g_autofree char *trad = NULL;
+		struct triage *t = NULL;
+		enum urgency want;
+
+		if (lines[i][0] == '#' || tab == NULL)
+			continue;
+		*tab = '\0';
+		assert_true(urgency_parse(lines[i], &want));
+		trad = hanzi_to_traditional(tab + 1);
+		assert_int_equal(rules_triage(rs, trad ? trad : tab + 1, &t,
+					      &err),
+				 ST_OK);
+		probes++;
+		if (t->urgency != want) {
+			print_error("line %d: %s, not %s: %s\n", i + 1,
+				    urgency_name(t->urgency), lines[i],
+				    tab + 1);
+			wrong++;
+		}
+		triage_free(t);
+	}
+	assert_true(probes >= 30);
+	assert_int_equal(wrong, 0);
 	ruleset_free(rs);
 }
 
@@ -623,6 +671,7 @@ main(void)
 		cmocka_unit_test(test_errors_are_located),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_triage_decisions),
+		cmocka_unit_test(test_concept_probes),
 		cmocka_unit_test(test_hit_offsets_are_characters),
 		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_word_lists_and_levels),
