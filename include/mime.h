@@ -50,6 +50,8 @@ struct mail_msg {
 	guint bad_bytes;	/* bytes of text that could not be decoded */
 	GPtrArray *attachments;	/* struct attachment * */
 	gsize size;		/* of the raw message */
+	guint link_mismatches;	/* HTML links showing one address and going
+				 * to another (phishing) */
 };
 
 /* Once per process, before any mail_parse(); mime_done() at the end. */

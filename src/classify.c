@@ -4,11 +4,11 @@
  * case or draw an answer; then mail from staff and partners; the rest is
  * a seeker's, a follow-up when it names a case.
  */
-#include <gmime/gmime.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "charset.h"
 #include "classify.h"
 #include "form.h"
 #include "hanzi.h"
@@ -334,15 +334,6 @@ first_person(const char *text)
 	return n;
 }
 
-/* Whether the text speaks of someone else: 他, 她, he, she. */
-static gboolean
-third_person(const char *text)
-{
-	return strstr(text, "他") != NULL || strstr(text, "她") != NULL ||
-	       strstr(text, "he ") != NULL || strstr(text, "she ") != NULL ||
-	       strstr(text, "He ") != NULL || strstr(text, "She ") != NULL;
-}
-
 /* The writer by the form's 求助者身分, if it says. */
 static enum writer
 writer_from_form(GHashTable *form)
@@ -385,11 +376,8 @@ decide_writer(const struct classification *c)
 	if (form != WRITER_UNKNOWN) {
 		/*
 		 * 一般民眾 is the box people tick to stay out of sight; a plain
-		 * "it is me" in the letter outweighs it.  戒毒者本人 is the
-		 * one some tick for "the person who uses": a letter with no
-		 * sign of the writer's own use and a clear one of another
-		 * side outweighs it too.  Other boxes stand: a parent's
-		 * letter is full of "my son".
+		 * "it is me" in the letter outweighs it.  Other boxes stand:
+		 * a parent's letter is full of "my son".
 		 */
 		if (best != WRITER_UNKNOWN && best != form &&
 		    top >= RULES_WRITER_STATEMENT_AT)
@@ -397,23 +385,16 @@ decide_writer(const struct classification *c)
 		if (form == WRITER_PUBLIC && best == WRITER_SELF &&
 		    top >= RULES_WRITER_OVERRIDE_AT)
 			return WRITER_SELF;
-		if ((form == WRITER_PUBLIC || form == WRITER_SELF) &&
-		    best != WRITER_UNKNOWN && best != form &&
-		    top >= RULES_WRITER_OVERRIDE_AT &&
-		    sc[form] < RULES_WRITER_AT)
-			return best;
 		return form;
 	}
 	if (top >= RULES_WRITER_AT)
 		return best;
 	/*
 	 * No one else in sight: the writer's own letter when it speaks of
-	 * "I", writes again on its case ("收到，禮拜一過去找妳"), or names
-	 * no one at all, as Chinese leaves "I" out ("出來以後可以去職訓
-	 * 嗎").  A "he" or "she" no rule could place stays unknown.
+	 * "I", or writes again on its case ("收到，禮拜一過去找妳").
 	 */
 	if (first_person(c->new_text) >= 1 ||
-	    c->kind == KIND_SEEKER_FOLLOWUP || !third_person(c->new_text))
+	    c->kind == KIND_SEEKER_FOLLOWUP)
 		return WRITER_SELF;
 	return WRITER_UNKNOWN;
 }
@@ -582,6 +563,185 @@ partner_by_content(const struct mail_msg *m, const char *text)
 }
 
 /*
+ * Whether the domain of addr is made to look like one it is not: a
+ * centre's (mail-moj-help.example.com for centers.moj-help.example), a
+ * government's outside .gov.tw (nhi-gov-tw.example.com), or written in
+ * punycode.  Centre domains are the config's, else those of the centre
+ * mailboxes the mail was sent to.
+ */
+static gboolean
+domain_looks_alike(const struct classify_ctx *ctx, const struct mail_msg *m,
+		   const char *addr)
+{
+	static const char *const plain[] = {
+		"mail", "email", "centers", "center", "centre", "example",
+		"www", "com", "org", "net", "gov", "edu", "help", NULL,
+	};
+	const char *d = address_domain(addr);
+	g_autofree char *low = NULL;
+	g_auto(GStrv) tokens = NULL;
+	GPtrArray *ours;
+	gboolean alike = FALSE;
+
+	if (d == NULL || *d == '\0')
+		return FALSE;
+	low = g_ascii_strdown(d, -1);
+	if (strstr(low, "xn--") != NULL)
+		return TRUE;
+	/* "gov" as a word of a domain that is not a government's. */
+	tokens = g_strsplit_set(low, ".-", -1);
+	for (int i = 0; tokens[i] != NULL && !alike; i++)
+		alike = strcmp(tokens[i], "gov") == 0;
+	if (alike && !g_str_has_suffix(low, ".gov.tw") &&
+	    !g_str_has_suffix(low, ".gov"))
+		return TRUE;
+	alike = FALSE;
+	ours = g_ptr_array_new();
+	if (ctx->cfg != NULL)
+		for (guint i = 0; i < ctx->cfg->centres->len; i++)
+			g_ptr_array_add(ours, (gpointer)address_domain(
+				((const struct centre *)
+					 ctx->cfg->centres->pdata[i])->address));
+	else
+		for (guint i = 0; i < m->to->len; i++)
+			if (county_code_for_address(m->to->pdata[i]) != NULL)
+				g_ptr_array_add(ours, (gpointer)address_domain(
+							      m->to->pdata[i]));
+	/* A distinctive label of ours ("moj-help") in a domain not ours. */
+	for (guint i = 0; i < ours->len && !alike; i++) {
+		const char *od = ours->pdata[i];
+		g_auto(GStrv) labels = NULL;
+
+		/* Ours, or a parent of ours (the ministry's own). */
+		if (od == NULL || domain_within(low, od) ||
+		    domain_within(od, low))
+			continue;
+		labels = g_strsplit(od, ".", -1);
+		for (int k = 0; labels[k] != NULL && !alike; k++) {
+			g_autofree char *l = g_ascii_strdown(labels[k], -1);
+
+			alike = strlen(l) >= 4 && !g_strv_contains(plain, l) &&
+				strstr(low, l) != NULL;
+		}
+	}
+	g_ptr_array_free(ours, TRUE);
+	return alike;
+}
+
+/*
+ * Spam told from the message's form, not its words: links that show one
+ * address and go to another, a sender or Reply-To made to look like us
+ * or a government.  A weight on the kind rules' scale (RULES_KIND_AT):
+ * one sign alone is not enough, as a seeker's mail client may rewrite a
+ * link, so it adds to what the words say; both together decide alone.
+ */
+static int
+spam_by_form(const struct classify_ctx *ctx, const struct mail_msg *m)
+{
+	int w = 0;
+
+	if (m->link_mismatches > 0)
+		w += 6;
+	if (domain_looks_alike(ctx, m, m->from_addr) ||
+	    domain_looks_alike(ctx, m, m->reply_to))
+		w += 6;
+	return w;
+}
+
+/* The bytes of one encoded word's text ("B" base64 or "Q"). */
+static void
+encoded_word_bytes(GByteArray *out, char enc, const char *t, size_t len)
+{
+	if (enc == 'B' || enc == 'b') {
+		/* Each word alone: padding ends one word, not the run. */
+		g_autofree char *s = g_strndup(t, len);
+		gsize n = 0;
+		g_autofree guchar *b = g_base64_decode(s, &n);
+
+		g_byte_array_append(out, b, n);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		guint8 c = (guint8)t[i];
+
+		if (c == '_')
+			c = ' ';
+		else if (c == '=' && i + 2 < len && g_ascii_isxdigit(t[i + 1]) &&
+			 g_ascii_isxdigit(t[i + 2])) {
+			c = (guint8)(g_ascii_xdigit_value(t[i + 1]) * 16 +
+				     g_ascii_xdigit_value(t[i + 2]));
+			i += 2;
+		}
+		g_byte_array_append(out, &c, 1);
+	}
+}
+
+/*
+ * One line with its encoded words (RFC 2047) decoded, appended to out.
+ * Adjacent words of one charset are joined as bytes before conversion,
+ * as a mailer may split a character, or a case number, between them.
+ */
+static void
+encoded_line_decode(GString *out, const char *line)
+{
+	static GRegex *word_re;
+	static gsize once;
+	g_autoptr(GByteArray) run = g_byte_array_new();
+	g_autofree char *run_cs = NULL;
+	GMatchInfo *mi = NULL;
+	const char *p = line;
+
+	if (g_once_init_enter(&once)) {
+		word_re = g_regex_new("=\\?([^?\\s]+)\\?([BbQq])\\?([^?\\s]*)"
+				      "\\?=",
+				      G_REGEX_RAW, 0, NULL);
+		g_assert(word_re != NULL);
+		g_once_init_leave(&once, 1);
+	}
+	g_regex_match(word_re, line, 0, &mi);
+	while (g_match_info_matches(mi)) {
+		int s0, e0, s1, e1, s2, e2, s3, e3;
+		g_autofree char *cs = NULL;
+		gboolean blank = TRUE;
+
+		g_match_info_fetch_pos(mi, 0, &s0, &e0);
+		g_match_info_fetch_pos(mi, 1, &s1, &e1);
+		g_match_info_fetch_pos(mi, 2, &s2, &e2);
+		g_match_info_fetch_pos(mi, 3, &s3, &e3);
+		cs = g_ascii_strdown(line + s1, e1 - s1);
+		for (const char *q = p; q < line + s0; q++)
+			blank = blank && g_ascii_isspace(*q);
+		/* Words apart only by blanks, in one charset: one run. */
+		if (run->len > 0 && !(blank && g_strcmp0(cs, run_cs) == 0)) {
+			guint bad = 0;
+			g_autofree char *u = charset_to_utf8(
+				(char *)run->data, run->len, run_cs, &bad, NULL);
+
+			g_string_append(out, u);
+			g_byte_array_set_size(run, 0);
+		}
+		if (run->len == 0)
+			g_string_append_len(out, p, line + s0 - p);
+		g_free(run_cs);
+		run_cs = g_steal_pointer(&cs);
+		encoded_word_bytes(run, line[s2], line + s3, e3 - s3);
+		p = line + e0;
+		g_match_info_next(mi, NULL);
+	}
+	g_match_info_free(mi);
+	if (run->len > 0) {
+		guint bad = 0;
+		g_autofree char *u = charset_to_utf8((char *)run->data,
+						     run->len, run_cs, &bad,
+						     NULL);
+
+		g_string_append(out, u);
+	}
+	g_string_append(out, p);
+	g_string_append_c(out, '\n');
+}
+
+/*
  * Encoded words (RFC 2047) decoded in the header lines of a text: the
  * returned headers of a DSN (text/rfc822-headers is kept raw) or the
  * original an old-style bounce pastes into its body carry the subject,
@@ -603,7 +763,6 @@ encoded_words_decode(const char *s)
 		if (*p == '\r')
 			continue;
 		if (*p == '\n' && (p[1] == ' ' || p[1] == '\t')) {
-			/* A "> " quote mark may lead the folded line too. */
 			g_string_append_c(unfolded, ' ');
 			while (p[1] == ' ' || p[1] == '\t')
 				p++;
@@ -614,15 +773,9 @@ encoded_words_decode(const char *s)
 	lines = g_strsplit(unfolded->str, "\n", -1);
 	g_string_free(unfolded, TRUE);
 	out = g_string_new(NULL);
-	for (int i = 0; lines[i] != NULL; i++) {
-		g_autofree char *d = NULL;
-
-		if (strstr(lines[i], "=?") == NULL || strlen(lines[i]) > 8192)
-			continue;
-		d = g_mime_utils_header_decode_text(NULL, lines[i]);
-		if (d != NULL && g_utf8_validate(d, -1, NULL))
-			g_string_append_printf(out, "%s\n", d);
-	}
+	for (int i = 0; lines[i] != NULL; i++)
+		if (strstr(lines[i], "=?") != NULL && strlen(lines[i]) <= 8192)
+			encoded_line_decode(out, lines[i]);
 	if (out->len == 0) {
 		g_string_free(out, TRUE);
 		return NULL;
@@ -821,6 +974,8 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->kind = KIND_OTHER;
 	else if (c->from_form || c->referral)
 		c->kind = KIND_HELP_REQUEST;
+	else if (spam_by_form(ctx, m) >= RULES_KIND_AT)
+		c->kind = KIND_SPAM;
 	else if (is_staff(ctx->cfg, m))
 		c->kind = KIND_STAFF_REPLY;
 	else if (is_partner(ctx->cfg, m->from_addr) || answers_referral(m) ||

@@ -521,6 +521,165 @@ read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
 	return st;
 }
 
+/*
+ * The host a link's address or its visible text names, lowercased and
+ * without "www.", or NULL when s names none.  An address must be
+ * http(s); a visible text counts only when it is itself an address or
+ * a bare domain ("https://www.nhi.gov.tw", "nhi.gov.tw/refund"), not
+ * words ("立即報名").  "http://a.example@b.example/" goes to b.
+ */
+static char *
+link_host(const char *s, gboolean visible)
+{
+	const char *p = s, *auth_end, *at, *end;
+	char *host;
+
+	while (g_ascii_isspace(*p))
+		p++;
+	if (g_ascii_strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (g_ascii_strncasecmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (!visible)
+		return NULL;
+	auth_end = p + strcspn(p, "/?# \t\r\n");
+	at = NULL;
+	for (const char *q = p; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	if (at != NULL)
+		p = at + 1;
+	if (g_ascii_strncasecmp(p, "www.", 4) == 0)
+		p += 4;
+	end = p;
+	while (end < auth_end && (g_ascii_isalnum(*end) || *end == '.' ||
+				  *end == '-'))
+		end++;
+	/* A bare domain as text: nothing else on the line but its path. */
+	if (visible && *end != '\0' && *end != '/' && *end != ':' &&
+	    !g_ascii_isspace(*end))
+		return NULL;
+	if (end == p || memchr(p, '.', end - p) == NULL || end[-1] == '.' ||
+	    !g_ascii_isalpha(end[-1]))
+		return NULL;
+	host = g_ascii_strdown(p, end - p);
+	return host;
+}
+
+/* Whether host a is b or within it, or b within a. */
+static gboolean
+hosts_related(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la == lb)
+		return strcmp(a, b) == 0;
+	if (la > lb)
+		return a[la - lb - 1] == '.' && strcmp(a + la - lb, b) == 0;
+	return b[lb - la - 1] == '.' && strcmp(b + lb - la, a) == 0;
+}
+
+/* Whether the address href carries host after its own host. */
+static gboolean
+href_carries(const char *href, const char *host)
+{
+	g_autofree char *low = g_ascii_strdown(href, -1);
+	const char *p = strstr(low, "://");
+
+	p = p != NULL ? p + 3 : low;
+	p += strcspn(p, "/?#");
+	return strstr(p, host) != NULL;
+}
+
+/*
+ * How many links of an HTML text show one address and go to another
+ * (<a href="http://nhi-gov-tw.example.com/">https://www.nhi.gov.tw</a>),
+ * the mark of phishing.  Reads at most the first MiB of html, raw (the
+ * addresses are ASCII in any charset mail uses).
+ */
+static guint
+html_links_mismatched(const char *html, size_t len)
+{
+	static GRegex *link_re, *tag_re;
+	static gsize once;
+	g_autofree char *s = NULL;
+	GMatchInfo *mi = NULL;
+	guint n = 0, links = 0;
+
+	/* An empty part's bytes may be no buffer at all. */
+	if (html == NULL || len == 0)
+		return 0;
+	s = g_strndup(html, MIN(len, 1u << 20));
+
+	if (g_once_init_enter(&once)) {
+		link_re = g_regex_new(
+			"<a\\b[^>]*?\\bhref\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|"
+			"([^\\s>]+))[^>]*>(.*?)</a\\s*>",
+			G_REGEX_CASELESS | G_REGEX_DOTALL | G_REGEX_RAW |
+				G_REGEX_OPTIMIZE,
+			0, NULL);
+		tag_re = g_regex_new("<[^>]*>|&nbsp;", G_REGEX_RAW, 0, NULL);
+		g_assert(link_re != NULL && tag_re != NULL);
+		g_once_init_leave(&once, 1);
+	}
+	if (strstr(s, "href") == NULL && strstr(s, "HREF") == NULL)
+		return 0;
+	g_regex_match(link_re, s, 0, &mi);
+	/* A mail with thousands of links is not read link by link. */
+	while (g_match_info_matches(mi) && links++ < 500) {
+		g_autofree char *href = NULL, *inner = NULL, *text = NULL;
+		g_autofree char *to = NULL, *shown = NULL;
+
+		for (int g = 1; g <= 3 && (href == NULL || *href == '\0');
+		     g++) {
+			g_free(href);
+			href = g_match_info_fetch(mi, g);
+		}
+		inner = g_match_info_fetch(mi, 4);
+		text = g_regex_replace_literal(tag_re, inner, -1, 0, " ", 0,
+					       NULL);
+		to = href != NULL ? link_host(href, FALSE) : NULL;
+		shown = text != NULL ? link_host(text, TRUE) : NULL;
+		/* A link-protection service (Outlook's safelinks, Proofpoint)
+		 * goes through itself with the shown address inside. */
+		if (to != NULL && shown != NULL && !hosts_related(to, shown) &&
+		    !href_carries(href, shown))
+			n++;
+		g_match_info_next(mi, NULL);
+	}
+	g_match_info_free(mi);
+	return n;
+}
+
+/*
+ * Mismatched links in the HTML parts of the message itself (not those
+ * of a message attached to it); the tree's limits were checked before.
+ */
+static guint
+links_mismatched(GMimeObject *obj, guint depth)
+{
+	guint n = 0;
+
+	if (obj == NULL || depth > MIME_MAX_DEPTH)
+		return 0;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			n += links_mismatched(g_mime_multipart_get_part(mp, i),
+					      depth + 1);
+		return n;
+	}
+	if (GMIME_IS_PART(obj) && !part_is_attachment(obj) &&
+	    g_mime_content_type_is_type(g_mime_object_get_content_type(obj),
+					"text", "html")) {
+		g_autoptr(GByteArray) ba = part_bytes(GMIME_PART(obj));
+
+		n = html_links_mismatched((const char *)ba->data, ba->len);
+	}
+	return n;
+}
+
 /* The length of the header block (up to the first empty line). */
 static size_t
 header_bytes(const char *data, size_t len)
@@ -639,6 +798,8 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 		m->charset = "UTF-8";
 	m->report = charset_valid_utf8(
 		g_string_free(g_steal_pointer(&report), FALSE), NULL);
+	m->link_mismatches = links_mismatched(
+		g_mime_message_get_mime_part(msg), 0);
 	/* Bytes that do not open with a header line are not mail. */
 	if (!starts_with_header(data, len)) {
 		g_object_unref(msg);
