@@ -483,19 +483,47 @@ auto_reply_by_content(const char *text)
 }
 
 /*
+ * Whether a line of text is an agency's signature: short, no sentence
+ * in it, naming an agency ("高雄市政府警察局鳳山分局 偵查隊").  A letter
+ * that only mentions a hospital or a police station does not sign so.
+ */
+static gboolean
+agency_signature(const pcre2_code *agency, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	guint n = g_strv_length(lines);
+
+	/* The last lines, where a signature is. */
+	for (guint i = n > 12 ? n - 12 : 0; i < n; i++) {
+		const char *l = g_strstrip(lines[i]);
+
+		if (*l == '\0' || g_utf8_strlen(l, -1) > 40 ||
+		    strstr(l, "，") != NULL || strstr(l, "。") != NULL ||
+		    strstr(l, "？") != NULL || strstr(l, "！") != NULL ||
+		    strstr(l, "、") != NULL)
+			continue;
+		if (re_search(agency, l))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
  * An agency answering about a client the centre sent it, told from
  * what a case worker reading it sees, whatever address it comes from:
  *
  * - the centre's own act named as the reason for writing: "貴中心轉介之
- *   個案", "貴中心12月19日通報個案", "有關貴中心協尋之個案" (a new referral
- *   says it the other way round: "轉介貴中心協助");
+ *   個案", "貴中心12月19日通報個案", "有關貴單位函請協尋", or an answer
+ *   to it ("函復貴中心"); a new referral says it the other way round:
+ *   "轉介貴中心協助";
  * - or a referral number ("KHH-1151109-0004-R1": only agencies are
  *   sent one), or our referral notice quoted;
  * - or a reply form's wording (轉介回覆單, 處理情形, 協尋結果, 已受理,
  *   個案已於…) about a numbered case;
  * - and, either way, an agency writing as itself: "本局", "本分局",
- *   "本院"..., or an agency named in its From or its signature (衛生局,
- *   社會處, 警察局, 派出所, 就業服務站, 更生保護會, 教育處, a hospital).
+ *   "本院"..., or an agency named in its From or on a signature line
+ *   (衛生局, 社會處, 警察局, 派出所, 就業服務站, 更生保護會, 教育處, a
+ *   hospital).
  */
 static gboolean
 partner_by_content(const struct mail_msg *m, const char *text)
@@ -506,10 +534,12 @@ partner_by_content(const struct mail_msg *m, const char *text)
 		notice_once;
 	const pcre2_code *answer = re_once(
 		&answer_re, &answer_once,
-		"[貴贵]中心(?:於|于)?[0-9０-９一二三四五六七八九十年月日時时分"
-		"晚早上下午中間间前後后 ]{0,14}(?:轉介|转介|通報|通报|協尋|协寻|"
-		"委託|委托|函轉|函转|函請|函请)(?:之|的|至|到|本|個案|个案|學生|"
-		"学生|乙案|一案|案件|（|\\()");
+		"[貴贵](?:中心|單位|单位)(?:於|于)?[0-9０-９一二三四五六七八九十年"
+		"月日時时分晚早上下午中間间前後后 ]{0,14}(?:轉介|转介|通報|通报|"
+		"協尋|协寻|委託|委托|委請|委请|請託|请托|函轉|函转|函請|函请|"
+		"來函|来函|來文|来文|所請|所请)(?:之|的|至|到|本|請|请|個案|个案|"
+		"學生|学生|乙案|一案|案件|（|\\()|(?:回覆|回复|回復|函復|函复|"
+		"函覆|覆|復)(?:貴中心|贵中心|貴單位|贵单位)");
 	const pcre2_code *form = re_once(
 		&form_re, &form_once,
 		"回覆轉介|回复转介|轉介回覆|转介回复|轉介回復|處理情形|处理情形|"
@@ -539,16 +569,8 @@ partner_by_content(const struct mail_msg *m, const char *text)
 	if (text == NULL)
 		return FALSE;
 	speaks_as_agency = re_search(self, text) ||
-			   re_search(agency, m->from_name);
-	if (!speaks_as_agency) {
-		/* The signature: an agency named near the end. */
-		size_t len = strlen(text);
-		const char *tail = len > 400 ? g_utf8_find_next_char(
-							text + len - 400, NULL)
-					     : text;
-
-		speaks_as_agency = tail != NULL && re_search(agency, tail);
-	}
+			   re_search(agency, m->from_name) ||
+			   agency_signature(agency, text);
 	if (!speaks_as_agency)
 		return FALSE;
 	if (re_search(answer, text) || re_search(notice, text) ||
