@@ -154,6 +154,25 @@ test_link_mismatches(void **state)
 }
 
 static void
+test_seeker_is_no_partner(void **state)
+{
+	/* The centre's referral named, a hospital mentioned: a seeker's
+	 * words, with no agency speaking as itself or signing. */
+	const char *mail = "From: a@example.org\r\n"
+			   "To: tpe@centers.moj-help.example\r\n"
+			   "Subject: =?UTF-8?B?5ZWP5LiA5LiL?=\r\n"
+			   "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+			   "上次貴中心轉介的醫院我去過了，可是醫生說要等兩週。"
+			   "\r\n請問可以換一家醫院嗎？\r\n\r\n阿明\r\n";
+	struct mail_msg *m = parse_text(mail, strlen(mail));
+	struct classification *c = classify(NULL, m);
+
+	assert_int_equal(c->kind, KIND_HELP_REQUEST);
+	classification_free(c);
+	mail_msg_free(m);
+}
+
+static void
 test_case_ref_places(void **state)
 {
 	/* A new subject over a quote of our mail: the quoted number. */
@@ -213,6 +232,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_link_mismatches),
+		cmocka_unit_test(test_seeker_is_no_partner),
 		cmocka_unit_test(test_case_ref_places),
 	};
 
