@@ -440,7 +440,8 @@ re_search(const pcre2_code *re, const char *s)
  * what becomes of the mail meanwhile (期間無法收信, 回辦公室後儘速回覆,
  * 職務代理人, 急件請洽, will not be reading email), or a notice that
  * says it was sent by a machine.  Short: a letter that tells its story
- * is no autoresponder.
+ * is no autoresponder.  Our own notices say "這封信由系統自動寄出":
+ * a reply that keeps them unquoted must not read as a machine's.
  */
 static gboolean
 auto_reply_by_content(const char *text)
@@ -467,9 +468,13 @@ auto_reply_by_content(const char *text)
 	const pcre2_code *machine = re_once(
 		&machine_re, &machine_once,
 		"(?:此|這|这)(?:為|为|是|封)?(?:信)?(?:系統)?自動(?:回覆|回復|發送)|"
-		"此为自动回复|系統自動發送|系统自动发送|"
+		"此为自动回复|系統自動(?:發送|發出|產生)|系统自动(?:发送|发出|产生)|"
+		"請勿(?:直接)?回覆(?:此|本)(?:信|郵件)|"
+		"请勿(?:直接)?回复(?:此|本)(?:信|邮件)|"
 		"(?i:this is an? (?:automatic|automated|auto-generated) "
-		"(?:reply|response|message))");
+		"(?:reply|response|message)|do not reply to this (?:e-?mail|"
+		"message)|this (?:mailbox|address) is (?:not monitored|no "
+		"longer (?:in use|monitored)))");
 	size_t len;
 
 	if (text == NULL)
