@@ -173,6 +173,34 @@ test_seeker_is_no_partner(void **state)
 }
 
 static void
+test_our_notice_unquoted(void **state)
+{
+	/* A short reply over our acknowledgement, pasted without quote
+	 * marks: its "由系統自動寄出" is ours, not an autoresponder's. */
+	g_autofree char *path = source_path("templates/ack-emergency.txt");
+	g_autofree char *tpl = NULL, *mail = NULL;
+	g_autoptr(GRegex) var = g_regex_new("\\{\\{[a-z_]+\\}\\}", 0, 0,
+					    NULL);
+	g_autofree char *ack = NULL;
+	struct mail_msg *m;
+	struct classification *c;
+
+	assert_true(g_file_get_contents(path, &tpl, NULL, NULL));
+	ack = g_regex_replace_literal(var, tpl, -1, 0, "TPE-1151201-0001", 0,
+				      NULL);
+	mail = g_strdup_printf("From: a@example.org\r\n"
+			       "To: tpe@centers.moj-help.example\r\n"
+			       "Subject: Re: x\r\n"
+			       "Content-Type: text/plain; charset=utf-8\r\n"
+			       "\r\n好，謝謝。\r\n\r\n%s", ack);
+	m = parse_text(mail, strlen(mail));
+	c = classify(NULL, m);
+	assert_int_equal(c->kind, KIND_SEEKER_FOLLOWUP);
+	classification_free(c);
+	mail_msg_free(m);
+}
+
+static void
 test_case_ref_places(void **state)
 {
 	/* A new subject over a quote of our mail: the quoted number. */
@@ -233,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_link_mismatches),
 		cmocka_unit_test(test_seeker_is_no_partner),
+		cmocka_unit_test(test_our_notice_unquoted),
 		cmocka_unit_test(test_case_ref_places),
 	};
 
