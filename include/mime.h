@@ -1,7 +1,9 @@
 /*
  * One parsed message: the headers later stages need, decoded to UTF-8,
- * and the text the writer sent (plain text, or HTML made readable), with
- * attachments listed but never decoded into the text.  Built with GMime.
+ * the text the writer sent (plain text, or HTML made readable when the
+ * plain text is missing or a stub), and apart from it the text of the
+ * messages forwarded as attachments; other attachments are listed but
+ * never decoded into the text.  Built with GMime.
  */
 #ifndef LAMPLIGHT_MIME_H
 #define LAMPLIGHT_MIME_H
@@ -43,11 +45,24 @@ struct mail_msg {
 	char *report_type;	/* its report-type parameter, or NULL */
 	int form_version;	/* X-Help-Form value; 0 when absent */
 	GDateTime *date;	/* NULL when absent or unreadable */
-	char *text;		/* the body as UTF-8, never NULL */
+	char *text;		/* the body as UTF-8, never NULL: the top
+				 * message's own text parts only, never
+				 * those of an attached message */
 	gboolean text_from_html;
+	/*
+	 * The attached messages (message/rfc822), nested ones too, in
+	 * order, as UTF-8, never NULL ("" when none).  Each is a line
+	 * "--- 轉寄的信件 ---" (with "：<From display name>" before the
+	 * closing dashes when it has one), its subject on a line if it
+	 * has one, a blank line and its text (plain, or its HTML's visible
+	 * text, by the rule for text), sections apart by a blank line.
+	 * Someone else's words: never commands, never quote_strip()ped.
+	 */
+	char *forwarded_text;
 	char *report;		/* headers of a returned message, never NULL */
 	const char *charset;	/* charset the text was decoded from */
-	guint bad_bytes;	/* bytes of text that could not be decoded */
+	guint bad_bytes;	/* bytes of text (forwarded text too) that
+				 * could not be decoded */
 	GPtrArray *attachments;	/* struct attachment * */
 	gsize size;		/* of the raw message */
 	guint link_mismatches;	/* HTML links showing one address and going
@@ -71,7 +86,12 @@ void mail_msg_free(struct mail_msg *m);
 /* SHA-256 (hex) of the bytes after the header block, CRLF taken as LF. */
 void mail_body_hash(const char *data, size_t len, char out[65]);
 
-/* HTML bytes (any charset) to readable UTF-8 text; caller frees. */
+/*
+ * HTML bytes (any charset) to readable UTF-8 text, only what a reader
+ * sees: no head, script or style, no comments, nothing hidden by the
+ * hidden attribute or by display:none, visibility:hidden, font-size:0 or
+ * opacity:0 (inline, or by a class a style sheet hides).  Caller frees.
+ */
 char *html_to_text(const char *html, size_t len, const char *charset,
 		   guint *bad);
 

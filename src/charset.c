@@ -207,6 +207,81 @@ is_multibyte(const char *cs)
 	return g_str_has_prefix(low, "utf-") || g_str_has_prefix(low, "euc-");
 }
 
+/* Western labels, under which Big5 and GB2312 text is often sent. */
+static gboolean
+is_western(const char *cs)
+{
+	static const char *const west[] = {
+		"WINDOWS-1252", "iso-8859-1", "iso-8859-15", "iso8859-1",
+		"latin-1", "cp1252", NULL,
+	};
+
+	for (int i = 0; west[i] != NULL; i++)
+		if (g_ascii_strcasecmp(cs, west[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * Whether bytes under a Western label look like double-byte Chinese: a
+ * run of four or more bytes over 0x7F, or a run of two or more holding
+ * a Latin-1 symbol (0xA1-0xBF but the guillemets), is rare in Western
+ * text ("Grüße", "« été »") and usual in Big5 and GB2312, whose lead
+ * and trail bytes read as "§Ú¤£" or "ÎÒ²»".
+ */
+static gboolean
+looks_double_byte(const char *data, size_t len)
+{
+	size_t run = 0;
+	gboolean symbol = FALSE;
+
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)data[i] : 0;
+
+		if (c >= 0x80) {
+			run++;
+			symbol = symbol || (c >= 0xa1 && c <= 0xbf &&
+					    c != 0xab && c != 0xbb);
+			continue;
+		}
+		if (run >= 4 || (run >= 2 && symbol))
+			return TRUE;
+		run = 0;
+		symbol = FALSE;
+	}
+	return FALSE;
+}
+
+static const char *guess(const char *data, size_t len);
+
+/*
+ * A clean Chinese reading of data, or NULL: uchardet's guess if it names
+ * a Chinese charset, else CP950, else GB18030.
+ */
+static char *
+cjk_reading(const char *data, size_t len, const char **used)
+{
+	const char *tries[] = { guess(data, len), "CP950", "GB18030" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(tries); i++) {
+		const char *cs = tries[i];
+		guint nbad = 0;
+		char *text;
+
+		if (cs == NULL || (strcmp(cs, "CP950") != 0 &&
+				   strcmp(cs, "BIG5-HKSCS") != 0 &&
+				   strcmp(cs, "GB18030") != 0))
+			continue;
+		text = try_convert(data, len, cs, &nbad);
+		if (text != NULL && nbad == 0) {
+			*used = cs;
+			return text;
+		}
+		g_free(text);
+	}
+	return NULL;
+}
+
 /* Replaces each invalid UTF-8 sequence by U+FFFD; counts the bytes. */
 static char *
 utf8_make_valid(const char *data, size_t len, guint *bad)
@@ -228,6 +303,33 @@ utf8_make_valid(const char *data, size_t len, guint *bad)
 		p = stop + 1;
 	}
 	return g_string_free(out, FALSE);
+}
+
+/*
+ * Whether data is UTF-8 but for a few bytes (a letter cut short, one
+ * stray byte): at least eight well-formed three- or four-byte characters
+ * (Chinese in UTF-8) for each bad byte.  Big5 and GB text come nowhere
+ * near: their pairs make two-byte UTF-8 often enough, but a longer
+ * sequence is followed by a stray byte.
+ */
+static gboolean
+utf8_nearly(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	size_t bad = 0, wide = 0;
+
+	while (p < end) {
+		const char *stop;
+		gboolean ok = g_utf8_validate(p, end - p, &stop);
+
+		for (const char *q = p; q < stop; q++)
+			wide += (unsigned char)*q >= 0xe0;
+		if (ok)
+			break;
+		bad++;
+		p = stop + 1;
+	}
+	return bad > 0 && wide >= 8 * bad;
 }
 
 static char *convert(const char *data, size_t len, const char *declared,
@@ -312,6 +414,20 @@ convert(const char *data, size_t len, const char *declared, guint *bad,
 			     g_str_has_prefix(cs, "hz") ||
 			     strcmp(cs, "utf-7") == 0)))
 		return g_strndup(data, len);
+	if (utf8_nearly(data, len))
+		return utf8_make_valid(data, len, bad);
+	/* Big5 or GB2312 text sent as Latin-1 converts without an error
+	 * into nonsense ("§Ú¤£·Q"): the bytes decide, not the label. */
+	if (cs != NULL && is_western(cs) && looks_double_byte(data, len)) {
+		const char *cjk = NULL;
+
+		text = cjk_reading(data, len, &cjk);
+		if (text != NULL) {
+			if (used != NULL)
+				*used = cjk;
+			return text;
+		}
+	}
 	if (cs != NULL && strcmp(cs, "UTF-8") != 0) {
 		text = try_convert(data, len, cs, &nbad);
 		if (text != NULL && nbad == 0) {
@@ -369,21 +485,28 @@ convert(const char *data, size_t len, const char *declared, guint *bad,
 		}
 		g_free(text);
 	}
-	/* Last resort: the label (or CP950, the commonest here), lossy. */
-	if (cs == NULL || strcmp(cs, "UTF-8") == 0) {
-		text = try_convert(data, len, "CP950", &nbad);
-		if (text != NULL && nbad * 20 < len) {
+	/*
+	 * Last resort: the label (or CP950, the commonest here), lossy,
+	 * unless UTF-8 loses fewer bytes.
+	 */
+	{
+		guint ubad = 0;
+		char *utf8 = utf8_make_valid(data, len, &ubad);
+		const char *last = cs;
+
+		if (cs == NULL || strcmp(cs, "UTF-8") == 0)
+			last = "CP950";
+		text = try_convert(data, len, last, &nbad);
+		if (text != NULL && nbad < ubad &&
+		    (last == cs || nbad * 20 < len)) {
+			g_free(utf8);
 			*bad = nbad;
 			if (used != NULL)
-				*used = "CP950";
+				*used = last;
 			return text;
 		}
 		g_free(text);
-		text = utf8_make_valid(data, len, bad);
-		return text;
+		*bad = ubad;
+		return utf8;
 	}
-	text = try_convert(data, len, cs, bad);
-	if (used != NULL)
-		*used = cs;
-	return text != NULL ? text : utf8_make_valid(data, len, bad);
 }

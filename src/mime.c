@@ -1,7 +1,10 @@
 /*
  * From raw bytes to struct mail_msg with GMime.  Charsets of text parts
  * are handled by charset.c, not by GMime's filters, because those drop
- * unconvertible bytes without a word; HTML is read with libxml2.
+ * unconvertible bytes without a word; HTML is read with libxml2, its
+ * hidden parts left out.  The top message's own text and that of the
+ * messages attached to it are kept apart: only the first is what the
+ * sender wrote, and only it may hold a staff member's commands.
  */
 #include <gmime/gmime.h>
 #include <libxml/HTMLparser.h>
@@ -74,6 +77,7 @@ mail_msg_free(struct mail_msg *m)
 	if (m->date != NULL)
 		g_date_time_unref(m->date);
 	g_free(m->text);
+	g_free(m->forwarded_text);
 	g_free(m->report);
 	if (m->attachments != NULL)
 		g_ptr_array_free(m->attachments, TRUE);
@@ -149,8 +153,190 @@ html_is_quote(xmlNode *n)
 	return q;
 }
 
+/* Whether a CSS length or number ("0", "0px", "0.0em", "0%") is zero. */
+static gboolean
+css_zero(const char *v)
+{
+	char *end = NULL;
+	double d = g_ascii_strtod(v, &end);
+
+	return end != v && d == 0.0;
+}
+
+/*
+ * Whether CSS declarations ("color: red; display:none !important") hide
+ * what they apply to: display:none, visibility:hidden, font-size:0 or
+ * opacity:0, the ways mail hides text from the reader but not from us.
+ */
+static gboolean
+css_hides(const char *decls, size_t len)
+{
+	g_autofree char *low = g_ascii_strdown(decls, (gssize)len);
+	g_auto(GStrv) d = g_strsplit(low, ";", -1);
+
+	for (int i = 0; d[i] != NULL; i++) {
+		char *colon = strchr(d[i], ':');
+		char *prop = d[i], *val, *bang;
+
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		val = colon + 1;
+		bang = strchr(val, '!');
+		if (bang != NULL)
+			*bang = '\0';
+		g_strstrip(prop);
+		g_strstrip(val);
+		if ((strcmp(prop, "display") == 0 && strcmp(val, "none") == 0) ||
+		    (strcmp(prop, "visibility") == 0 &&
+		     (strcmp(val, "hidden") == 0 ||
+		      strcmp(val, "collapse") == 0)) ||
+		    (strcmp(prop, "font-size") == 0 && css_zero(val)) ||
+		    (strcmp(prop, "opacity") == 0 && css_zero(val)))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A class selector alone (".x", "span.x"): the class name, else NULL. */
+static char *
+css_class_selector(const char *sel)
+{
+	g_autofree char *s = g_strstrip(g_strdup(sel));
+	const char *dot = strchr(s, '.');
+
+	if (dot == NULL || dot[1] == '\0')
+		return NULL;
+	for (const char *p = s; p < dot; p++)
+		if (!g_ascii_isalnum(*p))
+			return NULL;
+	for (const char *p = dot + 1; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+			return NULL;
+	return g_strdup(dot + 1);
+}
+
+/*
+ * The classes a style sheet hides (".preheader { display: none }"), into
+ * hidden.  Only plain rules count: those inside @media apply to some
+ * screens only, and others are left alone.
+ */
 static void
-html_walk(xmlNode *node, GString *out, int depth)
+css_hidden_classes(const char *css, GHashTable *hidden)
+{
+	GString *s = g_string_new(NULL);
+	const char *p;
+
+	/* Comments out first. */
+	for (p = css; *p;) {
+		if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+
+			if (e == NULL)
+				break;
+			p = e + 2;
+			continue;
+		}
+		g_string_append_c(s, *p++);
+	}
+	for (p = s->str; *p;) {
+		const char *open = strchr(p, '{'), *close;
+		g_autofree char *prelude = NULL;
+
+		if (open == NULL)
+			break;
+		prelude = g_strstrip(g_strndup(p, open - p));
+		if (prelude[0] == '@') {
+			/* Skip the whole at-rule block, nested braces too. */
+			int depth = 0;
+
+			for (close = open; *close; close++) {
+				depth += *close == '{';
+				depth -= *close == '}';
+				if (depth == 0)
+					break;
+			}
+			p = *close ? close + 1 : close;
+			continue;
+		}
+		close = strchr(open, '}');
+		if (close == NULL)
+			break;
+		if (css_hides(open + 1, close - open - 1)) {
+			g_auto(GStrv) sels = g_strsplit(prelude, ",", -1);
+
+			for (int i = 0; sels[i] != NULL; i++) {
+				char *cls = css_class_selector(sels[i]);
+
+				if (cls != NULL)
+					g_hash_table_add(hidden, cls);
+			}
+		}
+		p = close + 1;
+	}
+	g_string_free(s, TRUE);
+}
+
+/* Gathers the classes every <style> in the tree hides. */
+static void
+html_styles(xmlNode *node, GHashTable *hidden, int depth)
+{
+	if (depth > 256)
+		return;
+	for (xmlNode *n = node; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)n->name, "style") == 0) {
+			xmlChar *css = xmlNodeGetContent(n);
+
+			if (css != NULL)
+				css_hidden_classes((const char *)css, hidden);
+			xmlFree(css);
+			continue;
+		}
+		html_styles(n->children, hidden, depth + 1);
+	}
+}
+
+/*
+ * Whether an element is never shown: what browsers never render (head,
+ * script, style, template...), the hidden attribute, a hiding inline
+ * style, or a class a style sheet hides.
+ */
+static gboolean
+html_is_hidden(xmlNode *n, GHashTable *hidden)
+{
+	static const char *const never[] = {
+		"head", "script", "style", "template", "title", "datalist",
+		"noembed", "noframes", "rp", NULL,
+	};
+	xmlChar *v;
+	gboolean h = FALSE;
+
+	if (g_strv_contains(never, (const char *)n->name))
+		return TRUE;
+	if (xmlHasProp(n, (const xmlChar *)"hidden") != NULL)
+		return TRUE;
+	v = xmlGetProp(n, (const xmlChar *)"style");
+	if (v != NULL)
+		h = css_hides((const char *)v, strlen((const char *)v));
+	xmlFree(v);
+	if (h || g_hash_table_size(hidden) == 0)
+		return h;
+	v = xmlGetProp(n, (const xmlChar *)"class");
+	if (v != NULL) {
+		g_auto(GStrv) cls = g_strsplit_set((const char *)v,
+						   " \t\r\n\f", -1);
+
+		for (int i = 0; !h && cls[i] != NULL; i++)
+			h = *cls[i] && g_hash_table_contains(hidden, cls[i]);
+	}
+	xmlFree(v);
+	return h;
+}
+
+static void
+html_walk(xmlNode *node, GString *out, GHashTable *hidden, int depth)
 {
 	/* libxml2 caps nesting itself; this guards our own recursion. */
 	if (depth > 256)
@@ -183,10 +369,10 @@ html_walk(xmlNode *node, GString *out, int depth)
 			}
 			continue;
 		}
+		/* Comments, processing instructions: never shown. */
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (strcmp(name, "script") == 0 || strcmp(name, "style") == 0 ||
-		    strcmp(name, "head") == 0)
+		if (html_is_hidden(n, hidden))
 			continue;
 		if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
 			if (out->len > 0 && out->str[out->len - 1] != '\n')
@@ -197,7 +383,7 @@ html_walk(xmlNode *node, GString *out, int depth)
 			GString *q = g_string_new(NULL);
 			g_auto(GStrv) lines = NULL;
 
-			html_walk(n->children, q, depth + 1);
+			html_walk(n->children, q, hidden, depth + 1);
 			lines = g_strsplit(q->str, "\n", -1);
 			g_string_free(q, TRUE);
 			if (out->len > 0 && out->str[out->len - 1] != '\n')
@@ -215,7 +401,7 @@ html_walk(xmlNode *node, GString *out, int depth)
 				g_string_truncate(out, out->len - 1);
 			g_string_append_c(out, '\n');
 		}
-		html_walk(n->children, out, depth + 1);
+		html_walk(n->children, out, hidden, depth + 1);
 		if (html_is_block(name)) {
 			while (out->len > 0 && out->str[out->len - 1] == ' ')
 				g_string_truncate(out, out->len - 1);
@@ -224,10 +410,15 @@ html_walk(xmlNode *node, GString *out, int depth)
 	}
 }
 
-char *
-html_to_text(const char *html, size_t len, const char *charset, guint *bad)
+/* html_to_text(), and the charset the HTML was read in into *used. */
+static char *
+html_read(const char *html, size_t len, const char *charset, guint *bad,
+	  const char **used)
 {
-	g_autofree char *utf8 = charset_to_utf8(html, len, charset, bad, NULL);
+	g_autofree char *utf8 = charset_to_utf8(html, len, charset, bad,
+						used);
+	g_autoptr(GHashTable) hidden =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GString *out = g_string_new(NULL);
 	htmlDocPtr doc;
 
@@ -236,13 +427,22 @@ html_to_text(const char *html, size_t len, const char *charset, guint *bad)
 			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 				     HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
 	if (doc != NULL) {
-		html_walk(xmlDocGetRootElement(doc), out, 0);
+		xmlNode *root = xmlDocGetRootElement(doc);
+
+		html_styles(root, hidden, 0);
+		html_walk(root, out, hidden, 0);
 		xmlFreeDoc(doc);
 	}
 	/* Squeeze three or more line ends into one blank line. */
 	while (strstr(out->str, "\n\n\n") != NULL)
 		g_string_replace(out, "\n\n\n", "\n\n", 0);
 	return g_string_free(out, FALSE);
+}
+
+char *
+html_to_text(const char *html, size_t len, const char *charset, guint *bad)
+{
+	return html_read(html, len, charset, bad, NULL);
 }
 
 /* The decoded (transfer encoding undone) content of a leaf part. */
@@ -405,120 +605,291 @@ part_is_attachment(GMimeObject *obj)
 	       g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
 }
 
-/* How deep "1.2.3" is. */
-static guint
-path_depth(const char *path)
-{
-	guint d = 1;
+/*
+ * The text of one message, the top one or one forwarded inside it: its
+ * own text parts, never those of the messages attached to it.
+ */
+struct body {
+	GString *plain;		/* text/plain parts, joined */
+	GPtrArray *html;	/* text/html parts (GMimePart *, a reference
+				 * each), read only if the plain text says
+				 * nothing */
+	const char *charset;	/* of the last plain part read */
+	guint bad;
+};
 
-	for (; path != NULL && *path; path++)
-		d += *path == '.';
-	return d;
+static void
+body_init(struct body *b)
+{
+	b->plain = g_string_new(NULL);
+	b->html = g_ptr_array_new_with_free_func(g_object_unref);
+	b->charset = NULL;
+	b->bad = 0;
+}
+
+static void
+body_done(struct body *b)
+{
+	g_string_free(b->plain, TRUE);
+	g_ptr_array_free(b->html, TRUE);
+}
+
+/* A plain text shorter than this may be a stub ("請使用支援HTML的郵件
+ * 程式", a signature): the HTML beside it is read too. */
+#define PLAIN_STUB_CHARS 40
+
+/*
+ * The text of a body, a new string: the plain text, unless it is a stub
+ * beside longer HTML (under PLAIN_STUB_CHARS, and empty, under a quarter
+ * of the HTML's visible text, or naming HTML).  *from_html says which;
+ * *charset is the charset read.
+ */
+static char *
+body_text(struct body *b, gboolean *from_html, const char **charset)
+{
+	g_autofree char *plain = g_strstrip(g_strdup(b->plain->str));
+	glong plain_chars = g_utf8_strlen(plain, -1);
+	g_autoptr(GString) html = NULL;
+	const char *html_cs = NULL;
+	glong html_chars;
+
+	*from_html = FALSE;
+	*charset = b->charset;
+	if (b->html->len == 0 || plain_chars >= PLAIN_STUB_CHARS)
+		return g_string_free(g_string_new_len(b->plain->str,
+						      b->plain->len), FALSE);
+	/* Rendering HTML is slow: only where the plain text is a stub. */
+	html = g_string_new(NULL);
+	for (guint i = 0; i < b->html->len; i++) {
+		GMimePart *part = b->html->pdata[i];
+		GMimeContentType *ct =
+			g_mime_object_get_content_type(GMIME_OBJECT(part));
+		g_autoptr(GByteArray) ba = part_bytes(part);
+		const char *used = NULL;
+		guint bad = 0;
+		g_autofree char *t = html_read(
+			(char *)ba->data, ba->len,
+			g_mime_content_type_get_parameter(ct, "charset"), &bad,
+			&used);
+
+		if (html->len > 0)
+			g_string_append(html, "\n\n");
+		g_string_append(html, t);
+		b->bad += bad;
+		if (html_cs == NULL)
+			html_cs = used;
+	}
+	{
+		g_autofree char *vis = g_strstrip(g_strdup(html->str));
+
+		html_chars = g_utf8_strlen(vis, -1);
+	}
+	/* A short plain text that names HTML is the "use a mail program
+	 * that shows HTML" stub, whatever the length of the letter. */
+	if (html_chars > plain_chars &&
+	    (plain_chars * 4 < html_chars ||
+	     g_strstr_len(plain, -1, "HTML") != NULL ||
+	     g_strstr_len(plain, -1, "html") != NULL)) {
+		*from_html = TRUE;
+		*charset = html_cs;
+		return g_string_free(g_steal_pointer(&html), FALSE);
+	}
+	return g_string_free(g_string_new_len(b->plain->str, b->plain->len),
+			     FALSE);
+}
+
+/* What the walk over the tree fills in besides the bodies. */
+struct walk {
+	struct mail_msg *m;
+	GString *report;	/* returned headers of a bounce */
+	GString *forwarded;	/* text of attached messages */
+	guint parts;
+	struct err *err;
+};
+
+static enum status walk_object(struct walk *w, struct body *b,
+			       GMimeObject *obj, guint depth);
+
+/* A header value on one line, control characters made spaces. */
+static char *
+one_line(const char *s)
+{
+	char *t = charset_valid_utf8(g_strdup(s != NULL ? s : ""), NULL);
+
+	for (char *p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return g_strstrip(t);
 }
 
 /*
- * Walks the tree: text parts into text/html, the rest into attachments.
- * ST_MSG_BAD, with nothing more read, when the tree breaks a limit.
+ * An attached message (message/rfc822): its headers for bounces, an
+ * entry among the attachments, and its subject and text, then those of
+ * the messages attached to it, into w->forwarded.
  */
 static enum status
-read_parts(struct mail_msg *m, GMimeMessage *msg, GString *plain,
-	   GPtrArray *html_parts, GString *m_report, struct err *err)
+walk_message(struct walk *w, GMimeMessagePart *mp, guint depth)
 {
-	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+	static const char *const keep[] = {
+		"Subject", "Message-ID", "References", "In-Reply-To",
+		"X-Lamplight-Case",
+	};
+	GMimeObject *obj = GMIME_OBJECT(mp);
+	GMimeMessage *in = g_mime_message_part_get_message(mp);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+	struct attachment *a = g_new0(struct attachment, 1);
+	const char *fn = cd != NULL ? g_mime_content_disposition_get_parameter(
+					      cd, "filename")
+				    : NULL;
+
+	if (fn == NULL && ct != NULL)
+		fn = g_mime_content_type_get_parameter(ct, "name");
+	struct body b;
+	gsize at = w->forwarded->len;
 	enum status st = ST_OK;
-	guint parts = 0;
-	guint bad;
 
-	do {
-		GMimeObject *obj = g_mime_part_iter_get_current(it);
-		GMimeContentType *ct;
-		GMimePart *part;
+	a->filename = fn != NULL ? charset_valid_utf8(g_strdup(fn), NULL)
+				 : NULL;
+	a->content_type = ct != NULL ? g_mime_content_type_get_mime_type(ct)
+				     : g_strdup("message/rfc822");
+	g_ptr_array_add(w->m->attachments, a);
+	if (in == NULL)
+		return ST_OK;
+	{
+		GMimeStream *null = g_mime_stream_null_new();
+
+		a->size = (gsize)MAX(g_mime_object_write_to_stream(
+					     GMIME_OBJECT(in), NULL, null),
+				     0);
+		g_object_unref(null);
+	}
+	for (size_t k = 0; k < G_N_ELEMENTS(keep); k++) {
+		const char *v = g_mime_object_get_header(GMIME_OBJECT(in),
+							 keep[k]);
+
+		if (v != NULL)
+			g_string_append_printf(w->report, "%s: %s\n", keep[k],
+					       v);
+	}
+	body_init(&b);
+	if (g_mime_message_get_mime_part(in) != NULL)
+		st = walk_object(w, &b, g_mime_message_get_mime_part(in),
+				 depth + 1);
+	if (st == ST_OK) {
+		/* This message before those attached to it, which the walk
+		 * has just added after position at. */
+		GString *sec = g_string_new("--- 轉寄的信件");
+		InternetAddressList *from = g_mime_message_get_from(in);
+		InternetAddress *fa =
+			from != NULL && internet_address_list_length(from) > 0
+				? internet_address_list_get_address(from, 0)
+				: NULL;
+		g_autofree char *name =
+			fa != NULL ? one_line(internet_address_get_name(fa))
+				   : NULL;
+		g_autofree char *subj =
+			one_line(g_mime_message_get_subject(in));
+		g_autofree char *text = NULL;
+		gboolean from_html;
 		const char *cs;
-		g_autofree char *path = g_mime_part_iter_get_path(it);
 
-		if (obj == NULL)
-			continue;
-		if (++parts > MIME_MAX_PARTS) {
-			st = err_set(err, ST_MSG_BAD, "more than %d MIME parts",
-				     MIME_MAX_PARTS);
-			break;
-		}
-		if (path_depth(path) > MIME_MAX_DEPTH) {
-			st = err_set(err, ST_MSG_BAD, "MIME parts nested more "
-				     "than %d deep", MIME_MAX_DEPTH);
-			break;
-		}
-		if (GMIME_IS_MESSAGE_PART(obj)) {
-			/* A returned or forwarded message: its headers. */
-			GMimeMessage *in = g_mime_message_part_get_message(
-				GMIME_MESSAGE_PART(obj));
-			static const char *const keep[] = {
-				"Subject", "Message-ID", "References",
-				"In-Reply-To", "X-Lamplight-Case",
-			};
-
-			for (size_t k = 0; in != NULL && k < G_N_ELEMENTS(keep);
-			     k++) {
-				const char *v = g_mime_object_get_header(
-					GMIME_OBJECT(in), keep[k]);
-
-				if (v != NULL)
-					g_string_append_printf(m_report, "%s: "
-							       "%s\n",
-							       keep[k], v);
-			}
-			continue;
-		}
-		if (!GMIME_IS_PART(obj))
-			continue;
-		part = GMIME_PART(obj);
-		ct = g_mime_object_get_content_type(obj);
-		cs = g_mime_content_type_get_parameter(ct, "charset");
-		if (!part_is_attachment(obj) &&
-		    g_mime_content_type_is_type(ct, "text", "plain")) {
-			g_autoptr(GByteArray) ba = part_bytes(part);
-			const char *used;
-			g_autofree char *t = charset_to_utf8(
-				(char *)ba->data, ba->len, cs, &bad, &used);
-
-			if (plain->len > 0)
-				g_string_append(plain, "\n\n");
-			g_string_append(plain, t);
-			m->bad_bytes += bad;
-			m->charset = used;
-		} else if (!part_is_attachment(obj) &&
-			   g_mime_content_type_is_type(ct, "text", "html")) {
-			/* Read only if no plain text comes (it is slow). */
-			if (plain->len == 0 && html_parts != NULL) {
-				g_ptr_array_add(html_parts, g_object_ref(part));
-				if (m->charset == NULL)
-					m->charset = charset_canonical(cs);
-			}
-		} else {
-			struct attachment *a = g_new0(struct attachment, 1);
-			g_autoptr(GByteArray) ba = part_bytes(part);
-
-			/* Returned headers of a bounce: kept for matching. */
-			if (g_mime_content_type_is_type(ct, "text",
-							"rfc822-headers") ||
-			    g_mime_content_type_is_type(ct, "message",
-							"delivery-status")) {
-				g_autofree char *t = charset_to_utf8(
-					(char *)ba->data, ba->len, NULL, &bad,
-					NULL);
-
-				g_string_append(m_report, t);
-			}
-			const char *fn = g_mime_part_get_filename(part);
-
-			a->filename = fn != NULL ? g_strdup(fn) : NULL;
-			a->content_type = g_mime_content_type_get_mime_type(ct);
-			a->size = ba->len;
-			g_ptr_array_add(m->attachments, a);
-		}
-	} while (g_mime_part_iter_next(it));
-	g_mime_part_iter_free(it);
+		if (name != NULL && *name)
+			g_string_append_printf(sec, "：%s", name);
+		g_string_append(sec, " ---\n");
+		if (*subj)
+			g_string_append_printf(sec, "%s\n", subj);
+		text = body_text(&b, &from_html, &cs);
+		g_strchomp(text);
+		if (*text)
+			g_string_append_printf(sec, "\n%s\n", text);
+		g_string_append_c(sec, '\n');
+		w->m->bad_bytes += b.bad;
+		g_string_insert_len(w->forwarded, at, sec->str, sec->len);
+		g_string_free(sec, TRUE);
+	}
+	body_done(&b);
 	return st;
+}
+
+/*
+ * Walks the tree under obj: text parts into b, attached messages into
+ * w->forwarded, the rest into the attachments.  ST_MSG_BAD, with nothing
+ * more read, when the tree breaks a limit.
+ */
+static enum status
+walk_object(struct walk *w, struct body *b, GMimeObject *obj, guint depth)
+{
+	struct mail_msg *m = w->m;
+	GMimeContentType *ct;
+	GMimePart *part;
+	const char *cs;
+	guint bad = 0;
+
+	if (obj == NULL)
+		return ST_OK;
+	if (++w->parts > MIME_MAX_PARTS)
+		return err_set(w->err, ST_MSG_BAD, "more than %d MIME parts",
+			       MIME_MAX_PARTS);
+	if (depth > MIME_MAX_DEPTH)
+		return err_set(w->err, ST_MSG_BAD, "MIME parts nested more "
+			       "than %d deep", MIME_MAX_DEPTH);
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n; i++) {
+			enum status st = walk_object(
+				w, b, g_mime_multipart_get_part(mp, i),
+				depth + 1);
+
+			if (st != ST_OK)
+				return st;
+		}
+		return ST_OK;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj))
+		return walk_message(w, GMIME_MESSAGE_PART(obj), depth);
+	if (!GMIME_IS_PART(obj))
+		return ST_OK;
+	part = GMIME_PART(obj);
+	ct = g_mime_object_get_content_type(obj);
+	cs = g_mime_content_type_get_parameter(ct, "charset");
+	if (!part_is_attachment(obj) &&
+	    g_mime_content_type_is_type(ct, "text", "plain")) {
+		g_autoptr(GByteArray) ba = part_bytes(part);
+		const char *used;
+		g_autofree char *t = charset_to_utf8((char *)ba->data, ba->len,
+						     cs, &bad, &used);
+
+		if (b->plain->len > 0)
+			g_string_append(b->plain, "\n\n");
+		g_string_append(b->plain, t);
+		b->bad += bad;
+		b->charset = used;
+	} else if (!part_is_attachment(obj) &&
+		   g_mime_content_type_is_type(ct, "text", "html")) {
+		g_ptr_array_add(b->html, g_object_ref(part));
+	} else {
+		struct attachment *a = g_new0(struct attachment, 1);
+		g_autoptr(GByteArray) ba = part_bytes(part);
+		const char *fn = g_mime_part_get_filename(part);
+
+		/* Returned headers of a bounce: kept for matching. */
+		if (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
+		    g_mime_content_type_is_type(ct, "message",
+						"delivery-status")) {
+			g_autofree char *t = charset_to_utf8(
+				(char *)ba->data, ba->len, NULL, &bad, NULL);
+
+			g_string_append(w->report, t);
+		}
+		a->filename = fn != NULL ? g_strdup(fn) : NULL;
+		a->content_type = g_mime_content_type_get_mime_type(ct);
+		a->size = ba->len;
+		g_ptr_array_add(m->attachments, a);
+	}
+	return ST_OK;
 }
 
 /*
@@ -764,16 +1135,16 @@ enum status
 mail_parse(const void *data, size_t len, struct mail_msg **out,
 	   struct err *err)
 {
-	g_autoptr(GString) plain = g_string_new(NULL);
-	g_autoptr(GString) html = g_string_new(NULL);
 	g_autoptr(GString) report = g_string_new(NULL);
-	g_autoptr(GPtrArray) html_parts =
-		g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GString) forwarded = g_string_new(NULL);
+	struct walk w = { 0 };
+	struct body b;
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
 	GMimeContentType *ct;
 	struct mail_msg *m;
+	enum status st;
 
 	if (len == 0)
 		return err_set(err, ST_MSG_BAD, "empty message");
@@ -801,34 +1172,26 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 		m->content_type = g_mime_content_type_get_mime_type(ct);
 		m->report_type = rt != NULL ? g_ascii_strdown(rt, -1) : NULL;
 	}
-	if (g_mime_message_get_mime_part(msg) != NULL &&
-	    read_parts(m, msg, plain, html_parts, report, err) != ST_OK) {
+	w.m = m;
+	w.report = report;
+	w.forwarded = forwarded;
+	w.err = err;
+	body_init(&b);
+	st = walk_object(&w, &b, g_mime_message_get_mime_part(msg), 0);
+	if (st != ST_OK) {
+		body_done(&b);
 		g_object_unref(msg);
 		mail_msg_free(m);
 		return ST_MSG_BAD;
 	}
-	/* HTML only: now make it text. */
-	for (guint i = 0; plain->len == 0 && i < html_parts->len; i++) {
-		GMimePart *part = html_parts->pdata[i];
-		GMimeContentType *hct =
-			g_mime_object_get_content_type(GMIME_OBJECT(part));
-		g_autoptr(GByteArray) ba = part_bytes(part);
-		guint bad = 0;
-		g_autofree char *t = html_to_text(
-			(char *)ba->data, ba->len,
-			g_mime_content_type_get_parameter(hct, "charset"), &bad);
-
-		if (html->len > 0)
-			g_string_append(html, "\n\n");
-		g_string_append(html, t);
-		m->bad_bytes += bad;
-	}
-	if (plain->len == 0 && html->len > 0) {
-		m->text_from_html = TRUE;
-		m->text = g_string_free(g_steal_pointer(&html), FALSE);
-	} else {
-		m->text = g_string_free(g_steal_pointer(&plain), FALSE);
-	}
+	/* The top message's own text only: what is attached to it, even
+	 * a forwarded letter, never reads as what its sender wrote now. */
+	m->text = body_text(&b, &m->text_from_html, &m->charset);
+	m->bad_bytes += b.bad;
+	body_done(&b);
+	g_strchomp(forwarded->str);
+	forwarded->len = strlen(forwarded->str);
+	m->forwarded_text = g_string_free(g_steal_pointer(&forwarded), FALSE);
 	if (m->charset == NULL)
 		m->charset = "UTF-8";
 	m->report = charset_valid_utf8(

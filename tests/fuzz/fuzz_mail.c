@@ -41,6 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	/* The model promises UTF-8 everywhere. */
 	if (!g_utf8_validate(m->text, -1, NULL) ||
+	    !g_utf8_validate(m->forwarded_text, -1, NULL) ||
 	    !g_utf8_validate(m->subject, -1, NULL) ||
 	    (m->from_name && !g_utf8_validate(m->from_name, -1, NULL)) ||
 	    (m->from_addr && !g_utf8_validate(m->from_addr, -1, NULL)) ||

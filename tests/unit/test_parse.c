@@ -1,6 +1,8 @@
 /*
- * Parsing: charsets, HTML-only mail, web form fields, and the kind,
- * urgency and reply address of each fixture in tests/corpus/expected.tsv.
+ * Parsing: charsets (lying labels too), HTML-only mail and HTML beside a
+ * stub text part, hidden HTML, forwarded messages kept apart from the
+ * sender's own text, web form fields, and the kind, urgency and reply
+ * address of each fixture in tests/corpus/expected.tsv.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,11 @@
 
 #include "charset.h"
 #include "classify.h"
+#include "command.h"
 #include "form.h"
 #include "hanzi.h"
 #include "mime.h"
+#include "quote.h"
 
 static struct mail_msg *
 parse_fixture(const char *name)
@@ -52,6 +56,24 @@ test_charsets(void **state)
 		{ "\xc5\xeb\xeb\xdc\xe4\xe1", "iso-8859-7", "Ελλάδα", 0 },
 		{ "plain", "x-unknown-charset", "plain", 0 },
 		{ "", "utf-8", "", 0 },
+		/* Big5 and GB text under a Latin-1 label: 我不想活了 */
+		{ "\xa7\xda\xa4\xa3\xb7\x51\xac\xa1\xa4\x46", "iso-8859-1",
+		  "我不想活了", 0 },
+		{ "\xa7\xd9\xac\x72", "iso-8859-1", "戒毒", 0 },
+		{ "\xce\xd2\xb2\xbb\xcf\xeb\xbb\xee\xc1\xcb", "windows-1252",
+		  "我不想活了", 0 },
+		{ "\xce\xd2\xb2\xbb\xcf\xeb\xbb\xee\xc1\xcb", "us-ascii",
+		  "我不想活了", 0 },
+		/* UTF-8 under Latin-1 and Big5 labels, and cut short. */
+		{ "我不想活了", "iso-8859-1", "我不想活了", 0 },
+		{ "我不想活了", "big5", "我不想活了", 0 },
+		{ "我不想活了，請幫幫我\xe3\x80", "big5",
+		  "我不想活了，請幫幫我\xef\xbf\xbd\xef\xbf\xbd", 2 },
+		/* Western text stays Western. */
+		{ "Gr\xfc\xdf" "e aus M\xfcnchen", "iso-8859-1",
+		  "Grüße aus München", 0 },
+		{ "\xab\xa0\xe0 bient\xf4t\xa0\xbb \xe9t\xe9", "iso-8859-1",
+		  "«\xc2\xa0à bientôt\xc2\xa0» été", 0 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
@@ -103,6 +125,7 @@ test_html_only(void **state)
 	assert_true(m->text_from_html);
 	assert_null(strchr(m->text, '<'));
 	assert_true(g_utf8_strlen(m->text, -1) > 20);
+	assert_string_equal(m->forwarded_text, "");
 	mail_msg_free(m);
 }
 
@@ -207,6 +230,8 @@ test_broken_mail_does_not_crash(void **state)
 		assert_true(st == ST_OK || st == ST_MSG_BAD);
 		if (st == ST_OK) {
 			assert_true(g_utf8_validate(m->text, -1, NULL));
+			assert_true(g_utf8_validate(m->forwarded_text, -1,
+						    NULL));
 			assert_true(g_utf8_validate(m->subject, -1, NULL));
 		}
 		mail_msg_free(m);
@@ -340,6 +365,225 @@ test_simplified_is_triaged(void **state)
 	ruleset_free(rs);
 }
 
+static gboolean
+has(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+/* A sister forwards her brother's letter: his words apart from hers. */
+static void
+test_forwarded_plain(void **state)
+{
+	struct mail_msg *m = parse_fixture("mime/forward-rfc822-plain.eml");
+	const struct attachment *a;
+
+	assert_true(has(m->text, "我聯絡不到他"));
+	assert_false(has(m->text, "撐不下去"));
+	assert_string_equal(m->forwarded_text,
+			    "--- 轉寄的信件：陳小明 ---\n"
+			    "給姊姊\n\n"
+			    "姊：\n"
+			    "對不起，我真的撐不下去了。戒不掉，也不想再拖累你們。\n"
+			    "謝謝妳一直照顧我，這是最後一封信了。\n"
+			    "小明");
+	assert_false(m->text_from_html);
+	assert_int_equal(m->attachments->len, 1);
+	a = m->attachments->pdata[0];
+	assert_string_equal(a->content_type, "message/rfc822");
+	assert_string_equal(a->filename, "letter.eml");
+	assert_true(a->size > 0);
+	mail_msg_free(m);
+}
+
+/* The forwarded letter is HTML only, in Big5: its visible text only. */
+static void
+test_forwarded_html(void **state)
+{
+	struct mail_msg *m = parse_fixture("mime/forward-rfc822-html.eml");
+
+	assert_true(has(m->text, "兒子半夜寄來這封信"));
+	assert_false(has(m->text, "宿舍頂樓"));
+	assert_false(m->text_from_html);
+	assert_true(g_str_has_prefix(m->forwarded_text,
+				     "--- 轉寄的信件：林俊傑 ---\n媽\n\n"));
+	assert_true(has(m->forwarded_text, "媽，我在宿舍頂樓，想了很久。\n"
+					   "我不想再活下去了，對不起。"));
+	assert_false(has(m->forwarded_text, "HIDDEN"));
+	assert_false(has(m->forwarded_text, "HEADTITLE"));
+	assert_null(strchr(m->forwarded_text, '<'));
+	mail_msg_free(m);
+}
+
+/* A forward of a forward: each letter once, the outer one first. */
+static void
+test_forwarded_nested(void **state)
+{
+	struct mail_msg *m = parse_fixture("mime/forward-nested.eml");
+	const char *sister, *brother;
+
+	assert_string_equal(g_strchomp(m->text), "我朋友小芳的弟弟，請你們幫忙。");
+	sister = strstr(m->forwarded_text, "--- 轉寄的信件：陳小芳 ---\n"
+					   "轉寄：給姊姊\n\n您好，");
+	brother = strstr(m->forwarded_text, "\n\n--- 轉寄的信件：陳小明 ---\n"
+					    "給姊姊\n\n姊：\n");
+	assert_true(sister == m->forwarded_text);
+	assert_non_null(brother);
+	assert_true(has(brother, "這是最後一封信了"));
+	/* The brother's letter once, not again inside the sister's. */
+	assert_true(strstr(m->forwarded_text, "撐不下去") > brother);
+	assert_null(strstr(strstr(m->forwarded_text, "撐不下去") + 1,
+			   "撐不下去"));
+	assert_int_equal(m->attachments->len, 2);
+	mail_msg_free(m);
+}
+
+/* Issue 16: commands inside a forwarded message never reach the parser. */
+static void
+test_staff_forward_not_commands(void **state)
+{
+	struct mail_msg *m = parse_fixture("mime/staff-forward-command.eml");
+	g_autofree char *text = quote_strip(m->text);
+	struct command_block *b = command_parse(text);
+
+	assert_false(has(m->text, "#close"));
+	assert_false(has(m->text, "可結案"));
+	assert_true(has(m->forwarded_text, "#close 4"));
+	assert_int_equal(command_quoted(m->text), 0);
+	assert_int_equal(b->commands->len, 1);
+	assert_int_equal(((struct command *)b->commands->pdata[0])->verb,
+			 CMD_NOTE);
+	command_block_free(b);
+	mail_msg_free(m);
+}
+
+/* An empty, stub or signature-only text part beside the HTML letter. */
+static void
+test_html_beside_stub(void **state)
+{
+	static const struct {
+		const char *file;
+		gboolean html;
+		const char *want;
+	} t[] = {
+		{ "mime/html-empty-plain.eml", TRUE, "晚上會打我和孩子" },
+		{ "mime/html-stub-plain.eml", TRUE, "晚上會打我和孩子" },
+		{ "mime/html-sig-plain.eml", TRUE, "晚上會打我和孩子" },
+		/* A short letter whose HTML says no more keeps its text. */
+		{ "mime/html-short-plain.eml", FALSE, "謝謝你們，我明天會去。" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct mail_msg *m = parse_fixture(t[i].file);
+
+		if (m->text_from_html != t[i].html || !has(m->text, t[i].want) ||
+		    has(m->text, "<") || has(m->text, "請使用支援")) {
+			print_error("%s: html %d\n", t[i].file,
+				    m->text_from_html);
+			fail();
+		}
+		assert_string_equal(m->forwarded_text, "");
+		mail_msg_free(m);
+	}
+}
+
+/* What a reader never sees never becomes text. */
+static void
+test_html_hidden(void **state)
+{
+	static const struct {
+		const char *html, *want;
+	} t[] = {
+		{ "<p>a</p><p style='font-size: 0pt'>x</p>", "a\n" },
+		{ "<p>a</p><p style='font-size:0.0em;color:red'>x</p>", "a\n" },
+		{ "<p>a</p><p style='font-size:10px'>b</p>", "a\nb\n" },
+		{ "<p style='display:block'>a</p>", "a\n" },
+		{ "<p style='display: none ! important'>x</p>b", "b" },
+		{ "<p style='visibility:collapse'>x</p>b", "b" },
+		{ "<p style='opacity:0'>x</p><p style='opacity:0.5'>b</p>",
+		  "b\n" },
+		{ "<p HIDDEN>x</p>b", "b" },
+		{ "a<!-- x -->b", "ab\n" },
+		{ "<style>.h{display:none}</style><p class='h k'>x</p>b", "b" },
+		/* Rules for some screens only are left alone. */
+		{ "<style>@media (max-width:1px){.h{display:none}}</style>"
+		  "<p class='h'>a</p>", "a\n" },
+		{ "<style>.h{display:none", "" },
+		{ "<style>/*", "" },
+		{ "<noscript>a</noscript>", "a" },
+		{ "<body>a<title>x</title></body>", "a" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		guint bad = 0;
+		g_autofree char *s = html_to_text(t[i].html, strlen(t[i].html),
+						  "utf-8", &bad);
+
+		if (strcmp(s, t[i].want) != 0) {
+			print_error("case %zu: '%s'\n", i, s);
+			fail();
+		}
+	}
+	{
+		struct mail_msg *m = parse_fixture("mime/html-hidden.eml");
+
+		assert_true(m->text_from_html);
+		for (int i = 1; i <= 16; i++) {
+			char mark[8];
+
+			g_snprintf(mark, sizeof mark, "HIDE%02d", i);
+			if (has(m->text, mark)) {
+				print_error("%s in the text\n", mark);
+				fail();
+			}
+		}
+		assert_false(has(m->text, "貸款"));
+		assert_true(has(m->text, "我最近睡不好"));
+		assert_true(has(m->text, "想找人談談"));
+		assert_true(has(m->text, "週末也可以嗎"));
+		assert_true(has(m->text, "謝謝。"));
+		mail_msg_free(m);
+	}
+}
+
+/* Parts whose charset label lies, as they come in mail. */
+static void
+test_mislabelled_parts(void **state)
+{
+	static const char trad[] = "我不想活了，請幫幫我。戒毒好難。";
+	static const char simp[] = "我不想活了，请帮帮我。戒毒好难。";
+	static const struct {
+		const char *file, *want, *charset;
+		guint bad;
+	} t[] = {
+		{ "mime/charset-latin1-big5.eml", trad, "CP950", 0 },
+		{ "mime/charset-ascii-big5.eml", trad, "CP950", 0 },
+		{ "mime/charset-latin1-gb.eml", simp, "GB18030", 0 },
+		{ "mime/charset-ascii-gb.eml", simp, "GB18030", 0 },
+		{ "mime/charset-latin1-utf8.eml", trad, "UTF-8", 0 },
+		{ "mime/charset-big5-utf8.eml", trad, "UTF-8", 0 },
+		{ "mime/charset-big5-utf8-cut.eml",
+		  "我不想活了，請幫幫我。戒毒好難\xef\xbf\xbd", "UTF-8", 1 },
+		{ "mime/charset-latin1-true.eml",
+		  "Grüße aus München, à bientôt « chez nous ».", "WINDOWS-1252",
+		  0 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct mail_msg *m = parse_fixture(t[i].file);
+
+		g_strstrip(m->text);
+		if (strcmp(m->text, t[i].want) != 0 ||
+		    strcmp(m->charset, t[i].charset) != 0 ||
+		    m->bad_bytes != t[i].bad) {
+			print_error("%s: '%s' %s bad %u\n", t[i].file, m->text,
+				    m->charset, m->bad_bytes);
+			fail();
+		}
+		mail_msg_free(m);
+	}
+}
+
 static int
 group_setup(void **state)
 {
@@ -370,6 +614,13 @@ main(void)
 		cmocka_unit_test(test_case_ref),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_simplified_is_triaged),
+		cmocka_unit_test(test_forwarded_plain),
+		cmocka_unit_test(test_forwarded_html),
+		cmocka_unit_test(test_forwarded_nested),
+		cmocka_unit_test(test_staff_forward_not_commands),
+		cmocka_unit_test(test_html_beside_stub),
+		cmocka_unit_test(test_html_hidden),
+		cmocka_unit_test(test_mislabelled_parts),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
