@@ -1049,8 +1049,17 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		if (c->kind == KIND_HELP_REQUEST && c->case_ref != NULL)
 			c->kind = KIND_SEEKER_FOLLOWUP;
 		if (kind_is_seeker(c->kind)) {
-			st = rules_triage_letter(ctx->rules, words, m->text,
-						 NULL, &c->triage, err);
+			/* A forwarded message (a brother's farewell sent
+			 * on by his sister) is evidence of risk. */
+			g_autofree char *fwd =
+				m->forwarded_text != NULL
+					? hanzi_to_traditional(m->forwarded_text)
+					: NULL;
+
+			st = rules_triage_letter(
+				ctx->rules, words, m->text,
+				fwd != NULL ? fwd : m->forwarded_text,
+				&c->triage, err);
 			if (st != ST_OK)
 				goto fail;
 		}
