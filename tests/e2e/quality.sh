@@ -28,16 +28,16 @@ at_least() {
 
 # Issue 14's floors.  dev-2 is the held-out set, no rule written from
 # it: its floors are what the rules reach today, below issue 14's
-# (emergency recall 1.0, precision 0.95, urgency 0.92, writer 0.92,
-# needs 0.88), and only ever raised.
+# (emergency recall 1.0, precision 0.95, kind 0.97, urgency 0.92, needs
+# 0.88), and only ever raised.
 floors() {
 	case $1 in
-	dev-2) echo "kind 0.94 county 0.98 case_ref 0.97 urgency 0.78 \
-writer 0.87 identity_fields 0.97 emergency_recall 0.78 \
-emergency_precision 0.80 needs_f1 0.75" ;;
-	*) echo "kind 0.97 county 0.98 case_ref 0.97 urgency 0.87 \
-writer 0.92 identity_fields 0.97 emergency_recall 0.98 \
-emergency_precision 0.95 needs_f1 0.87" ;;
+	dev-2) echo "kind 0.94 county 0.98 case_ref 0.97 urgency 0.81 \
+writer 0.91 identity_fields 0.97 emergency_recall 0.81 \
+emergency_precision 0.81 needs_f1 0.76" ;;
+	*) echo "kind 0.97 county 0.97 case_ref 0.97 urgency 0.92 \
+writer 0.92 identity_fields 0.97 emergency_recall 1.0 \
+emergency_precision 0.95 needs_f1 0.88" ;;
 	esac
 }
 
