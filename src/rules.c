@@ -1378,6 +1378,23 @@ ends_sentence(gunichar c)
 }
 
 /*
+ * Whether the space at byte p of text ends a clause: in Chinese written
+ * without punctuation a space stands for the comma ("我說沒有 他就掐我");
+ * between Latin words it does not.
+ */
+static gboolean
+space_ends(const char *text, const char *p)
+{
+	gunichar c = g_utf8_get_char(p);
+	const char *q;
+
+	if (c != ' ' && c != 0x3000)
+		return FALSE;
+	q = g_utf8_find_prev_char(text, p);
+	return q != NULL && g_utf8_get_char(q) >= 0x2E80;
+}
+
+/*
  * The start of the span before byte at that reach allows: back to its
  * boundary, at most max characters (-1: no limit).
  */
@@ -1397,7 +1414,8 @@ span_start(const char *text, size_t at, enum reach reach, int max)
 		if (q == NULL)
 			break;
 		c = g_utf8_get_char(q);
-		if (reach == REACH_CLAUSE ? ends_clause(c) : ends_sentence(c))
+		if (reach == REACH_CLAUSE ? ends_clause(c) || space_ends(text, q)
+					  : ends_sentence(c))
 			break;
 		p = q;
 	}

@@ -268,6 +268,8 @@ test_guards(void **state)
 		{ "我沒有辦法，我想自殺", URGENCY_EMERGENCY, NULL },
 		/* A bare 不 is not taken as a negation. */
 		{ "我不知道，想自殺", URGENCY_EMERGENCY, NULL },
+		/* Unpunctuated Chinese: a space stands for the comma. */
+		{ "我說沒有 他就說要自殺", URGENCY_EMERGENCY, NULL },
 		/* Words after the hit are not a negation. */
 		{ "我想自殺，吃了就不會痛", URGENCY_EMERGENCY, NULL },
 	};
