@@ -37,7 +37,10 @@ static const char *const not_names[] = {
 	"醫師", "管理", "系統", "客服", "服務", "公司", "市政府", "縣政府",
 	"毒品", "防制", "媽媽", "爸爸", "阿姨", "同學", "朋友", "家屬",
 	"匿名", "民眾", "阿嬤", "阿公", "阿伯", "阿婆", "阿桑", "大學",
-	"學生", NULL,
+	"學生",
+	/* Closings that begin with a surname: 謝, 周, 高, 方. */
+	"謝謝", "谢谢", "謝了", "感謝", "周末", "週末", "高興", "方便",
+	"保重", "平安", NULL,
 };
 
 static pcre2_code *
@@ -69,8 +72,9 @@ enum {
 };
 
 static const char *const patterns[RE_COUNT] = {
-	[RE_MOBILE] = "(?<![0-9])(?:\\+?886[- ]?|0)9[0-9]{2}[- .]?[0-9]{3}"
-		      "[- .]?[0-9]{3}(?![0-9])",
+	/* 0912-345-678, 0912 345678, 09 1234 5678, +886 912 345 678. */
+	[RE_MOBILE] = "(?<![0-9])(?:\\+?886[- ]?|0)9(?:[- .]?[0-9]){8}"
+		      "(?![0-9])",
 	[RE_LANDLINE] = "(?<![0-9])(?:\\(0[2-8][0-9]{0,2}\\)|0[2-8][0-9]{0,2})"
 			"[- ]?[2-9][0-9]{2,3}[- ]?[0-9]{3,4}(?![0-9])",
 	/* Spaces or dashes between the digits are how some type it. */
@@ -539,6 +543,90 @@ find_email(const char *text)
 	return out;
 }
 
+/* Whether s is a role or a title as signatures give it: 護理師, 觀護人,
+ * 輔導主任, 社工, 牧師. */
+static gboolean
+role_word(const char *s)
+{
+	static const char *const tails[] = {
+		"師", "員", "長", "人", "工", "主任", "傳道", "代表", "經理",
+		"老闆", "組長", "校長", "督導", NULL,
+	};
+
+	if (!all_han(s) || g_utf8_strlen(s, -1) > 6)
+		return FALSE;
+	for (int i = 0; tails[i] != NULL; i++)
+		if (g_str_has_suffix(s, tails[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/* Whether s is a phone number as written beside a name. */
+static gboolean
+phone_word(const char *s)
+{
+	g_autofree char *d = phone_normalise(s);
+
+	return d != NULL && strspn(s, "0123456789-()+ ") == strlen(s);
+}
+
+/*
+ * A signature line of two words, a name and a role or a phone number:
+ * "蔡小惠 護理師", "觀護人 江小哲", "涂小偉 0915-000-000".  New, or NULL.
+ */
+static char *
+name_beside_role(const char *line)
+{
+	g_auto(GStrv) w = g_strsplit_set(line, " \t", -1);
+	const char *words[2];
+	int n = 0;
+
+	for (int i = 0; w[i] != NULL; i++) {
+		if (*w[i] == '\0')
+			continue;
+		if (n == 2)
+			return NULL;
+		words[n++] = w[i];
+	}
+	if (n != 2)
+		return NULL;
+	for (int k = 0; k < 2; k++) {
+		const char *name = words[k], *other = words[1 - k];
+
+		if (all_han(name) && person_name_plausible(name) &&
+		    (role_word(other) || (k == 0 && phone_word(other))))
+			return g_strdup(name);
+	}
+	return NULL;
+}
+
+/*
+ * An address the letter gives for answers, over the sender's: "請回信到
+ * …", "我的信箱是…" on its line.  New, or NULL.
+ */
+static char *
+own_email(const char *text)
+{
+	static const char *const marks[] = {
+		"回信", "回覆", "回复", "寄到", "寄給我", "聯絡我", "联系我",
+		"我的信箱", "我的email", "我的e-mail", "我的電子郵件", "我的mail",
+		"reply to", "write to me", "my email", "my e-mail", NULL,
+	};
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+	for (int i = 0; lines[i] != NULL; i++) {
+		g_autofree char *e = find_email(lines[i]);
+		g_autofree char *before = NULL;
+
+		if (e == NULL)
+			continue;
+		before = g_strndup(lines[i], strstr(lines[i], e) - lines[i]);
+		if (has_any(before, marks))
+			return g_steal_pointer(&e);
+	}
+	return NULL;
+}
+
 /* A line that is only a name (a signature), perhaps with 敬上 or 上. */
 static char *
 signature_name(const char *text)
@@ -550,9 +638,14 @@ signature_name(const char *text)
 		char *l = g_strstrip(lines[i]);
 		size_t n = strlen(l);
 
-		/* Two to four characters, perhaps with 敬上: 6 to 18 bytes. */
-		if (n < 6 || n > 18 || (unsigned char)l[0] < 0xe0)
+		/* Two to four characters, perhaps with 敬上 (6 to 18 bytes),
+		 * or beside a role or a phone. */
+		if (n < 6 || n > 40 || (unsigned char)l[0] < 0xe0)
 			continue;
+		if (n > 18) {
+			found = name_beside_role(l);
+			continue;
+		}
 		static const char *const tails[] = {
 			"敬上", "謹上", "拜上", "上", NULL,
 		};
@@ -567,6 +660,8 @@ signature_name(const char *text)
 		}
 		if (person_name_plausible(l) && all_han(l))
 			found = g_strdup(l);
+		else
+			found = name_beside_role(l);
 	}
 	return found;
 }
@@ -616,6 +711,8 @@ identity_from_text(struct identity *id, const char *text,
 	}
 	if (id->name == NULL)
 		id->name = signature_name(text);
+	if (id->email == NULL)
+		id->email = own_email(text);
 	if (id->email == NULL && from_addr != NULL &&
 	    strchr(from_addr, '@') != NULL)
 		id->email = g_strdup(from_addr);

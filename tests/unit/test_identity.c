@@ -174,6 +174,7 @@ test_whose_phone(void **state)
 		{ "我媽 林阿雪 07-746-0000\n", NULL },
 		{ "電話是 03-950-0000，阿嬤攏佇厝。\n", "039500000" },
 		{ "聯絡電話：０９５８－０００－５５５\n", "0958000555" },
+		{ "手機 09 1234 0000，晚上都可以\n", "0912340000" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
@@ -211,6 +212,39 @@ test_name_intro(void **state)
 		}
 		identity_clear(&id);
 	}
+}
+
+/* Signatures that give a role or a phone beside the name, and an
+ * address given for answers over the sender's. */
+static void
+test_signature_and_reply_address(void **state)
+{
+	static const struct {
+		const char *letter, *name;
+	} t[] = {
+		{ "想請貴中心協助。\n\n蔡小惠 護理師\n○○醫院\n", "蔡小惠" },
+		{ "特函請貴中心協助。\n觀護人 江小哲\n", "江小哲" },
+		{ "拜託快回\n涂小偉 0915-000-777\n", "涂小偉" },
+		{ "謝謝\n護理師 很忙\n", NULL },
+	};
+	struct identity id = { 0 };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		identity_from_text(&id, t[i].letter, NULL, NULL);
+		if (g_strcmp0(id.name, t[i].name) != 0) {
+			print_error("case %zu: got %s\n", i, id.name);
+			fail();
+		}
+		identity_clear(&id);
+	}
+	identity_from_text(&id, "這是我朋友的信箱，請回信到 mine@example.org 謝謝",
+			   NULL, "friend@example.org");
+	assert_string_equal(id.email, "mine@example.org");
+	identity_clear(&id);
+	identity_from_text(&id, "我朋友 other@example.org 也想知道", NULL,
+			   "me@example.org");
+	assert_string_equal(id.email, "me@example.org");
+	identity_clear(&id);
 }
 
 /* ID numbers typed with spaces, dashes or full-width digits. */
@@ -318,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_from_form),
 		cmocka_unit_test(test_whose_phone),
 		cmocka_unit_test(test_name_intro),
+		cmocka_unit_test(test_signature_and_reply_address),
 		cmocka_unit_test(test_national_id_typed),
 		cmocka_unit_test(test_form_contact_in_letter),
 		cmocka_unit_test(test_quote_strip),
