@@ -125,6 +125,43 @@ is_bounce(const struct mail_msg *m)
 	return addr_local_is(m->from_addr, daemons);
 }
 
+/*
+ * A delivery report that is no multipart/report and comes from no
+ * mailer-daemon address (Exchange's MicrosoftExchange..., a relay's own
+ * name): sent with the null sender, or by a mail system's mailbox, under
+ * the subject mail systems give their reports.  A person forwarding one
+ * ("Fwd: Undeliverable") has an address of his own.
+ */
+static gboolean
+bounce_by_form(const struct mail_msg *m)
+{
+	static const char *const subjects[] = {
+		"undeliverable", "undelivered", "delivery status notification",
+		"delivery failure", "delivery has failed", "delivery failed",
+		"failure notice", "returned mail", "non-delivery",
+		"nondeliverable", "delivery delayed", "delayed mail",
+		"無法傳遞", "無法投遞", "无法投递", "无法传递", "退信",
+		"傳遞失敗", "投遞失敗", "投递失败", "遞送失敗", "递送失败", NULL,
+	};
+	g_autofree char *subj = g_utf8_casefold(m->subject, -1);
+	g_autofree char *from = m->from_addr != NULL
+					? g_ascii_strdown(m->from_addr, -1)
+					: NULL;
+	gboolean null_sender = m->return_path != NULL &&
+			       *m->return_path == '\0';
+	gboolean system = from != NULL &&
+			  (g_str_has_prefix(from, "microsoftexchange") ||
+			   strstr(from, "mailer-daemon") != NULL ||
+			   strstr(from, "postmaster") != NULL);
+
+	if (!null_sender && !system)
+		return FALSE;
+	for (int i = 0; subjects[i] != NULL; i++)
+		if (strstr(subj, subjects[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
 /* Subject openings of out-of-office and vacation notices. */
 static const char *const auto_subjects[] = {
 	"自動回覆", "自動回復", "自动回复", "自動答覆", "auto:",
@@ -543,7 +580,7 @@ partner_by_content(const struct mail_msg *m, const char *text)
 		"月日時时分晚早上下午中間间前後后 ]{0,14}(?:轉介|转介|通報|通报|"
 		"協尋|协寻|委託|委托|委請|委请|請託|请托|函轉|函转|函請|函请|"
 		"來函|来函|來文|来文|所請|所请)(?:之|的|至|到|本|請|请|個案|个案|"
-		"學生|学生|乙案|一案|案件|（|\\()|(?:回覆|回复|回復|函復|函复|"
+		"學生|学生|乙案|一案|案件|（|）|\\(|\\))|(?:回覆|回复|回復|函復|函复|"
 		"函覆|覆|復)(?:貴中心|贵中心|貴單位|贵单位)");
 	const pcre2_code *form = re_once(
 		&form_re, &form_once,
@@ -993,7 +1030,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	}
 
 	/* Machine mail first, from headers: it never opens a case. */
-	if (is_bounce(m))
+	if (is_bounce(m) || bounce_by_form(m))
 		c->kind = KIND_BOUNCE;
 	else if (is_auto_reply(m) || auto_reply_by_content(c->new_text))
 		c->kind = KIND_AUTO_REPLY;
