@@ -58,6 +58,8 @@ test_fixtures(void **state)
 	} t[] = {
 		/* A health bureau whose address no config names. */
 		{ "partner-unknown.eml", "referral_reply", "PIF-1151128-0007" },
+		/* A hospital's note on someone "（貴中心轉介）", no number. */
+		{ "partner-no-number.eml", "referral_reply", NULL },
 		/* A school referring someone in: "轉介貴中心", a new case. */
 		{ "agency-new-referral.eml", "help_request", NULL },
 		{ "phishing-link.eml", "spam", NULL },
@@ -68,6 +70,8 @@ test_fixtures(void **state)
 		/* The number split between two encoded words. */
 		{ "dsn-encoded-subject.eml", "bounce", "TNN-1151201-0033" },
 		{ "bounce-oldstyle.eml", "bounce", "YUN-1151130-0021" },
+		/* Exchange's report as plain text, from no mailer-daemon. */
+		{ "ndr-plain.eml", "bounce", "NWT-1151203-0021" },
 		/* Nothing but the returned Message-ID, one of ours. */
 		{ "dsn-delayed.eml", "bounce",
 		  "<20261204060000.4d4d@centers.moj-help.example>" },
