@@ -24,4 +24,11 @@ char *hanzi_to_traditional(const char *text);
  * labelled GB2312, GBK or GB18030). */
 char *hanzi_convert(const char *text);
 
+/*
+ * text (a word list's phrase) in Simplified characters: a new string,
+ * or NULL when it is the same or OpenCC is unavailable.  For matching
+ * letters in either script without converting them.
+ */
+char *hanzi_to_simplified(const char *text);
+
 #endif

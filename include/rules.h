@@ -55,7 +55,7 @@
  * A word list has one phrase per line, as people write it: no regular
  * expressions.  "..." (or "…") stands for a few characters of the same
  * sentence; a phrase of Latin letters or digits matches whole words;
- * Simplified phrases are also read in Traditional.
+ * each phrase is also read in the other script (Traditional, Simplified).
  */
 #ifndef LAMPLIGHT_RULES_H
 #define LAMPLIGHT_RULES_H

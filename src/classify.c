@@ -1051,9 +1051,6 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	c->case_ref = case_ref_locate(ctx, m, c);
 
 	if (c->kind == KIND_HELP_REQUEST) {
-		/* Rules read Traditional; Simplified is converted. */
-		g_autofree char *trad = hanzi_to_traditional(c->new_text);
-		const char *words = trad != NULL ? trad : c->new_text;
 		struct triage *k = NULL;
 		enum kind set_aside = KIND_HELP_REQUEST;
 
@@ -1076,8 +1073,10 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 
 			/* Risk is read before a letter is set aside: a plea
 			 * that also names a loan shark and a LINE id is a
-			 * plea. */
-			st = rules_risk_sign(ctx->rules, words, &danger, err);
+			 * plea.  The risk words are listed in both scripts,
+			 * so mail set aside is not converted. */
+			st = rules_risk_sign(ctx->rules, c->new_text, &danger,
+					     err);
 			if (st != ST_OK)
 				goto fail;
 			if (!danger)
@@ -1086,8 +1085,12 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		if (c->kind == KIND_HELP_REQUEST && c->case_ref != NULL)
 			c->kind = KIND_SEEKER_FOLLOWUP;
 		if (kind_is_seeker(c->kind)) {
-			/* A forwarded message (a brother's farewell sent
+			/* Rules read Traditional; Simplified is converted.
+			 * A forwarded message (a brother's farewell sent
 			 * on by his sister) is evidence of risk. */
+			g_autofree char *trad =
+				hanzi_to_traditional(c->new_text);
+			const char *words = trad != NULL ? trad : c->new_text;
 			g_autofree char *fwd =
 				m->forwarded_text != NULL
 					? hanzi_to_traditional(m->forwarded_text)

@@ -119,3 +119,26 @@ hanzi_convert(const char *text)
 	}
 	return g_string_free(out, FALSE);
 }
+
+char *
+hanzi_to_simplified(const char *text)
+{
+	static opencc_t cc = (opencc_t)-1;
+	static gboolean tried;
+	char *out, *copy;
+
+	if (text == NULL)
+		return NULL;
+	if (!tried) {
+		tried = TRUE;
+		cc = opencc_open("t2s.json");
+	}
+	if (cc == (opencc_t)-1)
+		return NULL;
+	out = opencc_convert_utf8(cc, text, strlen(text));
+	if (out == NULL)
+		return NULL;
+	copy = strcmp(out, text) != 0 ? g_strdup(out) : NULL;
+	opencc_convert_utf8_free(out);
+	return copy;
+}

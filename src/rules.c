@@ -538,7 +538,7 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 	lines = g_strsplit(text, "\n", -1);
 	for (int i = 0; lines[i] != NULL; i++) {
 		char *line = g_strstrip(lines[i]);
-		g_autofree char *trad = NULL;
+		g_autofree char *trad = NULL, *simp = NULL;
 
 		p.line = i + 1;
 		if (*line == '\0' || *line == '#')
@@ -556,8 +556,9 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 					  "not only a gap");
 		}
 		trad = hanzi_convert(line);
-		for (int k = 0; k < 2; k++) {
-			const char *ph = k == 0 ? line : trad;
+		simp = hanzi_to_simplified(line);
+		for (int k = 0; k < 3; k++) {
+			const char *ph = k == 0 ? line : k == 1 ? trad : simp;
 
 			if (ph == NULL || g_hash_table_contains(seen, ph))
 				continue;

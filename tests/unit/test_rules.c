@@ -322,6 +322,8 @@ test_word_lists_and_levels(void **state)
 	} t[] = {
 		{ "他說想要結束一切", URGENCY_EMERGENCY, FALSE },
 		{ "他说想要结束一切", URGENCY_EMERGENCY, FALSE },
+		/* A Traditional phrase matches Simplified text unconverted. */
+		{ "遗书写好了", URGENCY_EMERGENCY, FALSE },
 		{ "He wants to end it all", URGENCY_EMERGENCY, FALSE },
 		{ "calendar", URGENCY_CONSULTATION, FALSE },
 		{ "存了一個月的安眠藥", URGENCY_EMERGENCY, FALSE },
@@ -342,7 +344,7 @@ test_word_lists_and_levels(void **state)
 
 	assert_int_equal(g_mkdir(words, 0700), 0);
 	g_free(write_rules(words, "end.words",
-			   "# ending it\n结束一切\nend it all\nal\n"
+			   "# ending it\n结束一切\n遺書寫好\nend it all\nal\n"
 			   "存了...安眠藥\n"));
 	g_free(write_rules(words, "child.words", "女兒\n兒子\n"));
 	g_free(write_rules(words, "danger.words", "欄杆\n"));
