@@ -262,10 +262,12 @@ cmd_classify(int argc, char **argv)
 		rc = EXIT_DATAERR;
 	jobs = arg_jobs > 0 ? arg_jobs : (int)g_get_num_processors();
 	jobs = MIN(jobs, (int)(files->len / JOB_MIN_FILES));
+	/* Compiled now, before any letter's read time is capped, and
+	 * before workers fork so that they share it. */
+	rules_prepare(rules);
 	if (jobs > 1) {
 		int r;
 
-		rules_prepare(rules);
 		r = classify_parallel(&ctx, files, max_bytes, jobs);
 		rc = r != EXIT_OK ? r : rc;
 	} else {

@@ -1531,6 +1531,10 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 
 		rules_set_cache_dir(r.rules, cache);
 	}
+	/* The prefilter is compiled (or read from its cache) now, not
+	 * in the first letter's read time, which the watchdog caps. */
+	if (st == ST_OK)
+		rules_prepare(r.rules);
 	if (st == ST_OK)
 		st = cases_calendar(r.store, cfg->calendar, &r.calendar, err);
 	if (st == ST_OK)
