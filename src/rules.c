@@ -1188,12 +1188,12 @@ rules_prepare(struct ruleset *rs)
 
 	if (rs->unscreened)
 		return 0;
-	for (int scope = SCOPE_KIND; scope < SCOPE_COUNT; scope++) {
+	for (int scope = SCOPE_KIND; scope <= SCOPE_SEEKER; scope++) {
 		const struct screen *sc = &rs->screens[scope];
 
 		if (!sc->tried)
 			screen_build(rs, scope);
-		if (sc->pf != NULL && scope != SCOPE_RISK)
+		if (sc->pf != NULL)
 			screened += prefilter_screened(sc->pf);
 	}
 	return screened;
@@ -1842,9 +1842,10 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 		    !g_utf8_validate(rd[k].text, -1, NULL))
 			return err_set(err, ST_FATAL,
 				       "triage text is not UTF-8");
+		/* Risk rules are seekers' rules: their screen serves. */
 		if (rd[k].text != NULL)
-			screen_text(rs, scope, rd[k].text, strlen(rd[k].text),
-				    rd[k].may);
+			screen_text(rs, scope == SCOPE_RISK ? SCOPE_SEEKER : scope,
+				    rd[k].text, strlen(rd[k].text), rd[k].may);
 	}
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
