@@ -10,6 +10,7 @@
 
 #include "mime.h"
 #include "notify.h"
+#include "rules.h"
 #include "template.h"
 #include "twtime.h"
 
@@ -170,6 +171,80 @@ group_teardown(void **state)
 	return 0;
 }
 
+/*
+ * What a case worker reads: the concept, level and words of each risk,
+ * a sign a guard cleared and why, and the crisis lines for the concept.
+ */
+static void
+test_reasons_name_risks(void **state)
+{
+	g_autofree char *dir = source_path("rules");
+	struct ruleset *rs = NULL;
+	struct triage *t = NULL;
+	struct err err = { 0 };
+	g_autofree char *acute = NULL, *cleared = NULL, *lines = NULL;
+
+	assert_int_equal(rules_load_dir(dir, &rs, &err), ST_OK);
+	assert_int_equal(rules_triage(rs, "他打太多了，現在叫不醒", &t, &err),
+			 ST_OK);
+	assert_int_equal(t->urgency, URGENCY_EMERGENCY);
+	acute = notify_reasons(t);
+	assert_non_null(strstr(acute, "【緊急】用藥過量或身體危急"));
+	assert_non_null(strstr(acute, "「叫不醒」"));
+	lines = notify_crisis_lines(t);
+	assert_true(g_str_has_prefix(lines, "  119"));
+	triage_free(t);
+
+	assert_int_equal(rules_triage(rs, "我以前曾經想過輕生，現在想找工作",
+				      &t, &err),
+			 ST_OK);
+	assert_int_not_equal(t->urgency, URGENCY_EMERGENCY);
+	assert_true(t->possible_risk);
+	cleared = notify_reasons(t);
+	assert_non_null(strstr(cleared, "【已排除】提到自殺或自傷，但為過去的事件"));
+	triage_free(t);
+	ruleset_free(rs);
+}
+
+/* A weak or cleared sign marks the staff notice's subject 可能風險. */
+static void
+test_possible_risk_in_subject(void **state)
+{
+	g_autofree char *dir = source_path("templates");
+	g_autoptr(GDateTime) now = g_date_time_new_from_iso8601(
+		"2026-11-03T09:30:00+08:00", NULL);
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+	static const char *const keys[] = {
+		"event", "event_detail", "urgency_label", "state_label",
+		"reasons", "letter", "note_address", NULL,
+	};
+	struct notify *n = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(notify_open(dir, &n, &err), ST_OK);
+	for (int i = 0; keys[i] != NULL; i++)
+		g_hash_table_insert(vars, (gpointer)keys[i], "x");
+	for (int flagged = 0; flagged < 2; flagged++) {
+		struct outgoing *o = NULL;
+		GMimeMessage *m;
+		const char *subject;
+
+		g_hash_table_insert(vars, "risk_flag",
+				    flagged ? "可能風險・" : "");
+		assert_int_equal(notify_build_staff(n, &centre, "case-staff",
+						    "TPE-1151103-0002", NULL,
+						    "case1@tpe.example", NULL,
+						    vars, now, &o, &err),
+				 ST_OK);
+		m = parse_out(o);
+		subject = g_mime_message_get_subject(m);
+		assert_int_equal(strstr(subject, "可能風險") != NULL, flagged);
+		g_object_unref(m);
+		outgoing_free(o);
+	}
+	notify_close(n);
+}
+
 int
 main(void)
 {
@@ -178,6 +253,8 @@ main(void)
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_ack_is_valid_mime),
 		cmocka_unit_test(test_header_injection_refused),
+		cmocka_unit_test(test_reasons_name_risks),
+		cmocka_unit_test(test_possible_risk_in_subject),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
