@@ -450,6 +450,8 @@ re_once(pcre2_code **re, gsize *once, const char *pattern)
 		*re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 				    PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
 		g_assert(*re != NULL);
+		/* These run on every letter: JIT, as the rules are. */
+		pcre2_jit_compile(*re, PCRE2_JIT_COMPLETE);
 		g_once_init_leave(once, 1);
 	}
 	return *re;
