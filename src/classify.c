@@ -518,6 +518,11 @@ auto_reply_by_content(const char *text)
 
 	if (text == NULL)
 		return FALSE;
+	/* A link to follow is what phishing and casinos add to their
+	 * "this mail was sent automatically"; an absence notice does not
+	 * ask to be clicked. */
+	if (strstr(text, "http://") != NULL || strstr(text, "https://") != NULL)
+		return FALSE;
 	len = strlen(text);
 	/* About ten lines of Chinese: a letter says more. */
 	if (g_utf8_strlen(text, MIN(len, 4096)) > 600)
