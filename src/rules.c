@@ -1250,20 +1250,13 @@ screen_build(const struct ruleset *rs, enum triage_scope scope)
 	sc->tried = TRUE;
 }
 
-/*
- * Fills may (one flag per rule) for text: whether a rule of the scope
- * can match there.  Without a prefilter every rule can.
- */
+/* Sets the flags of may for the rules of scope, from its prefilter. */
 static void
-screen_text(const struct ruleset *rs, enum triage_scope scope,
-	    const char *text, size_t len, gboolean *may)
+screen_apply(const struct ruleset *rs, enum triage_scope scope,
+	     const char *text, size_t len, gboolean *may)
 {
 	struct screen *sc = &rs->screens[scope];
 
-	for (guint i = 0; i < rs->rules->len; i++)
-		may[i] = TRUE;
-	if (rs->unscreened)
-		return;
 	if (!sc->tried)
 		screen_build(rs, scope);
 	if (sc->pf == NULL)
@@ -1271,6 +1264,26 @@ screen_text(const struct ruleset *rs, enum triage_scope scope,
 	prefilter_scan(sc->pf, text, len, sc->may);
 	for (guint k = 0; k < sc->n; k++)
 		may[sc->rule_of[k]] = sc->may[k];
+}
+
+/*
+ * Fills may (one flag per rule) for text: whether a rule of the scope
+ * can match there.  Without a prefilter every rule can.  Two
+ * prefilters serve every scope: the kind rules' and the seekers' (risk
+ * rules are seekers' rules; all rules are both sets).
+ */
+static void
+screen_text(const struct ruleset *rs, enum triage_scope scope,
+	    const char *text, size_t len, gboolean *may)
+{
+	for (guint i = 0; i < rs->rules->len; i++)
+		may[i] = TRUE;
+	if (rs->unscreened)
+		return;
+	if (scope == SCOPE_ALL || scope == SCOPE_KIND)
+		screen_apply(rs, SCOPE_KIND, text, len, may);
+	if (scope != SCOPE_KIND)
+		screen_apply(rs, SCOPE_SEEKER, text, len, may);
 }
 
 static enum status
@@ -1842,10 +1855,9 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 		    !g_utf8_validate(rd[k].text, -1, NULL))
 			return err_set(err, ST_FATAL,
 				       "triage text is not UTF-8");
-		/* Risk rules are seekers' rules: their screen serves. */
 		if (rd[k].text != NULL)
-			screen_text(rs, scope == SCOPE_RISK ? SCOPE_SEEKER : scope,
-				    rd[k].text, strlen(rd[k].text), rd[k].may);
+			screen_text(rs, scope, rd[k].text, strlen(rd[k].text),
+				    rd[k].may);
 	}
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
