@@ -371,6 +371,15 @@ first_person(const char *text)
 	return n;
 }
 
+/* Whether the text speaks of someone else: 他, 她, he, she. */
+static gboolean
+third_person(const char *text)
+{
+	return strstr(text, "他") != NULL || strstr(text, "她") != NULL ||
+	       strstr(text, "he ") != NULL || strstr(text, "she ") != NULL ||
+	       strstr(text, "He ") != NULL || strstr(text, "She ") != NULL;
+}
+
 /* The writer by the form's 求助者身分, if it says. */
 static enum writer
 writer_from_form(GHashTable *form)
@@ -413,8 +422,11 @@ decide_writer(const struct classification *c)
 	if (form != WRITER_UNKNOWN) {
 		/*
 		 * 一般民眾 is the box people tick to stay out of sight; a plain
-		 * "it is me" in the letter outweighs it.  Other boxes stand:
-		 * a parent's letter is full of "my son".
+		 * "it is me" in the letter outweighs it.  戒毒者本人 is the
+		 * one some tick for "the person who uses": a letter with no
+		 * sign of the writer's own use and a clear one of another
+		 * side outweighs it too.  Other boxes stand: a parent's
+		 * letter is full of "my son".
 		 */
 		if (best != WRITER_UNKNOWN && best != form &&
 		    top >= RULES_WRITER_STATEMENT_AT)
@@ -422,16 +434,23 @@ decide_writer(const struct classification *c)
 		if (form == WRITER_PUBLIC && best == WRITER_SELF &&
 		    top >= RULES_WRITER_OVERRIDE_AT)
 			return WRITER_SELF;
+		if ((form == WRITER_PUBLIC || form == WRITER_SELF) &&
+		    best != WRITER_UNKNOWN && best != form &&
+		    top >= RULES_WRITER_OVERRIDE_AT &&
+		    sc[form] < RULES_WRITER_AT)
+			return best;
 		return form;
 	}
 	if (top >= RULES_WRITER_AT)
 		return best;
 	/*
 	 * No one else in sight: the writer's own letter when it speaks of
-	 * "I", or writes again on its case ("收到，禮拜一過去找妳").
+	 * "I", writes again on its case ("收到，禮拜一過去找妳"), or names
+	 * no one at all, as Chinese leaves "I" out ("出來以後可以去職訓
+	 * 嗎").  A "he" or "she" no rule could place stays unknown.
 	 */
 	if (first_person(c->new_text) >= 1 ||
-	    c->kind == KIND_SEEKER_FOLLOWUP)
+	    c->kind == KIND_SEEKER_FOLLOWUP || !third_person(c->new_text))
 		return WRITER_SELF;
 	return WRITER_UNKNOWN;
 }
