@@ -1007,6 +1007,33 @@ case_ref_locate(const struct classify_ctx *ctx, const struct mail_msg *m,
 	return ref;
 }
 
+/*
+ * Someone else's words the writer passes on: messages forwarded as
+ * attachments, and, in a forward (Fwd:, FW:, 轉寄) rather than a reply,
+ * the text pasted below the writer's own, which quote_strip() sets
+ * apart as history.  A new string; NULL when there is none.
+ */
+static char *
+forwarded_words(const struct mail_msg *m, const struct classification *c)
+{
+	static const char *const marks[] = {
+		"fw:", "fwd:", "轉寄", "轉發", "转发", "轉傳", NULL,
+	};
+	g_autofree char *subj = g_utf8_casefold(m->subject, -1);
+	const char *s = subj;
+	gboolean forward = FALSE;
+
+	while (*s == ' ' || *s == '[')
+		s++;
+	for (int i = 0; marks[i] != NULL && !forward; i++)
+		forward = g_str_has_prefix(s, marks[i]);
+	if (forward && c->case_ref == NULL && m->text != NULL)
+		return g_strconcat(m->forwarded_text != NULL
+					   ? m->forwarded_text : "",
+				   "\n", m->text, NULL);
+	return g_strdup(m->forwarded_text);
+}
+
 enum status
 classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	      struct classification **out, struct err *err)
@@ -1117,15 +1144,12 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 			g_autofree char *trad =
 				hanzi_to_traditional(c->new_text);
 			const char *words = trad != NULL ? trad : c->new_text;
-			g_autofree char *fwd =
-				m->forwarded_text != NULL
-					? hanzi_to_traditional(m->forwarded_text)
-					: NULL;
+			g_autofree char *others = forwarded_words(m, c);
+			g_autofree char *fwd = hanzi_to_traditional(others);
 
-			st = rules_triage_letter(
-				ctx->rules, words, m->text,
-				fwd != NULL ? fwd : m->forwarded_text,
-				&c->triage, err);
+			st = rules_triage_letter(ctx->rules, words, m->text,
+						 fwd != NULL ? fwd : others,
+						 &c->triage, err);
 			if (st != ST_OK)
 				goto fail;
 		}

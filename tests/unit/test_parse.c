@@ -365,6 +365,53 @@ test_simplified_is_triaged(void **state)
 	ruleset_free(rs);
 }
 
+/*
+ * A forward pasted below the writer's note (not attached) is read as
+ * evidence about the one who wrote it; a reply's quoted history is not.
+ */
+static void
+test_inline_forward_is_evidence(void **state)
+{
+	static const char *const mails[] = {
+		"From: a@example.org\r\nTo: tpe@centers.moj-help.example\r\n"
+		"Subject: Fwd: =?UTF-8?B?5aq9?=\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"這是我弟弟昨晚寄給我的，拜託幫忙。\r\n\r\n"
+		"---------- Forwarded message ---------\r\n"
+		"From: 弟弟 <b@example.org>\r\n\r\n"
+		"媽，對不起，我不想活了，不要找我。\r\n",
+		"From: a@example.org\r\nTo: tpe@centers.moj-help.example\r\n"
+		"Subject: Re: =?UTF-8?B?5aq9?=\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"謝謝，我想問門診時間。\r\n\r\n"
+		"On Mon, 2 Nov 2026 at 09:00, 中心 <tpe@centers.moj-help.example> wrote:\r\n"
+		"> 若您有立即的危險，例如想自殺，請撥 1925。\r\n",
+	};
+	static const enum urgency want[] = {
+		URGENCY_EMERGENCY, URGENCY_CONSULTATION,
+	};
+	g_autofree char *rules_dir = source_path("rules");
+	struct ruleset *rs = NULL;
+	struct classify_ctx ctx = { 0 };
+	struct err err = { 0 };
+
+	assert_int_equal(rules_load_dir(rules_dir, &rs, &err), ST_OK);
+	ctx.rules = rs;
+	for (size_t i = 0; i < G_N_ELEMENTS(mails); i++) {
+		struct classification *c = NULL;
+		struct mail_msg *m = NULL;
+
+		assert_int_equal(mail_parse(mails[i], strlen(mails[i]), &m,
+					    &err), ST_OK);
+		assert_int_equal(classify_mail(&ctx, m, &c, &err), ST_OK);
+		assert_non_null(c->triage);
+		assert_int_equal(c->triage->urgency, want[i]);
+		classification_free(c);
+		mail_msg_free(m);
+	}
+	ruleset_free(rs);
+}
+
 static gboolean
 has(const char *hay, const char *needle)
 {
@@ -614,6 +661,7 @@ main(void)
 		cmocka_unit_test(test_case_ref),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_simplified_is_triaged),
+		cmocka_unit_test(test_inline_forward_is_evidence),
 		cmocka_unit_test(test_forwarded_plain),
 		cmocka_unit_test(test_forwarded_html),
 		cmocka_unit_test(test_forwarded_nested),
