@@ -9,11 +9,15 @@
 
 #include "hanzi.h"
 
-/* Frequent characters that differ from their Traditional forms. */
+/*
+ * Frequent characters that differ from their Traditional forms (and
+ * only those: 毒, 戒, 吸, 孩 are the same in both, and a Traditional
+ * letter converted for them would read 里長 as 裡長).
+ */
 static const char simplified_only[] =
 	"们这说个为会来时对还没发过钱吗样让给问题请谢买卖觉该药爱医开关门"
-	"车长东经现实认识话应从间动进听写读书帮办么怀孕毒瘾戒断吸杀药"
-	"难过妈爸儿孩离婚钱债务实验检测艾滋针头汉语学习";
+	"车长东经现实认识话应从间动进听写读书帮办么怀瘾断杀药"
+	"难过妈儿离钱债务实验检测针头汉语学习";
 
 /* Bit c set: U+c is one of simplified_only (all in the BMP). */
 static const guint8 *
