@@ -55,7 +55,7 @@
  * A word list has one phrase per line, as people write it: no regular
  * expressions.  "..." (or "…") stands for a few characters of the same
  * sentence; a phrase of Latin letters or digits matches whole words;
- * each phrase is also read in the other script (Traditional, Simplified).
+ * a list holds each phrase in both scripts (rules test names one missing).
  */
 #ifndef LAMPLIGHT_RULES_H
 #define LAMPLIGHT_RULES_H

@@ -73,7 +73,9 @@ enum {
 
 /* A word list: its phrases, and them as one alternation. */
 struct wordlist {
-	GPtrArray *phrases;	/* as written, and in Traditional */
+	char *path;
+	GPtrArray *phrases;	/* as written, longest first */
+	GHashTable *line_of;	/* phrase -> its line */
 	char *alt;		/* "(?:...|...)" */
 	char *screen;		/* the same for the prefilter: each phrase
 				 * up to its first gap, a superset */
@@ -279,6 +281,9 @@ static void
 wordlist_free(struct wordlist *w)
 {
 	g_ptr_array_free(w->phrases, TRUE);
+	if (w->line_of != NULL)
+		g_hash_table_destroy(w->line_of);
+	g_free(w->path);
 	g_free(w->alt);
 	g_free(w->screen);
 	g_free(w);
@@ -425,15 +430,16 @@ unclosed_paren(const char *pattern)
 	return open->len > 0 ? g_array_index(open, int, open->len - 1) : at;
 }
 
+/* Compiles pattern; jit for one that will match (a check needs none). */
 static pcre2_code *
-compile_re(const char *pattern, int *code, PCRE2_SIZE *off)
+compile_re(const char *pattern, gboolean jit, int *code, PCRE2_SIZE *off)
 {
 	pcre2_code *re = pcre2_compile(
 		(PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 		PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, code, off, NULL);
 
 	/* No JIT (an exotic CPU) is slower, not wrong. */
-	if (re != NULL)
+	if (re != NULL && jit)
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
 }
@@ -444,13 +450,14 @@ compile_re(const char *pattern, int *code, PCRE2_SIZE *off)
  * so errors of a pattern with lists point at its start.
  */
 static enum status
-pattern_compile(const char *pattern, gboolean expanded, const struct pos *p,
-		int col, pcre2_code **out, struct err *err)
+pattern_compile(const char *pattern, gboolean expanded, gboolean jit,
+		const struct pos *p, int col, pcre2_code **out,
+		struct err *err)
 {
 	PCRE2_SIZE off;
 	int code;
 
-	*out = compile_re(pattern, &code, &off);
+	*out = compile_re(pattern, jit, &code, &off);
 	if (*out == NULL) {
 		PCRE2_UCHAR buf[256];
 		int ccol = expanded ? col
@@ -577,11 +584,12 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 	if (!g_utf8_validate(text, len, NULL))
 		return err_set(err, ST_FATAL, "%s:1:1: not valid UTF-8", path);
 	w = g_new0(struct wordlist, 1);
+	w->path = g_strdup(path);
 	w->phrases = g_ptr_array_new_with_free_func(g_free);
+	w->line_of = g_hash_table_new(g_str_hash, g_str_equal);
 	lines = g_strsplit(text, "\n", -1);
 	for (int i = 0; lines[i] != NULL; i++) {
 		char *line = g_strstrip(lines[i]);
-		g_autofree char *trad = NULL, *simp = NULL;
 
 		p.line = i + 1;
 		if (*line == '\0' || *line == '#')
@@ -598,17 +606,13 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 			return rule_error(err, &p, 1, "a phrase needs words, "
 					  "not only a gap");
 		}
-		trad = hanzi_convert(line);
-		simp = hanzi_to_simplified(line);
-		for (int k = 0; k < 3; k++) {
-			const char *ph = k == 0 ? line : k == 1 ? trad : simp;
-
-			if (ph == NULL || g_hash_table_contains(seen, ph))
-				continue;
-			g_ptr_array_add(w->phrases, g_strdup(ph));
-			g_hash_table_add(seen, w->phrases->pdata
-						       [w->phrases->len - 1]);
-		}
+		if (g_hash_table_contains(seen, line))
+			continue;
+		g_ptr_array_add(w->phrases, g_strdup(line));
+		g_hash_table_add(seen, w->phrases->pdata[w->phrases->len - 1]);
+		g_hash_table_insert(w->line_of,
+				    w->phrases->pdata[w->phrases->len - 1],
+				    GINT_TO_POINTER(p.line));
 	}
 	if (w->phrases->len == 0) {
 		wordlist_free(w);
@@ -753,7 +757,7 @@ rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
 				  r->id);
 	r->pattern = join_patterns(r->patterns);
 	r->screen = join_patterns(r->screens);
-	r->re = compile_re(r->pattern, &code, &off);
+	r->re = compile_re(r->pattern, TRUE, &code, &off);
 	if (r->re == NULL)
 		return rule_error(err, &p, 1, "rule %s: its patterns do not "
 				  "join", r->id);
@@ -784,7 +788,7 @@ guard_finish(struct ruleset *rs, struct guard *g, struct err *err)
 		return rule_error(err, &p, 1, "guard %s has no label (what a "
 				  "case worker reads)", g->name);
 	joined = join_patterns(g->patterns);
-	g->re = compile_re(joined, &code, &off);
+	g->re = compile_re(joined, TRUE, &code, &off);
 	if (g->re == NULL)
 		return rule_error(err, &p, 1, "guard %s: its patterns do not "
 				  "join", g->name);
@@ -842,7 +846,8 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 
 		if (st != ST_OK)
 			return st;
-		st = pattern_compile(x, expanded, p, vcol, &re, err);
+		st = pattern_compile(x, expanded, strcmp(key, "with") == 0, p,
+				     vcol, &re, err);
 		if (st != ST_OK)
 			return st;
 		if (strcmp(key, "with") == 0) {
@@ -1004,7 +1009,7 @@ guard_key(struct ruleset *rs, struct guard *g, const char *dir,
 
 		if (st != ST_OK)
 			return st;
-		st = pattern_compile(x, expanded, p, vcol, &re, err);
+		st = pattern_compile(x, expanded, FALSE, p, vcol, &re, err);
 		if (st != ST_OK)
 			return st;
 		pcre2_code_free(re);
@@ -1993,10 +1998,47 @@ guard_example_clears(const struct ruleset *rs, const struct guard *g,
 			    at - text + strlen(words), NULL);
 }
 
+/*
+ * Each phrase of a word list in both scripts: letters set aside as spam
+ * are read unconverted, seekers' in Traditional.  Converting at every
+ * load cost more than the rest of it; the lists say both instead.
+ */
+static guint
+check_both_scripts(const struct ruleset *rs, GPtrArray *failures)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint checks = 0;
+
+	g_hash_table_iter_init(&it, rs->lists);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct wordlist *w = v;
+
+		for (guint i = 0; i < w->phrases->len; i++, checks++) {
+			const char *ph = w->phrases->pdata[i];
+			g_autofree char *trad = hanzi_convert(ph);
+			g_autofree char *simp = hanzi_to_simplified(ph);
+			const char *want[2] = { trad, simp };
+			const char *name[2] = { "Traditional", "Simplified" };
+
+			for (int k = 0; k < 2; k++)
+				if (want[k] != NULL && strcmp(want[k], ph) != 0 &&
+				    !g_hash_table_contains(w->line_of, want[k]))
+					g_ptr_array_add(failures, g_strdup_printf(
+						"%s:%d: '%s' has no %s form "
+						"'%s' in the list", w->path,
+						GPOINTER_TO_INT(g_hash_table_lookup(
+							w->line_of, ph)),
+						ph, name[k], want[k]));
+		}
+	}
+	return checks;
+}
+
 guint
 rules_check_examples(const struct ruleset *rs, GPtrArray *failures)
 {
-	guint checks = 0;
+	guint checks = check_both_scripts(rs, failures);
 
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];

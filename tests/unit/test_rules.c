@@ -322,7 +322,7 @@ test_word_lists_and_levels(void **state)
 	} t[] = {
 		{ "他說想要結束一切", URGENCY_EMERGENCY, FALSE },
 		{ "他说想要结束一切", URGENCY_EMERGENCY, FALSE },
-		/* A Traditional phrase matches Simplified text unconverted. */
+		/* A list holds both scripts: Simplified text unconverted. */
 		{ "遗书写好了", URGENCY_EMERGENCY, FALSE },
 		{ "He wants to end it all", URGENCY_EMERGENCY, FALSE },
 		{ "calendar", URGENCY_CONSULTATION, FALSE },
@@ -344,7 +344,8 @@ test_word_lists_and_levels(void **state)
 
 	assert_int_equal(g_mkdir(words, 0700), 0);
 	g_free(write_rules(words, "end.words",
-			   "# ending it\n结束一切\n遺書寫好\nend it all\nal\n"
+			   "# ending it\n结束一切\n結束一切\n遺書寫好\n遗书写好\n"
+			   "end it all\nal\n"
 			   "存了...安眠藥\n"));
 	g_free(write_rules(words, "child.words", "女兒\n兒子\n"));
 	g_free(write_rules(words, "danger.words", "欄杆\n"));
@@ -374,6 +375,30 @@ test_word_lists_and_levels(void **state)
 				tr->needs, "crisis", g_str_equal, NULL));
 		triage_free(tr);
 	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+/* rules test names a phrase whose other script is missing. */
+static void
+test_word_list_both_scripts(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *words = g_build_filename(dir, "words", NULL);
+	g_autofree char *p = NULL;
+	g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(g_mkdir(words, 0700), 0);
+	g_free(write_rules(words, "w.words", "# a note\n遺書寫好\nend it all\n"));
+	p = write_rules(dir, "t.rules", "rule w\n\tpattern {w}\n"
+					"\trisk suicide\n\tlevel acute\n");
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	rules_check_examples(rs, failures);
+	assert_int_equal(failures->len, 1);
+	assert_non_null(strstr(failures->pdata[0], "w.words:2: '遺書寫好' has "
+				"no Simplified form '遗书写好'"));
 	ruleset_free(rs);
 	scratch_remove(dir);
 }
@@ -679,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_hit_offsets_are_characters),
 		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_word_lists_and_levels),
+		cmocka_unit_test(test_word_list_both_scripts),
 		cmocka_unit_test(test_forwarded_is_evidence),
 		cmocka_unit_test(test_about),
 		cmocka_unit_test(test_quoted_scope),
