@@ -10,6 +10,7 @@
 
 #include "charset.h"
 #include "classify.h"
+#include "command.h"
 #include "form.h"
 #include "hanzi.h"
 #include "quote.h"
@@ -489,6 +490,34 @@ re_search(const pcre2_code *re, const char *s)
 	rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
 	pcre2_match_data_free(md);
 	return rc >= 0;
+}
+
+/*
+ * Whether the writer acts as staff: a line of the new text is one of
+ * the staff commands ("#close 1"), wherever it stands.  What a person
+ * sees is a staff member's reply; whether it may act is for the
+ * verification of staff mail to say (a sender who is not staff is
+ * refused and the duty officer told), never for the kind.
+ */
+static gboolean
+claims_staff(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	gboolean found = FALSE;
+
+	for (int i = 0; lines[i] != NULL && !found; i++) {
+		const char *l = lines[i] + strspn(lines[i], " \t");
+		struct command_block *b;
+
+		if (*l != '#' && !g_str_has_prefix(l, "＃"))
+			continue;
+		b = command_parse(l);
+		found = b->commands->len > 0 &&
+			((struct command *)b->commands->pdata[0])->verb !=
+				CMD_UNKNOWN;
+		command_block_free(b);
+	}
+	return found;
 }
 
 /*
@@ -1093,7 +1122,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->kind = KIND_HELP_REQUEST;
 	else if (spam_by_form(ctx, m) >= RULES_KIND_AT)
 		c->kind = KIND_SPAM;
-	else if (is_staff(ctx->cfg, m))
+	else if (is_staff(ctx->cfg, m) || claims_staff(c->new_text))
 		c->kind = KIND_STAFF_REPLY;
 	else if (is_partner(ctx->cfg, m->from_addr) || answers_referral(m) ||
 		 partner_by_content(m, c->new_text))
