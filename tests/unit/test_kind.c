@@ -66,6 +66,10 @@ test_fixtures(void **state)
 		{ "romance-scam.eml", "spam", NULL },
 		{ "gambling-sc.eml", "spam", NULL },
 		{ "journalist.eml", "other", NULL },
+		/* A staff command from an outside address: a staff reply,
+		 * which verification refuses; a hashtag is no command. */
+		{ "staff-claimed.eml", "staff_reply", "KHH-1151105-0031" },
+		{ "hashtag-seeker.eml", "help_request", NULL },
 		{ "misaddressed-wedding.eml", "other", NULL },
 		/* The number split between two encoded words. */
 		{ "dsn-encoded-subject.eml", "bounce", "TNN-1151201-0033" },
