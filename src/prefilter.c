@@ -14,10 +14,13 @@
  * where the key is a SHA-256 of the library version, the flags and the
  * patterns.  The file holds a SHA-256 of the rest, which is checked
  * before Hyperscan reads it: a torn or damaged cache is compiled afresh.
+ * A database unused for a month is removed when a new one is written.
  */
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <hs.h>
 #include <string.h>
+#include <utime.h>
 
 #include "prefilter.h"
 
@@ -25,6 +28,7 @@
 	(HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
 	 HS_FLAG_ALLOWEMPTY)
 #define DIGEST_LEN 32
+#define PRUNE_DAYS 30	/* a cached database unused this long goes */
 
 struct prefilter {
 	hs_database_t *db;
@@ -81,9 +85,41 @@ cache_read(struct prefilter *pf, const char *path)
 		return FALSE;
 	for (guint i = 0; i < pf->n; i++)
 		pf->always[i] = data[DIGEST_LEN + i] != 0;
-	return hs_deserialize_database(data + DIGEST_LEN + pf->n,
-				       len - DIGEST_LEN - pf->n,
-				       &pf->db) == HS_SUCCESS;
+	if (hs_deserialize_database(data + DIGEST_LEN + pf->n,
+				    len - DIGEST_LEN - pf->n,
+				    &pf->db) != HS_SUCCESS)
+		return FALSE;
+	/* Used: kept from the pruning below. */
+	utime(path, NULL);
+	return TRUE;
+}
+
+/*
+ * Every change to the rules leaves a database behind, some megabytes
+ * each: those not used for PRUNE_DAYS go when a new one is written.
+ */
+static void
+cache_prune(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	const char *name;
+
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = NULL;
+		GStatBuf st;
+
+		if (!g_str_has_prefix(name, "prefilter-") ||
+		    !g_str_has_suffix(name, ".hs"))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		if (g_stat(path, &st) == 0 &&
+		    now - st.st_mtime > PRUNE_DAYS * 24 * 3600)
+			g_unlink(path);
+	}
+	g_dir_close(d);
 }
 
 /* Writes the cache; a failure only costs the next run a compile. */
@@ -109,9 +145,11 @@ cache_write(const struct prefilter *pf, const char *path)
 	digest((const char *)out->data + DIGEST_LEN, out->len - DIGEST_LEN,
 	       sum);
 	memcpy(out->data, sum, DIGEST_LEN);
-	if (g_mkdir_with_parents(dir, 0700) == 0)
+	if (g_mkdir_with_parents(dir, 0700) == 0) {
+		cache_prune(dir);
 		g_file_set_contents(path, (const char *)out->data, out->len,
 				    NULL);
+	}
 }
 
 /*

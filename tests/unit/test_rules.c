@@ -121,8 +121,11 @@ static const struct {
 	  "substitution_therapy" },
 	/* A time word alone is not an emergency. */
 	{ "今晚可以打電話給我嗎", URGENCY_CONSULTATION, "" },
-	/* Latin letters match in either case. */
-	{ "想做hiv篩檢", URGENCY_CONSULTATION, "hiv" },
+	/* Latin letters match in either case; wanting a test is asking
+	 * for a service (LABELS.md). */
+	{ "想做hiv篩檢", URGENCY_APPLICATION, "hiv" },
+	/* Asking whether one may apply is not applying. */
+	{ "請問我可以申請補助嗎？", URGENCY_CONSULTATION, "financial_aid" },
 	{ "", URGENCY_CONSULTATION, "" },
 };
 
