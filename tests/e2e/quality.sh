@@ -27,12 +27,15 @@ at_least() {
 }
 
 # Issue 14's floors.  dev-2 was held out until its misses were read at
-# the end of the work: its floors are what the rules reach now, some
-# below issue 14's (precision 0.95, kind 0.97, urgency 0.92), and only
-# ever raised.
+# the end of the work; it meets them all but emergency precision: its
+# two false alarms are letters resent with the Message-ID of a letter
+# before them, labelled "other", and classify gives the same letter the
+# same answer whatever it read before (a run files a resend once, by
+# its Message-ID).  Its floors are what the rules reach now, never
+# lowered.
 floors() {
 	case $1 in
-	dev-2) echo "kind 0.96 county 0.99 case_ref 1.0 urgency 0.90 \
+	dev-2) echo "kind 0.97 county 0.99 case_ref 1.0 urgency 0.97 \
 writer 0.98 identity_fields 0.97 emergency_recall 1.0 \
 emergency_precision 0.94 needs_f1 0.89" ;;
 	*) echo "kind 0.97 county 0.97 case_ref 0.97 urgency 0.92 \
