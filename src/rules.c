@@ -1252,12 +1252,12 @@ rules_prepare(struct ruleset *rs)
 
 	if (rs->unscreened)
 		return 0;
-	for (int scope = SCOPE_KIND; scope <= SCOPE_SEEKER; scope++) {
+	for (int scope = SCOPE_KIND; scope < SCOPE_COUNT; scope++) {
 		const struct screen *sc = &rs->screens[scope];
 
 		if (!sc->tried)
 			screen_build(rs, scope);
-		if (sc->pf != NULL)
+		if (sc->pf != NULL && scope != SCOPE_RISK)
 			screened += prefilter_screened(sc->pf);
 	}
 	return screened;
@@ -1332,9 +1332,10 @@ screen_apply(const struct ruleset *rs, enum triage_scope scope,
 
 /*
  * Fills may (one flag per rule) for text: whether a rule of the scope
- * can match there.  Without a prefilter every rule can.  Two
- * prefilters serve every scope: the kind rules' and the seekers' (risk
- * rules are seekers' rules; all rules are both sets).
+ * can match there.  Without a prefilter every rule can.  Three
+ * prefilters serve every scope: the kind rules', the seekers' (all rules
+ * are both sets) and, for mail about to be set aside and forwarded
+ * text, the risk rules' alone, a fraction of the seekers' to scan.
  */
 static void
 screen_text(const struct ruleset *rs, enum triage_scope scope,
@@ -1346,7 +1347,9 @@ screen_text(const struct ruleset *rs, enum triage_scope scope,
 		return;
 	if (scope == SCOPE_ALL || scope == SCOPE_KIND)
 		screen_apply(rs, SCOPE_KIND, text, len, may);
-	if (scope != SCOPE_KIND)
+	if (scope == SCOPE_RISK)
+		screen_apply(rs, SCOPE_RISK, text, len, may);
+	else if (scope != SCOPE_KIND)
 		screen_apply(rs, SCOPE_SEEKER, text, len, may);
 }
 
@@ -1729,6 +1732,7 @@ struct reading {
 	const char *text;
 	enum hit_place place;
 	gboolean *may;
+	gboolean screened;	/* may is filled: only once needed */
 };
 
 static enum status triage_run(const struct ruleset *rs, const char *text,
@@ -1909,20 +1913,16 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 {
 	struct triage *t;
 	struct reading rd[3] = {
-		{ text, HIT_TEXT, rs->may },
-		{ body, HIT_QUOTED, rs->may_body },
-		{ forwarded, HIT_FORWARDED, rs->may_fwd },
+		{ text, HIT_TEXT, rs->may, FALSE },
+		{ body, HIT_QUOTED, rs->may_body, FALSE },
+		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE },
 	};
 
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 3; k++)
 		if (rd[k].text != NULL &&
 		    !g_utf8_validate(rd[k].text, -1, NULL))
 			return err_set(err, ST_FATAL,
 				       "triage text is not UTF-8");
-		if (rd[k].text != NULL)
-			screen_text(rs, scope, rd[k].text, strlen(rd[k].text),
-				    rd[k].may);
-	}
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->cleared = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
@@ -1936,9 +1936,19 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 		for (int k = 0; k < 3 && t->hits->len == before; k++) {
 			/* The quoted history only for rules that say so;
 			 * a forwarded letter only as risk evidence. */
-			if (rd[k].text == NULL || !rd[k].may[i] ||
-			    (k == 1 && !r->quoted) ||
+			if (rd[k].text == NULL || (k == 1 && !r->quoted) ||
 			    (k == 2 && r->risk == RISK_NONE))
+				continue;
+			/* Screened once some rule needs it: the quoted
+			 * history is read by few rules, forwarded text by
+			 * the risk rules alone. */
+			if (!rd[k].screened) {
+				screen_text(rs, k == 2 ? SCOPE_RISK : scope,
+					    rd[k].text, strlen(rd[k].text),
+					    rd[k].may);
+				rd[k].screened = TRUE;
+			}
+			if (!rd[k].may[i])
 				continue;
 			rule_match(rs, r, rd[k].text, strlen(rd[k].text), text,
 				   rd[k].place, t->hits,
