@@ -150,7 +150,6 @@ struct rule_hit {
 	glong start, end;		/* character offsets into the text
 					 * it was found in (see place) */
 	char *match;			/* the matched text; hit owns it */
-	gboolean quoted;		/* place is not HIT_TEXT */
 	enum hit_place place;
 	const struct guard *cleared;	/* the guard that cleared it, in
 					 * triage.cleared; else NULL */
@@ -214,20 +213,14 @@ enum status rules_triage(const struct ruleset *rs, const char *text,
  */
 enum status rules_triage_kind(const struct ruleset *rs, const char *text,
 			      struct triage **out, struct err *err);
-/* The complement: every rule but those, once a letter is a seeker's. */
-enum status rules_triage_seeker(const struct ruleset *rs, const char *text,
-				struct triage **out, struct err *err);
-
 /*
- * As rules_triage_seeker(), where rules marked "quoted yes" also read
- * body, the whole text with its quoted history (may be NULL), and risk
- * rules also read forwarded, the text of messages the writer forwards
- * (may be NULL): evidence about another person, which counts as risk
- * but never as the writer's own words (writer, kind, application).
+ * The complement, once a letter is a seeker's: every rule but those.
+ * Rules marked "quoted yes" also read body, the whole text with its
+ * quoted history (may be NULL), and risk rules also read forwarded, the
+ * text of messages the writer forwards (may be NULL): evidence about
+ * another person, which counts as risk but never as the writer's own
+ * words (writer, kind, application).
  */
-enum status rules_triage_seeker_quoted(const struct ruleset *rs,
-				       const char *text, const char *body,
-				       struct triage **out, struct err *err);
 enum status rules_triage_letter(const struct ruleset *rs, const char *text,
 				const char *body, const char *forwarded,
 				struct triage **out, struct err *err);

@@ -1283,7 +1283,7 @@ hit_to_json(const struct rule_hit *h)
 	json_object_set_string_member(r, "match", h->match);
 	json_object_set_int_member(r, "start", h->start);
 	json_object_set_int_member(r, "end", h->end);
-	if (h->quoted)
+	if (h->place != HIT_TEXT)
 		json_object_set_boolean_member(r, "quoted", TRUE);
 	if (h->place != HIT_TEXT)
 		json_object_set_string_member(r, "place",

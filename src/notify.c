@@ -371,7 +371,8 @@ notify_reasons(const struct triage *t)
 			continue;
 		g_string_append_printf(s, "  %s（%+d）：「%s」%s\n",
 				       rule_id(h->rule), rule_weight(h->rule),
-				       h->match, h->quoted ? "（引用）" : "");
+				       h->match,
+				       h->place != HIT_TEXT ? "（引用）" : "");
 	}
 	if (s->len == 0)
 		g_string_append(s, "  （無）\n");

@@ -773,9 +773,22 @@ rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
 	return ST_OK;
 }
 
+static const struct guard *
+guard_find(const struct ruleset *rs, const char *name)
+{
+	for (guint i = 0; i < rs->guards->len; i++) {
+		const struct guard *g = rs->guards->pdata[i];
+
+		if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
 static enum status
 guard_finish(struct ruleset *rs, struct guard *g, struct err *err)
 {
+	const struct guard *o;
 	struct pos p = { g->file, g->line };
 	int code;
 	PCRE2_SIZE off;
@@ -792,14 +805,10 @@ guard_finish(struct ruleset *rs, struct guard *g, struct err *err)
 	if (g->re == NULL)
 		return rule_error(err, &p, 1, "guard %s: its patterns do not "
 				  "join", g->name);
-	for (guint i = 0; i < rs->guards->len; i++) {
-		const struct guard *o = rs->guards->pdata[i];
-
-		if (strcmp(o->name, g->name) == 0)
-			return rule_error(err, &p, 7, "guard %s already "
-					  "defined at %s:%d", g->name, o->file,
-					  o->line);
-	}
+	o = guard_find(rs, g->name);
+	if (o != NULL)
+		return rule_error(err, &p, 7, "guard %s already defined at "
+				  "%s:%d", g->name, o->file, o->line);
 	g_ptr_array_add(rs->guards, g);
 	return ST_OK;
 }
@@ -1202,18 +1211,6 @@ load_file(struct ruleset *rs, const char *path, int depth, struct err *err)
 	if (!g_utf8_validate(text, len, NULL))
 		return err_set(err, ST_FATAL, "%s:1:1: not valid UTF-8", path);
 	return load_text(rs, path, text, depth, err);
-}
-
-static const struct guard *
-guard_find(const struct ruleset *rs, const char *name)
-{
-	for (guint i = 0; i < rs->guards->len; i++) {
-		const struct guard *g = rs->guards->pdata[i];
-
-		if (strcmp(g->name, name) == 0)
-			return g;
-	}
-	return NULL;
 }
 
 /* Once every file is read: guards named by rules exist, wherever. */
@@ -1696,7 +1693,6 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 		h.end = chars + g_utf8_pointer_to_offset(text + s, text + e);
 		h.match = g_strndup(text + s, e - s);
 		h.place = place;
-		h.quoted = place != HIT_TEXT;
 		h.cleared = by;
 		g_array_append_val(by != NULL ? cleared : hits, h);
 	}
@@ -1752,21 +1748,6 @@ rules_triage_kind(const struct ruleset *rs, const char *text,
 		  struct triage **out, struct err *err)
 {
 	return triage_run(rs, text, NULL, NULL, SCOPE_KIND, out, err);
-}
-
-enum status
-rules_triage_seeker(const struct ruleset *rs, const char *text,
-		    struct triage **out, struct err *err)
-{
-	return triage_run(rs, text, NULL, NULL, SCOPE_SEEKER, out, err);
-}
-
-enum status
-rules_triage_seeker_quoted(const struct ruleset *rs, const char *text,
-			   const char *body, struct triage **out,
-			   struct err *err)
-{
-	return triage_run(rs, text, body, NULL, SCOPE_SEEKER, out, err);
 }
 
 enum status
@@ -1918,11 +1899,8 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE },
 	};
 
-	for (int k = 0; k < 3; k++)
-		if (rd[k].text != NULL &&
-		    !g_utf8_validate(rd[k].text, -1, NULL))
-			return err_set(err, ST_FATAL,
-				       "triage text is not UTF-8");
+	if (!g_utf8_validate(text, -1, NULL))
+		return err_set(err, ST_FATAL, "triage text is not UTF-8");
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->cleared = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
@@ -1943,6 +1921,13 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 			 * history is read by few rules, forwarded text by
 			 * the risk rules alone. */
 			if (!rd[k].screened) {
+				/* Read only now that it is needed. */
+				if (k > 0 &&
+				    !g_utf8_validate(rd[k].text, -1, NULL)) {
+					triage_free(t);
+					return err_set(err, ST_FATAL, "triage "
+						       "text is not UTF-8");
+				}
 				screen_text(rs, k == 2 ? SCOPE_RISK : scope,
 					    rd[k].text, strlen(rd[k].text),
 					    rd[k].may);

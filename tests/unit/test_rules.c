@@ -497,13 +497,14 @@ test_quoted_scope(void **state)
 	struct err err = { 0 };
 
 	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
-	assert_int_equal(rules_triage_seeker_quoted(rs, text, body, &t, &err),
+	assert_int_equal(rules_triage_letter(rs, text, body, NULL, &t, &err),
 			 ST_OK);
 	/* Quoted history does not count, unless the rule says it may. */
 	assert_int_equal(t->urgency, URGENCY_CONSULTATION);
 	assert_int_equal(t->needs->len, 1);
 	assert_int_equal(t->hits->len, 1);
-	assert_true(g_array_index(t->hits, struct rule_hit, 0).quoted);
+	assert_int_equal(g_array_index(t->hits, struct rule_hit, 0).place,
+			 HIT_QUOTED);
 	triage_free(t);
 	ruleset_free(rs);
 	scratch_remove(dir);
@@ -539,7 +540,8 @@ triage_summary(const struct triage *t)
 
 		g_string_append_printf(s, "\n%s %ld-%ld %s%s",
 				       rule_id(h->rule), h->start, h->end,
-				       h->match, h->quoted ? " quoted" : "");
+				       h->match,
+				       h->place != HIT_TEXT ? " quoted" : "");
 	}
 	return g_string_free(s, FALSE);
 }
@@ -554,7 +556,7 @@ summarise(struct ruleset *rs, const char *text, const char *body)
 	assert_int_equal(rules_triage_kind(rs, text, &t, &err), ST_OK);
 	s = triage_summary(t);
 	triage_free(t);
-	assert_int_equal(rules_triage_seeker_quoted(rs, text, body, &t, &err),
+	assert_int_equal(rules_triage_letter(rs, text, body, NULL, &t, &err),
 			 ST_OK);
 	{
 		g_autofree char *k = s, *r = triage_summary(t);
