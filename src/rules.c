@@ -484,7 +484,7 @@ is_word_char(gunichar c)
 
 /* Appends phrase as a regular expression that matches it literally. */
 static void
-phrase_regex(GString *out, const char *phrase)
+phrase_regex(GString *out, const char *phrase, gboolean whole)
 {
 	const char *p = phrase;
 	gunichar first = g_utf8_get_char(phrase);
@@ -492,7 +492,7 @@ phrase_regex(GString *out, const char *phrase)
 		phrase, phrase + strlen(phrase)));
 
 	/* Latin words match whole: "K" is not the k of "kind". */
-	if (is_word_char(first))
+	if (whole && is_word_char(first))
 		g_string_append(out, "(?<![a-z0-9])");
 	while (*p) {
 		if (g_str_has_prefix(p, "...")) {
@@ -515,7 +515,7 @@ phrase_regex(GString *out, const char *phrase)
 			p = n;
 		}
 	}
-	if (is_word_char(last))
+	if (whole && is_word_char(last))
 		g_string_append(out, "(?![a-z0-9])");
 }
 
@@ -531,9 +531,41 @@ cmp_longer_first(gconstpointer a, gconstpointer b)
 }
 
 /*
- * What the prefilter looks for instead of a word list: each phrase up to
- * its first gap ("存了...藥" as "存了"), which any match contains.  Plain
- * literals compile in Hyperscan in a fraction of the time gaps take.
+ * The longest of a phrase's segments between gaps ("在...橋上" as "橋上"):
+ * every match holds each of them, and the longest is the rarest guess.
+ * New.
+ */
+static char *
+phrase_screen_segment(const char *ph)
+{
+	const char *best = ph, *seg = ph;
+	size_t best_n = 0;
+
+	for (;;) {
+		const char *dots = strstr(seg, "...");
+		const char *ell = strstr(seg, "…");
+		const char *gap = dots;
+		size_t n;
+
+		if (ell != NULL && (gap == NULL || ell < gap))
+			gap = ell;
+		n = gap != NULL ? (size_t)(gap - seg) : strlen(seg);
+		if (n > best_n) {
+			best = seg;
+			best_n = n;
+		}
+		if (gap == NULL)
+			break;
+		seg = gap + (gap == dots ? 3 : strlen("…"));
+	}
+	return best_n > 0 ? g_strndup(best, best_n) : g_strdup(ph);
+}
+
+/*
+ * What the prefilter looks for instead of a word list: each phrase's
+ * longest segment between gaps, which any match contains.  Plain
+ * literals compile in Hyperscan in a fraction of the time gaps take,
+ * and a long one is seldom found where the phrase is not.
  */
 static char *
 wordlist_screen(const struct wordlist *w)
@@ -545,21 +577,20 @@ wordlist_screen(const struct wordlist *w)
 	gboolean first = TRUE;
 
 	for (guint i = 0; i < w->phrases->len; i++) {
-		const char *ph = w->phrases->pdata[i];
-		const char *gap = strstr(ph, "...");
-		const char *ell = strstr(ph, "…");
-		char *seg;
+		g_autofree char *seg =
+			phrase_screen_segment(w->phrases->pdata[i]);
+		GString *re = g_string_new(NULL);
+		char *rx;
 
-		if (ell != NULL && (gap == NULL || ell < gap))
-			gap = ell;
-		seg = gap != NULL && gap > ph ? g_strndup(ph, gap - ph)
-					      : g_strdup(ph);
-		if (!g_hash_table_add(seen, seg))
-			continue;
+		/* Part of a phrase is a part of a word too. */
+		phrase_regex(re, seg, strcmp(seg, w->phrases->pdata[i]) == 0);
+		rx = g_string_free(re, FALSE);
+		if (!g_hash_table_add(seen, rx))
+			continue;	/* the table keeps rx */
 		if (!first)
 			g_string_append_c(s, '|');
 		first = FALSE;
-		phrase_regex(s, seg);
+		g_string_append(s, rx);
 	}
 	g_string_append_c(s, ')');
 	return g_string_free(s, FALSE);
@@ -624,7 +655,7 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 	for (guint i = 0; i < w->phrases->len; i++) {
 		if (i > 0)
 			g_string_append_c(alt, '|');
-		phrase_regex(alt, w->phrases->pdata[i]);
+		phrase_regex(alt, w->phrases->pdata[i], TRUE);
 	}
 	g_string_append_c(alt, ')');
 	w->alt = g_string_free(alt, FALSE);
@@ -672,6 +703,60 @@ list_ref(const char *src, const char *at)
 	       at[n] == '-' || at[n] == '_')
 		n++;
 	return at[n] == '}' ? n + 1 : 0;
+}
+
+/*
+ * The name of a word list that every match of pattern src contains, or
+ * NULL: a {name} outside any group, in a pattern with no top-level
+ * alternative, not made optional by ?, * or {0,.  The prefilter reads
+ * that list's phrases instead of the whole pattern: Hyperscan's
+ * approximation of "{a}[\s\S]{0,120}?{b}" matched every letter.
+ */
+static char *
+required_list(const char *src)
+{
+	const char *found = NULL;
+	size_t found_n = 0;
+	int depth = 0;
+
+	for (const char *c = src; *c; c++) {
+		size_t n;
+
+		if (*c == '\\') {
+			if (c[1] == '\0')
+				break;
+			c++;
+			continue;
+		}
+		if (*c == '[') {
+			/* A class: skip it, ] first in it included. */
+			c += c[1] == '^' ? 2 : 1;
+			if (*c == ']')
+				c++;
+			while (*c && *c != ']')
+				c += *c == '\\' && c[1] ? 2 : 1;
+			if (*c == '\0')
+				return NULL;
+			continue;
+		}
+		if (*c == '(')
+			depth++;
+		else if (*c == ')')
+			depth--;
+		else if (*c == '|' && depth == 0)
+			return NULL;
+		else if (*c == '{' && depth == 0 && found == NULL &&
+			 (n = list_ref(src, c)) > 0) {
+			const char *q = c + n;
+
+			if (*q != '?' && *q != '*' && strncmp(q, "{0,", 3) != 0) {
+				found = c + 1;
+				found_n = n - 2;
+			}
+			c += n - 1;
+		}
+	}
+	return found != NULL ? g_strndup(found, found_n) : NULL;
 }
 
 /*
@@ -865,14 +950,13 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 			const struct wordlist *w = NULL;
 
 			pcre2_code_free(re);
-			/* A pattern that is one word list: the prefilter
-			 * reads its phrases up to their gaps. */
-			if (val[0] == '{' && list_ref(val, val) == strlen(val)) {
-				g_autofree char *name = g_strndup(
-					val + 1, strlen(val) - 2);
+			/* A pattern that holds a word list in every match:
+			 * the prefilter reads that list's phrases up to
+			 * their gaps. */
+			g_autofree char *name = required_list(val);
 
+			if (name != NULL)
 				wordlist_get(rs, dir, name, &w, err);
-			}
 			g_ptr_array_add(r->screens, w != NULL
 							    ? g_strdup(w->screen)
 							    : g_strdup(x));
