@@ -32,6 +32,29 @@ guint prefilter_screened(const struct prefilter *pf);
 void prefilter_scan(struct prefilter *pf, const char *text, size_t len,
 		    gboolean *may);
 
+/*
+ * A finder of where literals start: literals[0..n-1] are PCRE2
+ * patterns of literal text, matched exactly and caselessly like the
+ * rules.  Kept in cache_dir like a prefilter.  Returns NULL if none can
+ * be built; a literal it could not compile is prefilter_always().
+ */
+struct prefilter *prefilter_new_starts(const char *const *literals, guint n,
+				       const char *cache_dir);
+
+/* Whether pattern i is left out of the database (always may match). */
+gboolean prefilter_always(const struct prefilter *pf, guint i);
+
+typedef void (*prefilter_start_fn)(guint id, size_t from, void *data);
+
+/*
+ * Calls fn for each place in text (len bytes of valid UTF-8) where
+ * literal id occurs, with the byte offset where it starts; in no
+ * particular order.  Returns FALSE if the scan failed (then some may
+ * have been left out).
+ */
+gboolean prefilter_scan_starts(struct prefilter *pf, const char *text,
+			       size_t len, prefilter_start_fn fn, void *data);
+
 /* The cache directory used when none is configured. */
 char *prefilter_default_cache_dir(void);
 

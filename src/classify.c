@@ -717,10 +717,16 @@ domain_looks_alike(const struct classify_ctx *ctx, const struct mail_msg *m,
 	alike = FALSE;
 	ours = g_ptr_array_new();
 	if (ctx->cfg != NULL)
-		for (guint i = 0; i < ctx->cfg->centres->len; i++)
-			g_ptr_array_add(ours, (gpointer)address_domain(
+		for (guint i = 0; i < ctx->cfg->centres->len; i++) {
+			const char *od = address_domain(
 				((const struct centre *)
-					 ctx->cfg->centres->pdata[i])->address));
+					 ctx->cfg->centres->pdata[i])->address);
+
+			/* The centres mostly share one domain: once. */
+			if (od != NULL && !g_ptr_array_find_with_equal_func(
+						  ours, od, g_str_equal, NULL))
+				g_ptr_array_add(ours, (gpointer)od);
+		}
 	else
 		for (guint i = 0; i < m->to->len; i++)
 			if (county_code_for_address(m->to->pdata[i]) != NULL)

@@ -8,8 +8,13 @@
  * writes what it finds for each, ended by a NUL, to its own pipe; the
  * parent reads the pipes in turn, so the output keeps the files' order.
  * Processes, not threads: each has its own rules, caches and watchdog.
+ *
+ * A copy of another file given (the same Message-ID and body, as a run
+ * tells a message delivered twice) is shown as a copy of the one
+ * delivered first, whatever the files' order: a run files it once.
  */
 #include <errno.h>
+#include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,6 +23,7 @@
 #include "classify.h"
 #include "cmd.h"
 #include "log.h"
+#include "mime.h"
 #include "watchdog.h"
 
 static gboolean arg_json;
@@ -61,9 +67,45 @@ print_text(const char *file, const struct classification *c)
 	}
 }
 
+/* What is printed for a copy of an earlier file: filed once, not again. */
+static void
+print_copy(const char *file, const struct classification *c,
+	   const char *original)
+{
+	JsonObject *o;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *s = NULL;
+
+	if (!arg_json) {
+		printf("%s: a copy of %s (the same Message-ID and body), "
+		       "filed once\n", file, original);
+		return;
+	}
+	o = json_object_new();
+	json_object_set_string_member(o, "file", file);
+	json_object_set_string_member(o, "kind", kind_name(KIND_OTHER));
+	json_object_set_string_member(o, "source", c->source);
+	if (c->county[0] != '\0')
+		json_object_set_string_member(o, "county", c->county);
+	else
+		json_object_set_null_member(o, "county");
+	json_object_set_null_member(o, "urgency");
+	json_object_set_array_member(o, "needs", json_array_new());
+	json_object_set_null_member(o, "writer");
+	json_object_set_boolean_member(o, "identified", FALSE);
+	json_object_set_object_member(o, "identity", json_object_new());
+	json_object_set_null_member(o, "case_ref");
+	json_object_set_string_member(o, "duplicate_of", original);
+	json_object_set_array_member(o, "reasons", json_array_new());
+	node = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	s = json_to_string(node, FALSE);
+	printf("%s\n", s);
+}
+
 static int
 classify_file(const struct classify_ctx *ctx, const char *file,
-	      gsize max_bytes)
+	      const char *original, gsize max_bytes)
 {
 	g_autofree char *data = NULL;
 	g_autoptr(GError) gerr = NULL;
@@ -89,7 +131,9 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 		return EXIT_DATAERR;
 	}
 	watchdog_disarm();
-	if (arg_json) {
+	if (original != NULL) {
+		print_copy(file, c, original);
+	} else if (arg_json) {
 		g_autoptr(JsonNode) node =
 			classification_to_json_full(c, m, file);
 		g_autofree char *s = json_to_string(node, FALSE);
@@ -101,6 +145,166 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 	classification_free(c);
 	mail_msg_free(m);
 	return EXIT_OK;
+}
+
+/* How much of a file is read for its Message-ID and Received lines. */
+#define HEAD_MAX (64u << 10)
+
+/*
+ * The value of the first header name in the header block of data (len
+ * bytes), unfolded, or NULL.  name ends with ':'.
+ */
+static char *
+head_value(const char *data, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = data, *end = data + len; p < end;) {
+		const char *eol = memchr(p, '\n', end - p);
+		size_t line = (eol != NULL ? eol : end) - p;
+
+		if (line == 0 || (line == 1 && *p == '\r'))
+			return NULL;	/* the end of the header */
+		if (line >= n && g_ascii_strncasecmp(p, name, n) == 0) {
+			GString *v = g_string_new_len(p + n, line - n);
+
+			/* Continuation lines start with blanks. */
+			while (eol != NULL && eol + 1 < end &&
+			       (eol[1] == ' ' || eol[1] == '\t')) {
+				p = eol + 1;
+				eol = memchr(p, '\n', end - p);
+				g_string_append_len(
+					v, p, (eol != NULL ? eol : end) - p);
+			}
+			return g_strstrip(g_string_free(v, FALSE));
+		}
+		p = eol != NULL ? eol + 1 : end;
+	}
+	return NULL;
+}
+
+/* The first HEAD_MAX bytes of file into buf; their length, or 0. */
+static size_t
+head_read(const char *file, char *buf)
+{
+	FILE *f = fopen(file, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, HEAD_MAX, f);
+	fclose(f);
+	return n;
+}
+
+/* When a copy reached us: the date of its topmost Received line. */
+static gint64
+delivered_at(const char *file)
+{
+	g_autofree char *buf = g_malloc(HEAD_MAX);
+	g_autofree char *recv = head_value(buf, head_read(file, buf),
+					   "Received:");
+	const char *semi = recv != NULL ? strrchr(recv, ';') : NULL;
+	GDateTime *t = semi != NULL ? g_mime_utils_header_decode_date(semi + 1)
+				    : NULL;
+	gint64 at = t != NULL ? g_date_time_to_unix(t) : G_MAXINT64;
+
+	if (t != NULL)
+		g_date_time_unref(t);
+	return at;
+}
+
+/* The SHA-256 of file's body, as a run keys copies; FALSE if unread. */
+static gboolean
+body_hash_of(const char *file, gsize max_bytes, char out[65])
+{
+	g_autofree char *data = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(file, &data, &len, NULL) || len > max_bytes)
+		return FALSE;
+	mail_body_hash(data, len, out);
+	return TRUE;
+}
+
+/* Whether copy a was delivered before copy b (then by name). */
+static gboolean
+delivered_before(const char *a, gint64 at_a, const char *b, gint64 at_b)
+{
+	return at_a != at_b ? at_a < at_b : strcmp(a, b) < 0;
+}
+
+/*
+ * For each file that is a copy of another (the same Message-ID and
+ * body hash), the name of the copy delivered first; NULL for the rest.
+ * Only files that share a Message-ID are read whole.
+ */
+static const char **
+find_copies(GPtrArray *files, gsize max_bytes)
+{
+	const char **original = g_new0(const char *, files->len);
+	g_autoptr(GHashTable) by_id = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free,
+		(GDestroyNotify)g_array_unref);
+	g_autofree char *buf = g_malloc(HEAD_MAX);
+	GHashTableIter it;
+	GArray *same;
+
+	for (guint i = 0; i < files->len; i++) {
+		size_t n = head_read(files->pdata[i], buf);
+		char *id = head_value(buf, n, "Message-ID:");
+
+		if (id == NULL || *id == '\0') {
+			g_free(id);
+			continue;
+		}
+		same = g_hash_table_lookup(by_id, id);
+		if (same == NULL) {
+			same = g_array_new(FALSE, FALSE, sizeof(guint));
+			g_hash_table_insert(by_id, id, same);
+		} else {
+			g_free(id);
+		}
+		g_array_append_val(same, i);
+	}
+	g_hash_table_iter_init(&it, by_id);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&same)) {
+		guint n = same->len;
+		g_autofree char(*hash)[65] = NULL;
+		g_autofree gint64 *at = NULL;
+
+		if (n < 2)
+			continue;
+		hash = g_malloc0(n * sizeof *hash);
+		at = g_new(gint64, n);
+		for (guint k = 0; k < n; k++) {
+			const char *f = files->pdata[g_array_index(same, guint,
+								   k)];
+
+			if (!body_hash_of(f, max_bytes, hash[k]))
+				hash[k][0] = '\0';	/* unread: no copy */
+			at[k] = delivered_at(f);
+		}
+		for (guint k = 0; k < n; k++) {
+			guint fk = g_array_index(same, guint, k), first = fk;
+			gint64 first_at = at[k];
+
+			for (guint j = 0; hash[k][0] && j < n; j++) {
+				guint fj = g_array_index(same, guint, j);
+
+				if (strcmp(hash[j], hash[k]) == 0 &&
+				    delivered_before(files->pdata[fj], at[j],
+						     files->pdata[first],
+						     first_at)) {
+					first = fj;
+					first_at = at[j];
+				}
+			}
+			if (first != fk)
+				original[fk] = files->pdata[first];
+		}
+	}
+	return original;
 }
 
 /* A message that overran the time cap: say so, and stop. */
@@ -147,13 +351,15 @@ read_names(const char *file, GPtrArray *names)
  */
 static int
 classify_range(const struct classify_ctx *ctx, GPtrArray *files,
-	       guint first, guint step, gsize max_bytes)
+	       const char **original, guint first, guint step,
+	       gsize max_bytes)
 {
 	int rc = EXIT_OK;
 
 	watchdog_start(overrun, NULL);
 	for (guint i = first; i < files->len; i += step) {
-		int r = classify_file(ctx, files->pdata[i], max_bytes);
+		int r = classify_file(ctx, files->pdata[i], original[i],
+				      max_bytes);
 
 		if (r != EXIT_OK)
 			rc = r;
@@ -168,7 +374,7 @@ classify_range(const struct classify_ctx *ctx, GPtrArray *files,
 /* Runs jobs workers and prints what they write, in the files' order. */
 static int
 classify_parallel(const struct classify_ctx *ctx, GPtrArray *files,
-		  gsize max_bytes, int jobs)
+		  const char **original, gsize max_bytes, int jobs)
 {
 	g_autofree pid_t *pids = g_new0(pid_t, jobs);
 	g_autofree FILE **from = g_new0(FILE *, jobs);
@@ -194,7 +400,8 @@ classify_parallel(const struct classify_ctx *ctx, GPtrArray *files,
 			if (dup2(fd[1], STDOUT_FILENO) < 0)
 				_exit(EXIT_SOFTWARE);
 			close(fd[1]);
-			_exit(classify_range(ctx, files, k, jobs, max_bytes));
+			_exit(classify_range(ctx, files, original, k, jobs,
+					     max_bytes));
 		}
 		close(fd[1]);
 		from[k] = fdopen(fd[0], "r");
@@ -232,6 +439,7 @@ cmd_classify(int argc, char **argv)
 	struct err err = { 0 };
 	gsize max_bytes = 25u << 20;
 	GPtrArray *files;
+	g_autofree const char **original = NULL;
 	int rc = EXIT_OK, jobs;
 
 	cmd_parse(&argc, &argv, "FILE...",
@@ -265,13 +473,15 @@ cmd_classify(int argc, char **argv)
 	/* Compiled now, before any letter's read time is capped, and
 	 * before workers fork so that they share it. */
 	rules_prepare(rules);
+	original = find_copies(files, max_bytes);
 	if (jobs > 1) {
 		int r;
 
-		r = classify_parallel(&ctx, files, max_bytes, jobs);
+		r = classify_parallel(&ctx, files, original, max_bytes, jobs);
 		rc = r != EXIT_OK ? r : rc;
 	} else {
-		int r = classify_range(&ctx, files, 0, 1, max_bytes);
+		int r = classify_range(&ctx, files, original, 0, 1,
+				       max_bytes);
 
 		rc = r != EXIT_OK ? r : rc;
 	}

@@ -27,12 +27,16 @@
 #define FLAGS                                                                \
 	(HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
 	 HS_FLAG_ALLOWEMPTY)
+/* A finder of where literals start: exact, with the start of each. */
+#define STARTS_FLAGS \
+	(HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST)
 #define DIGEST_LEN 32
 #define PRUNE_DAYS 30	/* a cached database unused this long goes */
 
 struct prefilter {
 	hs_database_t *db;
 	hs_scratch_t *scratch;
+	unsigned flags;		/* FLAGS or STARTS_FLAGS */
 	guint n;
 	gboolean *always;	/* n flags: not in the database */
 };
@@ -44,11 +48,11 @@ prefilter_default_cache_dir(void)
 }
 
 static char *
-cache_path(const char *cache_dir, const char *const *patterns, guint n)
+cache_path(const char *cache_dir, unsigned flags, const char *const *patterns,
+	   guint n)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree char *name = NULL;
-	unsigned flags = FLAGS;
 
 	g_checksum_update(sum, (const guchar *)hs_version(), -1);
 	g_checksum_update(sum, (const guchar *)&flags, sizeof flags);
@@ -172,7 +176,7 @@ compile(struct prefilter *pf, const char *const *patterns)
 			if (pf->always[i])
 				continue;
 			exprs[count] = patterns[i];
-			flags[count] = FLAGS;
+			flags[count] = pf->flags;
 			ids[count++] = i;
 		}
 		if (count == 0)
@@ -188,16 +192,18 @@ compile(struct prefilter *pf, const char *const *patterns)
 	}
 }
 
-struct prefilter *
-prefilter_new(const char *const *patterns, guint n, const char *cache_dir)
+static struct prefilter *
+prefilter_build(const char *const *patterns, guint n, unsigned flags,
+		const char *cache_dir)
 {
 	struct prefilter *pf = g_new0(struct prefilter, 1);
 	g_autofree char *path = NULL;
 
 	pf->n = n;
+	pf->flags = flags;
 	pf->always = g_new0(gboolean, n);
 	if (cache_dir != NULL)
-		path = cache_path(cache_dir, patterns, n);
+		path = cache_path(cache_dir, flags, patterns, n);
 	if (path == NULL || !cache_read(pf, path)) {
 		memset(pf->always, 0, n * sizeof *pf->always);
 		if (!compile(pf, patterns)) {
@@ -212,6 +218,19 @@ prefilter_new(const char *const *patterns, guint n, const char *cache_dir)
 		return NULL;
 	}
 	return pf;
+}
+
+struct prefilter *
+prefilter_new(const char *const *patterns, guint n, const char *cache_dir)
+{
+	return prefilter_build(patterns, n, FLAGS, cache_dir);
+}
+
+struct prefilter *
+prefilter_new_starts(const char *const *literals, guint n,
+		     const char *cache_dir)
+{
+	return prefilter_build(literals, n, STARTS_FLAGS, cache_dir);
 }
 
 void
@@ -245,14 +264,48 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
+gboolean
+prefilter_always(const struct prefilter *pf, guint i)
+{
+	return pf->always[i];
+}
+
 void
 prefilter_scan(struct prefilter *pf, const char *text, size_t len,
 	       gboolean *may)
 {
+	g_assert(pf->flags == FLAGS);
 	memcpy(may, pf->always, pf->n * sizeof *may);
 	if (len > G_MAXUINT ||
 	    hs_scan(pf->db, text, (unsigned)len, 0, pf->scratch, on_match,
 		    may) != HS_SUCCESS)
 		for (guint i = 0; i < pf->n; i++)
 			may[i] = TRUE;
+}
+
+struct starts_ctx {
+	prefilter_start_fn fn;
+	void *data;
+};
+
+static int
+on_start(unsigned id, unsigned long long from, unsigned long long to,
+	 unsigned flags, void *ctx)
+{
+	const struct starts_ctx *c = ctx;
+
+	c->fn(id, (size_t)from, c->data);
+	return 0;
+}
+
+gboolean
+prefilter_scan_starts(struct prefilter *pf, const char *text, size_t len,
+		      prefilter_start_fn fn, void *data)
+{
+	struct starts_ctx c = { fn, data };
+
+	g_assert(pf->flags == STARTS_FLAGS);
+	return len <= G_MAXUINT &&
+	       hs_scan(pf->db, text, (unsigned)len, 0, pf->scratch, on_start,
+		       &c) == HS_SUCCESS;
 }

@@ -48,6 +48,8 @@ struct rule {
 	GPtrArray *screens;	/* what the prefilter looks for instead */
 	char *screen;		/* them joined */
 	pcre2_code *re;
+	GPtrArray *lists;	/* the word list of each pattern that is one */
+	pcre2_code *anchored;	/* re, anchored: for a rule of word lists */
 	GPtrArray *withs;	/* pcre2_code *: each in the sentence too */
 	enum risk risk;
 	enum risk_level level;
@@ -102,6 +104,19 @@ struct screen {
 	gboolean *may;		/* n: what a scan found */
 };
 
+/*
+ * Where the phrases of the rules made of word lists can start: each
+ * phrase's head (up to its first gap or space) is a literal, found with
+ * where it starts.  Such a rule is then tried only there, anchored,
+ * instead of at every character of a letter.
+ */
+struct heads {
+	struct prefilter *pf;
+	gboolean tried;		/* to build it */
+	GPtrArray *rules_of;	/* per head: GArray of guint, the rules */
+	gboolean *off;		/* per rule: a head of it is not found */
+};
+
 struct ruleset {
 	GPtrArray *rules;	/* struct rule *, in load order */
 	GPtrArray *guards;	/* struct guard * */
@@ -115,6 +130,8 @@ struct ruleset {
 	gboolean *may;		/* per rule: may match the text */
 	gboolean *may_body;	/* ... the quoted body */
 	gboolean *may_fwd;	/* ... the forwarded text */
+	struct heads heads;
+	GArray **starts[3];	/* per reading, per rule: where it can start */
 };
 
 static const char *const needs[] = {
@@ -254,6 +271,9 @@ rule_free(struct rule *r)
 		g_ptr_array_free(r->screens, TRUE);
 	g_free(r->screen);
 	pcre2_code_free(r->re);
+	pcre2_code_free(r->anchored);
+	if (r->lists != NULL)
+		g_ptr_array_free(r->lists, TRUE);
 	g_ptr_array_free(r->withs, TRUE);
 	for (int i = 0; i < RULES_MAX_GUARDS; i++)
 		g_free(r->guard_names[i]);
@@ -308,6 +328,16 @@ ruleset_free(struct ruleset *rs)
 	g_free(rs->may);
 	g_free(rs->may_body);
 	g_free(rs->may_fwd);
+	prefilter_free(rs->heads.pf);
+	if (rs->heads.rules_of != NULL)
+		g_ptr_array_free(rs->heads.rules_of, TRUE);
+	g_free(rs->heads.off);
+	for (int k = 0; k < 3; k++) {
+		for (guint i = 0; rs->starts[k] != NULL && i < rs->rules->len;
+		     i++)
+			g_array_unref(rs->starts[k][i]);
+		g_free(rs->starts[k]);
+	}
 	g_free(rs->cache_dir);
 	g_free(rs);
 }
@@ -432,16 +462,23 @@ unclosed_paren(const char *pattern)
 
 /* Compiles pattern; jit for one that will match (a check needs none). */
 static pcre2_code *
-compile_re(const char *pattern, gboolean jit, int *code, PCRE2_SIZE *off)
+compile_re_opts(const char *pattern, gboolean jit, uint32_t opts, int *code,
+		PCRE2_SIZE *off)
 {
 	pcre2_code *re = pcre2_compile(
 		(PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-		PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, code, off, NULL);
+		PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | opts, code, off, NULL);
 
 	/* No JIT (an exotic CPU) is slower, not wrong. */
 	if (re != NULL && jit)
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
+}
+
+static pcre2_code *
+compile_re(const char *pattern, gboolean jit, int *code, PCRE2_SIZE *off)
+{
+	return compile_re_opts(pattern, jit, 0, code, off);
 }
 
 /*
@@ -760,6 +797,20 @@ required_list(const char *src)
 }
 
 /*
+ * Whether every match of pattern src starts with a phrase of the word
+ * list name, its required list: src opens with {name}, never optional.
+ */
+static gboolean
+leads_with_list(const char *src, const char *name)
+{
+	size_t n = src[0] == '{' ? list_ref(src, src) : 0;
+	const char *q = src + n;
+
+	return n == strlen(name) + 2 && strncmp(src + 1, name, n - 2) == 0 &&
+	       *q != '?' && *q != '*' && strncmp(q, "{0,", 3) != 0;
+}
+
+/*
  * src with each {name} replaced by the word list's alternation.  *out is
  * new; *expanded says whether any list was used.
  */
@@ -817,6 +868,40 @@ join_patterns(const GPtrArray *pats)
 
 /* --- loading ------------------------------------------------------- */
 
+/* A phrase's head: up to its first gap or space; new, maybe empty. */
+static char *
+phrase_head(const char *ph)
+{
+	size_t n = strcspn(ph, ". ");
+	const char *ell = strstr(ph, "…");
+
+	/* A '.' that is no gap ("a.m.") ends the head early: still a
+	 * head, only a shorter one. */
+	if (ell != NULL && (size_t)(ell - ph) < n)
+		n = ell - ph;
+	return g_strndup(ph, n);
+}
+
+/* Whether every pattern of r starts with a word list whose phrases all
+ * have a head: then r can only match where a head starts. */
+static gboolean
+rule_of_heads(const struct rule *r)
+{
+	if (r->lists->len == 0 || r->lists->len != r->patterns->len)
+		return FALSE;
+	for (guint i = 0; i < r->lists->len; i++) {
+		const struct wordlist *w = r->lists->pdata[i];
+
+		for (guint k = 0; k < w->phrases->len; k++) {
+			g_autofree char *h = phrase_head(w->phrases->pdata[k]);
+
+			if (*h == '\0')
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* Checks and compiles a finished rule block. */
 static enum status
 rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
@@ -846,6 +931,9 @@ rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
 	if (r->re == NULL)
 		return rule_error(err, &p, 1, "rule %s: its patterns do not "
 				  "join", r->id);
+	if (rule_of_heads(r))
+		r->anchored = compile_re_opts(r->pattern, TRUE, PCRE2_ANCHORED,
+					      &code, &off);
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *o = rs->rules->pdata[i];
 
@@ -957,6 +1045,10 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 
 			if (name != NULL)
 				wordlist_get(rs, dir, name, &w, err);
+			/* A pattern that starts with a word list: its
+			 * heads say where it can start. */
+			if (w != NULL && leads_with_list(val, name))
+				g_ptr_array_add(r->lists, (gpointer)w);
 			g_ptr_array_add(r->screens, w != NULL
 							    ? g_strdup(w->screen)
 							    : g_strdup(x));
@@ -1217,6 +1309,7 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 					r->weight = 5;
 					r->patterns = g_ptr_array_new_with_free_func(g_free);
 					r->screens = g_ptr_array_new_with_free_func(g_free);
+					r->lists = g_ptr_array_new();
 					r->withs = g_ptr_array_new_with_free_func(
 						(GDestroyNotify)pcre2_code_free);
 					r->examples = g_ptr_array_new_with_free_func(g_free);
@@ -1325,6 +1418,7 @@ ruleset_finish(struct ruleset *rs, struct err *err)
 /* --- the prefilter ------------------------------------------------- */
 
 static void screen_build(const struct ruleset *rs, enum triage_scope scope);
+static void heads_build(const struct ruleset *rs);
 
 guint
 rules_prepare(struct ruleset *rs)
@@ -1341,6 +1435,8 @@ rules_prepare(struct ruleset *rs)
 		if (sc->pf != NULL && scope != SCOPE_RISK)
 			screened += prefilter_screened(sc->pf);
 	}
+	if (!rs->heads.tried)
+		heads_build(rs);
 	return screened;
 }
 
@@ -1432,6 +1528,121 @@ screen_text(const struct ruleset *rs, enum triage_scope scope,
 		screen_apply(rs, SCOPE_RISK, text, len, may);
 	else if (scope != SCOPE_KIND)
 		screen_apply(rs, SCOPE_SEEKER, text, len, may);
+}
+
+/* Builds the finder of the heads of the rules made of word lists. */
+static void
+heads_build(const struct ruleset *rs)
+{
+	struct heads *hd = (struct heads *)&rs->heads;
+	g_autoptr(GHashTable) id_of = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) pats = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *dir = rs->cache_dir != NULL
+				       ? g_strdup(rs->cache_dir)
+				       : prefilter_default_cache_dir();
+
+	hd->tried = TRUE;
+	hd->rules_of = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_array_unref);
+	hd->off = g_new0(gboolean, rs->rules->len);
+	for (guint i = 0; i < rs->rules->len; i++) {
+		const struct rule *r = rs->rules->pdata[i];
+
+		for (guint l = 0; r->anchored != NULL && l < r->lists->len;
+		     l++) {
+			const struct wordlist *w = r->lists->pdata[l];
+
+			for (guint k = 0; k < w->phrases->len; k++) {
+				char *h = phrase_head(w->phrases->pdata[k]);
+				gpointer id;
+				GArray *of;
+
+				if (!g_hash_table_lookup_extended(id_of, h,
+								  NULL, &id)) {
+					GString *re = g_string_new(NULL);
+
+					phrase_regex(re, h, FALSE);
+					id = GUINT_TO_POINTER(pats->len);
+					g_ptr_array_add(pats,
+							g_string_free(re, FALSE));
+					g_ptr_array_add(hd->rules_of,
+							g_array_new(FALSE, FALSE,
+								    sizeof(guint)));
+					g_hash_table_insert(id_of, h, id);
+				} else {
+					g_free(h);
+				}
+				of = hd->rules_of->pdata[GPOINTER_TO_UINT(id)];
+				if (of->len == 0 ||
+				    g_array_index(of, guint, of->len - 1) != i)
+					g_array_append_val(of, i);
+			}
+		}
+	}
+	if (pats->len == 0)
+		return;
+	hd->pf = prefilter_new_starts((const char *const *)pats->pdata,
+				      pats->len, dir);
+	/* A head left out of the finder: its rules are tried everywhere. */
+	for (guint id = 0; hd->pf != NULL && id < pats->len; id++) {
+		GArray *of = hd->rules_of->pdata[id];
+
+		for (guint k = 0; prefilter_always(hd->pf, id) && k < of->len;
+		     k++)
+			hd->off[g_array_index(of, guint, k)] = TRUE;
+	}
+	for (int k = 0; k < 3; k++) {
+		((struct ruleset *)rs)->starts[k] =
+			g_new(GArray *, rs->rules->len);
+		for (guint i = 0; i < rs->rules->len; i++)
+			rs->starts[k][i] =
+				g_array_new(FALSE, FALSE, sizeof(size_t));
+	}
+}
+
+static void
+on_head(guint id, size_t from, void *data)
+{
+	const struct ruleset *rs = ((const void **)data)[0];
+	GArray **starts = ((void **)data)[1];
+	const GArray *of = rs->heads.rules_of->pdata[id];
+
+	for (guint k = 0; k < of->len; k++)
+		g_array_append_val(starts[g_array_index(of, guint, k)], from);
+}
+
+static gint
+cmp_size(gconstpointer a, gconstpointer b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Fills starts (one array per rule) with where the rules made of word
+ * lists can start in text, sorted.  FALSE if it cannot tell: then those
+ * rules are tried everywhere.
+ */
+static gboolean
+heads_find(const struct ruleset *rs, const char *text, size_t len,
+	   GArray **starts)
+{
+	const void *data[2] = { rs, starts };
+
+	if (!rs->heads.tried)
+		heads_build(rs);
+	if (rs->heads.pf == NULL)
+		return FALSE;
+	for (guint i = 0; i < rs->rules->len; i++)
+		g_array_set_size(starts[i], 0);
+	if (!prefilter_scan_starts(rs->heads.pf, text, len, on_head, data))
+		return FALSE;
+	for (guint i = 0; i < rs->rules->len; i++)
+		if (starts[i]->len > 1)
+			g_array_sort(starts[i], cmp_size);
+	return TRUE;
 }
 
 static enum status
@@ -1733,22 +1944,41 @@ withs_hold(const struct ruleset *rs, const struct rule *r, const char *text,
  * Appends the hits of r in text (len bytes) to hits, and those a guard
  * clears to cleared (may be NULL: then they are dropped).  Character
  * offsets are counted on from the previous hit, not from the start
- * each time.
+ * each time.  starts (NULL: anywhere) are the only places, in order,
+ * where r can start; it is tried there anchored, which finds what the
+ * search from each place would.
  */
 static void
 rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
-	   size_t len, const char *letter, enum hit_place place, GArray *hits,
-	   GArray *cleared)
+	   size_t len, const GArray *starts, const char *letter,
+	   enum hit_place place, GArray *hits, GArray *cleared)
 {
 	PCRE2_SIZE start = 0, at = 0;
 	glong chars = 0;
+	guint next = 0;
 
 	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len; n++) {
 		PCRE2_SIZE *ov, s, e;
 		struct rule_hit h = { 0 };
 		const struct guard *by = NULL;
-		int rc = pcre2_match(r->re, (PCRE2_SPTR)text, len, start,
-				     PCRE2_NO_UTF_CHECK, rs->md, rs->mctx);
+		int rc = -1;
+
+		if (starts == NULL)
+			rc = pcre2_match(r->re, (PCRE2_SPTR)text, len, start,
+					 PCRE2_NO_UTF_CHECK, rs->md, rs->mctx);
+		for (; starts != NULL && next < starts->len; next++) {
+			size_t from = g_array_index(starts, size_t, next);
+
+			if (from < start ||
+			    (next > 0 &&
+			     from == g_array_index(starts, size_t, next - 1)))
+				continue;
+			rc = pcre2_match(r->anchored, (PCRE2_SPTR)text, len,
+					 from, PCRE2_NO_UTF_CHECK, rs->md,
+					 rs->mctx);
+			if (rc >= 0)
+				break;
+		}
 
 		/* No match, or a match limit hit: either way, no vote. */
 		if (rc < 0)
@@ -1813,6 +2043,8 @@ struct reading {
 	enum hit_place place;
 	gboolean *may;
 	gboolean screened;	/* may is filled: only once needed */
+	GArray **starts;	/* per rule of heads: where it can start */
+	int headed;		/* 0: not yet looked; 1: starts hold; -1: no */
 };
 
 static enum status triage_run(const struct ruleset *rs, const char *text,
@@ -1978,9 +2210,9 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 {
 	struct triage *t;
 	struct reading rd[3] = {
-		{ text, HIT_TEXT, rs->may, FALSE },
-		{ body, HIT_QUOTED, rs->may_body, FALSE },
-		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE },
+		{ text, HIT_TEXT, rs->may, FALSE, NULL, 0 },
+		{ body, HIT_QUOTED, rs->may_body, FALSE, NULL, 0 },
+		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, NULL, 0 },
 	};
 
 	if (!g_utf8_validate(text, -1, NULL))
@@ -2019,8 +2251,26 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 			}
 			if (!rd[k].may[i])
 				continue;
-			rule_match(rs, r, rd[k].text, strlen(rd[k].text), text,
-				   rd[k].place, t->hits,
+			/* A rule of word lists: tried where a head is. */
+			if (r->anchored != NULL && !rs->unscreened &&
+			    rd[k].headed == 0) {
+				if (!rs->heads.tried)
+					heads_build(rs);
+				rd[k].starts = rs->starts[k];
+				rd[k].headed =
+					rd[k].starts != NULL &&
+							heads_find(rs, rd[k].text,
+								   strlen(rd[k].text),
+								   rd[k].starts)
+						? 1
+						: -1;
+			}
+			rule_match(rs, r, rd[k].text, strlen(rd[k].text),
+				   r->anchored != NULL && rd[k].headed == 1 &&
+						   !rs->heads.off[i]
+					   ? rd[k].starts[i]
+					   : NULL,
+				   text, rd[k].place, t->hits,
 				   r->risk != RISK_NONE ? t->cleared : NULL);
 		}
 		if (t->hits->len == before)
@@ -2056,7 +2306,8 @@ rule_matches(const struct ruleset *rs, const struct rule *r,
 	GArray *hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	gboolean any;
 
-	rule_match(rs, r, text, strlen(text), NULL, HIT_TEXT, hits, NULL);
+	rule_match(rs, r, text, strlen(text), NULL, NULL, HIT_TEXT, hits,
+		   NULL);
 	any = hits->len > 0;
 	hits_free(hits);
 	return any;

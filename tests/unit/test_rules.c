@@ -634,6 +634,101 @@ test_prefilter_changes_nothing(void **state)
 }
 
 static void
+collect_start(guint id, size_t from, void *data)
+{
+	g_string_append_printf(data, "%u@%zu ", id, from);
+}
+
+static int
+cmp_strv(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A rule made of word lists is tried only where a phrase's head starts,
+ * anchored: it finds what a search from each place finds.  Heads that
+ * overlap, end inside one another, repeat, fold case (the Kelvin sign
+ * is a K, the long s an s) or stand after a letter (whole words only).
+ */
+static void
+test_heads_find_what_search_finds(void **state)
+{
+	static const char *const texts[] = {
+		"aab abc bcd ab bc abcd",
+		"想想要想要結束結束一切",
+		"\u212Aill myſelf, KILL MYSELF, skill myself",
+		"存了存了一個月的安眠藥存了安眠藥",
+		"電話。他都沒接電話沒接",
+		"xab ab_ 1ab",
+		"",
+	};
+	g_autofree char *dir = scratch_new();
+	g_autofree char *words = g_build_filename(dir, "words", NULL);
+	g_autofree char *p = NULL;
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(g_mkdir(words, 0700), 0);
+	g_free(write_rules(words, "w.words",
+			   "ab\nabc\nbc\nb...d\n想要結束\n想要\n結束一切\n"
+			   "kill myself\nkill\n存了...安眠藥\n電話...沒接\n"
+			   "都沒接\n"));
+	g_free(write_rules(words, "v.words", "一切\n沒接\n"));
+	p = write_rules(dir, "t.rules",
+			"rule w\n\tpattern {w}\n\trisk suicide\n"
+			"\tlevel high\n"
+			"rule near\n\tpattern {w}[\\s\\S]{0,6}?{v}\n"
+			"\tpattern {v}\n\trisk missing\n\tlevel high\n");
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+		g_autofree char *text = g_strcompress(texts[i]);
+		g_autofree char *on = NULL, *off = NULL;
+
+		rules_set_prefilter(rs, TRUE);
+		on = summarise(rs, text, text);
+		rules_set_prefilter(rs, FALSE);
+		off = summarise(rs, text, text);
+		if (strcmp(on, off) != 0) {
+			print_error("text %zu:\nwith:\n%s\nwithout:\n%s\n",
+				    i, on, off);
+			fail();
+		}
+		/* Not vacuous: every text but the empty one is found. */
+		if (*text != '\0')
+			assert_non_null(strstr(on, "\nw "));
+	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+/* The finder of heads reports where each literal starts, every time. */
+static void
+test_prefilter_starts(void **state)
+{
+	const char *const lits[] = { "ab", "b", "結束", "kill" };
+	struct prefilter *pf = prefilter_new_starts(lits, 4, NULL);
+	GString *got = g_string_new(NULL);
+	const char *text = "abab 結束結束 \xe2\x84\xaaILL";
+
+	assert_non_null(pf);
+	assert_true(prefilter_scan_starts(pf, text, strlen(text),
+					  collect_start, got));
+	/* "ab" at 0 and 2, "b" at 1 and 3, 結束 at 5 and 11, the Kelvin
+	 * sign's KILL at 18; in any order. */
+	{
+		g_auto(GStrv) v = g_strsplit(g_strstrip(got->str), " ", -1);
+		g_autofree char *sorted = NULL;
+
+		qsort(v, g_strv_length(v), sizeof *v, cmp_strv);
+		sorted = g_strjoinv(" ", v);
+		assert_string_equal(sorted, "0@0 0@2 1@1 1@3 2@11 2@5 3@18");
+	}
+	g_string_free(got, TRUE);
+	prefilter_free(pf);
+}
+
+static void
 scan(struct prefilter *pf, const char *text, gboolean *may)
 {
 	prefilter_scan(pf, text, strlen(text), may);
@@ -715,6 +810,8 @@ main(void)
 		cmocka_unit_test(test_quoted_scope),
 		cmocka_unit_test(test_shipped_examples_hold),
 		cmocka_unit_test(test_prefilter_changes_nothing),
+		cmocka_unit_test(test_heads_find_what_search_finds),
+		cmocka_unit_test(test_prefilter_starts),
 		cmocka_unit_test(test_prefilter_cache),
 	};
 
