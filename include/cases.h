@@ -75,6 +75,15 @@ enum status cases_calendar_install(struct store *s,
 				   const struct calendar *cal, GDateTime *now,
 				   guint *recomputed, struct err *err);
 
+/*
+ * Appends a row to the case's audit trail (case_events, which nothing
+ * can update or delete): who did what, and why (may be NULL), at at (an
+ * ISO time; NULL: now).  The one way a row gets there.
+ */
+enum status cases_event_add(struct store *s, gint64 case_id, const char *at,
+			    const char *who, const char *what,
+			    const char *why, struct err *err);
+
 /* Opens the clocks of a new case (received at received).  Inside the
  * filing transaction. */
 enum status cases_opened(struct store *s, const struct calendar *cal,

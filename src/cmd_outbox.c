@@ -34,15 +34,15 @@ static const char *const columns[] = {
 };
 
 static gboolean
-list_row(sqlite3_stmt *row, gpointer data)
+list_row(const struct store_row *row, gpointer data)
 {
 	JsonObject *o = json_object_new();
-	const char *kind = (const char *)sqlite3_column_text(row, 2);
+	const char *kind = store_col_text(row, 2);
 
-	json_object_set_int_member(o, "id", sqlite3_column_int64(row, 0));
-	json_object_set_int_member(o, "attempts", sqlite3_column_int(row, 5));
+	json_object_set_int_member(o, "id", store_col_int(row, 0));
+	json_object_set_int_member(o, "attempts", (int)store_col_int(row, 5));
 	for (int i = 1; i < (int)G_N_ELEMENTS(columns); i++) {
-		const char *v = (const char *)sqlite3_column_text(row, i);
+		const char *v = store_col_text(row, i);
 
 		if (i == 5)
 			continue;
@@ -105,13 +105,13 @@ do_list(struct store *s)
 }
 
 static gboolean
-read_row(sqlite3_stmt *row, gpointer data)
+read_row(const struct store_row *row, gpointer data)
 {
 	char **v = data;
 
-	v[0] = g_strdup((const char *)sqlite3_column_text(row, 0));
-	v[1] = g_strdup((const char *)sqlite3_column_text(row, 1));
-	v[2] = g_strdup((const char *)sqlite3_column_text(row, 2));
+	v[0] = store_col_dup(row, 0);
+	v[1] = store_col_dup(row, 1);
+	v[2] = store_col_dup(row, 2);
 	return FALSE;
 }
 

@@ -200,7 +200,7 @@ cmd_status(int argc, char **argv)
 		config_free(cfg);
 		return EXIT_TEMPFAIL;
 	}
-	db = store_db(store);
+	db = store_sqlite(store);
 	queued = count(db, "SELECT count(*) FROM outbox WHERE state = "
 			   "'queued'", NULL);
 	failed = count(db, "SELECT count(*) FROM outbox WHERE state = "

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <string.h>
 
+#include "cases.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
@@ -215,7 +216,7 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 				g_autofree char *what = g_strdup_printf(
 					"mail failed: %s", it->kind);
 
-				st = store_event_add(s, it->case_id,
+				st = cases_event_add(s, it->case_id, NULL,
 						     "lamplight", what, why,
 						     err);
 			}

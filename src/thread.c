@@ -13,7 +13,7 @@ case_in(struct store *s, const char *number, const char *county,
 	gint64 *id, struct err *err)
 {
 	*id = 0;
-	return store_query(s, err, store_row_int, id,
+	return store_query(s, err, store_read_int, id,
 			   "SELECT coalesce(merged_into, id) FROM cases "
 			   "WHERE number = ? AND "
 			   "(?2 IS NULL OR county = ?2)",
@@ -26,7 +26,7 @@ case_of_message(struct store *s, const char *id, const char *county,
 		gint64 *out, struct err *err)
 {
 	*out = 0;
-	return store_query(s, err, store_row_int, out,
+	return store_query(s, err, store_read_int, out,
 			   "SELECT coalesce(c.merged_into, c.id) FROM cases c "
 			   "WHERE (?2 IS NULL OR "
 			   "c.county = ?2) AND c.id IN ("
@@ -92,7 +92,7 @@ by_subject(struct store *s, const struct tokens *t,
 	if (st != ST_OK || cid == 0)
 		return st;
 	party = token_party_hash(t, m->from_addr);
-	return store_query(s, err, store_row_int, id,
+	return store_query(s, err, store_read_int, id,
 			   "SELECT case_id FROM case_parties WHERE "
 			   "case_id = ? AND party = ?",
 			   "it", cid, party);

@@ -2,6 +2,7 @@
  * The register: schema, case numbers in Taiwan time and the ROC calendar,
  * de-duplication of arrivals, fetch state, outbox order.
  */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
