@@ -107,41 +107,6 @@ enum status store_reason_add(struct store *s, gint64 case_id,
 			     glong start, glong end, const char *match,
 			     struct err *err);
 
-/* --- the outbox --- */
-
-struct outbox_item {
-	gint64 id;
-	gint64 case_id;		/* 0 when none */
-	char *kind;
-	char *message_id;
-	char *env_from;
-	char *rcpt;
-	GBytes *data;		/* the whole message, CRLF */
-	int attempts;
-};
-
-void outbox_item_free(struct outbox_item *it);
-
-/* Inside a transaction: queues a message (priority 0 goes first). */
-enum status store_outbox_add(struct store *s, gint64 case_id,
-			     const char *kind, int priority,
-			     const char *message_id, const char *env_from,
-			     const char *rcpt, const char *data, gsize len,
-			     struct err *err);
-/*
- * Queued items due now with priority at most max_priority, emergencies
- * (priority 0) first: a new array (items freed with it).
- */
-enum status store_outbox_due(struct store *s, GDateTime *now,
-			     int max_priority, GPtrArray **out,
-			     struct err *err);
-enum status store_outbox_sent(struct store *s, gint64 id, const char *reply,
-			      struct err *err);
-/* A failure: temporary ones retry at next_at, others stop for good. */
-enum status store_outbox_failed(struct store *s, gint64 id, gboolean temp,
-				const char *why, GDateTime *next_at,
-				struct err *err);
-
 /*
  * Inside a transaction: links case_id to the cases opened for the same
  * letter (Message-ID and body hash) in other mailboxes; *linked counts.

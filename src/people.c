@@ -11,6 +11,7 @@
 
 #include "cases.h"
 #include "keyfile.h"
+#include "outbox.h"
 #include "people.h"
 #include "spool.h"
 #include "twtime.h"
@@ -332,8 +333,6 @@ static const char *const erase_sql[] = {
 	"DELETE FROM case_parties WHERE case_id = ?",
 	"UPDATE case_notes SET text = '' WHERE case_id = ?",
 	"UPDATE reasons SET match = '' WHERE case_id = ?",
-	"UPDATE outbox SET data = zeroblob(0), rcpt = '(erased)' "
-	"WHERE case_id = ? AND state <> 'queued'",
 };
 
 static enum status
@@ -349,6 +348,8 @@ erase_one(struct store *s, gint64 id, const char *at, guint days,
 			 "i", id);
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(erase_sql); i++)
 		st = store_run(s, err, erase_sql[i], "i", id);
+	if (st == ST_OK)
+		st = outbox_erase_case(s, id, err);
 	if (st == ST_OK)
 		st = store_run(s, err,
 			       "UPDATE cases SET reply_addr = NULL, "

@@ -92,10 +92,8 @@ queue(struct store *s, const struct notify *n, const struct centre *c,
 	gint64 sent = 0;
 	enum status st;
 
-	st = store_query(s, err, store_read_int, &sent,
-			 "SELECT count(*) FROM outbox WHERE kind = ? AND "
-			 "rcpt = ? COLLATE NOCASE AND created_at >= ?",
-			 "ttt", name, rcpt, day_start);
+	st = outbox_count_for(s, rcpt, name, NULL, day_start, TRUE, &sent,
+			      err);
 	if (st != ST_OK || sent > 0)
 		return st;
 	if (notify_build_reminder(n, c, name, rcpt, items, now, &o, &e2) !=

@@ -280,10 +280,8 @@ answer(struct run *r, const struct centre *centre, gint64 case_id,
 	gint64 today = 0;
 	enum status st;
 
-	st = store_query(r->store, err, store_read_int, &today,
-			 "SELECT count(*) FROM outbox WHERE rcpt = ? "
-			 "COLLATE NOCASE AND kind IN ('ack', 'followup') "
-			 "AND created_at > ?", "tt", rcpt, from);
+	st = outbox_count_for(r->store, rcpt, "ack", "followup", from, FALSE,
+			      &today, err);
 	if (st != ST_OK)
 		return st;
 	if (today >= r->cfg->auto_mail_per_day) {
@@ -431,30 +429,13 @@ file_bounce(struct run *r, const struct mail_msg *m, gint64 arrival_id,
 		return ST_OK;
 	why = g_strdup_printf("bounced: %s%s%s", status ? status : "",
 			      status && diag ? " " : "", diag ? diag : "");
-	st = store_run(r->store, err,
-		       "UPDATE outbox SET state = 'bounced', last_error = ? "
-		       "WHERE message_id = ? AND state <> 'cancelled'",
-		       "tt", why, id);
-	if (st != ST_OK || store_changes(r->store) == 0)
+	st = outbox_bounced(r->store, id, why, &case_id, &kind, err);
+	if (st != ST_OK || kind == NULL)
 		return st;
-	st = store_query(r->store, err, store_read_int, &case_id,
-			 "SELECT coalesce(case_id, 0) FROM outbox "
-			 "WHERE message_id = ?", "t", id);
-	if (st == ST_OK)
-		st = store_query(r->store, err, store_read_text, &kind,
-				 "SELECT kind FROM outbox WHERE message_id = ?",
-				 "t", id);
-	if (st == ST_OK && case_id != 0) {
-		g_autofree char *what = g_strdup_printf("mail bounced: %s",
-							kind);
-
+	if (case_id != 0)
 		st = store_run(r->store, err,
 			       "UPDATE arrivals SET case_id = ? WHERE id = ?",
 			       "ii", case_id, arrival_id);
-		if (st == ST_OK)
-			st = cases_event_add(r->store, case_id, NULL,
-					     "lamplight", what, why, err);
-	}
 	if (st == ST_OK)
 		report(r, "a bounce of our %s mail: marked in the outbox",
 		       kind != NULL ? kind : "");

@@ -230,10 +230,8 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 		struct outgoing *o = NULL;
 		gint64 today = 0;
 
-		st = store_query(sm->store, err, store_read_int, &today,
-				 "SELECT count(*) FROM outbox WHERE rcpt = ? "
-				 "COLLATE NOCASE AND kind = 'alert' AND "
-				 "created_at > ?", "tt", to[i], from);
+		st = outbox_count_for(sm->store, to[i], "alert", NULL, from,
+				      FALSE, &today, err);
 		if (st != ST_OK || today >= STAFFMAIL_ALERTS_PER_DAY)
 			continue;
 		st = notify_build_staff(sm->notify, c, "command-refused",

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "outbox.h"
 #include "thread.h"
 
 /* The id of case number in county (or of the case it was merged
@@ -25,15 +26,21 @@ static enum status
 case_of_message(struct store *s, const char *id, const char *county,
 		gint64 *out, struct err *err)
 {
+	gint64 ours = 0;
+	enum status st;
+
 	*out = 0;
+	st = outbox_case_of(s, id, &ours, err);
+	if (st != ST_OK)
+		return st;
 	return store_query(s, err, store_read_int, out,
 			   "SELECT coalesce(c.merged_into, c.id) FROM cases c "
 			   "WHERE (?2 IS NULL OR "
 			   "c.county = ?2) AND c.id IN ("
-			   "  SELECT case_id FROM outbox WHERE message_id = ?1"
+			   "  SELECT nullif(?3, 0)"
 			   "  UNION ALL SELECT case_id FROM arrivals"
 			   "  WHERE message_id = ?1) LIMIT 1",
-			   "tt", id, county);
+			   "tti", id, county, ours);
 }
 
 static enum status
