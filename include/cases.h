@@ -200,6 +200,24 @@ struct case_filter {
 	gboolean overdue;	/* only those with a deadline passed */
 };
 /* The cases that pass f, newest first: a JSON array. */
+/* Open deadlines past, by centre and what (a step, or for partner
+ * replies "group agency"), with their oldest due day. */
+struct case_overdue {
+	char *centre, *what, *oldest_due;
+	gint64 count;
+};
+
+void case_overdue_free(struct case_overdue *o);
+
+/*
+ * The open SOP steps due before today (a day as calendar.h writes it)
+ * by centre and step, or with partner the partner replies by centre and
+ * agency, merged cases left out: a new array.
+ */
+enum status cases_overdue(struct store *s, const char *today,
+			  gboolean partner, GPtrArray **out,
+			  struct err *err);
+
 enum status cases_list(struct store *s, const struct case_filter *f,
 		       JsonNode **out, struct err *err);
 /* One case with its deadlines, referrals and audit trail. */

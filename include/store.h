@@ -155,6 +155,24 @@ enum status store_mailbox_run_add(struct store *s,
 				  const struct mailbox_run *mr,
 				  struct err *err);
 
+/* A mailbox as status shows it: its last run and what it brought. */
+struct mailbox_health {
+	char *finished_at;	/* NULL: never run */
+	char *last_uid, *error;	/* may be NULL */
+	gint64 listed, fetched, left_on_server;
+	gint64 filed, quarantined, uids;
+	gboolean day_old;	/* the last run finished over a day ago */
+};
+
+/* Frees the strings of h (embedded). */
+void mailbox_health_done(struct mailbox_health *h);
+enum status store_mailbox_health(struct store *s, const char *mailbox,
+				 struct mailbox_health *out,
+				 struct err *err);
+/* How many messages are held in quarantine. */
+enum status store_quarantine_held(struct store *s, gint64 *n,
+				  struct err *err);
+
 /* --- the one way SQL reaches the database --- */
 
 /* A row of a result, passed to a store_row_fn; valid during the call. */

@@ -1288,3 +1288,61 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		g_clear_pointer(out, json_node_unref);
 	return st;
 }
+
+void
+case_overdue_free(struct case_overdue *o)
+{
+	if (o == NULL)
+		return;
+	g_free(o->centre);
+	g_free(o->what);
+	g_free(o->oldest_due);
+	g_free(o);
+}
+
+static gboolean
+read_overdue(const struct store_row *row, gpointer data)
+{
+	struct case_overdue *o = g_new0(struct case_overdue, 1);
+
+	o->centre = store_col_dup(row, 0);
+	o->what = store_col_dup(row, 1);
+	o->count = store_col_int(row, 2);
+	o->oldest_due = store_col_dup(row, 3);
+	g_ptr_array_add(data, o);
+	return TRUE;
+}
+
+enum status
+cases_overdue(struct store *s, const char *today, gboolean partner,
+	      GPtrArray **out, struct err *err)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)case_overdue_free);
+	enum status st;
+
+	st = store_query(s, err, read_overdue, list,
+			 partner
+			 ? "SELECT c.county, r.grp || ' ' || r.agency, "
+			   "count(*), min(d.due_day) FROM deadlines d JOIN "
+			   "cases c ON c.id = d.case_id JOIN referrals r ON "
+			   "r.id = d.referral_id WHERE d.outcome IS NULL AND "
+			   "d.due_day < ?1 AND d.step = 'partner_reply' AND "
+			   "c.merged_into IS NULL "
+			   "GROUP BY c.county, r.grp, r.agency "
+			   "ORDER BY c.county"
+			 : "SELECT c.county, d.step, count(*), min(d.due_day) "
+			   "FROM deadlines d JOIN cases c ON c.id = d.case_id "
+			   "WHERE d.outcome IS NULL AND d.due_day < ?1 "
+			   "AND d.step <> 'partner_reply' AND "
+			   "c.merged_into IS NULL "
+			   "GROUP BY c.county, d.step "
+			   "ORDER BY c.county, d.step",
+			 "t", today);
+	if (st != ST_OK) {
+		g_ptr_array_free(list, TRUE);
+		return st;
+	}
+	*out = list;
+	return ST_OK;
+}

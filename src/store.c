@@ -953,3 +953,68 @@ store_mailbox_run_add(struct store *s, const struct mailbox_run *mr,
 			 (gint64)mr->listed, (gint64)mr->fetched,
 			 (gint64)mr->left_on_server, mr->last_uid, mr->error);
 }
+
+void
+mailbox_health_done(struct mailbox_health *h)
+{
+	g_free(h->finished_at);
+	g_free(h->last_uid);
+	g_free(h->error);
+	memset(h, 0, sizeof *h);
+}
+
+static gboolean
+read_last_run(const struct store_row *row, gpointer data)
+{
+	struct mailbox_health *h = data;
+
+	h->finished_at = store_col_dup(row, 0);
+	h->last_uid = store_col_dup(row, 1);
+	h->error = store_col_dup(row, 2);
+	h->listed = store_col_int(row, 3);
+	h->fetched = store_col_int(row, 4);
+	h->left_on_server = store_col_int(row, 5);
+	h->day_old = store_col_int(row, 6) == 1;
+	return FALSE;
+}
+
+enum status
+store_mailbox_health(struct store *s, const char *mailbox,
+		     struct mailbox_health *out, struct err *err)
+{
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = store_query(s, err, read_last_run, out,
+			 "SELECT finished_at, last_uid, error, listed, "
+			 "fetched, left_on_server, julianday('now') - "
+			 "julianday(finished_at) > 1 FROM mailbox_runs "
+			 "WHERE mailbox = ? ORDER BY id DESC LIMIT 1",
+			 "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_int, &out->filed,
+				 "SELECT count(*) FROM arrivals WHERE "
+				 "mailbox = ? AND quarantine IS NULL AND "
+				 "duplicate_of IS NULL", "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_int, &out->quarantined,
+				 "SELECT count(*) FROM arrivals WHERE "
+				 "mailbox = ? AND quarantine_state = 'held'",
+				 "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_int, &out->uids,
+				 "SELECT count(*) FROM fetched WHERE "
+				 "mailbox = ?", "t", mailbox);
+	if (st != ST_OK)
+		mailbox_health_done(out);
+	return st;
+}
+
+enum status
+store_quarantine_held(struct store *s, gint64 *n, struct err *err)
+{
+	*n = 0;
+	return store_query(s, err, store_read_int, n,
+			   "SELECT count(*) FROM arrivals WHERE "
+			   "quarantine_state = 'held'", "");
+}
