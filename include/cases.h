@@ -200,6 +200,20 @@ struct case_filter {
 	gboolean overdue;	/* only those with a deadline passed */
 };
 /* The cases that pass f, newest first: a JSON array. */
+/*
+ * Raises case_id to an emergency, with an audit row saying why, unless
+ * it is one already.
+ */
+enum status cases_escalate(struct store *s, gint64 case_id, const char *why,
+			   struct err *err);
+
+/*
+ * Retention: the case's own personal columns (reply address, subject,
+ * referrer's address) are erased at at, and the audit trail says why.
+ */
+enum status cases_erase(struct store *s, gint64 case_id, const char *at,
+			const char *why, struct err *err);
+
 /* Open deadlines past, by centre and what (a step, or for partner
  * replies "group agency"), with their oldest due day. */
 struct case_overdue {

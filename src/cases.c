@@ -1346,3 +1346,34 @@ cases_overdue(struct store *s, const char *today, gboolean partner,
 	*out = list;
 	return ST_OK;
 }
+
+enum status
+cases_escalate(struct store *s, gint64 case_id, const char *why,
+	       struct err *err)
+{
+	enum status st;
+
+	st = store_run(s, err,
+		       "UPDATE cases SET urgency = 'emergency' "
+		       "WHERE id = ? AND urgency <> 'emergency'", "i", case_id);
+	if (st == ST_OK && store_changes(s) > 0)
+		st = cases_event_add(s, case_id, NULL, "lamplight",
+				     "urgency emergency", why, err);
+	return st;
+}
+
+enum status
+cases_erase(struct store *s, gint64 case_id, const char *at,
+	    const char *why, struct err *err)
+{
+	enum status st;
+
+	st = store_run(s, err,
+		       "UPDATE cases SET reply_addr = NULL, subject = NULL, "
+		       "referrer_addr = NULL, erased_at = ? WHERE id = ?",
+		       "ti", at, case_id);
+	if (st == ST_OK)
+		st = cases_event_add(s, case_id, at, "lamplight",
+				     "personal data erased", why, err);
+	return st;
+}

@@ -351,13 +351,7 @@ erase_one(struct store *s, gint64 id, const char *at, guint days,
 	if (st == ST_OK)
 		st = outbox_erase_case(s, id, err);
 	if (st == ST_OK)
-		st = store_run(s, err,
-			       "UPDATE cases SET reply_addr = NULL, "
-			       "subject = NULL, referrer_addr = NULL, "
-			       "erased_at = ? WHERE id = ?", "ti", at, id);
-	if (st == ST_OK)
-		st = cases_event_add(s, id, at, "lamplight",
-				     "personal data erased", why, err);
+		st = cases_erase(s, id, at, why, err);
 	for (guint i = 0; st == ST_OK && forget != NULL && i < spools->len;
 	     i++)
 		st = forget(spools->pdata[i], data, err);

@@ -520,14 +520,8 @@ attach(struct run *r, const struct mail_msg *m,
 				 "SELECT number FROM cases WHERE id = ?", "i",
 				 tm->case_id);
 	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {
-		st = store_run(r->store, err,
-			       "UPDATE cases SET urgency = 'emergency' "
-			       "WHERE id = ? AND urgency <> 'emergency'",
-			       "i", tm->case_id);
-		if (st == ST_OK && store_changes(r->store) > 0)
-			st = cases_event_add(r->store, tm->case_id, NULL,
-					     "lamplight", "urgency emergency",
-					     "a follow-up letter", err);
+		st = cases_escalate(r->store, tm->case_id,
+				    "a follow-up letter", err);
 		if (st == ST_OK && centre != NULL)
 			st = alert_duty(r, centre, tm->case_id, number, c, now,
 					err);
