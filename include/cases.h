@@ -75,6 +75,15 @@ enum status cases_calendar_install(struct store *s,
 				   const struct calendar *cal, GDateTime *now,
 				   guint *recomputed, struct err *err);
 
+/*
+ * Appends a row to the case's audit trail (case_events, which nothing
+ * can update or delete): who did what, and why (may be NULL), at at (an
+ * ISO time; NULL: now).  The one way a row gets there.
+ */
+enum status cases_event_add(struct store *s, gint64 case_id, const char *at,
+			    const char *who, const char *what,
+			    const char *why, struct err *err);
+
 /* Opens the clocks of a new case (received at received).  Inside the
  * filing transaction. */
 enum status cases_opened(struct store *s, const struct calendar *cal,
@@ -191,6 +200,38 @@ struct case_filter {
 	gboolean overdue;	/* only those with a deadline passed */
 };
 /* The cases that pass f, newest first: a JSON array. */
+/*
+ * Raises case_id to an emergency, with an audit row saying why, unless
+ * it is one already.
+ */
+enum status cases_escalate(struct store *s, gint64 case_id, const char *why,
+			   struct err *err);
+
+/*
+ * Retention: the case's own personal columns (reply address, subject,
+ * referrer's address) are erased at at, and the audit trail says why.
+ */
+enum status cases_erase(struct store *s, gint64 case_id, const char *at,
+			const char *why, struct err *err);
+
+/* Open deadlines past, by centre and what (a step, or for partner
+ * replies "group agency"), with their oldest due day. */
+struct case_overdue {
+	char *centre, *what, *oldest_due;
+	gint64 count;
+};
+
+void case_overdue_free(struct case_overdue *o);
+
+/*
+ * The open SOP steps due before today (a day as calendar.h writes it)
+ * by centre and step, or with partner the partner replies by centre and
+ * agency, merged cases left out: a new array.
+ */
+enum status cases_overdue(struct store *s, const char *today,
+			  gboolean partner, GPtrArray **out,
+			  struct err *err);
+
 enum status cases_list(struct store *s, const struct case_filter *f,
 		       JsonNode **out, struct err *err);
 /* One case with its deadlines, referrals and audit trail. */

@@ -1,9 +1,13 @@
 /*
- * Sending the outbox with libcurl SMTP.  Each message is stored with its
- * Message-ID before the first attempt and marked sent when the server
- * accepts it.  A crash between acceptance and marking re-sends the same
- * message with the same Message-ID next run: we prefer a duplicate that
- * a mail client can fold over a lost answer (see README, "Sending").
+ * The outbox: the table of mail to send and sent, and sending it with
+ * libcurl SMTP.  This module owns the table: every state a mail goes
+ * through (queued, sent, failed, bounced, queued again, cancelled, and
+ * erased at retention) and every count of it is written here, and
+ * nowhere else.  Each message is stored with its Message-ID before the
+ * first attempt and marked sent when the server accepts it.  A crash
+ * between acceptance and marking re-sends the same message with the
+ * same Message-ID next run: we prefer a duplicate that a mail client can
+ * fold over a lost answer (see README, "Sending").
  */
 #ifndef LAMPLIGHT_OUTBOX_H
 #define LAMPLIGHT_OUTBOX_H
@@ -28,17 +32,115 @@ void outbox_done(void);
 #define OUTBOX_PRIORITY_EMERGENCY 0
 #define OUTBOX_PRIORITY_NORMAL 5
 
-/*
- * Sends every queued message that is due with priority at most
- * max_priority, emergencies first.  Per-message
- * failures are recorded in the store and counted; the status is ST_OK
- * unless the store itself failed.  An unreachable server defers the rest.
- */
 struct outgoing;	/* notify.h */
 
 /* Queues mail built by notify.h for case_id (0: none) as kind. */
 enum status outbox_queue(struct store *s, gint64 case_id, const char *kind,
 			 int priority, const struct outgoing *o,
+			 struct err *err);
+/* Inside a transaction: queues a message (priority 0 goes first). */
+enum status outbox_add(struct store *s, gint64 case_id, const char *kind,
+		       int priority, const char *message_id,
+		       const char *env_from, const char *rcpt,
+		       const char *data, gsize len, struct err *err);
+
+struct outbox_item {
+	gint64 id;
+	gint64 case_id;		/* 0 when none */
+	char *kind;
+	char *message_id;
+	char *env_from;
+	char *rcpt;
+	GBytes *data;		/* the whole message, CRLF */
+	int attempts;
+};
+
+void outbox_item_free(struct outbox_item *it);
+
+/*
+ * Queued items due now with priority at most max_priority, emergencies
+ * (priority 0) first: a new array (items freed with it).
+ */
+enum status outbox_due(struct store *s, GDateTime *now, int max_priority,
+		       GPtrArray **out, struct err *err);
+/* The server took mail id; reply is its reply code. */
+enum status outbox_sent(struct store *s, gint64 id, const char *reply,
+			struct err *err);
+/* A failure: temporary ones retry at next_at, others stop for good. */
+enum status outbox_failed(struct store *s, gint64 id, gboolean temp,
+			  const char *why, GDateTime *next_at,
+			  struct err *err);
+
+/*
+ * A bounce reported our mail message_id undeliverable: it is marked
+ * bounced (unless a person cancelled it) with why, and its case hears
+ * of it.  *kind (a new string) and *case_id (0: none) say which mail it
+ * was; *kind is NULL when no mail of ours was changed.
+ */
+enum status outbox_bounced(struct store *s, const char *message_id,
+			   const char *why, gint64 *case_id, char **kind,
+			   struct err *err);
+
+/*
+ * A person's word on mail id: retry (queued again, due at now, with the
+ * same Message-ID) or cancel it (it never goes), recorded on its case
+ * as the operator's, with why (may be NULL).  In a transaction of its
+ * own.  *was is the mail's state before (a new string; NULL: no such
+ * mail); *done whether it changed: a sent or cancelled mail cannot be
+ * retried, only a queued or failed one cancelled.
+ */
+enum status outbox_change(struct store *s, gint64 id, gboolean retry,
+			  const char *why, GDateTime *now, char **was,
+			  gboolean *done, struct err *err);
+
+/*
+ * The mails of kind, or also (may be NULL), queued for rcpt (compared
+ * ignoring case) after since, an ISO time, or at it too when at_too:
+ * what the daily limits count.
+ */
+enum status outbox_count_for(struct store *s, const char *rcpt,
+			     const char *kind, const char *also,
+			     const char *since, gboolean at_too, gint64 *n,
+			     struct err *err);
+
+/* The case a mail of ours with Message-ID message_id was for, or 0. */
+enum status outbox_case_of(struct store *s, const char *message_id,
+			   gint64 *case_id, struct err *err);
+
+/* Retention: the sent mail of case_id loses its text and recipient. */
+enum status outbox_erase_case(struct store *s, gint64 case_id,
+			      struct err *err);
+
+/* One mail as listed for a person. */
+struct outbox_entry {
+	gint64 id;
+	char *case_number;	/* NULL when none */
+	char *kind, *rcpt, *state, *next_at;
+	char *sent_at, *last_error;	/* may be NULL */
+	int attempts;
+};
+
+void outbox_entry_free(struct outbox_entry *e);
+
+/* The mail in state (NULL: all), oldest first: a new array. */
+enum status outbox_list(struct store *s, const char *state, GPtrArray **out,
+			struct err *err);
+
+/*
+ * The mail of case_id, oldest first, each row passed to fn: columns
+ * kind, rcpt, state, created_at, sent_at (named so).
+ */
+enum status outbox_of_case(struct store *s, gint64 case_id, store_row_fn fn,
+			   gpointer data, struct err *err);
+
+/* What status shows of the outbox. */
+struct outbox_counts {
+	gint64 queued;
+	gint64 stale;		/* queued for over an hour */
+	gint64 failed;
+};
+
+enum status outbox_count(struct store *s, struct outbox_counts *out,
 			 struct err *err);
 
 /*

@@ -9,7 +9,6 @@
 #define LAMPLIGHT_STORE_H
 
 #include <glib.h>
-#include <sqlite3.h>
 
 #include "err.h"
 
@@ -108,46 +107,6 @@ enum status store_reason_add(struct store *s, gint64 case_id,
 			     glong start, glong end, const char *match,
 			     struct err *err);
 
-/* Appends an audit row: who did what to the case, and why. */
-enum status store_event_add(struct store *s, gint64 case_id, const char *who,
-			    const char *what, const char *why,
-			    struct err *err);
-
-/* --- the outbox --- */
-
-struct outbox_item {
-	gint64 id;
-	gint64 case_id;		/* 0 when none */
-	char *kind;
-	char *message_id;
-	char *env_from;
-	char *rcpt;
-	GBytes *data;		/* the whole message, CRLF */
-	int attempts;
-};
-
-void outbox_item_free(struct outbox_item *it);
-
-/* Inside a transaction: queues a message (priority 0 goes first). */
-enum status store_outbox_add(struct store *s, gint64 case_id,
-			     const char *kind, int priority,
-			     const char *message_id, const char *env_from,
-			     const char *rcpt, const char *data, gsize len,
-			     struct err *err);
-/*
- * Queued items due now with priority at most max_priority, emergencies
- * (priority 0) first: a new array (items freed with it).
- */
-enum status store_outbox_due(struct store *s, GDateTime *now,
-			     int max_priority, GPtrArray **out,
-			     struct err *err);
-enum status store_outbox_sent(struct store *s, gint64 id, const char *reply,
-			      struct err *err);
-/* A failure: temporary ones retry at next_at, others stop for good. */
-enum status store_outbox_failed(struct store *s, gint64 id, gboolean temp,
-				const char *why, GDateTime *next_at,
-				struct err *err);
-
 /*
  * Inside a transaction: links case_id to the cases opened for the same
  * letter (Message-ID and body hash) in other mailboxes; *linked counts.
@@ -196,31 +155,74 @@ enum status store_mailbox_run_add(struct store *s,
 				  const struct mailbox_run *mr,
 				  struct err *err);
 
-/* The connection, for read-only reports (status); borrowed. */
-struct sqlite3 *store_db(struct store *s);
+/* A mailbox as status shows it: its last run and what it brought. */
+struct mailbox_health {
+	char *finished_at;	/* NULL: never run */
+	char *last_uid, *error;	/* may be NULL */
+	gint64 listed, fetched, left_on_server;
+	gint64 filed, quarantined, uids;
+	gboolean day_old;	/* the last run finished over a day ago */
+};
+
+/* Frees the strings of h (embedded). */
+void mailbox_health_done(struct mailbox_health *h);
+enum status store_mailbox_health(struct store *s, const char *mailbox,
+				 struct mailbox_health *out,
+				 struct err *err);
+/* How many messages are held in quarantine. */
+enum status store_quarantine_held(struct store *s, gint64 *n,
+				  struct err *err);
+
+/* --- the one way SQL reaches the database --- */
+
+/* A row of a result, passed to a store_row_fn; valid during the call. */
+struct store_row;
+
+/* Called for each row until it returns FALSE. */
+typedef gboolean (*store_row_fn)(const struct store_row *row,
+				 gpointer data);
 
 /*
- * For modules that keep their own tables (cases.c): SQL with its "?"
- * bound in order from the arguments, types saying what each is: 'i' a
- * gint64, 't' a const char * (NULL binds NULL).  store_query() passes
- * each row to fn until it returns FALSE.
+ * Runs one statement: each "?" bound in order from the arguments, types
+ * saying what each is: 'i' a gint64, 't' a const char * (NULL binds
+ * NULL), 'b' a const void * and a gsize (a blob).  Each row is passed to
+ * fn (which may be NULL) until it returns FALSE.  Every error of the
+ * database is returned: busy, full or failing disk ST_TEMP, anything
+ * else (a missing table, a constraint, corruption) ST_FATAL; err says
+ * what SQLite said.  SQL never contains input: bind it.
  */
-enum status store_run(struct store *s, struct err *err, const char *sql,
-		      const char *types, ...);
-typedef gboolean (*store_row_fn)(sqlite3_stmt *row, gpointer data);
 enum status store_query(struct store *s, struct err *err, store_row_fn fn,
 			gpointer data, const char *sql, const char *types,
 			...);
+/* store_query() with no rows to read. */
+enum status store_run(struct store *s, struct err *err, const char *sql,
+		      const char *types, ...);
+
+/* Rows changed by the last statement; the id of the last row inserted. */
+guint store_changes(struct store *s);
+gint64 store_last_id(struct store *s);
+
+/* Column col of a row: 0 for NULL; text borrowed (NULL for NULL). */
+gint64 store_col_int(const struct store_row *row, int col);
+const char *store_col_text(const struct store_row *row, int col);
+/* A new string, NULL for NULL; a new GBytes (empty for NULL). */
+char *store_col_dup(const struct store_row *row, int col);
+GBytes *store_col_bytes(const struct store_row *row, int col);
+gboolean store_col_is_null(const struct store_row *row, int col);
+gboolean store_col_is_int(const struct store_row *row, int col);
+int store_col_count(const struct store_row *row);
+const char *store_col_name(const struct store_row *row, int col);
+
 /*
  * Row readers for store_query(): the first column of the first row as
  * a gint64 (data: gint64 *) or a new string (data: char **; NULL for
  * NULL); or of every row, appended to a GPtrArray of new strings.
  */
-gboolean store_row_int(sqlite3_stmt *row, gpointer data);
-gboolean store_row_text(sqlite3_stmt *row, gpointer data);
-gboolean store_rows_text(sqlite3_stmt *row, gpointer data);
-sqlite3 *store_sqlite(struct store *s);
-enum status store_db_error(struct store *s, struct err *err,
-			   const char *what);
+gboolean store_read_int(const struct store_row *row, gpointer data);
+gboolean store_read_text(const struct store_row *row, gpointer data);
+gboolean store_read_texts(const struct store_row *row, gpointer data);
+
+/* The connection, for tests that reach behind the store; borrowed. */
+struct sqlite3 *store_sqlite(struct store *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cases.h"
+#include "outbox.h"
 #include "twtime.h"
 
 static const struct {
@@ -199,7 +200,7 @@ cases_calendar(struct store *s, const char *file, struct calendar **out,
 	guint recomputed;
 	enum status st;
 
-	st = store_query(s, err, store_row_text, &text,
+	st = store_query(s, err, store_read_text, &text,
 			 "SELECT text FROM calendars WHERE active = 1", "");
 	if (st != ST_OK)
 		return st;
@@ -228,14 +229,14 @@ struct open_deadline {
 };
 
 static gboolean
-collect_open(sqlite3_stmt *row, gpointer data)
+collect_open(const struct store_row *row, gpointer data)
 {
 	struct open_deadline d = {
-		.id = sqlite3_column_int64(row, 0),
-		.start = g_strdup((const char *)sqlite3_column_text(row, 1)),
-		.rule = g_strdup((const char *)sqlite3_column_text(row, 2)),
-		.n = (guint)sqlite3_column_int(row, 3),
-		.due = g_strdup((const char *)sqlite3_column_text(row, 4)),
+		.id = store_col_int(row, 0),
+		.start = store_col_dup(row, 1),
+		.rule = store_col_dup(row, 2),
+		.n = (guint)(int)store_col_int(row, 3),
+		.due = store_col_dup(row, 4),
 	};
 
 	g_array_append_val(data, d);
@@ -352,16 +353,20 @@ deadline_settle(struct store *s, gint64 case_id, const char *step,
 			 "ttiti", at, outcome, case_id, step, referral_id);
 }
 
-static enum status
-event(struct store *s, gint64 case_id, const char *at, const char *who,
-      const char *what, const char *why, struct err *err)
+enum status
+cases_event_add(struct store *s, gint64 case_id, const char *at,
+		const char *who, const char *what, const char *why,
+		struct err *err)
 {
+	g_autoptr(GDateTime) now = at == NULL ? twtime_now() : NULL;
+	g_autofree char *now_text = now != NULL ? twtime_iso(now) : NULL;
+
 	return store_run(s, err,
 			 "INSERT INTO case_events (case_id, at, who, what, "
 			 "why) VALUES (?, ?, ?, ?, ?)",
-			 "itttt", case_id, at, who, what, why);
+			 "itttt", case_id, at != NULL ? at : now_text, who,
+			 what, why);
 }
-
 enum status
 cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 	     GDateTime *received, struct err *err)
@@ -371,7 +376,7 @@ cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 	enum status st;
 
 	calendar_day_of(received, &day);
-	st = store_query(s, err, store_row_text, &source,
+	st = store_query(s, err, store_read_text, &source,
 			 "SELECT source FROM cases WHERE id = ?", "i",
 			 case_id);
 	if (st == ST_OK)
@@ -384,15 +389,15 @@ cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 }
 
 static gboolean
-read_ref(sqlite3_stmt *row, gpointer data)
+read_ref(const struct store_row *row, gpointer data)
 {
 	struct case_ref *c = data;
-	const char *county = (const char *)sqlite3_column_text(row, 2);
+	const char *county = store_col_text(row, 2);
 
-	c->id = sqlite3_column_int64(row, 0);
-	c->number = g_strdup((const char *)sqlite3_column_text(row, 1));
+	c->id = store_col_int(row, 0);
+	c->number = store_col_dup(row, 1);
 	g_strlcpy(c->county, county != NULL ? county : "", sizeof c->county);
-	if (!case_state_parse((const char *)sqlite3_column_text(row, 3),
+	if (!case_state_parse(store_col_text(row, 3),
 			      &c->state))
 		c->state = CASE_RECEIVED;
 	return FALSE;
@@ -424,7 +429,7 @@ move(struct store *s, const struct case_ref *c, enum case_state to,
 				   "ttit", case_state_name(to), at, c->id,
 				   case_state_name(c->state));
 
-	if (st == ST_OK && sqlite3_changes(store_sqlite(s)) != 1)
+	if (st == ST_OK && store_changes(s) != 1)
 		st = err_set(err, ST_TEMP, "case %s changed meanwhile; "
 			     "look again", c->number);
 	return st;
@@ -531,7 +536,7 @@ cases_set_state(struct store *s, const struct calendar *cal,
 	if (st == ST_OK && to == CASE_FOLLOW_UP)
 		st = schedule_follow_up(s, cal, c->id, &today, err);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, why, err);
+		st = cases_event_add(s, c->id, at, who, what, why, err);
 	return finish(s, st, err);
 }
 
@@ -565,7 +570,7 @@ cases_refer(struct store *s, const struct calendar *cal,
 			       "INSERT INTO referrals (case_id, grp, agency, "
 			       "referred_at) VALUES (?, ?, ?, ?)",
 			       "ittt", c->id, group_key(g), agency, at);
-	ref = sqlite3_last_insert_rowid(store_sqlite(s));
+	ref = store_last_id(s);
 	if (st == ST_OK)
 		st = deadline_open(s, cal, c->id, "partner_reply", ref, &today,
 				   DEADLINE_WORKING_DAYS,
@@ -578,7 +583,7 @@ cases_refer(struct store *s, const struct calendar *cal,
 		calendar_due(cal, &today, DEADLINE_WORKING_DAYS,
 			     SOP_PARTNER_WORKING_DAYS, &day);
 		due = calendar_date_string(&day);
-		st = store_query(s, err, store_row_int, &seq,
+		st = store_query(s, err, store_read_int, &seq,
 				 "SELECT count(*) FROM referrals "
 				 "WHERE case_id = ?", "i", c->id);
 		number = g_strdup_printf("%s-R%" G_GINT64_FORMAT, c->number,
@@ -587,7 +592,7 @@ cases_refer(struct store *s, const struct calendar *cal,
 			st = notice(s, c, g, agency, number, due, data, err);
 	}
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, NULL, err);
+		st = cases_event_add(s, c->id, at, who, what, NULL, err);
 	return finish(s, st, err);
 }
 
@@ -606,7 +611,7 @@ cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
 	/* The referral its notice numbered (R2: the second), if that one
 	 * is the group's and awaits a reply; else the group's oldest. */
 	if (seq > 0)
-		st = store_query(s, err, store_row_int, &ref,
+		st = store_query(s, err, store_read_int, &ref,
 				 "SELECT id FROM (SELECT id, grp, replied_at "
 				 "FROM referrals WHERE case_id = ? ORDER BY id "
 				 "LIMIT 1 OFFSET ?) WHERE grp = ? AND "
@@ -615,7 +620,7 @@ cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
 	else
 		st = ST_OK;
 	if (st == ST_OK && ref == 0)
-		st = store_query(s, err, store_row_int, &ref,
+		st = store_query(s, err, store_read_int, &ref,
 				 "SELECT id FROM referrals WHERE case_id = ? AND "
 				 "grp = ? AND replied_at IS NULL ORDER BY id "
 				 "LIMIT 1", "it", case_id, group_key(g));
@@ -628,7 +633,7 @@ cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
 		st = deadline_settle(s, case_id, "partner_reply", ref, "met",
 				     at, err);
 	if (st == ST_OK)
-		st = event(s, case_id, at, who, what, NULL, err);
+		st = cases_event_add(s, case_id, at, who, what, NULL, err);
 	return st;
 }
 
@@ -660,7 +665,7 @@ cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
-	st = store_query(s, err, store_row_int, &open,
+	st = store_query(s, err, store_read_int, &open,
 			 "SELECT count(*) FROM deadlines WHERE case_id = ? "
 			 "AND step = 'agency_result' AND outcome IS NULL",
 			 "i", c->id);
@@ -671,8 +676,8 @@ cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
 		st = deadline_settle(s, c->id, "agency_result", 0, "met", at,
 				     err);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, "result sent to the referrer",
-			   NULL, err);
+		st = cases_event_add(s, c->id, at, who,
+				     "result sent to the referrer", NULL, err);
 	return finish(s, st, err);
 }
 
@@ -693,7 +698,7 @@ cases_follow_up_contact(struct store *s, const struct case_ref *c,
 	if (st != ST_OK)
 		return st;
 	/* The earliest scheduled contact still open is the one made. */
-	st = store_query(s, err, store_row_int, &next,
+	st = store_query(s, err, store_read_int, &next,
 			 "SELECT id FROM deadlines WHERE case_id = ? AND "
 			 "step = 'follow_up' AND outcome IS NULL "
 			 "ORDER BY due_day, id LIMIT 1", "i", c->id);
@@ -702,7 +707,8 @@ cases_follow_up_contact(struct store *s, const struct case_ref *c,
 			       "UPDATE deadlines SET met_at = ?, outcome = "
 			       "'met' WHERE id = ?", "ti", at, next);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, "follow-up contact", why, err);
+		st = cases_event_add(s, c->id, at, who, "follow-up contact",
+				     why, err);
 	return finish(s, st, err);
 }
 
@@ -716,7 +722,7 @@ follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
 	enum status st;
 
 	*done = FALSE;
-	st = store_query(s, err, store_row_text, &since,
+	st = store_query(s, err, store_read_text, &since,
 			 "SELECT state_at FROM cases WHERE id = ?", "i",
 			 c->id);
 	if (st != ST_OK || since == NULL)
@@ -733,12 +739,10 @@ follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
 
 /* Every column of the first row, as new strings (NULL for NULL). */
 static gboolean
-read_columns(sqlite3_stmt *row, gpointer data)
+read_columns(const struct store_row *row, gpointer data)
 {
-	for (int i = 0; i < sqlite3_column_count(row); i++)
-		g_ptr_array_add(data, g_strdup((const char *)
-						       sqlite3_column_text(row,
-									   i)));
+	for (int i = 0; i < store_col_count(row); i++)
+		g_ptr_array_add(data, store_col_dup(row, i));
 	return FALSE;
 }
 
@@ -783,7 +787,8 @@ hand_over(struct store *s, const struct calendar *cal,
 		st = cases_opened(s, cal, id, now, err);
 	why = g_strdup_printf("handed over by %s (%s)", c->county, c->number);
 	if (st == ST_OK)
-		st = event(s, id, at, who, "state received", why, err);
+		st = cases_event_add(s, id, at, who, "state received", why,
+				     err);
 	return st;
 }
 
@@ -840,7 +845,7 @@ cases_close(struct store *s, const struct calendar *cal,
 					 "%s", to_county, number)
 		       : g_strdup_printf("closed %s", close_reason_name(r));
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, why, err);
+		st = cases_event_add(s, c->id, at, who, what, why, err);
 	st = finish(s, st, err);
 	if (st == ST_OK && handed != NULL)
 		*handed = g_steal_pointer(&number);
@@ -865,10 +870,9 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 		       "INSERT INTO case_notes (case_id, at, who, text) "
 		       "VALUES (?, ?, ?, ?)", "ittt", c->id, at, who, text);
 	why = g_strdup_printf("note %lld",
-			      (long long)sqlite3_last_insert_rowid(
-				      store_sqlite(s)));
+			      (long long)store_last_id(s));
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, "note", why, err);
+		st = cases_event_add(s, c->id, at, who, "note", why, err);
 	return finish(s, st, err);
 }
 
@@ -888,7 +892,7 @@ cases_assign(struct store *s, const struct case_ref *c, const char *staff,
 	st = store_run(s, err, "UPDATE cases SET assignee = ? WHERE id = ?",
 		       "ti", staff, c->id);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, NULL, err);
+		st = cases_event_add(s, c->id, at, who, what, NULL, err);
 	return finish(s, st, err);
 }
 
@@ -919,10 +923,10 @@ cases_schedule(struct store *s, const struct case_ref *c, const char *step,
 		       "INSERT INTO deadlines (case_id, step, start_day, rule, "
 		       "n, due_day, calendar) VALUES (?, ?, ?, 'days', ?, ?, "
 		       "(SELECT version FROM calendars WHERE active = 1))",
-		       "ittitt", c->id, step, from,
+		       "ittit", c->id, step, from,
 		       (gint64)g_date_days_between(&today, day), due);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, NULL, err);
+		st = cases_event_add(s, c->id, at, who, what, NULL, err);
 	return finish(s, st, err);
 }
 
@@ -944,7 +948,7 @@ cases_merge(struct store *s, const struct case_ref *c, const char *into,
 		return err_set(err, ST_FATAL, "no case %s at %s", into,
 			       c->county);
 	}
-	st = store_query(s, err, store_row_int, &merged,
+	st = store_query(s, err, store_read_int, &merged,
 			 "SELECT count(*) FROM cases WHERE id IN (?, ?) AND "
 			 "merged_into IS NOT NULL", "ii", c->id, t.id);
 	if (st == ST_OK && t.id == c->id)
@@ -988,9 +992,9 @@ cases_merge(struct store *s, const struct case_ref *c, const char *into,
 			       "ON CONFLICT DO NOTHING",
 			       "iiii", c->id, t.id, t.id, c->id);
 	if (st == ST_OK)
-		st = event(s, c->id, at, who, what, NULL, err);
+		st = cases_event_add(s, c->id, at, who, what, NULL, err);
 	if (st == ST_OK)
-		st = event(s, t.id, at, who, back, NULL, err);
+		st = cases_event_add(s, t.id, at, who, back, NULL, err);
 	case_ref_clear(&t);
 	return finish(s, st, err);
 }
@@ -1001,7 +1005,7 @@ cases_note_event(struct store *s, const struct case_ref *c, const char *who,
 {
 	g_autofree char *at = twtime_iso(now);
 
-	return event(s, c->id, at, who, what, NULL, err);
+	return cases_event_add(s, c->id, at, who, what, NULL, err);
 }
 
 enum status
@@ -1012,7 +1016,7 @@ cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
 	g_autoptr(GString) text = g_string_new(NULL);
 	enum status st;
 
-	st = store_query(s, err, store_rows_text, votes,
+	st = store_query(s, err, store_read_texts, votes,
 			 "SELECT need FROM case_needs WHERE case_id = ?", "i",
 			 c->id);
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(need_groups); i++)
@@ -1030,9 +1034,10 @@ cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
 /* ---- views ---- */
 
 static void
-set_text(JsonObject *o, const char *member, sqlite3_stmt *row, int col)
+set_text(JsonObject *o, const char *member, const struct store_row *row,
+	 int col)
 {
-	const char *v = (const char *)sqlite3_column_text(row, col);
+	const char *v = store_col_text(row, col);
 
 	if (v != NULL)
 		json_object_set_string_member(o, member, v);
@@ -1041,16 +1046,16 @@ set_text(JsonObject *o, const char *member, sqlite3_stmt *row, int col)
 }
 
 static gboolean
-list_row(sqlite3_stmt *row, gpointer data)
+list_row(const struct store_row *row, gpointer data)
 {
 	JsonObject *o = json_object_new();
 	enum case_state st;
 
 	json_object_set_string_member(o, "number",
-				      (const char *)sqlite3_column_text(row, 0));
+				      store_col_text(row, 0));
 	set_text(o, "county", row, 1);
 	set_text(o, "state", row, 2);
-	if (case_state_parse((const char *)sqlite3_column_text(row, 2), &st))
+	if (case_state_parse(store_col_text(row, 2), &st))
 		json_object_set_string_member(o, "state_label",
 					      case_state_label(st));
 	set_text(o, "urgency", row, 3);
@@ -1059,7 +1064,7 @@ list_row(sqlite3_stmt *row, gpointer data)
 	set_text(o, "next_due", row, 6);
 	set_text(o, "next_step", row, 7);
 	json_object_set_boolean_member(o, "overdue",
-				       sqlite3_column_int(row, 8) != 0);
+				       (int)store_col_int(row, 8) != 0);
 	set_text(o, "closed_reason", row, 9);
 	json_array_add_object_element(data, o);
 	return TRUE;
@@ -1106,22 +1111,22 @@ struct show {
 };
 
 static gboolean
-show_case(sqlite3_stmt *row, gpointer data)
+show_case(const struct store_row *row, gpointer data)
 {
 	struct show *sh = data;
 	const char *label;
 	enum case_state st;
 
 	json_object_set_string_member(sh->o, "number",
-				      (const char *)sqlite3_column_text(row, 0));
+				      store_col_text(row, 0));
 	set_text(sh->o, "county", row, 1);
 	set_text(sh->o, "state", row, 2);
-	if (case_state_parse((const char *)sqlite3_column_text(row, 2), &st))
+	if (case_state_parse(store_col_text(row, 2), &st))
 		json_object_set_string_member(sh->o, "state_label",
 					      case_state_label(st));
 	set_text(sh->o, "urgency", row, 3);
 	set_text(sh->o, "source", row, 4);
-	label = case_source_label((const char *)sqlite3_column_text(row, 4));
+	label = case_source_label(store_col_text(row, 4));
 	if (label != NULL)
 		json_object_set_string_member(sh->o, "source_label", label);
 	set_text(sh->o, "created_at", row, 5);
@@ -1135,17 +1140,17 @@ show_case(sqlite3_stmt *row, gpointer data)
 }
 
 static gboolean
-show_deadline(sqlite3_stmt *row, gpointer data)
+show_deadline(const struct store_row *row, gpointer data)
 {
 	struct show *sh = data;
 	JsonObject *d = json_object_new();
-	const char *due = (const char *)sqlite3_column_text(row, 3);
-	const char *outcome = (const char *)sqlite3_column_text(row, 6);
+	const char *due = store_col_text(row, 3);
+	const char *outcome = store_col_text(row, 6);
 
 	set_text(d, "step", row, 0);
 	set_text(d, "start_day", row, 1);
 	set_text(d, "rule", row, 2);
-	json_object_set_int_member(d, "n", sqlite3_column_int(row, 4));
+	json_object_set_int_member(d, "n", (int)store_col_int(row, 4));
 	set_text(d, "due_day", row, 3);
 	set_text(d, "calendar", row, 5);
 	set_text(d, "outcome", row, 6);
@@ -1165,24 +1170,20 @@ struct rows {
 };
 
 static gboolean
-any_row(sqlite3_stmt *row, gpointer data)
+any_row(const struct store_row *row, gpointer data)
 {
 	JsonObject *o = json_object_new();
 
-	for (int i = 0; i < sqlite3_column_count(row); i++) {
-		const char *name = sqlite3_column_name(row, i);
+	for (int i = 0; i < store_col_count(row); i++) {
+		const char *name = store_col_name(row, i);
 
-		switch (sqlite3_column_type(row, i)) {
-		case SQLITE_INTEGER:
-			json_object_set_int_member(
-				o, name, sqlite3_column_int64(row, i));
-			break;
-		case SQLITE_NULL:
+		if (store_col_is_int(row, i))
+			json_object_set_int_member(o, name,
+						   store_col_int(row, i));
+		else if (store_col_is_null(row, i))
 			json_object_set_null_member(o, name);
-			break;
-		default:
+		else
 			set_text(o, name, row, i);
-		}
 	}
 	json_array_add_object_element(((struct rows *)data)->a, o);
 	return TRUE;
@@ -1256,8 +1257,8 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 			     "ORDER BY id" },
 		{ "reasons", "SELECT rule, vote, weight, start, end, match "
 			     "FROM reasons WHERE case_id = ?" },
-		{ "mail_sent", "SELECT kind, rcpt, state, created_at, sent_at "
-			       "FROM outbox WHERE case_id = ? ORDER BY id" },
+		/* The outbox's own: outbox.h. */
+		{ "mail_sent", NULL },
 		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
 			   "cases c ON c.id = l.other_id WHERE l.case_id = ?" },
 	};
@@ -1272,16 +1273,107 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		struct rows r = { json_array_new() };
 
 		json_object_set_array_member(o, parts[i].member, r.a);
-		st = store_query(s, err, any_row, &r, parts[i].sql, "i",
-				 c->id);
+		st = parts[i].sql == NULL
+			     ? outbox_of_case(s, c->id, any_row, &r, err)
+			     : store_query(s, err, any_row, &r, parts[i].sql,
+					   "i", c->id);
 	}
 	if (st == ST_OK)
-		st = store_query(s, err, store_row_text, &reply,
+		st = store_query(s, err, store_read_text, &reply,
 				 "SELECT reply_addr FROM cases WHERE id = ?",
 				 "i", c->id);
 	if (st == ST_OK && reply != NULL)
 		json_object_set_string_member(o, "reply_addr", reply);
 	if (st != ST_OK)
 		g_clear_pointer(out, json_node_unref);
+	return st;
+}
+
+void
+case_overdue_free(struct case_overdue *o)
+{
+	if (o == NULL)
+		return;
+	g_free(o->centre);
+	g_free(o->what);
+	g_free(o->oldest_due);
+	g_free(o);
+}
+
+static gboolean
+read_overdue(const struct store_row *row, gpointer data)
+{
+	struct case_overdue *o = g_new0(struct case_overdue, 1);
+
+	o->centre = store_col_dup(row, 0);
+	o->what = store_col_dup(row, 1);
+	o->count = store_col_int(row, 2);
+	o->oldest_due = store_col_dup(row, 3);
+	g_ptr_array_add(data, o);
+	return TRUE;
+}
+
+enum status
+cases_overdue(struct store *s, const char *today, gboolean partner,
+	      GPtrArray **out, struct err *err)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)case_overdue_free);
+	enum status st;
+
+	st = store_query(s, err, read_overdue, list,
+			 partner
+			 ? "SELECT c.county, r.grp || ' ' || r.agency, "
+			   "count(*), min(d.due_day) FROM deadlines d JOIN "
+			   "cases c ON c.id = d.case_id JOIN referrals r ON "
+			   "r.id = d.referral_id WHERE d.outcome IS NULL AND "
+			   "d.due_day < ?1 AND d.step = 'partner_reply' AND "
+			   "c.merged_into IS NULL "
+			   "GROUP BY c.county, r.grp, r.agency "
+			   "ORDER BY c.county"
+			 : "SELECT c.county, d.step, count(*), min(d.due_day) "
+			   "FROM deadlines d JOIN cases c ON c.id = d.case_id "
+			   "WHERE d.outcome IS NULL AND d.due_day < ?1 "
+			   "AND d.step <> 'partner_reply' AND "
+			   "c.merged_into IS NULL "
+			   "GROUP BY c.county, d.step "
+			   "ORDER BY c.county, d.step",
+			 "t", today);
+	if (st != ST_OK) {
+		g_ptr_array_free(list, TRUE);
+		return st;
+	}
+	*out = list;
+	return ST_OK;
+}
+
+enum status
+cases_escalate(struct store *s, gint64 case_id, const char *why,
+	       struct err *err)
+{
+	enum status st;
+
+	st = store_run(s, err,
+		       "UPDATE cases SET urgency = 'emergency' "
+		       "WHERE id = ? AND urgency <> 'emergency'", "i", case_id);
+	if (st == ST_OK && store_changes(s) > 0)
+		st = cases_event_add(s, case_id, NULL, "lamplight",
+				     "urgency emergency", why, err);
+	return st;
+}
+
+enum status
+cases_erase(struct store *s, gint64 case_id, const char *at,
+	    const char *why, struct err *err)
+{
+	enum status st;
+
+	st = store_run(s, err,
+		       "UPDATE cases SET reply_addr = NULL, subject = NULL, "
+		       "referrer_addr = NULL, erased_at = ? WHERE id = ?",
+		       "ti", at, case_id);
+	if (st == ST_OK)
+		st = cases_event_add(s, case_id, at, "lamplight",
+				     "personal data erased", why, err);
 	return st;
 }

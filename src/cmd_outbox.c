@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "outbox.h"
 #include "people.h"
 #include "store.h"
 #include "twtime.h"
@@ -27,39 +28,38 @@ static const GOptionEntry outbox_options[] = {
 	{ NULL },
 };
 
-/* Columns of the list query: id, then these as text, attempts apart. */
-static const char *const columns[] = {
-	"id", "case", "kind", "rcpt", "state", "attempts", "next_at",
-	"sent_at", "last_error",
-};
+/* The text members of a listed mail, in the order they are shown. */
+static void
+set_text(JsonObject *o, const char *member, const char *v)
+{
+	if (v != NULL)
+		json_object_set_string_member(o, member, v);
+	else
+		json_object_set_null_member(o, member);
+}
 
-static gboolean
-list_row(sqlite3_stmt *row, gpointer data)
+static JsonObject *
+entry_json(const struct outbox_entry *e)
 {
 	JsonObject *o = json_object_new();
-	const char *kind = (const char *)sqlite3_column_text(row, 2);
 
-	json_object_set_int_member(o, "id", sqlite3_column_int64(row, 0));
-	json_object_set_int_member(o, "attempts", sqlite3_column_int(row, 5));
-	for (int i = 1; i < (int)G_N_ELEMENTS(columns); i++) {
-		const char *v = (const char *)sqlite3_column_text(row, i);
+	json_object_set_int_member(o, "id", e->id);
+	json_object_set_int_member(o, "attempts", e->attempts);
+	set_text(o, "case", e->case_number);
+	set_text(o, "kind", e->kind);
+	/* Answers go to seekers: their address is personal data. */
+	if (strcmp(e->kind, "ack") == 0 || strcmp(e->kind, "followup") == 0) {
+		g_autofree char *m = people_mask("email", e->rcpt);
 
-		if (i == 5)
-			continue;
-		/* Answers go to seekers: their address is personal data. */
-		if (i == 3 && (strcmp(kind, "ack") == 0 ||
-			       strcmp(kind, "followup") == 0)) {
-			g_autofree char *m = people_mask("email", v);
-
-			json_object_set_string_member(o, columns[i], m);
-		} else if (v != NULL) {
-			json_object_set_string_member(o, columns[i], v);
-		} else {
-			json_object_set_null_member(o, columns[i]);
-		}
+		set_text(o, "rcpt", m);
+	} else {
+		set_text(o, "rcpt", e->rcpt);
 	}
-	json_array_add_object_element(data, o);
-	return TRUE;
+	set_text(o, "state", e->state);
+	set_text(o, "next_at", e->next_at);
+	set_text(o, "sent_at", e->sent_at);
+	set_text(o, "last_error", e->last_error);
+	return o;
 }
 
 static int
@@ -67,18 +67,16 @@ do_list(struct store *s)
 {
 	JsonArray *a = json_array_new();
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+	g_autoptr(GPtrArray) list = NULL;
 	struct err err = { 0 };
 
 	json_node_take_array(node, a);
-	if (store_query(s, &err, list_row, a,
-			"SELECT o.id, c.number, o.kind, o.rcpt, o.state, "
-			"o.attempts, o.next_at, o.sent_at, o.last_error "
-			"FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
-			"WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id",
-			"t", arg_state) != ST_OK) {
+	if (outbox_list(s, arg_state, &list, &err) != ST_OK) {
 		fprintf(stderr, "lamplight outbox: %s\n", err.msg);
 		return EXIT_SOFTWARE;
 	}
+	for (guint i = 0; i < list->len; i++)
+		json_array_add_object_element(a, entry_json(list->pdata[i]));
 	if (arg_json) {
 		g_autofree char *text = json_to_string(node, TRUE);
 
@@ -104,81 +102,35 @@ do_list(struct store *s)
 	return EXIT_OK;
 }
 
-static gboolean
-read_row(sqlite3_stmt *row, gpointer data)
-{
-	char **v = data;
-
-	v[0] = g_strdup((const char *)sqlite3_column_text(row, 0));
-	v[1] = g_strdup((const char *)sqlite3_column_text(row, 1));
-	v[2] = g_strdup((const char *)sqlite3_column_text(row, 2));
-	return FALSE;
-}
-
 /* retry or cancel one mail, with an audit row on its case. */
 static int
 do_change(struct store *s, const char *verb, const char *id_text)
 {
 	g_autoptr(GDateTime) now = twtime_now();
-	g_autofree char *at = twtime_iso(now);
-	g_autofree char *what = NULL;
-	char *row[3] = { NULL, NULL, NULL };	/* state, kind, case id */
+	g_autofree char *was = NULL;
 	gboolean retry = strcmp(verb, "retry") == 0;
 	gint64 id = g_ascii_strtoll(id_text, NULL, 10);
+	gboolean done = FALSE;
 	struct err err = { 0 };
 	enum status st;
-	int rc = EXIT_OK;
 
-	st = store_begin(s, &err);
-	if (st == ST_OK)
-		st = store_query(s, &err, read_row, row,
-				 "SELECT state, kind, case_id FROM outbox "
-				 "WHERE id = ?", "i", id);
-	if (st == ST_OK && row[0] == NULL) {
-		fprintf(stderr, "lamplight outbox: no mail %s\n", id_text);
-		rc = EXIT_DATAERR;
-	} else if (st == ST_OK &&
-		   (retry ? strcmp(row[0], "sent") == 0 ||
-				    strcmp(row[0], "cancelled") == 0
-			  : strcmp(row[0], "queued") != 0 &&
-				    strcmp(row[0], "failed") != 0)) {
-		fprintf(stderr, "lamplight outbox: mail %s is %s: it cannot "
-			"be %s\n", id_text, row[0],
-			retry ? "retried" : "cancelled");
-		rc = EXIT_DATAERR;
-	} else if (st == ST_OK) {
-		st = store_run(s, &err,
-			       retry ? "UPDATE outbox SET state = 'queued', "
-				       "next_at = ? WHERE id = ?"
-				     : "UPDATE outbox SET state = 'cancelled', "
-				       "next_at = ? WHERE id = ?",
-			       "ti", at, id);
-		what = g_strdup_printf("outbox %s: %s %s", verb, row[1],
-				       id_text);
-		if (st == ST_OK && row[2] != NULL)
-			st = store_run(s, &err,
-				       "INSERT INTO case_events (case_id, at, "
-				       "who, what, why) VALUES (?, ?, "
-				       "'operator', ?, ?)",
-				       "ittt",
-				       g_ascii_strtoll(row[2], NULL, 10), at,
-				       what, arg_why);
-	}
-	if (st == ST_OK && rc == EXIT_OK) {
-		st = store_commit(s, &err);
-		if (st == ST_OK)
-			printf("mail %s: %s\n", id_text,
-			       retry ? "queued again" : "cancelled");
-	} else {
-		store_rollback(s);
-	}
+	st = outbox_change(s, id, retry, arg_why, now, &was, &done, &err);
 	if (st != ST_OK) {
 		fprintf(stderr, "lamplight outbox: %s\n", err.msg);
-		rc = st == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+		return st == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
 	}
-	for (int i = 0; i < 3; i++)
-		g_free(row[i]);
-	return rc;
+	if (was == NULL) {
+		fprintf(stderr, "lamplight outbox: no mail %s\n", id_text);
+		return EXIT_DATAERR;
+	}
+	if (!done) {
+		fprintf(stderr, "lamplight outbox: mail %s is %s: it cannot "
+			"be %s\n", id_text, was,
+			retry ? "retried" : "cancelled");
+		return EXIT_DATAERR;
+	}
+	printf("mail %s: %s\n", id_text, retry ? "queued again" : "cancelled");
+	return EXIT_OK;
 }
 
 int

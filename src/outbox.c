@@ -1,17 +1,378 @@
 /*
- * The SMTP side of the outbox.  One curl handle is reused for the whole
- * run so that every message after the first rides the same connection.
+ * The outbox: its table's states, then its SMTP side.  Every statement
+ * on the outbox table is in this file.  One curl handle is reused for
+ * the whole run so that every message after the first rides the same
+ * connection.
  */
 #include <curl/curl.h>
 #include <string.h>
 
+#include "cases.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
+#include "twtime.h"
 
 /* Retries back off from 5 minutes to at most 6 hours. */
 #define OUTBOX_BACKOFF_FIRST 300
 #define OUTBOX_BACKOFF_MAX (6 * 3600)
+
+/* ---- the table ---- */
+
+static char *
+now_iso(void)
+{
+	g_autoptr(GDateTime) now = twtime_now();
+
+	return twtime_iso(now);
+}
+
+void
+outbox_item_free(struct outbox_item *it)
+{
+	if (it == NULL)
+		return;
+	g_free(it->kind);
+	g_free(it->message_id);
+	g_free(it->env_from);
+	g_free(it->rcpt);
+	if (it->data != NULL)
+		g_bytes_unref(it->data);
+	g_free(it);
+}
+
+enum status
+outbox_add(struct store *s, gint64 case_id, const char *kind, int priority,
+	   const char *message_id, const char *env_from, const char *rcpt,
+	   const char *data, gsize len, struct err *err)
+{
+	g_autofree char *now = now_iso();
+
+	return store_run(s, err,
+			 "INSERT INTO outbox (case_id, kind, priority, "
+			 "message_id, env_from, rcpt, data, next_at, "
+			 "created_at) VALUES (nullif(?, 0), ?, ?, ?, ?, ?, ?, "
+			 "?, ?)",
+			 "ititttbtt", case_id, kind, (gint64)priority,
+			 message_id, env_from, rcpt, (const void *)data, len,
+			 now, now);
+}
+
+enum status
+outbox_queue(struct store *s, gint64 case_id, const char *kind,
+	     int priority, const struct outgoing *o, struct err *err)
+{
+	return outbox_add(s, case_id, kind, priority, o->message_id,
+			  o->env_from, o->rcpt, o->data, o->len, err);
+}
+
+static gboolean
+read_item(const struct store_row *row, gpointer data)
+{
+	struct outbox_item *it = g_new0(struct outbox_item, 1);
+
+	it->id = store_col_int(row, 0);
+	it->case_id = store_col_int(row, 1);
+	it->kind = store_col_dup(row, 2);
+	it->message_id = store_col_dup(row, 3);
+	it->env_from = store_col_dup(row, 4);
+	it->rcpt = store_col_dup(row, 5);
+	it->data = store_col_bytes(row, 6);
+	it->attempts = (int)store_col_int(row, 7);
+	g_ptr_array_add(data, it);
+	return TRUE;
+}
+
+enum status
+outbox_due(struct store *s, GDateTime *now, int max_priority,
+	   GPtrArray **out, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	GPtrArray *items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)outbox_item_free);
+	enum status st;
+
+	st = store_query(s, err, read_item, items,
+			 "SELECT id, coalesce(case_id, 0), kind, message_id, "
+			 "env_from, rcpt, data, attempts FROM outbox WHERE "
+			 "state = 'queued' AND next_at <= ? AND priority <= ? "
+			 "ORDER BY priority, id",
+			 "ti", at, (gint64)max_priority);
+	if (st != ST_OK) {
+		g_ptr_array_free(items, TRUE);
+		return st;
+	}
+	*out = items;
+	return ST_OK;
+}
+
+/*
+ * That these sends begin, on record before any of them (one sync for
+ * all): a run that dies after the server took a mail and before it is
+ * marked sent sends it again, with the same Message-ID, and the count
+ * says so.
+ */
+static enum status
+sends_begin(struct store *s, GPtrArray *items, struct err *err)
+{
+	enum status st = store_begin(s, err);
+
+	for (guint i = 0; i < items->len && st == ST_OK; i++)
+		st = store_run(s, err,
+			       "UPDATE outbox SET sends = sends + 1 "
+			       "WHERE id = ?",
+			       "i", ((const struct outbox_item *)
+					     items->pdata[i])->id);
+	if (st == ST_OK)
+		st = store_commit(s, err);
+	if (st != ST_OK)
+		store_rollback(s);
+	return st;
+}
+
+enum status
+outbox_sent(struct store *s, gint64 id, const char *reply, struct err *err)
+{
+	g_autofree char *now = now_iso();
+
+	return store_run(s, err,
+			 "UPDATE outbox SET state = 'sent', sent_at = ?, "
+			 "attempts = attempts + 1, last_error = ? WHERE id = ?",
+			 "tti", now, reply, id);
+}
+
+enum status
+outbox_failed(struct store *s, gint64 id, gboolean temp, const char *why,
+	      GDateTime *next_at, struct err *err)
+{
+	g_autofree char *next = twtime_iso(next_at);
+
+	return store_run(s, err,
+			 "UPDATE outbox SET state = ?, "
+			 "attempts = attempts + 1, last_error = ?, "
+			 "next_at = ? WHERE id = ?",
+			 "ttti", temp ? "queued" : "failed", why, next, id);
+}
+
+enum status
+outbox_bounced(struct store *s, const char *message_id, const char *why,
+	       gint64 *case_id, char **kind, struct err *err)
+{
+	g_autofree char *what = NULL;
+	enum status st;
+
+	*case_id = 0;
+	*kind = NULL;
+	st = store_run(s, err,
+		       "UPDATE outbox SET state = 'bounced', last_error = ? "
+		       "WHERE message_id = ? AND state <> 'cancelled'",
+		       "tt", why, message_id);
+	if (st != ST_OK || store_changes(s) == 0)
+		return st;
+	st = store_query(s, err, store_read_int, case_id,
+			 "SELECT coalesce(case_id, 0) FROM outbox "
+			 "WHERE message_id = ?", "t", message_id);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_text, kind,
+				 "SELECT kind FROM outbox WHERE message_id = ?",
+				 "t", message_id);
+	if (st == ST_OK && *case_id != 0) {
+		what = g_strdup_printf("mail bounced: %s", *kind);
+		st = cases_event_add(s, *case_id, NULL, "lamplight", what, why,
+				     err);
+	}
+	if (st != ST_OK)
+		g_clear_pointer(kind, g_free);
+	return st;
+}
+
+struct change_row {
+	char *state, *kind;
+	gint64 case_id;
+};
+
+static gboolean
+read_change(const struct store_row *row, gpointer data)
+{
+	struct change_row *c = data;
+
+	c->state = store_col_dup(row, 0);
+	c->kind = store_col_dup(row, 1);
+	c->case_id = store_col_int(row, 2);
+	return FALSE;
+}
+
+enum status
+outbox_change(struct store *s, gint64 id, gboolean retry, const char *why,
+	      GDateTime *now, char **was, gboolean *done, struct err *err)
+{
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *what = NULL;
+	struct change_row c = { NULL, NULL, 0 };
+	enum status st;
+
+	*was = NULL;
+	*done = FALSE;
+	st = store_begin(s, err);
+	if (st != ST_OK)
+		return st;
+	st = store_query(s, err, read_change, &c,
+			 "SELECT state, kind, coalesce(case_id, 0) FROM outbox "
+			 "WHERE id = ?", "i", id);
+	if (st == ST_OK && c.state != NULL &&
+	    (retry ? strcmp(c.state, "sent") != 0 &&
+			     strcmp(c.state, "cancelled") != 0
+		   : strcmp(c.state, "queued") == 0 ||
+			     strcmp(c.state, "failed") == 0)) {
+		st = store_run(s, err,
+			       retry ? "UPDATE outbox SET state = 'queued', "
+				       "next_at = ? WHERE id = ?"
+				     : "UPDATE outbox SET state = 'cancelled', "
+				       "next_at = ? WHERE id = ?",
+			       "ti", at, id);
+		what = g_strdup_printf("outbox %s: %s %lld",
+				       retry ? "retry" : "cancel", c.kind,
+				       (long long)id);
+		if (st == ST_OK && c.case_id != 0)
+			st = cases_event_add(s, c.case_id, at, "operator",
+					     what, why, err);
+		if (st == ST_OK)
+			st = store_commit(s, err);
+		*done = st == ST_OK;
+	}
+	if (!*done)
+		store_rollback(s);
+	*was = c.state;
+	g_free(c.kind);
+	return st;
+}
+
+enum status
+outbox_count_for(struct store *s, const char *rcpt, const char *kind,
+		 const char *also, const char *since, gboolean at_too,
+		 gint64 *n, struct err *err)
+{
+	*n = 0;
+	return store_query(s, err, store_read_int, n,
+			   at_too ? "SELECT count(*) FROM outbox WHERE "
+				    "rcpt = ?1 COLLATE NOCASE AND "
+				    "kind IN (?2, ?3) AND created_at >= ?4"
+				  : "SELECT count(*) FROM outbox WHERE "
+				    "rcpt = ?1 COLLATE NOCASE AND "
+				    "kind IN (?2, ?3) AND created_at > ?4",
+			   "tttt", rcpt, kind, also, since);
+}
+
+enum status
+outbox_case_of(struct store *s, const char *message_id, gint64 *case_id,
+	       struct err *err)
+{
+	*case_id = 0;
+	return store_query(s, err, store_read_int, case_id,
+			   "SELECT coalesce(case_id, 0) FROM outbox "
+			   "WHERE message_id = ?", "t", message_id);
+}
+
+enum status
+outbox_erase_case(struct store *s, gint64 case_id, struct err *err)
+{
+	return store_run(s, err,
+			 "UPDATE outbox SET data = zeroblob(0), "
+			 "rcpt = '(erased)' WHERE case_id = ? AND "
+			 "state <> 'queued'", "i", case_id);
+}
+
+void
+outbox_entry_free(struct outbox_entry *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->case_number);
+	g_free(e->kind);
+	g_free(e->rcpt);
+	g_free(e->state);
+	g_free(e->next_at);
+	g_free(e->sent_at);
+	g_free(e->last_error);
+	g_free(e);
+}
+
+static gboolean
+read_entry(const struct store_row *row, gpointer data)
+{
+	struct outbox_entry *e = g_new0(struct outbox_entry, 1);
+
+	e->id = store_col_int(row, 0);
+	e->case_number = store_col_dup(row, 1);
+	e->kind = store_col_dup(row, 2);
+	e->rcpt = store_col_dup(row, 3);
+	e->state = store_col_dup(row, 4);
+	e->attempts = (int)store_col_int(row, 5);
+	e->next_at = store_col_dup(row, 6);
+	e->sent_at = store_col_dup(row, 7);
+	e->last_error = store_col_dup(row, 8);
+	g_ptr_array_add(data, e);
+	return TRUE;
+}
+
+enum status
+outbox_list(struct store *s, const char *state, GPtrArray **out,
+	    struct err *err)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)outbox_entry_free);
+	enum status st;
+
+	st = store_query(s, err, read_entry, list,
+			 "SELECT o.id, c.number, o.kind, o.rcpt, o.state, "
+			 "o.attempts, o.next_at, o.sent_at, o.last_error "
+			 "FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
+			 "WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id",
+			 "t", state);
+	if (st != ST_OK) {
+		g_ptr_array_free(list, TRUE);
+		return st;
+	}
+	*out = list;
+	return ST_OK;
+}
+
+enum status
+outbox_of_case(struct store *s, gint64 case_id, store_row_fn fn,
+	       gpointer data, struct err *err)
+{
+	return store_query(s, err, fn, data,
+			   "SELECT kind, rcpt, state, created_at, sent_at "
+			   "FROM outbox WHERE case_id = ? ORDER BY id",
+			   "i", case_id);
+}
+
+static gboolean
+read_counts(const struct store_row *row, gpointer data)
+{
+	struct outbox_counts *c = data;
+
+	c->queued = store_col_int(row, 0);
+	c->stale = store_col_int(row, 1);
+	c->failed = store_col_int(row, 2);
+	return FALSE;
+}
+
+enum status
+outbox_count(struct store *s, struct outbox_counts *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	/* Queued for over an hour: the SMTP server is not taking mail. */
+	return store_query(s, err, read_counts, out,
+			   "SELECT count(*) FILTER (WHERE state = 'queued'), "
+			   "count(*) FILTER (WHERE state = 'queued' AND "
+			   "julianday('now') - julianday(created_at) > "
+			   "1.0 / 24), "
+			   "count(*) FILTER (WHERE state = 'failed') "
+			   "FROM outbox", "");
+}
+
+/* ---- sending ---- */
 
 void
 outbox_init(void)
@@ -109,14 +470,6 @@ server_unreachable(CURLcode rc)
 }
 
 enum status
-outbox_queue(struct store *s, gint64 case_id, const char *kind,
-	     int priority, const struct outgoing *o, struct err *err)
-{
-	return store_outbox_add(s, case_id, kind, priority, o->message_id,
-				o->env_from, o->rcpt, o->data, o->len, err);
-}
-
-enum status
 outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		int max_priority, struct outbox_stats *stats,
 		void (*sent)(gpointer data), gpointer data, struct err *err)
@@ -126,25 +479,12 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 	gboolean down = FALSE;
 	CURL *c;
 
-	st = store_outbox_due(s, now, max_priority, &items, err);
+	st = outbox_due(s, now, max_priority, &items, err);
 	if (st != ST_OK || items->len == 0)
 		return st;
-	/* That these sends begin, on record before any of them (one sync
-	 * for all): a run that dies after the server took a mail and before
-	 * it is marked sent sends it again, with the same Message-ID, and
-	 * the count says so. */
-	st = store_begin(s, err);
-	for (guint i = 0; i < items->len && st == ST_OK; i++)
-		st = store_run(s, err,
-			       "UPDATE outbox SET sends = sends + 1 WHERE id = ?",
-			       "i", ((const struct outbox_item *)
-					     items->pdata[i])->id);
-	if (st == ST_OK)
-		st = store_commit(s, err);
-	if (st != ST_OK) {
-		store_rollback(s);
+	st = sends_begin(s, items, err);
+	if (st != ST_OK)
 		return st;
-	}
 	if (kept != NULL && kept_for != cfg) {
 		curl_easy_cleanup(kept);
 		kept = NULL;
@@ -169,8 +509,8 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 			/* One refused connection says enough for this run. */
 			g_autoptr(GDateTime) next = backoff(now, it->attempts);
 
-			st = store_outbox_failed(s, it->id, TRUE,
-						 "server unreachable", next, err);
+			st = outbox_failed(s, it->id, TRUE,
+					   "server unreachable", next, err);
 			stats->deferred++;
 			continue;
 		}
@@ -187,7 +527,7 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		if (rc == CURLE_OK) {
 			g_autofree char *ok = g_strdup_printf("%ld", reply);
 
-			st = store_outbox_sent(s, it->id, ok, err);
+			st = outbox_sent(s, it->id, ok, err);
 			stats->sent++;
 			if (st == ST_OK && sent != NULL)
 				sent(data);
@@ -201,21 +541,19 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		if (failure_is_temporary(rc, reply)) {
 			g_autoptr(GDateTime) next = backoff(now, it->attempts);
 
-			st = store_outbox_failed(s, it->id, TRUE, why, next,
-						 err);
+			st = outbox_failed(s, it->id, TRUE, why, next, err);
 			stats->deferred++;
 			down = server_unreachable(rc);
 			log_warn("outbox %lld deferred: %s", (long long)it->id,
 				 why);
 		} else {
-			st = store_outbox_failed(s, it->id, FALSE, why, now,
-						 err);
+			st = outbox_failed(s, it->id, FALSE, why, now, err);
 			/* Staff see on the case that the mail did not go. */
 			if (st == ST_OK && it->case_id != 0) {
 				g_autofree char *what = g_strdup_printf(
 					"mail failed: %s", it->kind);
 
-				st = store_event_add(s, it->case_id,
+				st = cases_event_add(s, it->case_id, NULL,
 						     "lamplight", what, why,
 						     err);
 			}

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "keyfile.h"
+#include "outbox.h"
 #include "people.h"
 #include "spool.h"
 #include "twtime.h"
@@ -114,9 +116,7 @@ people_store(struct store *s, const struct vault *v, gint64 case_id,
 		     crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	g_autofree guint8 *sealed = g_malloc(clen);
 	unsigned long long outlen = 0;
-	sqlite3_stmt *stmt = NULL;
 	char ad[32];
-	enum status st = ST_OK;
 
 	associated(case_id, ad);
 	randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -125,23 +125,13 @@ people_store(struct store *s, const struct vault *v, gint64 case_id,
 		(const guchar *)plain, plen, (const guchar *)ad, strlen(ad),
 		NULL, sealed, v->key);
 	sodium_memzero(plain, plen);
-	if (sqlite3_prepare_v2(store_sqlite(s),
-			       "INSERT INTO case_people (case_id, key_id, "
-			       "sealed) VALUES (?, ?, ?) ON CONFLICT (case_id) "
-			       "DO UPDATE SET key_id = excluded.key_id, "
-			       "sealed = excluded.sealed",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "case_people");
-	sqlite3_bind_int64(stmt, 1, case_id);
-	sqlite3_bind_text(stmt, 2, v->id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 3, sealed,
-			  (int)(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-				outlen),
-			  SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		st = store_db_error(s, err, "case_people");
-	sqlite3_finalize(stmt);
-	return st;
+	return store_run(s, err,
+			 "INSERT INTO case_people (case_id, key_id, sealed) "
+			 "VALUES (?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET "
+			 "key_id = excluded.key_id, sealed = excluded.sealed",
+			 "itb", case_id, v->id, (const void *)sealed,
+			 (gsize)(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+				 outlen));
 }
 
 struct sealed_row {
@@ -150,13 +140,12 @@ struct sealed_row {
 };
 
 static gboolean
-read_sealed(sqlite3_stmt *row, gpointer data)
+read_sealed(const struct store_row *row, gpointer data)
 {
 	struct sealed_row *r = data;
 
-	r->key_id = g_strdup((const char *)sqlite3_column_text(row, 0));
-	r->sealed = g_bytes_new(sqlite3_column_blob(row, 1),
-				(gsize)sqlite3_column_bytes(row, 1));
+	r->key_id = store_col_dup(row, 0);
+	r->sealed = store_col_bytes(row, 1);
 	return FALSE;
 }
 
@@ -327,11 +316,11 @@ struct expired {
 };
 
 static gboolean
-collect_expired(sqlite3_stmt *row, gpointer data)
+collect_expired(const struct store_row *row, gpointer data)
 {
 	struct expired e = {
-		.id = sqlite3_column_int64(row, 0),
-		.number = g_strdup((const char *)sqlite3_column_text(row, 1)),
+		.id = store_col_int(row, 0),
+		.number = store_col_dup(row, 1),
 	};
 
 	g_array_append_val(data, e);
@@ -344,8 +333,6 @@ static const char *const erase_sql[] = {
 	"DELETE FROM case_parties WHERE case_id = ?",
 	"UPDATE case_notes SET text = '' WHERE case_id = ?",
 	"UPDATE reasons SET match = '' WHERE case_id = ?",
-	"UPDATE outbox SET data = zeroblob(0), rcpt = '(erased)' "
-	"WHERE case_id = ? AND state <> 'queued'",
 };
 
 static enum status
@@ -356,22 +343,15 @@ erase_one(struct store *s, gint64 id, const char *at, guint days,
 	g_autofree char *why = g_strdup_printf("closed over %u days", days);
 	enum status st;
 
-	st = store_query(s, err, store_rows_text, spools,
+	st = store_query(s, err, store_read_texts, spools,
 			 "SELECT spool_name FROM arrivals WHERE case_id = ?",
 			 "i", id);
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(erase_sql); i++)
 		st = store_run(s, err, erase_sql[i], "i", id);
 	if (st == ST_OK)
-		st = store_run(s, err,
-			       "UPDATE cases SET reply_addr = NULL, "
-			       "subject = NULL, referrer_addr = NULL, "
-			       "erased_at = ? WHERE id = ?", "ti", at, id);
+		st = outbox_erase_case(s, id, err);
 	if (st == ST_OK)
-		st = store_run(s, err,
-			       "INSERT INTO case_events (case_id, at, who, "
-			       "what, why) VALUES (?, ?, 'lamplight', "
-			       "'personal data erased', ?)",
-			       "itt", id, at, why);
+		st = cases_erase(s, id, at, why, err);
 	for (guint i = 0; st == ST_OK && forget != NULL && i < spools->len;
 	     i++)
 		st = forget(spools->pdata[i], data, err);
@@ -576,7 +556,7 @@ people_seal_letters(struct store *s, const struct vault *v,
 
 	*sealed = 0;
 	at = twtime_iso(now);
-	st = store_query(s, err, store_rows_text, names,
+	st = store_query(s, err, store_read_texts, names,
 			 "SELECT spool_name FROM arrivals WHERE sealed_at IS "
 			 "NULL", "");
 	for (guint i = 0; st == ST_OK && i < names->len; i++) {

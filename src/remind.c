@@ -52,31 +52,30 @@ when(const char *due, const char *today)
 }
 
 static gboolean
-staff_item(sqlite3_stmt *row, gpointer data)
+staff_item(const struct store_row *row, gpointer data)
 {
 	struct items *it = data;
-	const char *due = (const char *)sqlite3_column_text(row, 2);
+	const char *due = store_col_text(row, 2);
 	g_autofree char *w = when(due, it->today);
 
 	g_string_append_printf(it->text, "  %s  %s  期限 %s%s\n",
-			       sqlite3_column_text(row, 0),
-			       step_label((const char *)sqlite3_column_text(
-				       row, 1)),
+			       store_col_text(row, 0),
+			       step_label(store_col_text(row, 1)),
 			       due, w);
 	it->n++;
 	return TRUE;
 }
 
 static gboolean
-partner_item(sqlite3_stmt *row, gpointer data)
+partner_item(const struct store_row *row, gpointer data)
 {
 	struct items *it = data;
-	const char *due = (const char *)sqlite3_column_text(row, 2);
+	const char *due = store_col_text(row, 2);
 	g_autofree char *w = when(due, it->today);
 
 	g_string_append_printf(it->text, "  %s-R%lld  回覆期限 %s%s\n",
-			       sqlite3_column_text(row, 0),
-			       (long long)sqlite3_column_int64(row, 1), due, w);
+			       store_col_text(row, 0),
+			       (long long)store_col_int(row, 1), due, w);
 	it->n++;
 	return TRUE;
 }
@@ -93,10 +92,8 @@ queue(struct store *s, const struct notify *n, const struct centre *c,
 	gint64 sent = 0;
 	enum status st;
 
-	st = store_query(s, err, store_row_int, &sent,
-			 "SELECT count(*) FROM outbox WHERE kind = ? AND "
-			 "rcpt = ? COLLATE NOCASE AND created_at >= ?",
-			 "ttt", name, rcpt, day_start);
+	st = outbox_count_for(s, rcpt, name, NULL, day_start, TRUE, &sent,
+			      err);
 	if (st != ST_OK || sent > 0)
 		return st;
 	if (notify_build_reminder(n, c, name, rcpt, items, now, &o, &e2) !=

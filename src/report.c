@@ -132,14 +132,15 @@ section_key(enum section_id sec, guint i, const char **key,
 
 /* "county\tkey" -> count, for one section. */
 static gboolean
-collect(sqlite3_stmt *row, gpointer data)
+collect(const struct store_row *row, gpointer data)
 {
-	const char *county = (const char *)sqlite3_column_text(row, 0);
-	const char *key = (const char *)sqlite3_column_text(row, 1);
+	const char *county = store_col_text(row, 0);
+	const char *key = store_col_text(row, 1);
 
 	if (county != NULL && key != NULL)
 		g_hash_table_insert(data, g_strdup_printf("%s\t%s", county, key),
-				    GINT_TO_POINTER(sqlite3_column_int(row, 2)));
+				    GINT_TO_POINTER((int)store_col_int(row,
+								       2)));
 	return TRUE;
 }
 

@@ -280,15 +280,13 @@ answer(struct run *r, const struct centre *centre, gint64 case_id,
 	gint64 today = 0;
 	enum status st;
 
-	st = store_query(r->store, err, store_row_int, &today,
-			 "SELECT count(*) FROM outbox WHERE rcpt = ? "
-			 "COLLATE NOCASE AND kind IN ('ack', 'followup') "
-			 "AND created_at > ?", "tt", rcpt, from);
+	st = outbox_count_for(r->store, rcpt, "ack", "followup", from, FALSE,
+			      &today, err);
 	if (st != ST_OK)
 		return st;
 	if (today >= r->cfg->auto_mail_per_day) {
 		*said = "no answer: the day's limit for that address";
-		return store_event_add(r->store, case_id, "lamplight",
+		return cases_event_add(r->store, case_id, NULL, "lamplight",
 				       "answer held back",
 				       "the address had the day's automatic "
 				       "mail already", err);
@@ -334,7 +332,7 @@ alert_duty(struct run *r, const struct centre *centre, gint64 case_id,
 	if (centre->duty == NULL) {
 		log_warn("centre %s has no duty address: emergency %s "
 			 "alerted to nobody", centre->code, number);
-		return store_event_add(r->store, case_id, "lamplight",
+		return cases_event_add(r->store, case_id, NULL, "lamplight",
 				       "no duty alert",
 				       "the centre has no duty address", err);
 	}
@@ -431,30 +429,13 @@ file_bounce(struct run *r, const struct mail_msg *m, gint64 arrival_id,
 		return ST_OK;
 	why = g_strdup_printf("bounced: %s%s%s", status ? status : "",
 			      status && diag ? " " : "", diag ? diag : "");
-	st = store_run(r->store, err,
-		       "UPDATE outbox SET state = 'bounced', last_error = ? "
-		       "WHERE message_id = ? AND state <> 'cancelled'",
-		       "tt", why, id);
-	if (st != ST_OK || sqlite3_changes(store_sqlite(r->store)) == 0)
+	st = outbox_bounced(r->store, id, why, &case_id, &kind, err);
+	if (st != ST_OK || kind == NULL)
 		return st;
-	st = store_query(r->store, err, store_row_int, &case_id,
-			 "SELECT coalesce(case_id, 0) FROM outbox "
-			 "WHERE message_id = ?", "t", id);
-	if (st == ST_OK)
-		st = store_query(r->store, err, store_row_text, &kind,
-				 "SELECT kind FROM outbox WHERE message_id = ?",
-				 "t", id);
-	if (st == ST_OK && case_id != 0) {
-		g_autofree char *what = g_strdup_printf("mail bounced: %s",
-							kind);
-
+	if (case_id != 0)
 		st = store_run(r->store, err,
 			       "UPDATE arrivals SET case_id = ? WHERE id = ?",
 			       "ii", case_id, arrival_id);
-		if (st == ST_OK)
-			st = store_event_add(r->store, case_id, "lamplight",
-					     what, why, err);
-	}
 	if (st == ST_OK)
 		report(r, "a bounce of our %s mail: marked in the outbox",
 		       kind != NULL ? kind : "");
@@ -497,7 +478,7 @@ mark_possible_follow_up(struct run *r, gint64 case_id, gint64 of,
 				   "iiii", case_id, of, of, case_id);
 
 	if (st == ST_OK)
-		st = store_event_add(r->store, case_id, "lamplight",
+		st = cases_event_add(r->store, case_id, NULL, "lamplight",
 				     "possible follow-up",
 				     "names another case of this centre "
 				     "without a reply token: staff to "
@@ -527,7 +508,7 @@ attach(struct run *r, const struct mail_msg *m,
 		       "UPDATE arrivals SET case_id = ? WHERE id = ?", "ii",
 		       tm->case_id, arrival_id);
 	if (st == ST_OK)
-		st = store_event_add(r->store, tm->case_id, "lamplight",
+		st = cases_event_add(r->store, tm->case_id, NULL, "lamplight",
 				     "mail received", why, err);
 	if (st == ST_OK && kind_is_seeker(c->kind))
 		st = thread_add_party(r->store, r->tokens, tm->case_id,
@@ -535,19 +516,12 @@ attach(struct run *r, const struct mail_msg *m,
 	if (st == ST_OK && kind_is_seeker(c->kind))
 		st = add_needs(r, tm->case_id, t, err);
 	if (st == ST_OK)
-		st = store_query(r->store, err, store_row_text, &number,
+		st = store_query(r->store, err, store_read_text, &number,
 				 "SELECT number FROM cases WHERE id = ?", "i",
 				 tm->case_id);
 	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {
-		st = store_run(r->store, err,
-			       "UPDATE cases SET urgency = 'emergency' "
-			       "WHERE id = ? AND urgency <> 'emergency'",
-			       "i", tm->case_id);
-		if (st == ST_OK &&
-		    sqlite3_changes(store_sqlite(r->store)) > 0)
-			st = store_event_add(r->store, tm->case_id,
-					     "lamplight", "urgency emergency",
-					     "a follow-up letter", err);
+		st = cases_escalate(r->store, tm->case_id,
+				    "a follow-up letter", err);
 		if (st == ST_OK && centre != NULL)
 			st = alert_duty(r, centre, tm->case_id, number, c, now,
 					err);
@@ -651,8 +625,9 @@ open_case(struct run *r, const struct mail_msg *m, const char *m_mailbox,
 	if (st == ST_OK)
 		st = cases_opened(r->store, r->calendar, case_id, now, err);
 	if (st == ST_OK)
-		st = store_event_add(r->store, case_id, "lamplight", "received",
-				     case_source_label(c->source), err);
+		st = cases_event_add(r->store, case_id, NULL, "lamplight",
+				     "received", case_source_label(c->source),
+				     err);
 	if (st == ST_OK)
 		st = people_store(r->store, r->vault, case_id, &c->identity,
 				  err);

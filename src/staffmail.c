@@ -1,6 +1,7 @@
 /* Staff working by mail (staffmail.h). */
 #include <string.h>
 
+#include "cases.h"
 #include "command.h"
 #include "log.h"
 #include "outbox.h"
@@ -60,16 +61,16 @@ struct case_row {
 };
 
 static gboolean
-read_case_row(sqlite3_stmt *row, gpointer data)
+read_case_row(const struct store_row *row, gpointer data)
 {
 	struct case_row *r = data;
 
-	r->number = g_strdup((const char *)sqlite3_column_text(row, 0));
-	if (!case_state_parse((const char *)sqlite3_column_text(row, 1),
+	r->number = store_col_dup(row, 0);
+	if (!case_state_parse(store_col_text(row, 1),
 			      &r->state))
 		r->state = CASE_RECEIVED;
-	r->assignee = g_strdup((const char *)sqlite3_column_text(row, 2));
-	r->reply = g_strdup((const char *)sqlite3_column_text(row, 3));
+	r->assignee = store_col_dup(row, 2);
+	r->reply = store_col_dup(row, 3);
 	return FALSE;
 }
 
@@ -229,10 +230,8 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 		struct outgoing *o = NULL;
 		gint64 today = 0;
 
-		st = store_query(sm->store, err, store_row_int, &today,
-				 "SELECT count(*) FROM outbox WHERE rcpt = ? "
-				 "COLLATE NOCASE AND kind = 'alert' AND "
-				 "created_at > ?", "tt", to[i], from);
+		st = outbox_count_for(sm->store, to[i], "alert", NULL, from,
+				      FALSE, &today, err);
 		if (st != ST_OK || today >= STAFFMAIL_ALERTS_PER_DAY)
 			continue;
 		st = notify_build_staff(sm->notify, c, "command-refused",
@@ -587,7 +586,7 @@ relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
 
 	if (cr->reply == NULL) {
 		*said = "staff reply not relayed: the writer left no address";
-		return store_event_add(sm->store, case_id, who,
+		return cases_event_add(sm->store, case_id, NULL, who,
 				       "staff reply not relayed",
 				       "the writer left no address", err);
 	}
@@ -595,7 +594,7 @@ relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
 	if (notify_build_relay(sm->notify, sm->centre, cr->number, token,
 			       cr->reply, text, now, &o, &e2) != ST_OK) {
 		*said = "staff reply not relayed: address not usable";
-		return store_event_add(sm->store, case_id, who,
+		return cases_event_add(sm->store, case_id, NULL, who,
 				       "staff reply not relayed",
 				       "the writer's address is not usable",
 				       err);
@@ -604,7 +603,7 @@ relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
 			  o, err);
 	outgoing_free(o);
 	if (st == ST_OK)
-		st = store_event_add(sm->store, case_id, who,
+		st = cases_event_add(sm->store, case_id, NULL, who,
 				     "staff reply relayed to the writer", NULL,
 				     err);
 	*said = "staff reply relayed to the writer";
@@ -671,7 +670,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 	numbers = g_ptr_array_new_with_free_func(g_free);
 	st = case_row_read(sm, case_id, &cr, err);
 	if (st == ST_OK)
-		st = store_query(sm->store, err, store_rows_text, numbers,
+		st = store_query(sm->store, err, store_read_texts, numbers,
 				 "SELECT number FROM cases WHERE id = ?1 OR "
 				 "merged_into = ?1", "i", case_id);
 	if (st != ST_OK || cr.number == NULL) {
@@ -685,7 +684,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		/* Kept on the case for a person to see; nothing acts. */
 		log_warn("refused a reply as staff on case %s: %s", cr.number,
 			 verify_reason(v));
-		st = store_event_add(sm->store, case_id, "lamplight",
+		st = cases_event_add(sm->store, case_id, NULL, "lamplight",
 				     "staff mail refused", verify_reason(v),
 				     err);
 		if (st == ST_OK)
@@ -704,7 +703,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 
 		log_warn("case %s: commands in the quoted text of a staff "
 			 "reply were not run", cr.number);
-		st = store_event_add(sm->store, case_id, "lamplight",
+		st = cases_event_add(sm->store, case_id, NULL, "lamplight",
 				     "commands in quoted text not run", why,
 				     err);
 		if (st == ST_OK)
@@ -752,7 +751,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		*said = b->commands->len > 0 ? "commands by mail"
 					     : "staff reply with nothing new";
 		if (b->commands->len == 0)
-			st = store_event_add(sm->store, case_id, who,
+			st = cases_event_add(sm->store, case_id, NULL, who,
 					     "staff reply not relayed",
 					     "nothing new above the quote",
 					     err);

@@ -275,25 +275,205 @@ exec(struct store *s, const char *sql, struct err *err)
 	return ST_OK;
 }
 
-static sqlite3_stmt *
-prepare(struct store *s, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
+/* ---- the generic helper: bind, step, read rows ---- */
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return NULL;
-	return stmt;
+struct store_row {
+	sqlite3_stmt *stmt;
+};
+
+/*
+ * Binds the arguments of ap to stmt as types says.  Arguments past the
+ * statement's last parameter are read and left unbound, so that a table
+ * of statements can share one argument list (report.c).
+ */
+static int
+bind_args(sqlite3_stmt *stmt, const char *types, va_list ap)
+{
+	int n = sqlite3_bind_parameter_count(stmt);
+	int rc = SQLITE_OK;
+
+	for (int i = 0; types[i] != '\0' && rc == SQLITE_OK; i++) {
+		gint64 iv;
+		const char *tv;
+		const void *bv;
+		gsize len;
+
+		switch (types[i]) {
+		case 'i':
+			iv = va_arg(ap, gint64);
+			if (i < n)
+				rc = sqlite3_bind_int64(stmt, i + 1, iv);
+			break;
+		case 't':
+			tv = va_arg(ap, const char *);
+			if (i < n && tv == NULL)
+				rc = sqlite3_bind_null(stmt, i + 1);
+			else if (i < n)
+				rc = sqlite3_bind_text(stmt, i + 1, tv, -1,
+						       SQLITE_TRANSIENT);
+			break;
+		case 'b':
+			bv = va_arg(ap, const void *);
+			len = va_arg(ap, gsize);
+			if (i < n)
+				rc = sqlite3_bind_blob64(stmt, i + 1, bv, len,
+							 SQLITE_TRANSIENT);
+			break;
+		default:
+			g_assert_not_reached();
+		}
+	}
+	return rc;
 }
 
-/* Binds NULL for a NULL string. */
-static void
-bind_text(sqlite3_stmt *stmt, int i, const char *v)
+/*
+ * The one place a statement is prepared, bound, stepped and finalized.
+ * A row reader that stops early leaves the rest unread: a RETURNING
+ * statement has done all its work at the first step.
+ */
+static enum status
+query_v(struct store *s, struct err *err, store_row_fn fn, gpointer data,
+	const char *sql, const char *types, va_list ap)
 {
-	if (v == NULL)
-		sqlite3_bind_null(stmt, i);
-	else
-		sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT);
+	struct store_row row = { NULL };
+	enum status st = ST_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &row.stmt, NULL) != SQLITE_OK)
+		return db_error(s, err, "prepare");
+	if (bind_args(row.stmt, types, ap) != SQLITE_OK) {
+		st = db_error(s, err, "bind");
+		sqlite3_finalize(row.stmt);
+		return st;
+	}
+	while ((rc = sqlite3_step(row.stmt)) == SQLITE_ROW)
+		if (fn == NULL || !fn(&row, data))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = db_error(s, err, "step");
+	sqlite3_finalize(row.stmt);
+	return st;
 }
+
+enum status
+store_query(struct store *s, struct err *err, store_row_fn fn, gpointer data,
+	    const char *sql, const char *types, ...)
+{
+	enum status st;
+	va_list ap;
+
+	va_start(ap, types);
+	st = query_v(s, err, fn, data, sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+enum status
+store_run(struct store *s, struct err *err, const char *sql,
+	  const char *types, ...)
+{
+	enum status st;
+	va_list ap;
+
+	va_start(ap, types);
+	st = query_v(s, err, NULL, NULL, sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+guint
+store_changes(struct store *s)
+{
+	return (guint)sqlite3_changes(s->db);
+}
+
+gint64
+store_last_id(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+gint64
+store_col_int(const struct store_row *row, int col)
+{
+	return sqlite3_column_int64(row->stmt, col);
+}
+
+const char *
+store_col_text(const struct store_row *row, int col)
+{
+	return (const char *)sqlite3_column_text(row->stmt, col);
+}
+
+char *
+store_col_dup(const struct store_row *row, int col)
+{
+	return g_strdup(store_col_text(row, col));
+}
+
+GBytes *
+store_col_bytes(const struct store_row *row, int col)
+{
+	const void *p = sqlite3_column_blob(row->stmt, col);
+
+	return g_bytes_new(p, (gsize)sqlite3_column_bytes(row->stmt, col));
+}
+
+gboolean
+store_col_is_null(const struct store_row *row, int col)
+{
+	return sqlite3_column_type(row->stmt, col) == SQLITE_NULL;
+}
+
+gboolean
+store_col_is_int(const struct store_row *row, int col)
+{
+	return sqlite3_column_type(row->stmt, col) == SQLITE_INTEGER;
+}
+
+int
+store_col_count(const struct store_row *row)
+{
+	return sqlite3_column_count(row->stmt);
+}
+
+const char *
+store_col_name(const struct store_row *row, int col)
+{
+	return sqlite3_column_name(row->stmt, col);
+}
+
+gboolean
+store_read_int(const struct store_row *row, gpointer data)
+{
+	*(gint64 *)data = store_col_int(row, 0);
+	return FALSE;
+}
+
+gboolean
+store_read_text(const struct store_row *row, gpointer data)
+{
+	char **out = data;
+
+	g_free(*out);
+	*out = store_col_dup(row, 0);
+	return FALSE;
+}
+
+gboolean
+store_read_texts(const struct store_row *row, gpointer data)
+{
+	g_ptr_array_add(data, store_col_dup(row, 0));
+	return TRUE;
+}
+
+sqlite3 *
+store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+/* ---- opening, migrating, transactions ---- */
 
 static char *
 now_iso(void)
@@ -306,20 +486,18 @@ now_iso(void)
 static enum status
 migrate(struct store *s, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s, "PRAGMA user_version");
-	int version = 0;
-	enum status st = ST_OK;
+	gint64 version = 0;
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "user_version");
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
+	st = store_query(s, err, store_read_int, &version,
+			 "PRAGMA user_version", "");
+	if (st != ST_OK)
+		return st;
 	if (version > store_schema_version())
 		return err_set(err, ST_FATAL, "database schema %d is newer "
-			       "than this lamplight (%d)", version,
+			       "than this lamplight (%d)", (int)version,
 			       store_schema_version());
-	for (int v = version; v < store_schema_version() && st == ST_OK;
+	for (int v = (int)version; v < store_schema_version() && st == ST_OK;
 	     v++) {
 		g_autofree char *set =
 			g_strdup_printf("PRAGMA user_version = %d", v + 1);
@@ -462,130 +640,23 @@ store_rollback(struct store *s)
 	s->depth = 0;
 }
 
-/* Steps a statement that returns no rows, then finalizes it. */
-sqlite3 *
-store_sqlite(struct store *s)
-{
-	return s->db;
-}
 
-gboolean
-store_row_int(sqlite3_stmt *row, gpointer data)
-{
-	*(gint64 *)data = sqlite3_column_int64(row, 0);
-	return FALSE;
-}
-
-gboolean
-store_row_text(sqlite3_stmt *row, gpointer data)
-{
-	char **out = data;
-
-	g_free(*out);
-	*out = g_strdup((const char *)sqlite3_column_text(row, 0));
-	return FALSE;
-}
-
-gboolean
-store_rows_text(sqlite3_stmt *row, gpointer data)
-{
-	g_ptr_array_add(data,
-			g_strdup((const char *)sqlite3_column_text(row, 0)));
-	return TRUE;
-}
-
-enum status
-store_db_error(struct store *s, struct err *err, const char *what)
-{
-	return db_error(s, err, what);
-}
-
-/* Binds the arguments of ap to stmt as types says. */
-static void
-bind_args(sqlite3_stmt *stmt, const char *types, va_list ap)
-{
-	for (int i = 0; types[i] != '\0'; i++) {
-		if (types[i] == 'i')
-			sqlite3_bind_int64(stmt, i + 1, va_arg(ap, gint64));
-		else
-			bind_text(stmt, i + 1, va_arg(ap, const char *));
-	}
-}
-
-enum status
-store_run(struct store *s, struct err *err, const char *sql,
-	  const char *types, ...)
-{
-	sqlite3_stmt *stmt = prepare(s, sql);
-	enum status st = ST_OK;
-	va_list ap;
-
-	if (stmt == NULL)
-		return db_error(s, err, "prepare");
-	va_start(ap, types);
-	bind_args(stmt, types, ap);
-	va_end(ap);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		st = db_error(s, err, "step");
-	sqlite3_finalize(stmt);
-	return st;
-}
-
-enum status
-store_query(struct store *s, struct err *err, store_row_fn fn, gpointer data,
-	    const char *sql, const char *types, ...)
-{
-	sqlite3_stmt *stmt = prepare(s, sql);
-	enum status st = ST_OK;
-	va_list ap;
-	int rc;
-
-	if (stmt == NULL)
-		return db_error(s, err, "prepare");
-	va_start(ap, types);
-	bind_args(stmt, types, ap);
-	va_end(ap);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (!fn(stmt, data))
-			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = db_error(s, err, "step");
-	sqlite3_finalize(stmt);
-	return st;
-}
-
-static enum status
-step_done(struct store *s, sqlite3_stmt *stmt, const char *what,
-	  struct err *err)
-{
-	enum status st = ST_OK;
-
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		st = db_error(s, err, what);
-	sqlite3_finalize(stmt);
-	return st;
-}
+/* ---- what was fetched from each mailbox ---- */
 
 enum status
 store_fetched_has(struct store *s, const char *mailbox, guint32 uidvalidity,
 		  const char *uid, gboolean *has, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT 1 FROM fetched WHERE mailbox = ? AND uidvalidity = ? "
-		"AND uid = ?");
-	int rc;
+	gint64 one = 0;
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "fetched");
-	bind_text(stmt, 1, mailbox);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	bind_text(stmt, 3, uid);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s, err, "fetched");
-	*has = rc == SQLITE_ROW;
-	return ST_OK;
+	st = store_query(s, err, store_read_int, &one,
+			 "SELECT 1 FROM fetched WHERE mailbox = ? AND "
+			 "uidvalidity = ? AND uid = ?",
+			 "tit", mailbox, (gint64)uidvalidity, uid);
+	if (st == ST_OK)
+		*has = one == 1;
+	return st;
 }
 
 enum status
@@ -593,43 +664,31 @@ store_fetched_add(struct store *s, const char *mailbox, guint32 uidvalidity,
 		  const char *uid, const char *spool_name, struct err *err)
 {
 	g_autofree char *now = now_iso();
-	sqlite3_stmt *stmt = prepare(s,
-		"INSERT INTO fetched (mailbox, uidvalidity, uid, spool_name, "
-		"fetched_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
 
-	if (stmt == NULL)
-		return db_error(s, err, "fetched");
-	bind_text(stmt, 1, mailbox);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	bind_text(stmt, 3, uid);
-	bind_text(stmt, 4, spool_name);
-	bind_text(stmt, 5, now);
-	return step_done(s, stmt, "fetched", err);
+	return store_run(s, err,
+			 "INSERT INTO fetched (mailbox, uidvalidity, uid, "
+			 "spool_name, fetched_at) VALUES (?, ?, ?, ?, ?) "
+			 "ON CONFLICT DO NOTHING",
+			 "tittt", mailbox, (gint64)uidvalidity, uid,
+			 spool_name, now);
 }
 
 enum status
 store_fetched_pending(struct store *s, const char *mailbox,
 		      guint32 uidvalidity, GPtrArray **out, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT f.uid FROM fetched f JOIN arrivals a "
-		"ON a.spool_name = f.spool_name WHERE f.mailbox = ? AND "
-		"f.uidvalidity = ? AND f.done_at_source = 0 ORDER BY f.rowid");
-	GPtrArray *uids;
-	int rc;
+	GPtrArray *uids = g_ptr_array_new_with_free_func(g_free);
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "fetched");
-	bind_text(stmt, 1, mailbox);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	uids = g_ptr_array_new_with_free_func(g_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(uids, g_strdup((const char *)
-					       sqlite3_column_text(stmt, 0)));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
+	st = store_query(s, err, store_read_texts, uids,
+			 "SELECT f.uid FROM fetched f JOIN arrivals a "
+			 "ON a.spool_name = f.spool_name WHERE f.mailbox = ? "
+			 "AND f.uidvalidity = ? AND f.done_at_source = 0 "
+			 "ORDER BY f.rowid",
+			 "ti", mailbox, (gint64)uidvalidity);
+	if (st != ST_OK) {
 		g_ptr_array_free(uids, TRUE);
-		return db_error(s, err, "fetched");
+		return st;
 	}
 	*out = uids;
 	return ST_OK;
@@ -639,56 +698,42 @@ enum status
 store_fetched_done(struct store *s, const char *mailbox, guint32 uidvalidity,
 		   const char *uid, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"UPDATE fetched SET done_at_source = 1 WHERE mailbox = ? AND "
-		"uidvalidity = ? AND uid = ?");
-
-	if (stmt == NULL)
-		return db_error(s, err, "fetched");
-	bind_text(stmt, 1, mailbox);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	bind_text(stmt, 3, uid);
-	return step_done(s, stmt, "fetched", err);
+	return store_run(s, err,
+			 "UPDATE fetched SET done_at_source = 1 WHERE "
+			 "mailbox = ? AND uidvalidity = ? AND uid = ?",
+			 "tit", mailbox, (gint64)uidvalidity, uid);
 }
 
 enum status
 store_fetched_max_uid(struct store *s, const char *mailbox,
 		      guint32 uidvalidity, guint32 *out, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT max(CAST(uid AS INTEGER)) FROM fetched WHERE "
-		"mailbox = ? AND uidvalidity = ?");
-	int rc;
+	gint64 max = 0;
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "fetched");
-	bind_text(stmt, 1, mailbox);
-	sqlite3_bind_int64(stmt, 2, uidvalidity);
-	rc = sqlite3_step(stmt);
-	*out = rc == SQLITE_ROW ? (guint32)sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return db_error(s, err, "fetched");
-	return ST_OK;
+	st = store_query(s, err, store_read_int, &max,
+			 "SELECT max(CAST(uid AS INTEGER)) FROM fetched "
+			 "WHERE mailbox = ? AND uidvalidity = ?",
+			 "ti", mailbox, (gint64)uidvalidity);
+	*out = st == ST_OK ? (guint32)max : 0;
+	return st;
 }
+
+/* ---- arrivals and cases ---- */
 
 enum status
 store_arrival_filed(struct store *s, const char *spool_name, gboolean *filed,
 		    struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT 1 FROM arrivals WHERE spool_name = ?");
-	int rc;
+	gint64 one = 0;
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "arrivals");
-	bind_text(stmt, 1, spool_name);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s, err, "arrivals");
-	*filed = rc == SQLITE_ROW;
-	return ST_OK;
+	st = store_query(s, err, store_read_int, &one,
+			 "SELECT 1 FROM arrivals WHERE spool_name = ?",
+			 "t", spool_name);
+	if (st == ST_OK)
+		*filed = one == 1;
+	return st;
 }
 
 enum status
@@ -696,53 +741,35 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 		  gint64 *dup_of, struct err *err)
 {
 	g_autofree char *now = now_iso();
-	sqlite3_stmt *stmt;
 	enum status st;
 
-	/* The key: mailbox, Message-ID (maybe none) and body hash. */
-	stmt = prepare(s, "SELECT id FROM arrivals WHERE mailbox = ? AND "
-			  "message_id IS ? AND body_hash = ? AND "
-			  "duplicate_of IS NULL AND "
-			  "(quarantine IS NULL) = (? IS NULL) AND "
-			  "coalesce(quarantine_state, 'held') = 'held' "
-			  "ORDER BY id LIMIT 1");
-	if (stmt == NULL)
-		return db_error(s, err, "arrivals");
-	bind_text(stmt, 1, a->mailbox);
-	bind_text(stmt, 2, a->message_id);
-	bind_text(stmt, 3, a->body_hash);
-	/* A quarantined copy is a duplicate of a quarantined first. */
-	bind_text(stmt, 4, a->quarantine);
-	*dup_of = sqlite3_step(stmt) == SQLITE_ROW
-			  ? sqlite3_column_int64(stmt, 0)
-			  : 0;
-	sqlite3_finalize(stmt);
-
-	stmt = prepare(s, "INSERT INTO arrivals (spool_name, mailbox, "
-			  "message_id, body_hash, kind, county, urgency, "
-			  "quarantine, received_at, duplicate_of, "
-			  "quarantine_state) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return db_error(s, err, "arrivals");
-	bind_text(stmt, 1, a->spool_name);
-	bind_text(stmt, 2, a->mailbox);
-	bind_text(stmt, 3, a->message_id);
-	bind_text(stmt, 4, a->body_hash);
-	bind_text(stmt, 5, a->kind);
-	bind_text(stmt, 6, a->county);
-	bind_text(stmt, 7, a->urgency);
-	bind_text(stmt, 8, a->quarantine);
-	bind_text(stmt, 9, now);
-	if (*dup_of != 0)
-		sqlite3_bind_int64(stmt, 10, *dup_of);
-	else
-		sqlite3_bind_null(stmt, 10);
-	bind_text(stmt, 11, a->quarantine != NULL && *dup_of == 0 ? "held"
-								 : NULL);
-	st = step_done(s, stmt, "arrivals", err);
+	/* The key: mailbox, Message-ID (maybe none) and body hash.  A
+	 * quarantined copy is a duplicate of a quarantined first. */
+	*dup_of = 0;
+	st = store_query(s, err, store_read_int, dup_of,
+			 "SELECT id FROM arrivals WHERE mailbox = ? AND "
+			 "message_id IS ? AND body_hash = ? AND "
+			 "duplicate_of IS NULL AND "
+			 "(quarantine IS NULL) = (? IS NULL) AND "
+			 "coalesce(quarantine_state, 'held') = 'held' "
+			 "ORDER BY id LIMIT 1",
+			 "tttt", a->mailbox, a->message_id, a->body_hash,
+			 a->quarantine);
 	if (st == ST_OK)
-		*id = sqlite3_last_insert_rowid(s->db);
+		st = store_run(s, err,
+			       "INSERT INTO arrivals (spool_name, mailbox, "
+			       "message_id, body_hash, kind, county, urgency, "
+			       "quarantine, received_at, duplicate_of, "
+			       "quarantine_state) VALUES "
+			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?)",
+			       "tttttttttit", a->spool_name, a->mailbox,
+			       a->message_id, a->body_hash, a->kind,
+			       a->county, a->urgency, a->quarantine, now,
+			       *dup_of,
+			       a->quarantine != NULL && *dup_of == 0 ? "held"
+								    : NULL);
+	if (st == ST_OK)
+		*id = store_last_id(s);
 	return st;
 }
 
@@ -752,63 +779,39 @@ store_case_add(struct store *s, const struct case_new *c, GDateTime *now,
 {
 	g_autofree char *day = twtime_roc_date(now);
 	g_autofree char *at = twtime_iso(now);
-	sqlite3_stmt *stmt;
+	g_autofree char *num = NULL;
 	gint64 seq = 0;
 	enum status st;
-	char *num;
 
-	stmt = prepare(s, "INSERT INTO case_seq (county, day, last) "
-			  "VALUES (?, ?, 1) ON CONFLICT (county, day) DO "
-			  "UPDATE SET last = last + 1 RETURNING last");
-	if (stmt == NULL)
-		return db_error(s, err, "case_seq");
-	bind_text(stmt, 1, c->county);
-	bind_text(stmt, 2, day);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		seq = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	st = store_query(s, err, store_read_int, &seq,
+			 "INSERT INTO case_seq (county, day, last) "
+			 "VALUES (?, ?, 1) ON CONFLICT (county, day) DO "
+			 "UPDATE SET last = last + 1 RETURNING last",
+			 "tt", c->county, day);
+	if (st != ST_OK)
+		return st;
 	if (seq == 0)
-		return db_error(s, err, "case_seq");
+		return err_set(err, ST_FATAL, "database: case_seq: no number "
+			       "for %s on %s", c->county, day);
 	if (seq > 9999)
 		return err_set(err, ST_FATAL, "more than 9999 cases for %s on "
 			       "%s", c->county, day);
 	num = g_strdup_printf("%s-%s-%04lld", c->county, day, (long long)seq);
-	stmt = prepare(s, "INSERT INTO cases (number, county, urgency, "
-			  "source, subject, reply_addr, created_at, referrer, "
-			  "referrer_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL) {
-		g_free(num);
-		return db_error(s, err, "cases");
-	}
-	bind_text(stmt, 1, num);
-	bind_text(stmt, 2, c->county);
-	bind_text(stmt, 3, c->urgency);
-	bind_text(stmt, 4, c->source);
-	bind_text(stmt, 5, c->subject);
-	bind_text(stmt, 6, c->reply_addr);
-	bind_text(stmt, 7, at);
-	bind_text(stmt, 8, c->referrer);
-	bind_text(stmt, 9, c->referrer_addr);
-	st = step_done(s, stmt, "cases", err);
-	if (st != ST_OK) {
-		g_free(num);
+	st = store_run(s, err,
+		       "INSERT INTO cases (number, county, urgency, source, "
+		       "subject, reply_addr, created_at, referrer, "
+		       "referrer_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       "ttttttttt", num, c->county, c->urgency, c->source,
+		       c->subject, c->reply_addr, at, c->referrer,
+		       c->referrer_addr);
+	if (st != ST_OK)
 		return st;
-	}
-	*case_id = sqlite3_last_insert_rowid(s->db);
-	stmt = prepare(s, "UPDATE arrivals SET case_id = ? WHERE id = ?");
-	if (stmt == NULL) {
-		g_free(num);
-		return db_error(s, err, "arrivals");
-	}
-	sqlite3_bind_int64(stmt, 1, *case_id);
-	sqlite3_bind_int64(stmt, 2, c->arrival_id);
-	st = step_done(s, stmt, "arrivals", err);
-	if (st != ST_OK) {
-		g_free(num);
-		return st;
-	}
-	*number = num;
-	return ST_OK;
+	*case_id = store_last_id(s);
+	st = store_run(s, err, "UPDATE arrivals SET case_id = ? WHERE id = ?",
+		       "ii", *case_id, c->arrival_id);
+	if (st == ST_OK)
+		*number = g_steal_pointer(&num);
+	return st;
 }
 
 enum status
@@ -816,160 +819,11 @@ store_reason_add(struct store *s, gint64 case_id, const char *rule,
 		 const char *vote, int weight, glong start, glong end,
 		 const char *match, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"INSERT INTO reasons (case_id, rule, vote, weight, start, end, "
-		"match) VALUES (?, ?, ?, ?, ?, ?, ?)");
-
-	if (stmt == NULL)
-		return db_error(s, err, "reasons");
-	sqlite3_bind_int64(stmt, 1, case_id);
-	bind_text(stmt, 2, rule);
-	bind_text(stmt, 3, vote);
-	sqlite3_bind_int(stmt, 4, weight);
-	sqlite3_bind_int64(stmt, 5, start);
-	sqlite3_bind_int64(stmt, 6, end);
-	bind_text(stmt, 7, match);
-	return step_done(s, stmt, "reasons", err);
-}
-
-enum status
-store_event_add(struct store *s, gint64 case_id, const char *who,
-		const char *what, const char *why, struct err *err)
-{
-	g_autofree char *now = now_iso();
-	sqlite3_stmt *stmt = prepare(s,
-		"INSERT INTO case_events (case_id, at, who, what, why) "
-		"VALUES (?, ?, ?, ?, ?)");
-
-	if (stmt == NULL)
-		return db_error(s, err, "case_events");
-	sqlite3_bind_int64(stmt, 1, case_id);
-	bind_text(stmt, 2, now);
-	bind_text(stmt, 3, who);
-	bind_text(stmt, 4, what);
-	bind_text(stmt, 5, why);
-	return step_done(s, stmt, "case_events", err);
-}
-
-void
-outbox_item_free(struct outbox_item *it)
-{
-	if (it == NULL)
-		return;
-	g_free(it->kind);
-	g_free(it->message_id);
-	g_free(it->env_from);
-	g_free(it->rcpt);
-	if (it->data != NULL)
-		g_bytes_unref(it->data);
-	g_free(it);
-}
-
-enum status
-store_outbox_add(struct store *s, gint64 case_id, const char *kind,
-		 int priority, const char *message_id, const char *env_from,
-		 const char *rcpt, const char *data, gsize len,
-		 struct err *err)
-{
-	g_autofree char *now = now_iso();
-	sqlite3_stmt *stmt = prepare(s,
-		"INSERT INTO outbox (case_id, kind, priority, message_id, "
-		"env_from, rcpt, data, next_at, created_at) VALUES "
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-
-	if (stmt == NULL)
-		return db_error(s, err, "outbox");
-	if (case_id != 0)
-		sqlite3_bind_int64(stmt, 1, case_id);
-	else
-		sqlite3_bind_null(stmt, 1);
-	bind_text(stmt, 2, kind);
-	sqlite3_bind_int(stmt, 3, priority);
-	bind_text(stmt, 4, message_id);
-	bind_text(stmt, 5, env_from);
-	bind_text(stmt, 6, rcpt);
-	sqlite3_bind_blob64(stmt, 7, data, len, SQLITE_TRANSIENT);
-	bind_text(stmt, 8, now);
-	bind_text(stmt, 9, now);
-	return step_done(s, stmt, "outbox", err);
-}
-
-enum status
-store_outbox_due(struct store *s, GDateTime *now, int max_priority,
-		 GPtrArray **out, struct err *err)
-{
-	g_autofree char *at = twtime_iso(now);
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT id, coalesce(case_id, 0), kind, message_id, env_from, "
-		"rcpt, data, attempts FROM outbox WHERE state = 'queued' AND "
-		"next_at <= ? AND priority <= ? ORDER BY priority, id");
-	GPtrArray *items;
-	int rc;
-
-	if (stmt == NULL)
-		return db_error(s, err, "outbox");
-	bind_text(stmt, 1, at);
-	sqlite3_bind_int(stmt, 2, max_priority);
-	items = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)outbox_item_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct outbox_item *it = g_new0(struct outbox_item, 1);
-
-		it->id = sqlite3_column_int64(stmt, 0);
-		it->case_id = sqlite3_column_int64(stmt, 1);
-		it->kind = g_strdup((const char *)sqlite3_column_text(stmt, 2));
-		it->message_id =
-			g_strdup((const char *)sqlite3_column_text(stmt, 3));
-		it->env_from =
-			g_strdup((const char *)sqlite3_column_text(stmt, 4));
-		it->rcpt = g_strdup((const char *)sqlite3_column_text(stmt, 5));
-		it->data = g_bytes_new(sqlite3_column_blob(stmt, 6),
-				       sqlite3_column_bytes(stmt, 6));
-		it->attempts = sqlite3_column_int(stmt, 7);
-		g_ptr_array_add(items, it);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_free(items, TRUE);
-		return db_error(s, err, "outbox");
-	}
-	*out = items;
-	return ST_OK;
-}
-
-enum status
-store_outbox_sent(struct store *s, gint64 id, const char *reply,
-		  struct err *err)
-{
-	g_autofree char *now = now_iso();
-	sqlite3_stmt *stmt = prepare(s,
-		"UPDATE outbox SET state = 'sent', sent_at = ?, attempts = "
-		"attempts + 1, last_error = ? WHERE id = ?");
-
-	if (stmt == NULL)
-		return db_error(s, err, "outbox");
-	bind_text(stmt, 1, now);
-	bind_text(stmt, 2, reply);
-	sqlite3_bind_int64(stmt, 3, id);
-	return step_done(s, stmt, "outbox", err);
-}
-
-enum status
-store_outbox_failed(struct store *s, gint64 id, gboolean temp,
-		    const char *why, GDateTime *next_at, struct err *err)
-{
-	g_autofree char *next = twtime_iso(next_at);
-	sqlite3_stmt *stmt = prepare(s,
-		"UPDATE outbox SET state = ?, attempts = attempts + 1, "
-		"last_error = ?, next_at = ? WHERE id = ?");
-
-	if (stmt == NULL)
-		return db_error(s, err, "outbox");
-	bind_text(stmt, 1, temp ? "queued" : "failed");
-	bind_text(stmt, 2, why);
-	bind_text(stmt, 3, next);
-	sqlite3_bind_int64(stmt, 4, id);
-	return step_done(s, stmt, "outbox", err);
+	return store_run(s, err,
+			 "INSERT INTO reasons (case_id, rule, vote, weight, "
+			 "start, end, match) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			 "ittiiit", case_id, rule, vote, (gint64)weight,
+			 (gint64)start, (gint64)end, match);
 }
 
 enum status
@@ -977,36 +831,27 @@ store_case_link_copies(struct store *s, gint64 case_id, const char *mailbox,
 		       const char *message_id, const char *body_hash,
 		       guint *linked, struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"INSERT OR IGNORE INTO case_links (case_id, other_id, why) "
-		"SELECT ?1, a.case_id, 'same letter to ' || a.mailbox FROM "
-		"arrivals a WHERE a.mailbox <> ?2 AND a.message_id IS ?3 AND "
-		"a.body_hash = ?4 AND a.case_id IS NOT NULL AND "
-		"a.case_id <> ?1");
 	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "case_links");
-	sqlite3_bind_int64(stmt, 1, case_id);
-	bind_text(stmt, 2, mailbox);
-	bind_text(stmt, 3, message_id);
-	bind_text(stmt, 4, body_hash);
-	st = step_done(s, stmt, "case_links", err);
-	*linked = st == ST_OK ? (guint)sqlite3_changes(s->db) : 0;
-	if (st == ST_OK && *linked > 0) {
-		/* Links go both ways. */
-		stmt = prepare(s, "INSERT OR IGNORE INTO case_links (case_id, "
-				  "other_id, why) SELECT other_id, case_id, "
-				  "'same letter to ' || ? FROM case_links "
-				  "WHERE case_id = ?");
-		if (stmt == NULL)
-			return db_error(s, err, "case_links");
-		bind_text(stmt, 1, mailbox);
-		sqlite3_bind_int64(stmt, 2, case_id);
-		st = step_done(s, stmt, "case_links", err);
-	}
+	st = store_run(s, err,
+		       "INSERT OR IGNORE INTO case_links (case_id, other_id, "
+		       "why) SELECT ?1, a.case_id, 'same letter to ' || "
+		       "a.mailbox FROM arrivals a WHERE a.mailbox <> ?2 AND "
+		       "a.message_id IS ?3 AND a.body_hash = ?4 AND "
+		       "a.case_id IS NOT NULL AND a.case_id <> ?1",
+		       "ittt", case_id, mailbox, message_id, body_hash);
+	*linked = st == ST_OK ? store_changes(s) : 0;
+	/* Links go both ways. */
+	if (st == ST_OK && *linked > 0)
+		st = store_run(s, err,
+			       "INSERT OR IGNORE INTO case_links (case_id, "
+			       "other_id, why) SELECT other_id, case_id, "
+			       "'same letter to ' || ? FROM case_links "
+			       "WHERE case_id = ?", "ti", mailbox, case_id);
 	return st;
 }
+
+/* ---- quarantine ---- */
 
 void
 quarantined_free(struct quarantined *q)
@@ -1021,18 +866,19 @@ quarantined_free(struct quarantined *q)
 	g_free(q);
 }
 
-static struct quarantined *
-quarantined_row(sqlite3_stmt *stmt)
+static gboolean
+read_quarantined(const struct store_row *row, gpointer data)
 {
 	struct quarantined *q = g_new0(struct quarantined, 1);
 
-	q->id = sqlite3_column_int64(stmt, 0);
-	q->spool_name = g_strdup((const char *)sqlite3_column_text(stmt, 1));
-	q->mailbox = g_strdup((const char *)sqlite3_column_text(stmt, 2));
-	q->reason = g_strdup((const char *)sqlite3_column_text(stmt, 3));
-	q->state = g_strdup((const char *)sqlite3_column_text(stmt, 4));
-	q->received_at = g_strdup((const char *)sqlite3_column_text(stmt, 5));
-	return q;
+	q->id = store_col_int(row, 0);
+	q->spool_name = store_col_dup(row, 1);
+	q->mailbox = store_col_dup(row, 2);
+	q->reason = store_col_dup(row, 3);
+	q->state = store_col_dup(row, 4);
+	q->received_at = store_col_dup(row, 5);
+	g_ptr_array_add(data, q);
+	return TRUE;
 }
 
 #define QUARANTINE_COLUMNS \
@@ -1042,23 +888,18 @@ enum status
 store_quarantine_list(struct store *s, gboolean all, GPtrArray **out,
 		      struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT " QUARANTINE_COLUMNS " FROM arrivals WHERE "
-		"quarantine_state IS NOT NULL AND (? OR quarantine_state = "
-		"'held') ORDER BY id");
-	GPtrArray *list;
-	int rc;
+	GPtrArray *list = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)quarantined_free);
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "arrivals");
-	sqlite3_bind_int(stmt, 1, all);
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)quarantined_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(list, quarantined_row(stmt));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
+	st = store_query(s, err, read_quarantined, list,
+			 "SELECT " QUARANTINE_COLUMNS " FROM arrivals WHERE "
+			 "quarantine_state IS NOT NULL AND (? OR "
+			 "quarantine_state = 'held') ORDER BY id",
+			 "i", (gint64)all);
+	if (st != ST_OK) {
 		g_ptr_array_free(list, TRUE);
-		return db_error(s, err, "arrivals");
+		return st;
 	}
 	*out = list;
 	return ST_OK;
@@ -1068,67 +909,112 @@ enum status
 store_quarantine_get(struct store *s, gint64 id, struct quarantined **out,
 		     struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"SELECT " QUARANTINE_COLUMNS " FROM arrivals WHERE id = ? AND "
-		"quarantine_state IS NOT NULL");
-	int rc;
+	g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)quarantined_free);
+	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "arrivals");
-	sqlite3_bind_int64(stmt, 1, id);
-	rc = sqlite3_step(stmt);
-	*out = rc == SQLITE_ROW ? quarantined_row(stmt) : NULL;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s, err, "arrivals");
-	return ST_OK;
+	*out = NULL;
+	st = store_query(s, err, read_quarantined, one,
+			 "SELECT " QUARANTINE_COLUMNS " FROM arrivals WHERE "
+			 "id = ? AND quarantine_state IS NOT NULL", "i", id);
+	if (st == ST_OK && one->len > 0)
+		*out = g_ptr_array_steal_index(one, 0);
+	return st;
 }
 
 enum status
 store_quarantine_set(struct store *s, gint64 id, const char *state,
 		     struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"UPDATE arrivals SET quarantine_state = ? WHERE id = ? AND "
-		"quarantine_state = 'held'");
 	enum status st;
 
-	if (stmt == NULL)
-		return db_error(s, err, "arrivals");
-	bind_text(stmt, 1, state);
-	sqlite3_bind_int64(stmt, 2, id);
-	st = step_done(s, stmt, "arrivals", err);
-	if (st == ST_OK && sqlite3_changes(s->db) == 0)
+	st = store_run(s, err,
+		       "UPDATE arrivals SET quarantine_state = ? WHERE id = ? "
+		       "AND quarantine_state = 'held'", "ti", state, id);
+	if (st == ST_OK && store_changes(s) == 0)
 		return err_set(err, ST_FATAL, "quarantined message %lld is not "
 			       "held", (long long)id);
 	return st;
 }
 
+/* ---- mailbox health ---- */
+
 enum status
 store_mailbox_run_add(struct store *s, const struct mailbox_run *mr,
 		      struct err *err)
 {
-	sqlite3_stmt *stmt = prepare(s,
-		"INSERT INTO mailbox_runs (mailbox, started_at, finished_at, "
-		"uidvalidity, listed, fetched, left_on_server, last_uid, error) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-
-	if (stmt == NULL)
-		return db_error(s, err, "mailbox_runs");
-	bind_text(stmt, 1, mr->mailbox);
-	bind_text(stmt, 2, mr->started_at);
-	bind_text(stmt, 3, mr->finished_at);
-	sqlite3_bind_int64(stmt, 4, mr->uidvalidity);
-	sqlite3_bind_int(stmt, 5, (int)mr->listed);
-	sqlite3_bind_int(stmt, 6, (int)mr->fetched);
-	sqlite3_bind_int(stmt, 7, (int)mr->left_on_server);
-	bind_text(stmt, 8, mr->last_uid);
-	bind_text(stmt, 9, mr->error);
-	return step_done(s, stmt, "mailbox_runs", err);
+	return store_run(s, err,
+			 "INSERT INTO mailbox_runs (mailbox, started_at, "
+			 "finished_at, uidvalidity, listed, fetched, "
+			 "left_on_server, last_uid, error) "
+			 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 "tttiiiitt", mr->mailbox, mr->started_at,
+			 mr->finished_at, (gint64)mr->uidvalidity,
+			 (gint64)mr->listed, (gint64)mr->fetched,
+			 (gint64)mr->left_on_server, mr->last_uid, mr->error);
 }
 
-sqlite3 *
-store_db(struct store *s)
+void
+mailbox_health_done(struct mailbox_health *h)
 {
-	return s->db;
+	g_free(h->finished_at);
+	g_free(h->last_uid);
+	g_free(h->error);
+	memset(h, 0, sizeof *h);
+}
+
+static gboolean
+read_last_run(const struct store_row *row, gpointer data)
+{
+	struct mailbox_health *h = data;
+
+	h->finished_at = store_col_dup(row, 0);
+	h->last_uid = store_col_dup(row, 1);
+	h->error = store_col_dup(row, 2);
+	h->listed = store_col_int(row, 3);
+	h->fetched = store_col_int(row, 4);
+	h->left_on_server = store_col_int(row, 5);
+	h->day_old = store_col_int(row, 6) == 1;
+	return FALSE;
+}
+
+enum status
+store_mailbox_health(struct store *s, const char *mailbox,
+		     struct mailbox_health *out, struct err *err)
+{
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = store_query(s, err, read_last_run, out,
+			 "SELECT finished_at, last_uid, error, listed, "
+			 "fetched, left_on_server, julianday('now') - "
+			 "julianday(finished_at) > 1 FROM mailbox_runs "
+			 "WHERE mailbox = ? ORDER BY id DESC LIMIT 1",
+			 "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_int, &out->filed,
+				 "SELECT count(*) FROM arrivals WHERE "
+				 "mailbox = ? AND quarantine IS NULL AND "
+				 "duplicate_of IS NULL", "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_int, &out->quarantined,
+				 "SELECT count(*) FROM arrivals WHERE "
+				 "mailbox = ? AND quarantine_state = 'held'",
+				 "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_int, &out->uids,
+				 "SELECT count(*) FROM fetched WHERE "
+				 "mailbox = ?", "t", mailbox);
+	if (st != ST_OK)
+		mailbox_health_done(out);
+	return st;
+}
+
+enum status
+store_quarantine_held(struct store *s, gint64 *n, struct err *err)
+{
+	*n = 0;
+	return store_query(s, err, store_read_int, n,
+			   "SELECT count(*) FROM arrivals WHERE "
+			   "quarantine_state = 'held'", "");
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "outbox.h"
 #include "thread.h"
 
 /* The id of case number in county (or of the case it was merged
@@ -13,7 +14,7 @@ case_in(struct store *s, const char *number, const char *county,
 	gint64 *id, struct err *err)
 {
 	*id = 0;
-	return store_query(s, err, store_row_int, id,
+	return store_query(s, err, store_read_int, id,
 			   "SELECT coalesce(merged_into, id) FROM cases "
 			   "WHERE number = ? AND "
 			   "(?2 IS NULL OR county = ?2)",
@@ -25,15 +26,21 @@ static enum status
 case_of_message(struct store *s, const char *id, const char *county,
 		gint64 *out, struct err *err)
 {
+	gint64 ours = 0;
+	enum status st;
+
 	*out = 0;
-	return store_query(s, err, store_row_int, out,
+	st = outbox_case_of(s, id, &ours, err);
+	if (st != ST_OK)
+		return st;
+	return store_query(s, err, store_read_int, out,
 			   "SELECT coalesce(c.merged_into, c.id) FROM cases c "
 			   "WHERE (?2 IS NULL OR "
 			   "c.county = ?2) AND c.id IN ("
-			   "  SELECT case_id FROM outbox WHERE message_id = ?1"
+			   "  SELECT nullif(?3, 0)"
 			   "  UNION ALL SELECT case_id FROM arrivals"
 			   "  WHERE message_id = ?1) LIMIT 1",
-			   "tt", id, county);
+			   "tti", id, county, ours);
 }
 
 static enum status
@@ -92,7 +99,7 @@ by_subject(struct store *s, const struct tokens *t,
 	if (st != ST_OK || cid == 0)
 		return st;
 	party = token_party_hash(t, m->from_addr);
-	return store_query(s, err, store_row_int, id,
+	return store_query(s, err, store_read_int, id,
 			   "SELECT case_id FROM case_parties WHERE "
 			   "case_id = ? AND party = ?",
 			   "it", cid, party);

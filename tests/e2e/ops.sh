@@ -108,4 +108,21 @@ tap_like "release clears it" "$("$L" quarantine list "${C[@]}")" \
 	'^nothing in quarantine$'
 "$L" quarantine release "${C[@]}" "$id2" >/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "releasing twice is refused" "$rc" 65
+
+# A broken database is never "ok": status says what is wrong and fails.
+sql "$DB" 'DROP TABLE outbox'
+out=$("$L" status "${C[@]}" 2>&1) && rc=0 || rc=$?
+tap_is "status without the outbox table exits 70" "$rc" 70
+tap_like "... says which table is missing" "$out" 'no such table: outbox'
+tap_is "... and shows no figure, nor ok" \
+	"$(grep -cE '^ok$|queued' <<<"$out")" 0
+"$L" status --json "${C[@]}" >"$T/status.json" 2>/dev/null && rc=0 || rc=$?
+tap_is "status --json too: exit 70, no JSON" "$rc/$(wc -c <"$T/status.json")" \
+	"70/0"
+printf 'this file is no database at all' |
+	dd of="$DB" bs=1 conv=notrunc status=none
+rm -f "$DB-wal" "$DB-shm"
+out=$("$L" status "${C[@]}" 2>&1) && rc=0 || rc=$?
+tap_is "status on a corrupt database exits 70" "$rc" 70
+tap_like "... and says so" "$out" 'file is not a database'
 tap_done

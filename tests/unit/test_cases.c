@@ -3,6 +3,7 @@
  * New Year 2024-2026 and make-up Saturdays, revised calendars, the
  * lifecycle's order, the audit trail and the closing reasons.
  */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 

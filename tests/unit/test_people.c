@@ -2,6 +2,7 @@
  * Personal data at rest: sealed, bound to its case and its key, masked
  * in views, erased after the retention period.
  */
+#include <sqlite3.h>
 #include <string.h>
 
 #include "testutil.h"

@@ -1,7 +1,9 @@
 /*
  * The register: schema, case numbers in Taiwan time and the ROC calendar,
- * de-duplication of arrivals, fetch state, outbox order.
+ * de-duplication of arrivals, fetch state, and the one helper that
+ * binds, steps and reads rows.
  */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,42 +173,133 @@ test_fetched_state(void **state)
 	assert_int_equal(pending->len, 0);
 }
 
+/* The helper binds each type, hands rows to a reader, and stops when
+ * the reader says so. */
+struct seen {
+	GString *text;
+	int rows;
+};
+
+static gboolean
+read_all(const struct store_row *row, gpointer data)
+{
+	struct seen *v = data;
+
+	assert_int_equal(store_col_count(row), 4);
+	assert_string_equal(store_col_name(row, 0), "n");
+	assert_true(store_col_is_int(row, 0));
+	g_string_append_printf(v->text, "%lld|%s|", (long long)
+			       store_col_int(row, 0),
+			       store_col_is_null(row, 1)
+				       ? "NULL" : store_col_text(row, 1));
+	{
+		g_autoptr(GBytes) b = store_col_bytes(row, 2);
+		g_autofree char *t = store_col_dup(row, 3);
+		gsize len = 0;
+		const char *p = g_bytes_get_data(b, &len);
+
+		g_string_append_len(v->text, p, (gssize)len);
+		g_string_append_printf(v->text, "|%s;", t ? t : "NULL");
+	}
+	return ++v->rows < 2;	/* read two rows, then stop */
+}
+
 static void
-test_outbox_order_and_retry(void **state)
+test_helper_binds_and_reads(void **state)
 {
 	struct fx *f = *state;
-	g_autoptr(GDateTime) now = twtime_now();
-	g_autoptr(GDateTime) later = g_date_time_add_hours(now, 1);
-	g_autoptr(GPtrArray) due = NULL;
-	struct outbox_item *it;
+	struct seen v = { g_string_new(NULL), 0 };
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *text = NULL;
+	struct err err = { 0 };
+	gint64 n = 0;
+
+	assert_int_equal(store_run(f->s, &err, "CREATE TEMP TABLE t (n "
+				   "INTEGER, s TEXT, b BLOB, u TEXT)", ""),
+			 ST_OK);
+	for (gint64 i = 1; i <= 3; i++)
+		assert_int_equal(store_run(f->s, &err, "INSERT INTO t VALUES "
+					   "(?, ?, ?, ?)", "itbt", i,
+					   i == 2 ? NULL : "a’b",
+					   (const void *)"x\0y", (gsize)3,
+					   i == 3 ? "z" : NULL),
+				 ST_OK);
+	assert_int_equal(store_last_id(f->s), 3);
+	assert_int_equal(store_run(f->s, &err, "UPDATE t SET u = 'w' WHERE "
+				   "n > ?", "i", (gint64)1), ST_OK);
+	assert_int_equal(store_changes(f->s), 2);
+	assert_int_equal(store_query(f->s, &err, read_all, &v, "SELECT n, s, "
+				     "b, u FROM t ORDER BY n", ""), ST_OK);
+	assert_int_equal(v.rows, 2);
+	assert_memory_equal(v.text->str, "1|a’b|x\0y|NULL;"
+			    "2|NULL|x\0y|w;", v.text->len);
+	g_string_free(v.text, TRUE);
+	/* The readers; arguments past the last parameter are left alone. */
+	assert_int_equal(store_query(f->s, &err, store_read_int, &n,
+				     "SELECT count(*) FROM t WHERE n >= ?1",
+				     "itt", (gint64)2, "unused", NULL), ST_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &text,
+				     "SELECT u FROM t WHERE n = 3", ""), ST_OK);
+	assert_string_equal(text, "w");
+	assert_int_equal(store_query(f->s, &err, store_read_texts, texts,
+				     "SELECT n FROM t ORDER BY n DESC", ""),
+			 ST_OK);
+	assert_int_equal(texts->len, 3);
+	assert_string_equal(texts->pdata[0], "3");
+}
+
+/* Every error of the database comes back: none is a quiet -1. */
+static void
+test_helper_passes_errors_up(void **state)
+{
+	struct fx *f = *state;
+	struct err err = { 0 };
+	gint64 n = -1;
+
+	assert_int_equal(store_query(f->s, &err, store_read_int, &n,
+				     "SELECT count(*) FROM nosuch", ""),
+			 ST_FATAL);
+	assert_non_null(strstr(err.msg, "no such table: nosuch"));
+	assert_int_equal(n, -1);
+	err_clear(&err);
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO cases (id) "
+				   "VALUES (1)", ""), ST_FATAL);
+	assert_non_null(strstr(err.msg, "NOT NULL"));
+	err_clear(&err);
+	/* A trigger at step: the audit trail is append-only. */
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO cases (id, "
+				   "number, county, urgency, source, "
+				   "created_at) VALUES (1, 'TPE-1150101-0001', "
+				   "'TPE', 'normal', 'direct', '2026-01-01')",
+				   ""), ST_OK);
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO case_events "
+				   "(case_id, at, who, what) VALUES (1, "
+				   "'2026-01-01', 'x', 'y')", ""), ST_OK);
+	assert_int_equal(store_run(f->s, &err, "DELETE FROM case_events", ""),
+			 ST_FATAL);
+	assert_non_null(strstr(err.msg, "append-only"));
+}
+
+/* A second connection holding the write lock: busy is ST_TEMP. */
+static void
+test_helper_busy_is_temporary(void **state)
+{
+	struct fx *f = *state;
+	g_autofree char *db = g_build_filename(f->dir, "t.db", NULL);
+	struct store *other = NULL;
 	struct err err = { 0 };
 
+	store_set_busy_timeout(0);
+	assert_int_equal(store_open(db, &other, &err), ST_OK);
 	assert_int_equal(store_begin(f->s, &err), ST_OK);
-	assert_int_equal(store_outbox_add(f->s, 0, "ack", 5, "a@x", "f@x",
-					  "r@x", "A", 1, &err), ST_OK);
-	assert_int_equal(store_outbox_add(f->s, 0, "ack", 0, "b@x", "f@x",
-					  "r@x", "B", 1, &err), ST_OK);
-	/* A Message-ID is stored once: a second copy is refused. */
-	assert_int_not_equal(store_outbox_add(f->s, 0, "ack", 0, "b@x", "f@x",
-					      "r@x", "B", 1, &err), ST_OK);
-	assert_int_equal(store_commit(f->s, &err), ST_OK);
-
-	assert_int_equal(store_outbox_due(f->s, now, G_MAXINT, &due, &err), ST_OK);
-	assert_int_equal(due->len, 2);
-	it = due->pdata[0];
-	/* The emergency (priority 0) leaves first. */
-	assert_string_equal(it->message_id, "b@x");
-	assert_int_equal(store_outbox_sent(f->s, it->id, "250", &err), ST_OK);
-	it = due->pdata[1];
-	assert_int_equal(store_outbox_failed(f->s, it->id, TRUE, "421",
-					     later, &err), ST_OK);
-	g_ptr_array_free(due, TRUE);
-	assert_int_equal(store_outbox_due(f->s, now, G_MAXINT, &due, &err), ST_OK);
-	assert_int_equal(due->len, 0);
-	g_ptr_array_free(due, TRUE);
-	assert_int_equal(store_outbox_due(f->s, later, G_MAXINT, &due, &err), ST_OK);
-	assert_int_equal(due->len, 1);
-	assert_int_equal(((struct outbox_item *)due->pdata[0])->attempts, 1);
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO case_seq VALUES "
+				   "('TPE', '1150101', 1)", ""), ST_OK);
+	assert_int_equal(store_begin(other, &err), ST_TEMP);
+	assert_non_null(strstr(err.msg, "locked"));
+	store_rollback(f->s);
+	store_close(other);
+	store_set_busy_timeout(10);
 }
 
 static void
@@ -284,7 +377,11 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fetched_state, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_order_and_retry,
+		cmocka_unit_test_setup_teardown(test_helper_binds_and_reads,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_passes_errors_up,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_busy_is_temporary,
 						setup, teardown),
 		cmocka_unit_test(test_migrates_old_schema),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_schema,
