@@ -16,12 +16,17 @@
 /* Exit status of a run stopped by --stop-after (a simulated crash). */
 #define RUN_EXIT_STOPPED 99
 
+struct run_stats;
+
 struct run_opts {
 	guint stop_after;	/* 0: run to the end */
 	const char *only;	/* a centre code, or NULL for all */
 	gboolean no_fetch;	/* file the spool and send only (ingest) */
 	gboolean fetch_only;	/* only fetch into the spool (backfills) */
-	gboolean progress;	/* a progress bar on stderr, if a terminal */
+	/* Told as letters are filed and mailboxes done (a command's
+	 * progress bar); may be NULL.  Called from the main thread. */
+	void (*progress)(const struct run_stats *rs, void *data);
+	void *progress_data;
 };
 
 struct run_stats {
@@ -34,10 +39,25 @@ struct run_stats {
 	guint left_on_server;	/* over the size cap */
 	struct outbox_stats out;
 	GPtrArray *report;	/* lines for the operator, no personal data */
+	/* For progress: letters to file, mailboxes to fetch, and done. */
+	guint to_file, mailboxes, mailboxes_done;
 };
 
 void run_stats_init(struct run_stats *rs);
 void run_stats_done(struct run_stats *rs);
+/* Adds a line for the operator to rs (no personal data). */
+void run_report(struct run_stats *rs, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
+/* Tells opts->progress, if any, where the run is. */
+void run_progress(const struct run_opts *opts, const struct run_stats *rs);
+
+/*
+ * Called after every durable step, from any thread.  --stop-after=N ends
+ * the process here, without cleanup, as a crash would: tests replay
+ * every N.  run_mail_sent is the same for outbox_send_due's callback.
+ */
+void run_step(const struct run_opts *opts);
+void run_mail_sent(gpointer opts);
 
 /*
  * Runs once.  ST_TEMP when the lock is held by another run (and *locked

@@ -3,6 +3,8 @@
  * line when something did; with --verbose, a line per filed message.
  */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -27,9 +29,35 @@ static const GOptionEntry run_options[] = {
 	{ NULL },
 };
 
+/* The progress bar: redrawn at most ten times a second. */
+static void
+draw_bar(const struct run_stats *rs, void *data)
+{
+	gint64 *drawn_us = data, now = g_get_monotonic_time();
+	guint done = rs->filed + rs->quarantined;
+	guint total = MAX(rs->to_file, done);
+	char bar[31];
+	guint fill;
+
+	if (now - *drawn_us < 100000)
+		return;
+	*drawn_us = now;
+	fill = total > 0 ? (guint)((guint64)done * 30 / total) : 0;
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 30 - fill);
+	bar[30] = '\0';
+	fprintf(stderr, "\r  filed %u/%u [%s] %3u%%", done, total, bar,
+		total > 0 ? (guint)((guint64)done * 100 / total) : 100);
+	if (rs->mailboxes > 0)
+		fprintf(stderr, "  mailboxes %u/%u", rs->mailboxes_done,
+			rs->mailboxes);
+	fflush(stderr);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
+	gint64 drawn_us = 0;
 	struct run_opts opts = { 0 };
 	struct run_stats stats;
 	struct err err = { 0 };
@@ -61,9 +89,18 @@ cmd_run(int argc, char **argv)
 	opts.stop_after = (guint)arg_stop_after;
 	opts.only = arg_only;
 	opts.fetch_only = arg_fetch_only;
-	opts.progress = arg_progress;
+	if (arg_progress && isatty(STDERR_FILENO)) {
+		opts.progress = draw_bar;
+		opts.progress_data = &drawn_us;
+	}
 	run_stats_init(&stats);
 	st = run_once(cfg, &opts, &stats, &locked, &err);
+	if (opts.progress != NULL) {
+		drawn_us = 0;		/* where it ended, then it goes */
+		draw_bar(&stats, &drawn_us);
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
 	if (arg_verbose)
 		for (guint i = 0; i < stats.report->len; i++)
 			printf("%s\n", (char *)stats.report->pdata[i]);
