@@ -21,39 +21,7 @@
 #include "config.h"
 #include "err.h"
 #include "store.h"
-
-enum case_state {
-	CASE_RECEIVED,
-	CASE_REGISTERED,
-	CASE_CONTACTED,
-	CASE_ASSESSED,
-	CASE_REFERRED,
-	CASE_FOLLOW_UP,
-	CASE_CLOSED,
-	CASE_STATE_COUNT,
-};
-
-enum close_reason {
-	CLOSE_IMPROVED,		/* 問題改善: two years without relapse */
-	CLOSE_REIMPRISONED,	/* 再入監 */
-	CLOSE_UNREACHABLE,	/* 無法聯繫 */
-	CLOSE_DECEASED,		/* 死亡 */
-	CLOSE_MOVED,		/* 遷出: handed over to another centre */
-	CLOSE_REASON_COUNT,
-};
-
-const char *case_state_name(enum case_state s);	/* "registered" */
-const char *case_state_label(enum case_state s);	/* "編號列冊" */
-gboolean case_state_parse(const char *s, enum case_state *out);
-const char *close_reason_name(enum close_reason r);
-const char *close_reason_label(enum close_reason r);
-gboolean close_reason_parse(const char *s, enum close_reason *out);
-
-/* Where a case came from: the values of cases.source. */
-const char *case_source_label(const char *source);
-gboolean case_source_valid(const char *source);
-/* Whether an agency referred it in (and is owed a result). */
-gboolean case_source_is_agency(const char *source);
+#include "vocab.h"
 
 /* Days the SOP allows each step, and partners and agencies. */
 #define SOP_STEP_DAYS 3
@@ -130,14 +98,6 @@ enum status cases_refer(struct store *s, const struct calendar *cal,
 /* The needs of the case that group g serves, as words: "戒癮治療、替代療法". */
 enum status cases_needs_text(struct store *s, const struct case_ref *c,
 			     enum group g, char **out, struct err *err);
-/* The group a need (as rules name it) is referred to. */
-enum group need_group(const char *need);
-/* The i-th need the rules know ("detox_treatment"), NULL past the
- * last; a need's words ("戒癮治療"), NULL if unknown. */
-const char *need_name(guint i);
-const char *need_label(const char *need);
-/* The i-th case source ("webform"), NULL past the last. */
-const char *case_source_name(guint i);
 /* As cases_partner_replied(), inside the caller's transaction; seq is
  * the referral's number on its case (R2: 2), or 0 for the group's
  * oldest open one; *found says whether a referral awaited the reply. */

@@ -14,17 +14,7 @@
 #include "identity.h"
 #include "mime.h"
 #include "rules.h"
-
-enum kind {
-	KIND_HELP_REQUEST,
-	KIND_SEEKER_FOLLOWUP,
-	KIND_STAFF_REPLY,
-	KIND_REFERRAL_REPLY,
-	KIND_AUTO_REPLY,
-	KIND_BOUNCE,
-	KIND_SPAM,
-	KIND_OTHER,
-};
+#include "vocab.h"
 
 /* The kind's name as in LABELS.md ("help_request"); static. */
 const char *kind_name(enum kind k);

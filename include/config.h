@@ -10,18 +10,9 @@
 #include <glib.h>
 
 #include "err.h"
+#include "vocab.h"
 
-#define CENTRE_COUNT 22
-
-/* The centre's referral groups (LABELS.md: needs map to these). */
-enum group {
-	GROUP_HEALTH,		/* 轉介服務組 / 衛生局 */
-	GROUP_SOCIAL,		/* 保護扶助組 / 社會處 */
-	GROUP_EMPLOYMENT,	/* 就業服務站 */
-	GROUP_EDUCATION,	/* 預防宣導組 / 教育處 */
-	GROUP_POLICE,		/* 警察局 */
-	GROUP_COUNT,
-};
+#define CENTRE_COUNT COUNTY_COUNT
 
 /* What happens to the server copy once a message is filed. */
 enum after_fetch {
@@ -109,31 +100,10 @@ const struct centre *config_centre_by_address(const struct config *cfg,
 					      const char *addr);
 
 /*
- * The county code for a place name as writers spell it ("台北市",
- * "臺北市政府毒品危害防制中心", "高雄"): a static string, or NULL.
- */
-const char *county_code_for_name(const char *text);
-
-/* Whether code is one of the 22 county codes (upper case). */
-gboolean county_code_valid(const char *code);
-
-/*
- * The county of a centre mailbox address such as tpe@centers.example
- * (its local part is a county code): a static string, or NULL.
- */
-const char *county_code_for_address(const char *addr);
-
-/* The county's name in Traditional Chinese ("臺北市"), or NULL. */
-const char *county_name(const char *code);
-
-/* The group's key suffix in the config ("health") and Chinese name. */
-const char *group_key(enum group g);
-/*
  * Whether addr may refer cases in to centre c; *r says as what.
  */
 gboolean config_referrer(const struct centre *c, const char *addr,
 			 enum referrer *r);
-const char *group_label(enum group g);
 
 /* Whether s looks like a usable mail address (no spaces, one @, no CR/LF). */
 gboolean address_valid(const char *s);

@@ -63,6 +63,7 @@
 #include <glib.h>
 
 #include "err.h"
+#include "vocab.h"
 
 /* What puts a person in danger, as the rules name it. */
 enum risk {
@@ -92,13 +93,6 @@ const char *risk_label(enum risk r);		/* "自殺或自傷" */
 const char *risk_level_name(enum risk_level l);	/* "acute" */
 const char *risk_level_label(enum risk_level l);	/* "緊急" */
 
-enum urgency {
-	URGENCY_NONE,		/* not a letter from a seeker */
-	URGENCY_CONSULTATION,	/* 諮詢案件 */
-	URGENCY_APPLICATION,	/* 申請協助案件 */
-	URGENCY_EMERGENCY,	/* 緊急求助案件 */
-};
-
 /* Sums of weights at or above which a level is decided. */
 #define RULES_APPLICATION_AT 5
 #define RULES_WRITER_AT 5		/* a writer, when no form says */
@@ -107,24 +101,8 @@ enum urgency {
 #define RULES_KIND_AT 10		/* spam, or other */
 #define RULES_MAX_NEEDS 3		/* more needs one rule may add */
 
-const char *urgency_name(enum urgency u);	/* "emergency"; NULL: none */
-const char *urgency_label(enum urgency u);	/* "緊急"; NULL: none */
-gboolean urgency_parse(const char *s, enum urgency *out);
-
 /* Whether s is one of the 14 needs of LABELS.md. */
 gboolean need_valid(const char *s);
-
-/* Who wrote, as LABELS.md says. */
-enum writer {
-	WRITER_UNKNOWN,
-	WRITER_SELF,
-	WRITER_FAMILY,
-	WRITER_FRIEND,
-	WRITER_PUBLIC,
-	WRITER_COUNT,
-};
-
-const char *writer_name(enum writer w);	/* "family"; NULL: unknown */
 
 /* Kinds that text alone can vote for. */
 enum kind_vote {

@@ -10,177 +10,11 @@
 #include "outbox.h"
 #include "twtime.h"
 
-static const struct {
-	const char *name, *label;
-} states[CASE_STATE_COUNT] = {
-	{ "received", "收件" },
-	{ "registered", "編號列冊" },
-	{ "contacted", "訪視" },
-	{ "assessed", "轉介評估" },
-	{ "referred", "轉介" },
-	{ "follow_up", "追蹤輔導" },
-	{ "closed", "結案" },
-};
-
-static const struct {
-	const char *name, *label;
-} reasons[CLOSE_REASON_COUNT] = {
-	{ "improved", "問題改善" },
-	{ "reimprisoned", "再入監" },
-	{ "unreachable", "無法聯繫" },
-	{ "deceased", "死亡" },
-	{ "moved", "遷出" },
-};
-
-static const struct {
-	const char *name, *label;
-	gboolean agency;
-} sources[] = {
-	{ "webform", "我要求助網頁", FALSE },
-	{ "direct", "直接來信", FALSE },
-	{ "dispatch", "0800 專線電子派案", FALSE },
-	{ "hotline", "0800 專線電話諮詢紀錄", FALSE },
-	{ "corrections", "矯正機關轉介", TRUE },
-	{ "probation", "地檢署觀護人室轉介", TRUE },
-	{ "aftercare", "更生保護會轉介", TRUE },
-	{ "police", "司法警察機關轉介", TRUE },
-	{ "centre", "其他縣市毒品危害防制中心轉介", TRUE },
-};
-
-/* The needs the rules know, in words, and the group each is sent to. */
-static const struct {
-	const char *need, *label;
-	enum group group;
-} need_groups[] = {
-	{ "crisis", "危機處理", GROUP_HEALTH },
-	{ "detox_treatment", "戒癮治療", GROUP_HEALTH },
-	{ "substitution_therapy", "替代療法", GROUP_HEALTH },
-	{ "hiv", "愛滋篩檢與治療", GROUP_HEALTH },
-	{ "counseling", "心理諮商", GROUP_HEALTH },
-	{ "financial_aid", "經濟補助", GROUP_SOCIAL },
-	{ "family", "家庭支持", GROUP_SOCIAL },
-	{ "halfway_house", "中途之家與安置", GROUP_SOCIAL },
-	{ "legal", "法律協助", GROUP_SOCIAL },
-	{ "employment", "就業服務", GROUP_EMPLOYMENT },
-	{ "vocational_training", "職業訓練", GROUP_EMPLOYMENT },
-	{ "business_loan", "創業貸款", GROUP_EMPLOYMENT },
-	{ "schooling", "就學協助", GROUP_EDUCATION },
-	{ "locate_person", "協尋", GROUP_POLICE },
-};
-
-const char *
-need_name(guint i)
-{
-	return i < G_N_ELEMENTS(need_groups) ? need_groups[i].need : NULL;
-}
-
-const char *
-need_label(const char *need)
-{
-	for (size_t i = 0; need != NULL && i < G_N_ELEMENTS(need_groups); i++)
-		if (strcmp(need, need_groups[i].need) == 0)
-			return need_groups[i].label;
-	return NULL;
-}
-
-const char *
-case_source_name(guint i)
-{
-	return i < G_N_ELEMENTS(sources) ? sources[i].name : NULL;
-}
-
-enum group
-need_group(const char *need)
-{
-	for (size_t i = 0; need != NULL && i < G_N_ELEMENTS(need_groups); i++)
-		if (strcmp(need, need_groups[i].need) == 0)
-			return need_groups[i].group;
-	return GROUP_HEALTH;
-}
-
 /* Follow-up contacts: monthly for half a year, then every quarter. */
 static const guint follow_up_months[] = {
 	1, 2, 3, 4, 5, 6, 9, 12, 15, 18, 21, 24,
 };
 
-const char *
-case_state_name(enum case_state s)
-{
-	return s < CASE_STATE_COUNT ? states[s].name : NULL;
-}
-
-const char *
-case_state_label(enum case_state s)
-{
-	return s < CASE_STATE_COUNT ? states[s].label : NULL;
-}
-
-gboolean
-case_state_parse(const char *s, enum case_state *out)
-{
-	for (int i = 0; s != NULL && i < CASE_STATE_COUNT; i++)
-		if (g_ascii_strcasecmp(s, states[i].name) == 0 ||
-		    strcmp(s, states[i].label) == 0) {
-			*out = (enum case_state)i;
-			return TRUE;
-		}
-	return FALSE;
-}
-
-const char *
-close_reason_name(enum close_reason r)
-{
-	return r < CLOSE_REASON_COUNT ? reasons[r].name : NULL;
-}
-
-const char *
-close_reason_label(enum close_reason r)
-{
-	return r < CLOSE_REASON_COUNT ? reasons[r].label : NULL;
-}
-
-gboolean
-close_reason_parse(const char *s, enum close_reason *out)
-{
-	for (int i = 0; s != NULL && i < CLOSE_REASON_COUNT; i++)
-		if (g_ascii_strcasecmp(s, reasons[i].name) == 0 ||
-		    strcmp(s, reasons[i].label) == 0) {
-			*out = (enum close_reason)i;
-			return TRUE;
-		}
-	return FALSE;
-}
-
-static int
-source_index(const char *source)
-{
-	for (size_t i = 0; source != NULL && i < G_N_ELEMENTS(sources); i++)
-		if (strcmp(source, sources[i].name) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *
-case_source_label(const char *source)
-{
-	int i = source_index(source);
-
-	return i >= 0 ? sources[i].label : NULL;
-}
-
-gboolean
-case_source_valid(const char *source)
-{
-	return source_index(source) >= 0;
-}
-
-gboolean
-case_source_is_agency(const char *source)
-{
-	int i = source_index(source);
-
-	return i >= 0 && sources[i].agency;
-}
 
 void
 case_ref_clear(struct case_ref *c)
@@ -1019,13 +853,16 @@ cases_needs_text(struct store *s, const struct case_ref *c, enum group g,
 	st = store_query(s, err, store_read_texts, votes,
 			 "SELECT need FROM case_needs WHERE case_id = ?", "i",
 			 c->id);
-	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(need_groups); i++)
-		if (need_groups[i].group == g &&
-		    g_ptr_array_find_with_equal_func(votes, need_groups[i].need,
+	for (guint i = 0; st == ST_OK && need_name(i) != NULL; i++) {
+		enum group ng;
+
+		if (need_group(need_name(i), &ng) && ng == g &&
+		    g_ptr_array_find_with_equal_func(votes, need_name(i),
 						     g_str_equal, NULL))
 			g_string_append_printf(text, "%s%s",
 					       text->len ? "、" : "",
-					       need_groups[i].label);
+					       need_label(need_name(i)));
+	}
 	if (st == ST_OK)
 		*out = g_strdup(text->len ? text->str : group_label(g));
 	return st;

@@ -15,17 +15,6 @@
 #include "hanzi.h"
 #include "quote.h"
 
-static const char *const kind_names[] = {
-	"help_request", "seeker_followup", "staff_reply", "referral_reply",
-	"auto_reply", "bounce", "spam", "other",
-};
-
-const char *
-kind_name(enum kind k)
-{
-	return k <= KIND_OTHER ? kind_names[k] : "other";
-}
-
 gboolean
 kind_is_seeker(enum kind k)
 {

@@ -11,33 +11,6 @@
 
 #include "config.h"
 
-static const struct county {
-	const char *code;
-	const char *name;
-	const char *shortname;	/* NULL when ambiguous (新竹, 嘉義) */
-} counties[CENTRE_COUNT] = {
-	{ "TPE", "臺北市", "臺北" }, { "NWT", "新北市", "新北" },
-	{ "TAO", "桃園市", "桃園" }, { "TXG", "臺中市", "臺中" },
-	{ "TNN", "臺南市", "臺南" }, { "KHH", "高雄市", "高雄" },
-	{ "KEE", "基隆市", "基隆" }, { "HSZ", "新竹市", NULL },
-	{ "HSQ", "新竹縣", NULL }, { "MIA", "苗栗縣", "苗栗" },
-	{ "CHA", "彰化縣", "彰化" }, { "NAN", "南投縣", "南投" },
-	{ "YUN", "雲林縣", "雲林" }, { "CYI", "嘉義市", NULL },
-	{ "CYQ", "嘉義縣", NULL }, { "PIF", "屏東縣", "屏東" },
-	{ "ILA", "宜蘭縣", "宜蘭" }, { "HUA", "花蓮縣", "花蓮" },
-	{ "TTT", "臺東縣", "臺東" }, { "PEN", "澎湖縣", "澎湖" },
-	{ "KIN", "金門縣", "金門" }, { "LIE", "連江縣", "連江" },
-};
-
-static const char *const group_keys[GROUP_COUNT] = {
-	"health", "social", "employment", "education", "police",
-};
-
-static const char *const group_labels[GROUP_COUNT] = {
-	"轉介服務組（衛生局）", "保護扶助組（社會處）", "就業服務站",
-	"預防宣導組（教育處）", "警察局",
-};
-
 static const char *const referrer_keys[REFERRER_COUNT] = {
 	"dispatch", "corrections", "probation", "aftercare", "police",
 };
@@ -99,141 +72,6 @@ config_referrer(const struct centre *c, const char *addr, enum referrer *r)
 	return FALSE;
 }
 
-const char *
-group_key(enum group g)
-{
-	return g < GROUP_COUNT ? group_keys[g] : NULL;
-}
-
-const char *
-group_label(enum group g)
-{
-	return g < GROUP_COUNT ? group_labels[g] : NULL;
-}
-
-gboolean
-county_code_valid(const char *code)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
-		if (strcmp(counties[i].code, code) == 0)
-			return TRUE;
-	return FALSE;
-}
-
-const char *
-county_code_for_address(const char *addr)
-{
-	const char *at = addr != NULL ? strchr(addr, '@') : NULL;
-	char code[4];
-
-	if (at == NULL || at - addr != 3)
-		return NULL;
-	for (int i = 0; i < 3; i++)
-		code[i] = g_ascii_toupper(addr[i]);
-	code[3] = '\0';
-	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
-		if (strcmp(counties[i].code, code) == 0)
-			return counties[i].code;
-	return NULL;
-}
-
-const char *
-county_name(const char *code)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
-		if (g_ascii_strcasecmp(counties[i].code, code) == 0)
-			return counties[i].name;
-	return NULL;
-}
-
-/*
- * Whether name is written at p, where writers mix 台 and 臺: both are
- * three bytes in UTF-8, so the text and the name keep in step.
- */
-static size_t
-name_at(const char *p, const char *name)
-{
-	size_t i = 0;
-
-	for (; name[i] != '\0'; i += 3) {
-		if (p[i] == '\0' || p[i + 1] == '\0' || p[i + 2] == '\0')
-			return 0;
-		if (memcmp(p + i, name + i, 3) != 0 &&
-		    !(memcmp(name + i, "臺", 3) == 0 &&
-		      memcmp(p + i, "台", 3) == 0))
-			return 0;
-	}
-	return i;
-}
-
-/* Bit c is set when a county's name begins with U+c (or 台 for 臺). */
-static guint8 first_chars[0x10000 / 8];
-
-static gpointer
-index_first_chars(gpointer unused)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
-		const char *names[2] = { counties[i].name,
-					 counties[i].shortname };
-
-		for (int k = 0; k < 2; k++) {
-			gunichar c;
-
-			if (names[k] == NULL)
-				continue;
-			c = g_utf8_get_char(names[k]);
-			first_chars[c / 8] |= 1 << (c % 8);
-		}
-	}
-	first_chars[0x53F0 / 8] |= 1 << (0x53F0 % 8);	/* 台 */
-	return NULL;
-}
-
-const char *
-county_code_for_name(const char *text)
-{
-	static GOnce once = G_ONCE_INIT;
-
-	if (text == NULL)
-		return NULL;
-	g_once(&once, index_first_chars, NULL);
-	/*
-	 * The earliest mention wins; at one place the longer name wins.
-	 * Every name is of three-byte characters, so only those are read.
-	 */
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		const char *best = NULL;
-		size_t best_len = 0;
-		gunichar c;
-
-		if ((*p & 0xF0) != 0xE0 || (p[1] & 0xC0) != 0x80 ||
-		    (p[2] & 0xC0) != 0x80)
-			continue;
-		c = (gunichar)(*p & 0x0F) << 12 | (gunichar)(p[1] & 0x3F) << 6 |
-		    (p[2] & 0x3F);
-		if (!(first_chars[c / 8] & (1 << (c % 8))))
-			continue;
-		for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
-			const char *names[2] = { counties[i].name,
-						 counties[i].shortname };
-
-			for (int k = 0; k < 2; k++) {
-				size_t len;
-
-				if (names[k] == NULL)
-					continue;
-				len = name_at((const char *)p, names[k]);
-				if (len > best_len) {
-					best = counties[i].code;
-					best_len = len;
-				}
-			}
-		}
-		if (best != NULL)
-			return best;
-	}
-	return NULL;
-}
 
 gboolean
 address_valid(const char *s)
@@ -647,7 +485,7 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 			"duty is not a mail address");
 	for (int g = 0; g < GROUP_COUNT; g++) {
 		g_autofree char *k =
-			g_strconcat("partners.", group_keys[g], NULL);
+			g_strconcat("partners.", group_key(g), NULL);
 		c->partners[g] = get_addresses(ln, kf, group, k);
 	}
 	for (int r = 0; r < REFERRER_COUNT; r++) {

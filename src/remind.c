@@ -6,28 +6,21 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "log.h"
 #include "outbox.h"
 #include "remind.h"
 #include "twtime.h"
 
-static const struct {
-	const char *step, *label;
-} steps[] = {
-	{ "register", "編號列冊" },
-	{ "contact", "訪視" },
-	{ "assess", "轉介評估" },
-	{ "agency_result", "回覆轉介機關結果" },
-	{ "follow_up", "追蹤輔導聯繫" },
-	{ "partner_reply", "合作單位回覆" },
-};
-
+/* A deadline's step in words; one unknown to the vocabulary is shown as
+ * it is kept, and said in the log. */
 static const char *
 step_label(const char *step)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(steps); i++)
-		if (strcmp(steps[i].step, step) == 0)
-			return steps[i].label;
-	return step;
+	const char *label = deadline_step_label(step);
+
+	if (label == NULL)
+		log_warn("a deadline of unknown step '%s'", step);
+	return label != NULL ? label : step;
 }
 
 struct items {

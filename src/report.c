@@ -5,7 +5,7 @@
 #include "calendar.h"
 #include "cases.h"
 #include "report.h"
-#include "rules.h"
+#include "vocab.h"
 #include "twtime.h"
 
 enum section_id {

@@ -134,17 +134,6 @@ struct ruleset {
 	GArray **starts[3];	/* per reading, per rule: where it can start */
 };
 
-static const char *const needs[] = {
-	"counseling", "crisis", "business_loan", "detox_treatment",
-	"employment", "family", "financial_aid", "halfway_house", "hiv",
-	"legal", "locate_person", "schooling", "substitution_therapy",
-	"vocational_training", NULL,
-};
-
-static const char *const writer_names[WRITER_COUNT] = {
-	NULL, "self", "family", "friend", "public",
-};
-
 static const char *const kind_vote_names[KIND_VOTE_COUNT] = {
 	NULL, "spam", "other",
 };
@@ -190,72 +179,6 @@ const char *
 risk_level_label(enum risk_level l)
 {
 	return l <= RISK_LEVEL_ACUTE ? level_labels[l] : NULL;
-}
-
-const char *
-writer_name(enum writer w)
-{
-	return w < WRITER_COUNT ? writer_names[w] : NULL;
-}
-
-const char *
-urgency_label(enum urgency u)
-{
-	switch (u) {
-	case URGENCY_CONSULTATION:
-		return "諮詢";
-	case URGENCY_APPLICATION:
-		return "申請協助";
-	case URGENCY_EMERGENCY:
-		return "緊急";
-	case URGENCY_NONE:
-		break;
-	}
-	return NULL;
-}
-
-const char *
-urgency_name(enum urgency u)
-{
-	switch (u) {
-	case URGENCY_CONSULTATION:
-		return "consultation";
-	case URGENCY_APPLICATION:
-		return "application";
-	case URGENCY_EMERGENCY:
-		return "emergency";
-	case URGENCY_NONE:
-		break;
-	}
-	return NULL;
-}
-
-gboolean
-urgency_parse(const char *s, enum urgency *out)
-{
-	for (enum urgency u = URGENCY_CONSULTATION; u <= URGENCY_EMERGENCY;
-	     u++) {
-		if (strcmp(s, urgency_name(u)) == 0) {
-			*out = u;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-static const char *
-need_static(const char *s)
-{
-	for (int i = 0; needs[i] != NULL; i++)
-		if (strcmp(s, needs[i]) == 0)
-			return needs[i];
-	return NULL;
-}
-
-gboolean
-need_valid(const char *s)
-{
-	return need_static(s) != NULL;
 }
 
 static void
@@ -369,7 +292,7 @@ rule_vote(const struct rule *r)
 	if (r->need != NULL)
 		return r->need;
 	if (r->writer != WRITER_UNKNOWN)
-		return writer_names[r->writer];
+		return writer_name(r->writer);
 	return kind_vote_names[r->kind];
 }
 const char *rule_need(const struct rule *r) { return r->need; }
@@ -1076,7 +999,7 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 			return rule_error(err, p, vcol, "urgency must be "
 					  "application or consultation");
 	} else if (strcmp(key, "need") == 0) {
-		const char *nd = need_static(val);
+		const char *nd = need_find(val);
 		int k = 0;
 
 		if (nd == NULL)
@@ -1094,8 +1017,9 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 					  "many needs", r->id);
 		r->more_needs[k] = nd;
 	} else if (strcmp(key, "writer") == 0) {
-		r->writer = name_index(writer_names, WRITER_COUNT, val);
-		if (r->writer == WRITER_UNKNOWN)
+		/* Only the names: labels are for people reading mail. */
+		if (!writer_parse(val, &r->writer) ||
+		    strcmp(val, writer_name(r->writer)) != 0)
 			return rule_error(err, p, vcol, "writer must be self, "
 					  "family, friend or public");
 	} else if (strcmp(key, "kind") == 0) {
