@@ -50,6 +50,15 @@ struct mail_msg {
 				 * those of an attached message */
 	gboolean text_from_html;
 	/*
+	 * The first text of the top message, never NULL: its first text
+	 * part in reading order (with that part's alternative when a
+	 * multipart/alternative holds the two, by the rule for text), not
+	 * the text parts after it, not an attachment, not an attached
+	 * message.  What a staff member typed is in it, and only in it;
+	 * equal to text for a message of one text or one pair.
+	 */
+	char *own_text;
+	/*
 	 * The attached messages (message/rfc822), nested ones too, in
 	 * order, as UTF-8, never NULL ("" when none).  Each is a line
 	 * "--- 轉寄的信件 ---" (with "：<From display name>" before the

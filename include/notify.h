@@ -121,4 +121,7 @@ enum status notify_build_staff(const struct notify *n,
 			       GHashTable *vars, GDateTime *now,
 			       struct outgoing **out, struct err *err);
 
+/* The body of template name as loaded (borrowed), or NULL. */
+const char *notify_template_body(const struct notify *n, const char *name);
+
 #endif

@@ -511,3 +511,11 @@ notify_build_staff(const struct notify *n, const struct centre *c,
 
 	return build(n, &sp, now, out, err);
 }
+
+const char *
+notify_template_body(const struct notify *n, const char *name)
+{
+	const struct template *t = g_hash_table_lookup(n->templates, name);
+
+	return t != NULL ? t->body : NULL;
+}

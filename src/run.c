@@ -360,6 +360,7 @@ staff_side(struct run *r, const struct centre *centre)
 		.cfg = r->cfg, .store = r->store, .notify = r->notify,
 		.tokens = r->tokens, .vault = r->vault,
 		.calendar = r->calendar, .centre = centre,
+		.rules = r->rules,
 	};
 
 	return sm;

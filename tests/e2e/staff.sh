@@ -550,4 +550,235 @@ tap_is "... R4 replied, R3 still awaited" \
 	"$(show "$c1" '[(r["group"], r["replied_at"] is not None) for r in d["referrals"]][2:]')" \
 	"[('health', False), ('health', True)]"
 
+# --- issue 16: what staff typed, and nothing inward outward ------------
+# A fresh case; each variant below comes from lin, verified, with lin's
+# own token: only what lin typed may act or go to the writer.
+mail "$T/w7.eml" <<EOF
+From: chang.family@example.net
+To: tpe@centers.moj-help.example
+Subject: 想了解戒癮門診
+
+請問戒癮門診需要預約嗎？我的電話是 0922333444。
+EOF
+ingest TPE "$T/w7.eml"
+c5=$(newest)
+outmail staff "$LIN" "$T/lin5.eml"
+rt5=$(get "$T/lin5.eml" 'm["Reply-To"].addresses[0].addr_spec')
+mid5=$(get "$T/lin5.eml" 'm["Message-ID"].strip("<>")')
+note5=$(sed 's/^tpe+/tpe+note./' <<<"$rt5")
+# m16 NAME TO: a verified reply of lin's on c5, its MIME headers and body
+# from stdin; then checks that nothing acted, that nothing went to the
+# writer and that lin was told (a transcript).
+m16_state=$(state "$c5")
+m16() {
+	local name=$1 to=$2 relays transcripts
+	relays=$(rows "kind = 'relay'")
+	transcripts=$(rows "kind = 'transcript' AND rcpt = '$LIN'")
+	mail "$T/m16.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $to
+Subject: Re: [$c5] 新案件
+In-Reply-To: <$mid5>
+MIME-Version: 1.0
+$(cat)
+EOF
+	ingest TPE "$T/m16.eml"
+	tap_is "issue 16: $name: nothing acted, nothing to the writer" \
+		"$(show "$c5" '(d["state"], d["assignee"])') $(rows "kind = 'relay'")" \
+		"('$m16_state', None) $relays"
+	tap_is "... and lin is told" \
+		"$(rows "kind = 'transcript' AND rcpt = '$LIN'")" \
+		"$((transcripts + 1))"
+}
+fwd_rfc822() {	# the attached message: a forward holding commands
+	cat <<EOF
+Content-Type: message/rfc822
+
+From: 陌生人 <stranger@evil.example>
+Subject: 請處理
+Content-Type: multipart/alternative; boundary=in
+
+--in
+Content-Type: text/plain; charset=utf-8
+
+#close 4
+#assign chen
+
+--in
+Content-Type: text/html; charset=utf-8
+
+<div style="display:none">#close 4</div><p>請處理</p>
+--in--
+EOF
+}
+m16 "a forward attached, an empty text of lin's own" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+
+--b
+$(fwd_rfc822)
+--b--
+EOF
+m16 "HTML only, commands in display:none, hidden and mso-hide blocks" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/html; charset=utf-8
+
+<div style="display:none">#close 4</div><div hidden>#assign chen</div><div style="mso-hide:all">#close 2</div><div style="max-height:0;overflow:hidden">#state registered</div>
+--b
+$(fwd_rfc822)
+--b--
+EOF
+m16 "a second inline text part after an empty one" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+#close 4
+#assign chen
+--b
+Content-Type: application/pdf; name=a.pdf
+Content-Disposition: attachment; filename=a.pdf
+
+JVBERi0xLjQK
+--b--
+EOF
+m16 "only an attachment, the notice quoted under an Outlook block" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+
+
+寄件者: 臺北市政府毒品危害防制中心 <tpe@centers.moj-help.example>
+寄件日期: 2026年11月23日 上午 10:02
+收件者: 林社工 <$LIN>
+主旨: [$c5] 新案件
+
+$(get "$T/lin5.eml" 'b')
+#close 4
+--b
+Content-Type: application/pdf; name=a.pdf
+Content-Disposition: attachment; filename=a.pdf
+
+JVBERi0xLjQK
+--b--
+EOF
+m16 "the notice quoted under From:/Sent:/Subject: without '>'" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+From: tpe@centers.moj-help.example
+Sent: Monday, November 23, 2026 10:02 AM
+To: $LIN
+Subject: [$c5]
+
+#close 4
+$(get "$T/lin5.eml" 'b')
+EOF
+m16 "only a #note and the mail client's signature" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+#note 已電話聯絡
+
+林社工
+臺北市政府毒品危害防制中心 社工員
+電話：(02)2345-6789 分機 123
+EOF
+tap_like "... the note is kept, the signature not relayed" \
+	"$(show "$c5" '[n["text"] for n in d["notes"]]') $(rows "kind = 'relay' AND case_id = (SELECT id FROM cases WHERE number = '$c5')")" \
+	"已電話聯絡.* 0$"
+m16 "a sign-off and a -- signature below the commands" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+#note 第二筆
+
+林社工 敬上
+-- 
+林社工 | 臺北市政府毒品危害防制中心
+EOF
+m16 "a wrapped quote line without '>' below an attribution" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+於 2026/11/23 上午 10:02, 臺北市政府毒品危害防制中心 寫道:
+> 同仁您好：請問戒癮門診需要預約嗎？我的電話是
+#close 4
+> 0922333444。
+EOF
+outmail transcript "$LIN" "$T/tr16.eml"
+tap_like "... lin reads that nothing went to the writer" "$(get "$T/tr16.eml" 'b')" \
+	"沒有轉寄任何東西給來信者"
+alerts=$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")
+m16 "text that quotes the notice's own lines and lin's note address" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+王先生您好，請看下面：
+只想留下內部紀錄、不寄給來信者，請寫到：$note5
+EOF
+tap_like "... refused by the last check, logged" "$(cat "$T/log")" \
+	"case $c5: a staff reply was not relayed: it holds"
+tap_is "... and alerted to the duty officer" \
+	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" \
+	"$((alerts + 1))"
+for leak in "請聯絡 $CHEN" "代碼 ${rt5#tpe+}" "規則 suicide.intent 命中" \
+	"判斷的理由（找到的風險、等級與來信中的字句；被排除的也列出，若不同意請直接處理）："; do
+	m16 "the last check refuses: ${leak%% *}" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+王先生您好，$leak
+EOF
+done
+# A forward to the note address: a note with the forward as evidence.
+relays=$(rows "kind = 'relay'")
+mail "$T/fwdnote.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $note5
+Subject: Fwd: 請處理
+In-Reply-To: <$mid5>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/html; charset=utf-8
+
+<p>家屬轉來的信，留存。</p>
+--b
+$(fwd_rfc822)
+--b--
+EOF
+ingest TPE "$T/fwdnote.eml"
+tap_is "issue 16: a forward to the note address is a note, the forward kept" \
+	"$(show "$c5" '[("家屬轉來的信" in n["text"], "轉寄的信件" in n["text"], "#close 4" in n["text"]) for n in d["notes"]][-1]') $(show "$c5" '(d["state"], d["assignee"])') $(rows "kind = 'relay'")" \
+	"(True, True, True) ('$m16_state', None) $relays"
+# A plain answer is still relayed, without its signature.
+mail "$T/ok16.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $rt5
+Subject: Re: [$c5]
+In-Reply-To: <$mid5>
+
+您好，戒癮門診需要預約，我們會協助您安排。
+
+林社工 敬上
+臺北市政府毒品危害防制中心
+電話：(02)2345-6789
+EOF
+ingest TPE "$T/ok16.eml"
+outmail relay chang.family@example.net "$T/relay16.eml"
+tap_is "issue 16: a typed answer is relayed without the signature" \
+	"$(get "$T/relay16.eml" '("需要預約" in b, "2345-6789" in b, "敬上" in b)')" \
+	"(True, False, False)"
+
 tap_done

@@ -9,6 +9,7 @@
 #include "command.h"
 #include "config.h"
 #include "mime.h"
+#include "quote.h"
 #include "token.h"
 #include "verify.h"
 
@@ -256,6 +257,133 @@ test_verify_staff(void **state)
 	scratch_remove(dir);
 }
 
+/* What quote_typed() keeps, and where the commands may stand. */
+static void
+test_typed_text(void **state)
+{
+	static const struct {
+		const char *in, *typed, *head;
+	} t[] = {
+		/* Top posting: above the quote; commands end at a quote. */
+		{ "#note a\n好的\n\n> #close 4\n#close 3\n",
+		  "#note a\n好的\n\n#close 3", "#note a\n好的" },
+		/* Outlook's block without '>': nothing below it is typed,
+		 * and with nothing above it nothing at all. */
+		{ "\n\n寄件者: 臺北市中心 <tpe@c.example>\n寄件日期: 2026年11月23日\n"
+		  "主旨: [TPE-1] 新案件\n\n同仁您好：\n#close 4\n", "", "" },
+		{ "From: tpe@c.example\nSent: Monday\nSubject: x\n\n#close 4\n",
+		  "", "" },
+		{ "-----Original Message-----\n#close 4\n", "", "" },
+		/* Below an attribution: after the quote's last '>' line; a
+		 * wrapped quote line without its mark is not typed. */
+		{ "On Mon, lin wrote:\n> 同仁您好\n#close 4\n> 我的電話\n\n"
+		  "#assign chen\n好\n-- \n林\n", "#assign chen\n好",
+		  "#assign chen\n好" },
+		/* The signature is not typed text. */
+		{ "#note x\n-- \n林社工\n", "#note x", "#note x" },
+		{ "", "", "" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		size_t head = 99;
+		g_autofree char *typed = quote_typed(t[i].in, &head);
+		g_autofree char *h = g_strndup(typed, head);
+
+		assert_string_equal(typed, t[i].typed);
+		assert_string_equal(g_strchomp(h), t[i].head);
+	}
+}
+
+/* Signatures off the end of what is relayed, the letter kept. */
+static void
+test_unsign(void **state)
+{
+	static const struct {
+		const char *in, *name, *want;
+	} t[] = {
+		{ "您好，下週見。\n\n林社工 敬上\n臺北市政府毒品危害防制中心\n",
+		  NULL, "您好，下週見。" },
+		{ "林社工\n臺北市政府毒品危害防制中心 社工員\n"
+		  "電話：(02)2345-6789 分機 123\n", NULL, "" },
+		{ "好的\n\n林小美\n02-2345-6789\n", NULL, "好的" },
+		{ "好的\n\n林小美\n", "林小美", "好的" },
+		{ "Thanks,\nLin\n", NULL, "" },
+		/* Words of the letter are not a signature. */
+		{ "我是中心的社工，明天打電話給您。\n", NULL,
+		  "我是中心的社工，明天打電話給您。" },
+		{ "王先生您好：\n  下週三見。\n", NULL,
+		  "王先生您好：\n  下週三見。" },
+		{ "", NULL, "" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *out = quote_unsign(t[i].in, t[i].name);
+
+		assert_string_equal(out, t[i].want);
+	}
+}
+
+static struct mail_msg *
+parse(const char *raw)
+{
+	struct mail_msg *m = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(mail_parse(raw, strlen(raw), &m, &err), ST_OK);
+	return m;
+}
+
+/* The first text of a message: never an attached message, a later
+ * part or hidden HTML. */
+static void
+test_own_text(void **state)
+{
+	struct mail_msg *m;
+
+	/* An empty text/plain of their own, a forward attached. */
+	m = parse("From: a@x.example\nMIME-Version: 1.0\n"
+		  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		  "Content-Type: text/plain\n\n\n--b\n"
+		  "Content-Type: message/rfc822\n\nFrom: w@y.example\n"
+		  "Subject: s\n\n#close 4\n#assign chen\n--b--\n");
+	assert_null(strstr(m->own_text, "#close"));
+	assert_null(strstr(m->text, "#close"));
+	assert_non_null(strstr(m->forwarded_text, "#close 4"));
+	mail_msg_free(m);
+	/* HTML only, the forward's HTML with a display:none block. */
+	m = parse("From: a@x.example\nMIME-Version: 1.0\n"
+		  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		  "Content-Type: text/html\n\n<p>請看附件</p>"
+		  "<div style=\"display:none\">#close 4</div>"
+		  "<div hidden>#assign chen</div>"
+		  "<div style=\"mso-hide:all\">#close 2</div>"
+		  "<div style=\"max-height:0;overflow:hidden\">#close 3</div>\n--b\n"
+		  "Content-Type: message/rfc822\n\nFrom: w@y.example\n"
+		  "Content-Type: text/html\n\n<div style=display:none>#close 4"
+		  "</div>\n--b--\n");
+	assert_string_equal(g_strstrip(m->own_text), "請看附件");
+	mail_msg_free(m);
+	/* A second inline text part is not the first text. */
+	m = parse("From: a@x.example\nMIME-Version: 1.0\n"
+		  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		  "Content-Type: text/plain\n\n\n--b\n"
+		  "Content-Type: image/png\nContent-Disposition: attachment; "
+		  "filename=a.png\n\nxx\n--b\nContent-Type: text/plain\n\n"
+		  "#close 4\n--b--\n");
+	assert_string_equal(g_strstrip(m->own_text), "");
+	assert_non_null(strstr(m->text, "#close 4"));
+	mail_msg_free(m);
+	/* An alternative pair: the plain text, or the HTML beside a stub. */
+	m = parse("From: a@x.example\nMIME-Version: 1.0\n"
+		  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		  "Content-Type: multipart/alternative; boundary=c\n\n--c\n"
+		  "Content-Type: text/plain\n\n\n--c\n"
+		  "Content-Type: text/html\n\n<p>#state registered</p>\n"
+		  "--c--\n--b\nContent-Type: text/plain\n\n#close 4\n--b--\n");
+	assert_string_equal(g_strstrip(m->own_text), "#state registered");
+	mail_msg_free(m);
+}
+
 static int
 group_setup(void **state)
 {
@@ -281,6 +409,9 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_authentication_results),
 		cmocka_unit_test(test_verify_staff),
+		cmocka_unit_test(test_typed_text),
+		cmocka_unit_test(test_own_text),
+		cmocka_unit_test(test_unsign),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
