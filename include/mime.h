@@ -35,6 +35,11 @@ struct mail_msg {
 	char *return_path;	/* NULL when absent; "" for <> */
 	GPtrArray *auth_results;	/* Authentication-Results values, top
 					 * first (char *) */
+	/* A DKIM-Signature whose d=, i= or s= (decoded) holds what would
+	 * break an Authentication-Results header's syntax once a server
+	 * writes it there unquoted: ';', '(', ')', '"', '\\', ',', '=',
+	 * white space or a control character (verify.h). */
+	gboolean dkim_hostile;
 	guint from_count;	/* addresses in From (more than 1: suspect) */
 	char *auto_submitted;	/* RFC 3834 header value, or NULL */
 	char *loop;		/* X-Lamplight-Loop: mail we sent, or NULL */

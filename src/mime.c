@@ -511,6 +511,55 @@ add_addresses(GPtrArray *out, InternetAddressList *list, int depth)
 	}
 }
 
+
+/*
+ * Whether a DKIM-Signature's d=, i= or s= tags, once decoded (i= is
+ * DKIM-quoted-printable), hold a character that would break an
+ * Authentication-Results header where a server writes them unquoted.
+ */
+static gboolean
+dkim_tags_hostile(const char *raw)
+{
+	g_auto(GStrv) tags = g_strsplit(raw != NULL ? raw : "", ";", -1);
+
+	for (int i = 0; tags[i] != NULL; i++) {
+		g_autofree char *t = g_strstrip(g_strdup(tags[i]));
+		g_autoptr(GString) v = g_string_new(NULL);
+		char *eq = strchr(t, '=');
+		const char *p;
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		g_strstrip(t);
+		if (strcmp(t, "d") != 0 && strcmp(t, "i") != 0 &&
+		    strcmp(t, "s") != 0)
+			continue;
+		/* Folding white space inside a tag value is no part of it. */
+		for (p = eq + 1; *p; p++) {
+			if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+				continue;
+			if (*p == '=' && g_ascii_isxdigit(p[1]) &&
+			    g_ascii_isxdigit(p[2])) {
+				g_string_append_c(
+					v, (char)(g_ascii_xdigit_value(p[1]) * 16 +
+						  g_ascii_xdigit_value(p[2])));
+				p += 2;
+				continue;
+			}
+			g_string_append_c(v, *p);
+		}
+		for (gsize k = 0; k < v->len; k++) {
+			unsigned char c = (unsigned char)v->str[k];
+
+			if (c <= ' ' || c == 0x7f ||
+			    strchr(";()\"\\,=", c) != NULL)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 static void
 read_headers(struct mail_msg *m, GMimeMessage *msg)
 {
@@ -587,6 +636,20 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 						charset_valid_utf8(g_strdup(
 							g_mime_header_get_value(h)),
 							NULL));
+		}
+	}
+	/* DKIM signatures whose tags a server would write out unquoted. */
+	{
+		GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+		int n = g_mime_header_list_get_count(hl);
+
+		for (int i = 0; i < n && !m->dkim_hostile; i++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       "DKIM-Signature") == 0)
+				m->dkim_hostile = dkim_tags_hostile(
+					g_mime_header_get_raw_value(h));
 		}
 	}
 	m->from_count = from->len;

@@ -194,6 +194,9 @@ verdict_label(enum verdict v)
 	case VERIFY_UNAUTHENTICATED:
 		return "收信的郵件伺服器沒有確認寄件人的身分（未登入或簽章不符）";
 	case VERIFY_CLOSED: return "本案已結案";
+	case VERIFY_BAD_SECRET: return "信中的密語不正確";
+	case VERIFY_NO_SECRET:
+		return "這位同仁的回覆須附上密語（#secret），這封信沒有";
 	default: return "未通過驗證";
 	}
 }
@@ -568,6 +571,10 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		if (st == ST_OK)
 			out->text = g_strdup_printf("本案已併入 %s", word);
 		break;
+	case CMD_SECRET:
+		/* Checked before anything ran (verify.h). */
+		out->text = g_strdup("已確認密語");
+		break;
 	case CMD_UNKNOWN:
 		out->text = g_strdup("未執行：沒有這個指令");
 		break;
@@ -787,6 +794,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 	struct case_row cr;
 	GString *told = NULL;
 	gboolean tell = FALSE;
+	const char *secret = NULL;
 	size_t head = 0;
 	const char *who = m->from_addr;
 	guint quoted;
@@ -804,8 +812,28 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		return st;
 	}
 	g_ptr_array_add(numbers, NULL);
+	/* Commands and what is relayed come only from what the staff
+	 * member typed: the first text of their own message, never an
+	 * attached message, another part or the quoted history. */
+	typed = quote_typed(m->own_text, &head);
+	text = g_strndup(typed, head);
+	b = command_parse(text);
+	if (typed[head] != '\0') {
+		char *all = g_strconcat(b->rest, "\n", typed + head, NULL);
+
+		g_free(b->rest);
+		b->rest = all;
+	}
+	/* A staff secret, in the command block like the commands. */
+	for (guint i = 0; i < b->commands->len; i++) {
+		const struct command *cmd = b->commands->pdata[i];
+
+		if (cmd->verb == CMD_SECRET && secret == NULL)
+			secret = cmd->arg;
+	}
 	v = verify_staff(sm->centre, sm->cfg->trusted_authserv, sm->tokens,
-			 m, (char **)numbers->pdata, cr.state == CASE_CLOSED);
+			 m, (char **)numbers->pdata, cr.state == CASE_CLOSED,
+			 secret);
 	if (v != VERIFY_OK) {
 		/* Kept on the case for a person to see; nothing acts. */
 		log_warn("refused a reply as staff on case %s: %s", cr.number,
@@ -817,6 +845,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 			st = alert_refused(sm, case_id, cr.number, m, TRUE,
 					   verdict_label(v), now, err);
 		*said = "staff mail refused; the centre is alerted";
+		command_block_free(b);
 		case_row_clear(&cr);
 		return st;
 	}
@@ -836,21 +865,10 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 			st = alert_refused(sm, case_id, cr.number, m, FALSE,
 					   "引用的舊信中有指令", now, err);
 		if (st != ST_OK) {
+			command_block_free(b);
 			case_row_clear(&cr);
 			return st;
 		}
-	}
-	/* Commands and what is relayed come only from what the staff
-	 * member typed: the first text of their own message, never an
-	 * attached message, another part or the quoted history. */
-	typed = quote_typed(m->own_text, &head);
-	text = g_strndup(typed, head);
-	b = command_parse(text);
-	if (typed[head] != '\0') {
-		char *all = g_strconcat(b->rest, "\n", typed + head, NULL);
-
-		g_free(b->rest);
-		b->rest = all;
 	}
 	lines = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; st == ST_OK && i < b->commands->len; i++) {
@@ -858,11 +876,15 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		struct outcome oc;
 
 		st = run_command(sm, cmd, cr.number, who, now, &oc, err);
+		/* The secret itself is never written back. */
 		if (st == ST_OK)
 			g_ptr_array_add(lines,
 					g_strdup_printf("%s %s\n  → %s",
 							oc.done ? "✔" : "✘",
-							cmd->line, oc.text));
+							cmd->verb == CMD_SECRET
+								? "#secret ******"
+								: cmd->line,
+							oc.text));
 		g_free(oc.text);
 	}
 	/* What follows the commands: a note, or the writer's answer,

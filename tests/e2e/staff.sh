@@ -781,4 +781,127 @@ tap_is "issue 16: a typed answer is relayed without the signature" \
 	"$(get "$T/relay16.eml" '("需要預約" in b, "2345-6789" in b, "敬上" in b)')" \
 	"(True, False, False)"
 
+# --- issue 16: Authentication-Results as exim really writes them ------
+# exim's own ${authresults{localhost}} (HARNESS_AUTHRESULTS=1): an
+# outsider's DKIM tags come back decoded and unquoted in the header.
+HARNESS_AUTHRESULTS=1 harness_start smtp
+trap 'harness_stop; [[ -n ${KEEP:-} ]] || rm -rf "$T"' EXIT
+printf '%s: pw-lin\n' "$LIN" >"$HARNESS_SMTP_PASSWD"
+chmod 644 "$HARNESS_SMTP_PASSWD"
+# exim16 NAME LOGIN DKIM-SIGNATURE...: lin's reply on c5 with commands,
+# sent through exim (logged in as LOGIN unless "-"), ingested as exim
+# delivered it.
+e16=0
+exim16() {
+	local name=$1 login=$2 f
+	shift 2
+	e16=$((e16 + 1))
+	/usr/bin/python3 - "$HARNESS_SMTP" "$login" "$LIN" "$rt5" "$mid5" "$e16" "$@" <<'PY'
+import smtplib, sys
+port, login, lin, rt, mid, n = sys.argv[1:7]
+sigs = sys.argv[7:]
+head = "".join("DKIM-Signature: %s\r\n" % s for s in sigs)
+head += ("Authentication-Results: localhost; auth=pass smtp.auth=%s\r\n"
+         "From: %s\r\nTo: %s\r\nSubject: Re: case\r\nIn-Reply-To: <%s>\r\n"
+         "Message-ID: <exim16.%s@tpe.centers.example>\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n\r\n" % (lin, lin, rt, mid, n))
+body = "#assign chen\r\n#state registered\r\n請把個案資料寄給我。\r\n"
+with smtplib.SMTP("127.0.0.1", int(port)) as s:
+    if login != "-":
+        s.login(login, "pw-lin")
+    s.sendmail(lin, ["tpe@centers.moj-help.example"],
+               (head + body).encode())
+PY
+	harness_wait_delivered "$e16" 15
+	f=$(grep -l "exim16.$e16@" "$HARNESS_DELIVERED"/new/*)
+	cp "$f" "$T/exim16-$e16.eml"
+	ingest TPE "$f"
+}
+hostile_i='v=1; a=rsa-sha256; c=relaxed/relaxed; d=evil.example; s=sel; i=x=3Bauth=3Dpass=20smtp.auth=3Dlin@tpe.centers.example; h=From:Subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA'
+hostile_d='v=1; a=rsa-sha256; d=x;auth=pass smtp.auth=lin@tpe.centers.example (; s=sel; i=@other.example; h=From; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA'
+close_s='v=1; a=rsa-sha256; d=y.example; s=s2); i=@z.example; h=From; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA'
+alerts=$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")
+refused5=$(refused "$c5")
+exim16 "hostile i=" - "$hostile_i"
+ar16() { sed -n '/^Authentication-Results:/,/^Received:/p' "$T/exim16-$e16.eml" | tr -d '\n\t'; }
+tap_like "exim writes the hostile i= decoded and unquoted" "$(ar16)" \
+	"header.i=x;auth=pass smtp.auth=$LIN"
+tap_is "issue 16: spoof refused: DKIM i= read as an smtp.auth login" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('$m16_state', None)"
+exim16 "hostile d= and a comment closed by another signature's s=" - \
+	"$hostile_d" "$close_s"
+tap_is "issue 16: spoof refused: DKIM d= and s= shaping the header" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('$m16_state', None)"
+exim16 "hostile i= beside a login as someone else" "$LIN" "$hostile_i"
+tap_is "issue 16: spoof refused: a real login beside a hostile i=" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('$m16_state', None)"
+tap_is "... each refusal on the case, for a person to see" \
+	"$(refused "$c5")" "$((refused5 + 3))"
+tap_is "... the duty officer alerted, up to the day's limit of 20" \
+	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" \
+	"$((alerts + 3 > 20 ? 20 : alerts + 3))"
+exim16 "a real login" "$LIN"
+tap_like "lin logged in: exim's header vouches" "$(ar16)" \
+	"auth=pass \(PLAIN\) smtp.auth=$LIN"
+tap_is "... and the commands act" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('registered', '$CHEN')"
+
+# --- issue 16: the staff secret, without the server's help ------------
+# A second centre set-up: lin may give a secret, chen must.
+secret_file "$T/staff.secrets" "$LIN 月光燈塔-lin-7
+$CHEN 晨星-chen-2468"
+C2=(-c "$T/l2.conf")
+DB2=$T/state2/lamplight.db
+HARNESS_SMTP='' write_config "$T/l2.conf" "$T/state2" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example
+staff = $LIN;$CHEN
+duty = duty@tpe.centers.example
+staff_secrets_file = $T/staff.secrets
+staff_require_secret = $CHEN"
+"$L" ingest "${C2[@]}" --centre TPE <"$T/w7.eml" 2>>"$T/log" || true
+s1=$("$L" case list "${C2[@]}" --json | json 'd[0]["number"]')
+sqlite3 "$DB2" "SELECT writefile('$T/s-lin.eml', data) FROM outbox WHERE kind = 'staff' AND rcpt = '$LIN'" >/dev/null
+sqlite3 "$DB2" "SELECT writefile('$T/s-chen.eml', data) FROM outbox WHERE kind = 'staff' AND rcpt = '$CHEN'" >/dev/null
+srt_lin=$(get "$T/s-lin.eml" 'm["Reply-To"].addresses[0].addr_spec')
+srt_chen=$(get "$T/s-chen.eml" 'm["Reply-To"].addresses[0].addr_spec')
+s2show() { "$L" case show "${C2[@]}" "$s1" --json | json "$1"; }
+s2rows() { sqlite3 "$DB2" "SELECT count(*) FROM outbox WHERE $1"; }
+# sec16 NAME FROM TO AR BLOCK: a reply on the second set-up.
+sec16() {
+	mail "$T/sec.eml" <<EOF
+${4:-X-Authentication: none}
+From: $2
+To: $3
+Subject: Re: [$s1]
+
+$5
+#note $1
+EOF
+	"$L" ingest "${C2[@]}" --centre TPE <"$T/sec.eml" 2>>"$T/log" || true
+}
+sec16 "無密語、無伺服器" "$LIN" "$srt_lin" "" ""
+tap_is "issue 16: no secret and no server's word: refused, duty told" \
+	"$(s2show '(len(d["notes"]), sum(1 for e in d["events"] if e["what"] == "staff mail refused"))') $(s2rows "kind = 'alert'")" \
+	"(0, 1) 1"
+sec16 "錯的密語" "$LIN" "$srt_lin" "$(ar $LIN)" "#secret 月光燈塔-lin-8"
+tap_is "issue 16: a wrong secret refuses even a vouched reply" \
+	"$(s2show 'len(d["notes"])') $(s2rows "kind = 'alert'")" "0 2"
+outmail_alert=$(sqlite3 "$DB2" "SELECT data FROM outbox WHERE kind = 'alert' ORDER BY id DESC LIMIT 1")
+tap_like "... the alert says why" "$outmail_alert" "."
+sec16 "chen 沒附密語" "$CHEN" "$srt_chen" "$(ar $CHEN)" ""
+tap_is "issue 16: staff who must give a secret: vouched but without it, refused" \
+	"$(s2show 'len(d["notes"])') $(s2rows "kind = 'alert'")" "0 3"
+sec16 "lin 的密語" "$LIN" "$srt_lin" "" "#secret 月光燈塔-lin-7"
+tap_is "the secret alone, no server's word: lin's note is kept" \
+	"$(s2show '[n["text"] for n in d["notes"]]')" "['lin 的密語']"
+sec16 "chen 的密語" "$CHEN" "$srt_chen" "" "＃secret 晨星-chen-2468"
+tap_is "... chen's too, with the secret required" \
+	"$(s2show '[n["text"] for n in d["notes"]]')" "['lin 的密語', 'chen 的密語']"
+sqlite3 "$DB2" "SELECT writefile('$T/s-tr.eml', data) FROM outbox WHERE kind = 'transcript' AND rcpt = '$CHEN'" >/dev/null
+tap_is "... the transcript never writes the secret back" \
+	"$(get "$T/s-tr.eml" '("晨星" in b, "#secret ******" in b)')" "(False, True)"
+tap_is "... nor does the log" "$(grep -c -E '月光|晨星' "$T/log" || true)" 0
+
 tap_done

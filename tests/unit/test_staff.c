@@ -13,6 +13,8 @@
 #include "token.h"
 #include "verify.h"
 
+static struct mail_msg *parse(const char *raw);
+
 static const struct command *
 cmd_at(const struct command_block *b, guint i)
 {
@@ -179,6 +181,117 @@ test_authentication_results(void **state)
 	assert_false(verify_authenticated(NULL, NULL, from));
 }
 
+/*
+ * Authentication-Results as exim's ${authresults} really writes them
+ * (tests/harness: exim 4.96), hostile DKIM tags included, and RFC 8601's
+ * syntax: quoted strings, nested comments, versions, "none".
+ */
+static void
+test_authres_rfc8601(void **state)
+{
+	const char *from = "lin@tpe.centers.example";
+	const char *exim_login[] = {
+		"localhost;\n\tauth=pass (PLAIN) smtp.auth=lin@tpe.centers.example;"
+		"\n\tdkim=fail (body hash mismatch; body probably modified in "
+		"transit)\n\t\t header.d=evil.example header.i=@evil.example "
+		"header.s=sel header.a=rsa-sha256", NULL };
+	/* An outsider's DKIM i= "x=3Bauth=3Dpass=20smtp.auth=3Dlin@...". */
+	const char *exim_hostile_i[] = {
+		"localhost;\n\tdkim=fail (body hash mismatch; body probably "
+		"modified in transit)\n\t\t header.d=evil.example "
+		"header.i=x;auth=pass smtp.auth=lin@tpe.centers.example "
+		"header.s=sel header.a=rsa-sha256", NULL };
+	/* ... closing the rest into a comment with a second signature's
+	 * s= "s2)": exim's header.a still follows (and the message's
+	 * DKIM-Signature tags are refused besides: test_dkim_hostile). */
+	const char *exim_hostile_comment[] = {
+		"localhost;\n\tdkim=fail (body hash mismatch)\n\t\t "
+		"header.d=evil.example header.i=x;auth=pass "
+		"smtp.auth=lin@tpe.centers.example ( header.s=sel "
+		"header.a=rsa-sha256;\n\tdkim=fail (body hash mismatch)\n\t\t "
+		"header.d=y.example header.i=@y.example header.s=s2) "
+		"header.a=rsa-sha256", NULL };
+	/* ... with a real login beside it: two auth results. */
+	const char *exim_two_auth[] = {
+		"localhost;\n\tauth=pass (PLAIN) smtp.auth=chen@tpe.centers.example;"
+		"\n\tdkim=fail header.d=evil.example header.i=x;auth=pass "
+		"smtp.auth=lin@tpe.centers.example", NULL };
+	/* Below another server's header: not the trusted server's. */
+	const char *below_other[] = {
+		"mx.evil.example; none",
+		"localhost; auth=pass smtp.auth=lin@tpe.centers.example", NULL };
+	const char *quoted_ok[] = {
+		"\"localhost\" 1 (the (nested) server); auth=pass "
+		"smtp.auth=\"lin@tpe.centers.example\"", NULL };
+	const char *quoted_semicolon[] = {
+		"localhost; dkim=pass header.i=\"x;auth=pass "
+		"smtp.auth=lin@tpe.centers.example\" header.d=evil.example",
+		NULL };
+	const char *unclosed[] = {
+		"localhost; auth=pass smtp.auth=lin@tpe.centers.example (",
+		NULL };
+	const char *stray[] = {
+		"localhost; auth=pass smtp.auth=lin@tpe.centers.example ]", NULL };
+	const char *reason[] = {
+		"localhost; dkim/1=pass reason=\"good; sig\" "
+		"header.d=tpe.centers.example", NULL };
+	struct authres *a;
+
+	assert_true(vouched("localhost", from, exim_login));
+	assert_false(vouched("localhost", from, exim_hostile_i));
+	assert_false(vouched("localhost", from, exim_hostile_comment));
+	assert_false(vouched("localhost", "chen@tpe.centers.example",
+			     exim_two_auth));
+	assert_false(vouched("localhost", from, exim_two_auth));
+	assert_false(vouched("localhost", from, below_other));
+	assert_true(vouched("localhost", from, quoted_ok));
+	assert_false(vouched("localhost", from, quoted_semicolon));
+	assert_false(vouched("localhost", from, unclosed));
+	assert_false(vouched("localhost", from, stray));
+	assert_true(vouched("localhost", from, reason));
+
+	a = authres_parse(quoted_ok[0]);
+	assert_non_null(a);
+	assert_string_equal(a->authserv_id, "localhost");
+	assert_int_equal(a->results->len, 1);
+	authres_free(a);
+	a = authres_parse("mx.example.org; none");
+	assert_non_null(a);
+	assert_int_equal(a->results->len, 0);
+	authres_free(a);
+	assert_null(authres_parse(""));
+	assert_null(authres_parse("mx.example.org"));
+	assert_null(authres_parse("mx.example.org; dkim=pass header.d=a@b@c"));
+}
+
+/* DKIM signatures whose tags would break the header, once written. */
+static void
+test_dkim_hostile(void **state)
+{
+	static const struct {
+		const char *sig;
+		gboolean hostile;
+	} t[] = {
+		{ "v=1; a=rsa-sha256; d=tpe.centers.example; s=s1;\r\n "
+		  "i=lin@tpe.centers.example; h=From; bh=x; b=y", FALSE },
+		{ "v=1; d=evil.example; s=sel; i=x=3Bauth=3Dpass=20smtp.auth"
+		  "=3Dlin@tpe.centers.example; bh=x; b=y", TRUE },
+		{ "v=1; d=evil.example; s=s2); bh=x; b=y", TRUE },
+		{ "v=1; d=evil.example; s=sel; i=a=28b@evil.example; b=y",
+		  TRUE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *raw = g_strdup_printf(
+			"DKIM-Signature: %s\r\nFrom: a@b.example\r\n\r\nx\r\n",
+			t[i].sig);
+		struct mail_msg *m = parse(raw);
+
+		assert_int_equal(m->dkim_hostile, t[i].hostile);
+		mail_msg_free(m);
+	}
+}
+
 static struct tokens *
 open_key(const char *dir)
 {
@@ -241,7 +354,7 @@ test_verify_staff(void **state)
 					   cases[i].ar);
 
 		assert_int_equal(verify_staff(&c, trusted, t, m, numbers,
-					      cases[i].closed),
+					      cases[i].closed, NULL),
 				 cases[i].want);
 		mail_msg_free(m);
 	}
@@ -249,9 +362,45 @@ test_verify_staff(void **state)
 	{
 		struct mail_msg *m = reply(staff[0], to, ar);
 
-		assert_int_equal(verify_staff(&c, NULL, t, m, numbers, FALSE),
+		assert_int_equal(verify_staff(&c, NULL, t, m, numbers, FALSE,
+					      NULL),
 				 VERIFY_UNAUTHENTICATED);
 		mail_msg_free(m);
+	}
+	/* The staff secret: instead of the server, or required. */
+	{
+		struct mail_msg *m = reply(staff[0], to, NULL);
+		struct mail_msg *ok = reply(staff[0], to, ar);
+
+		c.staff_secrets = g_hash_table_new_full(g_str_hash, g_str_equal,
+							g_free, g_free);
+		g_hash_table_insert(c.staff_secrets,
+				    g_strdup("lin@tpe.centers.example"),
+				    g_strdup("月光燈塔-7"));
+		assert_int_equal(verify_staff(&c, trusted, t, m, numbers,
+					      FALSE, "月光燈塔-7"), VERIFY_OK);
+		assert_int_equal(verify_staff(&c, trusted, t, m, numbers,
+					      FALSE, "月光燈塔-8"),
+				 VERIFY_BAD_SECRET);
+		/* A wrong one refuses even a vouched reply. */
+		assert_int_equal(verify_staff(&c, trusted, t, ok, numbers,
+					      FALSE, "月光燈塔"),
+				 VERIFY_BAD_SECRET);
+		assert_int_equal(verify_staff(&c, trusted, t, m, numbers,
+					      FALSE, ""), VERIFY_BAD_SECRET);
+		assert_int_equal(verify_staff(&c, trusted, t, m, numbers,
+					      FALSE, NULL),
+				 VERIFY_UNAUTHENTICATED);
+		c.secret_required = staff;
+		assert_int_equal(verify_staff(&c, trusted, t, ok, numbers,
+					      FALSE, NULL), VERIFY_NO_SECRET);
+		assert_int_equal(verify_staff(&c, trusted, t, ok, numbers,
+					      FALSE, "月光燈塔-7"), VERIFY_OK);
+		c.secret_required = NULL;
+		g_hash_table_destroy(c.staff_secrets);
+		c.staff_secrets = NULL;
+		mail_msg_free(m);
+		mail_msg_free(ok);
 	}
 	tokens_free(t);
 	scratch_remove(dir);
@@ -412,6 +561,8 @@ main(void)
 		cmocka_unit_test(test_typed_text),
 		cmocka_unit_test(test_own_text),
 		cmocka_unit_test(test_unsign),
+		cmocka_unit_test(test_authres_rfc8601),
+		cmocka_unit_test(test_dkim_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
