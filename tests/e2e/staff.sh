@@ -904,4 +904,32 @@ tap_is "... the transcript never writes the secret back" \
 	"$(get "$T/s-tr.eml" '("晨星" in b, "#secret ******" in b)')" "(False, True)"
 tap_is "... nor does the log" "$(grep -c -E '月光|晨星' "$T/log" || true)" 0
 
+# --- issue 16: only valid identifiers travel ---------------------------
+# A writer's Message-ID with a TAB, a vertical tab, or of 5,000
+# characters is never copied into our In-Reply-To or References; a valid
+# one is.
+long_id=$(printf 'a%.0s' $(seq 5000))
+k=0
+for id in $'tab\there@mail.example' $'vt\vhere@mail.example' \
+	"$long_id@mail.example" "fine.$RANDOM@mail.example"; do
+	k=$((k + 1))
+	{
+		printf 'Message-ID: <%s>\nDate: Mon, 23 Nov 2026 10:00:00 +0800\n' "$id"
+		printf 'From: ids%d@example.org\nTo: tpe@centers.moj-help.example\n' "$k"
+		printf 'Subject: 詢問\n\n想請問戒癮門診的時間，謝謝。\n'
+	} | "$MT" write "$T/id$k.eml"
+	ingest TPE "$T/id$k.eml"
+	outmail ack "ids$k@example.org" "$T/id-ack$k.eml"
+	outmail staff "$LIN" "$T/id-staff$k.eml"
+	refs=$(for f in "$T/id-ack$k.eml" "$T/id-staff$k.eml"; do
+		get "$f" '(m.get("In-Reply-To"), m.get("References"))'; done | tr '\n' ' ')
+	if ((k < 4)); then
+		tap_is "issue 16: an invalid Message-ID ($k) never travels out" \
+			"$refs" "(None, None) (None, None) "
+	else
+		tap_is "... a valid one does, in In-Reply-To and References" \
+			"$refs" "('<$id>', '<$id>') ('<$id>', '<$id>') "
+	fi
+done
+
 tap_done
