@@ -261,6 +261,55 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 			   reason, now, err);
 }
 
+/*
+ * A refused reply whose From is a staff address of the centre: that
+ * address, as configured (never the reply's Reply-To), is told that
+ * nothing was done and why, at most STAFFMAIL_ALERTS_PER_DAY a day.  A
+ * forger learns nothing; the staff member learns of the forgery.
+ */
+static enum status
+tell_refused(struct staffmail *sm, gint64 case_id, const char *number,
+	     const struct mail_msg *m, enum verdict v, GDateTime *now,
+	     struct err *err)
+{
+	const struct centre *c = sm->centre;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
+	g_autofree char *from = twtime_iso(since);
+	const char *to = NULL;
+	struct outgoing *o = NULL;
+	gint64 today = 0;
+	enum status st;
+
+	if (v == VERIFY_NOT_STAFF || v == VERIFY_MANY_FROM ||
+	    m->from_addr == NULL)
+		return ST_OK;
+	for (int i = 0; c->staff != NULL && c->staff[i] != NULL; i++)
+		if (g_ascii_strcasecmp(c->staff[i], m->from_addr) == 0)
+			to = c->staff[i];
+	if (to == NULL && c->duty != NULL &&
+	    g_ascii_strcasecmp(c->duty, m->from_addr) == 0)
+		to = c->duty;
+	if (to == NULL)
+		return ST_OK;
+	st = store_query(sm->store, err, store_row_int, &today,
+			 "SELECT count(*) FROM outbox WHERE rcpt = ? COLLATE "
+			 "NOCASE AND kind = 'refused' AND created_at > ?",
+			 "tt", to, from);
+	if (st != ST_OK || today >= STAFFMAIL_ALERTS_PER_DAY)
+		return st;
+	g_hash_table_insert(vars, "reason", (gpointer)verdict_label(v));
+	g_hash_table_insert(vars, "staff_name", "");
+	st = notify_build_staff(sm->notify, c, "reply-refused", number, NULL,
+				to, NULL, vars, now, &o, err);
+	if (st == ST_OK)
+		st = outbox_queue(sm->store, case_id, "refused",
+				  OUTBOX_PRIORITY_NORMAL, o, err);
+	outgoing_free(o);
+	return st;
+}
+
 /* The staff address of the centre that s names (an address, or the
  * part before @ of exactly one), or NULL. */
 static const char *
@@ -844,6 +893,9 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		if (st == ST_OK)
 			st = alert_refused(sm, case_id, cr.number, m, TRUE,
 					   verdict_label(v), now, err);
+		if (st == ST_OK)
+			st = tell_refused(sm, case_id, cr.number, m, v, now,
+					  err);
 		*said = "staff mail refused; the centre is alerted";
 		command_block_free(b);
 		case_row_clear(&cr);

@@ -394,6 +394,16 @@ To: $tampered"
 tap_is "the refusals are on the case, for a person to see" "$(refused "$c1")" 8
 tap_is "nothing went to the attacker but what any writer gets" \
 	"$(rows "rcpt LIKE '%evil.example' AND kind NOT IN ('ack', 'followup')")" 0
+# Issue 16, point 8: the staff member whose address a refused reply
+# bears is told, at the configured address (never Reply-To): of the
+# eight refused on the case, six bore lin's address alone (the others:
+# another centre's staff, two From addresses).
+tap_is "lin, whose address the refused replies bear, is told each time" \
+	"$(rows "kind = 'refused' AND rcpt = '$LIN'") $(rows "kind = 'refused' AND rcpt <> '$LIN'")" "6 0"
+outmail refused "$LIN" "$T/refused.eml"
+tap_like "... that nothing was done, and why, without the letter" \
+	"$(get "$T/refused.eml" 'm["Subject"] + " " + str("0912345678" in b or "安非他命" in b or "個案資料" in b) + " " + b')" \
+	"您的回覆沒有執行 False .*沒有通過驗證.*原因：[^ ]+"
 
 # The token of another case beside this one's: refused on that case.
 mail "$T/s11.eml" <<EOF
@@ -931,5 +941,34 @@ for id in $'tab\there@mail.example' $'vt\vhere@mail.example' \
 			"$refs" "('<$id>', '<$id>') ('<$id>', '<$id>') "
 	fi
 done
+
+# --- issue 16: a reply on an anonymous case -------------------------------
+# The writer left no address (a letter through the web page without
+# one): lin's answer cannot reach them, and lin is told so.
+mail "$T/anon.eml" <<EOF
+From: 求助網頁 <webform@moj-help.example>
+To: tpe@centers.moj-help.example
+Subject: [求助網頁] 匿名詢問
+
+我不想留名字，只想問戒癮門診要怎麼掛號。
+EOF
+ingest TPE "$T/anon.eml"
+ca=$(newest)
+outmail staff "$LIN" "$T/lin-anon.eml"
+mail "$T/anon-r.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $(get "$T/lin-anon.eml" 'm["Reply-To"].addresses[0].addr_spec')
+Subject: Re: [$ca]
+In-Reply-To: <$(get "$T/lin-anon.eml" 'm["Message-ID"].strip("<>")')>
+
+您好，門診可以直接打電話預約。
+EOF
+relays=$(rows "kind = 'relay'")
+ingest TPE "$T/anon-r.eml"
+outmail transcript "$LIN" "$T/anon-tr.eml"
+tap_is "issue 16: a reply on an anonymous case: nothing relayed, lin told the writer cannot be reached" \
+	"$(rows "kind = 'relay'") $(get "$T/anon-tr.eml" '"無法聯絡" in b and "'"$ca"'" in m["Subject"]')" \
+	"$relays True"
 
 tap_done
