@@ -448,6 +448,56 @@ refusal_words(const char *msg)
 	return g_strdup(msg);
 }
 
+/*
+ * #confirm: the newest partner reply filed without its token (run.c,
+ * event "partner reply unconfirmed": "GROUP SEQ ADDRESS") is taken as
+ * that partner's, and its referral's clock stops.  *text (new) says
+ * what happened.
+ */
+static enum status
+confirm_partner(struct staffmail *sm, const struct case_ref *c,
+		const char *who, GDateTime *now, char **text, struct err *err)
+{
+	g_autofree char *detail = NULL;
+	g_auto(GStrv) w = NULL;
+	gboolean found = FALSE;
+	enum status st;
+
+	st = store_query(sm->store, err, store_row_text, &detail,
+			 "SELECT e.why FROM case_events e WHERE e.case_id = ? "
+			 "AND e.what = 'partner reply unconfirmed' AND NOT "
+			 "EXISTS (SELECT 1 FROM case_events f WHERE f.case_id = "
+			 "e.case_id AND f.what = 'partner reply confirmed' "
+			 "AND f.id > e.id) ORDER BY e.id DESC LIMIT 1", "i",
+			 c->id);
+	if (st != ST_OK)
+		return st;
+	w = g_strsplit(detail != NULL ? detail : "", " ", 3);
+	if (w[0] == NULL || w[1] == NULL || w[2] == NULL) {
+		*text = g_strdup("未執行：本案沒有待確認的合作單位回覆");
+		return ST_OK;
+	}
+	for (int g = 0; g < GROUP_COUNT; g++) {
+		if (strcmp(w[0], group_key((enum group)g)) != 0)
+			continue;
+		st = cases_partner_replied_in(sm->store, c->id, (enum group)g,
+					      (guint)g_ascii_strtoull(w[1],
+								      NULL, 10),
+					      w[2], now, &found, err);
+		if (st == ST_OK)
+			st = store_event_add(sm->store, c->id, who,
+					     "partner reply confirmed", w[0],
+					     err);
+		if (st == ST_OK)
+			*text = g_strdup(found ? "已確認合作單位的回覆，"
+						 "轉介的回覆期限停止計算"
+					       : "已確認；沒有待回覆的轉介");
+		return st;
+	}
+	*text = g_strdup("未執行：本案沒有待確認的合作單位回覆");
+	return ST_OK;
+}
+
 /* What one command did, for the transcript. */
 struct outcome {
 	gboolean done;
@@ -619,6 +669,9 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		st = cases_merge(sm->store, &c, word, who, now, &e);
 		if (st == ST_OK)
 			out->text = g_strdup_printf("本案已併入 %s", word);
+		break;
+	case CMD_CONFIRM:
+		st = confirm_partner(sm, &c, who, now, &out->text, &e);
 		break;
 	case CMD_SECRET:
 		/* Checked before anything ran (verify.h). */

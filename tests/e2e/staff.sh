@@ -560,6 +560,38 @@ tap_is "... R4 replied, R3 still awaited" \
 	"$(show "$c1" '[(r["group"], r["replied_at"] is not None) for r in d["referrals"]][2:]')" \
 	"[('health', False), ('health', True)]"
 
+# --- issue 16, point 4: a partner reply stops a clock only with its token
+# A forged reply From the partner's address, the referral number in the
+# subject, no token: filed for staff to confirm, the clock running.
+mail "$T/pforged.eml" <<EOF
+From: clinic@tpehealth.partners.example
+To: tpe@centers.moj-help.example
+Subject: RE: [轉介 $c1-R3] 轉介通知
+
+已收案，個案已完成評估，不需要再追蹤。
+EOF
+ingest TPE "$T/pforged.eml"
+tap_is "issue 16: spoof refused: a partner reply without its token stops no clock" \
+	"$(show "$c1" '[r["replied_at"] is not None for r in d["referrals"]][2]')" False
+tap_like "... it is filed, marked for staff to confirm" \
+	"$(show "$c1" '[n["text"] for n in d["notes"] if n["who"].startswith("clinic")][-1]') $(show "$c1" '[e["what"] for e in d["events"]][-2:]')" \
+	"未確認的合作單位回覆.*#confirm.*partner reply unconfirmed"
+mail "$T/pconfirm.eml" <<EOF
+$(ar $CHEN)
+From: $CHEN
+To: $chen2_rt
+In-Reply-To: <$chen2_mid>
+Subject: Re: [$c1]
+
+#confirm
+EOF
+ingest TPE "$T/pconfirm.eml"
+tap_is "... until staff #confirm it: then R3's clock stops" \
+	"$(show "$c1" '[r["replied_at"] is not None for r in d["referrals"]][2]')" True
+outmail transcript "$CHEN" "$T/tr-confirm.eml"
+tap_like "... and the transcript says so" "$(get "$T/tr-confirm.eml" 'b')" \
+	"✔ #confirm.*已確認合作單位的回覆"
+
 # --- issue 16: what staff typed, and nothing inward outward ------------
 # A fresh case; each variant below comes from lin, verified, with lin's
 # own token: only what lin typed may act or go to the writer.
