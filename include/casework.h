@@ -25,6 +25,9 @@ enum status casework_open(const struct config *cfg,
 			  struct spool *spool, struct casework **out,
 			  struct err *err);
 void casework_close(struct casework *cw);
+/* The run's rules (filing loads them): staff mail checks what it relays
+ * against their names. */
+void casework_set_rules(struct casework *cw, const struct ruleset *rules);
 
 /*
  * Inside the filing transaction: m, classified as c and recorded as

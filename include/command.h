@@ -7,6 +7,9 @@
  *   #state <state>                    #assign <staff>
  *   #visit <date>                     #followup <date>
  *   #note <text>                      #merge <case>
+ *   #secret <word>                    (the staff secret, verify.h)
+ *   #confirm                          (the last unconfirmed partner
+ *                                      reply is theirs: its clock stops)
  *   #thanks                           (ends the commands)
  *
  * Blank lines between them are skipped, since mail clients writing
@@ -28,6 +31,8 @@ enum command_verb {
 	CMD_FOLLOWUP,
 	CMD_NOTE,
 	CMD_MERGE,
+	CMD_SECRET,		/* the staff member's secret (verify.h) */
+	CMD_CONFIRM,		/* a partner reply without its token is theirs */
 	CMD_UNKNOWN,		/* a '#' line naming no command */
 };
 

@@ -49,6 +49,11 @@ struct centre {
 	char *move_to;		/* folder for AFTER_FETCH_MOVE */
 	char **staff;		/* NULL-terminated; may be empty */
 	char *duty;		/* duty officer's address, or NULL */
+	/* Staff secrets (verify.h): lowercased address -> secret, from
+	 * staff_secrets_file; NULL when none.  Never printed. */
+	GHashTable *staff_secrets;
+	char **secret_required;	/* staff who must give theirs; may be
+				 * NULL */
 	gboolean staff_notices;	/* staff get each new case and letter */
 	char **partners[GROUP_COUNT];	/* NULL-terminated each */
 	/* Who may refer cases in by mail (docs/referral-mail.md), by the

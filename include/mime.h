@@ -35,6 +35,11 @@ struct mail_msg {
 	char *return_path;	/* NULL when absent; "" for <> */
 	GPtrArray *auth_results;	/* Authentication-Results values, top
 					 * first (char *) */
+	/* A DKIM-Signature whose d=, i= or s= (decoded) holds what would
+	 * break an Authentication-Results header's syntax once a server
+	 * writes it there unquoted: ';', '(', ')', '"', '\\', ',', '=',
+	 * white space or a control character (verify.h). */
+	gboolean dkim_hostile;
 	guint from_count;	/* addresses in From (more than 1: suspect) */
 	char *auto_submitted;	/* RFC 3834 header value, or NULL */
 	char *loop;		/* X-Lamplight-Loop: mail we sent, or NULL */
@@ -49,6 +54,15 @@ struct mail_msg {
 				 * message's own text parts only, never
 				 * those of an attached message */
 	gboolean text_from_html;
+	/*
+	 * The first text of the top message, never NULL: its first text
+	 * part in reading order (with that part's alternative when a
+	 * multipart/alternative holds the two, by the rule for text), not
+	 * the text parts after it, not an attachment, not an attached
+	 * message.  What a staff member typed is in it, and only in it;
+	 * equal to text for a message of one text or one pair.
+	 */
+	char *own_text;
 	/*
 	 * The attached messages (message/rfc822), nested ones too, in
 	 * order, as UTF-8, never NULL ("" when none).  Each is a line

@@ -121,4 +121,19 @@ enum status notify_build_staff(const struct notify *n,
 			       GHashTable *vars, GDateTime *now,
 			       struct outgoing **out, struct err *err);
 
+/* The body of template name as loaded (borrowed), or NULL. */
+const char *notify_template_body(const struct notify *n, const char *name);
+
+/* The longest id copied out: "References: <id>" fits a 998-character
+ * line (RFC 5322 2.1.1). */
+#define NOTIFY_MSGID_MAX 984
+
+/*
+ * Whether id (without <>) is an RFC 5322 msg-id: dot-atom-text "@"
+ * (dot-atom-text or "[" dtext "]"), at most NOTIFY_MSGID_MAX characters.
+ * Only such an id taken from incoming mail goes into our In-Reply-To
+ * and References.
+ */
+gboolean notify_msg_id_valid(const char *id);
+
 #endif

@@ -160,6 +160,8 @@ enum status rules_load_file(const char *path, struct ruleset **out,
 			    struct err *err);
 void ruleset_free(struct ruleset *rs);
 guint ruleset_size(const struct ruleset *rs);
+/* The id of the i-th rule loaded ("suicide.intent"), or NULL past them. */
+const char *ruleset_rule_id(const struct ruleset *rs, guint i);
 
 const char *rule_id(const struct rule *r);
 const char *rule_file(const struct rule *r);

@@ -34,6 +34,7 @@ struct staffmail {
 	struct vault *vault;		/* NULL: no personal data to read */
 	const struct calendar *calendar;
 	const struct centre *centre;	/* the case's centre */
+	const struct ruleset *rules;	/* NULL: no rule names to refuse */
 };
 
 /* Refusal alerts to one address in a day, at most. */

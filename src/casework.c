@@ -32,6 +32,7 @@ struct casework {
 	struct calendar *calendar;	/* deadlines are counted on it */
 	struct tokens *tokens;		/* reply tokens (token.h) */
 	struct vault *vault;		/* seals personal data (people.h) */
+	const struct ruleset *rules;	/* filing's: what staff mail checks */
 	gboolean emergency;	/* an emergency was filed: send at once */
 };
 
@@ -61,6 +62,12 @@ casework_open(const struct config *cfg, const struct run_opts *opts,
 	}
 	*out = cw;
 	return ST_OK;
+}
+
+void
+casework_set_rules(struct casework *cw, const struct ruleset *rules)
+{
+	cw->rules = rules;
 }
 
 void
@@ -199,9 +206,34 @@ staff_side(struct casework *cw, const struct centre *centre)
 		.cfg = cw->cfg, .store = cw->store, .notify = cw->notify,
 		.tokens = cw->tokens, .vault = cw->vault,
 		.calendar = cw->calendar, .centre = centre,
+		.rules = cw->rules,
 	};
 
 	return sm;
+}
+
+/*
+ * Whether m carries the token lamplight made for its From address on
+ * case number (or one merged into it): a partner answering our notice,
+ * by In-Reply-To, References or the plus-address it was sent.
+ */
+static gboolean
+partner_token(struct casework *cw, const struct mail_msg *m,
+	      const char *number)
+{
+	g_autoptr(GPtrArray) found = token_find_all(m);
+
+	if (m->from_addr == NULL || number == NULL || m->from_count != 1)
+		return FALSE;
+	for (guint i = 0; i < found->len; i++) {
+		g_autofree char *n = NULL;
+
+		if (token_check(cw->tokens, found->pdata[i], m->from_addr,
+				&n) &&
+		    strcmp(n, number) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /* The n of "NUMBER-Rn" (a referral's number) in subject, or 0. */
@@ -379,14 +411,28 @@ attach(struct casework *cw, const struct mail_msg *m,
 	if (st == ST_OK && c->kind == KIND_REFERRAL_REPLY && centre != NULL) {
 		int g = partner_group(centre, m->from_addr);
 		gboolean found = FALSE;
+		gboolean proven = g >= 0 && partner_token(cw, m, number);
+		guint seq = referral_seq(m->subject, number);
 
-		if (g >= 0)
+		/* Only the token of our notice to that very partner stops
+		 * the clock; anything else waits for staff (#confirm). */
+		if (proven) {
 			st = cases_partner_replied_in(cw->store, tm->case_id,
-						      (enum group)g,
-						      referral_seq(m->subject,
-								   number),
+						      (enum group)g, seq,
 						      m->from_addr, now,
 						      &found, err);
+		} else if (g >= 0) {
+			g_autofree char *detail = g_strdup_printf(
+				"%s %u %s", group_key((enum group)g), seq,
+				m->from_addr);
+
+			log_warn("case %s: a partner reply without its token "
+				 "awaits staff to confirm it", number);
+			st = cases_event_add(cw->store, tm->case_id, NULL,
+					     "lamplight",
+					     "partner reply unconfirmed",
+					     detail, err);
+		}
 		/* What they did is the outcome: kept as a note, not in the
 		 * trail, so that retention can erase it. */
 		if (st == ST_OK && g >= 0) {
@@ -405,6 +451,15 @@ attach(struct casework *cw, const struct mail_msg *m,
 				}
 			}
 
+			if (*g_strstrip(text) != '\0' && !proven) {
+				char *marked = g_strconcat(
+					"（未確認的合作單位回覆：信中沒有轉介通知"
+					"的回覆代碼，轉介期限仍在計算；同仁確認後"
+					"請回覆 #confirm）\n", text, NULL);
+
+				g_free(text);
+				text = marked;
+			}
 			if (*g_strstrip(text) != '\0')
 				st = store_run(cw->store, err,
 					       "INSERT INTO case_notes (case_id, "

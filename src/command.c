@@ -9,6 +9,7 @@ static const char *const verbs[] = {
 	[CMD_STATE] = "state",	   [CMD_ASSIGN] = "assign",
 	[CMD_VISIT] = "visit",	   [CMD_FOLLOWUP] = "followup",
 	[CMD_NOTE] = "note",	   [CMD_MERGE] = "merge",
+	[CMD_SECRET] = "secret",   [CMD_CONFIRM] = "confirm",
 	[CMD_UNKNOWN] = "unknown",
 };
 

@@ -256,6 +256,7 @@ static const char *const smtp_keys[] = {
 static const char *const centre_keys[] = {
 	"name", "address", "mailbox", "password_file", "ca_file",
 	"after_fetch", "starttls", "staff", "duty", "staff_notices",
+	"staff_secrets_file", "staff_require_secret",
 	"partners.health",
 	"partners.social",
 	"partners.employment", "partners.education", "partners.police",
@@ -371,11 +372,88 @@ centre_free(struct centre *c)
 	g_free(c->move_to);
 	g_strfreev(c->staff);
 	g_free(c->duty);
+	if (c->staff_secrets != NULL)
+		g_hash_table_destroy(c->staff_secrets);
+	g_strfreev(c->secret_required);
 	for (int g = 0; g < GROUP_COUNT; g++)
 		g_strfreev(c->partners[g]);
 	for (int r = 0; r < REFERRER_COUNT; r++)
 		g_strfreev(c->referrers[r]);
 	g_free(c);
+}
+
+/* Wipes a secret as it goes. */
+static void
+secret_free(gpointer p)
+{
+	char *s = p;
+
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	g_free(s);
+}
+
+/*
+ * The staff secrets of a centre (verify.h): staff_secrets_file, lines
+ * "address secret", readable by its owner alone; staff_require_secret,
+ * the staff who never act without theirs.
+ */
+static void
+load_staff_secrets(struct config *cfg, struct lines *ln, GKeyFile *kf,
+		   const char *group, struct centre *c)
+{
+	g_autofree char *file = get_string(kf, group, "staff_secrets_file");
+	g_autofree char *path = NULL;
+	char *data = NULL;
+	int line = line_of(ln, group, "staff_secrets_file");
+
+	c->secret_required = get_addresses(ln, kf, group,
+					   "staff_require_secret");
+	if (file != NULL) {
+		path = resolve_path(cfg, file);
+		data = read_secret(ln, group, "staff_secrets_file", path);
+	}
+	if (data != NULL) {
+		g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+
+		c->staff_secrets = g_hash_table_new_full(g_str_hash,
+							 g_str_equal, g_free,
+							 secret_free);
+		for (int i = 0; lines[i] != NULL; i++) {
+			char *l = g_strstrip(lines[i]);
+			size_t n = strcspn(l, " \t");
+			g_autofree char *a = NULL;
+			char *w;
+
+			if (*l == '\0' || *l == '#')
+				continue;
+			a = g_ascii_strdown(l, n);
+			w = g_strstrip(l + n);
+			if (!centre_staff(c, a) || *w == '\0' ||
+			    strpbrk(w, " \t") != NULL ||
+			    g_utf8_strlen(w, -1) < 6) {
+				problem(ln, line, "staff_secrets_file line %d: "
+					"want a staff address and a secret of "
+					"six characters or more, no spaces",
+					i + 1);
+				continue;
+			}
+			g_hash_table_replace(c->staff_secrets,
+					     g_steal_pointer(&a), g_strdup(w));
+		}
+		explicit_bzero(data, strlen(data));
+		g_free(data);
+	}
+	for (int i = 0; c->secret_required != NULL &&
+			c->secret_required[i] != NULL; i++) {
+		g_autofree char *a = g_ascii_strdown(c->secret_required[i], -1);
+
+		if (c->staff_secrets == NULL ||
+		    !g_hash_table_contains(c->staff_secrets, a))
+			problem(ln, line_of(ln, group, "staff_require_secret"),
+				"staff_require_secret: %s has no secret in "
+				"staff_secrets_file", c->secret_required[i]);
+	}
 }
 
 static void
@@ -483,6 +561,7 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 	if (c->duty != NULL && !address_valid(c->duty))
 		problem(ln, line_of(ln, group, "duty"),
 			"duty is not a mail address");
+	load_staff_secrets(cfg, ln, kf, group, c);
 	for (int g = 0; g < GROUP_COUNT; g++) {
 		g_autofree char *k =
 			g_strconcat("partners.", group_key(g), NULL);

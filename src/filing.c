@@ -435,6 +435,7 @@ filing_open(const struct config *cfg, const struct run_opts *opts,
 	/* The prefilter is compiled (or read from its cache) now, not
 	 * in the first letter's read time, which the watchdog caps. */
 	rules_prepare(f->rules);
+	casework_set_rules(cw, f->rules);
 	watchdog_start(read_overrun, (void *)cfg);
 	*out = f;
 	return ST_OK;

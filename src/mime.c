@@ -77,6 +77,7 @@ mail_msg_free(struct mail_msg *m)
 	if (m->date != NULL)
 		g_date_time_unref(m->date);
 	g_free(m->text);
+	g_free(m->own_text);
 	g_free(m->forwarded_text);
 	g_free(m->report);
 	if (m->attachments != NULL)
@@ -173,6 +174,7 @@ css_hides(const char *decls, size_t len)
 {
 	g_autofree char *low = g_ascii_strdown(decls, (gssize)len);
 	g_auto(GStrv) d = g_strsplit(low, ";", -1);
+	gboolean clipped = FALSE, zero = FALSE;
 
 	for (int i = 0; d[i] != NULL; i++) {
 		char *colon = strchr(d[i], ':');
@@ -192,10 +194,20 @@ css_hides(const char *decls, size_t len)
 		     (strcmp(val, "hidden") == 0 ||
 		      strcmp(val, "collapse") == 0)) ||
 		    (strcmp(prop, "font-size") == 0 && css_zero(val)) ||
-		    (strcmp(prop, "opacity") == 0 && css_zero(val)))
+		    (strcmp(prop, "opacity") == 0 && css_zero(val)) ||
+		    /* Outlook's own way to hide a block. */
+		    (strcmp(prop, "mso-hide") == 0 && strcmp(val, "all") == 0))
 			return TRUE;
+		/* A box of no size that clips what it holds. */
+		if (strcmp(prop, "overflow") == 0 && strcmp(val, "hidden") == 0)
+			clipped = TRUE;
+		if ((strcmp(prop, "height") == 0 ||
+		     strcmp(prop, "max-height") == 0 ||
+		     strcmp(prop, "width") == 0 ||
+		     strcmp(prop, "max-width") == 0) && css_zero(val))
+			zero = TRUE;
 	}
-	return FALSE;
+	return clipped && zero;
 }
 
 /* A class selector alone (".x", "span.x"): the class name, else NULL. */
@@ -499,6 +511,55 @@ add_addresses(GPtrArray *out, InternetAddressList *list, int depth)
 	}
 }
 
+
+/*
+ * Whether a DKIM-Signature's d=, i= or s= tags, once decoded (i= is
+ * DKIM-quoted-printable), hold a character that would break an
+ * Authentication-Results header where a server writes them unquoted.
+ */
+static gboolean
+dkim_tags_hostile(const char *raw)
+{
+	g_auto(GStrv) tags = g_strsplit(raw != NULL ? raw : "", ";", -1);
+
+	for (int i = 0; tags[i] != NULL; i++) {
+		g_autofree char *t = g_strstrip(g_strdup(tags[i]));
+		g_autoptr(GString) v = g_string_new(NULL);
+		char *eq = strchr(t, '=');
+		const char *p;
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		g_strstrip(t);
+		if (strcmp(t, "d") != 0 && strcmp(t, "i") != 0 &&
+		    strcmp(t, "s") != 0)
+			continue;
+		/* Folding white space inside a tag value is no part of it. */
+		for (p = eq + 1; *p; p++) {
+			if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+				continue;
+			if (*p == '=' && g_ascii_isxdigit(p[1]) &&
+			    g_ascii_isxdigit(p[2])) {
+				g_string_append_c(
+					v, (char)(g_ascii_xdigit_value(p[1]) * 16 +
+						  g_ascii_xdigit_value(p[2])));
+				p += 2;
+				continue;
+			}
+			g_string_append_c(v, *p);
+		}
+		for (gsize k = 0; k < v->len; k++) {
+			unsigned char c = (unsigned char)v->str[k];
+
+			if (c <= ' ' || c == 0x7f ||
+			    strchr(";()\"\\,=", c) != NULL)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 static void
 read_headers(struct mail_msg *m, GMimeMessage *msg)
 {
@@ -577,6 +638,20 @@ read_headers(struct mail_msg *m, GMimeMessage *msg)
 							NULL));
 		}
 	}
+	/* DKIM signatures whose tags a server would write out unquoted. */
+	{
+		GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+		int n = g_mime_header_list_get_count(hl);
+
+		for (int i = 0; i < n && !m->dkim_hostile; i++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       "DKIM-Signature") == 0)
+				m->dkim_hostile = dkim_tags_hostile(
+					g_mime_header_get_raw_value(h));
+		}
+	}
 	m->from_count = from->len;
 	m->return_path = header_dup(obj, "Return-Path");
 	m->auto_submitted = header_dup(obj, "Auto-Submitted");
@@ -616,6 +691,7 @@ struct body {
 				 * nothing */
 	const char *charset;	/* of the last plain part read */
 	guint bad;
+	guint n_plain;		/* text/plain parts joined into plain */
 };
 
 static void
@@ -625,6 +701,7 @@ body_init(struct body *b)
 	b->html = g_ptr_array_new_with_free_func(g_object_unref);
 	b->charset = NULL;
 	b->bad = 0;
+	b->n_plain = 0;
 }
 
 static void
@@ -709,6 +786,117 @@ struct walk {
 
 static enum status walk_object(struct walk *w, struct body *b,
 			       GMimeObject *obj, guint depth);
+
+/* A text/plain part's text, decoded, onto b's plain text. */
+static void
+body_add_plain(struct body *b, GMimePart *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(
+		GMIME_OBJECT(part));
+	g_autoptr(GByteArray) ba = part_bytes(part);
+	const char *used;
+	guint bad = 0;
+	g_autofree char *t = charset_to_utf8(
+		(char *)ba->data, ba->len,
+		g_mime_content_type_get_parameter(ct, "charset"), &bad, &used);
+
+	if (b->plain->len > 0)
+		g_string_append(b->plain, "\n\n");
+	g_string_append(b->plain, t);
+	b->bad += bad;
+	b->charset = used;
+	b->n_plain++;
+}
+
+/* Whether obj is a text part of the message's own (not an attachment). */
+static gboolean
+own_text_part(GMimeObject *obj, const char *subtype)
+{
+	return GMIME_IS_PART(obj) && !part_is_attachment(obj) &&
+	       g_mime_content_type_is_type(
+		       g_mime_object_get_content_type(obj), "text", subtype);
+}
+
+/*
+ * The first text part of the tree under obj in reading order, not
+ * looking into attached messages, into *leaf; *alt is the multipart/
+ * alternative that holds it directly, if one does.  The limits of the
+ * tree were checked by the walk before.
+ */
+static void
+first_text(GMimeObject *obj, guint depth, GMimeObject **leaf,
+	   GMimeMultipart **alt)
+{
+	if (obj == NULL || depth > MIME_MAX_DEPTH || *leaf != NULL)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+		for (int i = 0; *leaf == NULL &&
+				i < g_mime_multipart_get_count(mp); i++) {
+			GMimeObject *c = g_mime_multipart_get_part(mp, i);
+
+			first_text(c, depth + 1, leaf, alt);
+			if (*leaf == c && *alt == NULL &&
+			    g_mime_content_type_is_type(ct, "multipart",
+							"alternative"))
+				*alt = mp;
+		}
+		return;
+	}
+	if (own_text_part(obj, "plain") || own_text_part(obj, "html"))
+		*leaf = obj;
+}
+
+/*
+ * The first text of the message (mail_msg.own_text): the first text
+ * part, with its alternative in the other form when a multipart/
+ * alternative holds both, chosen between by the rule for text.  A new
+ * string; all_text (the joined text) when that is the same.
+ */
+static char *
+own_text(GMimeObject *top, const struct body *all, const char *all_text)
+{
+	GMimeObject *leaf = NULL;
+	GMimeMultipart *alt = NULL;
+	struct body b;
+	gboolean from_html;
+	const char *cs;
+	char *text;
+
+	first_text(top, 0, &leaf, &alt);
+	if (leaf == NULL)
+		return g_strdup("");
+	body_init(&b);
+	if (alt != NULL) {
+		gboolean plain = FALSE, html = FALSE;
+
+		for (int i = 0; i < g_mime_multipart_get_count(alt); i++) {
+			GMimeObject *c = g_mime_multipart_get_part(alt, i);
+
+			if (!plain && own_text_part(c, "plain")) {
+				body_add_plain(&b, GMIME_PART(c));
+				plain = TRUE;
+			} else if (!html && own_text_part(c, "html")) {
+				g_ptr_array_add(b.html, g_object_ref(c));
+				html = TRUE;
+			}
+		}
+	} else if (own_text_part(leaf, "plain")) {
+		body_add_plain(&b, GMIME_PART(leaf));
+	} else {
+		g_ptr_array_add(b.html, g_object_ref(leaf));
+	}
+	/* The usual mail, one text or one pair: read once only. */
+	if (b.n_plain == all->n_plain && b.html->len == all->html->len) {
+		body_done(&b);
+		return g_strdup(all_text);
+	}
+	text = body_text(&b, &from_html, &cs);
+	body_done(&b);
+	return text;
+}
 
 /* A header value on one line, control characters made spaces. */
 static char *
@@ -823,7 +1011,6 @@ walk_object(struct walk *w, struct body *b, GMimeObject *obj, guint depth)
 	struct mail_msg *m = w->m;
 	GMimeContentType *ct;
 	GMimePart *part;
-	const char *cs;
 	guint bad = 0;
 
 	if (obj == NULL)
@@ -854,19 +1041,9 @@ walk_object(struct walk *w, struct body *b, GMimeObject *obj, guint depth)
 		return ST_OK;
 	part = GMIME_PART(obj);
 	ct = g_mime_object_get_content_type(obj);
-	cs = g_mime_content_type_get_parameter(ct, "charset");
 	if (!part_is_attachment(obj) &&
 	    g_mime_content_type_is_type(ct, "text", "plain")) {
-		g_autoptr(GByteArray) ba = part_bytes(part);
-		const char *used;
-		g_autofree char *t = charset_to_utf8((char *)ba->data, ba->len,
-						     cs, &bad, &used);
-
-		if (b->plain->len > 0)
-			g_string_append(b->plain, "\n\n");
-		g_string_append(b->plain, t);
-		b->bad += bad;
-		b->charset = used;
+		body_add_plain(b, part);
 	} else if (!part_is_attachment(obj) &&
 		   g_mime_content_type_is_type(ct, "text", "html")) {
 		g_ptr_array_add(b->html, g_object_ref(part));
@@ -1188,6 +1365,7 @@ mail_parse(const void *data, size_t len, struct mail_msg **out,
 	 * a forwarded letter, never reads as what its sender wrote now. */
 	m->text = body_text(&b, &m->text_from_html, &m->charset);
 	m->bad_bytes += b.bad;
+	m->own_text = own_text(g_mime_message_get_mime_part(msg), &b, m->text);
 	body_done(&b);
 	g_strchomp(forwarded->str);
 	forwarded->len = strlen(forwarded->str);

@@ -22,7 +22,7 @@ static const char *const names[] = {
 	"ack-consultation", "ack-application", "ack-emergency",
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
 	"reminder-partner", "staff-reply", "case-staff",
-	"command-transcript", "command-refused", NULL,
+	"command-transcript", "command-refused", "reply-refused", NULL,
 };
 
 struct notify {
@@ -90,6 +90,60 @@ static gboolean
 header_safe(const char *s)
 {
 	return s != NULL && strpbrk(s, "\r\n") == NULL;
+}
+
+/* RFC 5322 atext. */
+static gboolean
+atext(char c)
+{
+	return c != '\0' && (g_ascii_isalnum(c) ||
+			     strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* A dot-atom-text of [p, end): atoms apart by single dots. */
+static gboolean
+dot_atom(const char *p, const char *end)
+{
+	gboolean after_dot = TRUE;
+
+	if (p == end)
+		return FALSE;
+	for (; p < end; p++) {
+		if (*p == '.') {
+			if (after_dot)
+				return FALSE;
+			after_dot = TRUE;
+		} else if (atext(*p)) {
+			after_dot = FALSE;
+		} else {
+			return FALSE;
+		}
+	}
+	return !after_dot;
+}
+
+gboolean
+notify_msg_id_valid(const char *id)
+{
+	const char *at, *end;
+
+	if (id == NULL || strlen(id) > NOTIFY_MSGID_MAX)
+		return FALSE;
+	end = id + strlen(id);
+	at = strrchr(id, '@');
+	if (at == NULL || !dot_atom(id, at))
+		return FALSE;
+	/* id-right: a dot-atom, or a literal "[...]" of dtext. */
+	if (at[1] == '[') {
+		if (end - at < 3 || end[-1] != ']')
+			return FALSE;
+		for (const char *p = at + 2; p < end - 1; p++)
+			if ((unsigned char)*p < 33 || (unsigned char)*p > 126 ||
+			    *p == '[' || *p == ']' || *p == '\\')
+				return FALSE;
+		return TRUE;
+	}
+	return dot_atom(at + 1, end);
 }
 
 /* Serialises msg with CRLF line ends into o->data. */
@@ -185,8 +239,9 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	g_mime_message_set_subject(msg, subject, "UTF-8");
 	g_mime_message_set_date(msg, now);
 	g_mime_message_set_message_id(msg, o->message_id);
-	if (sp->in_reply_to != NULL && header_safe(sp->in_reply_to) &&
-	    strpbrk(sp->in_reply_to, "<> ") == NULL) {
+	/* Only a well-formed id of another's travels (RFC 5322 msg-id):
+	 * no TAB, VT, control character or line that breaks 998. */
+	if (notify_msg_id_valid(sp->in_reply_to)) {
 		g_autofree char *ref = g_strdup_printf("<%s>", sp->in_reply_to);
 
 		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To",
@@ -510,4 +565,12 @@ notify_build_staff(const struct notify *n, const struct centre *c,
 	};
 
 	return build(n, &sp, now, out, err);
+}
+
+const char *
+notify_template_body(const struct notify *n, const char *name)
+{
+	const struct template *t = g_hash_table_lookup(n->templates, name);
+
+	return t != NULL ? t->body : NULL;
 }

@@ -24,6 +24,15 @@ static const char *const openers =
 	"|.{0,200}[0-9].{0,200}(?:寫道|写道)\\s*[：:]\\s*$"
 	")";
 
+/* Of the openers, those that introduce a '>' quote (an attribution):
+ * only below these can the writer have answered. */
+static const char *const attributions =
+	"^\\s*(?:On\\b.{4,200}\\bwrote:\\s*$"
+	"|(?:於|在)\\s*\\S.{2,200}(?:寫道|写道)\\s*[：:]\\s*$"
+	"|\\S.{2,200}\\s(?:於|在)\\s.{2,100}(?:寫道|写道)\\s*[：:]\\s*$"
+	"|.{0,200}[0-9].{0,200}(?:寫道|写道)\\s*[：:]\\s*$"
+	")";
+
 /* An Outlook header block: From/寄件者 followed soon by Sent/Subject. */
 static const char *const outlook_from =
 	"^\\s*\\*?(?:From|寄件者|发件人|寄件人)\\s*\\*?\\s*[:：]";
@@ -50,7 +59,7 @@ compile(const char *p)
 	return re;
 }
 
-static pcre2_code *re_open, *re_from, *re_next, *re_sig;
+static pcre2_code *re_open, *re_from, *re_next, *re_sig, *re_attr;
 
 /* One match block per thread, big enough for every pattern here. */
 static GPrivate md_key = G_PRIVATE_INIT((GDestroyNotify)pcre2_match_data_free);
@@ -186,23 +195,128 @@ blank(const char *s)
 	return TRUE;
 }
 
+static void
+compile_once(void)
+{
+	static gsize once;
+
+	if (g_once_init_enter(&once)) {
+		re_open = compile(openers);
+		re_attr = compile(attributions);
+		re_from = compile(outlook_from);
+		re_next = compile(outlook_next);
+		re_sig = compile(signatures);
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* The first line of the history among lines (n of them), or n. */
+static int
+history_start(GPtrArray *lines, const guint *may, int n)
+{
+	int cut = n;
+
+	for (int i = 0; i < n && cut == n; i++) {
+		const char *l = lines->pdata[i];
+
+		if ((may[i] & MAY_OPEN) && match(re_open, l)) {
+			cut = i;
+		} else if ((may[i] & MAY_HEAD) && match(re_from, l)) {
+			/* Two header lines within the next four: a block. */
+			int hits = 0;
+
+			for (int k = i + 1; k < n && k <= i + 4; k++)
+				hits += (may[k] & MAY_HEAD) &&
+					match(re_next, lines->pdata[k]);
+			if (hits >= 2)
+				cut = i;
+		}
+	}
+	return cut;
+}
+
+char *
+quote_typed(const char *text, size_t *head)
+{
+	g_autofree char *copy = NULL;
+	g_autoptr(GPtrArray) lines = NULL;
+	g_autofree guint *may = NULL;
+	GString *out;
+	gboolean in_head = TRUE;
+	int n, cut, from = 0, to;
+
+	compile_once();
+	*head = 0;
+	if (text == NULL)
+		return g_strdup("");
+	copy = g_strdup(text);
+	lines = split_lines(copy);
+	n = (int)lines->len;
+	may = g_new(guint, n);
+	for (int i = 0; i < n; i++)
+		may[i] = may_match(lines->pdata[i]);
+	cut = history_start(lines, may, n);
+	to = cut;
+	out = g_string_sized_new(strlen(text) + 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = from; i < to; i++) {
+			const char *l = lines->pdata[i];
+
+			if ((may[i] & MAY_SIGN) && match(re_sig, l))
+				break;
+			if (quoted(l)) {
+				/* The commands end at the first quote. */
+				in_head = FALSE;
+				continue;
+			}
+			if (out->len == 0 && blank(l))
+				continue;
+			g_string_append(out, l);
+			g_string_append_c(out, '\n');
+			if (in_head)
+				*head = out->len;
+		}
+		if (!blank(out->str) || cut == n ||
+		    !((may[cut] & MAY_OPEN) &&
+		      match(re_attr, lines->pdata[cut])))
+			break;
+		/*
+		 * Nothing above an attribution ("On ... wrote:"): the
+		 * answer is below the quote, after its last '>' line (a
+		 * line of the quote that a client wrapped has no mark and
+		 * is not the answer).  No other history marks its lines, so
+		 * nothing below it can be told from the history.
+		 */
+		g_string_truncate(out, 0);
+		*head = 0;
+		in_head = TRUE;
+		from = cut + 1;
+		for (int i = cut + 1; i < n; i++)
+			if (quoted(lines->pdata[i]))
+				from = i + 1;
+		to = n;
+	}
+	if (blank(out->str)) {
+		g_string_truncate(out, 0);
+		*head = 0;
+	}
+	while (out->len > 0 && (out->str[out->len - 1] == '\n' ||
+				out->str[out->len - 1] == ' '))
+		g_string_truncate(out, out->len - 1);
+	*head = MIN(*head, out->len);
+	return g_string_free(out, FALSE);
+}
+
 char *
 quote_strip(const char *text)
 {
-	static gsize once;
 	g_autofree char *copy = NULL;
 	g_autoptr(GPtrArray) lines = NULL;
 	g_autofree guint *may = NULL;
 	GString *out;
 	int n, cut;
 
-	if (g_once_init_enter(&once)) {
-		re_open = compile(openers);
-		re_from = compile(outlook_from);
-		re_next = compile(outlook_next);
-		re_sig = compile(signatures);
-		g_once_init_leave(&once, 1);
-	}
+	compile_once();
 	if (text == NULL)
 		return g_strdup("");
 	copy = g_strdup(text);
@@ -259,6 +373,120 @@ quote_strip(const char *text)
 	/* No trailing blank lines. */
 	while (out->len > 0 && (out->str[out->len - 1] == '\n' ||
 				out->str[out->len - 1] == ' '))
+		g_string_truncate(out, out->len - 1);
+	return g_string_free(out, FALSE);
+}
+
+/* A line that closes a letter: 敬上, 順頌 時祺, Best regards... */
+static const char *const signoffs =
+	"^(?:(?:敬上|敬啟|謹上|謹啟|拜上|順頌\\s*\\S{0,4}|祝\\s*\\S{0,6}|"
+	"此致\\s*\\S{0,8}|Best(?:\\s+regards)?|Kind\\s+regards|Regards|"
+	"Cheers|Sincerely|Thanks|Thank\\s+you|謝謝|感謝|多謝)"
+	"[\\s,，.。!！]*|\\S{1,16}\\s*(?:敬上|謹上|敬啟|謹啟|拜上)[\\s.。]*)$";
+
+/* Lines of a signature block: contact lines, titles, the centre. */
+static const char *const sig_lines =
+	"^(?:(?:電話|Tel|Phone|分機|傳真|Fax|手機|Mobile|E-?mail|信箱|地址|"
+	"Address|網站|Web|Line)\\s*[:：].*"
+	"|\\S*@\\S+\\.\\S+|(?:https?://|www\\.)\\S+"
+	"|[0-9\\s()+#\\-－轉ext.]{7,}"
+	"|[^，。！？,.!?]{0,20}(?:社工|個管|個案管理師|心理師|專員|督導|"
+	"科長|主任|組長|護理師|研究員|助理|輔導員)[^，。！？,.!?]{0,10}"
+	"|[^，。！？,.!?]{0,30}(?:毒品危害防制中心|毒防中心|政府衛生局|"
+	"政府社會局)[^，。！？,.!?]{0,20})$";
+
+/* A bare name: two to four Han characters. */
+static const char *const name_line = "^\\p{Han}{2,4}$";
+
+static pcre2_code *re_signoff, *re_sigline, *re_name;
+
+static void
+compile_sign_once(void)
+{
+	static gsize once;
+
+	if (g_once_init_enter(&once)) {
+		re_signoff = compile(signoffs);
+		re_sigline = compile(sig_lines);
+		re_name = compile(name_line);
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* Whether line is the writer's name as their mail client knows it. */
+static gboolean
+is_name(const char *line, const char *name)
+{
+	return name != NULL && *name != '\0' && strcmp(line, name) == 0;
+}
+
+char *
+quote_unsign(const char *text, const char *name)
+{
+	g_autofree char *copy = g_strdup(text != NULL ? text : "");
+	g_autofree char *nm = g_strstrip(g_strdup(name != NULL ? name : ""));
+	g_autoptr(GPtrArray) orig = NULL;
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	GString *out;
+	int n, end;
+
+	compile_once();
+	compile_sign_once();
+	/* Matched trimmed; kept as written. */
+	orig = split_lines(copy);
+	for (guint i = 0; i < orig->len; i++)
+		g_ptr_array_add(lines, g_strstrip(g_strdup(orig->pdata[i])));
+	n = (int)lines->len;
+	while (n > 0 && *(char *)lines->pdata[n - 1] == '\0')
+		n--;
+	end = n;
+	/* A sign-off with at most a few short lines after it. */
+	for (int k = MAX(0, n - 9); k < n; k++) {
+		const char *l = lines->pdata[k];
+		gboolean tail = TRUE;
+
+		if (*l == '\0' || !match(re_signoff, l))
+			continue;
+		for (int j = k + 1; j < n && tail; j++)
+			tail = g_utf8_strlen(lines->pdata[j], -1) <= 50;
+		if (tail) {
+			end = k;
+			break;
+		}
+	}
+	/*
+	 * Then, from the end, whole paragraphs of nothing but signature
+	 * lines (the name, a title, the centre, phone and mail), one of
+	 * them more than a bare name.
+	 */
+	for (;;) {
+		int start = end, strong = 0, weak = 0;
+
+		while (end > 0 && *(char *)lines->pdata[end - 1] == '\0')
+			end--;
+		start = end;
+		while (start > 0 && *(char *)lines->pdata[start - 1] != '\0')
+			start--;
+		if (start == end || end - start > 6)
+			break;
+		for (int j = start; j < end; j++) {
+			const char *l = lines->pdata[j];
+
+			if (is_name(l, nm) || match(re_sigline, l))
+				strong++;
+			else if (match(re_name, l))
+				weak++;
+		}
+		if (strong == 0 || strong + weak < end - start)
+			break;
+		end = start;
+	}
+	out = g_string_new(NULL);
+	for (int i = 0; i < end; i++) {
+		g_string_append(out, orig->pdata[i]);
+		g_string_append_c(out, '\n');
+	}
+	while (out->len > 0 && g_ascii_isspace(out->str[out->len - 1]))
 		g_string_truncate(out, out->len - 1);
 	return g_string_free(out, FALSE);
 }

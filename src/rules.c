@@ -271,6 +271,14 @@ ruleset_size(const struct ruleset *rs)
 	return rs->rules->len;
 }
 
+const char *
+ruleset_rule_id(const struct ruleset *rs, guint i)
+{
+	return i < rs->rules->len
+		       ? ((const struct rule *)rs->rules->pdata[i])->id
+		       : NULL;
+}
+
 const char *rule_id(const struct rule *r) { return r->id; }
 const char *rule_file(const struct rule *r) { return r->file; }
 int rule_line(const struct rule *r) { return r->line; }

@@ -195,14 +195,19 @@ verdict_label(enum verdict v)
 	case VERIFY_UNAUTHENTICATED:
 		return "收信的郵件伺服器沒有確認寄件人的身分（未登入或簽章不符）";
 	case VERIFY_CLOSED: return "本案已結案";
+	case VERIFY_BAD_SECRET: return "信中的密語不正確";
+	case VERIFY_NO_SECRET:
+		return "這位同仁的回覆須附上密語（#secret），這封信沒有";
 	default: return "未通過驗證";
 	}
 }
 
+/* Tells the duty officer (else every staff member) of event on a
+ * case, at most STAFFMAIL_ALERTS_PER_DAY a day each. */
 static enum status
-alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
-	      const struct mail_msg *m, gboolean refused, const char *reason,
-	      GDateTime *now, struct err *err)
+alert_event(struct staffmail *sm, gint64 case_id, const char *number,
+	    const struct mail_msg *m, const char *event, const char *detail,
+	    const char *reason, GDateTime *now, struct err *err)
 {
 	const struct centre *c = sm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
@@ -214,18 +219,13 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 	enum status st = ST_OK;
 
 	g_hash_table_insert(vars, "reason", (gpointer)reason);
-	g_hash_table_insert(vars, "event",
-			    refused ? "一封同仁回覆未通過驗證"
-				    : "同仁回覆的引用內容夾帶指令");
-	g_hash_table_insert(vars, "event_detail",
-			    refused ? "這封信沒有通過驗證，因此其中的指令都沒有"
-				      "執行，內容也沒有轉寄給來信者。"
-				    : "這封信通過了驗證，但引用的舊信中夾帶指令；"
-				      "引用中的指令一律不執行。");
+	g_hash_table_insert(vars, "event", (gpointer)event);
+	g_hash_table_insert(vars, "event_detail", (gpointer)detail);
 	/* A sender's address, claimed: the centre needs it to ask them. */
 	g_hash_table_insert(vars, "claimed_from",
-			    (gpointer)(m->from_addr != NULL ? m->from_addr
-							    : "（沒有寄件人）"));
+			    (gpointer)(m == NULL ? "（同仁）"
+				       : m->from_addr != NULL ? m->from_addr
+							      : "（沒有寄件人）"));
 	for (int i = 0; st == ST_OK && to != NULL && to[i] != NULL; i++) {
 		struct outgoing *o = NULL;
 		gint64 today = 0;
@@ -242,6 +242,68 @@ alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
 					  OUTBOX_PRIORITY_EMERGENCY, o, err);
 		outgoing_free(o);
 	}
+	return st;
+}
+
+static enum status
+alert_refused(struct staffmail *sm, gint64 case_id, const char *number,
+	      const struct mail_msg *m, gboolean refused, const char *reason,
+	      GDateTime *now, struct err *err)
+{
+	return alert_event(sm, case_id, number, m,
+			   refused ? "一封同仁回覆未通過驗證"
+				   : "同仁回覆的引用內容夾帶指令",
+			   refused ? "這封信沒有通過驗證，因此其中的指令都沒有"
+				     "執行，內容也沒有轉寄給來信者。"
+				   : "這封信通過了驗證，但引用的舊信中夾帶指令；"
+				     "引用中的指令一律不執行。",
+			   reason, now, err);
+}
+
+/*
+ * A refused reply whose From is a staff address of the centre: that
+ * address, as configured (never the reply's Reply-To), is told that
+ * nothing was done and why, at most STAFFMAIL_ALERTS_PER_DAY a day.  A
+ * forger learns nothing; the staff member learns of the forgery.
+ */
+static enum status
+tell_refused(struct staffmail *sm, gint64 case_id, const char *number,
+	     const struct mail_msg *m, enum verdict v, GDateTime *now,
+	     struct err *err)
+{
+	const struct centre *c = sm->centre;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
+	g_autofree char *from = twtime_iso(since);
+	const char *to = NULL;
+	struct outgoing *o = NULL;
+	gint64 today = 0;
+	enum status st;
+
+	if (v == VERIFY_NOT_STAFF || v == VERIFY_MANY_FROM ||
+	    m->from_addr == NULL)
+		return ST_OK;
+	for (int i = 0; c->staff != NULL && c->staff[i] != NULL; i++)
+		if (g_ascii_strcasecmp(c->staff[i], m->from_addr) == 0)
+			to = c->staff[i];
+	if (to == NULL && c->duty != NULL &&
+	    g_ascii_strcasecmp(c->duty, m->from_addr) == 0)
+		to = c->duty;
+	if (to == NULL)
+		return ST_OK;
+	st = outbox_count_for(sm->store, to, "refused", NULL, from, FALSE,
+			      &today, err);
+	if (st != ST_OK || today >= STAFFMAIL_ALERTS_PER_DAY)
+		return st;
+	g_hash_table_insert(vars, "reason", (gpointer)verdict_label(v));
+	g_hash_table_insert(vars, "staff_name", "");
+	st = notify_build_staff(sm->notify, c, "reply-refused", number, NULL,
+				to, NULL, vars, now, &o, err);
+	if (st == ST_OK)
+		st = outbox_queue(sm->store, case_id, "refused",
+				  OUTBOX_PRIORITY_NORMAL, o, err);
+	outgoing_free(o);
 	return st;
 }
 
@@ -381,6 +443,56 @@ refusal_words(const char *msg)
 		return out;
 	}
 	return g_strdup(msg);
+}
+
+/*
+ * #confirm: the newest partner reply filed without its token (run.c,
+ * event "partner reply unconfirmed": "GROUP SEQ ADDRESS") is taken as
+ * that partner's, and its referral's clock stops.  *text (new) says
+ * what happened.
+ */
+static enum status
+confirm_partner(struct staffmail *sm, const struct case_ref *c,
+		const char *who, GDateTime *now, char **text, struct err *err)
+{
+	g_autofree char *detail = NULL;
+	g_auto(GStrv) w = NULL;
+	gboolean found = FALSE;
+	enum status st;
+
+	st = store_query(sm->store, err, store_read_text, &detail,
+			 "SELECT e.why FROM case_events e WHERE e.case_id = ? "
+			 "AND e.what = 'partner reply unconfirmed' AND NOT "
+			 "EXISTS (SELECT 1 FROM case_events f WHERE f.case_id = "
+			 "e.case_id AND f.what = 'partner reply confirmed' "
+			 "AND f.id > e.id) ORDER BY e.id DESC LIMIT 1", "i",
+			 c->id);
+	if (st != ST_OK)
+		return st;
+	w = g_strsplit(detail != NULL ? detail : "", " ", 3);
+	if (w[0] == NULL || w[1] == NULL || w[2] == NULL) {
+		*text = g_strdup("未執行：本案沒有待確認的合作單位回覆");
+		return ST_OK;
+	}
+	for (int g = 0; g < GROUP_COUNT; g++) {
+		if (strcmp(w[0], group_key((enum group)g)) != 0)
+			continue;
+		st = cases_partner_replied_in(sm->store, c->id, (enum group)g,
+					      (guint)g_ascii_strtoull(w[1],
+								      NULL, 10),
+					      w[2], now, &found, err);
+		if (st == ST_OK)
+			st = cases_event_add(sm->store, c->id, NULL, who,
+					     "partner reply confirmed", w[0],
+					     err);
+		if (st == ST_OK)
+			*text = g_strdup(found ? "已確認合作單位的回覆，"
+						 "轉介的回覆期限停止計算"
+					       : "已確認；沒有待回覆的轉介");
+		return st;
+	}
+	*text = g_strdup("未執行：本案沒有待確認的合作單位回覆");
+	return ST_OK;
 }
 
 /* What one command did, for the transcript. */
@@ -555,6 +667,13 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		if (st == ST_OK)
 			out->text = g_strdup_printf("本案已併入 %s", word);
 		break;
+	case CMD_CONFIRM:
+		st = confirm_partner(sm, &c, who, now, &out->text, &e);
+		break;
+	case CMD_SECRET:
+		/* Checked before anything ran (verify.h). */
+		out->text = g_strdup("已確認密語");
+		break;
 	case CMD_UNKNOWN:
 		out->text = g_strdup("未執行：沒有這個指令");
 		break;
@@ -573,6 +692,92 @@ run_command(struct staffmail *sm, const struct command *cmd,
 	return ST_OK;
 }
 
+/* Templates whose lines are the centre's own, never the writer's. */
+static const char *const inward_templates[] = {
+	"case-staff", "command-transcript", "command-refused", "duty-alert",
+	"referral", "reminder-staff", NULL,
+};
+
+/*
+ * The last check before anything goes to a writer: text holds nothing
+ * from inside the centre.  NULL when it may go, else why not (static,
+ * for logs: no address, no text).
+ */
+static const char *
+inward_in(const struct staffmail *sm, const char *text)
+{
+	const struct centre *c = sm->centre;
+	g_autofree char *low = g_utf8_casefold(text, -1);
+	g_autofree char *local = NULL;
+	g_autoptr(GRegex) hex = NULL;
+	const char *at;
+
+	for (int i = 0; c->staff != NULL && c->staff[i] != NULL; i++) {
+		g_autofree char *a = g_utf8_casefold(c->staff[i], -1);
+
+		if (strstr(low, a) != NULL)
+			return "a staff address";
+	}
+	if (c->duty != NULL) {
+		g_autofree char *a = g_utf8_casefold(c->duty, -1);
+
+		if (strstr(low, a) != NULL)
+			return "the duty address";
+	}
+	/* A note or reply address of the centre: "tpe+...". */
+	at = c->address != NULL ? strchr(c->address, '@') : NULL;
+	if (at != NULL) {
+		g_autofree char *l = g_ascii_strdown(c->address,
+						     at - c->address);
+
+		local = g_strconcat(l, "+", NULL);
+		if (strstr(low, local) != NULL)
+			return "a tagged centre address";
+	}
+	if (strstr(low, "+note.") != NULL)
+		return "a note address";
+	/* A token's MAC: 24 hex digits in a row. */
+	hex = g_regex_new("(?<![0-9a-f])[0-9a-f]{24}", 0, 0, NULL);
+	if (hex != NULL && g_regex_match(hex, low, 0, NULL))
+		return "a reply token";
+	for (guint i = 0; sm->rules != NULL &&
+			  i < ruleset_size(sm->rules); i++) {
+		const char *id = ruleset_rule_id(sm->rules, i);
+
+		/* Only dotted ids ("suicide.intent"): a bare word may be
+		 * any word. */
+		if (id != NULL && strchr(id, '.') != NULL &&
+		    strstr(low, id) != NULL)
+			return "a rule name";
+	}
+	for (int t = 0; inward_templates[t] != NULL; t++) {
+		const char *body = notify_template_body(sm->notify,
+							inward_templates[t]);
+		g_auto(GStrv) lines = g_strsplit(body != NULL ? body : "",
+						 "\n", -1);
+
+		for (int i = 0; lines[i] != NULL; i++) {
+			char *l = g_strstrip(lines[i]);
+
+			if (g_str_has_prefix(l, "・"))
+				l += strlen("・");
+			/* Fixed lines only, long enough to be the notice's. */
+			if (strstr(l, "{{") != NULL ||
+			    g_utf8_strlen(l, -1) < 8)
+				continue;
+			{
+				g_autofree char *fl = g_utf8_casefold(l, -1);
+
+				if (strstr(low, fl) != NULL)
+					return "a line of the centre's notices";
+			}
+		}
+	}
+	if (strstr(text, "【已排除】") != NULL || strstr(text, "判斷的理由") != NULL)
+		return "the triage reasons";
+	return NULL;
+}
+
 /* The writer gets the reply's new text, from the centre. */
 static enum status
 relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
@@ -582,6 +787,7 @@ relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
 	g_autofree char *token = NULL;
 	struct outgoing *o = NULL;
 	struct err e2 = { 0 };
+	const char *inward;
 	enum status st;
 
 	if (cr->reply == NULL) {
@@ -589,6 +795,26 @@ relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
 		return cases_event_add(sm->store, case_id, NULL, who,
 				       "staff reply not relayed",
 				       "the writer left no address", err);
+	}
+	/* Nothing inward goes outward: refused, logged, alerted. */
+	inward = inward_in(sm, text);
+	if (inward != NULL) {
+		g_autofree char *why = g_strdup_printf(
+			"refused by the last check: %s", inward);
+
+		log_warn("case %s: a staff reply was not relayed: it holds %s",
+			 cr->number, inward);
+		*said = "staff reply not relayed: refused by the last check";
+		st = cases_event_add(sm->store, case_id, NULL, "lamplight",
+				     "staff reply not relayed", why, err);
+		if (st == ST_OK)
+			st = alert_event(sm, case_id, cr->number, NULL,
+					 "同仁回覆含有內部資料，沒有轉寄",
+					 "這封同仁回覆中有中心內部的資料（同仁或"
+					 "紀錄信箱、回覆代碼、規則名稱或通知的"
+					 "內容），因此沒有轉寄給來信者。",
+					 "回覆內容含有內部資料", now, err);
+		return st;
 	}
 	token = token_make(sm->tokens, cr->number, cr->reply);
 	if (notify_build_relay(sm->notify, sm->centre, cr->number, token,
@@ -624,6 +850,10 @@ transcript(struct staffmail *sm, gint64 case_id, const char *number,
 	struct outgoing *o = NULL;
 	enum status st;
 
+	if (lines->len > 0)
+		g_string_append_printf(results, "指令 %u 個：\n", lines->len);
+	else
+		g_string_append(results, "沒有指令。\n");
 	for (guint i = 0; i < lines->len; i++)
 		g_string_append_printf(results, "%s\n", (char *)lines->pdata[i]);
 	st = case_row_read(sm, case_id, &cr, err);
@@ -658,10 +888,13 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		struct err *err)
 {
 	g_autoptr(GPtrArray) numbers = NULL, lines = NULL;
-	g_autofree char *text = NULL;
+	g_autofree char *text = NULL, *typed = NULL, *unsigned_rest = NULL;
 	struct command_block *b = NULL;
 	struct case_row cr;
-	const char *relayed = "";
+	GString *told = NULL;
+	gboolean tell = FALSE;
+	const char *secret = NULL;
+	size_t head = 0;
 	const char *who = m->from_addr;
 	guint quoted;
 	enum verdict v;
@@ -678,8 +911,28 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		return st;
 	}
 	g_ptr_array_add(numbers, NULL);
+	/* Commands and what is relayed come only from what the staff
+	 * member typed: the first text of their own message, never an
+	 * attached message, another part or the quoted history. */
+	typed = quote_typed(m->own_text, &head);
+	text = g_strndup(typed, head);
+	b = command_parse(text);
+	if (typed[head] != '\0') {
+		char *all = g_strconcat(b->rest, "\n", typed + head, NULL);
+
+		g_free(b->rest);
+		b->rest = all;
+	}
+	/* A staff secret, in the command block like the commands. */
+	for (guint i = 0; i < b->commands->len; i++) {
+		const struct command *cmd = b->commands->pdata[i];
+
+		if (cmd->verb == CMD_SECRET && secret == NULL)
+			secret = cmd->arg;
+	}
 	v = verify_staff(sm->centre, sm->cfg->trusted_authserv, sm->tokens,
-			 m, (char **)numbers->pdata, cr.state == CASE_CLOSED);
+			 m, (char **)numbers->pdata, cr.state == CASE_CLOSED,
+			 secret);
 	if (v != VERIFY_OK) {
 		/* Kept on the case for a person to see; nothing acts. */
 		log_warn("refused a reply as staff on case %s: %s", cr.number,
@@ -690,7 +943,11 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 		if (st == ST_OK)
 			st = alert_refused(sm, case_id, cr.number, m, TRUE,
 					   verdict_label(v), now, err);
+		if (st == ST_OK)
+			st = tell_refused(sm, case_id, cr.number, m, v, now,
+					  err);
 		*said = "staff mail refused; the centre is alerted";
+		command_block_free(b);
 		case_row_clear(&cr);
 		return st;
 	}
@@ -710,55 +967,109 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 			st = alert_refused(sm, case_id, cr.number, m, FALSE,
 					   "引用的舊信中有指令", now, err);
 		if (st != ST_OK) {
+			command_block_free(b);
 			case_row_clear(&cr);
 			return st;
 		}
 	}
-	text = quote_strip(m->text);
-	b = command_parse(text);
 	lines = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; st == ST_OK && i < b->commands->len; i++) {
 		const struct command *cmd = b->commands->pdata[i];
 		struct outcome oc;
 
 		st = run_command(sm, cmd, cr.number, who, now, &oc, err);
+		/* The secret itself is never written back. */
 		if (st == ST_OK)
 			g_ptr_array_add(lines,
 					g_strdup_printf("%s %s\n  → %s",
 							oc.done ? "✔" : "✘",
-							cmd->line, oc.text));
+							cmd->verb == CMD_SECRET
+								? "#secret ******"
+								: cmd->line,
+							oc.text));
 		g_free(oc.text);
 	}
-	/* What follows the commands: a note, or the writer's answer. */
+	/* What follows the commands: a note, or the writer's answer,
+	 * without the signature. */
 	g_strstrip(b->rest);
-	if (st == ST_OK && *b->rest != '\0' && to_note_address(m)) {
+	unsigned_rest = quote_unsign(b->rest, m->from_name);
+	told = g_string_new(NULL);
+	if (st == ST_OK && to_note_address(m) &&
+	    (*b->rest != '\0' || *m->forwarded_text != '\0')) {
 		struct case_ref c = { 0 };
+		/* A message forwarded to the note address is kept whole on
+		 * the case, as evidence: someone else's words, never
+		 * commands. */
+		g_autofree char *note = g_strconcat(
+			b->rest, *b->rest != '\0' && *m->forwarded_text != '\0'
+					 ? "\n\n" : "",
+			m->forwarded_text, NULL);
 
 		st = cases_find(sm->store, cr.number, &c, err);
 		if (st == ST_OK)
-			st = cases_note(sm->store, &c, who, b->rest, now, err);
+			st = cases_note(sm->store, &c, who, note, now, err);
 		case_ref_clear(&c);
-		relayed = "其餘內容已記為內部紀錄，沒有寄給來信者。";
+		g_string_append(told,
+				*m->forwarded_text != '\0'
+					? "其餘內容與轉寄的信件已記為內部紀錄，"
+					  "沒有寄給來信者；轉寄信件中的指令一律"
+					  "不執行。"
+					: "其餘內容已記為內部紀錄，沒有寄給來信者。");
 		*said = "note by mail";
-	} else if (st == ST_OK && *b->rest != '\0') {
-		st = relay(sm, case_id, &cr, who, b->rest, now, said, err);
-		relayed = strcmp(*said, "staff reply relayed to the writer") == 0
-				  ? "指令之後的內容已以中心名義轉寄給來信者。"
-				  : "指令之後的內容沒有轉寄：來信者沒有留下可用"
-				    "的信箱。";
+		tell = *m->forwarded_text != '\0';
+	} else if (st == ST_OK && *unsigned_rest != '\0') {
+		st = relay(sm, case_id, &cr, who, unsigned_rest, now, said,
+			   err);
+		if (strcmp(*said, "staff reply relayed to the writer") == 0) {
+			g_string_append(told, "您寫的內容（不含引用的舊信與簽名"
+					      "檔）已以中心名義轉寄給來信者。");
+		} else if (cr.reply == NULL) {
+			g_string_append(told, "您寫的內容沒有轉寄：來信者沒有"
+					      "留下可用的信箱，無法聯絡。");
+			tell = TRUE;
+		} else if (strstr(*said, "last check") != NULL) {
+			g_string_append(told, "您寫的內容沒有轉寄：其中有中心"
+					      "內部的資料（同仁或紀錄信箱、回覆"
+					      "代碼、規則名稱或通知的內容），"
+					      "值班同仁已收到通知。請只寫要給"
+					      "來信者的話，再回覆一次。");
+			tell = TRUE;
+		} else {
+			g_string_append(told, "您寫的內容沒有轉寄：來信者的"
+					      "信箱無法使用。");
+			tell = TRUE;
+		}
 	} else if (st == ST_OK) {
-		relayed = "這封回覆沒有要轉寄給來信者的內容。";
+		g_string_append(told, "這封回覆除了指令、引用的舊信和簽名檔"
+				      "以外沒有內容，因此沒有轉寄任何東西給"
+				      "來信者。");
 		*said = b->commands->len > 0 ? "commands by mail"
 					     : "staff reply with nothing new";
+		tell = *b->rest != '\0' || b->commands->len == 0;
 		if (b->commands->len == 0)
 			st = cases_event_add(sm->store, case_id, NULL, who,
 					     "staff reply not relayed",
-					     "nothing new above the quote",
-					     err);
+					     *b->rest != '\0'
+						     ? "nothing but a signature"
+						     : "nothing new above the "
+						       "quote", err);
 	}
-	if (st == ST_OK && b->commands->len > 0)
-		st = transcript(sm, case_id, cr.number, m, lines, relayed, now,
-				err);
+	/* What never goes to a writer: said, so that nobody counts on it. */
+	if (!to_note_address(m) && *m->forwarded_text != '\0') {
+		g_string_append(told, "\n轉寄的信件沒有轉給來信者，其中的指令"
+				      "也不執行（要留存請寄到紀錄信箱）。");
+		tell = TRUE;
+	}
+	if (m->attachments->len > 0 && *m->forwarded_text == '\0') {
+		g_string_append_printf(told, "\n附件（%u 個）不會轉寄給來信者，"
+				       "也不會存入案件。",
+				       m->attachments->len);
+		tell = TRUE;
+	}
+	if (st == ST_OK && (b->commands->len > 0 || tell))
+		st = transcript(sm, case_id, cr.number, m, lines, told->str,
+				now, err);
+	g_string_free(told, TRUE);
 	command_block_free(b);
 	case_row_clear(&cr);
 	return st;

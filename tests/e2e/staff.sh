@@ -394,6 +394,16 @@ To: $tampered"
 tap_is "the refusals are on the case, for a person to see" "$(refused "$c1")" 8
 tap_is "nothing went to the attacker but what any writer gets" \
 	"$(rows "rcpt LIKE '%evil.example' AND kind NOT IN ('ack', 'followup')")" 0
+# Issue 16, point 8: the staff member whose address a refused reply
+# bears is told, at the configured address (never Reply-To): of the
+# eight refused on the case, six bore lin's address alone (the others:
+# another centre's staff, two From addresses).
+tap_is "lin, whose address the refused replies bear, is told each time" \
+	"$(rows "kind = 'refused' AND rcpt = '$LIN'") $(rows "kind = 'refused' AND rcpt <> '$LIN'")" "6 0"
+outmail refused "$LIN" "$T/refused.eml"
+tap_like "... that nothing was done, and why, without the letter" \
+	"$(get "$T/refused.eml" 'm["Subject"] + " " + str("0912345678" in b or "安非他命" in b or "個案資料" in b) + " " + b')" \
+	"您的回覆沒有執行 False .*沒有通過驗證.*原因：[^ ]+"
 
 # The token of another case beside this one's: refused on that case.
 mail "$T/s11.eml" <<EOF
@@ -549,5 +559,448 @@ ingest TPE "$T/p-r4.eml"
 tap_is "... R4 replied, R3 still awaited" \
 	"$(show "$c1" '[(r["group"], r["replied_at"] is not None) for r in d["referrals"]][2:]')" \
 	"[('health', False), ('health', True)]"
+
+# --- issue 16, point 4: a partner reply stops a clock only with its token
+# A forged reply From the partner's address, the referral number in the
+# subject, no token: filed for staff to confirm, the clock running.
+mail "$T/pforged.eml" <<EOF
+From: clinic@tpehealth.partners.example
+To: tpe@centers.moj-help.example
+Subject: RE: [轉介 $c1-R3] 轉介通知
+
+已收案，個案已完成評估，不需要再追蹤。
+EOF
+ingest TPE "$T/pforged.eml"
+tap_is "issue 16: spoof refused: a partner reply without its token stops no clock" \
+	"$(show "$c1" '[r["replied_at"] is not None for r in d["referrals"]][2]')" False
+tap_like "... it is filed, marked for staff to confirm" \
+	"$(show "$c1" '[n["text"] for n in d["notes"] if n["who"].startswith("clinic")][-1]') $(show "$c1" '[e["what"] for e in d["events"]][-2:]')" \
+	"未確認的合作單位回覆.*#confirm.*partner reply unconfirmed"
+mail "$T/pconfirm.eml" <<EOF
+$(ar $CHEN)
+From: $CHEN
+To: $chen2_rt
+In-Reply-To: <$chen2_mid>
+Subject: Re: [$c1]
+
+#confirm
+EOF
+ingest TPE "$T/pconfirm.eml"
+tap_is "... until staff #confirm it: then R3's clock stops" \
+	"$(show "$c1" '[r["replied_at"] is not None for r in d["referrals"]][2]')" True
+outmail transcript "$CHEN" "$T/tr-confirm.eml"
+tap_like "... and the transcript says so" "$(get "$T/tr-confirm.eml" 'b')" \
+	"✔ #confirm.*已確認合作單位的回覆"
+
+# --- issue 16: what staff typed, and nothing inward outward ------------
+# A fresh case; each variant below comes from lin, verified, with lin's
+# own token: only what lin typed may act or go to the writer.
+mail "$T/w7.eml" <<EOF
+From: chang.family@example.net
+To: tpe@centers.moj-help.example
+Subject: 想了解戒癮門診
+
+請問戒癮門診需要預約嗎？我的電話是 0922333444。
+EOF
+ingest TPE "$T/w7.eml"
+c5=$(newest)
+outmail staff "$LIN" "$T/lin5.eml"
+rt5=$(get "$T/lin5.eml" 'm["Reply-To"].addresses[0].addr_spec')
+mid5=$(get "$T/lin5.eml" 'm["Message-ID"].strip("<>")')
+note5=$(sed 's/^tpe+/tpe+note./' <<<"$rt5")
+# m16 NAME TO: a verified reply of lin's on c5, its MIME headers and body
+# from stdin; then checks that nothing acted, that nothing went to the
+# writer and that lin was told (a transcript).
+m16_state=$(state "$c5")
+m16() {
+	local name=$1 to=$2 relays transcripts
+	relays=$(rows "kind = 'relay'")
+	transcripts=$(rows "kind = 'transcript' AND rcpt = '$LIN'")
+	mail "$T/m16.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $to
+Subject: Re: [$c5] 新案件
+In-Reply-To: <$mid5>
+MIME-Version: 1.0
+$(cat)
+EOF
+	ingest TPE "$T/m16.eml"
+	tap_is "issue 16: $name: nothing acted, nothing to the writer" \
+		"$(show "$c5" '(d["state"], d["assignee"])') $(rows "kind = 'relay'")" \
+		"('$m16_state', None) $relays"
+	tap_is "... and lin is told" \
+		"$(rows "kind = 'transcript' AND rcpt = '$LIN'")" \
+		"$((transcripts + 1))"
+}
+fwd_rfc822() {	# the attached message: a forward holding commands
+	cat <<EOF
+Content-Type: message/rfc822
+
+From: 陌生人 <stranger@evil.example>
+Subject: 請處理
+Content-Type: multipart/alternative; boundary=in
+
+--in
+Content-Type: text/plain; charset=utf-8
+
+#close 4
+#assign chen
+
+--in
+Content-Type: text/html; charset=utf-8
+
+<div style="display:none">#close 4</div><p>請處理</p>
+--in--
+EOF
+}
+m16 "a forward attached, an empty text of lin's own" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+
+--b
+$(fwd_rfc822)
+--b--
+EOF
+m16 "HTML only, commands in display:none, hidden and mso-hide blocks" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/html; charset=utf-8
+
+<div style="display:none">#close 4</div><div hidden>#assign chen</div><div style="mso-hide:all">#close 2</div><div style="max-height:0;overflow:hidden">#state registered</div>
+--b
+$(fwd_rfc822)
+--b--
+EOF
+m16 "a second inline text part after an empty one" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+#close 4
+#assign chen
+--b
+Content-Type: application/pdf; name=a.pdf
+Content-Disposition: attachment; filename=a.pdf
+
+JVBERi0xLjQK
+--b--
+EOF
+m16 "only an attachment, the notice quoted under an Outlook block" "$rt5" <<EOF
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+
+
+寄件者: 臺北市政府毒品危害防制中心 <tpe@centers.moj-help.example>
+寄件日期: 2026年11月23日 上午 10:02
+收件者: 林社工 <$LIN>
+主旨: [$c5] 新案件
+
+$(get "$T/lin5.eml" 'b')
+#close 4
+--b
+Content-Type: application/pdf; name=a.pdf
+Content-Disposition: attachment; filename=a.pdf
+
+JVBERi0xLjQK
+--b--
+EOF
+m16 "the notice quoted under From:/Sent:/Subject: without '>'" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+From: tpe@centers.moj-help.example
+Sent: Monday, November 23, 2026 10:02 AM
+To: $LIN
+Subject: [$c5]
+
+#close 4
+$(get "$T/lin5.eml" 'b')
+EOF
+m16 "only a #note and the mail client's signature" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+#note 已電話聯絡
+
+林社工
+臺北市政府毒品危害防制中心 社工員
+電話：(02)2345-6789 分機 123
+EOF
+tap_like "... the note is kept, the signature not relayed" \
+	"$(show "$c5" '[n["text"] for n in d["notes"]]') $(rows "kind = 'relay' AND case_id = (SELECT id FROM cases WHERE number = '$c5')")" \
+	"已電話聯絡.* 0$"
+m16 "a sign-off and a -- signature below the commands" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+#note 第二筆
+
+林社工 敬上
+-- 
+林社工 | 臺北市政府毒品危害防制中心
+EOF
+m16 "a wrapped quote line without '>' below an attribution" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+於 2026/11/23 上午 10:02, 臺北市政府毒品危害防制中心 寫道:
+> 同仁您好：請問戒癮門診需要預約嗎？我的電話是
+#close 4
+> 0922333444。
+EOF
+outmail transcript "$LIN" "$T/tr16.eml"
+tap_like "... lin reads that nothing went to the writer" "$(get "$T/tr16.eml" 'b')" \
+	"沒有轉寄任何東西給來信者"
+alerts=$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")
+m16 "text that quotes the notice's own lines and lin's note address" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+王先生您好，請看下面：
+只想留下內部紀錄、不寄給來信者，請寫到：$note5
+EOF
+tap_like "... refused by the last check, logged" "$(cat "$T/log")" \
+	"case $c5: a staff reply was not relayed: it holds"
+tap_is "... and alerted to the duty officer" \
+	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" \
+	"$((alerts + 1))"
+for leak in "請聯絡 $CHEN" "代碼 ${rt5#tpe+}" "規則 suicide.intent 命中" \
+	"判斷的理由（找到的風險、等級與來信中的字句；被排除的也列出，若不同意請直接處理）："; do
+	m16 "the last check refuses: ${leak%% *}" "$rt5" <<EOF
+Content-Type: text/plain; charset=utf-8
+
+王先生您好，$leak
+EOF
+done
+# A forward to the note address: a note with the forward as evidence.
+relays=$(rows "kind = 'relay'")
+mail "$T/fwdnote.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $note5
+Subject: Fwd: 請處理
+In-Reply-To: <$mid5>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/html; charset=utf-8
+
+<p>家屬轉來的信，留存。</p>
+--b
+$(fwd_rfc822)
+--b--
+EOF
+ingest TPE "$T/fwdnote.eml"
+tap_is "issue 16: a forward to the note address is a note, the forward kept" \
+	"$(show "$c5" '[("家屬轉來的信" in n["text"], "轉寄的信件" in n["text"], "#close 4" in n["text"]) for n in d["notes"]][-1]') $(show "$c5" '(d["state"], d["assignee"])') $(rows "kind = 'relay'")" \
+	"(True, True, True) ('$m16_state', None) $relays"
+# A plain answer is still relayed, without its signature.
+mail "$T/ok16.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $rt5
+Subject: Re: [$c5]
+In-Reply-To: <$mid5>
+
+您好，戒癮門診需要預約，我們會協助您安排。
+
+林社工 敬上
+臺北市政府毒品危害防制中心
+電話：(02)2345-6789
+EOF
+ingest TPE "$T/ok16.eml"
+outmail relay chang.family@example.net "$T/relay16.eml"
+tap_is "issue 16: a typed answer is relayed without the signature" \
+	"$(get "$T/relay16.eml" '("需要預約" in b, "2345-6789" in b, "敬上" in b)')" \
+	"(True, False, False)"
+
+# --- issue 16: Authentication-Results as exim really writes them ------
+# exim's own ${authresults{localhost}} (HARNESS_AUTHRESULTS=1): an
+# outsider's DKIM tags come back decoded and unquoted in the header.
+HARNESS_AUTHRESULTS=1 harness_start smtp
+trap 'harness_stop; [[ -n ${KEEP:-} ]] || rm -rf "$T"' EXIT
+printf '%s: pw-lin\n' "$LIN" >"$HARNESS_SMTP_PASSWD"
+chmod 644 "$HARNESS_SMTP_PASSWD"
+# exim16 NAME LOGIN DKIM-SIGNATURE...: lin's reply on c5 with commands,
+# sent through exim (logged in as LOGIN unless "-"), ingested as exim
+# delivered it.
+e16=0
+exim16() {
+	local name=$1 login=$2 f
+	shift 2
+	e16=$((e16 + 1))
+	/usr/bin/python3 - "$HARNESS_SMTP" "$login" "$LIN" "$rt5" "$mid5" "$e16" "$@" <<'PY'
+import smtplib, sys
+port, login, lin, rt, mid, n = sys.argv[1:7]
+sigs = sys.argv[7:]
+head = "".join("DKIM-Signature: %s\r\n" % s for s in sigs)
+head += ("Authentication-Results: localhost; auth=pass smtp.auth=%s\r\n"
+         "From: %s\r\nTo: %s\r\nSubject: Re: case\r\nIn-Reply-To: <%s>\r\n"
+         "Message-ID: <exim16.%s@tpe.centers.example>\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n\r\n" % (lin, lin, rt, mid, n))
+body = "#assign chen\r\n#state registered\r\n請把個案資料寄給我。\r\n"
+with smtplib.SMTP("127.0.0.1", int(port)) as s:
+    if login != "-":
+        s.login(login, "pw-lin")
+    s.sendmail(lin, ["tpe@centers.moj-help.example"],
+               (head + body).encode())
+PY
+	harness_wait_delivered "$e16" 15
+	f=$(grep -l "exim16.$e16@" "$HARNESS_DELIVERED"/new/*)
+	cp "$f" "$T/exim16-$e16.eml"
+	ingest TPE "$f"
+}
+hostile_i='v=1; a=rsa-sha256; c=relaxed/relaxed; d=evil.example; s=sel; i=x=3Bauth=3Dpass=20smtp.auth=3Dlin@tpe.centers.example; h=From:Subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA'
+hostile_d='v=1; a=rsa-sha256; d=x;auth=pass smtp.auth=lin@tpe.centers.example (; s=sel; i=@other.example; h=From; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA'
+close_s='v=1; a=rsa-sha256; d=y.example; s=s2); i=@z.example; h=From; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA'
+alerts=$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")
+refused5=$(refused "$c5")
+exim16 "hostile i=" - "$hostile_i"
+ar16() { sed -n '/^Authentication-Results:/,/^Received:/p' "$T/exim16-$e16.eml" | tr -d '\n\t'; }
+tap_like "exim writes the hostile i= decoded and unquoted" "$(ar16)" \
+	"header.i=x;auth=pass smtp.auth=$LIN"
+tap_is "issue 16: spoof refused: DKIM i= read as an smtp.auth login" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('$m16_state', None)"
+exim16 "hostile d= and a comment closed by another signature's s=" - \
+	"$hostile_d" "$close_s"
+tap_is "issue 16: spoof refused: DKIM d= and s= shaping the header" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('$m16_state', None)"
+exim16 "hostile i= beside a login as someone else" "$LIN" "$hostile_i"
+tap_is "issue 16: spoof refused: a real login beside a hostile i=" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('$m16_state', None)"
+tap_is "... each refusal on the case, for a person to see" \
+	"$(refused "$c5")" "$((refused5 + 3))"
+tap_is "... the duty officer alerted, up to the day's limit of 20" \
+	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" \
+	"$((alerts + 3 > 20 ? 20 : alerts + 3))"
+exim16 "a real login" "$LIN"
+tap_like "lin logged in: exim's header vouches" "$(ar16)" \
+	"auth=pass \(PLAIN\) smtp.auth=$LIN"
+tap_is "... and the commands act" \
+	"$(show "$c5" '(d["state"], d["assignee"])')" "('registered', '$CHEN')"
+
+# --- issue 16: the staff secret, without the server's help ------------
+# A second centre set-up: lin may give a secret, chen must.
+secret_file "$T/staff.secrets" "$LIN 月光燈塔-lin-7
+$CHEN 晨星-chen-2468"
+C2=(-c "$T/l2.conf")
+DB2=$T/state2/lamplight.db
+HARNESS_SMTP='' write_config "$T/l2.conf" "$T/state2" \
+"[centre TPE]
+name = 臺北市政府毒品危害防制中心
+address = tpe@centers.moj-help.example
+staff = $LIN;$CHEN
+duty = duty@tpe.centers.example
+staff_secrets_file = $T/staff.secrets
+staff_require_secret = $CHEN"
+"$L" ingest "${C2[@]}" --centre TPE <"$T/w7.eml" 2>>"$T/log" || true
+s1=$("$L" case list "${C2[@]}" --json | json 'd[0]["number"]')
+sqlite3 "$DB2" "SELECT writefile('$T/s-lin.eml', data) FROM outbox WHERE kind = 'staff' AND rcpt = '$LIN'" >/dev/null
+sqlite3 "$DB2" "SELECT writefile('$T/s-chen.eml', data) FROM outbox WHERE kind = 'staff' AND rcpt = '$CHEN'" >/dev/null
+srt_lin=$(get "$T/s-lin.eml" 'm["Reply-To"].addresses[0].addr_spec')
+srt_chen=$(get "$T/s-chen.eml" 'm["Reply-To"].addresses[0].addr_spec')
+s2show() { "$L" case show "${C2[@]}" "$s1" --json | json "$1"; }
+s2rows() { sqlite3 "$DB2" "SELECT count(*) FROM outbox WHERE $1"; }
+# sec16 NAME FROM TO AR BLOCK: a reply on the second set-up.
+sec16() {
+	mail "$T/sec.eml" <<EOF
+${4:-X-Authentication: none}
+From: $2
+To: $3
+Subject: Re: [$s1]
+
+$5
+#note $1
+EOF
+	"$L" ingest "${C2[@]}" --centre TPE <"$T/sec.eml" 2>>"$T/log" || true
+}
+sec16 "無密語、無伺服器" "$LIN" "$srt_lin" "" ""
+tap_is "issue 16: no secret and no server's word: refused, duty told" \
+	"$(s2show '(len(d["notes"]), sum(1 for e in d["events"] if e["what"] == "staff mail refused"))') $(s2rows "kind = 'alert'")" \
+	"(0, 1) 1"
+sec16 "錯的密語" "$LIN" "$srt_lin" "$(ar $LIN)" "#secret 月光燈塔-lin-8"
+tap_is "issue 16: a wrong secret refuses even a vouched reply" \
+	"$(s2show 'len(d["notes"])') $(s2rows "kind = 'alert'")" "0 2"
+outmail_alert=$(sqlite3 "$DB2" "SELECT data FROM outbox WHERE kind = 'alert' ORDER BY id DESC LIMIT 1")
+tap_like "... the alert says why" "$outmail_alert" "."
+sec16 "chen 沒附密語" "$CHEN" "$srt_chen" "$(ar $CHEN)" ""
+tap_is "issue 16: staff who must give a secret: vouched but without it, refused" \
+	"$(s2show 'len(d["notes"])') $(s2rows "kind = 'alert'")" "0 3"
+sec16 "lin 的密語" "$LIN" "$srt_lin" "" "#secret 月光燈塔-lin-7"
+tap_is "the secret alone, no server's word: lin's note is kept" \
+	"$(s2show '[n["text"] for n in d["notes"]]')" "['lin 的密語']"
+sec16 "chen 的密語" "$CHEN" "$srt_chen" "" "＃secret 晨星-chen-2468"
+tap_is "... chen's too, with the secret required" \
+	"$(s2show '[n["text"] for n in d["notes"]]')" "['lin 的密語', 'chen 的密語']"
+sqlite3 "$DB2" "SELECT writefile('$T/s-tr.eml', data) FROM outbox WHERE kind = 'transcript' AND rcpt = '$CHEN'" >/dev/null
+tap_is "... the transcript never writes the secret back" \
+	"$(get "$T/s-tr.eml" '("晨星" in b, "#secret ******" in b)')" "(False, True)"
+tap_is "... nor does the log" "$(grep -c -E '月光|晨星' "$T/log" || true)" 0
+
+# --- issue 16: only valid identifiers travel ---------------------------
+# A writer's Message-ID with a TAB, a vertical tab, or of 5,000
+# characters is never copied into our In-Reply-To or References; a valid
+# one is.
+long_id=$(printf 'a%.0s' $(seq 5000))
+k=0
+for id in $'tab\there@mail.example' $'vt\vhere@mail.example' \
+	"$long_id@mail.example" "fine.$RANDOM@mail.example"; do
+	k=$((k + 1))
+	{
+		printf 'Message-ID: <%s>\nDate: Mon, 23 Nov 2026 10:00:00 +0800\n' "$id"
+		printf 'From: ids%d@example.org\nTo: tpe@centers.moj-help.example\n' "$k"
+		printf 'Subject: 詢問\n\n想請問戒癮門診的時間，謝謝。\n'
+	} | "$MT" write "$T/id$k.eml"
+	ingest TPE "$T/id$k.eml"
+	outmail ack "ids$k@example.org" "$T/id-ack$k.eml"
+	outmail staff "$LIN" "$T/id-staff$k.eml"
+	refs=$(for f in "$T/id-ack$k.eml" "$T/id-staff$k.eml"; do
+		get "$f" '(m.get("In-Reply-To"), m.get("References"))'; done | tr '\n' ' ')
+	if ((k < 4)); then
+		tap_is "issue 16: an invalid Message-ID ($k) never travels out" \
+			"$refs" "(None, None) (None, None) "
+	else
+		tap_is "... a valid one does, in In-Reply-To and References" \
+			"$refs" "('<$id>', '<$id>') ('<$id>', '<$id>') "
+	fi
+done
+
+# --- issue 16: a reply on an anonymous case -------------------------------
+# The writer left no address (a letter through the web page without
+# one): lin's answer cannot reach them, and lin is told so.
+mail "$T/anon.eml" <<EOF
+From: 求助網頁 <webform@moj-help.example>
+To: tpe@centers.moj-help.example
+Subject: [求助網頁] 匿名詢問
+
+我不想留名字，只想問戒癮門診要怎麼掛號。
+EOF
+ingest TPE "$T/anon.eml"
+ca=$(newest)
+outmail staff "$LIN" "$T/lin-anon.eml"
+mail "$T/anon-r.eml" <<EOF
+$(ar $LIN)
+From: 林社工 <$LIN>
+To: $(get "$T/lin-anon.eml" 'm["Reply-To"].addresses[0].addr_spec')
+Subject: Re: [$ca]
+In-Reply-To: <$(get "$T/lin-anon.eml" 'm["Message-ID"].strip("<>")')>
+
+您好，門診可以直接打電話預約。
+EOF
+relays=$(rows "kind = 'relay'")
+ingest TPE "$T/anon-r.eml"
+outmail transcript "$LIN" "$T/anon-tr.eml"
+tap_is "issue 16: a reply on an anonymous case: nothing relayed, lin told the writer cannot be reached" \
+	"$(rows "kind = 'relay'") $(get "$T/anon-tr.eml" '"無法聯絡" in b and "'"$ca"'" in m["Subject"]')" \
+	"$relays True"
 
 tap_done

@@ -245,11 +245,54 @@ test_possible_risk_in_subject(void **state)
 	notify_close(n);
 }
 
+/* Only valid message ids of incoming mail travel (issue 16, point 7). */
+static void
+test_msg_id_valid(void **state)
+{
+	g_autofree char *long_id = g_strnfill(5000, 'a');
+	g_autofree char *edge = g_strnfill(NOTIFY_MSGID_MAX - 10, 'b');
+	g_autofree char *edge_id = g_strconcat(edge, "@x.example", NULL);
+	g_autofree char *over = g_strconcat(edge, "a@x.example", NULL);
+	g_autofree char *huge = g_strconcat(long_id, "@x.example", NULL);
+	static const struct {
+		const char *id;
+		gboolean ok;
+	} t[] = {
+		{ "CAGm3qKx9Zu+0ab1Fw@mail.gmail.com", TRUE },
+		{ "a.b.c@[192.0.2.1]", TRUE },
+		{ "TYZPR03MB7001ABCD@TYZPR03MB7001.apcprd03.prod.outlook.com",
+		  TRUE },
+		{ "a\tb@x.example", FALSE },
+		{ "a\vb@x.example", FALSE },
+		{ "a@x.example\r\nBcc: x@y", FALSE },
+		{ "a b@x.example", FALSE },
+		{ "a@b@x.example", FALSE },
+		{ "<a@x.example>", FALSE },
+		{ "a..b@x.example", FALSE },
+		{ ".a@x.example", FALSE },
+		{ "a@x.example.", FALSE },
+		{ "a@", FALSE },
+		{ "@x.example", FALSE },
+		{ "noat", FALSE },
+		{ "\"q\"@x.example", FALSE },
+		{ "a@[x]y]", FALSE },
+		{ "", FALSE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		assert_int_equal(notify_msg_id_valid(t[i].id), t[i].ok);
+	assert_false(notify_msg_id_valid(NULL));
+	assert_false(notify_msg_id_valid(huge));
+	assert_true(notify_msg_id_valid(edge_id));
+	assert_false(notify_msg_id_valid(over));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped_templates_load),
+		cmocka_unit_test(test_msg_id_valid),
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_ack_is_valid_mime),
 		cmocka_unit_test(test_header_injection_refused),
