@@ -34,6 +34,11 @@ enum status thread_find(struct store *s, const struct tokens *t,
 			const char *case_ref, struct thread_match *out,
 			struct err *err);
 
+/* Whether addr takes part in case_id (a writer, a recipient...). */
+enum status thread_is_party(struct store *s, const struct tokens *t,
+			    gint64 case_id, const char *addr, gboolean *yes,
+			    struct err *err);
+
 /* Records addr as taking part in case_id, in role ("writer"...). */
 enum status thread_add_party(struct store *s, const struct tokens *t,
 			     gint64 case_id, const char *addr,

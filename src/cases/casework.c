@@ -471,9 +471,26 @@ attach(struct casework *cw, const struct mail_msg *m,
 	/* The writer hears that the letter reached the case; staff
 	 * that the writer wrote again. */
 	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL &&
-	    c->reply_addr != NULL)
-		st = answer(cw, centre, tm->case_id, number, "followup", t,
-			    c->reply_addr, m->message_id, now, &said, err);
+	    c->reply_addr != NULL) {
+		const char *rcpt = c->reply_addr;
+		gboolean known = TRUE;
+
+		/* A case number and a From are anyone's to write: matched
+		 * by them alone, the answer goes only to an address the
+		 * case knows (From is one), never to a new Reply-To. */
+		if (strcmp(tm->how, "subject") == 0)
+			st = thread_is_party(cw->store, cw->tokens,
+					     tm->case_id, rcpt, &known, err);
+		if (st == ST_OK && !known) {
+			log_warn("case %s: a follow-up asked for answers at an "
+				 "address the case does not know; answered "
+				 "at its From", number);
+			rcpt = m->from_addr;
+		}
+		if (st == ST_OK)
+			st = answer(cw, centre, tm->case_id, number, "followup",
+				    t, rcpt, m->message_id, now, &said, err);
+	}
 	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL) {
 		struct staffmail sm = staff_side(cw, centre);
 

@@ -136,6 +136,25 @@ thread_find(struct store *s, const struct tokens *t,
 }
 
 enum status
+thread_is_party(struct store *s, const struct tokens *t, gint64 case_id,
+		const char *addr, gboolean *yes, struct err *err)
+{
+	g_autofree char *party = NULL;
+	gint64 n = 0;
+	enum status st;
+
+	*yes = FALSE;
+	if (addr == NULL)
+		return ST_OK;
+	party = token_party_hash(t, addr);
+	st = store_query(s, err, store_read_int, &n,
+			 "SELECT count(*) FROM case_parties WHERE "
+			 "case_id = ? AND party = ?", "it", case_id, party);
+	*yes = st == ST_OK && n > 0;
+	return st;
+}
+
+enum status
 thread_add_party(struct store *s, const struct tokens *t, gint64 case_id,
 		 const char *addr, const char *role, struct err *err)
 {

@@ -72,6 +72,27 @@ tap_is "a seeker naming the case in the subject: the same case" \
 tap_like "... matched by the subject" "$(events "$case1")" \
 	'matched by subject'
 
+# A forged writer: From the seeker, Reply-To a stranger, the case
+# number in the subject.  Filed on the case, but answered only at the
+# address the case knows; the stranger learns nothing (issue 16).
+attacker=nosy@attacker.example
+{
+	printf 'From: %s\nReply-To: %s\nTo: tnn@centers.moj-help.example\n' \
+		"$seeker" "$attacker"
+	printf 'Subject: 我的事情 (%s)\nMessage-ID: <forged.%s@example.org>\n' \
+		"$case1" "$RANDOM"
+	printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n'
+	printf 'Content-Transfer-Encoding: 8bit\n\n請把之後的回信寄到這個新信箱。\n'
+} >"$T/forged.eml"
+ingest TNN "$T/forged.eml"
+tap_is "a forged follow-up by subject: filed on the case" "$(ncases)" 1
+tap_is "... nothing is queued for the Reply-To it gave" \
+	"$(sqlite3 "$T/state/lamplight.db" \
+		"SELECT count(*) FROM outbox WHERE rcpt = '$attacker'")" 0
+tap_ok "... the answer went to the address the case knows" test \
+	"$(sqlite3 "$T/state/lamplight.db" \
+		"SELECT count(*) FROM outbox WHERE kind = 'followup' AND rcpt = '$seeker'")" -ge 2
+
 mail "$T/r3.eml" someone.else@example.net tnn@centers.moj-help.example \
 	"Re: 抱歉打擾" "$ack_id"
 ingest TNN "$T/r3.eml"
@@ -100,6 +121,6 @@ tap_like "at KHH the same answer is a new KHH case" "$khh" "^1 KHH-"
 tap_is "... linked to nothing in TNN" "$(sqlite3 "$T/state/lamplight.db" \
 	"SELECT count(*) FROM case_links l JOIN cases a ON a.id = l.case_id \
 	JOIN cases b ON b.id = l.other_id WHERE a.county <> b.county")" 0
-tap_is "... and the TNN case did not hear of it: three answers, not four" \
-	"$(events "$case1" | grep -o 'mail received' | wc -l)" 3
+tap_is "... and the TNN case did not hear of it: four letters, not five" \
+	"$(events "$case1" | grep -o 'mail received' | wc -l)" 4
 tap_done
