@@ -118,6 +118,12 @@ gboolean address_in(char **list, const char *addr);
 gboolean centre_staff(const struct centre *c, const char *addr);
 /* The part of addr after its last '@' (a pointer into it), or NULL. */
 const char *address_domain(const char *addr);
+/*
+ * addr as one mailbox, the way limits count it: lower case, without a
+ * +tag ("victim+8@" is "victim@"), and at Gmail without the dots it
+ * ignores.  New.
+ */
+char *address_canonical(const char *addr);
 /* Whether domain d is dom or one of its subdomains (without case). */
 gboolean domain_within(const char *d, const char *dom);
 

@@ -94,9 +94,11 @@ enum status outbox_change(struct store *s, gint64 id, gboolean retry,
 			  gboolean *done, struct err *err);
 
 /*
- * The mails of kind, or also (may be NULL), queued for rcpt (compared
- * ignoring case) after since, an ISO time, or at it too when at_too:
- * what the daily limits count.
+ * The mails of kind, or also (may be NULL), queued for rcpt after
+ * since, an ISO time, or at it too when at_too: what the daily limits
+ * count.  Addresses compare as one mailbox (address_canonical():
+ * without case, "+tag" or Gmail's dots), so that victim+1@ ... +8@ are
+ * one address.
  */
 enum status outbox_count_for(struct store *s, const char *rcpt,
 			     const char *kind, const char *also,

@@ -46,6 +46,33 @@ address_domain(const char *addr)
 	return at != NULL ? at + 1 : NULL;
 }
 
+char *
+address_canonical(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+	g_autofree char *local = NULL, *dom = NULL;
+	char *plus;
+
+	if (at == NULL)
+		return addr != NULL ? g_ascii_strdown(addr, -1) : NULL;
+	local = g_ascii_strdown(addr, at - addr);
+	dom = g_ascii_strdown(at + 1, -1);
+	if ((plus = strchr(local, '+')) != NULL)
+		*plus = '\0';
+	/* Gmail delivers a.b@ and ab@ alike. */
+	if (strcmp(dom, "gmail.com") == 0 || strcmp(dom, "googlemail.com") == 0) {
+		char *w = local;
+
+		for (const char *r = local; *r; r++)
+			if (*r != '.')
+				*w++ = *r;
+		*w = '\0';
+		g_free(dom);
+		dom = g_strdup("gmail.com");
+	}
+	return g_strconcat(local, "@", dom, NULL);
+}
+
 gboolean
 domain_within(const char *d, const char *dom)
 {

@@ -247,20 +247,37 @@ outbox_change(struct store *s, gint64 id, gboolean retry, const char *why,
 	return st;
 }
 
+/*
+ * The outbox's recipients as address_canonical() writes them (config.c):
+ * lower case, no +tag, Gmail without dots.  Kept in step with it.
+ */
+#define CANONICAL_RCPT                                                      \
+	"WITH o AS (SELECT lower(rcpt) AS a, instr(rcpt, '@') AS at, "       \
+	"kind, created_at FROM outbox WHERE kind IN (?2, ?3) AND "           \
+	"created_at %s ?4), "                                                \
+	"l AS (SELECT CASE WHEN at > 0 THEN substr(a, 1, at - 1) ELSE a END " \
+	"AS loc, CASE WHEN at > 0 THEN substr(a, at + 1) ELSE NULL END AS "  \
+	"dom FROM o), "                                                      \
+	"b AS (SELECT CASE WHEN dom IS NOT NULL AND instr(loc, '+') > 0 "    \
+	"THEN substr(loc, 1, instr(loc, '+') - 1) ELSE loc END AS base, dom " \
+	"FROM l) "                                                           \
+	"SELECT count(*) FROM b WHERE CASE WHEN dom IS NULL THEN base "      \
+	"WHEN dom IN ('gmail.com', 'googlemail.com') THEN "                  \
+	"replace(base, '.', '') || '@gmail.com' ELSE base || '@' || dom END " \
+	"= ?1"
+
 enum status
 outbox_count_for(struct store *s, const char *rcpt, const char *kind,
 		 const char *also, const char *since, gboolean at_too,
 		 gint64 *n, struct err *err)
 {
+	g_autofree char *canon = address_canonical(rcpt);
+	g_autofree char *sql = g_strdup_printf(CANONICAL_RCPT,
+					       at_too ? ">=" : ">");
+
 	*n = 0;
-	return store_query(s, err, store_read_int, n,
-			   at_too ? "SELECT count(*) FROM outbox WHERE "
-				    "rcpt = ?1 COLLATE NOCASE AND "
-				    "kind IN (?2, ?3) AND created_at >= ?4"
-				  : "SELECT count(*) FROM outbox WHERE "
-				    "rcpt = ?1 COLLATE NOCASE AND "
-				    "kind IN (?2, ?3) AND created_at > ?4",
-			   "tttt", rcpt, kind, also, since);
+	return store_query(s, err, store_read_int, n, sql, "tttt", canon, kind,
+			   also, since);
 }
 
 enum status

@@ -241,4 +241,24 @@ tap_is "... overdue referrals by partner agency" \
 	"[('TNN', 'health 臺南市衛生局', 1)]"
 tap_like "... and in words" "$("$L" status "${C[@]}" || true)" \
 	"overdue partner replies: TNN health 臺南市衛生局: 1, oldest due 2026-01-05"
+
+# The same mailbox under other spellings (issue 16): new letters from
+# +tag variants of one address and from Gmail's dotted forms are
+# answered within one daily limit, not one each.
+for v in flood+1@example.org flood+2@example.org flood+3@example.org \
+	f.l.o.o.d@gmail.com flo.od@googlemail.com flood+x@gmail.com; do
+	{
+		printf 'From: %s\nTo: tnn@centers.moj-help.example\n' "$v"
+		printf 'Subject: 請問\nMessage-ID: <v.%s.%s@example.org>\n' \
+			"${v%%@*}" "$RANDOM"
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n我想詢問戒毒的門診。\n'
+	} >"$T/v.eml"
+	"$L" ingest "${C[@]}" --centre TNN <"$T/v.eml" 2>/dev/null
+done
+tap_is "+tag variants of one address: two answers, the limit" \
+	"$(sql "$DB" "select count(*) from outbox where kind in ('ack', 'followup') and rcpt like 'flood+%@example.org'")" 2
+tap_is "Gmail's dotted forms: two answers, the limit" \
+	"$(sql "$DB" "select count(*) from outbox where kind in ('ack', 'followup') and (rcpt like '%@gmail.com' or rcpt like '%@googlemail.com')")" 2
+
 tap_done

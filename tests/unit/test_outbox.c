@@ -215,6 +215,39 @@ test_bounce_retry_cancel(void **state)
 	assert_false(done);
 }
 
+/* The daily limits count one mailbox however its address is spelt. */
+static void
+test_limits_count_one_mailbox(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autoptr(GDateTime) ago = g_date_time_add_days(now, -1);
+	g_autofree char *since = twtime_iso(ago);
+	struct err err = { 0 };
+	gint64 n = -1;
+
+	add(f, f->case_id, "ack", 5, "1@x", "Writer@X");
+	add(f, f->case_id, "followup", 5, "2@x", "writer@x");
+	/* A +tag, or Gmail's dots, do not make another address. */
+	add(f, f->case_id, "ack", 5, "4@x", "writer+1@x");
+	add(f, f->case_id, "ack", 5, "5@x", "Writer+two@X");
+	add(f, f->case_id, "ack", 5, "6@x", "a.b.c@gmail.com");
+	add(f, f->case_id, "ack", 5, "7@x", "abc+x@googlemail.com");
+	add(f, f->case_id, "ack", 5, "8@x", "a.b.c@example.org");
+	assert_int_equal(outbox_count_for(f->s, "writer+9@x", "ack",
+					  "followup", since, FALSE, &n, &err),
+			 ST_OK);
+	assert_int_equal(n, 4);
+	assert_int_equal(outbox_count_for(f->s, "ABC@gmail.com", "ack", NULL,
+					  since, FALSE, &n, &err), ST_OK);
+	assert_int_equal(n, 2);
+	/* Elsewhere a dot is a letter like any other. */
+	assert_int_equal(outbox_count_for(f->s, "abc@example.org", "ack", NULL,
+					  since, FALSE, &n, &err), ST_OK);
+	assert_int_equal(n, 0);
+
+}
+
 static void
 test_counts_and_erase(void **state)
 {
@@ -293,6 +326,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_order_and_retry, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_retry_cancel,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_count_one_mailbox,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_and_erase, setup,
 						teardown),
