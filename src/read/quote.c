@@ -326,24 +326,7 @@ quote_strip(const char *text)
 	for (int i = 0; i < n; i++)
 		may[i] = may_match(lines->pdata[i]);
 
-	/* Where the history starts. */
-	cut = n;
-	for (int i = 0; i < n && cut == n; i++) {
-		const char *l = lines->pdata[i];
-
-		if ((may[i] & MAY_OPEN) && match(re_open, l)) {
-			cut = i;
-		} else if ((may[i] & MAY_HEAD) && match(re_from, l)) {
-			/* Two header lines within the next four: a block. */
-			int hits = 0;
-
-			for (int k = i + 1; k < n && k <= i + 4; k++)
-				hits += (may[k] & MAY_HEAD) &&
-					match(re_next, lines->pdata[k]);
-			if (hits >= 2)
-				cut = i;
-		}
-	}
+	cut = history_start(lines, may, n);
 	out = g_string_sized_new(strlen(text) + 1);
 	for (int i = 0; i < cut; i++) {
 		const char *l = lines->pdata[i];
