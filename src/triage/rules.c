@@ -237,6 +237,13 @@ ruleset_free(struct ruleset *rs)
 {
 	if (rs == NULL)
 		return;
+	/* Before the rules: one array of starts per rule. */
+	for (int k = 0; k < 3; k++) {
+		for (guint i = 0; rs->starts[k] != NULL && i < rs->rules->len;
+		     i++)
+			g_array_unref(rs->starts[k][i]);
+		g_free(rs->starts[k]);
+	}
 	g_ptr_array_free(rs->rules, TRUE);
 	g_ptr_array_free(rs->guards, TRUE);
 	g_hash_table_destroy(rs->lists);
@@ -255,12 +262,6 @@ ruleset_free(struct ruleset *rs)
 	if (rs->heads.rules_of != NULL)
 		g_ptr_array_free(rs->heads.rules_of, TRUE);
 	g_free(rs->heads.off);
-	for (int k = 0; k < 3; k++) {
-		for (guint i = 0; rs->starts[k] != NULL && i < rs->rules->len;
-		     i++)
-			g_array_unref(rs->starts[k][i]);
-		g_free(rs->starts[k]);
-	}
 	g_free(rs->cache_dir);
 	g_free(rs);
 }
