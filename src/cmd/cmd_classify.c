@@ -197,33 +197,31 @@ head_read(const char *file, char *buf)
 	return n;
 }
 
-/* When a copy reached us: the date of its topmost Received line. */
-static gint64
-delivered_at(const char *file)
-{
-	g_autofree char *buf = g_malloc(HEAD_MAX);
-	g_autofree char *recv = head_value(buf, head_read(file, buf),
-					   "Received:");
-	const char *semi = recv != NULL ? strrchr(recv, ';') : NULL;
-	GDateTime *t = semi != NULL ? g_mime_utils_header_decode_date(semi + 1)
-				    : NULL;
-	gint64 at = t != NULL ? g_date_time_to_unix(t) : G_MAXINT64;
-
-	if (t != NULL)
-		g_date_time_unref(t);
-	return at;
-}
-
-/* The SHA-256 of file's body, as a run keys copies; FALSE if unread. */
+/*
+ * What tells copies apart, from one reading of file: the SHA-256 of its
+ * body, as a run keys copies, and when it reached us (the date of its
+ * topmost Received line, else never).  FALSE if it cannot be read.
+ */
 static gboolean
-body_hash_of(const char *file, gsize max_bytes, char out[65])
+copy_key(const char *file, gsize max_bytes, char hash[65], gint64 *at)
 {
-	g_autofree char *data = NULL;
+	g_autofree char *data = NULL, *recv = NULL;
+	const char *semi;
+	GDateTime *t = NULL;
 	gsize len;
 
+	*at = G_MAXINT64;
 	if (!g_file_get_contents(file, &data, &len, NULL) || len > max_bytes)
 		return FALSE;
-	mail_body_hash(data, len, out);
+	mail_body_hash(data, len, hash);
+	recv = head_value(data, MIN(len, HEAD_MAX), "Received:");
+	semi = recv != NULL ? strrchr(recv, ';') : NULL;
+	if (semi != NULL)
+		t = g_mime_utils_header_decode_date(semi + 1);
+	if (t != NULL) {
+		*at = g_date_time_to_unix(t);
+		g_date_time_unref(t);
+	}
 	return TRUE;
 }
 
@@ -281,9 +279,8 @@ find_copies(GPtrArray *files, gsize max_bytes)
 			const char *f = files->pdata[g_array_index(same, guint,
 								   k)];
 
-			if (!body_hash_of(f, max_bytes, hash[k]))
+			if (!copy_key(f, max_bytes, hash[k], &at[k]))
 				hash[k][0] = '\0';	/* unread: no copy */
-			at[k] = delivered_at(f);
 		}
 		for (guint k = 0; k < n; k++) {
 			guint fk = g_array_index(same, guint, k), first = fk;
