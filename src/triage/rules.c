@@ -451,6 +451,17 @@ is_word_char(gunichar c)
 	return c < 0x80 && g_ascii_isalnum(c);
 }
 
+/* The length of the gap ("..." or "…") a phrase has at p, or 0. */
+static size_t
+gap_at(const char *p)
+{
+	if (g_str_has_prefix(p, "..."))
+		return 3;
+	if (g_str_has_prefix(p, "…"))
+		return strlen("…");
+	return 0;
+}
+
 /* Appends phrase as a regular expression that matches it literally. */
 static void
 phrase_regex(GString *out, const char *phrase, gboolean whole)
@@ -464,12 +475,9 @@ phrase_regex(GString *out, const char *phrase, gboolean whole)
 	if (whole && is_word_char(first))
 		g_string_append(out, "(?<![a-z0-9])");
 	while (*p) {
-		if (g_str_has_prefix(p, "...")) {
+		if (gap_at(p) > 0) {
 			g_string_append(out, WORDS_GAP);
-			p += 3;
-		} else if (g_str_has_prefix(p, "…")) {
-			g_string_append(out, WORDS_GAP);
-			p += strlen("…");
+			p += gap_at(p);
 		} else if (*p == ' ') {
 			g_string_append(out, "\\s*");
 			while (*p == ' ')
@@ -507,25 +515,22 @@ cmp_longer_first(gconstpointer a, gconstpointer b)
 static char *
 phrase_screen_segment(const char *ph)
 {
-	const char *best = ph, *seg = ph;
+	const char *best = ph, *seg = ph, *p = ph;
 	size_t best_n = 0;
 
-	for (;;) {
-		const char *dots = strstr(seg, "...");
-		const char *ell = strstr(seg, "…");
-		const char *gap = dots;
-		size_t n;
+	for (;; p++) {
+		size_t gap = gap_at(p);
 
-		if (ell != NULL && (gap == NULL || ell < gap))
-			gap = ell;
-		n = gap != NULL ? (size_t)(gap - seg) : strlen(seg);
-		if (n > best_n) {
+		if (gap == 0 && *p != '\0')
+			continue;
+		if ((size_t)(p - seg) > best_n) {
 			best = seg;
-			best_n = n;
+			best_n = p - seg;
 		}
-		if (gap == NULL)
+		if (*p == '\0')
 			break;
-		seg = gap + (gap == dots ? 3 : strlen("…"));
+		p += gap - 1;
+		seg = p + 1;
 	}
 	return best_n > 0 ? g_strndup(best, best_n) : g_strdup(ph);
 }
@@ -804,14 +809,11 @@ join_patterns(const GPtrArray *pats)
 static char *
 phrase_head(const char *ph)
 {
-	size_t n = strcspn(ph, ". ");
-	const char *ell = strstr(ph, "…");
+	const char *p = ph;
 
-	/* A '.' that is no gap ("a.m.") ends the head early: still a
-	 * head, only a shorter one. */
-	if (ell != NULL && (size_t)(ell - ph) < n)
-		n = ell - ph;
-	return g_strndup(ph, n);
+	while (*p != '\0' && *p != ' ' && gap_at(p) == 0)
+		p++;
+	return g_strndup(ph, p - ph);
 }
 
 /* Whether every pattern of r starts with a word list whose phrases all
