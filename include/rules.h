@@ -114,6 +114,8 @@ enum kind_vote {
 
 struct rule;
 struct guard;
+/* A loaded rule set.  Its matching state (scratch space, rules compiled
+ * to machine code when first tried) is its own: one thread at a time. */
 struct ruleset;
 
 /* Where a hit was found. */

@@ -14,6 +14,7 @@
  * delivered first, whatever the files' order: a run files it once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,8 +148,10 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 	return EXIT_OK;
 }
 
-/* How much of a file is read for its Message-ID and Received lines. */
+/* How much of a file is read for its Message-ID and Received lines,
+ * and how much at a time. */
 #define HEAD_MAX (64u << 10)
+#define HEAD_STEP (8u << 10)
 
 /*
  * The value of the first header name in the header block of data (len
@@ -183,17 +186,32 @@ head_value(const char *data, size_t len, const char *name)
 	return NULL;
 }
 
-/* The first HEAD_MAX bytes of file into buf; their length, or 0. */
+/*
+ * The header block of file (up to HEAD_MAX bytes) into buf; its length,
+ * or 0.  Read a few kilobytes at a time: most headers end in the first.
+ */
 static size_t
 head_read(const char *file, char *buf)
 {
-	FILE *f = fopen(file, "rb");
-	size_t n;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
 
-	if (f == NULL)
+	if (fd < 0)
 		return 0;
-	n = fread(buf, 1, HEAD_MAX, f);
-	fclose(f);
+	while (n < HEAD_MAX) {
+		ssize_t got = read(fd, buf + n, MIN(HEAD_STEP, HEAD_MAX - n));
+		size_t from = n >= 2 ? n - 2 : 0;	/* a blank line may */
+		size_t span;				/* straddle reads */
+
+		if (got <= 0)
+			break;
+		n += got;
+		span = n - from;
+		if (memmem(buf + from, span, "\n\n", 2) != NULL ||
+		    memmem(buf + from, span, "\n\r\n", 3) != NULL)
+			break;	/* the end of the header */
+	}
+	close(fd);
 	return n;
 }
 

@@ -147,11 +147,11 @@ try_convert(const char *data, size_t len, const char *cs, guint *bad)
 /*
  * uchardet reads about two megabytes a second.  It is given the lines
  * that hold evidence (a byte over 0x7F, or an escape), up to
- * CHARSET_GUESS_BYTES of them: in a long English letter with a few
+ * CHARSET_GUESS_BYTES of them in all: in a long English letter with a few
  * accented words those lines are all it needs, and in Chinese text a few
  * kilobytes settle the verdict.
  */
-#define CHARSET_GUESS_BYTES (16 * 1024)
+#define CHARSET_GUESS_BYTES (4 * 1024)
 
 static GString *
 evidence(const char *data, size_t len)
@@ -163,9 +163,13 @@ evidence(const char *data, size_t len)
 		const char *nl = memchr(p, '\n', end - p);
 		const char *stop = nl != NULL ? nl + 1 : end;
 
+		/* A line may be the whole part (HTML often is). */
 		for (const char *q = p; q < stop; q++)
 			if ((unsigned char)*q >= 0x80 || *q == 0x1b) {
-				g_string_append_len(ev, p, stop - p);
+				g_string_append_len(
+					ev, p,
+					MIN(stop - p, CHARSET_GUESS_BYTES -
+							      (ptrdiff_t)ev->len));
 				break;
 			}
 		p = stop;
@@ -173,10 +177,37 @@ evidence(const char *data, size_t len)
 	return ev;
 }
 
+static void
+detector_free(gpointer ud)
+{
+	uchardet_delete(ud);
+}
+
+/*
+ * uchardet builds its probers (a model per language) on the first data
+ * it is given: most of a guess's cost.  Each thread keeps one detector
+ * and resets it between guesses.
+ */
+static GPrivate detector_key = G_PRIVATE_INIT(detector_free);
+
+static uchardet_t
+detector(void)
+{
+	uchardet_t ud = g_private_get(&detector_key);
+
+	if (ud == NULL) {
+		ud = uchardet_new();
+		g_private_set(&detector_key, ud);
+	} else {
+		uchardet_reset(ud);
+	}
+	return ud;
+}
+
 static const char *
 guess(const char *data, size_t len)
 {
-	uchardet_t ud = uchardet_new();
+	uchardet_t ud = detector();
 	g_autoptr(GString) ev = evidence(data, len);
 	const char *cs = NULL;
 
@@ -187,7 +218,6 @@ guess(const char *data, size_t len)
 		cs = uchardet_get_charset(ud);
 		cs = (cs != NULL && *cs) ? charset_canonical(cs) : NULL;
 	}
-	uchardet_delete(ud);
 	return cs;
 }
 
@@ -328,6 +358,9 @@ utf8_nearly(const char *data, size_t len)
 			break;
 		bad++;
 		p = stop + 1;
+		/* Even if all the rest were wide, too few: not UTF-8. */
+		if (wide + (size_t)(end - p) < 8 * bad)
+			return FALSE;
 	}
 	return bad > 0 && wide >= 8 * bad;
 }

@@ -152,17 +152,30 @@ re_find(int which, const char *s, size_t *from, int group)
 static char *
 fold_fullwidth(const char *s)
 {
-	GString *out = g_string_sized_new(strlen(s));
+	size_t len = strlen(s);
+	GString *out = g_string_sized_new(len);
+	const char *p = s, *end = s + len;
 
-	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
+	/* Both forms are three bytes, led by 0xEF or 0xE3: the rest is
+	 * copied as it is, a run at a time. */
+	while (p < end) {
+		const char *lead = p;
+		gunichar c;
 
+		while (lead < end && (unsigned char)*lead != 0xEF &&
+		       (unsigned char)*lead != 0xE3)
+			lead++;
+		g_string_append_len(out, p, lead - p);
+		if (lead == end)
+			break;
+		c = g_utf8_get_char_validated(lead, end - lead);
+		p = MIN(g_utf8_next_char(lead), end);
 		if (c >= 0xFF01 && c <= 0xFF5E)
 			g_string_append_c(out, (char)(c - 0xFF01 + '!'));
 		else if (c == 0x3000)
 			g_string_append_c(out, ' ');
 		else
-			g_string_append_unichar(out, c);
+			g_string_append_len(out, lead, p - lead);
 	}
 	return g_string_free(out, FALSE);
 }

@@ -50,6 +50,9 @@ struct rule {
 	pcre2_code *re;
 	GPtrArray *lists;	/* the word list of each pattern that is one */
 	pcre2_code *anchored;	/* re, anchored: for a rule of word lists */
+	GPtrArray *rests;	/* its patterns that start with no list */
+	pcre2_code *rest;	/* them joined: where they start is searched */
+	gboolean re_jit, anchored_jit, rest_jit; /* compiled to machine code */
 	GPtrArray *withs;	/* pcre2_code *: each in the sentence too */
 	enum risk risk;
 	enum risk_level level;
@@ -195,8 +198,11 @@ rule_free(struct rule *r)
 	g_free(r->screen);
 	pcre2_code_free(r->re);
 	pcre2_code_free(r->anchored);
+	pcre2_code_free(r->rest);
 	if (r->lists != NULL)
 		g_ptr_array_free(r->lists, TRUE);
+	if (r->rests != NULL)
+		g_ptr_array_free(r->rests, TRUE);
 	g_ptr_array_free(r->withs, TRUE);
 	for (int i = 0; i < RULES_MAX_GUARDS; i++)
 		g_free(r->guard_names[i]);
@@ -404,6 +410,23 @@ compile_re_opts(const char *pattern, gboolean jit, uint32_t opts, int *code,
 	/* No JIT (an exotic CPU) is slower, not wrong. */
 	if (re != NULL && jit)
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/*
+ * Compiles re (a rule's, its anchored form or its rests) to machine code
+ * the first time it is tried: a rule of word lists is mostly tried
+ * anchored, and in a run of a few letters many rules are never tried.
+ * A ruleset is used by one thread at a time, so the flag needs no lock.
+ * Without JIT (an exotic CPU) PCRE2 interprets: slower, not wrong.
+ */
+static const pcre2_code *
+jitted(const pcre2_code *re, gboolean *done)
+{
+	if (!*done) {
+		*done = TRUE;
+		pcre2_jit_compile((pcre2_code *)re, PCRE2_JIT_COMPLETE);
+	}
 	return re;
 }
 
@@ -816,12 +839,15 @@ phrase_head(const char *ph)
 	return g_strndup(ph, p - ph);
 }
 
-/* Whether every pattern of r starts with a word list whose phrases all
- * have a head: then r can only match where a head starts. */
+/*
+ * Whether some patterns of r start with a word list whose phrases all
+ * have a head: then r can only match where a head starts, or where one
+ * of its other patterns (rests) does.
+ */
 static gboolean
 rule_of_heads(const struct rule *r)
 {
-	if (r->lists->len == 0 || r->lists->len != r->patterns->len)
+	if (r->lists->len == 0)
 		return FALSE;
 	for (guint i = 0; i < r->lists->len; i++) {
 		const struct wordlist *w = r->lists->pdata[i];
@@ -861,13 +887,24 @@ rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
 				  r->id);
 	r->pattern = join_patterns(r->patterns);
 	r->screen = join_patterns(r->screens);
-	r->re = compile_re(r->pattern, TRUE, &code, &off);
+	/* Compiled to machine code when first tried (rule_jit): many
+	 * rules are never tried in a run of a few letters. */
+	if (r->re == NULL)
+		r->re = compile_re(r->pattern, FALSE, &code, &off);
 	if (r->re == NULL)
 		return rule_error(err, &p, 1, "rule %s: its patterns do not "
 				  "join", r->id);
-	if (rule_of_heads(r))
-		r->anchored = compile_re_opts(r->pattern, TRUE, PCRE2_ANCHORED,
-					      &code, &off);
+	if (rule_of_heads(r)) {
+		r->anchored = compile_re_opts(r->pattern, FALSE,
+					      PCRE2_ANCHORED, &code, &off);
+		if (r->rests->len > 0) {
+			g_autofree char *rest = join_patterns(r->rests);
+
+			r->rest = compile_re(rest, FALSE, &code, &off);
+			if (r->rest == NULL)
+				g_clear_pointer(&r->anchored, pcre2_code_free);
+		}
+	}
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *o = rs->rules->pdata[i];
 
@@ -971,7 +1008,13 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 		} else {
 			const struct wordlist *w = NULL;
 
-			pcre2_code_free(re);
+			/* A rule of one pattern keeps it compiled. */
+			if (r->patterns->len == 0 && r->re == NULL)
+				r->re = re;
+			else
+				pcre2_code_free(re);
+			if (r->patterns->len == 1)
+				g_clear_pointer(&r->re, pcre2_code_free);
 			/* A pattern that holds a word list in every match:
 			 * the prefilter reads that list's phrases up to
 			 * their gaps. */
@@ -983,6 +1026,8 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 			 * heads say where it can start. */
 			if (w != NULL && leads_with_list(val, name))
 				g_ptr_array_add(r->lists, (gpointer)w);
+			else
+				g_ptr_array_add(r->rests, g_strdup(x));
 			g_ptr_array_add(r->screens, w != NULL
 							    ? g_strdup(w->screen)
 							    : g_strdup(x));
@@ -1245,6 +1290,8 @@ load_text(struct ruleset *rs, const char *path, char *text, int depth,
 					r->patterns = g_ptr_array_new_with_free_func(g_free);
 					r->screens = g_ptr_array_new_with_free_func(g_free);
 					r->lists = g_ptr_array_new();
+					r->rests = g_ptr_array_new_with_free_func(
+						g_free);
 					r->withs = g_ptr_array_new_with_free_func(
 						(GDestroyNotify)pcre2_code_free);
 					r->examples = g_ptr_array_new_with_free_func(g_free);
@@ -1553,6 +1600,38 @@ cmp_size(gconstpointer a, gconstpointer b)
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * Adds to starts, sorted, each place where a pattern of r that starts
+ * with no word list matches: with the heads of its lists, every place
+ * where r can start.  FALSE if it cannot tell (a match limit): then r
+ * is tried everywhere.
+ */
+static gboolean
+rest_starts(const struct ruleset *rs, const struct rule *r, const char *text,
+	    size_t len, GArray *starts)
+{
+	const pcre2_code *re = jitted(r->rest, &((struct rule *)r)->rest_jit);
+	PCRE2_SIZE from = 0;
+	guint before = starts->len;
+	int rc;
+
+	while ((rc = pcre2_match(re, (PCRE2_SPTR)text, len, from,
+				 PCRE2_NO_UTF_CHECK, rs->md, rs->mctx)) >= 0) {
+		size_t at = pcre2_get_ovector_pointer(rs->md)[0];
+
+		g_array_append_val(starts, at);
+		if (at >= len)
+			break;
+		/* The next place it starts, which may be inside this match. */
+		from = g_utf8_next_char(text + at) - text;
+	}
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+		return FALSE;
+	if (starts->len > before)
+		g_array_sort(starts, cmp_size);
+	return TRUE;
 }
 
 /*
@@ -1891,6 +1970,7 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 	PCRE2_SIZE start = 0, at = 0;
 	glong chars = 0;
 	guint next = 0;
+	struct rule *w = (struct rule *)r;	/* for jitted() alone */
 
 	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len; n++) {
 		PCRE2_SIZE *ov, s, e;
@@ -1899,7 +1979,8 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 		int rc = -1;
 
 		if (starts == NULL)
-			rc = pcre2_match(r->re, (PCRE2_SPTR)text, len, start,
+			rc = pcre2_match(jitted(r->re, &w->re_jit),
+					 (PCRE2_SPTR)text, len, start,
 					 PCRE2_NO_UTF_CHECK, rs->md, rs->mctx);
 		for (; starts != NULL && next < starts->len; next++) {
 			size_t from = g_array_index(starts, size_t, next);
@@ -1908,9 +1989,10 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 			    (next > 0 &&
 			     from == g_array_index(starts, size_t, next - 1)))
 				continue;
-			rc = pcre2_match(r->anchored, (PCRE2_SPTR)text, len,
-					 from, PCRE2_NO_UTF_CHECK, rs->md,
-					 rs->mctx);
+			rc = pcre2_match(jitted(r->anchored,
+						&w->anchored_jit),
+					 (PCRE2_SPTR)text, len, from,
+					 PCRE2_NO_UTF_CHECK, rs->md, rs->mctx);
 			if (rc >= 0)
 				break;
 		}
@@ -1980,6 +2062,7 @@ struct reading {
 	gboolean screened;	/* may is filled: only once needed */
 	GArray **starts;	/* per rule of heads: where it can start */
 	int headed;		/* 0: not yet looked; 1: starts hold; -1: no */
+	size_t len;		/* of text, once screened */
 };
 
 static enum status triage_run(const struct ruleset *rs, const char *text,
@@ -2145,9 +2228,9 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 {
 	struct triage *t;
 	struct reading rd[3] = {
-		{ text, HIT_TEXT, rs->may, FALSE, NULL, 0 },
-		{ body, HIT_QUOTED, rs->may_body, FALSE, NULL, 0 },
-		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, NULL, 0 },
+		{ text, HIT_TEXT, rs->may, FALSE, NULL, 0, 0 },
+		{ body, HIT_QUOTED, rs->may_body, FALSE, NULL, 0, 0 },
+		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, NULL, 0, 0 },
 	};
 
 	if (!g_utf8_validate(text, -1, NULL))
@@ -2159,6 +2242,7 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
+		const GArray *starts;
 
 		if (!in_scope(r, scope))
 			continue;
@@ -2179,9 +2263,9 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 					return err_set(err, ST_FATAL, "triage "
 						       "text is not UTF-8");
 				}
+				rd[k].len = strlen(rd[k].text);
 				screen_text(rs, k == 2 ? SCOPE_RISK : scope,
-					    rd[k].text, strlen(rd[k].text),
-					    rd[k].may);
+					    rd[k].text, rd[k].len, rd[k].may);
 				rd[k].screened = TRUE;
 			}
 			if (!rd[k].may[i])
@@ -2195,17 +2279,21 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 				rd[k].headed =
 					rd[k].starts != NULL &&
 							heads_find(rs, rd[k].text,
-								   strlen(rd[k].text),
+								   rd[k].len,
 								   rd[k].starts)
 						? 1
 						: -1;
 			}
-			rule_match(rs, r, rd[k].text, strlen(rd[k].text),
-				   r->anchored != NULL && rd[k].headed == 1 &&
-						   !rs->heads.off[i]
-					   ? rd[k].starts[i]
-					   : NULL,
-				   text, rd[k].place, t->hits,
+			starts = r->anchored != NULL && rd[k].headed == 1 &&
+					 !rs->heads.off[i]
+				 ? rd[k].starts[i]
+				 : NULL;
+			if (starts != NULL && r->rest != NULL &&
+			    !rest_starts(rs, r, rd[k].text, rd[k].len,
+					 rd[k].starts[i]))
+				starts = NULL;
+			rule_match(rs, r, rd[k].text, rd[k].len, starts, text,
+				   rd[k].place, t->hits,
 				   r->risk != RISK_NONE ? t->cleared : NULL);
 		}
 		if (t->hits->len == before)
