@@ -858,7 +858,7 @@ first_text(GMimeObject *obj, guint depth, GMimeObject **leaf,
 static char *
 own_text(GMimeObject *top, const struct body *all, const char *all_text)
 {
-	GMimeObject *leaf = NULL;
+	GMimeObject *leaf = NULL, *plain = NULL, *html = NULL;
 	GMimeMultipart *alt = NULL;
 	struct body b;
 	gboolean from_html;
@@ -868,31 +868,29 @@ own_text(GMimeObject *top, const struct body *all, const char *all_text)
 	first_text(top, 0, &leaf, &alt);
 	if (leaf == NULL)
 		return g_strdup("");
-	body_init(&b);
 	if (alt != NULL) {
-		gboolean plain = FALSE, html = FALSE;
-
 		for (int i = 0; i < g_mime_multipart_get_count(alt); i++) {
 			GMimeObject *c = g_mime_multipart_get_part(alt, i);
 
-			if (!plain && own_text_part(c, "plain")) {
-				body_add_plain(&b, GMIME_PART(c));
-				plain = TRUE;
-			} else if (!html && own_text_part(c, "html")) {
-				g_ptr_array_add(b.html, g_object_ref(c));
-				html = TRUE;
-			}
+			if (plain == NULL && own_text_part(c, "plain"))
+				plain = c;
+			else if (html == NULL && own_text_part(c, "html"))
+				html = c;
 		}
 	} else if (own_text_part(leaf, "plain")) {
-		body_add_plain(&b, GMIME_PART(leaf));
+		plain = leaf;
 	} else {
-		g_ptr_array_add(b.html, g_object_ref(leaf));
+		html = leaf;
 	}
 	/* The usual mail, one text or one pair: read once only. */
-	if (b.n_plain == all->n_plain && b.html->len == all->html->len) {
-		body_done(&b);
+	if (all->n_plain == (plain != NULL) &&
+	    all->html->len == (html != NULL))
 		return g_strdup(all_text);
-	}
+	body_init(&b);
+	if (plain != NULL)
+		body_add_plain(&b, GMIME_PART(plain));
+	if (html != NULL)
+		g_ptr_array_add(b.html, g_object_ref(html));
 	text = body_text(&b, &from_html, &cs);
 	body_done(&b);
 	return text;
