@@ -66,14 +66,22 @@ struct case_ref {
 	enum case_state state;
 };
 void case_ref_clear(struct case_ref *c);
-/* Finds a case by number; ST_NOT_FOUND-like ST_FATAL if none. */
+/* Finds a case by number; refused (REFUSED_NO_CASE) if none. */
 enum status cases_find(struct store *s, const char *number,
 		       struct case_ref *out, struct err *err);
 
 /*
+ * Whether a case in state from may move to to on the SOP: one step on,
+ * or from the assessment straight to follow-up; referred (again) from
+ * the assessment or a referral; closed from any state but closed.
+ */
+gboolean cases_may_become(enum case_state from, enum case_state to);
+
+/*
  * The acts of staff, each in its own transaction, each leaving an
- * audit row with who and why.  A step out of order is refused with a
- * message that says what may come next.
+ * audit row with who and why.  A request the case's state does not
+ * allow is refused (ST_REFUSED, refusal.h), saying what may come next;
+ * a database error keeps its own status.
  */
 enum status cases_set_state(struct store *s, const struct calendar *cal,
 			    const struct case_ref *c, enum case_state to,

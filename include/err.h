@@ -15,15 +15,29 @@ enum status {
 	ST_MSG_BAD,	/* this message only: quarantine it and go on */
 	ST_SOURCE_BAD,	/* this mailbox or server: skip it for this run */
 	ST_FATAL,	/* bad configuration or a bug: stop the run */
+	ST_REFUSED,	/* a request that is not allowed: err.refused says
+			 * why (refusal.h); nothing went wrong */
 };
 
 #define ERR_MSG_MAX 512
+
+/*
+ * Why a request was refused (ST_REFUSED), as data: refusal.h names the
+ * codes and renders them in the words of the command line or of mail.
+ */
+struct refusal {
+	int code;		/* enum refusal_code, 0: none */
+	int state;		/* the case's state (enum case_state), or -1 */
+	char number[32];	/* the case it is about, or "" */
+	char word[64];		/* what was asked for ("bogus", "TPQ"), or "" */
+};
 
 /* Embedded by the caller; err_clear() before reuse. */
 struct err {
 	enum status status;
 	int sys_errno;		/* errno of err_sys()/err_io(), else 0 */
-	char msg[ERR_MSG_MAX];
+	char msg[ERR_MSG_MAX];	/* for a refusal, its English words */
+	struct refusal refused;
 };
 
 /* Whether err is about the disk: full, over quota or a size limit. */

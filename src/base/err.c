@@ -17,6 +17,7 @@ err_clear(struct err *err)
 	err->status = ST_OK;
 	err->sys_errno = 0;
 	err->msg[0] = '\0';
+	memset(&err->refused, 0, sizeof err->refused);
 }
 
 static void G_GNUC_PRINTF(4, 0)
@@ -29,6 +30,7 @@ err_vformat(struct err *err, enum status st, int errnum, const char *fmt,
 		return;
 	err->status = st;
 	err->sys_errno = errnum;
+	memset(&err->refused, 0, sizeof err->refused);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	if (errnum != 0) {
 		n = strlen(err->msg);
@@ -93,6 +95,8 @@ status_name(enum status st)
 		return "source failed";
 	case ST_FATAL:
 		return "fatal error";
+	case ST_REFUSED:
+		return "refused";
 	}
 	return "unknown status";
 }

@@ -8,6 +8,7 @@
 
 #include "cases.h"
 #include "outbox.h"
+#include "refusal.h"
 #include "twtime.h"
 
 /* Follow-up contacts: monthly for half a year, then every quarter. */
@@ -248,7 +249,7 @@ cases_find(struct store *s, const char *number, struct case_ref *out,
 			 "SELECT id, number, county, state FROM cases "
 			 "WHERE number = ?", "t", number);
 	if (st == ST_OK && out->id == 0)
-		st = err_set(err, ST_FATAL, "no case %s", number);
+		st = refuse(err, REFUSED_NO_CASE, number, -1, NULL);
 	return st;
 }
 
@@ -269,18 +270,17 @@ move(struct store *s, const struct case_ref *c, enum case_state to,
 	return st;
 }
 
-static const char *
-next_states(enum case_state from)
+gboolean
+cases_may_become(enum case_state from, enum case_state to)
 {
-	switch (from) {
-	case CASE_RECEIVED: return "registered, or closed";
-	case CASE_REGISTERED: return "contacted, or closed";
-	case CASE_CONTACTED: return "assessed, or closed";
-	case CASE_ASSESSED: return "referred, follow_up, or closed";
-	case CASE_REFERRED: return "follow_up (or another referral), or closed";
-	case CASE_FOLLOW_UP: return "closed";
-	default: return "nothing: the case is closed";
-	}
+	if (from == CASE_CLOSED)
+		return FALSE;
+	if (to == CASE_CLOSED)
+		return TRUE;
+	if (to == CASE_REFERRED)
+		return from == CASE_ASSESSED || from == CASE_REFERRED;
+	return to == from + 1 ||
+	       (from == CASE_ASSESSED && to == CASE_FOLLOW_UP);
 }
 
 /* The step whose deadline a move to `to` meets, and the next one. */
@@ -340,21 +340,17 @@ cases_set_state(struct store *s, const struct calendar *cal,
 {
 	g_autofree char *at = twtime_iso(now);
 	g_autofree char *what = NULL;
-	gboolean ok = to == c->state + 1 ||
-		      (c->state == CASE_ASSESSED && to == CASE_FOLLOW_UP);
 	GDate today;
 	enum status st;
 
 	if (to == CASE_REFERRED)
-		return err_set(err, ST_FATAL, "a referral names its group "
-			       "and agency: use refer");
+		return refuse(err, REFUSED_USE_REFER, c->number, c->state,
+			      NULL);
 	if (to == CASE_CLOSED)
-		return err_set(err, ST_FATAL, "closing needs one of the five "
-			       "reasons: use close");
-	if (c->state == CASE_CLOSED || !ok)
-		return err_set(err, ST_FATAL, "case %s is %s; it may become %s",
-			       c->number, case_state_name(c->state),
-			       next_states(c->state));
+		return refuse(err, REFUSED_USE_CLOSE, c->number, c->state,
+			      NULL);
+	if (!cases_may_become(c->state, to))
+		return refuse(err, REFUSED_STEP, c->number, c->state, NULL);
 	calendar_day_of(now, &today);
 	what = g_strdup_printf("state %s", case_state_name(to));
 	st = store_begin(s, err);
@@ -386,12 +382,12 @@ cases_refer(struct store *s, const struct calendar *cal,
 	GDate today;
 	enum status st;
 
-	if (c->state != CASE_ASSESSED && c->state != CASE_REFERRED)
-		return err_set(err, ST_FATAL, "case %s is %s: a referral "
-			       "follows the assessment", c->number,
-			       case_state_name(c->state));
+	if (!cases_may_become(c->state, CASE_REFERRED))
+		return refuse(err, REFUSED_REFER_EARLY, c->number, c->state,
+			      NULL);
 	if (agency == NULL || *agency == '\0')
-		return err_set(err, ST_FATAL, "a referral names the agency");
+		return refuse(err, REFUSED_NO_AGENCY, c->number, c->state,
+			      NULL);
 	calendar_day_of(now, &today);
 	what = g_strdup_printf("referred %s: %s", group_key(g), agency);
 	st = store_begin(s, err);
@@ -483,8 +479,8 @@ cases_partner_replied(struct store *s, const struct case_ref *c,
 		return st;
 	st = cases_partner_replied_in(s, c->id, g, 0, who, now, &found, err);
 	if (st == ST_OK && !found)
-		st = err_set(err, ST_FATAL, "case %s has no referral to %s "
-			     "awaiting a reply", c->number, group_key(g));
+		st = refuse(err, REFUSED_NO_REFERRAL, c->number, c->state,
+			    group_key(g));
 	return finish(s, st, err);
 }
 
@@ -504,8 +500,8 @@ cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
 			 "AND step = 'agency_result' AND outcome IS NULL",
 			 "i", c->id);
 	if (st == ST_OK && open == 0)
-		st = err_set(err, ST_FATAL, "case %s owes no agency a result",
-			     c->number);
+		st = refuse(err, REFUSED_NO_RESULT_OWED, c->number, c->state,
+			    NULL);
 	if (st == ST_OK)
 		st = deadline_settle(s, c->id, "agency_result", 0, "met", at,
 				     err);
@@ -525,9 +521,8 @@ cases_follow_up_contact(struct store *s, const struct case_ref *c,
 	enum status st;
 
 	if (c->state != CASE_FOLLOW_UP)
-		return err_set(err, ST_FATAL, "case %s is %s, not in "
-			       "follow-up", c->number,
-			       case_state_name(c->state));
+		return refuse(err, REFUSED_NOT_FOLLOW_UP, c->number, c->state,
+			      NULL);
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
@@ -638,26 +633,23 @@ cases_close(struct store *s, const struct calendar *cal,
 	enum status st;
 
 	if (c->state == CASE_CLOSED)
-		return err_set(err, ST_FATAL, "case %s is already closed",
-			       c->number);
+		return refuse(err, REFUSED_CLOSED_ALREADY, c->number,
+			      c->state, NULL);
 	if (r == CLOSE_MOVED &&
 	    (to_county == NULL || !county_code_valid(to_county) ||
 	     strcmp(to_county, c->county) == 0))
-		return err_set(err, ST_FATAL, "遷出 names the county the "
-			       "person moved to (another centre's code)");
+		return refuse(err, REFUSED_MOVED_COUNTY, c->number, c->state,
+			      to_county);
 	if (r == CLOSE_IMPROVED) {
 		if (c->state != CASE_FOLLOW_UP)
-			return err_set(err, ST_FATAL, "問題改善 closes a case "
-				       "after two years of follow-up; case %s "
-				       "is %s", c->number,
-				       case_state_name(c->state));
+			return refuse(err, REFUSED_IMPROVED_EARLY, c->number,
+				      c->state, NULL);
 		st = follow_up_done(s, c, now, &done, err);
 		if (st != ST_OK)
 			return st;
 		if (!done)
-			return err_set(err, ST_FATAL, "問題改善 needs two "
-				       "years of follow-up without relapse; "
-				       "case %s has not had them", c->number);
+			return refuse(err, REFUSED_IMPROVED_RELAPSE,
+				      c->number, c->state, NULL);
 	}
 	st = store_begin(s, err);
 	if (st != ST_OK)
@@ -696,7 +688,8 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 	enum status st;
 
 	if (text == NULL || *text == '\0')
-		return err_set(err, ST_FATAL, "a note needs its text");
+		return refuse(err, REFUSED_NOTE_EMPTY, c->number, c->state,
+			      NULL);
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
@@ -719,7 +712,7 @@ cases_assign(struct store *s, const struct case_ref *c, const char *staff,
 	enum status st;
 
 	if (c->state == CASE_CLOSED)
-		return err_set(err, ST_FATAL, "case %s is closed", c->number);
+		return refuse(err, REFUSED_CLOSED, c->number, c->state, NULL);
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
@@ -742,10 +735,10 @@ cases_schedule(struct store *s, const struct case_ref *c, const char *step,
 
 	calendar_day_of(now, &today);
 	if (c->state == CASE_CLOSED)
-		return err_set(err, ST_FATAL, "case %s is closed", c->number);
+		return refuse(err, REFUSED_CLOSED, c->number, c->state, NULL);
 	if (g_date_compare(day, &today) <= 0)
-		return err_set(err, ST_FATAL, "%s is not a day to come",
-			       step);
+		return refuse(err, REFUSED_DAY_PAST, c->number, c->state,
+			      step);
 	from = calendar_date_string(&today);
 	due = calendar_date_string(day);
 	what = g_strdup_printf("%s planned for %s", step, due);
@@ -779,20 +772,21 @@ cases_merge(struct store *s, const struct case_ref *c, const char *into,
 	if (cases_find(s, into, &t, &e2) != ST_OK ||
 	    strcmp(t.county, c->county) != 0) {
 		case_ref_clear(&t);
-		return err_set(err, ST_FATAL, "no case %s at %s", into,
-			       c->county);
+		return refuse(err, REFUSED_NO_CASE_HERE, into, -1, c->county);
 	}
 	st = store_query(s, err, store_read_int, &merged,
 			 "SELECT count(*) FROM cases WHERE id IN (?, ?) AND "
 			 "merged_into IS NOT NULL", "ii", c->id, t.id);
 	if (st == ST_OK && t.id == c->id)
-		st = err_set(err, ST_FATAL, "a case cannot merge into itself");
+		st = refuse(err, REFUSED_MERGE_SELF, c->number, c->state,
+			    NULL);
 	else if (st == ST_OK && (c->state == CASE_CLOSED ||
 				 t.state == CASE_CLOSED))
-		st = err_set(err, ST_FATAL, "closed cases are not merged");
+		st = refuse(err, REFUSED_MERGE_CLOSED, c->number, c->state,
+			    NULL);
 	else if (st == ST_OK && merged > 0)
-		st = err_set(err, ST_FATAL, "one of the cases is merged "
-			     "already");
+		st = refuse(err, REFUSED_MERGED_ALREADY, c->number, c->state,
+			    NULL);
 	if (st != ST_OK) {
 		case_ref_clear(&t);
 		return st;

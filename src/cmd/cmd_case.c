@@ -108,6 +108,26 @@ staff_centre(const struct config *cfg, const char *addr)
 }
 
 /*
+ * The exit code of a change's status: a refusal is bad input (the
+ * request), a busy or full database is for later, anything else is
+ * lamplight's or its database's fault.
+ */
+static int
+exit_of(enum status st)
+{
+	switch (st) {
+	case ST_OK:
+		return EXIT_OK;
+	case ST_REFUSED:
+		return EXIT_DATAERR;
+	case ST_TEMP:
+		return EXIT_TEMPFAIL;
+	default:
+		return EXIT_SOFTWARE;
+	}
+}
+
+/*
  * Finds CASE for the actor: another centre's case is reported as not
  * found, so that its very existence does not cross.
  */
@@ -115,8 +135,14 @@ static int
 find_case(struct session *ss, const char *number, struct case_ref *c)
 {
 	struct err err = { 0 };
+	enum status st = cases_find(ss->store, number, c, &err);
 
-	if (cases_find(ss->store, number, c, &err) != ST_OK ||
+	if (st != ST_OK && st != ST_REFUSED) {
+		fprintf(stderr, "lamplight case: %s\n", err.msg);
+		case_ref_clear(c);
+		return exit_of(st);
+	}
+	if (st == ST_REFUSED ||
 	    (ss->centre != NULL && strcmp(c->county, ss->centre->code) != 0)) {
 		fprintf(stderr, "lamplight case: no case %s%s%s\n", number,
 			ss->centre != NULL ? " at " : "",
@@ -412,7 +438,7 @@ do_set(struct session *ss, const char *number, const char *what)
 	if (st != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		case_ref_clear(&c);
-		return st == ST_TEMP ? EXIT_TEMPFAIL : EXIT_DATAERR;
+		return exit_of(st);
 	}
 	printf("%s: %s%s%s\n", c.number, what, handed ? ", handed over as " : "",
 	       handed ? handed : "");
@@ -432,7 +458,7 @@ do_note(struct session *ss, const char *number, const char *text)
 		return rc;
 	if (cases_note(ss->store, &c, arg_as, text, now, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
-		rc = EXIT_DATAERR;
+		rc = exit_of(err.status);
 	}
 	case_ref_clear(&c);
 	return rc;

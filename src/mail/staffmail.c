@@ -6,6 +6,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "quote.h"
+#include "refusal.h"
 #include "staffmail.h"
 #include "thread.h"
 #include "twtime.h"
@@ -372,84 +373,11 @@ first_word(const char *s, const char **rest)
 	return g_strndup(s, n);
 }
 
-/* s (new, consumed) with every from replaced by to: new. */
-static char *
-replace_all(char *s, const char *from, const char *to)
-{
-	g_auto(GStrv) parts = g_strsplit(s, from, -1);
-
-	g_free(s);
-	return g_strjoinv(to, parts);
-}
-
-/*
- * cases.c's refusals, which the command line prints in English, in the
- * words of the transcript: new string.  An unknown one stays as it is.
- */
-static char *
-refusal_words(const char *msg)
-{
-	static const struct {
-		const char *re, *zh;
-	} table[] = {
-		{ "^case \\S+ is (\\S+); it may become (.+)$",
-		  "案件目前是「\\1」，下一步只能是：\\2" },
-		{ "^a referral names its group and agency: use refer$",
-		  "轉介請用 #refer 指令，寫明組別" },
-		{ "^closing needs one of the five reasons: use close$",
-		  "結案請用 #close 指令，寫明 1 到 5 的結案原因" },
-		{ "^case \\S+ is (\\S+): a referral follows the assessment$",
-		  "案件目前是「\\1」：轉介要在轉介評估之後" },
-		{ "^case \\S+ is (already )?closed$", "本案已結案" },
-		{ "^遷出 names the county.*$",
-		  "遷出請寫明遷往的縣市代碼（例如 #close 5 KHH）" },
-		{ "^問題改善 closes a case after two years.*$",
-		  "問題改善須在追蹤輔導滿兩年後才能結案" },
-		{ "^問題改善 needs two years.*$",
-		  "問題改善須追蹤輔導滿兩年且未再使用" },
-		{ "^a note needs its text$", "內部紀錄沒有內容" },
-		{ "^\\S+ is not a day to come$", "排定的日期須在今天之後" },
-		{ "^no case (\\S+) at \\S+$", "本中心沒有案號 \\1 的案件" },
-		{ "^a case cannot merge into itself$", "不能併入本案自己" },
-		{ "^closed cases are not merged$", "已結案的案件不能合併" },
-		{ "^one of the cases is merged already$",
-		  "其中一案已經併入其他案件" },
-		{ "^case \\S+ is (\\S+), not in follow-up$",
-		  "案件目前是「\\1」，不在追蹤輔導階段" },
-		{ "^case \\S+ changed meanwhile; look again$",
-		  "案件剛被變更，請再寄一次" },
-	};
-
-	for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
-		g_autoptr(GRegex) re = g_regex_new(table[i].re, 0, 0, NULL);
-		char *out;
-
-		if (re == NULL || !g_regex_match(re, msg, 0, NULL))
-			continue;
-		out = g_regex_replace(re, msg, -1, 0, table[i].zh, 0, NULL);
-		if (out == NULL)
-			break;
-		/* The states, and the list of them, in Chinese ("closed"
-		 * inside the whole phrase first). */
-		out = replace_all(out, "nothing: the case is closed",
-				  "無（已結案）");
-		for (int st = 0; st < CASE_STATE_COUNT; st++)
-			out = replace_all(out,
-					  case_state_name((enum case_state)st),
-					  case_state_label((enum case_state)st));
-		out = replace_all(out, ", or ", "，或");
-		out = replace_all(out, ", ", "、");
-		out = replace_all(out, " (or another referral)", "（或再轉介）");
-		return out;
-	}
-	return g_strdup(msg);
-}
-
 /*
  * #confirm: the newest partner reply filed without its token (run.c,
  * event "partner reply unconfirmed": "GROUP SEQ ADDRESS") is taken as
  * that partner's, and its referral's clock stops.  *text (new) says
- * what happened.
+ * what happened; refused if no such reply waits.
  */
 static enum status
 confirm_partner(struct staffmail *sm, const struct case_ref *c,
@@ -470,10 +398,9 @@ confirm_partner(struct staffmail *sm, const struct case_ref *c,
 	if (st != ST_OK)
 		return st;
 	w = g_strsplit(detail != NULL ? detail : "", " ", 3);
-	if (w[0] == NULL || w[1] == NULL || w[2] == NULL) {
-		*text = g_strdup("未執行：本案沒有待確認的合作單位回覆");
-		return ST_OK;
-	}
+	if (w[0] == NULL || w[1] == NULL || w[2] == NULL)
+		return refuse(err, REFUSED_NO_PARTNER_REPLY, c->number,
+			      c->state, NULL);
 	for (int g = 0; g < GROUP_COUNT; g++) {
 		if (strcmp(w[0], group_key((enum group)g)) != 0)
 			continue;
@@ -491,15 +418,44 @@ confirm_partner(struct staffmail *sm, const struct case_ref *c,
 					       : "已確認；沒有待回覆的轉介");
 		return st;
 	}
-	*text = g_strdup("未執行：本案沒有待確認的合作單位回覆");
-	return ST_OK;
+	return refuse(err, REFUSED_NO_PARTNER_REPLY, c->number, c->state,
+		      NULL);
 }
 
 /* What one command did, for the transcript. */
 struct outcome {
-	gboolean done;
+	gboolean done;	/* its status was ST_OK */
 	char *text;	/* Chinese; new */
 };
+
+/*
+ * A command's outcome from its status st (e says why): done, refused
+ * (said to staff in Chinese), or an error passed up in err: a database
+ * or internal error is the run's to log and alert, never a refusal.
+ */
+static enum status
+outcome_of(struct outcome *out, enum status st, const struct err *e,
+	   struct err *err)
+{
+	g_autofree char *why = NULL;
+
+	switch (st) {
+	case ST_OK:
+		out->done = TRUE;
+		return ST_OK;
+	case ST_REFUSED:
+		why = refusal_text(e, REFUSAL_ZH);
+		g_free(out->text);
+		out->text = g_strdup_printf("未執行：%s", why);
+		out->done = FALSE;
+		return ST_OK;
+	default:
+		g_clear_pointer(&out->text, g_free);
+		if (err != NULL)
+			*err = *e;
+		return st;
+	}
+}
 
 static enum status
 run_command(struct staffmail *sm, const struct command *cmd,
@@ -520,16 +476,14 @@ run_command(struct staffmail *sm, const struct command *cmd,
 
 	memset(out, 0, sizeof *out);
 	st = cases_find(sm->store, number, &c, &e);
-	if (st != ST_OK) {
-		out->text = g_strdup_printf("未執行：找不到案件 %s", number);
-		return st == ST_TEMP ? err_set(err, st, "%s", e.msg) : ST_OK;
-	}
+	if (st != ST_OK)
+		return outcome_of(out, st, &e, err);
 	calendar_day_of(now, &today);
 	switch (cmd->verb) {
 	case CMD_STATE:
 		if (!case_state_parse(word, &state)) {
-			out->text = g_strdup_printf("未執行：不認得狀態「%s」",
-						    word);
+			st = refuse(&e, REFUSED_UNKNOWN_STATE, number,
+				    c.state, word);
 			break;
 		}
 		st = cases_set_state(sm->store, sm->calendar, &c, state, who,
@@ -540,10 +494,8 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		break;
 	case CMD_REFER:
 		if (!group_named(cen, word, &g)) {
-			out->text = g_strdup_printf(
-				"未執行：「%s」不是轉介組別（health、social、"
-				"employment、education、police）或合作單位信箱",
-				word);
+			st = refuse(&e, REFUSED_UNKNOWN_GROUP, number, c.state,
+				    word);
 			break;
 		}
 		st = cases_refer(sm->store, sm->calendar, &c, g,
@@ -571,9 +523,8 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		    strlen(word) == 1)
 			reason = (enum close_reason)(n - 1);
 		else if (!close_reason_parse(word, &reason)) {
-			out->text = g_strdup_printf(
-				"未執行：結案理由請寫 1 到 5（1 問題改善、"
-				"2 再入監、3 無法聯繫、4 死亡、5 遷出）");
+			st = refuse(&e, REFUSED_BAD_REASON, number, c.state,
+				    word);
 			break;
 		}
 		county = first_word(rest, &more);
@@ -605,8 +556,8 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		const char *staff = staff_named(cen, word);
 
 		if (staff == NULL) {
-			out->text = g_strdup_printf("未執行：「%s」不是本中心"
-						    "同仁的信箱", word);
+			st = refuse(&e, REFUSED_NOT_STAFF, number, c.state,
+				    word);
 			break;
 		}
 		st = cases_assign(sm->store, &c, staff, who, now, &e);
@@ -620,9 +571,8 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		g_autofree char *ds = NULL, *why = NULL;
 
 		if (!command_date(word, &today, &day)) {
-			out->text = g_strdup_printf("未執行：「%s」不是日期（例如"
-						    " 2026-12-01 或 115/12/01）",
-						    word);
+			st = refuse(&e, REFUSED_BAD_DATE, number, c.state,
+				    word);
 			break;
 		}
 		ds = calendar_date_string(&day);
@@ -675,21 +625,12 @@ run_command(struct staffmail *sm, const struct command *cmd,
 		out->text = g_strdup("已確認密語");
 		break;
 	case CMD_UNKNOWN:
-		out->text = g_strdup("未執行：沒有這個指令");
+		st = refuse(&e, REFUSED_UNKNOWN_COMMAND, number, c.state,
+			    NULL);
 		break;
 	}
 	case_ref_clear(&c);
-	if (st == ST_TEMP)
-		return err_set(err, st, "%s", e.msg);
-	if (st != ST_OK) {
-		g_autofree char *why = refusal_words(e.msg);
-
-		g_free(out->text);
-		out->text = g_strdup_printf("未執行：%s", why);
-		return ST_OK;
-	}
-	out->done = out->text != NULL && !g_str_has_prefix(out->text, "未執行");
-	return ST_OK;
+	return outcome_of(out, st, &e, err);
 }
 
 /* Templates whose lines are the centre's own, never the writer's. */

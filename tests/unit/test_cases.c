@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "cases.h"
+#include "refusal.h"
 #include "twtime.h"
 
 static struct calendar *
@@ -243,11 +244,11 @@ test_lifecycle_in_order_with_audit(void **state)
 	/* Out of order: refused, with what may come next. */
 	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_ASSESSED,
 					 "a@tpe", NULL, t1, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	assert_non_null(strstr(err.msg, "may become registered"));
 	assert_int_equal(cases_refer(f->s, f->cal, &c, GROUP_HEALTH, "衛生局",
 				     "a@tpe", t1, NULL, NULL, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_REGISTERED,
 					 "a@tpe", "列冊", t1, &err),
 			 ST_OK);
@@ -298,7 +299,7 @@ test_lifecycle_in_order_with_audit(void **state)
 			 ST_OK);
 	assert_int_equal(cases_partner_replied(f->s, &c, GROUP_EMPLOYMENT,
 					       "a@tpe", t1, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	o = show(f, &c, &node);
 	assert_string_equal(json_object_get_string_member(
 				    deadline(o, "partner_reply", 0), "outcome"),
@@ -367,14 +368,14 @@ test_closing_reasons(void **state)
 	/* 問題改善 only after two years of follow-up. */
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_IMPROVED, NULL,
 				     "a@tpe", NULL, soon, NULL, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_IMPROVED, NULL,
 				     "a@tpe", "兩年未再犯", later, NULL, &err),
 			 ST_OK);
 	c.state = CASE_CLOSED;
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_DECEASED, NULL,
 				     "a@tpe", NULL, later, NULL, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	o = show(f, &c, &node);
 	assert_string_equal(json_object_get_string_member(o, "closed_reason"),
 			    "improved");
@@ -388,10 +389,10 @@ test_closing_reasons(void **state)
 	new_case(f, "TPE", "webform", t0, &m);
 	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, NULL,
 				     "a@tpe", NULL, later, NULL, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "TPE",
 				     "a@tpe", NULL, later, NULL, &err),
-			 ST_FATAL);
+			 ST_REFUSED);
 	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "KHH",
 				     "a@tpe", "搬到高雄", later, &handed,
 				     &err),
@@ -521,6 +522,86 @@ test_list_filters(void **state)
 	case_ref_clear(&k);
 }
 
+/* err's refusal in lang, checked against want. */
+static void
+check_refusal(const struct err *err, enum refusal_lang lang,
+	      const char *want)
+{
+	g_autofree char *got = refusal_text(err, lang);
+
+	if (strcmp(got, want) != 0) {
+		print_error("got '%s', want '%s'\n", got, want);
+		fail();
+	}
+}
+
+/*
+ * A refusal is a status with its reason as data: code, case, state; its
+ * words in both languages come from one table.  A database error is
+ * never one.
+ */
+static void
+test_refusals_are_data(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) t0 = taipei(2026, 12, 1, 10);
+	struct case_ref c, found = { 0 };
+	struct err err = { 0 };
+
+	new_case(f, "TPE", "webform", t0, &c);
+	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_ASSESSED,
+					 "a@tpe", NULL, t0, &err),
+			 ST_REFUSED);
+	assert_int_equal(err.refused.code, REFUSED_STEP);
+	assert_int_equal(err.refused.state, CASE_RECEIVED);
+	assert_string_equal(err.refused.number, c.number);
+	/* The command line's words stay what they were. */
+	assert_true(g_str_has_suffix(err.msg, " is received; it may become "
+					      "registered, or closed"));
+	check_refusal(&err, REFUSAL_ZH,
+		      "案件目前是「收件」，下一步只能是：編號列冊，或結案");
+
+	/* What may follow a referral, in both languages. */
+	c.state = CASE_REFERRED;
+	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_CONTACTED,
+					 "a@tpe", NULL, t0, &err),
+			 ST_REFUSED);
+	check_refusal(&err, REFUSAL_ZH, "案件目前是「轉介」，下一步只能是："
+					"追蹤輔導（或再轉介），或結案");
+	c.state = CASE_ASSESSED;
+	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_RECEIVED,
+					 "a@tpe", NULL, t0, &err),
+			 ST_REFUSED);
+	check_refusal(&err, REFUSAL_EN,
+		      g_strdup_printf("case %s is assessed; it may become "
+				      "referred, follow_up, or closed",
+				      c.number));
+	c.state = CASE_RECEIVED;
+
+	/* A word asked for is kept, and rendered. */
+	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_MOVED, "TPQ",
+				     "a@tpe", NULL, t0, NULL, &err),
+			 ST_REFUSED);
+	assert_int_equal(err.refused.code, REFUSED_MOVED_COUNTY);
+	assert_string_equal(err.refused.word, "TPQ");
+	assert_int_equal(cases_find(f->s, "TPE-0000000-0000", &found, &err),
+			 ST_REFUSED);
+	check_refusal(&err, REFUSAL_ZH, "找不到案件 TPE-0000000-0000");
+
+	/* The database broken: an error of its own, no refusal words. */
+	assert_int_equal(store_run(f->s, &err, "DROP TABLE case_events", ""),
+			 ST_OK);
+	assert_int_not_equal(cases_set_state(f->s, f->cal, &c,
+					     CASE_REGISTERED, "a@tpe", NULL,
+					     t0, &err),
+			     ST_OK);
+	assert_int_not_equal(err.status, ST_REFUSED);
+	assert_int_equal(err.refused.code, REFUSED_NONE);
+	check_refusal(&err, REFUSAL_ZH, "");
+	case_ref_clear(&c);
+	case_ref_clear(&found);
+}
+
 int
 main(void)
 {
@@ -536,6 +617,8 @@ main(void)
 			test_revised_calendar_recomputes_open_deadlines, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_are_data, setup,
 						teardown),
 	};
 
