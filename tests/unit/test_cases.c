@@ -547,6 +547,7 @@ test_refusals_are_data(void **state)
 	g_autoptr(GDateTime) t0 = taipei(2026, 12, 1, 10);
 	struct case_ref c, found = { 0 };
 	struct err err = { 0 };
+	g_autofree char *want = NULL;
 
 	new_case(f, "TPE", "webform", t0, &c);
 	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_ASSESSED,
@@ -572,10 +573,9 @@ test_refusals_are_data(void **state)
 	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_RECEIVED,
 					 "a@tpe", NULL, t0, &err),
 			 ST_REFUSED);
-	check_refusal(&err, REFUSAL_EN,
-		      g_strdup_printf("case %s is assessed; it may become "
-				      "referred, follow_up, or closed",
-				      c.number));
+	want = g_strdup_printf("case %s is assessed; it may become "
+			       "referred, follow_up, or closed", c.number);
+	check_refusal(&err, REFUSAL_EN, want);
 	c.state = CASE_RECEIVED;
 
 	/* A word asked for is kept, and rendered. */
