@@ -39,6 +39,14 @@ const char *cmd_config_path(void);
  */
 struct config *cmd_load_config(void);
 
+/*
+ * The centre a --centre option names (config_centre_find: its id or
+ * code); when none is so named, says so on stderr as command and
+ * returns NULL (the caller exits with EXIT_USAGE).
+ */
+const struct centre *cmd_centre_named(const struct config *cfg,
+				      const char *command, const char *name);
+
 /* Parses argv with entries plus the common options; exits on misuse. */
 void cmd_parse(int *argc, char ***argv, const char *params,
 	       const char *summary, const GOptionEntry *entries);

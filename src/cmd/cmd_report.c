@@ -62,11 +62,10 @@ cmd_report(int argc, char **argv)
 	if (cfg == NULL)
 		return EXIT_CONFIG;
 	if (arg_centre != NULL) {
-		const struct centre *c = config_centre_find(cfg, arg_centre);
+		const struct centre *c = cmd_centre_named(cfg, "report",
+							  arg_centre);
 
 		if (c == NULL) {
-			fprintf(stderr, "lamplight report: no centre '%s'\n",
-				arg_centre);
 			config_free(cfg);
 			return EXIT_USAGE;
 		}

@@ -82,6 +82,18 @@ cmd_load_config(void)
 	return NULL;
 }
 
+const struct centre *
+cmd_centre_named(const struct config *cfg, const char *command,
+		 const char *name)
+{
+	const struct centre *c = config_centre_find(cfg, name);
+
+	if (c == NULL)
+		fprintf(stderr, "lamplight %s: no centre '%s'\n", command,
+			name);
+	return c;
+}
+
 void
 cmd_parse(int *argc, char ***argv, const char *params, const char *summary,
 	  const GOptionEntry *entries)

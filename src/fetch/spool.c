@@ -134,14 +134,15 @@ write_all(int fd, const char *path, const void *data, size_t len,
 	return ST_OK;
 }
 
-/* Writes into an open O_EXCL file, syncs, closes; unlinks on failure. */
+/* Writes into an open O_EXCL file, syncs if asked, closes; unlinks on
+ * failure. */
 static enum status
 write_synced(int fd, const char *path, const void *data, size_t len,
-	     struct err *err)
+	     gboolean sync, struct err *err)
 {
 	enum status st = write_all(fd, path, data, len, err);
 
-	if (st == ST_OK && fsync(fd) != 0)
+	if (st == ST_OK && sync && fsync(fd) != 0)
 		st = err_io(err, ST_TEMP, "cannot sync '%s'", path);
 	/* close() can report a deferred write error (NFS, quota). */
 	if (close(fd) != 0 && st == ST_OK)
@@ -201,9 +202,14 @@ move_to_new(const char *tmp, const char *dst, const char *name,
 	return st;
 }
 
-enum status
-spool_write(struct spool *sp, const char *source, const void *data,
-	    size_t len, char **name_out, struct err *err)
+/*
+ * Writes data as a new message of source into tmp/; delivered, it is
+ * also synced and moved into new/ (spool_deliver), else it waits there
+ * for spool_sync's one flush of the batch (spool_write).
+ */
+static enum status
+put(struct spool *sp, const char *source, const void *data, size_t len,
+    gboolean deliver, char **name_out, struct err *err)
 {
 	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
 	enum status st;
@@ -212,16 +218,22 @@ spool_write(struct spool *sp, const char *source, const void *data,
 	st = open_tmp(sp, source, &name, &tmp, &dst, &fd, err);
 	if (st != ST_OK)
 		return st;
-	st = write_all(fd, tmp, data, len, err);
-	/* close() can report a deferred write error (NFS, quota). */
-	if (close(fd) != 0 && st == ST_OK)
-		st = err_io(err, ST_TEMP, "cannot close '%s'", tmp);
-	if (st != ST_OK) {
-		unlink(tmp);
+	st = write_synced(fd, tmp, data, len, deliver, err);
+	if (st == ST_OK && deliver)
+		st = move_to_new(tmp, dst, name, err);
+	if (st == ST_OK && deliver)
+		st = fsync_dir(sp->new, err);
+	if (st != ST_OK)
 		return st;
-	}
 	*name_out = g_steal_pointer(&name);
 	return ST_OK;
+}
+
+enum status
+spool_write(struct spool *sp, const char *source, const void *data,
+	    size_t len, char **name_out, struct err *err)
+{
+	return put(sp, source, data, len, FALSE, name_out, err);
 }
 
 enum status
@@ -268,22 +280,7 @@ enum status
 spool_deliver(struct spool *sp, const char *source, const void *data,
 	      size_t len, char **name_out, struct err *err)
 {
-	g_autofree char *name = NULL, *tmp = NULL, *dst = NULL;
-	enum status st;
-	int fd;
-
-	st = open_tmp(sp, source, &name, &tmp, &dst, &fd, err);
-	if (st != ST_OK)
-		return st;
-	st = write_synced(fd, tmp, data, len, err);
-	if (st == ST_OK)
-		st = move_to_new(tmp, dst, name, err);
-	if (st == ST_OK)
-		st = fsync_dir(sp->new, err);
-	if (st != ST_OK)
-		return st;
-	*name_out = g_steal_pointer(&name);
-	return ST_OK;
+	return put(sp, source, data, len, TRUE, name_out, err);
 }
 
 enum status
@@ -323,7 +320,7 @@ spool_deliver_fd(struct spool *sp, const char *source, int in,
 		unlink(tmp);
 		return st;
 	}
-	st = write_synced(fd, tmp, "", 0, err);
+	st = write_synced(fd, tmp, "", 0, TRUE, err);
 	if (st == ST_OK)
 		st = move_to_new(tmp, dst, name, err);
 	if (st == ST_OK)
@@ -442,7 +439,7 @@ file_write_durable(const char *path, const void *data, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_io(err, ST_TEMP, "cannot create '%s'", tmp);
-	st = write_synced(fd, tmp, data, len, err);
+	st = write_synced(fd, tmp, data, len, TRUE, err);
 	if (st != ST_OK)
 		return st;
 	if (rename(tmp, path) != 0) {

@@ -235,27 +235,54 @@ history_start(GPtrArray *lines, const guint *may, int n)
 	return cut;
 }
 
+/* A text cut into lines, what each line may match, and where the
+ * quoted history starts (n when none does). */
+struct reading {
+	char *copy;		/* the lines point into it */
+	GPtrArray *lines;
+	guint *may;		/* MAY_* of each line */
+	int n, cut;
+};
+
+static void
+reading_init(struct reading *r, const char *text)
+{
+	compile_once();
+	r->copy = g_strdup(text);
+	r->lines = split_lines(r->copy);
+	r->n = (int)r->lines->len;
+	r->may = g_new(guint, r->n);
+	for (int i = 0; i < r->n; i++)
+		r->may[i] = may_match(r->lines->pdata[i]);
+	r->cut = history_start(r->lines, r->may, r->n);
+}
+
+static void
+reading_clear(struct reading *r)
+{
+	g_ptr_array_unref(r->lines);
+	g_free(r->may);
+	g_free(r->copy);
+}
+
 char *
 quote_typed(const char *text, size_t *head)
 {
-	g_autofree char *copy = NULL;
-	g_autoptr(GPtrArray) lines = NULL;
-	g_autofree guint *may = NULL;
+	struct reading rd;
+	GPtrArray *lines;
+	const guint *may;
 	GString *out;
 	gboolean in_head = TRUE;
 	int n, cut, from = 0, to;
 
-	compile_once();
 	*head = 0;
 	if (text == NULL)
 		return g_strdup("");
-	copy = g_strdup(text);
-	lines = split_lines(copy);
-	n = (int)lines->len;
-	may = g_new(guint, n);
-	for (int i = 0; i < n; i++)
-		may[i] = may_match(lines->pdata[i]);
-	cut = history_start(lines, may, n);
+	reading_init(&rd, text);
+	lines = rd.lines;
+	may = rd.may;
+	n = rd.n;
+	cut = rd.cut;
 	to = cut;
 	out = g_string_sized_new(strlen(text) + 1);
 	for (int pass = 0; pass < 2; pass++) {
@@ -304,29 +331,26 @@ quote_typed(const char *text, size_t *head)
 				out->str[out->len - 1] == ' '))
 		g_string_truncate(out, out->len - 1);
 	*head = MIN(*head, out->len);
+	reading_clear(&rd);
 	return g_string_free(out, FALSE);
 }
 
 char *
 quote_strip(const char *text)
 {
-	g_autofree char *copy = NULL;
-	g_autoptr(GPtrArray) lines = NULL;
-	g_autofree guint *may = NULL;
+	struct reading rd;
+	GPtrArray *lines;
+	const guint *may;
 	GString *out;
 	int n, cut;
 
-	compile_once();
 	if (text == NULL)
 		return g_strdup("");
-	copy = g_strdup(text);
-	lines = split_lines(copy);
-	n = (int)lines->len;
-	may = g_new(guint, n);
-	for (int i = 0; i < n; i++)
-		may[i] = may_match(lines->pdata[i]);
-
-	cut = history_start(lines, may, n);
+	reading_init(&rd, text);
+	lines = rd.lines;
+	may = rd.may;
+	n = rd.n;
+	cut = rd.cut;
 	out = g_string_sized_new(strlen(text) + 1);
 	for (int i = 0; i < cut; i++) {
 		const char *l = lines->pdata[i];
@@ -357,6 +381,7 @@ quote_strip(const char *text)
 	while (out->len > 0 && (out->str[out->len - 1] == '\n' ||
 				out->str[out->len - 1] == ' '))
 		g_string_truncate(out, out->len - 1);
+	reading_clear(&rd);
 	return g_string_free(out, FALSE);
 }
 

@@ -982,6 +982,24 @@ name_index(const char *const *names, int n, const char *val)
 static enum status load_file(struct ruleset *rs, const char *path,
 			     int depth, struct err *err);
 
+/*
+ * A pattern as written at column vcol of line p: its word lists expanded
+ * into *x (new) and compiled into *re (jit for one that will match).
+ */
+static enum status
+pattern_read(struct ruleset *rs, const char *dir, const char *val,
+	     const struct pos *p, int vcol, gboolean jit, char **x,
+	     pcre2_code **re, struct err *err)
+{
+	gboolean expanded;
+	enum status st = expand_lists(rs, dir, val, p, vcol, x, &expanded,
+				      err);
+
+	if (st != ST_OK)
+		return st;
+	return pattern_compile(*x, expanded, jit, p, vcol, re, err);
+}
+
 /* One key of a rule block. */
 static enum status
 rule_key(struct ruleset *rs, struct rule *r, const char *dir,
@@ -992,15 +1010,11 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 
 	if (strcmp(key, "pattern") == 0 || strcmp(key, "with") == 0) {
 		g_autofree char *x = NULL;
-		gboolean expanded;
 		pcre2_code *re;
-		enum status st = expand_lists(rs, dir, val, p, vcol, &x,
-					      &expanded, err);
+		enum status st = pattern_read(rs, dir, val, p, vcol,
+					      strcmp(key, "with") == 0, &x,
+					      &re, err);
 
-		if (st != ST_OK)
-			return st;
-		st = pattern_compile(x, expanded, strcmp(key, "with") == 0, p,
-				     vcol, &re, err);
 		if (st != ST_OK)
 			return st;
 		if (strcmp(key, "with") == 0) {
@@ -1167,14 +1181,10 @@ guard_key(struct ruleset *rs, struct guard *g, const char *dir,
 
 	if (strcmp(key, "pattern") == 0) {
 		g_autofree char *x = NULL;
-		gboolean expanded;
 		pcre2_code *re;
-		enum status st = expand_lists(rs, dir, val, p, vcol, &x,
-					      &expanded, err);
+		enum status st = pattern_read(rs, dir, val, p, vcol, FALSE,
+					      &x, &re, err);
 
-		if (st != ST_OK)
-			return st;
-		st = pattern_compile(x, expanded, FALSE, p, vcol, &re, err);
 		if (st != ST_OK)
 			return st;
 		pcre2_code_free(re);
