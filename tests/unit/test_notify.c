@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testmime.h"
 
 #include "mime.h"
 #include "notify.h"
@@ -157,20 +158,6 @@ test_header_injection_refused(void **state)
 	notify_close(n);
 }
 
-static int
-group_setup(void **state)
-{
-	mime_init();
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	mime_done();
-	return 0;
-}
-
 /*
  * What a case worker reads: the concept, level and words of each risk,
  * a sign a guard cleared and why, and the crisis lines for the concept.
@@ -300,5 +287,6 @@ main(void)
 		cmocka_unit_test(test_possible_risk_in_subject),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, mime_group_setup,
+				      mime_group_teardown);
 }

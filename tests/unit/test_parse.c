@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testmime.h"
 
 #include "charset.h"
 #include "classify.h"
@@ -631,20 +632,6 @@ test_mislabelled_parts(void **state)
 	}
 }
 
-static int
-group_setup(void **state)
-{
-	mime_init();
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	mime_done();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -671,5 +658,6 @@ main(void)
 		cmocka_unit_test(test_mislabelled_parts),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, mime_group_setup,
+				      mime_group_teardown);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testmime.h"
 
 #include "command.h"
 #include "config.h"
@@ -533,20 +534,6 @@ test_own_text(void **state)
 	mail_msg_free(m);
 }
 
-static int
-group_setup(void **state)
-{
-	mime_init();
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	mime_done();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -565,5 +552,6 @@ main(void)
 		cmocka_unit_test(test_dkim_hostile),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, mime_group_setup,
+				      mime_group_teardown);
 }
