@@ -66,9 +66,35 @@ struct case_ref {
 	enum case_state state;
 };
 void case_ref_clear(struct case_ref *c);
-/* Finds a case by number; refused (REFUSED_NO_CASE) if none. */
+/*
+ * Finds a case by number; refused (REFUSED_NO_CASE) if none, ST_FATAL if
+ * its state is none the vocabulary knows.
+ */
 enum status cases_find(struct store *s, const char *number,
 		       struct case_ref *out, struct err *err);
+
+/* What staff mail reads of a case: new strings. */
+struct case_view {
+	char *number;		/* NULL: no such case */
+	enum case_state state;
+	char *assignee;		/* NULL: nobody yet */
+	char *reply;		/* the writer's reply address, or NULL */
+};
+void case_view_clear(struct case_view *v);
+/* Reads case id into out (number NULL when none); ST_FATAL if its
+ * state is unknown. */
+enum status cases_view(struct store *s, gint64 id, struct case_view *out,
+		       struct err *err);
+/* Appends to out the numbers of case id and of the cases merged into
+ * it (new strings). */
+enum status cases_numbers(struct store *s, gint64 id, GPtrArray *out,
+			  struct err *err);
+/*
+ * The detail ("GROUP SEQ ADDRESS") of the newest partner reply filed on
+ * case id without its token and not confirmed since, or NULL: new.
+ */
+enum status cases_partner_unconfirmed(struct store *s, gint64 id,
+				      char **detail, struct err *err);
 
 /*
  * Whether a case in state from may move to to on the SOP: one step on,

@@ -232,9 +232,9 @@ read_ref(const struct store_row *row, gpointer data)
 	c->id = store_col_int(row, 0);
 	c->number = store_col_dup(row, 1);
 	g_strlcpy(c->county, county != NULL ? county : "", sizeof c->county);
-	if (!case_state_parse(store_col_text(row, 3),
-			      &c->state))
-		c->state = CASE_RECEIVED;
+	/* An unknown state is an error, never a default (cases_find). */
+	if (!case_state_parse(store_col_text(row, 3), &c->state))
+		c->state = CASE_STATE_COUNT;
 	return FALSE;
 }
 
@@ -250,7 +250,75 @@ cases_find(struct store *s, const char *number, struct case_ref *out,
 			 "WHERE number = ?", "t", number);
 	if (st == ST_OK && out->id == 0)
 		st = refuse(err, REFUSED_NO_CASE, number, -1, NULL);
+	else if (st == ST_OK && out->state == CASE_STATE_COUNT)
+		st = err_set(err, ST_FATAL, "case %s has a state lamplight "
+			     "does not know", number);
+	if (st != ST_OK)
+		case_ref_clear(out);
 	return st;
+}
+
+void
+case_view_clear(struct case_view *v)
+{
+	g_free(v->number);
+	g_free(v->assignee);
+	g_free(v->reply);
+	memset(v, 0, sizeof *v);
+}
+
+static gboolean
+read_view(const struct store_row *row, gpointer data)
+{
+	struct case_view *v = data;
+
+	v->number = store_col_dup(row, 0);
+	if (!case_state_parse(store_col_text(row, 1), &v->state))
+		v->state = CASE_STATE_COUNT;
+	v->assignee = store_col_dup(row, 2);
+	v->reply = store_col_dup(row, 3);
+	return FALSE;
+}
+
+enum status
+cases_view(struct store *s, gint64 id, struct case_view *out,
+	   struct err *err)
+{
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = store_query(s, err, read_view, out,
+			 "SELECT number, state, assignee, reply_addr FROM "
+			 "cases WHERE id = ?", "i", id);
+	if (st == ST_OK && out->number != NULL &&
+	    out->state == CASE_STATE_COUNT)
+		st = err_set(err, ST_FATAL, "case %s has a state lamplight "
+			     "does not know", out->number);
+	if (st != ST_OK)
+		case_view_clear(out);
+	return st;
+}
+
+enum status
+cases_numbers(struct store *s, gint64 id, GPtrArray *out, struct err *err)
+{
+	return store_query(s, err, store_read_texts, out,
+			   "SELECT number FROM cases WHERE id = ?1 OR "
+			   "merged_into = ?1", "i", id);
+}
+
+enum status
+cases_partner_unconfirmed(struct store *s, gint64 id, char **detail,
+			  struct err *err)
+{
+	*detail = NULL;
+	return store_query(s, err, store_read_text, detail,
+			   "SELECT e.why FROM case_events e WHERE e.case_id = ? "
+			   "AND e.what = 'partner reply unconfirmed' AND NOT "
+			   "EXISTS (SELECT 1 FROM case_events f WHERE f.case_id "
+			   "= e.case_id AND f.what = 'partner reply confirmed' "
+			   "AND f.id > e.id) ORDER BY e.id DESC LIMIT 1", "i",
+			   id);
 }
 
 /* Moves c from its state to to, or fails if it moved meanwhile. */

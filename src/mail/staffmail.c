@@ -53,47 +53,6 @@ staffmail_referral_notice(struct store *s, const struct case_ref *c,
 	return st;
 }
 
-/* The case's number, state and assignee, one row. */
-struct case_row {
-	char *number;
-	enum case_state state;
-	char *assignee;
-	char *reply;
-};
-
-static gboolean
-read_case_row(const struct store_row *row, gpointer data)
-{
-	struct case_row *r = data;
-
-	r->number = store_col_dup(row, 0);
-	if (!case_state_parse(store_col_text(row, 1),
-			      &r->state))
-		r->state = CASE_RECEIVED;
-	r->assignee = store_col_dup(row, 2);
-	r->reply = store_col_dup(row, 3);
-	return FALSE;
-}
-
-static void
-case_row_clear(struct case_row *r)
-{
-	g_free(r->number);
-	g_free(r->assignee);
-	g_free(r->reply);
-	memset(r, 0, sizeof *r);
-}
-
-static enum status
-case_row_read(struct staffmail *sm, gint64 case_id, struct case_row *out,
-	      struct err *err)
-{
-	memset(out, 0, sizeof *out);
-	return store_query(sm->store, err, read_case_row, out,
-			   "SELECT number, state, assignee, reply_addr FROM "
-			   "cases WHERE id = ?", "i", case_id);
-}
-
 /* The note address of a case mail: "tnn+note.TOKEN@domain" (new). */
 static char *
 note_address(const char *token, const char *centre_address)
@@ -112,16 +71,16 @@ staffmail_notify(struct staffmail *sm, gint64 case_id, gboolean first,
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
 						      g_str_equal);
 	g_autofree char *reasons = notify_reasons(t);
-	struct case_row cr;
+	struct case_view cr;
 	char *one[2] = { NULL, NULL };
 	char **to = c->staff;
 	enum status st;
 
 	if (!c->staff_notices || c->staff == NULL || c->staff[0] == NULL)
 		return ST_OK;
-	st = case_row_read(sm, case_id, &cr, err);
+	st = cases_view(sm->store, case_id, &cr, err);
 	if (st != ST_OK || cr.number == NULL) {
-		case_row_clear(&cr);
+		case_view_clear(&cr);
 		return st;
 	}
 	/* The assignee alone, once there is one. */
@@ -167,7 +126,7 @@ staffmail_notify(struct staffmail *sm, gint64 case_id, gboolean first,
 				o, err);
 		outgoing_free(o);
 	}
-	case_row_clear(&cr);
+	case_view_clear(&cr);
 	return st;
 }
 
@@ -388,13 +347,7 @@ confirm_partner(struct staffmail *sm, const struct case_ref *c,
 	gboolean found = FALSE;
 	enum status st;
 
-	st = store_query(sm->store, err, store_read_text, &detail,
-			 "SELECT e.why FROM case_events e WHERE e.case_id = ? "
-			 "AND e.what = 'partner reply unconfirmed' AND NOT "
-			 "EXISTS (SELECT 1 FROM case_events f WHERE f.case_id = "
-			 "e.case_id AND f.what = 'partner reply confirmed' "
-			 "AND f.id > e.id) ORDER BY e.id DESC LIMIT 1", "i",
-			 c->id);
+	st = cases_partner_unconfirmed(sm->store, c->id, &detail, err);
 	if (st != ST_OK)
 		return st;
 	w = g_strsplit(detail != NULL ? detail : "", " ", 3);
@@ -721,7 +674,7 @@ inward_in(const struct staffmail *sm, const char *text)
 
 /* The writer gets the reply's new text, from the centre. */
 static enum status
-relay(struct staffmail *sm, gint64 case_id, const struct case_row *cr,
+relay(struct staffmail *sm, gint64 case_id, const struct case_view *cr,
       const char *who, const char *text, GDateTime *now, const char **said,
       struct err *err)
 {
@@ -787,7 +740,7 @@ transcript(struct staffmail *sm, gint64 case_id, const char *number,
 	g_autofree char *token = token_make(sm->tokens, number, m->from_addr);
 	g_autofree char *count = g_strdup_printf("%u", lines->len);
 	g_autoptr(GString) results = g_string_new(NULL);
-	struct case_row cr;
+	struct case_view cr;
 	struct outgoing *o = NULL;
 	enum status st;
 
@@ -797,9 +750,9 @@ transcript(struct staffmail *sm, gint64 case_id, const char *number,
 		g_string_append(results, "沒有指令。\n");
 	for (guint i = 0; i < lines->len; i++)
 		g_string_append_printf(results, "%s\n", (char *)lines->pdata[i]);
-	st = case_row_read(sm, case_id, &cr, err);
+	st = cases_view(sm->store, case_id, &cr, err);
 	if (st != ST_OK) {
-		case_row_clear(&cr);
+		case_view_clear(&cr);
 		return st;
 	}
 	g_hash_table_insert(vars, "staff_name",
@@ -819,7 +772,7 @@ transcript(struct staffmail *sm, gint64 case_id, const char *number,
 		st = outbox_queue(sm->store, case_id, "transcript",
 				  OUTBOX_PRIORITY_NORMAL, o, err);
 	outgoing_free(o);
-	case_row_clear(&cr);
+	case_view_clear(&cr);
 	return st;
 }
 
@@ -831,7 +784,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 	g_autoptr(GPtrArray) numbers = NULL, lines = NULL;
 	g_autofree char *text = NULL, *typed = NULL, *unsigned_rest = NULL;
 	struct command_block *b = NULL;
-	struct case_row cr;
+	struct case_view cr;
 	GString *told = NULL;
 	gboolean tell = FALSE;
 	const char *secret = NULL;
@@ -842,13 +795,11 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 	enum status st;
 
 	numbers = g_ptr_array_new_with_free_func(g_free);
-	st = case_row_read(sm, case_id, &cr, err);
+	st = cases_view(sm->store, case_id, &cr, err);
 	if (st == ST_OK)
-		st = store_query(sm->store, err, store_read_texts, numbers,
-				 "SELECT number FROM cases WHERE id = ?1 OR "
-				 "merged_into = ?1", "i", case_id);
+		st = cases_numbers(sm->store, case_id, numbers, err);
 	if (st != ST_OK || cr.number == NULL) {
-		case_row_clear(&cr);
+		case_view_clear(&cr);
 		return st;
 	}
 	g_ptr_array_add(numbers, NULL);
@@ -889,7 +840,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 					  err);
 		*said = "staff mail refused; the centre is alerted";
 		command_block_free(b);
-		case_row_clear(&cr);
+		case_view_clear(&cr);
 		return st;
 	}
 
@@ -909,7 +860,7 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 					   "引用的舊信中有指令", now, err);
 		if (st != ST_OK) {
 			command_block_free(b);
-			case_row_clear(&cr);
+			case_view_clear(&cr);
 			return st;
 		}
 	}
@@ -1012,6 +963,6 @@ staffmail_reply(struct staffmail *sm, const struct mail_msg *m,
 				now, err);
 	g_string_free(told, TRUE);
 	command_block_free(b);
-	case_row_clear(&cr);
+	case_view_clear(&cr);
 	return st;
 }

@@ -545,7 +545,7 @@ test_refusals_are_data(void **state)
 {
 	struct fx *f = *state;
 	g_autoptr(GDateTime) t0 = taipei(2026, 12, 1, 10);
-	struct case_ref c, found = { 0 };
+	struct case_ref c, found = { 0 }, bogus = { 0 };
 	struct err err = { 0 };
 	g_autofree char *want = NULL;
 
@@ -587,6 +587,17 @@ test_refusals_are_data(void **state)
 	assert_int_equal(cases_find(f->s, "TPE-0000000-0000", &found, &err),
 			 ST_REFUSED);
 	check_refusal(&err, REFUSAL_ZH, "找不到案件 TPE-0000000-0000");
+
+	/* A state nobody knows is an error, never taken for another. */
+	assert_int_equal(store_run(f->s, &err, "UPDATE cases SET state = "
+				   "'bogus' WHERE number = ?", "t", c.number),
+			 ST_OK);
+	assert_int_equal(cases_find(f->s, c.number, &bogus, &err), ST_FATAL);
+	assert_null(bogus.number);
+	assert_int_equal(store_run(f->s, &err, "UPDATE cases SET state = "
+				   "'received' WHERE number = ?", "t",
+				   c.number),
+			 ST_OK);
 
 	/* The database broken: an error of its own, no refusal words. */
 	assert_int_equal(store_run(f->s, &err, "DROP TABLE case_events", ""),
