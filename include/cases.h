@@ -73,6 +73,22 @@ void case_ref_clear(struct case_ref *c);
 enum status cases_find(struct store *s, const char *number,
 		       struct case_ref *out, struct err *err);
 
+/*
+ * Inside the caller's transaction: links cases a and b both ways, why
+ * ("merged", "handed over", "possible follow-up"); a link made before
+ * stays as it is.
+ */
+enum status cases_link(struct store *s, gint64 a, gint64 b, const char *why,
+		       struct err *err);
+/* Inside the caller's transaction: case id needs need (vocab.h). */
+enum status cases_add_need(struct store *s, gint64 id, const char *need,
+			   struct err *err);
+/* Inside the caller's transaction: a note on case id by who, at at; its
+ * row id in *note (may be NULL). */
+enum status cases_note_add(struct store *s, gint64 id, const char *at,
+			   const char *who, const char *text, gint64 *note,
+			   struct err *err);
+
 /* What staff mail reads of a case: new strings. */
 struct case_view {
 	char *number;		/* NULL: no such case */
@@ -81,10 +97,13 @@ struct case_view {
 	char *reply;		/* the writer's reply address, or NULL */
 };
 void case_view_clear(struct case_view *v);
-/* Reads case id into out (number NULL when none); ST_FATAL if its
- * state is unknown. */
+/* Reads case id into out (number NULL when none, as for a case that
+ * was never there); ST_FATAL if its state is unknown. */
 enum status cases_view(struct store *s, gint64 id, struct case_view *out,
 		       struct err *err);
+/* The number of case id (new), or NULL when there is none. */
+enum status cases_number(struct store *s, gint64 id, char **number,
+			 struct err *err);
 /* Appends to out the numbers of case id and of the cases merged into
  * it (new strings). */
 enum status cases_numbers(struct store *s, gint64 id, GPtrArray *out,

@@ -81,6 +81,9 @@ enum status store_arrival_filed(struct store *s, const char *spool_name,
  */
 enum status store_arrival_add(struct store *s, const struct arrival *a,
 			      gint64 *id, gint64 *dup_of, struct err *err);
+/* Inside a transaction: arrival id was filed on case case_id. */
+enum status store_arrival_on_case(struct store *s, gint64 id, gint64 case_id,
+				  struct err *err);
 
 struct case_new {
 	const char *county;

@@ -258,6 +258,39 @@ cases_find(struct store *s, const char *number, struct case_ref *out,
 	return st;
 }
 
+enum status
+cases_link(struct store *s, gint64 a, gint64 b, const char *why,
+	   struct err *err)
+{
+	return store_run(s, err,
+			 "INSERT INTO case_links (case_id, other_id, why) "
+			 "VALUES (?1, ?2, ?3), (?2, ?1, ?3) "
+			 "ON CONFLICT DO NOTHING", "iit", a, b, why);
+}
+
+enum status
+cases_add_need(struct store *s, gint64 id, const char *need,
+	       struct err *err)
+{
+	return store_run(s, err,
+			 "INSERT INTO case_needs (case_id, need) VALUES "
+			 "(?, ?) ON CONFLICT DO NOTHING", "it", id, need);
+}
+
+enum status
+cases_note_add(struct store *s, gint64 id, const char *at, const char *who,
+	       const char *text, gint64 *note, struct err *err)
+{
+	enum status st = store_run(s, err,
+				   "INSERT INTO case_notes (case_id, at, who, "
+				   "text) VALUES (?, ?, ?, ?)", "ittt", id, at,
+				   who, text);
+
+	if (st == ST_OK && note != NULL)
+		*note = store_last_id(s);
+	return st;
+}
+
 void
 case_view_clear(struct case_view *v)
 {
@@ -297,6 +330,14 @@ cases_view(struct store *s, gint64 id, struct case_view *out,
 	if (st != ST_OK)
 		case_view_clear(out);
 	return st;
+}
+
+enum status
+cases_number(struct store *s, gint64 id, char **number, struct err *err)
+{
+	*number = NULL;
+	return store_query(s, err, store_read_text, number,
+			   "SELECT number FROM cases WHERE id = ?", "i", id);
 }
 
 enum status
@@ -675,11 +716,7 @@ hand_over(struct store *s, const struct calendar *cal,
 			       "UPDATE cases SET handed_from = ? WHERE id = ?",
 			       "ii", c->id, id);
 	if (st == ST_OK)
-		st = store_run(s, err,
-			       "INSERT INTO case_links (case_id, other_id, why) "
-			       "VALUES (?, ?, 'handed over'), "
-			       "(?, ?, 'handed over')",
-			       "iiii", c->id, id, id, c->id);
+		st = cases_link(s, c->id, id, "handed over", err);
 	if (st == ST_OK)
 		st = cases_opened(s, cal, id, now, err);
 	why = g_strdup_printf("handed over by %s (%s)", c->county, c->number);
@@ -751,8 +788,8 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 	   const char *text, GDateTime *now, struct err *err)
 {
 	g_autofree char *at = twtime_iso(now);
-
 	g_autofree char *why = NULL;
+	gint64 note = 0;
 	enum status st;
 
 	if (text == NULL || *text == '\0')
@@ -761,11 +798,8 @@ cases_note(struct store *s, const struct case_ref *c, const char *who,
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
-	st = store_run(s, err,
-		       "INSERT INTO case_notes (case_id, at, who, text) "
-		       "VALUES (?, ?, ?, ?)", "ittt", c->id, at, who, text);
-	why = g_strdup_printf("note %lld",
-			      (long long)store_last_id(s));
+	st = cases_note_add(s, c->id, at, who, text, &note, err);
+	why = g_strdup_printf("note %lld", (long long)note);
 	if (st == ST_OK)
 		st = cases_event_add(s, c->id, at, who, "note", why, err);
 	return finish(s, st, err);
@@ -882,11 +916,7 @@ cases_merge(struct store *s, const struct case_ref *c, const char *into,
 			       "UPDATE cases SET merged_into = ? WHERE id = ?",
 			       "ii", t.id, c->id);
 	if (st == ST_OK)
-		st = store_run(s, err,
-			       "INSERT INTO case_links (case_id, other_id, why) "
-			       "VALUES (?, ?, 'merged'), (?, ?, 'merged') "
-			       "ON CONFLICT DO NOTHING",
-			       "iiii", c->id, t.id, t.id, c->id);
+		st = cases_link(s, c->id, t.id, "merged", err);
 	if (st == ST_OK)
 		st = cases_event_add(s, c->id, at, who, what, NULL, err);
 	if (st == ST_OK)

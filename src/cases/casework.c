@@ -306,9 +306,8 @@ file_bounce(struct casework *cw, const struct mail_msg *m, gint64 arrival_id,
 	if (st != ST_OK || kind == NULL)
 		return st;
 	if (case_id != 0)
-		st = store_run(cw->store, err,
-			       "UPDATE arrivals SET case_id = ? WHERE id = ?",
-			       "ii", case_id, arrival_id);
+		st = store_arrival_on_case(cw->store, arrival_id, case_id,
+					   err);
 	if (st == ST_OK)
 		run_report(cw->stats, "a bounce of our %s mail: marked in the outbox",
 		       kind != NULL ? kind : "");
@@ -331,10 +330,8 @@ add_needs(struct casework *cw, gint64 case_id, const struct triage *t,
 	enum status st = ST_OK;
 
 	for (guint i = 0; t != NULL && st == ST_OK && i < t->needs->len; i++)
-		st = store_run(cw->store, err,
-			       "INSERT INTO case_needs (case_id, need) VALUES "
-			       "(?, ?) ON CONFLICT DO NOTHING",
-			       "it", case_id, (const char *)t->needs->pdata[i]);
+		st = cases_add_need(cw->store, case_id, t->needs->pdata[i],
+				    err);
 	return st;
 }
 
@@ -343,12 +340,8 @@ static enum status
 mark_possible_follow_up(struct casework *cw, gint64 case_id, gint64 of,
 			struct err *err)
 {
-	enum status st = store_run(cw->store, err,
-				   "INSERT INTO case_links (case_id, other_id, "
-				   "why) VALUES (?, ?, 'possible follow-up'), "
-				   "(?, ?, 'possible follow-up') "
-				   "ON CONFLICT DO NOTHING",
-				   "iiii", case_id, of, of, case_id);
+	enum status st = cases_link(cw->store, case_id, of,
+				    "possible follow-up", err);
 
 	if (st == ST_OK)
 		st = cases_event_add(cw->store, case_id, NULL, "lamplight",
@@ -377,9 +370,7 @@ attach(struct casework *cw, const struct mail_msg *m,
 	const char *said = "";
 	enum status st;
 
-	st = store_run(cw->store, err,
-		       "UPDATE arrivals SET case_id = ? WHERE id = ?", "ii",
-		       tm->case_id, arrival_id);
+	st = store_arrival_on_case(cw->store, arrival_id, tm->case_id, err);
 	if (st == ST_OK)
 		st = cases_event_add(cw->store, tm->case_id, NULL, "lamplight",
 				     "mail received", why, err);
@@ -389,9 +380,7 @@ attach(struct casework *cw, const struct mail_msg *m,
 	if (st == ST_OK && kind_is_seeker(c->kind))
 		st = add_needs(cw, tm->case_id, t, err);
 	if (st == ST_OK)
-		st = store_query(cw->store, err, store_read_text, &number,
-				 "SELECT number FROM cases WHERE id = ?", "i",
-				 tm->case_id);
+		st = cases_number(cw->store, tm->case_id, &number, err);
 	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {
 		st = cases_escalate(cw->store, tm->case_id,
 				    "a follow-up letter", err);
@@ -461,11 +450,9 @@ attach(struct casework *cw, const struct mail_msg *m,
 				text = marked;
 			}
 			if (*g_strstrip(text) != '\0')
-				st = store_run(cw->store, err,
-					       "INSERT INTO case_notes (case_id, "
-					       "at, who, text) VALUES (?, ?, ?, "
-					       "?)", "ittt", tm->case_id, at,
-					       m->from_addr, text);
+				st = cases_note_add(cw->store, tm->case_id,
+						    at, m->from_addr, text,
+						    NULL, err);
 		}
 	}
 	/* The writer hears that the letter reached the case; staff

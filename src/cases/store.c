@@ -737,6 +737,14 @@ store_arrival_filed(struct store *s, const char *spool_name, gboolean *filed,
 }
 
 enum status
+store_arrival_on_case(struct store *s, gint64 id, gint64 case_id,
+		      struct err *err)
+{
+	return store_run(s, err, "UPDATE arrivals SET case_id = ? WHERE id = ?",
+			 "ii", case_id, id);
+}
+
+enum status
 store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 		  gint64 *dup_of, struct err *err)
 {
