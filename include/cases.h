@@ -58,6 +58,42 @@ enum status cases_opened(struct store *s, const struct calendar *cal,
 			 gint64 case_id, GDateTime *received,
 			 struct err *err);
 
+/* A case to open (cases_add). */
+struct case_new {
+	const char *county;
+	const char *urgency;
+	const char *source;	/* "webform", "direct" */
+	const char *subject;
+	const char *reply_addr;	/* may be NULL */
+	const char *referrer;	/* who referred it in, or NULL */
+	const char *referrer_addr;	/* owed the result, or NULL */
+	gint64 arrival_id;	/* the letter that opens it, or 0 */
+};
+
+/*
+ * Inside a transaction: opens a case, numbered COUNTY-yyyMMdd-NNNN (ROC
+ * date of now in Taiwan, per-county daily sequence), and files the
+ * letter that opens it on it.  *number is new.
+ */
+enum status cases_add(struct store *s, const struct case_new *c,
+		      GDateTime *now, gint64 *case_id, char **number,
+		      struct err *err);
+
+/* Inside a transaction: one reason (a rule hit) for a case's triage. */
+enum status cases_reason_add(struct store *s, gint64 case_id,
+			     const char *rule, const char *vote, int weight,
+			     glong start, glong end, const char *match,
+			     struct err *err);
+
+/*
+ * Inside a transaction: links case_id to the cases opened for the same
+ * letter (Message-ID and body hash) in other mailboxes; *linked counts.
+ */
+enum status cases_link_copies(struct store *s, gint64 case_id,
+			      const char *mailbox, const char *message_id,
+			      const char *body_hash, guint *linked,
+			      struct err *err);
+
 /* A case as staff see it; personal data stays out. */
 struct case_ref {
 	gint64 id;

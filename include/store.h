@@ -1,9 +1,11 @@
 /*
- * The case register in SQLite: arrivals (every message filed, with its
- * de-duplication key), cases with their numbers and audit trail, what was
- * fetched from each mailbox, and the outbox.  WAL, foreign keys on, all
- * SQL bound.  Writes that belong together run in one transaction that the
- * caller opens with store_begin().
+ * The case register in SQLite: store.c opens and migrates it, begins and
+ * commits, runs every statement through one helper (store_query,
+ * store_run), and owns the arrivals (every message filed, with its
+ * de-duplication key), what was fetched from each mailbox and the runs.
+ * The cases and their audit trail are cases.h's, the outbox outbox.h's.
+ * WAL, foreign keys on, all SQL bound.  Writes that belong together run
+ * in one transaction that the caller opens with store_begin().
  */
 #ifndef LAMPLIGHT_STORE_H
 #define LAMPLIGHT_STORE_H
@@ -85,40 +87,8 @@ enum status store_arrival_add(struct store *s, const struct arrival *a,
 enum status store_arrival_on_case(struct store *s, gint64 id, gint64 case_id,
 				  struct err *err);
 
-struct case_new {
-	const char *county;
-	const char *urgency;
-	const char *source;	/* "webform", "direct" */
-	const char *subject;
-	const char *reply_addr;	/* may be NULL */
-	const char *referrer;	/* who referred it in, or NULL */
-	const char *referrer_addr;	/* owed the result, or NULL */
-	gint64 arrival_id;
-};
 
-/*
- * Inside a transaction: opens a case, numbered COUNTY-yyyMMdd-NNNN (ROC
- * date of now in Taiwan, per-county daily sequence).  *number is new.
- */
-enum status store_case_add(struct store *s, const struct case_new *c,
-			   GDateTime *now, gint64 *case_id, char **number,
-			   struct err *err);
 
-/* Inside a transaction: one reason (a rule hit) for a case's triage. */
-enum status store_reason_add(struct store *s, gint64 case_id,
-			     const char *rule, const char *vote, int weight,
-			     glong start, glong end, const char *match,
-			     struct err *err);
-
-/*
- * Inside a transaction: links case_id to the cases opened for the same
- * letter (Message-ID and body hash) in other mailboxes; *linked counts.
- */
-enum status store_case_link_copies(struct store *s, gint64 case_id,
-				   const char *mailbox,
-				   const char *message_id,
-				   const char *body_hash, guint *linked,
-				   struct err *err);
 
 /* --- quarantine --- */
 

@@ -259,6 +259,83 @@ cases_find(struct store *s, const char *number, struct case_ref *out,
 }
 
 enum status
+cases_add(struct store *s, const struct case_new *c, GDateTime *now,
+	  gint64 *case_id, char **number, struct err *err)
+{
+	g_autofree char *day = twtime_roc_date(now);
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *num = NULL;
+	gint64 seq = 0;
+	enum status st;
+
+	st = store_query(s, err, store_read_int, &seq,
+			 "INSERT INTO case_seq (county, day, last) "
+			 "VALUES (?, ?, 1) ON CONFLICT (county, day) DO "
+			 "UPDATE SET last = last + 1 RETURNING last",
+			 "tt", c->county, day);
+	if (st != ST_OK)
+		return st;
+	if (seq == 0)
+		return err_set(err, ST_FATAL, "database: case_seq: no number "
+			       "for %s on %s", c->county, day);
+	if (seq > 9999)
+		return err_set(err, ST_FATAL, "more than 9999 cases for %s on "
+			       "%s", c->county, day);
+	num = g_strdup_printf("%s-%s-%04lld", c->county, day, (long long)seq);
+	st = store_run(s, err,
+		       "INSERT INTO cases (number, county, urgency, source, "
+		       "subject, reply_addr, created_at, referrer, "
+		       "referrer_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       "ttttttttt", num, c->county, c->urgency, c->source,
+		       c->subject, c->reply_addr, at, c->referrer,
+		       c->referrer_addr);
+	if (st != ST_OK)
+		return st;
+	*case_id = store_last_id(s);
+	st = store_arrival_on_case(s, c->arrival_id, *case_id, err);
+	if (st == ST_OK)
+		*number = g_steal_pointer(&num);
+	return st;
+}
+
+enum status
+cases_reason_add(struct store *s, gint64 case_id, const char *rule,
+		 const char *vote, int weight, glong start, glong end,
+		 const char *match, struct err *err)
+{
+	return store_run(s, err,
+			 "INSERT INTO reasons (case_id, rule, vote, weight, "
+			 "start, end, match) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			 "ittiiit", case_id, rule, vote, (gint64)weight,
+			 (gint64)start, (gint64)end, match);
+}
+
+enum status
+cases_link_copies(struct store *s, gint64 case_id, const char *mailbox,
+		       const char *message_id, const char *body_hash,
+		       guint *linked, struct err *err)
+{
+	enum status st;
+
+	st = store_run(s, err,
+		       "INSERT OR IGNORE INTO case_links (case_id, other_id, "
+		       "why) SELECT ?1, a.case_id, 'same letter to ' || "
+		       "a.mailbox FROM arrivals a WHERE a.mailbox <> ?2 AND "
+		       "a.message_id IS ?3 AND a.body_hash = ?4 AND "
+		       "a.case_id IS NOT NULL AND a.case_id <> ?1",
+		       "ittt", case_id, mailbox, message_id, body_hash);
+	*linked = st == ST_OK ? store_changes(s) : 0;
+	/* Links go both ways. */
+	if (st == ST_OK && *linked > 0)
+		st = store_run(s, err,
+			       "INSERT OR IGNORE INTO case_links (case_id, "
+			       "other_id, why) SELECT other_id, case_id, "
+			       "'same letter to ' || ? FROM case_links "
+			       "WHERE case_id = ?", "ti", mailbox, case_id);
+	return st;
+}
+
+enum status
 cases_link(struct store *s, gint64 a, gint64 b, const char *why,
 	   struct err *err)
 {
@@ -710,7 +787,7 @@ hand_over(struct store *s, const struct calendar *cal,
 	cn.reply_addr = row->pdata[2];
 	cn.source = "centre";
 	cn.referrer = c->county;
-	st = store_case_add(s, &cn, now, &id, number, err);
+	st = cases_add(s, &cn, now, &id, number, err);
 	if (st == ST_OK)
 		st = store_run(s, err,
 			       "UPDATE cases SET handed_from = ? WHERE id = ?",

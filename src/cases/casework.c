@@ -521,7 +521,7 @@ open_case(struct casework *cw, const struct mail_msg *m, const char *m_mailbox,
 	gint64 case_id;
 	enum status st;
 
-	st = store_case_add(cw->store, &cn, now, &case_id, &number, err);
+	st = cases_add(cw->store, &cn, now, &case_id, &number, err);
 	if (st == ST_OK)
 		st = cases_opened(cw->store, cw->calendar, case_id, now, err);
 	if (st == ST_OK)
@@ -546,7 +546,7 @@ open_case(struct casework *cw, const struct mail_msg *m, const char *m_mailbox,
 			&g_array_index(t->hits, struct rule_hit, i);
 		const char *vote = rule_vote(h->rule);
 
-		st = store_reason_add(cw->store, case_id, rule_id(h->rule), vote,
+		st = cases_reason_add(cw->store, case_id, rule_id(h->rule), vote,
 				      rule_weight(h->rule), h->start, h->end,
 				      h->match, err);
 	}
@@ -564,7 +564,7 @@ open_case(struct casework *cw, const struct mail_msg *m, const char *m_mailbox,
 	if (st == ST_OK) {
 		guint linked = 0;
 
-		st = store_case_link_copies(cw->store, case_id, m_mailbox,
+		st = cases_link_copies(cw->store, case_id, m_mailbox,
 					    m->message_id, m_hash, &linked,
 					    err);
 		if (st == ST_OK && linked > 0)

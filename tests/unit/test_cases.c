@@ -180,7 +180,7 @@ new_case(struct fx *f, const char *county, const char *source,
 	gint64 id;
 
 	assert_int_equal(store_begin(f->s, &err), ST_OK);
-	assert_int_equal(store_case_add(f->s, &cn, at, &id, &number, &err),
+	assert_int_equal(cases_add(f->s, &cn, at, &id, &number, &err),
 			 ST_OK);
 	assert_int_equal(cases_opened(f->s, f->cal, id, at, &err), ST_OK);
 	assert_int_equal(store_commit(f->s, &err), ST_OK);

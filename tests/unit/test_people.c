@@ -60,7 +60,7 @@ new_case(struct fx *f, const char *subject, GDateTime *at)
 	struct err err = { 0 };
 	gint64 id;
 
-	assert_int_equal(store_case_add(f->s, &cn, at, &id, &number, &err),
+	assert_int_equal(cases_add(f->s, &cn, at, &id, &number, &err),
 			 ST_OK);
 	return id;
 }
@@ -238,7 +238,7 @@ test_erased_after_retention(void **state)
 	assert_int_equal(people_store(f->s, f->v, old_case, &in, &err), ST_OK);
 	assert_int_equal(people_store(f->s, f->v, open_case, &in, &err),
 			 ST_OK);
-	assert_int_equal(store_reason_add(f->s, old_case, "r", "crisis", 10, 0,
+	assert_int_equal(cases_reason_add(f->s, old_case, "r", "crisis", 10, 0,
 					  3, "想自殺", &err),
 			 ST_OK);
 	assert_int_equal(store_run(f->s, &err,

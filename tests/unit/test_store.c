@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 
+#include "cases.h"
 #include "store.h"
 #include "twtime.h"
 
@@ -105,7 +106,7 @@ open_case(struct store *s, const char *county, const char *now_iso)
 
 	c.arrival_id = add_arrival(s, spool, "x", spool, "h", &dup);
 	assert_int_equal(store_begin(s, &err), ST_OK);
-	assert_int_equal(store_case_add(s, &c, now, &id, &number, &err), ST_OK);
+	assert_int_equal(cases_add(s, &c, now, &id, &number, &err), ST_OK);
 	assert_int_equal(store_commit(s, &err), ST_OK);
 	return number;
 }

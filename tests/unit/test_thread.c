@@ -10,6 +10,7 @@
 #include "testutil.h"
 #include "testmime.h"
 
+#include "cases.h"
 #include "outbox.h"
 #include "store.h"
 #include "thread.h"
@@ -35,7 +36,7 @@ new_case(struct fx *f, const char *county, char **number)
 	gint64 id;
 
 	assert_int_equal(store_begin(f->s, &err), ST_OK);
-	assert_int_equal(store_case_add(f->s, &cn, at, &id, number, &err),
+	assert_int_equal(cases_add(f->s, &cn, at, &id, number, &err),
 			 ST_OK);
 	assert_int_equal(store_commit(f->s, &err), ST_OK);
 	return id;
