@@ -1057,6 +1057,12 @@ walk_object(struct walk *w, struct body *b, GMimeObject *obj, guint depth)
 			g_autofree char *t = charset_to_utf8(
 				(char *)ba->data, ba->len, NULL, &bad, NULL);
 
+			/* A part need not end its last line (the line end
+			 * before a boundary is the boundary's): each part's
+			 * fields start on a line of their own. */
+			if (w->report->len > 0 &&
+			    w->report->str[w->report->len - 1] != '\n')
+				g_string_append_c(w->report, '\n');
 			g_string_append(w->report, t);
 		}
 		a->filename = fn != NULL ? g_strdup(fn) : NULL;
