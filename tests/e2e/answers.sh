@@ -13,9 +13,7 @@ mkdir -p "$T"
 L=$LAMPLIGHT
 C=(-c "$T/l.conf")
 write_config "$T/l.conf" "$T/state" \
-"[centre TNN]
-name = 臺南市政府毒品危害防制中心
-address = tnn@centers.moj-help.example
+"$(centre TNN)
 staff = a@tnn.centers.example
 # Mail to staff of each case is tested in staff.sh; here the digests.
 staff_notices = false
@@ -24,7 +22,6 @@ partners.police = police@tnpd.partners.example
 partners.health = health@tnhealth.partners.example"
 sed -i 's/^\[lamplight\]$/[lamplight]\nauto_mail_per_day = 2/' "$T/l.conf"
 DB=$T/state/lamplight.db
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # delivered_to ADDR: the newest message delivered to ADDR.
 delivered_to() {
 	grep -l -i "^Envelope-to: $1" "$HARNESS_DELIVERED"/new/* 2>/dev/null |

@@ -10,13 +10,9 @@ trap 'rm -rf "$T"' EXIT
 L=$LAMPLIGHT
 C=(-c "$T/l.conf")
 write_config "$T/l.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 staff = a@tpe.centers.example" \
-"[centre KHH]
-name = 高雄市政府毒品危害防制中心
-address = khh@centers.moj-help.example
+"$(centre KHH)
 staff = b@khh.centers.example
 referrers.police = drug-unit@khpd.example
 referrers.dispatch = dispatch@0800.example"
@@ -26,7 +22,6 @@ referrers.dispatch = dispatch@0800.example"
 	<"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null
 "$L" ingest "${C[@]}" --centre KHH \
 	<"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" 2>/dev/null
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 tpe=$("$L" case list "${C[@]}" --as a@tpe.centers.example --json |
 	json 'd[0]["number"]')
 khh=$("$L" case list "${C[@]}" --as b@khh.centers.example --json |

@@ -25,9 +25,7 @@ tap_like "the bundled config checks clean" \
 	"$(cd "$SOURCE_ROOT" && "$L" config check)" \
 	'^lamplight.conf: ok: 22 centres'
 write_config "$T/bad.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = imap://tpe@localhost/INBOX
 password = hunter2" \
 "[centre QQQ]
@@ -94,9 +92,7 @@ tap_like "workers: the bad ones are named" "$(cat "$T/many.err")" \
 
 # The lock: a second run while one holds it exits 3 at once.
 write_config "$T/lock.conf" "$T/lockstate" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example"
+"$(centre TPE)"
 mkdir -p "$T/lockstate"
 /usr/bin/python3 -c '
 import fcntl, sys, time

@@ -30,22 +30,16 @@ fresh() {
 	harness_save nwt "$corpus/form-v2-application.eml"
 	harness_save nwt "$corpus/no-message-id.eml"
 	write_config "$1/lamplight.conf" "$1/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = imap://tpe@127.0.0.1:$HARNESS_IMAP/INBOX
 starttls = no
 password_file = $T/tpe.pw" \
-"[centre NWT]
-name = 新北市政府毒品危害防制中心
-address = nwt@centers.moj-help.example
+"$(centre NWT)
 mailbox = pop3s://nwt@localhost:$HARNESS_POP3S/
 ca_file = $HARNESS_CA
 after_fetch = delete
 password_file = $T/nwt.pw" \
-"[centre KHH]
-name = 高雄市政府毒品危害防制中心
-address = khh@centers.moj-help.example
+"$(centre KHH)
 mailbox = maildir:$1/mb/khh"
 }
 

@@ -32,15 +32,11 @@ for _ in $(seq 50); do [[ -s $T/proxy ]] && break; sleep 0.1; done
 PROXY=$(cat "$T/proxy")
 
 write_config "$T/lamplight.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = imaps://tpe@localhost:$PROXY/INBOX
 password_file = $T/tpe.pw
 ca_file = $HARNESS_CA" \
-"[centre NWT]
-name = 新北市政府毒品危害防制中心
-address = nwt@centers.moj-help.example
+"$(centre NWT)
 mailbox = imaps://nwt@localhost:$HARNESS_IMAPS/INBOX
 password_file = $T/nwt.pw
 ca_file = $HARNESS_CA"

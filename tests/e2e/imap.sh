@@ -11,16 +11,12 @@ mkdir -p "$T"
 secret_file "$T/tpe.pw" secret-tpe
 secret_file "$T/nwt.pw" secret-nwt
 write_config "$T/lamplight.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = imap://tpe@127.0.0.1:$HARNESS_IMAP/INBOX
 starttls = no
 password_file = $T/tpe.pw
 staff = case1@tpe.centers.moj-help.example" \
-"[centre NWT]
-name = 新北市政府毒品危害防制中心
-address = nwt@centers.moj-help.example
+"$(centre NWT)
 mailbox = imaps://nwt@localhost:$HARNESS_IMAPS/INBOX
 password_file = $T/nwt.pw
 ca_file = $HARNESS_CA"

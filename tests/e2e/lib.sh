@@ -35,6 +35,31 @@ write_config() {
 	} >"$file"
 }
 
+# centre CODE [LINE...]: a [centre] block for write_config: the code, the
+# centre's official name, its mailbox address CODE@centers.moj-help.example
+# in lower case, then each LINE.  More lines may follow in the caller's
+# string.
+centre() {
+	local code=$1 name l
+	shift
+	case $code in
+	TPE) name=臺北市政府毒品危害防制中心 ;;
+	NWT) name=新北市政府毒品危害防制中心 ;;
+	TXG) name=臺中市政府毒品危害防制中心 ;;
+	TNN) name=臺南市政府毒品危害防制中心 ;;
+	KHH) name=高雄市政府毒品危害防制中心 ;;
+	*) name="$code centre" ;;
+	esac
+	printf '[centre %s]\nname = %s\naddress = %s@centers.moj-help.example' \
+		"$code" "$name" "${code,,}"
+	for l in "$@"; do
+		printf '\n%s' "$l"
+	done
+}
+
+# json EXPR: EXPR over the JSON document on standard input, as d.
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
 # secret_file PATH VALUE: a password file only its owner may read.
 secret_file() {
 	(umask 077 && printf '%s\n' "$2" >"$1")

@@ -19,16 +19,13 @@ WRITER=ming.wang@example.org
 # The centre's mailbox is the Maildir exim delivers everything to; our
 # own mail in it is recognised and set aside.
 write_config "$T/l.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = maildir:$HARNESS_DELIVERED
 after_fetch = keep
 staff = $LIN"
 printf '%s: s3cret-lin\nmallory@evil.example: s3cret-m\n' "$LIN" \
 	>"$HARNESS_SMTP_PASSWD"
 chmod 644 "$HARNESS_SMTP_PASSWD"
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 show() { "$L" case show "${C[@]}" "$1" --json | json "$2"; }
 get() { "$MT" get "$@"; }
 # delivered_to ADDR: the newest message delivered to ADDR.

@@ -11,16 +11,12 @@ mkdir -p "$T"
 secret_file "$T/tpe.pw" pw-tpe
 secret_file "$T/nwt.pw" pw-nwt
 write_config "$T/lamplight.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = imaps://tpe@localhost:$HARNESS_IMAPS/INBOX
 password_file = $T/tpe.pw
 ca_file = $HARNESS_CA
 after_fetch = move:Filed" \
-"[centre NWT]
-name = 新北市政府毒品危害防制中心
-address = nwt@centers.moj-help.example
+"$(centre NWT)
 mailbox = imaps://nwt@localhost:$HARNESS_IMAPS/INBOX
 password_file = $T/nwt.pw
 ca_file = $HARNESS_CA"

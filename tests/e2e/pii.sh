@@ -16,15 +16,12 @@ L=$LAMPLIGHT
 C=(-c "$T/l.conf")
 DB=$T/state/lamplight.db
 write_config "$T/l.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 mailbox = maildir:$T/mb
 staff = a@tpe.centers.example
 duty = duty@tpe.centers.example
 partners.police = police@tppd.partners.example
 partners.health = clinic@tpehealth.partners.example"
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 body() {
 	/usr/bin/python3 - "$1" <<'PY'
 import email, email.policy, sys

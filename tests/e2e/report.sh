@@ -14,20 +14,13 @@ DB=$T/state/lamplight.db
 ART=${LAMPLIGHT_ARTEFACTS:-$T/artefacts}
 mkdir -p "$ART"
 write_config "$T/l.conf" "$T/state" \
-"[centre TNN]
-name = 臺南市政府毒品危害防制中心
-address = tnn@centers.moj-help.example
+"$(centre TNN)
 staff = a@tnn.centers.example
 partners.health = clinic@tnhealth.partners.example" \
-"[centre NWT]
-name = 新北市政府毒品危害防制中心
-address = nwt@centers.moj-help.example
+"$(centre NWT)
 staff = b@nwt.centers.example" \
-"[centre TXG]
-name = 臺中市政府毒品危害防制中心
-address = txg@centers.moj-help.example
+"$(centre TXG)
 staff = c@txg.centers.example"
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 for f in form-v2-emergency form-v2-application direct-utf8; do
 	"$L" ingest "${C[@]}" <"$SOURCE_ROOT/tests/corpus/$f.eml" 2>/dev/null || true
 done

@@ -22,9 +22,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 HARNESS_SMTP=$port write_config "$T/l.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 staff = a@tpe.centers.example"
 sed -i 's/^starttls = required$/starttls = no/' "$T/l.conf"
 C=(-c "$T/l.conf")
@@ -85,9 +83,7 @@ tap_like "a server that is down: waiting" "$(sql "$DB" \
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
 	-keyout "$T/other.key" -out "$T/other.pem" >/dev/null 2>&1
 write_config "$T/tls.conf" "$T/tls-state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example"
+"$(centre TPE)"
 sed -i "s|^ca_file = .*|ca_file = $T/other.pem|" "$T/tls.conf"
 "$L" ingest -c "$T/tls.conf" --centre TPE \
 	<"$SOURCE_ROOT/tests/corpus/form-v2-application.eml" 2>/dev/null ||

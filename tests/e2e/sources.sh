@@ -15,21 +15,20 @@ mkdir -p "$T"
 for u in $users; do secret_file "$T/$u.pw" "pw-$u"; done
 
 # centre CODE URL [EXTRA]: a centre block fetching URL as user code.
-centre() {
-	local l=${1,,}
-	printf '[centre %s]\nname = %s centre\naddress = %s@centers.moj-help.example\nmailbox = %s\npassword_file = %s\n%s' \
-		"$1" "$1" "$l" "$2" "$T/$l.pw" "${3:-}"
+# box CODE MAILBOX [LINES]: a centre fetching from MAILBOX.
+box() {
+	centre "$1" "mailbox = $2" "password_file = $T/${1,,}.pw" "${3:-}"
 }
 H=localhost
 write_config "$T/lamplight.conf" "$T/state" \
-	"$(centre TPE "imap://tpe@127.0.0.1:$HARNESS_IMAP/INBOX" 'starttls = no')" \
-	"$(centre NWT "imap://nwt@$H:$HARNESS_IMAP/INBOX" "ca_file = $HARNESS_CA")" \
-	"$(centre TAO "imaps://tao@$H:$HARNESS_IMAPS/INBOX" "ca_file = $HARNESS_CA")" \
-	"$(centre TXG "pop3://txg@127.0.0.1:$HARNESS_POP3/" 'starttls = no')" \
-	"$(centre TNN "pop3://tnn@$H:$HARNESS_POP3/" "ca_file = $HARNESS_CA
+	"$(box TPE "imap://tpe@127.0.0.1:$HARNESS_IMAP/INBOX" 'starttls = no')" \
+	"$(box NWT "imap://nwt@$H:$HARNESS_IMAP/INBOX" "ca_file = $HARNESS_CA")" \
+	"$(box TAO "imaps://tao@$H:$HARNESS_IMAPS/INBOX" "ca_file = $HARNESS_CA")" \
+	"$(box TXG "pop3://txg@127.0.0.1:$HARNESS_POP3/" 'starttls = no')" \
+	"$(box TNN "pop3://tnn@$H:$HARNESS_POP3/" "ca_file = $HARNESS_CA
 after_fetch = delete")" \
-	"$(centre KHH "pop3s://khh@$H:$HARNESS_POP3S/" "ca_file = $HARNESS_CA")" \
-	"$(centre KEE "imaps://kee@$H:$HARNESS_IMAPS/INBOX")"
+	"$(box KHH "pop3s://khh@$H:$HARNESS_POP3S/" "ca_file = $HARNESS_CA")" \
+	"$(box KEE "imaps://kee@$H:$HARNESS_IMAPS/INBOX")"
 DB=$T/state/lamplight.db
 
 for u in $users; do

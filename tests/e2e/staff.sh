@@ -15,16 +15,12 @@ C=(-c "$T/l.conf")
 DB=$T/state/lamplight.db
 MT=$SOURCE_ROOT/tests/harness/mailtool.py
 write_config "$T/l.conf" "$T/state" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 staff = lin@tpe.centers.example;chen@tpe.centers.example
 duty = duty@tpe.centers.example
 partners.health = clinic@tpehealth.partners.example
 partners.social = sw@tpesocial.partners.example" \
-"[centre NWT]
-name = 新北市政府毒品危害防制中心
-address = nwt@centers.moj-help.example
+"$(centre NWT)
 staff = wu@nwt.centers.example
 partners.health = clinic@nwthealth.partners.example"
 LIN=lin@tpe.centers.example
@@ -32,7 +28,6 @@ CHEN=chen@tpe.centers.example
 WU=wu@nwt.centers.example
 WRITER=ming.wang@example.org
 
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 show() { "$L" case show "${C[@]}" "$1" --json | json "$2"; }
 state() { show "$1" 'd["state"]'; }
 newest() { "$L" case list "${C[@]}" --json | json 'd[0]["number"]'; }
@@ -895,9 +890,7 @@ $CHEN 晨星-chen-2468"
 C2=(-c "$T/l2.conf")
 DB2=$T/state2/lamplight.db
 HARNESS_SMTP='' write_config "$T/l2.conf" "$T/state2" \
-"[centre TPE]
-name = 臺北市政府毒品危害防制中心
-address = tpe@centers.moj-help.example
+"$(centre TPE)
 staff = $LIN;$CHEN
 duty = duty@tpe.centers.example
 staff_secrets_file = $T/staff.secrets

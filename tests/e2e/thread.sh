@@ -11,15 +11,10 @@ trap 'rm -rf "$T"' EXIT
 L=$LAMPLIGHT
 C=(-c "$T/l.conf")
 write_config "$T/l.conf" "$T/state" \
-"[centre TNN]
-name = 臺南市政府毒品危害防制中心
-address = tnn@centers.moj-help.example
+"$(centre TNN)
 staff = a@tnn.centers.example" \
-"[centre KHH]
-name = 高雄市政府毒品危害防制中心
-address = khh@centers.moj-help.example
+"$(centre KHH)
 staff = b@khh.centers.example"
-json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 ncases() { "$L" case list "${C[@]}" --json | json 'len(d)'; }
 events() {
 	"$L" case show "${C[@]}" "$1" --json |

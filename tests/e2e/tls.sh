@@ -46,16 +46,16 @@ done
 port() { cat "$T/$1.port"; }
 secret_file "$T/pw" 'Very-Secret-Password'
 
-centre() {
-	printf '[centre %s]\nname = %s\naddress = %s@centers.moj-help.example\nmailbox = %s\npassword_file = %s\n%s' \
-		"$1" "$1" "${1,,}" "$2" "$T/pw" "$3"
+# box CODE MAILBOX LINES: a centre fetching from MAILBOX.
+box() {
+	centre "$1" "mailbox = $2" "password_file = $T/pw" "$3"
 }
 write_config "$T/lamplight.conf" "$T/state" \
-	"$(centre TPE "imaps://tpe@localhost:$(port name-imaps)/INBOX" "ca_file = $HARNESS_CA")" \
-	"$(centre NWT "pop3s://nwt@localhost:$(port name-pop3s)/" "ca_file = $HARNESS_CA")" \
-	"$(centre TAO "imap://tao@localhost:$(port name-starttls)/INBOX" "ca_file = $HARNESS_CA")" \
-	"$(centre TXG "pop3://txg@localhost:$(port name-stls)/" "ca_file = $HARNESS_CA")" \
-	"$(centre TNN "imaps://tnn@localhost:$(port ca-imaps)/INBOX" '')"
+	"$(box TPE "imaps://tpe@localhost:$(port name-imaps)/INBOX" "ca_file = $HARNESS_CA")" \
+	"$(box NWT "pop3s://nwt@localhost:$(port name-pop3s)/" "ca_file = $HARNESS_CA")" \
+	"$(box TAO "imap://tao@localhost:$(port name-starttls)/INBOX" "ca_file = $HARNESS_CA")" \
+	"$(box TXG "pop3://txg@localhost:$(port name-stls)/" "ca_file = $HARNESS_CA")" \
+	"$(box TNN "imaps://tnn@localhost:$(port ca-imaps)/INBOX" '')"
 sed -i 's/^\[lamplight\]$/[lamplight]\ntimeout = 5/' "$T/lamplight.conf"
 
 out=$("$LAMPLIGHT" run -v -c "$T/lamplight.conf" 2>"$T/err") && rc=0 || rc=$?
