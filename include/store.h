@@ -83,6 +83,23 @@ enum status store_arrival_filed(struct store *s, const char *spool_name,
  */
 enum status store_arrival_add(struct store *s, const struct arrival *a,
 			      gint64 *id, gint64 *dup_of, struct err *err);
+/* Inside a transaction: arrival id came from sender (a keyed hash of
+ * its address, token_party_hash). */
+enum status store_arrival_set_sender(struct store *s, gint64 id,
+				     const char *sender, struct err *err);
+
+/* The letters to county (from sender, or any when NULL) received since
+ * (ISO 8601): how many, and how many of those after the first limit
+ * were emergencies. */
+struct store_flood {
+	gint64 n;
+	gint64 emergencies_beyond;
+};
+enum status store_arrivals_since(struct store *s, const char *county,
+				 const char *sender, const char *since,
+				 gint64 limit, struct store_flood *out,
+				 struct err *err);
+
 /* Inside a transaction: arrival id was filed on case case_id. */
 enum status store_arrival_on_case(struct store *s, gint64 id, gint64 case_id,
 				  struct err *err);

@@ -22,6 +22,24 @@
 #include "thread.h"
 #include "twtime.h"
 
+/*
+ * A flood: letters to one centre in an hour beyond which staff are told
+ * once, not letter by letter, and the duty officer at most once more.
+ * Every letter is still filed and answered (the daily limit per address
+ * holds the answers).  From one address (the writer's, or the web form's
+ * e-mail field), or from anyone.
+ */
+#define FLOOD_SENDER_PER_HOUR 5
+#define FLOOD_CENTRE_PER_HOUR 100
+
+struct flood {
+	gboolean folded;	/* beyond a limit: no staff notice of its own */
+	gboolean first;		/* the first beyond: staff are told of it */
+	gboolean alert;		/* a duty alert for it may go */
+	gboolean by_sender;	/* one address's (else the centre's) */
+	gint64 n;		/* the letters counted in the hour */
+};
+
 struct casework {
 	const struct config *cfg;
 	const struct run_opts *opts;
@@ -198,6 +216,95 @@ alert_duty(struct casework *cw, const struct centre *centre, gint64 case_id,
 	return st;
 }
 
+/*
+ * Records who sent the letter arrival_id (a keyed hash of the address)
+ * and tells whether it is part of a flood (see FLOOD_SENDER_PER_HOUR).
+ */
+static enum status
+flood_check(struct casework *cw, const struct mail_msg *m,
+	    const struct classification *c, gint64 arrival_id,
+	    GDateTime *now, struct flood *fl, struct err *err)
+{
+	g_autoptr(GDateTime) hour = g_date_time_add_hours(now, -1);
+	g_autofree char *since = twtime_iso(hour);
+	const char *who = c->from_form ? c->reply_addr : m->from_addr;
+	g_autofree char *canon = who != NULL ? address_canonical(who) : NULL;
+	g_autofree char *sender =
+		canon != NULL ? token_party_hash(cw->tokens, canon) : NULL;
+	struct store_flood one = { 0 }, all = { 0 };
+	enum status st = ST_OK;
+
+	memset(fl, 0, sizeof *fl);
+	fl->alert = TRUE;
+	if (sender != NULL)
+		st = store_arrival_set_sender(cw->store, arrival_id, sender,
+					      err);
+	if (st == ST_OK && sender != NULL)
+		st = store_arrivals_since(cw->store, c->county, sender, since,
+					  FLOOD_SENDER_PER_HOUR, &one, err);
+	if (st == ST_OK)
+		st = store_arrivals_since(cw->store, c->county, NULL, since,
+					  FLOOD_CENTRE_PER_HOUR, &all, err);
+	if (st != ST_OK)
+		return st;
+	if (one.n > FLOOD_SENDER_PER_HOUR) {
+		fl->folded = fl->by_sender = TRUE;
+		fl->n = one.n;
+		fl->first = one.n == FLOOD_SENDER_PER_HOUR + 1;
+		fl->alert = one.emergencies_beyond <= 1;
+	} else if (all.n > FLOOD_CENTRE_PER_HOUR) {
+		fl->folded = TRUE;
+		fl->n = all.n;
+		fl->first = all.n == FLOOD_CENTRE_PER_HOUR + 1;
+		fl->alert = all.emergencies_beyond <= 1;
+	}
+	return ST_OK;
+}
+
+/*
+ * Staff's part of a letter in a flood: the first beyond the limit tells
+ * each of the centre's staff once; the others are marked on their case.
+ */
+static enum status
+flood_tell(struct casework *cw, const struct centre *centre, gint64 case_id,
+	   const char *number, const struct flood *fl, GDateTime *now,
+	   struct err *err)
+{
+	g_autofree char *items = NULL;
+	enum status st;
+
+	st = cases_event_add(cw->store, case_id, NULL, "lamplight",
+			     "staff notice folded",
+			     fl->by_sender ? "many letters from one address "
+					     "in an hour"
+					   : "many letters to the centre in an "
+					     "hour", err);
+	if (st != ST_OK || !fl->first || !centre->staff_notices ||
+	    centre->staff == NULL)
+		return st;
+	log_warn("centre %s: more than %d letters in an hour%s: staff "
+		 "notices folded", centre->code,
+		 fl->by_sender ? FLOOD_SENDER_PER_HOUR : FLOOD_CENTRE_PER_HOUR,
+		 fl->by_sender ? " from one address" : "");
+	items = g_strdup_printf(
+		fl->by_sender ? "同一個信箱在一小時內寄來了 %lld 封信（最新一封立案為 %s）。\n"
+			      : "本中心在一小時內收到了 %lld 封信（最新一封立案為 %s）。\n",
+		(long long)fl->n, number);
+	for (int i = 0; st == ST_OK && centre->staff[i] != NULL; i++) {
+		struct outgoing *o = NULL;
+		struct err e2 = { 0 };
+
+		if (notify_build_reminder(cw->notify, centre, "flood-staff",
+					  centre->staff[i], items, now, &o,
+					  &e2) != ST_OK)
+			continue;	/* an unusable address */
+		st = outbox_queue(cw->store, case_id, "flood-staff",
+				  OUTBOX_PRIORITY_NORMAL, o, err);
+		outgoing_free(o);
+	}
+	return st;
+}
+
 /* The staff side of the case mail of centre (staffmail.h). */
 static struct staffmail
 staff_side(struct casework *cw, const struct centre *centre)
@@ -360,7 +467,8 @@ mark_possible_follow_up(struct casework *cw, gint64 case_id, gint64 of,
 static enum status
 attach(struct casework *cw, const struct mail_msg *m,
        const struct classification *c, gint64 arrival_id,
-       const struct thread_match *tm, GDateTime *now, struct err *err)
+       const struct thread_match *tm, const struct flood *fl,
+       GDateTime *now, struct err *err)
 {
 	const struct triage *t = c->triage;
 	const struct centre *centre = config_centre_find(cw->cfg, c->county);
@@ -384,7 +492,7 @@ attach(struct casework *cw, const struct mail_msg *m,
 	if (st == ST_OK && t != NULL && t->urgency == URGENCY_EMERGENCY) {
 		st = cases_escalate(cw->store, tm->case_id,
 				    "a follow-up letter", err);
-		if (st == ST_OK && centre != NULL)
+		if (st == ST_OK && centre != NULL && fl->alert)
 			st = alert_duty(cw, centre, tm->case_id, number, c, now,
 					err);
 		cw->emergency = TRUE;
@@ -478,7 +586,10 @@ attach(struct casework *cw, const struct mail_msg *m,
 			st = answer(cw, centre, tm->case_id, number, "followup",
 				    t, rcpt, m->message_id, now, &said, err);
 	}
-	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL) {
+	if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL &&
+	    fl->folded)
+		st = flood_tell(cw, centre, tm->case_id, number, fl, now, err);
+	else if (st == ST_OK && kind_is_seeker(c->kind) && centre != NULL) {
 		struct staffmail sm = staff_side(cw, centre);
 
 		st = staffmail_notify(&sm, tm->case_id, FALSE, t, c->new_text,
@@ -501,8 +612,8 @@ attach(struct casework *cw, const struct mail_msg *m,
 static enum status
 open_case(struct casework *cw, const struct mail_msg *m, const char *m_mailbox,
 	  const char *m_hash, const struct classification *c,
-	  gint64 arrival_id, gint64 possible_of, GDateTime *now,
-	  struct err *err)
+	  gint64 arrival_id, gint64 possible_of, const struct flood *fl,
+	  GDateTime *now, struct err *err)
 {
 	const struct centre *centre = config_centre_find(cw->cfg, c->county);
 	const struct triage *t = c->triage;
@@ -553,9 +664,12 @@ open_case(struct casework *cw, const struct mail_msg *m, const char *m_mailbox,
 	if (st == ST_OK && c->reply_addr != NULL && centre != NULL)
 		st = answer(cw, centre, case_id, number, "ack", t, c->reply_addr,
 			    m->message_id, now, &answer_said, err);
-	if (st == ST_OK && t->urgency == URGENCY_EMERGENCY && centre != NULL)
+	if (st == ST_OK && t->urgency == URGENCY_EMERGENCY && centre != NULL &&
+	    fl->alert)
 		st = alert_duty(cw, centre, case_id, number, c, now, err);
-	if (st == ST_OK && centre != NULL) {
+	if (st == ST_OK && centre != NULL && fl->folded)
+		st = flood_tell(cw, centre, case_id, number, fl, now, err);
+	else if (st == ST_OK && centre != NULL) {
 		struct staffmail sm = staff_side(cw, centre);
 
 		st = staffmail_notify(&sm, case_id, TRUE, t, c->new_text,
@@ -591,6 +705,7 @@ casework_file(struct casework *cw, const struct mail_msg *m,
 {
 	g_autoptr(GDateTime) now = twtime_now();
 	struct thread_match tm = { 0 };
+	struct flood fl = { .alert = TRUE };
 	enum status st = ST_OK;
 
 	*on_case = FALSE;
@@ -598,14 +713,19 @@ casework_file(struct casework *cw, const struct mail_msg *m,
 		st = file_bounce(cw, m, arrival_id, err);
 	if (st != ST_OK || c->county[0] == '\0' || !threads(c->kind))
 		return st;
+	/* Only letters from seekers count, and are folded. */
+	if (kind_is_seeker(c->kind))
+		st = flood_check(cw, m, c, arrival_id, now, &fl, err);
+	if (st != ST_OK)
+		return st;
 	st = thread_find(cw->store, cw->tokens, m, c->county, c->case_ref,
 			 &tm, err);
 	if (st == ST_OK && tm.case_id != 0) {
 		*on_case = TRUE;
-		st = attach(cw, m, c, arrival_id, &tm, now, err);
+		st = attach(cw, m, c, arrival_id, &tm, &fl, now, err);
 	} else if (st == ST_OK && kind_is_seeker(c->kind)) {
 		st = open_case(cw, m, mailbox, body_hash, c, arrival_id,
-			       tm.possible_of, now, err);
+			       tm.possible_of, &fl, now, err);
 	}
 	return st;
 }

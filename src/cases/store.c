@@ -229,6 +229,11 @@ static const char *const migrations[] = {
 	"    'hiv', 'counseling', 'financial_aid', 'family', 'halfway_house',"
 	"    'legal', 'employment', 'vocational_training', 'business_loan',"
 	"    'schooling', 'locate_person');",
+	/* Who sent each letter, as a keyed hash of the address (token.h),
+	 * for the hourly limits on floods; the address itself is not kept
+	 * here. */
+	"ALTER TABLE arrivals ADD COLUMN sender TEXT;"
+	"CREATE INDEX arrivals_flood ON arrivals (county, received_at);",
 };
 
 const char *
@@ -733,6 +738,52 @@ store_arrival_filed(struct store *s, const char *spool_name, gboolean *filed,
 			 "t", spool_name);
 	if (st == ST_OK)
 		*filed = one == 1;
+	return st;
+}
+
+enum status
+store_arrival_set_sender(struct store *s, gint64 id, const char *sender,
+			 struct err *err)
+{
+	return store_run(s, err, "UPDATE arrivals SET sender = ? WHERE id = ?",
+			 "ti", sender, id);
+}
+
+/* What a flood count reads: the rows, and the id of the limit-th. */
+struct flood_read {
+	gint64 n, limit, limit_id, emergencies_after;
+};
+
+static gboolean
+read_flood(const struct store_row *row, gpointer data)
+{
+	struct flood_read *r = data;
+
+	r->n++;
+	if (r->n == r->limit)
+		r->limit_id = store_col_int(row, 0);
+	if (r->limit_id != 0 && store_col_int(row, 0) > r->limit_id &&
+	    g_strcmp0(store_col_text(row, 1), "emergency") == 0)
+		r->emergencies_after++;
+	return TRUE;
+}
+
+enum status
+store_arrivals_since(struct store *s, const char *county, const char *sender,
+		     const char *since, gint64 limit, struct store_flood *out,
+		     struct err *err)
+{
+	struct flood_read r = { .limit = limit };
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = store_query(s, err, read_flood, &r,
+			 "SELECT id, urgency FROM arrivals WHERE county = ?1 "
+			 "AND (?2 IS NULL OR sender = ?2) AND received_at >= ?3 "
+			 "AND quarantine IS NULL ORDER BY id",
+			 "ttt", county, sender, since);
+	out->n = r.n;
+	out->emergencies_beyond = r.emergencies_after;
 	return st;
 }
 

@@ -22,7 +22,8 @@ static const char *const names[] = {
 	"ack-consultation", "ack-application", "ack-emergency",
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
 	"reminder-partner", "staff-reply", "case-staff",
-	"command-transcript", "command-refused", "reply-refused", NULL,
+	"command-transcript", "command-refused", "reply-refused",
+	"flood-staff", NULL,
 };
 
 struct notify {

@@ -589,7 +589,7 @@ run_command(struct staffmail *sm, const struct command *cmd,
 /* Templates whose lines are the centre's own, never the writer's. */
 static const char *const inward_templates[] = {
 	"case-staff", "command-transcript", "command-refused", "duty-alert",
-	"referral", "reminder-staff", NULL,
+	"referral", "reminder-staff", "flood-staff", NULL,
 };
 
 /*

@@ -116,6 +116,7 @@ file(struct fx *f, const char *raw, gboolean *on_case)
 	a.body_hash = hash;
 	a.kind = kind_name(c->kind);
 	a.county = c->county[0] ? c->county : NULL;
+	a.urgency = c->triage ? urgency_name(c->triage->urgency) : NULL;
 	assert_int_equal(store_begin(f->s, &err), ST_OK);
 	assert_int_equal(store_arrival_add(f->s, &a, &id, &dup, &err), ST_OK);
 	assert_int_equal(dup, 0);
@@ -257,6 +258,79 @@ test_machine_mail_opens_nothing(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM cases"), 1);
 }
 
+/* Letter i (new Message-ID) from `from`: an emergency, or not. */
+static char *
+letter(int i, const char *from, gboolean urgent)
+{
+	return g_strdup_printf(
+		"From: %s\nTo: tpe@centers.moj-help.example\n"
+		"Subject: help %d\nMessage-ID: <f%d@writer.example>\n"
+		"Content-Type: text/plain; charset=utf-8\n\n%s\n", from, i, i,
+		urgent ? "我今晚就要燒炭自殺，炭已經買好了。"
+		       : "我兒子吸安，想請你們幫忙安排戒癮門診。");
+}
+
+/*
+ * A flood from one address: every letter is filed, but staff hear of
+ * the first five one by one and of the rest once, and the duty officer
+ * of one emergency beyond them; another writer meanwhile is told as
+ * usual.
+ */
+static void
+test_flood_is_folded(void **state)
+{
+	struct fx *f = *state;
+	gboolean on_case;
+
+	for (int i = 0; i < 12; i++) {
+		g_autofree char *raw = letter(i, "flood@attacker.example",
+					      i >= 3);
+
+		file(f, raw, &on_case);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM cases"), 12);
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE kind = "
+				  "'staff'"),
+			 5);
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE kind = "
+				  "'flood-staff' AND rcpt = "
+				  "'lin@tpe.centers.example'"),
+			 1);
+	/* Emergencies 4 and 5 are within the limit: theirs go; of the
+	 * seven beyond it, one. */
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE kind = "
+				  "'duty'"),
+			 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_events WHERE "
+				  "what = 'staff notice folded'"),
+			 7);
+	/* The same address in another case of letters (a +tag, capitals)
+	 * is the same sender. */
+	{
+		g_autofree char *raw = letter(20, "Flood+x@Attacker.example",
+					      FALSE);
+
+		file(f, raw, &on_case);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE kind = "
+				  "'staff'"),
+			 5);
+	/* Someone else writing meanwhile: a notice as always. */
+	{
+		g_autofree char *raw = letter(30, "mother@family.example",
+					      FALSE);
+
+		file(f, raw, &on_case);
+	}
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE kind = "
+				  "'staff'"),
+			 6);
+	/* Nothing in the database names the sender in the clear. */
+	assert_int_equal(count(f, "SELECT count(*) FROM arrivals WHERE "
+				  "sender LIKE '%flood%'"),
+			 0);
+}
+
 int
 main(void)
 {
@@ -266,6 +340,8 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_machine_mail_opens_nothing,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_is_folded, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, mime_group_setup,
