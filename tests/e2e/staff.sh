@@ -996,4 +996,40 @@ tap_is "issue 16: a reply on an anonymous case: nothing relayed, lin told the wr
 	"$(rows "kind = 'relay'") $(get "$T/anon-tr.eml" '"無法聯絡" in b and "'"$ca"'" in m["Subject"]')" \
 	"$relays True"
 
+# --- issue 16: a flood from one address -----------------------------------
+# Twelve letters within the hour from one address, spelt three ways, the
+# last seven of them emergencies: all filed, but lin hears of five one by
+# one and of the rest once, and the duty officer of one emergency beyond
+# the limit (none of the five within it is one).
+cases0=$("$L" case list "${C[@]}" --json | json 'len(d)')
+staff0=$(rows "kind = 'staff' AND rcpt = '$LIN'")
+duty0=$(rows "kind = 'duty'")
+for k in $(seq 1 12); do
+	case $((k % 3)) in
+	0) from=flood@attacker.example ;;
+	1) from=Flood+$k@Attacker.example ;;
+	2) from=FLOOD@attacker.example ;;
+	esac
+	if ((k > 5)); then
+		say="我今晚就要燒炭自殺，炭已經買好了。（第 $k 封）"
+	else
+		say="想問戒癮門診怎麼掛號。（第 $k 封）"
+	fi
+	mail "$T/flood$k.eml" <<EOF
+From: $from
+To: tpe@centers.moj-help.example
+Subject: 求助 $k
+
+$say
+EOF
+	ingest TPE "$T/flood$k.eml"
+done
+cases1=$("$L" case list "${C[@]}" --json | json 'len(d)')
+outmail flood-staff "$LIN" "$T/flood-lin.eml" || true
+tap_is "issue 16: a flood of 12 letters: all filed, lin told of 5 and then once, one duty alert" \
+	"$((cases1 - cases0)) $(($(rows "kind = 'staff' AND rcpt = '$LIN'") - staff0)) $(rows "kind = 'flood-staff' AND rcpt = '$LIN'") $(($(rows "kind = 'duty'") - duty0))" \
+	"12 5 1 1"
+tap_like "... the flood notice says how many, and where to look" \
+	"$(get "$T/flood-lin.eml" 'm["Subject"] + " " + b')" "大量來信.*一小時內.*6 封.*案件列表"
+
 tap_done
