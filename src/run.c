@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "casework.h"
@@ -83,9 +84,17 @@ take_lock(const char *state_dir, int *fd_out, gboolean *locked,
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int fd;
 
+	struct stat sb;
+
 	if (g_mkdir_with_parents(state_dir, 0700) != 0)
 		return err_io(err, ST_FATAL, "cannot create state dir '%s'",
 			      state_dir);
+	/* Private whatever the umask it was made with. */
+	if (stat(state_dir, &sb) == 0 && (sb.st_mode & 077) != 0)
+		return err_set(err, ST_FATAL, "state directory '%s' can be "
+			       "read by others (mode %04o); make it private: "
+			       "chmod 700 '%s'", state_dir,
+			       (unsigned)(sb.st_mode & 07777), state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_io(err, ST_FATAL, "cannot open '%s'", path);

@@ -4,9 +4,12 @@
  * temporary failure, never a reason to drop a message.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "twtime.h"
@@ -536,6 +539,36 @@ store_set_busy_timeout(guint seconds)
 	store_busy_ms = (int)MIN(seconds, 3600u) * 1000;
 }
 
+/*
+ * The database is private whatever the umask: made 0600 before SQLite
+ * opens it (its -wal and -shm take its mode); one that others can read
+ * is refused, naming the command that fixes it.
+ */
+static enum status
+private_file(const char *path, struct err *err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return ST_OK;
+	}
+	if (errno != EEXIST)
+		return err_io(err, ST_FATAL, "database: cannot create '%s'",
+			      path);
+	if (lstat(path, &sb) != 0)
+		return err_io(err, ST_FATAL, "database: cannot stat '%s'",
+			      path);
+	if (S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0)
+		return err_set(err, ST_FATAL, "database '%s' can be read by "
+			       "others (mode %04o); make it private: chmod 600 "
+			       "'%s'", path, (unsigned)(sb.st_mode & 07777),
+			       path);
+	return ST_OK;
+}
+
 enum status
 store_open(const char *path, struct store **out, struct err *err)
 {
@@ -544,6 +577,11 @@ store_open(const char *path, struct store **out, struct err *err)
 	enum status st;
 
 	s->path = g_strdup(path);
+	st = private_file(path, err);
+	if (st != ST_OK) {
+		store_close(s);
+		return st;
+	}
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOFOLLOW,

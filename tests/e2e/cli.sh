@@ -93,7 +93,7 @@ tap_like "workers: the bad ones are named" "$(cat "$T/many.err")" \
 # The lock: a second run while one holds it exits 3 at once.
 write_config "$T/lock.conf" "$T/lockstate" \
 "$(centre TPE)"
-mkdir -p "$T/lockstate"
+mkdir -m 700 -p "$T/lockstate"
 /usr/bin/python3 -c '
 import fcntl, sys, time
 f = open(sys.argv[1], "a")
@@ -137,4 +137,21 @@ tap_like "--progress on a terminal: a bar" "$bar" \
 	'filed 3/3 \[#+\] 100%  mailboxes 1/1'
 tap_is "--progress into a pipe: only the summary" \
 	"$("$L" run -c "$T/j.conf" --progress 2>&1 | grep -c 'filed [0-9]*/' || true)" 0
+# Private whatever the umask (issue 17): a state directory made 0755
+# beforehand is refused, naming the fix; made private, the run's
+# database is 0600 under cron's umask 022 (its -wal too: test_store).
+write_config "$T/open.conf" "$T/openstate" "$(centre TPE)"
+(umask 022 && mkdir -p "$T/openstate")
+"$L" run -c "$T/open.conf" >/dev/null 2>"$T/open.err" && rc=0 || rc=$?
+tap_like "a state directory others can read: refused, with the fix" \
+	"$rc $(cat "$T/open.err")" "^[1-9][0-9]* .*can be read by others.*chmod 700 '$T/openstate'"
+chmod 700 "$T/openstate"
+(umask 022 && "$L" run -c "$T/open.conf" >/dev/null 2>&1) && rc=0 || rc=$?
+tap_is "... made private, the run goes; its database is 0600" \
+	"$rc $(stat -c %a "$T/openstate/lamplight.db")" "0 600"
+chmod 644 "$T/openstate/lamplight.db"
+"$L" status -c "$T/open.conf" >/dev/null 2>"$T/open2.err" && rc=0 || rc=$?
+tap_like "a database others can read: refused, with the fix" \
+	"$rc $(cat "$T/open2.err")" "^[1-9][0-9]* .*chmod 600 '$T/openstate/lamplight.db'"
+
 tap_done

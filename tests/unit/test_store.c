@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 
@@ -349,6 +350,9 @@ test_migrates_old_schema(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(raw);
+	/* Made by sqlite3 under the test's umask: private, as lamplight
+	 * asks. */
+	assert_int_equal(chmod(db, 0600), 0);
 	assert_int_equal(store_open(db, &s, &err), ST_OK);
 	sqlite3_prepare_v2(store_sqlite(s),
 			   "SELECT (SELECT count(*) FROM outbox WHERE state = "
@@ -368,10 +372,45 @@ test_migrates_old_schema(void **state)
 	scratch_remove(dir);
 }
 
+/* The database is private whatever the umask; one others can read is
+ * refused, naming the fix. */
+static void
+test_private_whatever_the_umask(void **state)
+{
+	struct fx *f = *state;
+	g_autofree char *db = g_build_filename(f->dir, "u.db", NULL);
+	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+	struct store *s = NULL;
+	struct err err = { 0 };
+	struct stat sb;
+	mode_t old = umask(022);
+
+	assert_int_equal(store_open(db, &s, &err), ST_OK);
+	assert_int_equal(store_run(s, &err, "INSERT INTO cases (number, "
+				   "county, urgency, source, created_at) VALUES "
+				   "('x', 'TPE', 'consultation', 'direct', "
+				   "'2026-12-01T10:00:00+08:00')", ""),
+			 ST_OK);
+	assert_int_equal(stat(db, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	store_close(s);
+	s = NULL;
+	umask(old);
+
+	assert_int_equal(chmod(db, 0644), 0);
+	assert_int_equal(store_open(db, &s, &err), ST_FATAL);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "chmod 600"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_private_whatever_the_umask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedup_key, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_case_numbers, setup,
