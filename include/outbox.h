@@ -22,6 +22,7 @@ struct outbox_stats {
 	guint sent;
 	guint deferred;		/* temporary failure: retried later */
 	guint failed;		/* permanent failure: kept for a person */
+	gboolean login_refused;	/* the server refused our login: all kept */
 };
 
 /* Once per process (curl_global_init) and at the end. */

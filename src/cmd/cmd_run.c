@@ -128,6 +128,10 @@ cmd_run(int argc, char **argv)
 	} else if (st != ST_OK) {
 		log_error("%s", err.msg);
 		rc = EXIT_SOFTWARE;
+	} else if (stats.out.login_refused) {
+		/* Logged where it happened; nothing can go until a person
+		 * puts [smtp] right. */
+		rc = EXIT_CONFIG;
 	} else if (stats.sources_failed) {
 		rc = EXIT_UNAVAILABLE;
 	} else if (stats.quarantined || stats.out.failed ||

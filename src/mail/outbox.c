@@ -527,7 +527,10 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 			g_autoptr(GDateTime) next = backoff(now, it->attempts);
 
 			st = outbox_failed(s, it->id, TRUE,
-					   "server unreachable", next, err);
+					   stats->login_refused
+						   ? "login refused by the server"
+						   : "server unreachable",
+					   next, err);
 			stats->deferred++;
 			continue;
 		}
@@ -555,7 +558,19 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		}
 		why = g_strdup_printf("%s (reply %ld)", curl_easy_strerror(rc),
 				      reply);
-		if (failure_is_temporary(rc, reply)) {
+		if (rc == CURLE_LOGIN_DENIED) {
+			/* The server refuses lamplight, not this mail: every
+			 * mail stays queued until the login is put right. */
+			g_autoptr(GDateTime) next = backoff(now, it->attempts);
+
+			st = outbox_failed(s, it->id, TRUE, why, next, err);
+			stats->deferred++;
+			stats->login_refused = TRUE;
+			down = TRUE;
+			log_error("the SMTP server refused lamplight's login "
+				  "(%s): every mail stays queued; check [smtp] "
+				  "user and password_file", why);
+		} else if (failure_is_temporary(rc, reply)) {
 			g_autoptr(GDateTime) next = backoff(now, it->attempts);
 
 			st = outbox_failed(s, it->id, TRUE, why, next, err);

@@ -71,6 +71,42 @@ tap_like "... and the case shows it to staff" \
 tap_is "... not retried by a run" "$(sql "$DB" \
 	"select count(*) from outbox where state = 'queued' and kind = 'ack'")" 0
 
+# A wrong password (issue 17): the server refuses lamplight's login with
+# 535. That is no fault of the mail: every mail stays queued, the run
+# exits 78 (configuration), and once the password is right all go.
+echo auth535 >"$T/mode"
+HARNESS_SMTP=$port write_config "$T/auth.conf" "$T/auth-state" \
+"$(centre TPE)
+duty = duty@tpe.centers.example"
+sed -i 's/^starttls = required$/starttls = no/' "$T/auth.conf"
+secret_file "$T/smtp.pw" wrong-password
+sed -i "s|^\[smtp\]$|[smtp]\nuser = lamplight\npassword_file = $T/smtp.pw|" \
+	"$T/auth.conf"
+A=(-c "$T/auth.conf")
+ADB=$T/auth-state/lamplight.db
+# due: every queued mail may be tried at once.
+due() { sql "$ADB" "update outbox set next_at = '2000-01-01T00:00:00+08:00' where state = 'queued'"; }
+for f in form-v2-application form-v2-emergency; do
+	"$L" ingest "${A[@]}" --centre TPE \
+		<"$SOURCE_ROOT/tests/corpus/$f.eml" 2>/dev/null || true
+done
+due
+"$L" run "${A[@]}" >/dev/null 2>"$T/auth.err" && rc=0 || rc=$?
+tap_is "535 to the login: the run exits 78, every mail still queued" \
+	"$rc $(sql "$ADB" "select count(*) from outbox where state <> 'queued'") $(sql "$ADB" "select count(*) from outbox")" \
+	"78 0 $(sql "$ADB" "select count(*) from outbox")"
+tap_like "... the log says what to check" "$(cat "$T/auth.err")" \
+	'refused lamplight.s login.*password_file'
+tap_ok "... and the duty alert of the emergency is among them" test \
+	"$(sql "$ADB" "select count(*) from outbox where kind = 'duty' and state = 'queued'")" -eq 1
+before=$(delivered)
+echo ok >"$T/mode"
+due
+"$L" run "${A[@]}" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "... the password put right (the server lets it in): all sent" \
+	"$rc $(sql "$ADB" "select count(*) from outbox where state <> 'sent'") $(( $(delivered) - before ))" \
+	"0 0 $(sql "$ADB" "select count(*) from outbox")"
+
 kill "$fault" && wait "$fault" 2>/dev/null || true
 "$L" ingest "${C[@]}" --centre TPE \
 	<"$SOURCE_ROOT/maildir/tpe/new/1793630513.demo0002.lamplight" \

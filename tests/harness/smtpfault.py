@@ -10,6 +10,8 @@ change the server's behaviour between runs:
   rcpt451   refuse every recipient with 451 (try later)
   rcpt550   refuse every recipient with 550 (no such user)
   data451   take the message, then refuse it with 451
+  auth535   offer AUTH, and refuse every login with 535 (a wrong
+            password); in the other modes a login is accepted
 """
 import asyncio
 import os
@@ -41,7 +43,24 @@ async def session(reader, writer, mode_file, spool):
         verb = cmd[:4].upper()
         if verb in ("EHLO", "HELO"):
             send("250-smtpfault")
+            send("250-AUTH PLAIN LOGIN")
             send("250 8BITMIME")
+        elif verb == "AUTH":
+            if mode == "auth535":
+                send("535 5.7.8 authentication credentials invalid")
+            elif cmd.upper().startswith("AUTH LOGIN"):
+                # Username and password asked for in turn.
+                for prompt in ("334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6"):
+                    send(prompt)
+                    await writer.drain()
+                    await reader.readline()
+                send("235 2.7.0 ok")
+            else:
+                if len(cmd.split()) < 3:
+                    send("334 ")
+                    await writer.drain()
+                    await reader.readline()
+                send("235 2.7.0 ok")
         elif verb == "MAIL":
             rcpts = []
             send("250 2.1.0 ok")
