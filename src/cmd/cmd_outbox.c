@@ -1,10 +1,11 @@
 /*
- * lamplight outbox list [--state STATE] [--json] | retry ID | cancel ID:
- * the mail lamplight has to send, has sent or could not send.  Seekers'
- * addresses are masked in the list.  retry sends a failed, bounced or
- * waiting mail on the next run (with the same Message-ID); cancel keeps
- * a queued or failed one from ever going.  Both are recorded on the
- * mail's case.
+ * lamplight outbox list [--state STATE] [--json] | retry ID | retry
+ * --failed | retry --all | cancel ID: the mail lamplight has to send, has
+ * sent or could not send.  Seekers' addresses are masked in the list.
+ * retry sends a failed, bounced or waiting mail on the next run (with the
+ * same Message-ID): one, every failed one (after a wrong password was put
+ * right, say), or every one not sent; cancel keeps a queued or failed one
+ * from ever going.  Both are recorded on the mail's case.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 static char *arg_state;
 static gboolean arg_json;
 static char *arg_why;
+static gboolean arg_failed, arg_all;
 
 static const GOptionEntry outbox_options[] = {
 	{ "state", 0, 0, G_OPTION_ARG_STRING, &arg_state,
@@ -25,6 +27,10 @@ static const GOptionEntry outbox_options[] = {
 	{ "json", 0, 0, G_OPTION_ARG_NONE, &arg_json, "print JSON", NULL },
 	{ "why", 0, 0, G_OPTION_ARG_STRING, &arg_why,
 	  "retry, cancel: the reason, kept on the case", "TEXT" },
+	{ "failed", 0, 0, G_OPTION_ARG_NONE, &arg_failed,
+	  "retry: every failed mail", NULL },
+	{ "all", 0, 0, G_OPTION_ARG_NONE, &arg_all,
+	  "retry: every mail not sent (failed, bounced or waiting)", NULL },
 	{ NULL },
 };
 
@@ -133,6 +139,45 @@ do_change(struct store *s, const char *verb, const char *id_text)
 	return EXIT_OK;
 }
 
+/* retry --failed or --all: each mail of those states, one by one. */
+static int
+do_retry_many(struct store *s)
+{
+	static const char *const failed[] = { "failed", NULL };
+	static const char *const all[] = { "failed", "bounced", "queued",
+					   NULL };
+	const char *const *states = arg_all ? all : failed;
+	guint n = 0;
+
+	for (int k = 0; states[k] != NULL; k++) {
+		g_autoptr(GPtrArray) list = NULL;
+		struct err err = { 0 };
+
+		if (outbox_list(s, states[k], &list, &err) != ST_OK) {
+			fprintf(stderr, "lamplight outbox: %s\n", err.msg);
+			return err.status == ST_TEMP ? EXIT_TEMPFAIL
+						     : EXIT_SOFTWARE;
+		}
+		for (guint i = 0; i < list->len; i++) {
+			const struct outbox_entry *e = list->pdata[i];
+			g_autoptr(GDateTime) now = twtime_now();
+			g_autofree char *was = NULL;
+			gboolean done = FALSE;
+
+			if (outbox_change(s, e->id, TRUE, arg_why, now, &was,
+					  &done, &err) != ST_OK) {
+				fprintf(stderr, "lamplight outbox: %s\n",
+					err.msg);
+				return err.status == ST_TEMP ? EXIT_TEMPFAIL
+							     : EXIT_SOFTWARE;
+			}
+			n += done;
+		}
+	}
+	printf("%u mail%s queued again\n", n, n == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 int
 cmd_outbox(int argc, char **argv)
 {
@@ -143,14 +188,17 @@ cmd_outbox(int argc, char **argv)
 	const char *verb;
 	int rc;
 
-	cmd_parse(&argc, &argv, "list | retry ID | cancel ID",
+	cmd_parse(&argc, &argv,
+		  "list | retry ID | retry --failed | retry --all | cancel ID",
 		  "The mail to send, sent, or not sent.", outbox_options);
 	verb = argc > 1 ? argv[1] : "";
 	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
+	      (strcmp(verb, "retry") == 0 && argc == 2 &&
+	       (arg_failed || arg_all)) ||
 	      ((strcmp(verb, "retry") == 0 || strcmp(verb, "cancel") == 0) &&
-	       argc == 3))) {
+	       argc == 3 && !arg_failed && !arg_all))) {
 		fprintf(stderr, "usage: lamplight outbox list | retry ID | "
-			"cancel ID\n");
+			"retry --failed | retry --all | cancel ID\n");
 		return EXIT_USAGE;
 	}
 	cfg = cmd_load_config();
@@ -162,8 +210,12 @@ cmd_outbox(int argc, char **argv)
 		config_free(cfg);
 		return err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
 	}
-	rc = strcmp(verb, "list") == 0 ? do_list(s)
-				       : do_change(s, verb, argv[2]);
+	if (strcmp(verb, "list") == 0)
+		rc = do_list(s);
+	else if (argc == 2)
+		rc = do_retry_many(s);
+	else
+		rc = do_change(s, verb, argv[2]);
 	store_close(s);
 	config_free(cfg);
 	return rc;

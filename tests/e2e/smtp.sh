@@ -101,7 +101,7 @@ tap_ok "... and the duty alert of the emergency is among them" test \
 	"$(sql "$ADB" "select count(*) from outbox where kind = 'duty' and state = 'queued'")" -eq 1
 before=$(delivered)
 echo ok >"$T/mode"
-due
+"$L" outbox retry "${A[@]}" --all >/dev/null
 "$L" run "${A[@]}" >/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "... the password put right (the server lets it in): all sent" \
 	"$rc $(sql "$ADB" "select count(*) from outbox where state <> 'sent'") $(( $(delivered) - before ))" \
@@ -114,6 +114,12 @@ kill "$fault" && wait "$fault" 2>/dev/null || true
 tap_like "a server that is down: waiting" "$(sql "$DB" \
 	"select state || ' ' || last_error from outbox where kind = 'ack' order by id desc limit 1")" \
 	"^queued .*(connect|Connect)"
+# The two mails that 550 failed (the answer and the staff notice) are
+# put back in one go.
+tap_is "outbox retry --failed: every failed mail queued again" \
+	"$("$L" outbox retry "${C[@]}" --failed) $(sql "$DB" \
+		"select count(*) from outbox where state = 'failed'")" \
+	"2 mails queued again 0"
 
 # The real exim, with a CA it was not signed by: nothing is sent.
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
