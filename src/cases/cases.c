@@ -223,6 +223,15 @@ cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 	return st;
 }
 
+/* A case read with a state the vocabulary does not know (read as
+ * CASE_STATE_COUNT): an error, never taken for another state. */
+static enum status
+unknown_state(const char *number, struct err *err)
+{
+	return err_set(err, ST_FATAL, "case %s has a state lamplight does "
+		       "not know", number);
+}
+
 static gboolean
 read_ref(const struct store_row *row, gpointer data)
 {
@@ -251,8 +260,7 @@ cases_find(struct store *s, const char *number, struct case_ref *out,
 	if (st == ST_OK && out->id == 0)
 		st = refuse(err, REFUSED_NO_CASE, number, -1, NULL);
 	else if (st == ST_OK && out->state == CASE_STATE_COUNT)
-		st = err_set(err, ST_FATAL, "case %s has a state lamplight "
-			     "does not know", number);
+		st = unknown_state(number, err);
 	if (st != ST_OK)
 		case_ref_clear(out);
 	return st;
@@ -402,8 +410,7 @@ cases_view(struct store *s, gint64 id, struct case_view *out,
 			 "cases WHERE id = ?", "i", id);
 	if (st == ST_OK && out->number != NULL &&
 	    out->state == CASE_STATE_COUNT)
-		st = err_set(err, ST_FATAL, "case %s has a state lamplight "
-			     "does not know", out->number);
+		st = unknown_state(out->number, err);
 	if (st != ST_OK)
 		case_view_clear(out);
 	return st;

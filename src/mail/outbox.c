@@ -467,19 +467,26 @@ backoff(GDateTime *now, int attempts)
 						       OUTBOX_BACKOFF_MAX));
 }
 
-/* Whether a curl failure is worth retrying (not a 5xx refusal). */
+/*
+ * Whether a curl failure is worth retrying: not a 5xx refusal of the
+ * mail.  A refused login (535) is the server refusing lamplight, not
+ * this mail: every mail waits until the login is put right.
+ */
 static gboolean
 failure_is_temporary(CURLcode rc, long reply)
 {
+	if (rc == CURLE_LOGIN_DENIED)
+		return TRUE;
 	if (reply >= 500 && reply < 600)
 		return FALSE;
 	return rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
 }
 
+/* Whether no other mail can go this run either. */
 static gboolean
 server_unreachable(CURLcode rc)
 {
-	return rc == CURLE_COULDNT_CONNECT ||
+	return rc == CURLE_LOGIN_DENIED || rc == CURLE_COULDNT_CONNECT ||
 	       rc == CURLE_COULDNT_RESOLVE_HOST ||
 	       rc == CURLE_OPERATION_TIMEDOUT ||
 	       rc == CURLE_SSL_CONNECT_ERROR ||
@@ -558,26 +565,21 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 		}
 		why = g_strdup_printf("%s (reply %ld)", curl_easy_strerror(rc),
 				      reply);
-		if (rc == CURLE_LOGIN_DENIED) {
-			/* The server refuses lamplight, not this mail: every
-			 * mail stays queued until the login is put right. */
-			g_autoptr(GDateTime) next = backoff(now, it->attempts);
-
-			st = outbox_failed(s, it->id, TRUE, why, next, err);
-			stats->deferred++;
-			stats->login_refused = TRUE;
-			down = TRUE;
-			log_error("the SMTP server refused lamplight's login "
-				  "(%s): every mail stays queued; check [smtp] "
-				  "user and password_file", why);
-		} else if (failure_is_temporary(rc, reply)) {
+		if (failure_is_temporary(rc, reply)) {
 			g_autoptr(GDateTime) next = backoff(now, it->attempts);
 
 			st = outbox_failed(s, it->id, TRUE, why, next, err);
 			stats->deferred++;
 			down = server_unreachable(rc);
-			log_warn("outbox %lld deferred: %s", (long long)it->id,
-				 why);
+			stats->login_refused |= rc == CURLE_LOGIN_DENIED;
+			if (rc == CURLE_LOGIN_DENIED)
+				log_error("the SMTP server refused lamplight's "
+					  "login (%s): every mail stays queued; "
+					  "check [smtp] user and password_file",
+					  why);
+			else
+				log_warn("outbox %lld deferred: %s",
+					 (long long)it->id, why);
 		} else {
 			st = outbox_failed(s, it->id, FALSE, why, now, err);
 			/* Staff see on the case that the mail did not go. */

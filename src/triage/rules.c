@@ -887,8 +887,10 @@ rule_finish(struct ruleset *rs, struct rule *r, struct err *err)
 				  r->id);
 	r->pattern = join_patterns(r->patterns);
 	r->screen = join_patterns(r->screens);
-	/* Compiled to machine code when first tried (rule_jit): many
-	 * rules are never tried in a run of a few letters. */
+	/* A rule of one pattern keeps the compile its check made; rules
+	 * are compiled to machine code when first tried (jitted()). */
+	if (r->patterns->len > 1)
+		g_clear_pointer(&r->re, pcre2_code_free);
 	if (r->re == NULL)
 		r->re = compile_re(r->pattern, FALSE, &code, &off);
 	if (r->re == NULL)
@@ -1022,13 +1024,11 @@ rule_key(struct ruleset *rs, struct rule *r, const char *dir,
 		} else {
 			const struct wordlist *w = NULL;
 
-			/* A rule of one pattern keeps it compiled. */
-			if (r->patterns->len == 0 && r->re == NULL)
+			/* The first is kept: alone, it is the rule's. */
+			if (r->patterns->len == 0)
 				r->re = re;
 			else
 				pcre2_code_free(re);
-			if (r->patterns->len == 1)
-				g_clear_pointer(&r->re, pcre2_code_free);
 			/* A pattern that holds a word list in every match:
 			 * the prefilter reads that list's phrases up to
 			 * their gaps. */
