@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testconfig.h"
 #include "testmime.h"
 
 #include "casework.h"
@@ -37,36 +38,25 @@ static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *text = NULL, *conf = NULL, *db = NULL, *sp = NULL;
-	g_autofree char *rules = source_path("rules");
+	g_autofree char *db = NULL, *sp = NULL;
 	struct err err = { 0 };
 
 	f->dir = scratch_new();
-	text = g_strdup_printf(
-		"[lamplight]\nstate_dir = %s/state\nrules_dir = %s\n"
-		"templates_dir = %s/templates\n"
-		"calendar = %s/data/calendar/tw-gov.cal\n\n"
-		"[smtp]\nurl = smtp://127.0.0.1:1/lamplight.test\n\n"
+	f->cfg = test_config(f->dir,
 		"[centre TPE]\nname = 臺北市政府毒品危害防制中心\n"
 		"address = tpe@centers.moj-help.example\n"
 		"staff = lin@tpe.centers.example\n"
-		"duty = duty@tpe.centers.example\n",
-		f->dir, rules, SOURCE_ROOT, SOURCE_ROOT);
-	conf = g_build_filename(f->dir, "t.conf", NULL);
+		"duty = duty@tpe.centers.example\n");
 	db = g_build_filename(f->dir, "t.db", NULL);
 	sp = g_build_filename(f->dir, "spool", NULL);
 	run_stats_init(&f->stats);
-	if (!g_file_set_contents(conf, text, -1, NULL) ||
-	    config_load(conf, &f->cfg, problems, &err) != ST_OK ||
+	if (f->cfg == NULL ||
 	    g_mkdir_with_parents(f->cfg->state_dir, 0700) != 0 ||
 	    store_open(db, &f->s, &err) != ST_OK ||
 	    spool_open(sp, &f->spool, &err) != ST_OK ||
-	    rules_load_dir(rules, &f->rules, &err) != ST_OK ||
+	    rules_load_dir(f->cfg->rules_dir, &f->rules, &err) != ST_OK ||
 	    casework_open(f->cfg, &f->opts, &f->stats, f->s, f->spool, &f->cw,
 			  &err) != ST_OK) {
-		for (guint i = 0; i < problems->len; i++)
-			print_error("%s\n", (char *)problems->pdata[i]);
 		print_error("%s\n", err.msg);
 		return -1;
 	}

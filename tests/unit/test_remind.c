@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testconfig.h"
 #include "testmime.h"
 
 #include "cases.h"
@@ -29,32 +30,20 @@ static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *text = NULL, *conf = NULL, *db = NULL;
-	g_autofree char *cal = source_path("data/calendar/tw-gov.cal");
-	g_autofree char *templates = source_path("templates");
+	g_autofree char *db = NULL;
 	struct err err = { 0 };
 
 	f->dir = scratch_new();
-	text = g_strdup_printf(
-		"[lamplight]\nstate_dir = %s/state\nrules_dir = %s/rules\n"
-		"templates_dir = %s\ncalendar = %s\n\n"
-		"[smtp]\nurl = smtp://127.0.0.1:1/lamplight.test\n\n"
+	f->cfg = test_config(f->dir,
 		"[centre TPE]\nname = 臺北市政府毒品危害防制中心\n"
 		"address = tpe@centers.moj-help.example\n"
 		"staff = lin@tpe.centers.example;chen@tpe.centers.example\n"
 		"duty = duty@tpe.centers.example\n"
-		"partners.health = clinic@health.partners.example\n",
-		f->dir, SOURCE_ROOT, templates, cal);
-	conf = g_build_filename(f->dir, "t.conf", NULL);
+		"partners.health = clinic@health.partners.example\n");
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (!g_file_set_contents(conf, text, -1, NULL) ||
-	    config_load(conf, &f->cfg, problems, &err) != ST_OK ||
-	    store_open(db, &f->s, &err) != ST_OK ||
-	    cases_calendar(f->s, cal, &f->cal, &err) != ST_OK ||
-	    notify_open(templates, &f->n, &err) != ST_OK) {
-		for (guint i = 0; i < problems->len; i++)
-			print_error("%s\n", (char *)problems->pdata[i]);
+	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK ||
+	    cases_calendar(f->s, f->cfg->calendar, &f->cal, &err) != ST_OK ||
+	    notify_open(f->cfg->templates_dir, &f->n, &err) != ST_OK) {
 		print_error("%s\n", err.msg);
 		return -1;
 	}

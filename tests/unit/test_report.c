@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testconfig.h"
 
 #include "cases.h"
 #include "config.h"
@@ -26,17 +27,12 @@ static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *text = NULL, *conf = NULL, *db = NULL;
-	g_autofree char *cal = source_path("data/calendar/tw-gov.cal");
+	g_autofree char *db = NULL;
 	struct err err = { 0 };
 
 	f->dir = scratch_new();
 	f->numbers = g_ptr_array_new_with_free_func(g_free);
-	text = g_strdup_printf(
-		"[lamplight]\nstate_dir = %s/state\nrules_dir = %s/rules\n"
-		"templates_dir = %s/templates\ncalendar = %s\n\n"
-		"[smtp]\nurl = smtp://127.0.0.1:1/lamplight.test\n\n"
+	f->cfg = test_config(f->dir,
 		"[centre TPE]\nname = 臺北市政府毒品危害防制中心\n"
 		"address = tpe@centers.moj-help.example\n"
 		"staff = lin@tpe.centers.example\n"
@@ -44,16 +40,10 @@ setup(void **state)
 		"[centre KHH]\nname = 高雄市政府毒品危害防制中心\n"
 		"address = khh@centers.moj-help.example\n"
 		"staff = wu@khh.centers.example\n"
-		"duty = duty@khh.centers.example\n",
-		f->dir, SOURCE_ROOT, SOURCE_ROOT, cal);
-	conf = g_build_filename(f->dir, "t.conf", NULL);
+		"duty = duty@khh.centers.example\n");
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (!g_file_set_contents(conf, text, -1, NULL) ||
-	    config_load(conf, &f->cfg, problems, &err) != ST_OK ||
-	    store_open(db, &f->s, &err) != ST_OK ||
-	    cases_calendar(f->s, cal, &f->cal, &err) != ST_OK) {
-		for (guint i = 0; i < problems->len; i++)
-			print_error("%s\n", (char *)problems->pdata[i]);
+	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK ||
+	    cases_calendar(f->s, f->cfg->calendar, &f->cal, &err) != ST_OK) {
 		print_error("%s\n", err.msg);
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testconfig.h"
 
 #include "config.h"
 #include "mime.h"
@@ -33,7 +34,7 @@ static const char *const letters[] = {
 };
 
 struct fx {
-	char *dir, *conf, *db;
+	char *dir, *db;
 	struct config *cfg;
 };
 
@@ -41,9 +42,7 @@ static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autofree char *box = NULL, *text = NULL;
-	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-	struct err err = { 0 };
+	g_autofree char *box = NULL, *centres = NULL;
 
 	f->dir = scratch_new();
 	box = g_build_filename(f->dir, "box", NULL);
@@ -60,21 +59,14 @@ setup(void **state)
 
 		assert_true(g_file_set_contents(p, letters[i], -1, NULL));
 	}
-	text = g_strdup_printf(
-		"[lamplight]\nstate_dir = %s/state\nrules_dir = %s/rules\n"
-		"templates_dir = %s/templates\n"
-		"calendar = %s/data/calendar/tw-gov.cal\n\n"
-		"[smtp]\nurl = smtp://127.0.0.1:1/lamplight.test\n\n"
+	centres = g_strdup_printf(
 		"[centre TPE]\nname = 臺北市政府毒品危害防制中心\n"
 		"address = tpe@centers.moj-help.example\n"
 		"mailbox = maildir:%s\n"
 		"staff = case1@tpe.centers.moj-help.example\n"
-		"duty = duty@tpe.centers.moj-help.example\n",
-		f->dir, SOURCE_ROOT, SOURCE_ROOT, SOURCE_ROOT, box);
-	f->conf = g_build_filename(f->dir, "t.conf", NULL);
-	assert_true(g_file_set_contents(f->conf, text, -1, NULL));
-	assert_int_equal(config_load(f->conf, &f->cfg, problems, &err),
-			 ST_OK);
+		"duty = duty@tpe.centers.moj-help.example\n", box);
+	f->cfg = test_config(f->dir, centres);
+	assert_non_null(f->cfg);
 	f->db = g_build_filename(f->dir, "state", "lamplight.db", NULL);
 	*state = f;
 	return 0;
@@ -88,7 +80,6 @@ teardown(void **state)
 	config_free(f->cfg);
 	scratch_remove(f->dir);
 	g_free(f->dir);
-	g_free(f->conf);
 	g_free(f->db);
 	g_free(f);
 	return 0;
