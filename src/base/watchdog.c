@@ -1,7 +1,9 @@
 /*
  * The watchdog thread wakes a few times per cap and checks whether the
- * message being read has overrun.  Arming and disarming only take a
- * mutex and never wake it: they happen once or twice per message.
+ * message being read has overrun: then it raises the flag the readers
+ * ask, and gives them as long again before calling the callback.
+ * Arming and disarming only take a mutex and never wake it: they happen
+ * once or twice per message.
  */
 #include <stdlib.h>
 
@@ -13,6 +15,7 @@ static GThread *thread;
 static gboolean stopping;
 static char *armed;		/* the message being read, or NULL */
 static gint64 deadline;		/* monotonic microseconds */
+static gint expired;		/* the armed reading is over its cap */
 static watchdog_fn callback;
 static void *callback_data;
 
@@ -30,20 +33,35 @@ watchdog_cap_ms(void)
 	return WATCHDOG_READ_CAP_MS;
 }
 
+/* How long a reader over its cap has to give up: the cap again, and
+ * never under STUCK_AFTER_MS (a library call may be long). */
+static gint64
+grace(void)
+{
+	return (gint64)MAX(watchdog_cap_ms(), WATCHDOG_STUCK_AFTER_MS) * 1000;
+}
+
 static gpointer
 watch(gpointer unused)
 {
-	gint64 step = MAX((gint64)watchdog_cap_ms() * 1000 / 4, 200);
+	/* A few looks per cap, between 10 ms and a second apart. */
+	gint64 step = CLAMP((gint64)watchdog_cap_ms() * 1000 / 4, 10000,
+			    G_USEC_PER_SEC);
 
-	step = MIN(step, G_USEC_PER_SEC);
 	g_mutex_lock(&lock);
 	while (!stopping) {
 		g_cond_wait_until(&cond, &lock, g_get_monotonic_time() + step);
-		if (armed != NULL && g_get_monotonic_time() >= deadline) {
-			/* Overrun: the callback does not return in practice. */
-			callback(armed, callback_data);
-			g_clear_pointer(&armed, g_free);
+		if (armed == NULL || g_get_monotonic_time() < deadline)
+			continue;
+		if (!g_atomic_int_get(&expired)) {
+			/* Over the cap: the reader is to give up. */
+			g_atomic_int_set(&expired, 1);
+			deadline = g_get_monotonic_time() + grace();
+			continue;
 		}
+		/* Stuck: the callback does not return in practice. */
+		callback(armed, callback_data);
+		g_clear_pointer(&armed, g_free);
 	}
 	g_mutex_unlock(&lock);
 	return NULL;
@@ -67,17 +85,29 @@ watchdog_arm(const char *name)
 	g_free(armed);
 	armed = g_strdup(name);
 	deadline = g_get_monotonic_time() + (gint64)watchdog_cap_ms() * 1000;
+	g_atomic_int_set(&expired, 0);
 	g_mutex_unlock(&lock);
 }
 
-void
+gboolean
+watchdog_expired(void)
+{
+	return g_atomic_int_get(&expired) != 0;
+}
+
+gboolean
 watchdog_disarm(void)
 {
+	gboolean over;
+
 	if (thread == NULL)
-		return;
+		return FALSE;
 	g_mutex_lock(&lock);
 	g_clear_pointer(&armed, g_free);
+	over = g_atomic_int_get(&expired) != 0;
+	g_atomic_int_set(&expired, 0);
 	g_mutex_unlock(&lock);
+	return over;
 }
 
 void

@@ -7,6 +7,8 @@
  * quarantined, kept for a person; what overran the time cap once is
  * poison, quarantined unread by the next run.
  */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "casework.h"
@@ -106,14 +108,11 @@ poisoned(struct filing *f, const char *name)
 	return g_strstrip(cap);
 }
 
-/*
- * The watchdog's verdict: record the message as poison, durably, and
- * end the run; the next one quarantines it unread and goes on.
- */
+/* Records name as poison, durably: the next reading quarantines it
+ * unread. */
 static void
-read_overrun(const char *name, void *data)
+poison_mark(const struct config *cfg, const char *name)
 {
-	const struct config *cfg = data;
 	g_autofree char *dir = g_build_filename(cfg->state_dir, "poison",
 						NULL);
 	g_autofree char *p = g_build_filename(dir, name, NULL);
@@ -123,8 +122,29 @@ read_overrun(const char *name, void *data)
 	g_mkdir_with_parents(dir, 0700);
 	if (file_write_durable(p, cap, strlen(cap), &err) != ST_OK)
 		log_error("%s", err.msg);
-	log_error("reading %s took over %u ms: stopping; the next run "
-		  "quarantines it", name, watchdog_cap_ms());
+}
+
+static void
+poison_clear(const struct config *cfg, const char *name)
+{
+	g_autofree char *p = g_build_filename(cfg->state_dir, "poison", name,
+					      NULL);
+
+	if (g_unlink(p) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", p, g_strerror(errno));
+}
+
+/*
+ * The watchdog's verdict on a reading stuck where it cannot give up:
+ * record the message as poison and end the run; the next one
+ * quarantines it unread and goes on.
+ */
+static void
+read_stuck(const char *name, void *data)
+{
+	poison_mark(data, name);
+	log_error("reading %s took over %u ms twice over: stopping; the "
+		  "next run quarantines it", name, watchdog_cap_ms());
 	_exit(70);
 }
 
@@ -158,11 +178,16 @@ file_one(struct filing *f, const char *name, struct err *err)
 		return mark_done(f, name, err);
 	}
 	if ((cap = poisoned(f, name)) != NULL) {
+		/* Over the cap ahead of filing, or in a run that died of
+		 * it: not read again.  The mark has served once recorded. */
 		g_autofree char *key = g_strconcat("unread:", name, NULL);
 		g_autofree char *why = g_strdup_printf(
-			"reading it took over %s ms; quarantined unread", cap);
+			"reading it took over %s ms: set aside", cap);
 
-		return quarantine(f, name, mailbox, key, why, err);
+		st = quarantine(f, name, mailbox, key, why, err);
+		if (st == ST_OK)
+			poison_clear(f->cfg, name);
+		return st;
 	}
 	st = spool_read(f->spool, name, f->cfg->max_message_bytes, &data,
 			&merr);
@@ -176,23 +201,33 @@ file_one(struct filing *f, const char *name, struct err *err)
 		return err_set(err, st, "%s", merr.msg);
 	bytes = g_bytes_get_data(data, &len);
 	mail_body_hash(bytes, len, hash);
-	/* Reading is timed: an overrun marks it poison and ends the run. */
+	/* Reading is timed: a letter over the cap is set aside, and the
+	 * others go on. */
 	watchdog_arm(name);
 	st = mail_parse(bytes, len, &m, &merr);
+	if (st == ST_OK) {
+		centre = config_centre_find(f->cfg, mailbox);
+		ctx.mailbox_county = centre != NULL ? centre->code : NULL;
+		st = classify_mail(&ctx, m, &c, &merr);
+	}
+	if (watchdog_disarm()) {
+		g_autofree char *why = g_strdup_printf(
+			"reading it took over %u ms: set aside",
+			watchdog_cap_ms());
+
+		classification_free(c);
+		mail_msg_free(m);
+		return quarantine(f, name, mailbox, hash, why, err);
+	}
 	if (st == ST_MSG_BAD) {
-		watchdog_disarm();
+		classification_free(c);
+		mail_msg_free(m);
 		return quarantine(f, name, mailbox, hash, merr.msg, err);
 	}
 	if (st != ST_OK) {
-		watchdog_disarm();
-		return err_set(err, st, "%s", merr.msg);
-	}
-	centre = config_centre_find(f->cfg, mailbox);
-	ctx.mailbox_county = centre != NULL ? centre->code : NULL;
-	st = classify_mail(&ctx, m, &c, err);
-	watchdog_disarm();
-	if (st != ST_OK)
+		err_set(err, st, "%s", merr.msg);
 		goto out;
+	}
 
 	a.spool_name = name;
 	a.mailbox = mailbox;
@@ -304,7 +339,12 @@ urgent(struct filing *f, const char *name)
 		yes = c->triage != NULL &&
 		      c->triage->urgency == URGENCY_EMERGENCY &&
 		      kind_is_seeker(c->kind);
-	watchdog_disarm();
+	if (watchdog_disarm()) {
+		/* Over the cap: filing quarantines it without reading it
+		 * a second time. */
+		poison_mark(f->cfg, name);
+		yes = FALSE;
+	}
 	classification_free(c);
 	mail_msg_free(m);
 	return yes;
@@ -436,7 +476,7 @@ filing_open(const struct config *cfg, const struct run_opts *opts,
 	 * in the first letter's read time, which the watchdog caps. */
 	rules_prepare(f->rules);
 	casework_set_rules(cw, f->rules);
-	watchdog_start(read_overrun, (void *)cfg);
+	watchdog_start(read_stuck, (void *)cfg);
 	*out = f;
 	return ST_OK;
 }

@@ -131,7 +131,14 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 		mail_msg_free(m);
 		return EXIT_DATAERR;
 	}
-	watchdog_disarm();
+	if (watchdog_disarm()) {
+		/* It gave up early: what it found is not the letter's. */
+		log_error("%s: reading it took over %u ms: set aside", file,
+			  watchdog_cap_ms());
+		classification_free(c);
+		mail_msg_free(m);
+		return EXIT_DATAERR;
+	}
 	if (original != NULL) {
 		print_copy(file, c, original);
 	} else if (arg_json) {

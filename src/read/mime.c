@@ -12,6 +12,7 @@
 
 #include "charset.h"
 #include "mime.h"
+#include "watchdog.h"
 
 static GMimeParserOptions *parser_opts;
 
@@ -347,13 +348,74 @@ html_is_hidden(xmlNode *n, GHashTable *hidden)
 	return h;
 }
 
+/*
+ * A walk of the visible HTML into text.  Quoted history keeps its "> "
+ * marks: a quote's lines are stripped, the blank ones dropped, and each
+ * prefixed once per quote around it.  The marks are written once, when
+ * the outermost quote ends, from where each nested one started and
+ * ended: linear however deep the nesting.
+ */
+struct html_walk {
+	GString *out;
+	GHashTable *hidden;	/* classes a style sheet hides */
+	GArray *levels;		/* struct quote_level, in the outermost */
+	int quoting;		/* the quotes around the walk now */
+};
+
+/* From byte at of out on, lines are inside depth quotes. */
+struct quote_level {
+	size_t at;
+	int depth;
+};
+
 static void
-html_walk(xmlNode *node, GString *out, GHashTable *hidden, int depth)
+line_break(GString *out)
 {
-	/* libxml2 caps nesting itself; this guards our own recursion. */
-	if (depth > 256)
+	if (out->len > 0 && out->str[out->len - 1] != '\n')
+		g_string_append_c(out, '\n');
+}
+
+/* Rewrites out from byte from on with the marks of levels. */
+static void
+quote_marks(GString *out, size_t from, const GArray *levels)
+{
+	g_autofree char *text = g_strndup(out->str + from, out->len - from);
+	char *line = text;
+	guint k = 0;
+	int depth = 0;
+
+	g_string_truncate(out, from);
+	while (line != NULL) {
+		char *nl = strchr(line, '\n');
+		size_t at = from + (size_t)(line - text);
+
+		if (nl != NULL)
+			*nl = '\0';
+		while (k < levels->len &&
+		       g_array_index(levels, struct quote_level, k).at <= at)
+			depth = g_array_index(levels, struct quote_level,
+					      k++).depth;
+		if (*g_strstrip(line) != '\0') {
+			for (int d = 0; d < depth; d++)
+				g_string_append(out, "> ");
+			g_string_append(out, line);
+			g_string_append_c(out, '\n');
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+static void
+html_walk(struct html_walk *w, xmlNode *node, int depth)
+{
+	GString *out = w->out;
+
+	/* libxml2 caps nesting itself; this guards our own recursion.
+	 * Over the time cap the reading gives up (watchdog.h). */
+	if (depth > 256 || watchdog_expired())
 		return;
-	for (xmlNode *n = node; n != NULL; n = n->next) {
+	for (xmlNode *n = node; n != NULL && !watchdog_expired();
+	     n = n->next) {
 		const char *name = (const char *)n->name;
 
 		if (n->type == XML_TEXT_NODE ||
@@ -384,26 +446,30 @@ html_walk(xmlNode *node, GString *out, GHashTable *hidden, int depth)
 		/* Comments, processing instructions: never shown. */
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (html_is_hidden(n, hidden))
+		if (html_is_hidden(n, w->hidden))
 			continue;
 		if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
 			if (out->len > 0 && out->str[out->len - 1] != '\n')
 				g_string_append_c(out, ' ');
 		}
 		if (html_is_quote(n)) {
-			/* Quoted history keeps its "> " marks as text. */
-			GString *q = g_string_new(NULL);
-			g_auto(GStrv) lines = NULL;
+			struct quote_level in, back;
+			size_t from;
 
-			html_walk(n->children, q, hidden, depth + 1);
-			lines = g_strsplit(q->str, "\n", -1);
-			g_string_free(q, TRUE);
-			if (out->len > 0 && out->str[out->len - 1] != '\n')
-				g_string_append_c(out, '\n');
-			for (int i = 0; lines[i] != NULL; i++)
-				if (*g_strstrip(lines[i]))
-					g_string_append_printf(out, "> %s\n",
-							       lines[i]);
+			line_break(out);
+			from = out->len;
+			in.at = from;
+			in.depth = ++w->quoting;
+			g_array_append_val(w->levels, in);
+			html_walk(w, n->children, depth + 1);
+			line_break(out);
+			back.at = out->len;
+			back.depth = --w->quoting;
+			g_array_append_val(w->levels, back);
+			if (w->quoting == 0) {
+				quote_marks(out, from, w->levels);
+				g_array_set_size(w->levels, 0);
+			}
 			continue;
 		}
 		/* A block starts on a line of its own ("a<div>b</div>"). */
@@ -413,7 +479,7 @@ html_walk(xmlNode *node, GString *out, GHashTable *hidden, int depth)
 				g_string_truncate(out, out->len - 1);
 			g_string_append_c(out, '\n');
 		}
-		html_walk(n->children, out, hidden, depth + 1);
+		html_walk(w, n->children, depth + 1);
 		if (html_is_block(name)) {
 			while (out->len > 0 && out->str[out->len - 1] == ' ')
 				g_string_truncate(out, out->len - 1);
@@ -441,8 +507,13 @@ html_read(const char *html, size_t len, const char *charset, guint *bad,
 	if (doc != NULL) {
 		xmlNode *root = xmlDocGetRootElement(doc);
 
+		struct html_walk w = { out, hidden, NULL, 0 };
+
+		w.levels = g_array_new(FALSE, FALSE,
+				       sizeof(struct quote_level));
 		html_styles(root, hidden, 0);
-		html_walk(root, out, hidden, 0);
+		html_walk(&w, root, 0);
+		g_array_free(w.levels, TRUE);
 		xmlFreeDoc(doc);
 	}
 	/* Squeeze three or more line ends into one blank line. */

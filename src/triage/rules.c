@@ -10,6 +10,7 @@
 #include "hanzi.h"
 #include "prefilter.h"
 #include "rules.h"
+#include "watchdog.h"
 
 #define RULES_MAX_INCLUDE_DEPTH 8
 #define RULES_MATCH_LIMIT 100000
@@ -2256,6 +2257,8 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 
 		if (!in_scope(r, scope))
 			continue;
+		if (watchdog_expired())
+			break;	/* over the time cap: the caller sets it aside */
 		for (int k = 0; k < 3 && t->hits->len == before; k++) {
 			/* The quoted history only for rules that say so;
 			 * a forwarded letter only as risk evidence. */

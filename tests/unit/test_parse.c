@@ -594,6 +594,48 @@ test_html_hidden(void **state)
 	}
 }
 
+/* Quoted history keeps one "> " per quote around it, blank lines out,
+ * whatever the nesting (250 deep: read in one pass, not one per level). */
+static void
+test_html_quotes(void **state)
+{
+	static const struct {
+		const char *html, *want;
+	} t[] = {
+		{ "a<blockquote>b</blockquote>c", "a\n> b\nc" },
+		{ "<blockquote> b <br><br> c </blockquote>", "> b\n> c\n" },
+		{ "<blockquote>b<blockquote>c</blockquote>d</blockquote>e",
+		  "> b\n> > c\n> d\ne" },
+		{ "<div class='gmail_quote'>b<blockquote></blockquote></div>",
+		  "> b\n" },
+	};
+	GString *html = g_string_new(NULL), *want = g_string_new(NULL);
+	guint bad = 0;
+	char *s;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		s = html_to_text(t[i].html, strlen(t[i].html), "utf-8", &bad);
+		if (strcmp(s, t[i].want) != 0) {
+			print_error("case %zu: '%s'\n", i, s);
+			fail();
+		}
+		g_free(s);
+	}
+	for (int d = 1; d <= 250; d++) {
+		g_string_append_printf(html, "<blockquote>%d", d);
+		for (int k = 0; k < d; k++)
+			g_string_append(want, "> ");
+		g_string_append_printf(want, "%d\n", d);
+	}
+	for (int d = 0; d < 250; d++)
+		g_string_append(html, "</blockquote>");
+	s = html_to_text(html->str, html->len, "utf-8", &bad);
+	assert_string_equal(s, want->str);
+	g_free(s);
+	g_string_free(html, TRUE);
+	g_string_free(want, TRUE);
+}
+
 /* Parts whose charset label lies, as they come in mail. */
 static void
 test_mislabelled_parts(void **state)
@@ -655,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_staff_forward_not_commands),
 		cmocka_unit_test(test_html_beside_stub),
 		cmocka_unit_test(test_html_hidden),
+		cmocka_unit_test(test_html_quotes),
 		cmocka_unit_test(test_mislabelled_parts),
 	};
 
