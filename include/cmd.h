@@ -8,6 +8,8 @@
 #include <glib.h>
 
 #include "config.h"
+#include "err.h"
+#include "store.h"
 
 /* Exit codes (sysexits.h where one fits); documented in README.md. */
 enum {
@@ -39,6 +41,18 @@ const char *cmd_config_path(void);
  */
 struct config *cmd_load_config(void);
 
+/* The exit code for a failure err: 78 for the set-up's, 75 for a
+ * temporary one, 74 for the disk, else 70. */
+int cmd_exit_for(const struct err *err);
+
+/*
+ * Opens the database of cfg's state directory (statedir.h: checked to be
+ * the one it was made with, never made here).  On failure says why on
+ * stderr as command and returns the exit code; else 0.
+ */
+int cmd_open_store(const struct config *cfg, const char *command,
+		   struct store **out);
+
 /*
  * The centre a --centre option names (config_centre_find: its id or
  * code); when none is so named, says so on stderr as command and
@@ -51,6 +65,7 @@ const struct centre *cmd_centre_named(const struct config *cfg,
 void cmd_parse(int *argc, char ***argv, const char *params,
 	       const char *summary, const GOptionEntry *entries);
 
+int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);

@@ -37,11 +37,16 @@ struct err {
 	enum status status;
 	int sys_errno;		/* errno of err_sys()/err_io(), else 0 */
 	char msg[ERR_MSG_MAX];	/* for a refusal, its English words */
+	gboolean setup;		/* ST_FATAL that a person fixes in the set-up
+				 * (exit 78), not a bug (70) */
 	struct refusal refused;
 };
 
 /* Whether err is about the disk: full, over quota or a size limit. */
 gboolean err_is_disk(const struct err *err);
+
+/* Whether err is for a person to put right in the set-up (err_setup). */
+gboolean err_is_setup(const struct err *err);
 
 void err_clear(struct err *err);
 
@@ -52,6 +57,11 @@ void err_clear(struct err *err);
  */
 enum status err_set(struct err *err, enum status st, const char *fmt, ...)
 	G_GNUC_PRINTF(3, 4);
+
+/* As err_set() with ST_FATAL, marked as the set-up's to put right: a
+ * path, a file's mode or owner, a database or key that is not there. */
+enum status err_setup(struct err *err, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
 
 /* As err_set(), then appends ": " and strerror(errno). */
 enum status err_sys(struct err *err, enum status st, const char *fmt, ...)

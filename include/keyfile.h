@@ -18,4 +18,8 @@
 enum status keyfile_load(const char *path, gboolean create, guint8 *key,
 			 gsize n, const char *what, struct err *err);
 
+/* A key's fingerprint, 16 hex digits: names the key in messages and in
+ * the database it belongs to, and tells nothing of it. */
+void keyfile_fingerprint(const guint8 *key, gsize n, char out[17]);
+
 #endif

@@ -64,6 +64,14 @@ void run_mail_sent(gpointer opts);
  * set), or when the store is busy; per-message and per-source failures
  * are counted in stats and do not stop the run.
  */
+/*
+ * Makes state_dir (0700) if it is not there, refuses it if others can
+ * read it, and takes its lock: *fd_out holds it until closed.  Another
+ * holder sets *locked and returns ST_TEMP.
+ */
+enum status run_lock(const char *state_dir, int *fd_out, gboolean *locked,
+		     struct err *err);
+
 enum status run_once(const struct config *cfg, const struct run_opts *opts,
 		     struct run_stats *stats, gboolean *locked,
 		     struct err *err);

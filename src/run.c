@@ -23,6 +23,7 @@
 #include "outbox.h"
 #include "run.h"
 #include "spool.h"
+#include "statedir.h"
 #include "store.h"
 #include "twtime.h"
 
@@ -76,8 +77,8 @@ run_progress(const struct run_opts *opts, const struct run_stats *rs)
 		opts->progress(rs, opts->progress_data);
 }
 
-static enum status
-take_lock(const char *state_dir, int *fd_out, gboolean *locked,
+enum status
+run_lock(const char *state_dir, int *fd_out, gboolean *locked,
 	  struct err *err)
 {
 	g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
@@ -91,10 +92,10 @@ take_lock(const char *state_dir, int *fd_out, gboolean *locked,
 			      state_dir);
 	/* Private whatever the umask it was made with. */
 	if (stat(state_dir, &sb) == 0 && (sb.st_mode & 077) != 0)
-		return err_set(err, ST_FATAL, "state directory '%s' can be "
-			       "read by others (mode %04o); make it private: "
-			       "chmod 700 '%s'", state_dir,
-			       (unsigned)(sb.st_mode & 07777), state_dir);
+		return err_setup(err, "state directory '%s' can be read by "
+				 "others (mode %04o); make it private: chmod "
+				 "700 '%s'", state_dir,
+				 (unsigned)(sb.st_mode & 07777), state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_io(err, ST_FATAL, "cannot open '%s'", path);
@@ -128,14 +129,14 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	enum status st;
 
 	*locked = FALSE;
-	st = take_lock(cfg->state_dir, &lock_fd, locked, err);
+	st = run_lock(cfg->state_dir, &lock_fd, locked, err);
 	if (st != ST_OK)
 		return st;
 	spool_dir = g_build_filename(cfg->state_dir, "spool", NULL);
 	db_path = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
 	st = spool_open(spool_dir, &spool, err);
 	if (st == ST_OK)
-		st = store_open(db_path, &store, err);
+		st = statedir_open(cfg, TRUE, &store, err);
 	if (st == ST_OK)
 		st = casework_open(cfg, opts, stats, store, spool, &cw, err);
 	if (st == ST_OK)

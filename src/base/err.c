@@ -16,6 +16,7 @@ err_clear(struct err *err)
 		return;
 	err->status = ST_OK;
 	err->sys_errno = 0;
+	err->setup = FALSE;
 	err->msg[0] = '\0';
 	memset(&err->refused, 0, sizeof err->refused);
 }
@@ -30,6 +31,7 @@ err_vformat(struct err *err, enum status st, int errnum, const char *fmt,
 		return;
 	err->status = st;
 	err->sys_errno = errnum;
+	err->setup = FALSE;
 	memset(&err->refused, 0, sizeof err->refused);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	if (errnum != 0) {
@@ -48,6 +50,25 @@ err_set(struct err *err, enum status st, const char *fmt, ...)
 	err_vformat(err, st, 0, fmt, ap);
 	va_end(ap);
 	return st;
+}
+
+enum status
+err_setup(struct err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vformat(err, ST_FATAL, 0, fmt, ap);
+	va_end(ap);
+	if (err != NULL)
+		err->setup = TRUE;
+	return ST_FATAL;
+}
+
+gboolean
+err_is_setup(const struct err *err)
+{
+	return err != NULL && err->status == ST_FATAL && err->setup;
 }
 
 enum status

@@ -69,9 +69,9 @@ casework_open(const struct config *cfg, const struct run_opts *opts,
 	cw->spool = spool;
 	st = cases_calendar(store, cfg->calendar, &cw->calendar, err);
 	if (st == ST_OK)
-		st = tokens_open(cfg->token_key_file, TRUE, &cw->tokens, err);
+		st = tokens_open(cfg->token_key_file, FALSE, &cw->tokens, err);
 	if (st == ST_OK)
-		st = vault_open(cfg->data_key_file, TRUE, &cw->vault, err);
+		st = vault_open(cfg->data_key_file, FALSE, &cw->vault, err);
 	if (st == ST_OK)
 		st = notify_open(cfg->templates_dir, &cw->notify, err);
 	if (st != ST_OK) {

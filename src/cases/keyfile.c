@@ -3,6 +3,7 @@
  * cannot make two different keys, the second reads the first's.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
@@ -61,4 +62,15 @@ keyfile_load(const char *path, gboolean create_missing, guint8 *key, gsize n,
 	memcpy(key, data, n);
 	memset(data, 0, len);
 	return ST_OK;
+}
+
+void
+keyfile_fingerprint(const guint8 *key, gsize n, char out[17])
+{
+	guint8 hash[8];
+
+	crypto_generichash(hash, sizeof hash, key, n,
+			   (const guchar *)"lamplight key id", 16);
+	for (size_t i = 0; i < sizeof hash; i++)
+		g_snprintf(out + 2 * i, 3, "%02x", hash[i]);
 }

@@ -25,7 +25,6 @@ enum status
 vault_open(const char *path, gboolean create, struct vault **out,
 	   struct err *err)
 {
-	guint8 hash[8];
 	struct vault *v;
 	enum status st;
 
@@ -38,10 +37,7 @@ vault_open(const char *path, gboolean create, struct vault **out,
 		vault_free(v);
 		return st;
 	}
-	crypto_generichash(hash, sizeof hash, v->key, sizeof v->key,
-			   (const guchar *)"lamplight key id", 16);
-	for (size_t i = 0; i < sizeof hash; i++)
-		g_snprintf(v->id + 2 * i, 3, "%02x", hash[i]);
+	keyfile_fingerprint(v->key, sizeof v->key, v->id);
 	*out = v;
 	return ST_OK;
 }

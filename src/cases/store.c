@@ -232,11 +232,17 @@ static const char *const migrations[] = {
 	"    'hiv', 'counseling', 'financial_aid', 'family', 'halfway_house',"
 	"    'legal', 'employment', 'vocational_training', 'business_loan',"
 	"    'schooling', 'locate_person');",
-	/* Who sent each letter, as a keyed hash of the address (token.h),
+	/* 4: who sent each letter, as a keyed hash of the address (token.h),
 	 * for the hourly limits on floods; the address itself is not kept
 	 * here. */
 	"ALTER TABLE arrivals ADD COLUMN sender TEXT;"
 	"CREATE INDEX arrivals_flood ON arrivals (county, received_at);",
+
+	/* 5: which database this is, and which keys it was made with
+	 * (statedir.h). */
+	"CREATE TABLE meta ("
+	"  name TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL);",
 };
 
 const char *
@@ -562,10 +568,10 @@ private_file(const char *path, struct err *err)
 		return err_io(err, ST_FATAL, "database: cannot stat '%s'",
 			      path);
 	if (S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0)
-		return err_set(err, ST_FATAL, "database '%s' can be read by "
-			       "others (mode %04o); make it private: chmod 600 "
-			       "'%s'", path, (unsigned)(sb.st_mode & 07777),
-			       path);
+		return err_setup(err, "database '%s' can be read by others "
+				 "(mode %04o); make it private: chmod 600 "
+				 "'%s'", path, (unsigned)(sb.st_mode & 07777),
+				 path);
 	return ST_OK;
 }
 

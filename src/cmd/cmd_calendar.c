@@ -55,7 +55,6 @@ cmd_calendar(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct store *store = NULL;
 	struct calendar *cal = NULL;
-	g_autofree char *db = NULL;
 	struct err err = { 0 };
 	const char *verb;
 	int rc = EXIT_OK;
@@ -82,11 +81,10 @@ cmd_calendar(int argc, char **argv)
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	db = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
-	if (store_open(db, &store, &err) != ST_OK) {
-		fprintf(stderr, "lamplight calendar: %s\n", err.msg);
+	rc = cmd_open_store(cfg, "calendar", &store);
+	if (rc != 0) {
 		config_free(cfg);
-		return err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+		return rc;
 	}
 	if (strcmp(verb, "load") == 0) {
 		g_autoptr(GDateTime) now = twtime_now();

@@ -468,7 +468,6 @@ int
 cmd_case(int argc, char **argv)
 {
 	struct session ss = { 0 };
-	g_autofree char *db = NULL;
 	struct err err = { 0 };
 	const char *verb;
 	gboolean changes;
@@ -504,19 +503,19 @@ cmd_case(int argc, char **argv)
 		config_free(ss.cfg);
 		return EXIT_USAGE;
 	}
-	db = g_build_filename(ss.cfg->state_dir, "lamplight.db", NULL);
-	if (store_open(db, &ss.store, &err) != ST_OK ||
-	    cases_calendar(ss.store, ss.cfg->calendar, &ss.calendar, &err) !=
-		    ST_OK) {
+	if ((rc = cmd_open_store(ss.cfg, "case", &ss.store)) != 0) {
+		/* said */
+	} else if (cases_calendar(ss.store, ss.cfg->calendar, &ss.calendar,
+				  &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
-		rc = err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+		rc = cmd_exit_for(&err);
 	} else if (access(ss.cfg->data_key_file, F_OK) == 0 &&
 		   vault_open(ss.cfg->data_key_file, FALSE, &ss.vault,
 			      &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = EXIT_CONFIG;
 	} else if (changes &&
-		   (tokens_open(ss.cfg->token_key_file, TRUE, &ss.tokens,
+		   (tokens_open(ss.cfg->token_key_file, FALSE, &ss.tokens,
 				&err) != ST_OK ||
 		    notify_open(ss.cfg->templates_dir, &ss.notify, &err) !=
 			    ST_OK)) {

@@ -183,8 +183,6 @@ cmd_outbox(int argc, char **argv)
 {
 	struct config *cfg;
 	struct store *s = NULL;
-	g_autofree char *db = NULL;
-	struct err err = { 0 };
 	const char *verb;
 	int rc;
 
@@ -204,11 +202,10 @@ cmd_outbox(int argc, char **argv)
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	db = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
-	if (store_open(db, &s, &err) != ST_OK) {
-		fprintf(stderr, "lamplight outbox: %s\n", err.msg);
+	rc = cmd_open_store(cfg, "outbox", &s);
+	if (rc != 0) {
 		config_free(cfg);
-		return err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+		return rc;
 	}
 	if (strcmp(verb, "list") == 0)
 		rc = do_list(s);

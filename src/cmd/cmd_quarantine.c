@@ -149,7 +149,7 @@ q_retry(struct qctx *q, const struct quarantined *m)
 int
 cmd_quarantine(int argc, char **argv)
 {
-	g_autofree char *db = NULL, *dir = NULL;
+	g_autofree char *dir = NULL;
 	struct quarantined *m = NULL;
 	struct qctx q = { 0 };
 	struct err err = { 0 };
@@ -169,12 +169,12 @@ cmd_quarantine(int argc, char **argv)
 	q.cfg = cmd_load_config();
 	if (q.cfg == NULL)
 		return EXIT_CONFIG;
-	db = g_build_filename(q.cfg->state_dir, "lamplight.db", NULL);
 	dir = g_build_filename(q.cfg->state_dir, "spool", NULL);
-	if (store_open(db, &q.store, &err) != ST_OK ||
-	    spool_open(dir, &q.spool, &err) != ST_OK) {
+	if ((rc = cmd_open_store(q.cfg, "quarantine", &q.store)) != 0)
+		goto out;
+	if (spool_open(dir, &q.spool, &err) != ST_OK) {
 		log_error("%s", err.msg);
-		rc = EXIT_TEMPFAIL;
+		rc = cmd_exit_for(&err);
 		goto out;
 	}
 	if (strcmp(verb, "list") == 0) {

@@ -43,7 +43,7 @@ int
 cmd_report(int argc, char **argv)
 {
 	g_autoptr(GDateTime) now = twtime_now();
-	g_autofree char *db = NULL, *month = NULL, *text = NULL;
+	g_autofree char *month = NULL, *text = NULL;
 	g_autofree char *code = NULL;
 	struct report *r = NULL;
 	struct store *s = NULL;
@@ -72,10 +72,8 @@ cmd_report(int argc, char **argv)
 		code = g_strdup(c->code);
 	}
 	month = arg_month != NULL ? g_strdup(arg_month) : last_month(now);
-	db = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
-	if (store_open(db, &s, &err) != ST_OK) {
-		fprintf(stderr, "lamplight report: %s\n", err.msg);
-		rc = EXIT_TEMPFAIL;
+	if ((rc = cmd_open_store(cfg, "report", &s)) != 0) {
+		/* said */
 	} else if (report_build(s, cfg, month, code, now, &r, &err) !=
 		   ST_OK) {
 		fprintf(stderr, "lamplight report: %s\n", err.msg);

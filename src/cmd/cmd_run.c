@@ -119,6 +119,9 @@ cmd_run(int argc, char **argv)
 	if (locked) {
 		log_warn("%s", err.msg);
 		rc = EXIT_LOCKED;
+	} else if (err_is_setup(&err)) {
+		log_error("%s", err.msg);
+		rc = EXIT_CONFIG;
 	} else if (st != ST_OK && err_is_disk(&err)) {
 		log_error("%s", err.msg);
 		rc = EXIT_IOERR;

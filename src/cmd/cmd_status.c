@@ -15,6 +15,7 @@
 #include "calendar.h"
 #include "cases.h"
 #include "cmd.h"
+#include "statedir.h"
 #include "health.h"
 #include "log.h"
 #include "store.h"
@@ -108,7 +109,6 @@ print_overdue(const GPtrArray *list, const char *member, const char *title,
 int
 cmd_status(int argc, char **argv)
 {
-	g_autofree char *db_path = NULL;
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(GString) late = g_string_new(NULL);
 	struct config *cfg;
@@ -124,16 +124,15 @@ cmd_status(int argc, char **argv)
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	db_path = g_build_filename(cfg->state_dir, "lamplight.db", NULL);
 	calendar_today(&today);
-	st = store_open(db_path, &store, &err);
+	st = statedir_open(cfg, FALSE, &store, &err);
 	if (st == ST_OK)
 		st = health_read(store, cfg, &today, &h, &err);
 	if (st != ST_OK) {
 		log_error("%s", err.msg);
 		store_close(store);
 		config_free(cfg);
-		return st == ST_TEMP ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+		return cmd_exit_for(&err);
 	}
 
 	json_builder_begin_object(b);

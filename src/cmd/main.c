@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "statedir.h"
 #include "log.h"
 #include "mime.h"
 #include "outbox.h"
@@ -19,6 +20,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "init", cmd_init, "make the state directory: database and keys" },
 	{ "run", cmd_run, "one cron run: fetch, file, answer" },
 	{ "ingest", cmd_ingest, "take one message on stdin (MTA pipe)" },
 	{ "quarantine", cmd_quarantine, "list, show, retry, release" },
@@ -80,6 +82,30 @@ cmd_load_config(void)
 	if (problems->len == 0)
 		log_error("%s", err.msg);
 	return NULL;
+}
+
+int
+cmd_exit_for(const struct err *err)
+{
+	if (err_is_setup(err))
+		return EXIT_CONFIG;
+	if (err->status != ST_OK && err_is_disk(err))
+		return EXIT_IOERR;
+	if (err->status == ST_TEMP || err->status == ST_NOMEM)
+		return EXIT_TEMPFAIL;
+	return EXIT_SOFTWARE;
+}
+
+int
+cmd_open_store(const struct config *cfg, const char *command,
+	       struct store **out)
+{
+	struct err err = { 0 };
+
+	if (statedir_open(cfg, FALSE, out, &err) == ST_OK)
+		return 0;
+	fprintf(stderr, "lamplight %s: %s\n", command, err.msg);
+	return cmd_exit_for(&err);
 }
 
 const struct centre *

@@ -144,7 +144,7 @@ write_config "$T/open.conf" "$T/openstate" "$(centre TPE)"
 (umask 022 && mkdir -p "$T/openstate")
 "$L" run -c "$T/open.conf" >/dev/null 2>"$T/open.err" && rc=0 || rc=$?
 tap_like "a state directory others can read: refused, with the fix" \
-	"$rc $(cat "$T/open.err")" "^[1-9][0-9]* .*can be read by others.*chmod 700 '$T/openstate'"
+	"$rc $(cat "$T/open.err")" "^78 .*can be read by others.*chmod 700 '$T/openstate'"
 chmod 700 "$T/openstate"
 (umask 022 && "$L" run -c "$T/open.conf" >/dev/null 2>&1) && rc=0 || rc=$?
 tap_is "... made private, the run goes; its database is 0600" \
@@ -152,6 +152,37 @@ tap_is "... made private, the run goes; its database is 0600" \
 chmod 644 "$T/openstate/lamplight.db"
 "$L" status -c "$T/open.conf" >/dev/null 2>"$T/open2.err" && rc=0 || rc=$?
 tap_like "a database others can read: refused, with the fix" \
-	"$rc $(cat "$T/open2.err")" "^[1-9][0-9]* .*chmod 600 '$T/openstate/lamplight.db'"
+	"$rc $(cat "$T/open2.err")" "^78 .*chmod 600 '$T/openstate/lamplight.db'"
+
+# A database has an identity (issue 17.3): emptied, it is not started
+# over (case numbers would repeat, old tokens verify); a key lost is not
+# made anew.  Each stops with 78, saying what was found.
+chmod 600 "$T/openstate/lamplight.db"
+s=$T/openstate
+tap_like "the state directory records its database" \
+	"$(cat "$s/database-id")" '^[0-9a-f]{32}$'
+: >"$s/lamplight.db"
+rm -f "$s/lamplight.db-wal" "$s/lamplight.db-shm"
+"$L" run -c "$T/open.conf" >/dev/null 2>"$T/id.err" && rc=0 || rc=$?
+tap_like "an emptied database stops the run with 78" \
+	"$rc $(cat "$T/id.err")" \
+	"^78 .*lamplight.db is empty, but .* held database $(cat "$s/database-id"): restore it"
+tap_is "... and nothing is made in its place" \
+	"$(stat -c %s "$s/lamplight.db")" 0
+"$L" status -c "$T/open.conf" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "status says so too (78)" "$rc" 78
+write_config "$T/key.conf" "$T/keystate" "$(centre TPE)"
+"$L" status -c "$T/key.conf" >/dev/null 2>"$T/key0.err" && rc=0 || rc=$?
+tap_like "a command before any run: there is no database yet (78)" \
+	"$rc $(cat "$T/key0.err")" '^78 .*holds no database yet: `lamplight init`'
+tap_like "init makes the state directory" \
+	"$("$L" init -c "$T/key.conf")" 'keystate made: database [0-9a-f]{32}'
+tap_like "... and a second init only checks it" \
+	"$("$L" init -c "$T/key.conf")" 'keystate was made already: database'
+rm "$T/keystate/token.key"
+"$L" run -c "$T/key.conf" >/dev/null 2>"$T/key.err" && rc=0 || rc=$?
+tap_like "a missing key stops the run with 78" "$rc $(cat "$T/key.err")" \
+	'^78 .*token key .*token.key is missing; database [0-9a-f]{32} was made with key [0-9a-f]{16}'
+tap_ok "... and is not made anew" test ! -e "$T/keystate/token.key"
 
 tap_done

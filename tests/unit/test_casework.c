@@ -20,6 +20,7 @@
 #include "rules.h"
 #include "run.h"
 #include "spool.h"
+#include "statedir.h"
 #include "store.h"
 
 struct fx {
@@ -38,7 +39,7 @@ static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autofree char *db = NULL, *sp = NULL;
+	g_autofree char *sp = NULL;
 	struct err err = { 0 };
 
 	f->dir = scratch_new();
@@ -47,12 +48,11 @@ setup(void **state)
 		"address = tpe@centers.moj-help.example\n"
 		"staff = lin@tpe.centers.example\n"
 		"duty = duty@tpe.centers.example\n");
-	db = g_build_filename(f->dir, "t.db", NULL);
 	sp = g_build_filename(f->dir, "spool", NULL);
 	run_stats_init(&f->stats);
 	if (f->cfg == NULL ||
 	    g_mkdir_with_parents(f->cfg->state_dir, 0700) != 0 ||
-	    store_open(db, &f->s, &err) != ST_OK ||
+	    statedir_open(f->cfg, TRUE, &f->s, &err) != ST_OK ||
 	    spool_open(sp, &f->spool, &err) != ST_OK ||
 	    rules_load_dir(f->cfg->rules_dir, &f->rules, &err) != ST_OK ||
 	    casework_open(f->cfg, &f->opts, &f->stats, f->s, f->spool, &f->cw,

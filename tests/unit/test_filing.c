@@ -16,6 +16,7 @@
 #include "filing.h"
 #include "run.h"
 #include "spool.h"
+#include "statedir.h"
 #include "store.h"
 
 struct fx {
@@ -33,7 +34,6 @@ static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autofree char *db = NULL;
 	struct err err = { 0 };
 
 	f->dir = scratch_new();
@@ -42,12 +42,11 @@ setup(void **state)
 		"address = tpe@centers.moj-help.example\n"
 		"staff = lin@tpe.centers.example\n"
 		"duty = duty@tpe.centers.example\n");
-	db = g_build_filename(f->dir, "t.db", NULL);
 	f->spool_dir = g_build_filename(f->dir, "spool", NULL);
 	run_stats_init(&f->stats);
 	if (f->cfg == NULL ||
 	    g_mkdir_with_parents(f->cfg->state_dir, 0700) != 0 ||
-	    store_open(db, &f->s, &err) != ST_OK ||
+	    statedir_open(f->cfg, TRUE, &f->s, &err) != ST_OK ||
 	    spool_open(f->spool_dir, &f->spool, &err) != ST_OK ||
 	    casework_open(f->cfg, &f->opts, &f->stats, f->s, f->spool, &f->cw,
 			  &err) != ST_OK ||

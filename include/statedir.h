@@ -1,0 +1,30 @@
+/*
+ * The state directory knows which database it holds.  When it is
+ * initialised (`lamplight init`, or the first run into an empty one)
+ * the database is given a random identity, written in the database
+ * (table meta) and beside it (database-id), with the fingerprints of the
+ * token key and the data key, made then and never afterwards.  Every
+ * opening after checks that the three still belong together: an emptied,
+ * replaced or missing database, or a missing or swapped key, stops with
+ * an error of the set-up (exit 78) that says what was found, instead of
+ * starting over, which would number cases anew and let the tokens of the
+ * old cases' mail verify against the new ones.
+ */
+#ifndef LAMPLIGHT_STATEDIR_H
+#define LAMPLIGHT_STATEDIR_H
+
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+/* The database of cfg's state directory, checked as above.  With init,
+ * a state directory that holds no database and no identity is
+ * initialised; without, it is an error. */
+enum status statedir_open(const struct config *cfg, gboolean init,
+			  struct store **out, struct err *err);
+
+/* The identity of the database s, 32 hex digits, as a new string; NULL
+ * for a database from before identities (the next run gives it one). */
+char *statedir_database_id(struct store *s);
+
+#endif
