@@ -30,8 +30,10 @@ struct health {
 	GPtrArray *overdue_referrals;	/* struct case_overdue */
 	struct outbox_counts outbox;
 	gint64 held;		/* messages held in quarantine */
+	GArray *lost;		/* struct store_lost: fetched, then gone
+				 * from the spool and from the source */
 	/* A person should look: a mailbox failing, not run for a day or
-	 * leaving mail on the server; mail held; the outbox failing or
+	 * leaving mail on the server; mail held or lost; the outbox failing or
 	 * stuck for an hour; a deadline HEALTH_STUCK_DAYS past. */
 	gboolean stuck;
 };

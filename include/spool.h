@@ -57,6 +57,9 @@ enum status spool_list_new(struct spool *sp, GPtrArray **out,
 enum status spool_read(struct spool *sp, const char *name, gsize max,
 		       GBytes **out, struct err *err);
 
+/* Whether name is in the spool, in new/ or cur/. */
+gboolean spool_has(struct spool *sp, const char *name);
+
 /* The full path of name in new/ or cur/ (wherever it is); caller frees. */
 char *spool_path(struct spool *sp, const char *name);
 

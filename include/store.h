@@ -54,6 +54,40 @@ enum status store_fetched_pending(struct store *s, const char *mailbox,
 enum status store_fetched_done(struct store *s, const char *mailbox,
 			       guint32 uidvalidity, const char *uid,
 			       struct err *err);
+/*
+ * A letter recorded as fetched whose spool file is gone before it was
+ * filed (an operator's rm, a disk restored from an older copy) is
+ * marked lost: it is fetched again if the source still has it (its copy
+ * there is marked only once filed), else status reports it until a
+ * person acts.
+ *
+ * store_fetched_unfiled(): the uids of mailbox not yet filed, nor lost,
+ * and their spool names, as two new arrays of new strings in step.
+ */
+enum status store_fetched_unfiled(struct store *s, const char *mailbox,
+				  guint32 uidvalidity, GPtrArray **uids,
+				  GPtrArray **names, struct err *err);
+enum status store_fetched_lost(struct store *s, const char *mailbox,
+			       guint32 uidvalidity, const char *uid,
+			       struct err *err);
+/* The lowest numeric uid of mailbox marked lost, or 0. */
+enum status store_fetched_min_lost(struct store *s, const char *mailbox,
+				   guint32 uidvalidity, guint32 *out,
+				   struct err *err);
+/* Every letter marked lost (not fetched again): a new array of
+ * struct store_lost. */
+struct store_lost {
+	char *mailbox;
+	char *uid;
+	char *since;		/* when it was found gone, ISO 8601 */
+};
+enum status store_fetched_lost_list(struct store *s, GArray **out,
+				    struct err *err);
+/* A person gives up on a lost letter: forgotten (*found FALSE if no
+ * such letter was lost). */
+enum status store_fetched_forget(struct store *s, const char *mailbox,
+				 const char *uid, gboolean *found,
+				 struct err *err);
 /* The highest numeric uid fetched from mailbox at uidvalidity, or 0. */
 enum status store_fetched_max_uid(struct store *s, const char *mailbox,
 				  guint32 uidvalidity, guint32 *out,

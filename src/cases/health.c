@@ -27,6 +27,8 @@ health_free(struct health *h)
 		g_ptr_array_free(h->overdue_steps, TRUE);
 	if (h->overdue_referrals != NULL)
 		g_ptr_array_free(h->overdue_referrals, TRUE);
+	if (h->lost != NULL)
+		g_array_unref(h->lost);
 	g_free(h);
 }
 
@@ -61,7 +63,10 @@ health_read(struct store *s, const struct config *cfg, const GDate *today,
 	st = outbox_count(s, &h->outbox, err);
 	if (st == ST_OK)
 		st = store_quarantine_held(s, &h->held, err);
-	h->stuck = h->outbox.failed > 0 || h->outbox.stale > 0 || h->held > 0;
+	if (st == ST_OK)
+		st = store_fetched_lost_list(s, &h->lost, err);
+	h->stuck = h->outbox.failed > 0 || h->outbox.stale > 0 || h->held > 0 ||
+		   (h->lost != NULL && h->lost->len > 0);
 	for (guint i = 0; st == ST_OK && i < cfg->centres->len; i++) {
 		const struct centre *c = cfg->centres->pdata[i];
 		struct health_mailbox m = { .id = c->id };

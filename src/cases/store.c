@@ -243,6 +243,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE meta ("
 	"  name TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL);",
+
+	/* 6: a letter fetched whose spool file went before it was filed:
+	 * when that was seen (it is fetched again, or reported lost). */
+	"ALTER TABLE fetched ADD COLUMN lost_at TEXT;",
 };
 
 const char *
@@ -700,8 +704,10 @@ store_fetched_has(struct store *s, const char *mailbox, guint32 uidvalidity,
 	enum status st;
 
 	st = store_query(s, err, store_read_int, &one,
-			 "SELECT 1 FROM fetched WHERE mailbox = ? AND "
-			 "uidvalidity = ? AND uid = ?",
+			 "SELECT 1 FROM fetched f WHERE mailbox = ? AND "
+			 "uidvalidity = ? AND uid = ? AND (lost_at IS NULL OR "
+			 "EXISTS (SELECT 1 FROM arrivals a WHERE "
+			 "a.spool_name = f.spool_name))",
 			 "tit", mailbox, (gint64)uidvalidity, uid);
 	if (st == ST_OK)
 		*has = one == 1;
@@ -717,7 +723,9 @@ store_fetched_add(struct store *s, const char *mailbox, guint32 uidvalidity,
 	return store_run(s, err,
 			 "INSERT INTO fetched (mailbox, uidvalidity, uid, "
 			 "spool_name, fetched_at) VALUES (?, ?, ?, ?, ?) "
-			 "ON CONFLICT DO NOTHING",
+			 "ON CONFLICT DO UPDATE SET spool_name = "
+			 "excluded.spool_name, fetched_at = excluded.fetched_at, "
+			 "lost_at = NULL WHERE lost_at IS NOT NULL",
 			 "tittt", mailbox, (gint64)uidvalidity, uid,
 			 spool_name, now);
 }
@@ -751,6 +759,127 @@ store_fetched_done(struct store *s, const char *mailbox, guint32 uidvalidity,
 			 "UPDATE fetched SET done_at_source = 1 WHERE "
 			 "mailbox = ? AND uidvalidity = ? AND uid = ?",
 			 "tit", mailbox, (gint64)uidvalidity, uid);
+}
+
+/* Reads (uid, spool_name) rows into two arrays (data: GPtrArray *[2]). */
+static gboolean
+read_uid_and_name(const struct store_row *row, gpointer data)
+{
+	GPtrArray **two = data;
+
+	g_ptr_array_add(two[0], store_col_dup(row, 0));
+	g_ptr_array_add(two[1], store_col_dup(row, 1));
+	return TRUE;
+}
+
+enum status
+store_fetched_unfiled(struct store *s, const char *mailbox,
+		      guint32 uidvalidity, GPtrArray **uids,
+		      GPtrArray **names, struct err *err)
+{
+	GPtrArray *two[2] = { g_ptr_array_new_with_free_func(g_free),
+			      g_ptr_array_new_with_free_func(g_free) };
+	enum status st;
+
+	st = store_query(s, err, read_uid_and_name, two,
+			 "SELECT f.uid, f.spool_name FROM fetched f WHERE "
+			 "f.mailbox = ? AND f.uidvalidity = ? AND "
+			 "f.done_at_source = 0 AND f.lost_at IS NULL AND NOT "
+			 "EXISTS (SELECT 1 FROM arrivals a WHERE a.spool_name "
+			 "= f.spool_name) ORDER BY f.rowid",
+			 "ti", mailbox, (gint64)uidvalidity);
+	if (st != ST_OK) {
+		g_ptr_array_unref(two[0]);
+		g_ptr_array_unref(two[1]);
+		return st;
+	}
+	*uids = two[0];
+	*names = two[1];
+	return ST_OK;
+}
+
+enum status
+store_fetched_lost(struct store *s, const char *mailbox, guint32 uidvalidity,
+		   const char *uid, struct err *err)
+{
+	g_autofree char *now = now_iso();
+
+	return store_run(s, err,
+			 "UPDATE fetched SET lost_at = ? WHERE mailbox = ? AND "
+			 "uidvalidity = ? AND uid = ?",
+			 "ttit", now, mailbox, (gint64)uidvalidity, uid);
+}
+
+enum status
+store_fetched_min_lost(struct store *s, const char *mailbox,
+		       guint32 uidvalidity, guint32 *out, struct err *err)
+{
+	gint64 min = 0;
+	enum status st;
+
+	st = store_query(s, err, store_read_int, &min,
+			 "SELECT min(CAST(uid AS INTEGER)) FROM fetched "
+			 "WHERE mailbox = ? AND uidvalidity = ? AND "
+			 "lost_at IS NOT NULL",
+			 "ti", mailbox, (gint64)uidvalidity);
+	*out = st == ST_OK ? (guint32)MAX(min, 0) : 0;
+	return st;
+}
+
+static gboolean
+read_lost(const struct store_row *row, gpointer data)
+{
+	struct store_lost l = {
+		.mailbox = store_col_dup(row, 0),
+		.uid = store_col_dup(row, 1),
+		.since = store_col_dup(row, 2),
+	};
+
+	g_array_append_val(data, l);
+	return TRUE;
+}
+
+static void
+lost_clear(gpointer p)
+{
+	struct store_lost *l = p;
+
+	g_free(l->mailbox);
+	g_free(l->uid);
+	g_free(l->since);
+}
+
+enum status
+store_fetched_lost_list(struct store *s, GArray **out, struct err *err)
+{
+	GArray *a = g_array_new(FALSE, TRUE, sizeof(struct store_lost));
+	enum status st;
+
+	g_array_set_clear_func(a, lost_clear);
+	st = store_query(s, err, read_lost, a,
+			 "SELECT mailbox, uid, lost_at FROM fetched f WHERE "
+			 "lost_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+			 "arrivals a WHERE a.spool_name = f.spool_name) "
+			 "ORDER BY mailbox, rowid", "");
+	if (st != ST_OK) {
+		g_array_unref(a);
+		return st;
+	}
+	*out = a;
+	return ST_OK;
+}
+
+enum status
+store_fetched_forget(struct store *s, const char *mailbox, const char *uid,
+		     gboolean *found, struct err *err)
+{
+	enum status st = store_run(s, err,
+				   "DELETE FROM fetched WHERE mailbox = ? AND "
+				   "uid = ? AND lost_at IS NOT NULL",
+				   "tt", mailbox, uid);
+
+	*found = st == ST_OK && store_changes(s) > 0;
+	return st;
 }
 
 enum status

@@ -2,7 +2,9 @@
  * lamplight quarantine list|show|retry|release: what could not be filed,
  * kept byte for byte in the spool with its reason.  "retry" files it
  * again (after a fix or a raised limit); "release" says a person has
- * dealt with it.  Shows headers only on the terminal, never in logs.
+ * dealt with it.  "forget MAILBOX UID" gives up on a letter lost from
+ * the spool before it was filed that its source no longer has (status
+ * lists them).  Shows headers only on the terminal, never in logs.
  */
 #include <gmime/gmime.h>
 #include <stdio.h>
@@ -146,6 +148,29 @@ q_retry(struct qctx *q, const struct quarantined *m)
 	return EXIT_OK;
 }
 
+/* A letter lost from the spool, given up by a person. */
+static int
+q_forget(struct qctx *q, const char *mailbox, const char *uid)
+{
+	struct err err = { 0 };
+	gboolean found = FALSE;
+
+	if (store_fetched_forget(q->store, mailbox, uid, &found, &err) !=
+	    ST_OK) {
+		log_error("%s", err.msg);
+		return cmd_exit_for(&err);
+	}
+	if (!found) {
+		fprintf(stderr, "lamplight quarantine: no letter %s of mailbox "
+				"%s is lost\n", uid, mailbox);
+		return EXIT_DATAERR;
+	}
+	log_warn("mailbox %s: lost message %s forgotten by a person",
+		 mailbox, uid);
+	printf("forgotten: mailbox %s message %s\n", mailbox, uid);
+	return EXIT_OK;
+}
+
 int
 cmd_quarantine(int argc, char **argv)
 {
@@ -156,14 +181,16 @@ cmd_quarantine(int argc, char **argv)
 	const char *verb;
 	int rc = EXIT_USAGE;
 
-	cmd_parse(&argc, &argv, "list | show ID | retry ID | release ID",
+	cmd_parse(&argc, &argv,
+		  "list | show ID | retry ID | release ID | forget MAILBOX UID",
 		  "Messages that could not be filed.", quarantine_options);
 	verb = argc > 1 ? argv[1] : "";
 	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
 	      ((strcmp(verb, "show") == 0 || strcmp(verb, "retry") == 0 ||
-		strcmp(verb, "release") == 0) && argc == 3))) {
+		strcmp(verb, "release") == 0) && argc == 3) ||
+	      (strcmp(verb, "forget") == 0 && argc == 4))) {
 		fprintf(stderr, "usage: lamplight quarantine list | show ID | "
-				"retry ID | release ID\n");
+				"retry ID | release ID | forget MAILBOX UID\n");
 		return EXIT_USAGE;
 	}
 	q.cfg = cmd_load_config();
@@ -179,6 +206,10 @@ cmd_quarantine(int argc, char **argv)
 	}
 	if (strcmp(verb, "list") == 0) {
 		rc = q_list(&q);
+		goto out;
+	}
+	if (strcmp(verb, "forget") == 0) {
+		rc = q_forget(&q, argv[2], argv[3]);
 		goto out;
 	}
 	m = q_find(&q, argv[2]);

@@ -106,6 +106,32 @@ print_overdue(const GPtrArray *list, const char *member, const char *title,
 	json_builder_end_array(b);
 }
 
+/* Letters lost from the spool that their source no longer has. */
+static void
+print_lost(const GArray *lost, JsonBuilder *b, GString *out)
+{
+	json_builder_set_member_name(b, "lost");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < lost->len; i++) {
+		const struct store_lost *l =
+			&g_array_index(lost, struct store_lost, i);
+
+		json_builder_begin_object(b);
+		add_string(b, "mailbox", l->mailbox);
+		add_string(b, "uid", l->uid);
+		add_string(b, "since", l->since);
+		json_builder_end_object(b);
+		g_string_append_printf(
+			out, "lost: mailbox %s message %s: fetched, then gone "
+			"from the spool before it was filed (%s), and the "
+			"mailbox no longer has it: put the file back in the "
+			"spool's new/, or give it up with `lamplight "
+			"quarantine forget %s %s`\n", l->mailbox, l->uid,
+			l->since, l->mailbox, l->uid);
+	}
+	json_builder_end_array(b);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -145,6 +171,7 @@ cmd_status(int argc, char **argv)
 	add_int(b, "outbox_stale", h->outbox.stale);
 	add_int(b, "outbox_failed", h->outbox.failed);
 	add_int(b, "quarantine_held", h->held);
+	print_lost(h->lost, b, late);
 	json_builder_set_member_name(b, "stuck");
 	json_builder_add_boolean_value(b, h->stuck);
 	json_builder_end_object(b);

@@ -157,6 +157,40 @@ out:
 	return st;
 }
 
+/*
+ * Letters of this mailbox recorded as fetched whose spool file is gone
+ * before they were filed (nothing else of this mailbox is in flight
+ * yet): marked lost, to be fetched again below, since their source copy
+ * is marked only once they are filed.  FALSE on a database error.
+ */
+static gboolean
+job_reclaim(struct job *j, struct store *db, guint32 uidvalidity)
+{
+	g_autoptr(GPtrArray) uids = NULL, names = NULL;
+	struct err e = { 0 };
+	enum status st;
+
+	st = store_fetched_unfiled(db, j->c->id, uidvalidity, &uids, &names,
+				   &e);
+	for (guint i = 0; st == ST_OK && i < uids->len; i++) {
+		if (spool_has(j->spool, names->pdata[i]))
+			continue;
+		log_warn("mailbox %s: message %s was fetched, but its spool "
+			 "file %s is gone before it was filed: fetching it "
+			 "again", j->c->id, (char *)uids->pdata[i],
+			 (char *)names->pdata[i]);
+		job_report(j, "mailbox %s: message %s lost from the spool: "
+			   "fetched again", j->c->id, (char *)uids->pdata[i]);
+		st = store_fetched_lost(db, j->c->id, uidvalidity,
+					uids->pdata[i], &e);
+	}
+	if (st != ST_OK) {
+		j->fatal = st;
+		j->err = e;
+	}
+	return st == ST_OK;
+}
+
 /* Copies new messages into the spool, a batch at a time. */
 static void
 job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
@@ -165,16 +199,21 @@ job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
 	g_autoptr(GPtrArray) entries = NULL;
 	g_autoptr(GPtrArray) batch = g_ptr_array_new();
 	struct err e = { 0 };
-	guint32 since = 0;
+	guint32 since = 0, lost = 0;
 	guint64 bytes = 0;
 	enum status st;
 
 	if (store_fetched_max_uid(db, j->c->id, uidvalidity, &since, &e) !=
-	    ST_OK) {
+		    ST_OK ||
+	    store_fetched_min_lost(db, j->c->id, uidvalidity, &lost, &e) !=
+		    ST_OK) {
 		j->fatal = e.status;
 		j->err = e;
 		return;
 	}
+	/* Listed from the first lost one on: it is to be fetched again. */
+	if (lost > 0)
+		since = MIN(since, lost - 1);
 	/* Only IMAP numbers its messages; the others list everything. */
 	if (ops != &fetch_imap_ops)
 		since = 0;
@@ -301,7 +340,8 @@ job_run(gpointer data, gpointer user_data)
 		goto record;
 	}
 	mr.uidvalidity = uidvalidity;
-	job_fetch(j, db, ops, h, uidvalidity, &mr);
+	if (job_reclaim(j, db, uidvalidity))
+		job_fetch(j, db, ops, h, uidvalidity, &mr);
 	if (j->fatal == ST_OK && !j->failed) {
 		/* Wait until the main thread has filed what we spooled. */
 		post(j, EV_FETCHED, NULL);

@@ -377,6 +377,14 @@ spool_path(struct spool *sp, const char *name)
 	return g_build_filename(sp->cur, cn, NULL);
 }
 
+gboolean
+spool_has(struct spool *sp, const char *name)
+{
+	g_autofree char *p = spool_path(sp, name);
+
+	return access(p, F_OK) == 0;
+}
+
 enum status
 spool_read(struct spool *sp, const char *name, gsize max, GBytes **out,
 	   struct err *err)

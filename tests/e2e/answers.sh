@@ -42,7 +42,7 @@ PY
 	<"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null
 case1=$("$L" case list "${C[@]}" --json | json 'd[0]["number"]')
 tap_ok "the acknowledgement and the duty alert are delivered" \
-	harness_wait_delivered 2 15
+	harness_wait_delivered 2 60
 ack=$(delivered_to yichun.lee0217@example.org)
 duty=$(delivered_to duty@tnn.centers.example)
 tap_like "the writer's acknowledgement names the case" \
@@ -82,7 +82,7 @@ duty_id=$(field "$duty" 'm["Message-ID"].strip("<>")')
 } >"$T/duty-reply.eml"
 "$L" ingest "${C[@]}" --centre TNN <"$T/duty-reply.eml" 2>/dev/null
 tap_ok "the officer's reply is relayed to the writer" \
-	harness_wait_delivered 3 15
+	harness_wait_delivered 3 60
 relay=$(grep -l -i '^Envelope-to: yichun.lee0217@example.org' \
 	"$HARNESS_DELIVERED"/new/* | xargs grep -l 'X-Lamplight-Case' |
 	xargs grep -l -i '^Subject: .*=?' | xargs ls -t | head -1)
@@ -152,7 +152,7 @@ done
 "$L" case set "${C[@]}" "$case1" referred --group police \
 	--agency 臺南市政府警察局 --as a@tnn.centers.example >/dev/null
 "$L" run "${C[@]}" >/dev/null 2>&1 || true
-tap_ok "the referral notice is delivered" harness_wait_delivered 3 15
+tap_ok "the referral notice is delivered" harness_wait_delivered 3 60
 ref=$(delivered_to police@tnpd.partners.example)
 tap_like "it is numbered for the referral" "$(field "$ref" 'm["Subject"]')" \
 	"^\[轉介 $case1-R1\]"
@@ -215,7 +215,7 @@ sql "$DB" "update deadlines set due_day = '2026-01-05' where outcome is null"
 tap_is "one digest to the staff, one to the partner" \
 	"$(sql "$DB" "select group_concat(kind || ':' || rcpt, ' ') from (select kind, rcpt from outbox where kind like 'reminder%' order by kind)")" \
 	"reminder-partner:health@tnhealth.partners.example reminder-staff:a@tnn.centers.example"
-tap_ok "both delivered" harness_wait_delivered 7 15
+tap_ok "both delivered" harness_wait_delivered 7 60
 staff=$(delivered_to a@tnn.centers.example)
 tap_like "the staff's names the overdue step" "$(field "$staff" 'b')" \
 	"$case2  編號列冊  期限 2026-01-05（逾期"

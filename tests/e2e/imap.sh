@@ -47,7 +47,7 @@ tap_is "the auto-reply is filed without a case" \
 tap_is "the database is in WAL mode" "$(sql "$DB" 'PRAGMA journal_mode')" wal
 
 tap_ok "two acknowledgements and TPE staff's notice delivered" \
-	harness_wait_delivered 3 15
+	harness_wait_delivered 3 60
 tpe_case=$(sql "$DB" "select number from cases where county = 'TPE'")
 # The case's mail that is not the staff notice.
 ack=$(grep -l "^X-Lamplight-Case: $tpe_case" "$HARNESS_DELIVERED"/new/* |
@@ -91,6 +91,22 @@ doveadm -c "$HARNESS_DOVECOT_CONF" flags remove -u tpe '\Seen' mailbox INBOX all
 "$LAMPLIGHT" run -c "$T/lamplight.conf" >/dev/null 2>&1 || true
 tap_is "an unseen flag does not bring a letter back" \
 	"$(sql "$DB" 'select count(*) from cases')" 2
+
+# Fetched over IMAP, then gone from the spool before filing: fetched
+# again from the server, whose later letters were filed already (the
+# listing starts from the lost one, not from the highest uid fetched).
+harness_save tpe "$SOURCE_ROOT/tests/corpus/direct-utf8.eml"
+harness_save tpe "$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml"
+"$LAMPLIGHT" run --fetch-only -c "$T/lamplight.conf" >/dev/null 2>&1 || true
+first=$(sql "$DB" "select f.spool_name from fetched f where not exists (select 1 from arrivals a where a.spool_name = f.spool_name) order by cast(f.uid as integer) limit 1")
+rm "$T/state/spool/new/$first"
+out=$("$LAMPLIGHT" run -v -c "$T/lamplight.conf" 2>>"$T/err2") || true
+tap_like "a letter lost from the spool is fetched again over IMAP" "$out" \
+	'mailbox tpe: message [0-9]+ lost from the spool: fetched again'
+tap_is "... and both new letters are filed, once" \
+	"$(sql "$DB" 'select count(*) from cases')" 4
+tap_is "... and status is ok" \
+	"$("$LAMPLIGHT" status -c "$T/lamplight.conf" 2>&1 | grep -c '^lost:')" 0
 
 tap_ok "no personal data in the run's stderr" \
 	bash -c "! grep -q -e 'jiahao' -e '@example' '$T/err' '$T/err2'"

@@ -44,7 +44,7 @@ delivered_to() {
 "$L" ingest "${C[@]}" --centre TPE <"$T/w1.eml" 2>/dev/null
 case1=$("$L" case list "${C[@]}" --json | json 'd[0]["number"]')
 tap_ok "the acknowledgement and the staff notice are delivered" \
-	harness_wait_delivered 2 15
+	harness_wait_delivered 2 60
 notice=$(delivered_to "$LIN")
 cp "$notice" "$T/lin/new/1.notice:2,"
 
@@ -88,7 +88,7 @@ EOF
 HOME=$T TERM=xterm timeout 60 script -qfec \
 	"neomutt -n -F '$T/muttrc' -f '$T/lin' -e 'push <reply><send-message><quit>'" \
 	/dev/null >"$T/neomutt.out" 2>&1 || true
-tap_ok "neomutt's reply went through exim" harness_wait_delivered 3 15
+tap_ok "neomutt's reply went through exim" harness_wait_delivered 3 60
 reply=$(grep -l -i "^Return-path: <$LIN>" "$HARNESS_DELIVERED"/new/* | head -1)
 tap_like "... which vouched for the login" \
 	"$(get "$reply" 'h.get("authentication-results", "")')" \
@@ -98,7 +98,7 @@ tap_like "... which vouched for the login" \
 tap_is "lamplight fetched it and ran the commands" \
 	"$(show "$case1" '(d["state"], [n["text"] for n in d["notes"]])')" \
 	"('registered', ['已電話聯絡，約週三訪視'])"
-tap_ok "the relay and the transcript are delivered" harness_wait_delivered 5 15
+tap_ok "the relay and the transcript are delivered" harness_wait_delivered 5 60
 relay=$(grep -l -i "^Envelope-to: $WRITER" "$HARNESS_DELIVERED"/new/* |
 	xargs grep -l '^Auto-Submitted: no' | head -1)
 tap_is "the writer gets the message, from the centre, without the quote" \
@@ -133,7 +133,7 @@ def send(login, n):
 send(None, 1)
 send(("mallory@evil.example", "s3cret-m"), 2)
 PY
-tap_ok "two forged replies delivered" harness_wait_delivered 7 15
+tap_ok "two forged replies delivered" harness_wait_delivered 7 60
 tap_is "... their own vouching removed, mallory vouched for as mallory" \
 	"$(for f in $(grep -l 'forged[12]@evil' "$HARNESS_DELIVERED"/new/*); do
 		get "$f" 'h.get("authentication-results", "none")'; done | sort | tr '\n' '|')" \

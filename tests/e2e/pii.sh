@@ -128,7 +128,7 @@ tap_is "... nor any drug named in a letter" \
 tap_is "... nor in the quarantine's listing, status or the case list" \
 	"$(leaks "$T/q")" ""
 tap_ok "acknowledgements, duty alert and staff notices delivered" \
-	harness_wait_delivered 7 20
+	harness_wait_delivered 7 60
 for who in zhiming.lin0412@example.org meiling.chen85@example.net \
 	jianguo.huang@example.com; do
 	f=$(delivered_to "$who")
@@ -154,7 +154,7 @@ done
 sqlite3 "$DB" "UPDATE deadlines SET due_day = '2026-01-05' WHERE outcome IS NULL"
 "$L" run "${C[@]}" -v --debug >"$T/out2" 2>&1 || true
 tap_is "no personal data in the second run's log" "$(leaks "$T/out2")" ""
-tap_ok "referrals and reminders delivered" harness_wait_delivered 11 20
+tap_ok "referrals and reminders delivered" harness_wait_delivered 11 60
 body "$(with_subject police@tppd.partners.example '[轉介 ')" >"$T/police"
 tap_like "(the referral notice)" "$(head -1 "$T/police")" "^\[轉介 $case_a-R1\]"
 tap_is "the police referral: name, phone, address, birth date to find the person" \
