@@ -33,7 +33,8 @@ struct health {
 	GArray *lost;		/* struct store_lost: fetched, then gone
 				 * from the spool and from the source */
 	/* A person should look: a mailbox failing, not run for a day or
-	 * leaving mail on the server; mail held or lost; the outbox failing or
+	 * leaving mail on the server; mail held or lost; an emergency's mail
+	 * not delivered at its first try; the outbox failing or
 	 * stuck for an hour; a deadline HEALTH_STUCK_DAYS past. */
 	gboolean stuck;
 };

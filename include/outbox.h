@@ -23,6 +23,8 @@ struct outbox_stats {
 	guint deferred;		/* temporary failure: retried later */
 	guint failed;		/* permanent failure: kept for a person */
 	gboolean login_refused;	/* the server refused our login: all kept */
+	gboolean tls_failed;	/* TLS to the server failed (handshake,
+				 * certificate, STARTTLS): all kept */
 };
 
 /* Once per process (curl_global_init) and at the end. */
@@ -54,6 +56,7 @@ struct outbox_item {
 	char *rcpt;
 	GBytes *data;		/* the whole message, CRLF */
 	int attempts;
+	int priority;		/* OUTBOX_PRIORITY_* */
 };
 
 void outbox_item_free(struct outbox_item *it);
@@ -141,6 +144,9 @@ struct outbox_counts {
 	gint64 queued;
 	gint64 stale;		/* queued for over an hour */
 	gint64 failed;
+	/* Emergency mail (duty alerts, their answers) tried and not yet
+	 * delivered, queued again or failed: a person at once. */
+	gint64 urgent_undelivered;
 };
 
 enum status outbox_count(struct store *s, struct outbox_counts *out,

@@ -66,11 +66,16 @@ void run_mail_sent(gpointer opts);
  */
 /*
  * Makes state_dir (0700) if it is not there, refuses it if others can
- * read it, and takes its lock: *fd_out holds it until closed.  Another
- * holder sets *locked and returns ST_TEMP.
+ * read it or if root is to work in a state directory that is another
+ * user's (the message names the runuser line for command), and takes
+ * its lock: *fd_out holds it until closed.  Another holder sets *locked
+ * and returns ST_TEMP.
  */
-enum status run_lock(const char *state_dir, int *fd_out, gboolean *locked,
-		     struct err *err);
+enum status run_lock(const char *state_dir, const char *command,
+		     int *fd_out, gboolean *locked, struct err *err);
+/* run_lock()'s checks of a state directory that is there, alone. */
+enum status run_check_state_dir(const char *state_dir, const char *command,
+				struct err *err);
 
 enum status run_once(const struct config *cfg, const struct run_opts *opts,
 		     struct run_stats *stats, gboolean *locked,

@@ -27,4 +27,24 @@ enum status statedir_open(const struct config *cfg, gboolean init,
  * for a database from before identities (the next run gives it one). */
 char *statedir_database_id(struct store *s);
 
+/*
+ * How the last run ended, kept in the state directory (last-run) where
+ * status finds it even when the database cannot be opened: its exit
+ * code, when, and why (an error's words: no personal data).
+ */
+struct statedir_run {
+	int code;
+	char *at;		/* ISO 8601 */
+	char *why;		/* "" for a clean run */
+};
+
+/* Records a run's end; a failure to write it is only logged. */
+void statedir_record_run(const struct config *cfg, int code,
+			 const char *why);
+/* The last run's record into *out (free with statedir_run_clear);
+ * FALSE if no run was recorded. */
+gboolean statedir_last_run(const struct config *cfg,
+			   struct statedir_run *out);
+void statedir_run_clear(struct statedir_run *r);
+
 #endif

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,28 +78,88 @@ run_progress(const struct run_opts *opts, const struct run_stats *rs)
 		opts->progress(rs, opts->progress_data);
 }
 
-enum status
-run_lock(const char *state_dir, int *fd_out, gboolean *locked,
-	  struct err *err)
+/*
+ * root working in a state directory that is the service user's would
+ * leave files the service cannot read (a key, the database, the lock):
+ * refused, naming the command that runs it as that user.
+ */
+static enum status
+not_root_in_theirs(const char *state_dir, const struct stat *sb,
+		   const char *command, struct err *err)
 {
-	g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd;
+	const struct passwd *pw;
 
+	if (geteuid() != 0 || sb->st_uid == 0)
+		return ST_OK;
+	pw = getpwuid(sb->st_uid);
+	if (pw == NULL)
+		return err_setup(err, "running as root in '%s', which belongs "
+				 "to uid %u: run as that user", state_dir,
+				 (unsigned)sb->st_uid);
+	return err_setup(err, "running as root in '%s', which belongs to %s: "
+			 "what root made there %s could not read.  Run it as "
+			 "%s: runuser -u %s -- lamplight %s", state_dir,
+			 pw->pw_name, pw->pw_name, pw->pw_name, pw->pw_name,
+			 command);
+}
+
+/* Whether errno e says the user may not: the set-up's to put right. */
+static gboolean
+denied(int e)
+{
+	return e == EACCES || e == EPERM || e == EROFS;
+}
+
+enum status
+run_check_state_dir(const char *state_dir, const char *command,
+		    struct err *err)
+{
 	struct stat sb;
 
-	if (g_mkdir_with_parents(state_dir, 0700) != 0)
-		return err_io(err, ST_FATAL, "cannot create state dir '%s'",
-			      state_dir);
+	if (stat(state_dir, &sb) != 0)
+		return denied(errno)
+			       ? err_setup(err, "cannot reach the state "
+					   "directory '%s': %s", state_dir,
+					   g_strerror(errno))
+			       : err_sys(err, ST_FATAL, "state directory "
+					 "'%s'", state_dir);
+	if (not_root_in_theirs(state_dir, &sb, command, err) != ST_OK)
+		return ST_FATAL;
 	/* Private whatever the umask it was made with. */
-	if (stat(state_dir, &sb) == 0 && (sb.st_mode & 077) != 0)
+	if ((sb.st_mode & 077) != 0)
 		return err_setup(err, "state directory '%s' can be read by "
 				 "others (mode %04o); make it private: chmod "
 				 "700 '%s'", state_dir,
 				 (unsigned)(sb.st_mode & 07777), state_dir);
+	return ST_OK;
+}
+
+enum status
+run_lock(const char *state_dir, const char *command, int *fd_out,
+	 gboolean *locked, struct err *err)
+{
+	g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	enum status st;
+	int fd;
+
+	if (g_mkdir_with_parents(state_dir, 0700) != 0)
+		return denied(errno)
+			       ? err_setup(err, "cannot create the state "
+					   "directory '%s': %s", state_dir,
+					   g_strerror(errno))
+			       : err_io(err, ST_FATAL, "cannot create state "
+					"dir '%s'", state_dir);
+	st = run_check_state_dir(state_dir, command, err);
+	if (st != ST_OK)
+		return st;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_io(err, ST_FATAL, "cannot open '%s'", path);
+		return denied(errno)
+			       ? err_setup(err, "cannot open '%s': %s", path,
+					   g_strerror(errno))
+			       : err_io(err, ST_FATAL, "cannot open '%s'",
+					path);
 	if (fcntl(fd, F_SETLK, &fl) != 0) {
 		int e = errno;
 
@@ -129,7 +190,8 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	enum status st;
 
 	*locked = FALSE;
-	st = run_lock(cfg->state_dir, &lock_fd, locked, err);
+	st = run_lock(cfg->state_dir, opts->no_fetch ? "ingest" : "run",
+		      &lock_fd, locked, err);
 	if (st != ST_OK)
 		return st;
 	spool_dir = g_build_filename(cfg->state_dir, "spool", NULL);

@@ -193,10 +193,16 @@ calendar_load(const char *path, struct calendar **out, struct err *err)
 	g_autofree char *text = NULL;
 	g_autoptr(GError) gerr = NULL;
 
+	enum status st;
+
+	/* The configured file: the set-up's to put right. */
 	if (!g_file_get_contents(path, &text, NULL, &gerr))
-		return err_set(err, ST_FATAL, "cannot read the calendar: %s",
-			       gerr->message);
-	return calendar_parse(path, text, out, err);
+		return err_setup(err, "cannot read the calendar: %s",
+				 gerr->message);
+	st = calendar_parse(path, text, out, err);
+	if (st != ST_OK && err != NULL)
+		err->setup = TRUE;
+	return st;
 }
 
 const char *

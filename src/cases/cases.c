@@ -39,9 +39,23 @@ cases_calendar(struct store *s, const char *file, struct calendar **out,
 			 "SELECT text FROM calendars WHERE active = 1", "");
 	if (st != ST_OK)
 		return st;
-	if (text != NULL)
-		return calendar_parse("the database's calendar", text, out,
-				      err);
+	if (text != NULL) {
+		/* Checked when installed: now it does not read, the
+		 * database is damaged. */
+		st = calendar_parse("the database's calendar", text, out,
+				    err);
+		if (st != ST_OK) {
+			g_autofree char *why = g_strdup(err != NULL ? err->msg
+								    : "");
+
+			err_set(err, ST_FATAL, "the calendar kept in the "
+				"database no longer reads (%.200s): the "
+				"database may be damaged; check it with "
+				"sqlite3 lamplight.db 'PRAGMA integrity_check'",
+				why);
+		}
+		return st;
+	}
 	if (file == NULL)
 		return err_set(err, ST_FATAL, "no calendar is installed and "
 			       "none is configured");

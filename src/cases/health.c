@@ -65,7 +65,8 @@ health_read(struct store *s, const struct config *cfg, const GDate *today,
 		st = store_quarantine_held(s, &h->held, err);
 	if (st == ST_OK)
 		st = store_fetched_lost_list(s, &h->lost, err);
-	h->stuck = h->outbox.failed > 0 || h->outbox.stale > 0 || h->held > 0 ||
+	h->stuck = h->outbox.failed > 0 || h->outbox.stale > 0 ||
+		   h->outbox.urgent_undelivered > 0 || h->held > 0 ||
 		   (h->lost != NULL && h->lost->len > 0);
 	for (guint i = 0; st == ST_OK && i < cfg->centres->len; i++) {
 		const struct centre *c = cfg->centres->pdata[i];

@@ -16,6 +16,7 @@
 #include "spool.h"
 #include "statedir.h"
 #include "token.h"
+#include "twtime.h"
 
 #define DB_NAME "lamplight.db"
 #define ID_NAME "database-id"
@@ -309,4 +310,62 @@ statedir_open(const struct config *cfg, gboolean init, struct store **out,
 	}
 	*out = s;
 	return ST_OK;
+}
+
+#define RUN_NAME "last-run"
+
+void
+statedir_record_run(const struct config *cfg, int code, const char *why)
+{
+	g_autofree char *path = g_build_filename(cfg->state_dir, RUN_NAME,
+						 NULL);
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *at = twtime_iso(now);
+	g_autofree char *words = g_strdup(why != NULL ? why : "");
+	g_autofree char *text = NULL;
+	g_autoptr(GError) gerr = NULL;
+	struct stat sb;
+
+	/* root refused in the service user's directory leaves nothing
+	 * there (run.h). */
+	if (geteuid() == 0 && stat(cfg->state_dir, &sb) == 0 &&
+	    sb.st_uid != 0)
+		return;
+	/* One line of three fields. */
+	g_strdelimit(words, "\t\r\n", ' ');
+	text = g_strdup_printf("%d\t%s\t%s\n", code, at, words);
+	if (!g_file_set_contents_full(path, text, -1,
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+				      &gerr))
+		log_warn("cannot record the run in %s: %s", path,
+			 gerr->message);
+}
+
+gboolean
+statedir_last_run(const struct config *cfg, struct statedir_run *out)
+{
+	g_autofree char *path = g_build_filename(cfg->state_dir, RUN_NAME,
+						 NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) f = NULL;
+
+	memset(out, 0, sizeof *out);
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return FALSE;
+	g_strchomp(text);
+	f = g_strsplit(text, "\t", 3);
+	if (g_strv_length(f) < 2)
+		return FALSE;
+	out->code = (int)g_ascii_strtoll(f[0], NULL, 10);
+	out->at = g_strdup(f[1]);
+	out->why = g_strdup(f[2] != NULL ? f[2] : "");
+	return TRUE;
+}
+
+void
+statedir_run_clear(struct statedir_run *r)
+{
+	g_free(r->at);
+	g_free(r->why);
+	memset(r, 0, sizeof *r);
 }

@@ -576,6 +576,15 @@ private_file(const char *path, struct err *err)
 				 "(mode %04o); make it private: chmod 600 "
 				 "'%s'", path, (unsigned)(sb.st_mode & 07777),
 				 path);
+	/* Opened read-only, SQLite would leave -wal and -shm files of the
+	 * same mode behind, in the way once the mode is put right. */
+	if (S_ISREG(sb.st_mode) &&
+	    ((sb.st_mode & S_IWUSR) == 0 || access(path, W_OK) != 0))
+		return err_setup(err, "database '%s' cannot be written (mode "
+				 "%04o, owner uid %u): make it its owner's: "
+				 "chmod 600 '%s'", path,
+				 (unsigned)(sb.st_mode & 07777),
+				 (unsigned)sb.st_uid, path);
 	return ST_OK;
 }
 

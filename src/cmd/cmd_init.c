@@ -38,7 +38,7 @@ cmd_init(int argc, char **argv)
 		return EXIT_CONFIG;
 	id_path = g_build_filename(cfg->state_dir, "database-id", NULL);
 	was = access(id_path, F_OK) == 0;
-	if (run_lock(cfg->state_dir, &fd, &locked, &err) != ST_OK ||
+	if (run_lock(cfg->state_dir, "init", &fd, &locked, &err) != ST_OK ||
 	    statedir_open(cfg, TRUE, &s, &err) != ST_OK) {
 		fprintf(stderr, "lamplight init: %s\n", err.msg);
 		rc = locked ? EXIT_LOCKED : cmd_exit_for(&err);

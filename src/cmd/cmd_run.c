@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "statedir.h"
 #include "log.h"
 #include "run.h"
 
@@ -135,14 +136,28 @@ cmd_run(int argc, char **argv)
 		/* Logged where it happened; nothing can go until a person
 		 * puts [smtp] right. */
 		rc = EXIT_CONFIG;
+		g_strlcpy(err.msg, "the SMTP server refused the login: all "
+			  "mail stays queued", sizeof err.msg);
+	} else if (stats.out.tls_failed) {
+		/* Logged where it happened; a certificate, CA file or
+		 * STARTTLS setting for a person to put right. */
+		rc = EXIT_CONFIG;
+		g_strlcpy(err.msg, "TLS with the SMTP server failed: all mail "
+			  "stays queued", sizeof err.msg);
 	} else if (stats.sources_failed) {
 		rc = EXIT_UNAVAILABLE;
+		g_snprintf(err.msg, sizeof err.msg, "%u mailbox(es) could not "
+			   "be fetched", stats.sources_failed);
 	} else if (stats.quarantined || stats.out.failed ||
 		   stats.left_on_server) {
 		rc = EXIT_PARTIAL;
 	} else {
 		rc = EXIT_OK;
 	}
+	/* For status, until a clean run: what another run holding the
+	 * lock did is that run's to say. */
+	if (!locked)
+		statedir_record_run(cfg, rc, rc == EXIT_OK ? NULL : err.msg);
 	run_stats_done(&stats);
 	config_free(cfg);
 	g_free(arg_only);

@@ -140,7 +140,9 @@ cmd_status(int argc, char **argv)
 	struct config *cfg;
 	struct store *store = NULL;
 	struct health *h = NULL;
+	struct statedir_run last;
 	struct err err = { 0 };
+	gboolean ran, failed;
 	enum status st;
 	GDate today;
 	int rc;
@@ -151,15 +153,27 @@ cmd_status(int argc, char **argv)
 	if (cfg == NULL)
 		return EXIT_CONFIG;
 	calendar_today(&today);
+	/* How the last run ended: told even when nothing else can be. */
+	ran = statedir_last_run(cfg, &last);
+	failed = ran && last.code != EXIT_OK && last.code != EXIT_PARTIAL &&
+		 last.code != EXIT_LOCKED;
+	if (failed)
+		g_string_append_printf(late, "last run: exit %d at %s: %s "
+				       "(status is not ok until a run ends "
+				       "cleanly)\n", last.code, last.at,
+				       last.why);
 	st = statedir_open(cfg, FALSE, &store, &err);
 	if (st == ST_OK)
 		st = health_read(store, cfg, &today, &h, &err);
 	if (st != ST_OK) {
 		log_error("%s", err.msg);
+		fputs(late->str, stderr);
 		store_close(store);
+		statedir_run_clear(&last);
 		config_free(cfg);
 		return cmd_exit_for(&err);
 	}
+	h->stuck |= failed;
 
 	json_builder_begin_object(b);
 	print_mailboxes(h, b);
@@ -170,7 +184,24 @@ cmd_status(int argc, char **argv)
 	add_int(b, "outbox_queued", h->outbox.queued);
 	add_int(b, "outbox_stale", h->outbox.stale);
 	add_int(b, "outbox_failed", h->outbox.failed);
+	add_int(b, "emergency_mail_undelivered",
+		h->outbox.urgent_undelivered);
+	if (h->outbox.urgent_undelivered > 0)
+		g_string_append_printf(late, "emergency mail not delivered: "
+				       "%lld (duty alerts or their answers: "
+				       "lamplight outbox list)\n",
+				       (long long)h->outbox.urgent_undelivered);
 	add_int(b, "quarantine_held", h->held);
+	json_builder_set_member_name(b, "last_run");
+	if (ran) {
+		json_builder_begin_object(b);
+		add_int(b, "exit", last.code);
+		add_string(b, "at", last.at);
+		add_string(b, "why", last.why);
+		json_builder_end_object(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
 	print_lost(h->lost, b, late);
 	json_builder_set_member_name(b, "stuck");
 	json_builder_add_boolean_value(b, h->stuck);
@@ -189,6 +220,7 @@ cmd_status(int argc, char **argv)
 		printf("%s\n", h->stuck ? "attention needed" : "ok");
 	}
 	rc = h->stuck ? EXIT_PARTIAL : EXIT_OK;
+	statedir_run_clear(&last);
 	health_free(h);
 	store_close(store);
 	config_free(cfg);

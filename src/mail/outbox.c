@@ -79,6 +79,7 @@ read_item(const struct store_row *row, gpointer data)
 	it->rcpt = store_col_dup(row, 5);
 	it->data = store_col_bytes(row, 6);
 	it->attempts = (int)store_col_int(row, 7);
+	it->priority = (int)store_col_int(row, 8);
 	g_ptr_array_add(data, it);
 	return TRUE;
 }
@@ -94,7 +95,8 @@ outbox_due(struct store *s, GDateTime *now, int max_priority,
 
 	st = store_query(s, err, read_item, items,
 			 "SELECT id, coalesce(case_id, 0), kind, message_id, "
-			 "env_from, rcpt, data, attempts FROM outbox WHERE "
+			 "env_from, rcpt, data, attempts, priority FROM outbox "
+			 "WHERE "
 			 "state = 'queued' AND next_at <= ? AND priority <= ? "
 			 "ORDER BY priority, id",
 			 "ti", at, (gint64)max_priority);
@@ -372,6 +374,7 @@ read_counts(const struct store_row *row, gpointer data)
 	c->queued = store_col_int(row, 0);
 	c->stale = store_col_int(row, 1);
 	c->failed = store_col_int(row, 2);
+	c->urgent_undelivered = store_col_int(row, 3);
 	return FALSE;
 }
 
@@ -385,8 +388,10 @@ outbox_count(struct store *s, struct outbox_counts *out, struct err *err)
 			   "count(*) FILTER (WHERE state = 'queued' AND "
 			   "julianday('now') - julianday(created_at) > "
 			   "1.0 / 24), "
-			   "count(*) FILTER (WHERE state = 'failed') "
-			   "FROM outbox", "");
+			   "count(*) FILTER (WHERE state = 'failed'), "
+			   "count(*) FILTER (WHERE priority = ? AND attempts > 0 "
+			   "AND state IN ('queued', 'failed')) "
+			   "FROM outbox", "i", (gint64)OUTBOX_PRIORITY_EMERGENCY);
 }
 
 /* ---- sending ---- */
@@ -467,15 +472,38 @@ backoff(GDateTime *now, int attempts)
 						       OUTBOX_BACKOFF_MAX));
 }
 
+/* Whether TLS with the server failed: the handshake, its certificate,
+ * our CA file, or STARTTLS not offered where it is required. */
+static gboolean
+tls_failure(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
 /*
  * Whether a curl failure is worth retrying: not a 5xx refusal of the
- * mail.  A refused login (535) is the server refusing lamplight, not
- * this mail: every mail waits until the login is put right.
+ * mail.  A refused login (535) or a failed TLS is the server refusing
+ * lamplight, not this mail: every mail waits until it is put right.
  */
 static gboolean
 failure_is_temporary(CURLcode rc, long reply)
 {
-	if (rc == CURLE_LOGIN_DENIED)
+	if (rc == CURLE_LOGIN_DENIED || tls_failure(rc))
 		return TRUE;
 	if (reply >= 500 && reply < 600)
 		return FALSE;
@@ -488,9 +516,7 @@ server_unreachable(CURLcode rc)
 {
 	return rc == CURLE_LOGIN_DENIED || rc == CURLE_COULDNT_CONNECT ||
 	       rc == CURLE_COULDNT_RESOLVE_HOST ||
-	       rc == CURLE_OPERATION_TIMEDOUT ||
-	       rc == CURLE_SSL_CONNECT_ERROR ||
-	       rc == CURLE_PEER_FAILED_VERIFICATION;
+	       rc == CURLE_OPERATION_TIMEDOUT || tls_failure(rc);
 }
 
 enum status
@@ -536,6 +562,8 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 			st = outbox_failed(s, it->id, TRUE,
 					   stats->login_refused
 						   ? "login refused by the server"
+					   : stats->tls_failed
+						   ? "TLS with the server failed"
 						   : "server unreachable",
 					   next, err);
 			stats->deferred++;
@@ -572,12 +600,23 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 			stats->deferred++;
 			down = server_unreachable(rc);
 			stats->login_refused |= rc == CURLE_LOGIN_DENIED;
+			stats->tls_failed |= tls_failure(rc);
 			if (rc == CURLE_LOGIN_DENIED)
 				log_error("the SMTP server refused lamplight's "
 					  "login (%s): every mail stays queued; "
 					  "check [smtp] user and password_file",
 					  why);
-			else
+			else if (tls_failure(rc))
+				log_error("TLS with the SMTP server failed "
+					  "(%s): every mail stays queued; check "
+					  "[smtp] url, starttls and ca_file", why);
+			if (it->priority == OUTBOX_PRIORITY_EMERGENCY)
+				log_error("the %s of an emergency (case %lld, "
+					  "outbox %lld) is not delivered yet: "
+					  "%s", it->kind,
+					  (long long)it->case_id,
+					  (long long)it->id, why);
+			else if (rc != CURLE_LOGIN_DENIED && !tls_failure(rc))
 				log_warn("outbox %lld deferred: %s",
 					 (long long)it->id, why);
 		} else {

@@ -21,9 +21,23 @@ tap_is "an unknown option is a usage error" "$rc" 64
 tap_like "run --help shows its options" "$("$L" run --help)" '--stop-after'
 
 # config check: the bundled configs, then a broken one.
+# The bundled config beside what scripts/demo makes for it (its CA and
+# Maildirs), the tree's rules and templates.
+B=$T/bundled
+mkdir -p "$B/demo-run/mailboxes"
+cp "$SOURCE_ROOT/lamplight.conf" "$B/"
+ln -s "$SOURCE_ROOT/rules" "$SOURCE_ROOT/templates" "$SOURCE_ROOT/data" "$B/"
+cp -a "$SOURCE_ROOT/maildir/." "$B/demo-run/mailboxes/"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=demo \
+	-keyout "$B/demo-run/ca.key" -out "$B/demo-run/ca.pem" >/dev/null 2>&1
 tap_like "the bundled config checks clean" \
-	"$(cd "$SOURCE_ROOT" && "$L" config check)" \
+	"$(cd "$B" && "$L" config check)" \
 	'^lamplight.conf: ok: 22 centres'
+rm -r "$B/demo-run/mailboxes/khh"
+"$L" config check -c "$B/lamplight.conf" >/dev/null 2>"$T/cc.err" && rc=0 ||
+	rc=$?
+tap_like "a Maildir that is not there: 78, naming it" "$rc $(cat "$T/cc.err")" \
+	'^78 Maildir .*demo-run/mailboxes/khh/new: No such file'
 write_config "$T/bad.conf" "$T/state" \
 "$(centre TPE)
 mailbox = imap://tpe@localhost/INBOX

@@ -137,4 +137,22 @@ tap_like "a certificate that does not verify: waiting" \
 sleep 1
 tap_is "... and nothing reached the server" \
 	"$(find "$HARNESS_DELIVERED" -type f 2>/dev/null | wc -l)" 0
+# TLS failing is the server's set-up, not the mail's (issue 17.6): the
+# run exits 78, every mail stays queued, and status is not ok at once
+# when an emergency's mail is among them.
+"$L" ingest -c "$T/tls.conf" --centre TPE \
+	<"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null || true
+sed -i "s|^\(\[centre TPE\]\)$|\1\nduty = duty@tpe.centers.example|" \
+	"$T/tls.conf"
+sql "$T/tls-state/lamplight.db" "update outbox set next_at = '2000-01-01T00:00:00+08:00'"
+"$L" run -c "$T/tls.conf" >/dev/null 2>"$T/tls.err" && rc=0 || rc=$?
+tap_is "TLS failing: the run exits 78, no mail failed for good" \
+	"$rc $(sql "$T/tls-state/lamplight.db" "select count(*) from outbox where state <> 'queued'")" \
+	"78 0"
+tap_like "... the log says what to check" "$(cat "$T/tls.err")" \
+	'TLS with the SMTP server failed.*ca_file'
+"$L" status -c "$T/tls.conf" >"$T/tls.st" 2>&1 && rc=0 || rc=$?
+tap_like "... status: not ok, the emergency's mail not delivered" \
+	"$rc $(cat "$T/tls.st")" \
+	'^1 .*last run: exit 78 .*TLS.*emergency mail not delivered: [1-9]'
 tap_done

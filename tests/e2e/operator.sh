@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The operator's fault matrix (issue 17): what a careless operator or a
+# copied file does to the state directory, each case with the exit code
+# it must give, the state it must leave (nothing made anew, nothing
+# lost, nothing sent) and what status says; then, put right, a clean run
+# and status ok again.  Faults covered elsewhere: the spool deleted
+# before filing and a slow letter ahead of an emergency (e2e-maildir),
+# SMTP 535 (e2e-smtp), a full disk under the spool (e2e-faults).
+set -euo pipefail
+. "$SOURCE_ROOT/tests/e2e/lib.sh"
+
+harness_start smtp
+T=$HARNESS_DIR/e2e
+mkdir -p "$T"
+L=$LAMPLIGHT
+S=$T/state
+DB=$S/lamplight.db
+C=(-c "$T/l.conf")
+cp -a "$SOURCE_ROOT/maildir/tpe" "$T/mb"
+write_config "$T/l.conf" "$S" "$(centre TPE)
+mailbox = maildir:$T/mb
+duty = duty@tpe.centers.example"
+
+# run: a run; its exit code.
+run() {
+	"$L" run "${C[@]}" >"$T/out" 2>"$T/err" && echo 0 || echo $?
+}
+status_rc() {
+	"$L" status "${C[@]}" >"$T/status" 2>&1 && echo 0 || echo $?
+}
+cases() { sql "$DB" 'select count(*) from cases'; }
+# A letter more in the mailbox, so that a run has something to do.
+n=0
+letter() {
+	n=$((n + 1))
+	sed "s/^Message-ID: .*/Message-ID: <op$n@example.org>/" \
+		"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" \
+		>"$T/mb/new/17900000$n.op$n.x"
+}
+
+tap_is "a first run into an empty state directory" "$(run)" 0
+tap_is "... files the demo letters" "$(cases)" 3
+cp -a "$S" "$T/good"
+delivered=$(harness_delivered_count)
+
+# restore: the state directory as the last good run left it.
+restore() {
+	rm -rf "$S"
+	cp -a "$T/good" "$S"
+}
+
+# 1. An emptied database is not started over.
+letter
+: >"$DB"
+rm -f "$DB-wal" "$DB-shm"
+tap_is "emptied database: exit 78" "$(run)" 78
+tap_like "... saying what it found" "$(cat "$T/err")" \
+	'lamplight.db is empty, but .* held database [0-9a-f]{32}: restore it'
+tap_is "... nothing made in its place" "$(stat -c %s "$DB")" 0
+tap_is "... the letter stays unseen at its source" \
+	"$(ls "$T/mb/new" | wc -l)" 1
+tap_is "status: 78 as well" "$(status_rc)" 78
+restore
+tap_is "restored: the run files the letter" "$(run)/$(cases)" 0/4
+tap_like "... numbered after the others, not from 0001 again" \
+	"$(sql "$DB" 'select max(number) from cases')" '-0004$'
+cp -a "$S" "$T/good" && rm -rf "$T/good" && cp -a "$S" "$T/good"
+
+# 2. A truncated database, and one whose header is overwritten.
+letter
+truncate -s 8192 "$DB"
+rm -f "$DB-wal" "$DB-shm"
+rc=$(run)
+tap_like "truncated database: an error, not a new start" "$rc" '^(70|78)$'
+tap_is "... the letter stays unseen" "$(ls "$T/mb/new" | wc -l)" 1
+rc=$(status_rc)
+tap_like "... status is not ok, and says how the last run ended" \
+	"$rc $(cat "$T/status")" "^[1-9][0-9]* .*last run: exit 7[08] at "
+restore
+printf 'not a database!!' | dd of="$DB" conv=notrunc bs=1 2>/dev/null
+rc=$(run)
+tap_like "overwritten header: an error" "$rc $(cat "$T/err")" \
+	'^70 .*(not a database|malformed)'
+restore
+
+# 3. A read-only database: refused before SQLite leaves -wal and -shm
+# files of that mode in the way.
+chmod 400 "$DB"
+tap_is "read-only database: exit 78" "$(run)" 78
+tap_like "... naming the fix" "$(cat "$T/err")" "chmod 600 '$DB'"
+tap_is "... no -wal or -shm left behind" \
+	"$(ls "$S" | grep -c -e '-wal$' -e '-shm$' || true)" 0
+chmod 600 "$DB"
+tap_is "made writable: the run files the letter" "$(run)/$(cases)" 0/5
+tap_is "status after a clean run: ok" "$(status_rc)" 0
+rm -rf "$T/good" && cp -a "$S" "$T/good"
+
+# 4. A key swapped for another state directory's.
+write_config "$T/other.conf" "$T/other" "$(centre TPE)"
+"$L" init -c "$T/other.conf" >/dev/null
+cp "$T/other/data.key" "$S/data.key"
+tap_is "swapped data key: exit 78" "$(run)" 78
+tap_like "... naming both fingerprints" "$(cat "$T/err")" \
+	'data key .* \([0-9a-f]{16}\) is not the key of database [0-9a-f]{32} \([0-9a-f]{16}\)'
+restore
+
+# 5. A state directory others can read.
+chmod 755 "$S"
+tap_is "world-readable state directory: exit 78" "$(run)" 78
+tap_like "... naming the fix" "$(cat "$T/err")" "chmod 700 '$S'"
+restore
+
+# 6. root in the service user's state directory.
+if ((EUID == 0)); then
+	chown -R nobody "$S"
+	tap_is "root in another user's state directory: run refused, 78" \
+		"$(run)" 78
+	tap_like "... naming the runuser line" "$(cat "$T/err")" \
+		'runuser -u nobody -- lamplight run'
+	tap_is "... nothing of root's left there" \
+		"$(find "$S" -uid 0 | wc -l)" 0
+	"$L" config check "${C[@]}" >/dev/null 2>"$T/cc" && rc=0 || rc=$?
+	tap_like "config check refuses too" "$rc $(cat "$T/cc")" \
+		'^78 .*runuser -u nobody -- lamplight config check'
+	restore
+else
+	tap_skip "root in another user's state directory" "not root"
+fi
+
+# 7. A calendar path that is wrong: config check says so.
+sed "s|^calendar = .*|calendar = $T/nope.cal|" "$T/l.conf" >"$T/cal.conf"
+"$L" config check -c "$T/cal.conf" >/dev/null 2>"$T/cc" && rc=0 || rc=$?
+tap_like "a wrong calendar path: config check 78, naming it" \
+	"$rc $(cat "$T/cc")" "^78 .*cannot read the calendar: .*nope.cal"
+
+# 8. The disk fills while the database is written (a file size limit
+# under the database's growth, above a letter's).
+for _ in 1 2 3 4 5 6; do letter; done
+before=$(cases)
+rc=$(bash -c "trap '' XFSZ; ulimit -f 24; '$L' run -c '$T/l.conf'" \
+	>/dev/null 2>"$T/err" && echo 0 || echo $?)
+tap_is "the disk full under the database: exit 74" "$rc" 74
+tap_like "... said" "$(cat "$T/err")" 'File too large|database or disk is full|disk I/O'
+rc=$(status_rc)
+tap_like "... status not ok, with the run's exit" "$rc $(cat "$T/status")" \
+	'^1 .*last run: exit 74'
+tap_is "with room again, the next run files every letter once" \
+	"$(run)/$(( $(cases) - before ))/$(ls "$T/mb/new" | wc -l)" 0/6/0
+tap_is "... and status is ok again" "$(status_rc)" 0
+tap_is "through it all, no case was acknowledged twice" \
+	"$(sql "$DB" "select count(*) from (select case_id from outbox where kind = 'ack' group by case_id having count(*) > 1)")" 0
+tap_is "... nor to an address but its writer's" \
+	"$(sql "$DB" "select count(*) from outbox o join cases c on c.id = o.case_id where o.kind = 'ack' and lower(o.rcpt) != lower(c.reply_addr)")" 0
+tap_done
