@@ -152,6 +152,15 @@ struct outbox_counts {
 enum status outbox_count(struct store *s, struct outbox_counts *out,
 			 struct err *err);
 
+/* Mail queued before the outbox was keyed (schema 7) gets its
+ * recipient's keyed hash, before its address is sealed. */
+enum status outbox_key_existing(struct store *s, struct err *err);
+
+/* The message of outbox row id, whole (opened: it is sealed at rest),
+ * into *out; NULL when there is no such row or it was erased. */
+enum status outbox_message(struct store *s, gint64 id, GBytes **out,
+			   struct err *err);
+
 /*
  * Sends what is due, most urgent first, over one connection.  A mail is
  * marked sent once the server took it; after each, sent(data) is called

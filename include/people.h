@@ -27,6 +27,10 @@ void vault_free(struct vault *v);
 /* A short public name of the key, stored beside what it sealed. */
 const char *vault_key_id(const struct vault *v);
 
+/* s seals its personal columns with v (store.h), and owns v from now
+ * on: it is freed with s. */
+void vault_attach(struct vault *v, struct store *s);
+
 /* Seals id for case_id (inside the caller's transaction). */
 enum status people_store(struct store *s, const struct vault *v,
 			 gint64 case_id, const struct identity *id,

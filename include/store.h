@@ -29,6 +29,41 @@ int store_schema_version(void);
 /* The SQL of migration v (1-based), for tests that build old schemas. */
 const char *store_migration_sql(int v);
 
+/*
+ * Sealing at rest.  The columns that hold personal data (a case's
+ * subject and reply address, notes, the words rules matched, the mail
+ * in the outbox) are written through the SQL function seal(value,
+ * 'table.column') and read through unseal(value, 'table.column'); the
+ * codec does the work (people.h: the data key).  A value from before
+ * sealing reads as it is.  Without a codec seal() fails: nothing is
+ * written in the clear.  keyed(text) is a keyed hash of text, for what
+ * must be found again without being read (a recipient counted).
+ */
+struct store_codec {
+	/* A new sealed form of len bytes (blob: a blob, else text), or
+	 * NULL; column is bound into it. */
+	GBytes *(*seal)(const void *data, gsize len, gboolean blob,
+			const char *column, void *ctx);
+	/* What was sealed, and whether it was a blob; NULL if it does not
+	 * open (another key, tampered, another column). */
+	GBytes *(*open)(const void *data, gsize len, const char *column,
+			gboolean *blob, void *ctx);
+	/* Whether len bytes are a sealed form. */
+	gboolean (*is_sealed)(const void *data, gsize len);
+	/* A keyed hash of text, as hex: equal texts, equal hashes, and
+	 * nothing to read back (the SQL function keyed()). */
+	char *(*keyed)(const char *text, void *ctx);
+	void (*free)(void *ctx);	/* of ctx, at store_close(); or NULL */
+	void *ctx;
+};
+
+/* s seals with codec from now on (the previous codec is freed). */
+void store_set_codec(struct store *s, const struct store_codec *codec);
+/* Seals every value of the personal columns written before sealing;
+ * *sealed says how many. */
+enum status store_seal_existing(struct store *s, guint *sealed,
+				struct err *err);
+
 /* BEGIN IMMEDIATE, COMMIT, ROLLBACK.  Busy for too long: ST_TEMP. */
 enum status store_begin(struct store *s, struct err *err);
 enum status store_commit(struct store *s, struct err *err);

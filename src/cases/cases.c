@@ -307,7 +307,9 @@ cases_add(struct store *s, const struct case_new *c, GDateTime *now,
 	st = store_run(s, err,
 		       "INSERT INTO cases (number, county, urgency, source, "
 		       "subject, reply_addr, created_at, referrer, "
-		       "referrer_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       "referrer_addr) VALUES (?, ?, ?, ?, seal(?, "
+		       "'cases.subject'), seal(?, 'cases.reply_addr'), ?, ?, "
+		       "?)",
 		       "ttttttttt", num, c->county, c->urgency, c->source,
 		       c->subject, c->reply_addr, at, c->referrer,
 		       c->referrer_addr);
@@ -327,7 +329,8 @@ cases_reason_add(struct store *s, gint64 case_id, const char *rule,
 {
 	return store_run(s, err,
 			 "INSERT INTO reasons (case_id, rule, vote, weight, "
-			 "start, end, match) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			 "start, end, match) VALUES (?, ?, ?, ?, ?, ?, "
+			 "seal(?, 'reasons.match'))",
 			 "ittiiit", case_id, rule, vote, (gint64)weight,
 			 (gint64)start, (gint64)end, match);
 }
@@ -382,7 +385,8 @@ cases_note_add(struct store *s, gint64 id, const char *at, const char *who,
 {
 	enum status st = store_run(s, err,
 				   "INSERT INTO case_notes (case_id, at, who, "
-				   "text) VALUES (?, ?, ?, ?)", "ittt", id, at,
+				   "text) VALUES (?, ?, ?, seal(?, "
+				   "'case_notes.text'))", "ittt", id, at,
 				   who, text);
 
 	if (st == ST_OK && note != NULL)
@@ -420,8 +424,9 @@ cases_view(struct store *s, gint64 id, struct case_view *out,
 
 	memset(out, 0, sizeof *out);
 	st = store_query(s, err, read_view, out,
-			 "SELECT number, state, assignee, reply_addr FROM "
-			 "cases WHERE id = ?", "i", id);
+			 "SELECT number, state, assignee, unseal(reply_addr, "
+			 "'cases.reply_addr') FROM cases WHERE id = ?", "i",
+			 id);
 	if (st == ST_OK && out->number != NULL &&
 	    out->state == CASE_STATE_COUNT)
 		st = unknown_state(out->number, err);
@@ -796,7 +801,8 @@ hand_over(struct store *s, const struct calendar *cal,
 
 	/* What goes over: subject, urgency and reply address, one row. */
 	st = store_query(s, err, read_columns, row,
-			 "SELECT subject, urgency, reply_addr FROM cases "
+			 "SELECT unseal(subject, 'cases.subject'), urgency, "
+			 "unseal(reply_addr, 'cases.reply_addr') FROM cases "
 			 "WHERE id = ?", "i", c->id);
 	if (st != ST_OK)
 		return st;
@@ -1228,7 +1234,8 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 			       "ORDER BY id" },
 		{ "events", "SELECT at, who, what, why FROM case_events "
 			    "WHERE case_id = ? ORDER BY id" },
-		{ "notes", "SELECT id, at, who, text FROM case_notes "
+		{ "notes", "SELECT id, at, who, unseal(text, "
+			   "'case_notes.text') AS text FROM case_notes "
 			   "WHERE case_id = ? ORDER BY id" },
 	};
 	g_autofree char *day = NULL;
@@ -1282,8 +1289,9 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "letters", "SELECT spool_name, mailbox, message_id, kind, "
 			     "received_at FROM arrivals WHERE case_id = ? "
 			     "ORDER BY id" },
-		{ "reasons", "SELECT rule, vote, weight, start, end, match "
-			     "FROM reasons WHERE case_id = ?" },
+		{ "reasons", "SELECT rule, vote, weight, start, end, "
+			     "unseal(match, 'reasons.match') AS match FROM "
+			     "reasons WHERE case_id = ?" },
 		/* The outbox's own: outbox.h. */
 		{ "mail_sent", NULL },
 		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
@@ -1307,7 +1315,8 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 	}
 	if (st == ST_OK)
 		st = store_query(s, err, store_read_text, &reply,
-				 "SELECT reply_addr FROM cases WHERE id = ?",
+				 "SELECT unseal(reply_addr, 'cases.reply_addr') "
+				 "FROM cases WHERE id = ?",
 				 "i", c->id);
 	if (st == ST_OK && reply != NULL)
 		json_object_set_string_member(o, "reply_addr", reply);

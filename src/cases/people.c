@@ -96,6 +96,117 @@ to_plain(const struct identity *id)
 	return json_to_string(root, FALSE);
 }
 
+/* ---- personal columns (store.h's codec) ---- */
+
+/* A sealed value: MAGIC, 'b' or 't' (blob or text), nonce, cipher. */
+#define MAGIC "\0LS1"
+#define MAGIC_LEN 4
+#define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+static gboolean
+column_is_sealed(const void *data, gsize len)
+{
+	return len >= MAGIC_LEN + 1 + NONCE + TAG &&
+	       memcmp(data, MAGIC, MAGIC_LEN) == 0;
+}
+
+/* What binds a value to its column and type: moved, it does not open. */
+static char *
+column_ad(const char *column, char type)
+{
+	return g_strdup_printf("column %s %c", column, type);
+}
+
+static GBytes *
+column_seal(const void *data, gsize len, gboolean blob, const char *column,
+	    void *ctx)
+{
+	const struct vault *v = ctx;
+	char type = blob ? 'b' : 't';
+	g_autofree char *ad = column_ad(column, type);
+	gsize n = MAGIC_LEN + 1 + NONCE + len + TAG;
+	guint8 *out = g_malloc(n);
+	guint8 *nonce = out + MAGIC_LEN + 1;
+	unsigned long long clen = 0;
+
+	memcpy(out, MAGIC, MAGIC_LEN);
+	out[MAGIC_LEN] = (guint8)type;
+	randombytes_buf(nonce, NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		nonce + NONCE, &clen, data, len, (const guchar *)ad,
+		strlen(ad), NULL, nonce, v->key);
+	return g_bytes_new_take(out, MAGIC_LEN + 1 + NONCE + (gsize)clen);
+}
+
+static GBytes *
+column_open(const void *data, gsize len, const char *column, gboolean *blob,
+	    void *ctx)
+{
+	const struct vault *v = ctx;
+	const guint8 *in = data;
+	char type;
+	g_autofree char *ad = NULL;
+	const guint8 *nonce = in + MAGIC_LEN + 1;
+	unsigned long long plen = 0;
+	guint8 *out;
+
+	if (!column_is_sealed(data, len))
+		return NULL;
+	type = (char)in[MAGIC_LEN];
+	ad = column_ad(column, type);
+	out = g_malloc(len);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    out, &plen, NULL, nonce + NONCE,
+		    len - MAGIC_LEN - 1 - NONCE, (const guchar *)ad,
+		    strlen(ad), nonce, v->key) != 0) {
+		g_free(out);
+		return NULL;
+	}
+	*blob = type == 'b';
+	return g_bytes_new_take(out, (gsize)plen);
+}
+
+static char *
+column_keyed(const char *text, void *ctx)
+{
+	const struct vault *v = ctx;
+	guint8 hash[16];
+	GString *hex = g_string_sized_new(2 * sizeof hash);
+
+	crypto_generichash_state st;
+
+	/* Apart from sealing by what it hashes: "keyed\0" first. */
+	crypto_generichash_init(&st, v->key, sizeof v->key, sizeof hash);
+	crypto_generichash_update(&st, (const guchar *)"keyed", 6);
+	crypto_generichash_update(&st, (const guchar *)text, strlen(text));
+	crypto_generichash_final(&st, hash, sizeof hash);
+	for (size_t i = 0; i < sizeof hash; i++)
+		g_string_append_printf(hex, "%02x", hash[i]);
+	return g_string_free(hex, FALSE);
+}
+
+static void
+vault_unref(void *ctx)
+{
+	vault_free(ctx);
+}
+
+void
+vault_attach(struct vault *v, struct store *s)
+{
+	struct store_codec codec = {
+		.seal = column_seal,
+		.open = column_open,
+		.is_sealed = column_is_sealed,
+		.keyed = column_keyed,
+		.free = vault_unref,
+		.ctx = v,
+	};
+
+	store_set_codec(s, &codec);
+}
+
 static void
 associated(gint64 case_id, char ad[32])
 {

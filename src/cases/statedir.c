@@ -12,6 +12,7 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "outbox.h"
 #include "people.h"
 #include "spool.h"
 #include "statedir.h"
@@ -115,6 +116,36 @@ new_id(void)
 }
 
 /*
+ * The database's personal columns are sealed with the data key from now
+ * on (store.h); what a version before sealing wrote in the clear is
+ * sealed once.
+ */
+static enum status
+seal_with_key(const struct config *cfg, struct store *s, struct err *err)
+{
+	g_autofree char *done = NULL;
+	struct vault *v = NULL;
+	guint n = 0;
+	enum status st;
+
+	st = vault_open(cfg->data_key_file, FALSE, &v, err);
+	if (st != ST_OK)
+		return st;
+	vault_attach(v, s);
+	done = meta_get(s, "sealed_columns");
+	if (done != NULL)
+		return ST_OK;
+	st = outbox_key_existing(s, err);
+	if (st == ST_OK)
+		st = store_seal_existing(s, &n, err);
+	if (st == ST_OK)
+		st = meta_set(s, "sealed_columns", "1", err);
+	if (st == ST_OK && n > 0)
+		log_info("sealed %u values written in the clear before", n);
+	return st;
+}
+
+/*
  * The end of an initialisation, in the database s that has its identity
  * id: the keys made (those not there yet) and their fingerprints
  * recorded, then the identity written beside the database.  A crash
@@ -177,6 +208,8 @@ initialise(const struct config *cfg, const char *db, struct store **out,
 		st = meta_set(s, "database_id", id, err);
 	if (st == ST_OK)
 		st = finish_init(cfg, s, id, err);
+	if (st == ST_OK)
+		st = seal_with_key(cfg, s, err);
 	if (st != ST_OK) {
 		store_close(s);
 		return st;
@@ -304,6 +337,8 @@ statedir_open(const struct config *cfg, gboolean init, struct store **out,
 	/* The directory's record, written again if it was lost. */
 	if (st == ST_OK && (was == NULL || strcmp(was, id) != 0))
 		st = id_file_write(cfg->state_dir, id, err);
+	if (st == ST_OK)
+		st = seal_with_key(cfg, s, err);
 	if (st != ST_OK) {
 		store_close(s);
 		return st;

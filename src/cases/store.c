@@ -18,6 +18,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int depth;		/* transactions open: 1 BEGIN, then SAVEPOINTs */
+	struct store_codec codec;	/* seals personal columns; or none */
 };
 
 static const char *const migrations[] = {
@@ -247,6 +248,12 @@ static const char *const migrations[] = {
 	/* 6: a letter fetched whose spool file went before it was filed:
 	 * when that was seen (it is fetched again, or reported lost). */
 	"ALTER TABLE fetched ADD COLUMN lost_at TEXT;",
+
+	/* 7: a writer's address in the outbox is sealed (store_codec); the
+	 * daily limit counts by a keyed hash of its canonical form. */
+	"ALTER TABLE outbox ADD COLUMN rcpt_key TEXT;"
+	"DROP INDEX outbox_rcpt;"
+	"CREATE INDEX outbox_rcpt_key ON outbox(rcpt_key, created_at);",
 };
 
 const char *
@@ -588,6 +595,186 @@ private_file(const char *path, struct err *err)
 	return ST_OK;
 }
 
+/* ---- sealing: the SQL functions seal(), unseal(), is_sealed() ---- */
+
+/* The columns that hold personal data, sealed by the codec. */
+static const struct {
+	const char *table, *column;
+	const char *rows;	/* which rows: SQL, or "1" for all */
+} sealed_columns[] = {
+	{ "cases", "subject", "1" },
+	{ "cases", "reply_addr", "1" },
+	{ "case_notes", "text", "1" },
+	{ "reasons", "match", "1" },
+	{ "outbox", "data", "1" },
+	/* A writer's address (outbox.h); staff's and partners' are the
+	 * configuration's.  Keyed first (outbox_key_existing). */
+	{ "outbox", "rcpt", "kind IN ('ack', 'followup', 'relay')" },
+};
+
+static gboolean
+value_sealed(sqlite3_value *v, const struct store_codec *codec)
+{
+	return sqlite3_value_type(v) == SQLITE_BLOB && codec->is_sealed &&
+	       codec->is_sealed(sqlite3_value_blob(v),
+				(gsize)sqlite3_value_bytes(v));
+}
+
+/* seal(value, column): a text or blob as the codec seals it for
+ * column; NULL stays NULL.  No codec: an error, never the clear. */
+static void
+sql_seal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+	int type = sqlite3_value_type(argv[0]);
+	const char *column = (const char *)sqlite3_value_text(argv[1]);
+	const void *data;
+	GBytes *sealed;
+	gsize len;
+
+	if (type == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (s->codec.seal == NULL) {
+		sqlite3_result_error(ctx, "no data key to seal with", -1);
+		return;
+	}
+	if (value_sealed(argv[0], &s->codec)) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	data = type == SQLITE_BLOB ? sqlite3_value_blob(argv[0])
+				   : (const void *)sqlite3_value_text(argv[0]);
+	len = (gsize)sqlite3_value_bytes(argv[0]);
+	sealed = s->codec.seal(data, len, type == SQLITE_BLOB,
+			       column != NULL ? column : "", s->codec.ctx);
+	if (sealed == NULL) {
+		sqlite3_result_error(ctx, "cannot seal", -1);
+		return;
+	}
+	data = g_bytes_get_data(sealed, &len);
+	sqlite3_result_blob(ctx, data, (int)len, SQLITE_TRANSIENT);
+	g_bytes_unref(sealed);
+}
+
+/* unseal(value, column): what seal() was given, text or blob; a value
+ * from before sealing (or erased to '') as it is. */
+static void
+sql_unseal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+	const char *column = (const char *)sqlite3_value_text(argv[1]);
+	gboolean blob = FALSE;
+	const void *data;
+	GBytes *open;
+	gsize len;
+
+	if (!value_sealed(argv[0], &s->codec)) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	if (s->codec.open == NULL) {
+		sqlite3_result_error(ctx, "sealed: no data key to open it", -1);
+		return;
+	}
+	open = s->codec.open(sqlite3_value_blob(argv[0]),
+			     (gsize)sqlite3_value_bytes(argv[0]),
+			     column != NULL ? column : "", &blob,
+			     s->codec.ctx);
+	if (open == NULL) {
+		sqlite3_result_error(ctx, "sealed with another data key, or "
+				     "tampered with", -1);
+		return;
+	}
+	data = g_bytes_get_data(open, &len);
+	if (blob)
+		sqlite3_result_blob(ctx, data, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_text(ctx, data, (int)len, SQLITE_TRANSIENT);
+	g_bytes_unref(open);
+}
+
+/* keyed(text): the codec's keyed hash of text; NULL stays NULL. */
+static void
+sql_keyed(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	char *hash;
+
+	if (text == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (s->codec.keyed == NULL) {
+		sqlite3_result_error(ctx, "no data key to hash with", -1);
+		return;
+	}
+	hash = s->codec.keyed(text, s->codec.ctx);
+	sqlite3_result_text(ctx, hash, -1, g_free);
+}
+
+static void
+sql_is_sealed(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+
+	sqlite3_result_int(ctx, value_sealed(argv[0], &s->codec));
+}
+
+static enum status
+codec_functions(struct store *s, struct err *err)
+{
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+
+	if (sqlite3_create_function(s->db, "seal", 2, SQLITE_UTF8, s,
+				    sql_seal, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "unseal", 2, flags, s, sql_unseal,
+				    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "is_sealed", 1, flags, s,
+				    sql_is_sealed, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "keyed", 1, flags, s, sql_keyed,
+				    NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, "sealing functions");
+	return ST_OK;
+}
+
+void
+store_set_codec(struct store *s, const struct store_codec *codec)
+{
+	if (s->codec.free != NULL)
+		s->codec.free(s->codec.ctx);
+	s->codec = *codec;
+}
+
+enum status
+store_seal_existing(struct store *s, guint *sealed, struct err *err)
+{
+	enum status st = store_begin(s, err);
+
+	*sealed = 0;
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(sealed_columns);
+	     i++) {
+		g_autofree char *sql = g_strdup_printf(
+			"UPDATE %s SET %s = seal(%s, '%s.%s') WHERE %s IS NOT "
+			"NULL AND %s <> '' AND NOT is_sealed(%s) AND (%s)",
+			sealed_columns[i].table, sealed_columns[i].column,
+			sealed_columns[i].column, sealed_columns[i].table,
+			sealed_columns[i].column, sealed_columns[i].column,
+			sealed_columns[i].column, sealed_columns[i].column,
+			sealed_columns[i].rows);
+
+		st = exec(s, sql, err);
+		*sealed += (guint)sqlite3_changes(s->db);
+	}
+	if (st == ST_OK)
+		st = store_commit(s, err);
+	else
+		store_rollback(s);
+	return st;
+}
+
 enum status
 store_open(const char *path, struct store **out, struct err *err)
 {
@@ -623,6 +810,8 @@ store_open(const char *path, struct store **out, struct err *err)
 	if (st == ST_OK)
 		st = exec(s, "PRAGMA synchronous = FULL", err);
 	if (st == ST_OK)
+		st = codec_functions(s, err);
+	if (st == ST_OK)
 		st = migrate(s, err);
 	if (st != ST_OK) {
 		store_close(s);
@@ -638,6 +827,8 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	sqlite3_close_v2(s->db);
+	if (s->codec.free != NULL)
+		s->codec.free(s->codec.ctx);
 	g_free(s->path);
 	g_free(s);
 }

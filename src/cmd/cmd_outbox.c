@@ -1,7 +1,9 @@
 /*
- * lamplight outbox list [--state STATE] [--json] | retry ID | retry
- * --failed | retry --all | cancel ID: the mail lamplight has to send, has
- * sent or could not send.  Seekers' addresses are masked in the list.
+ * lamplight outbox list [--state STATE] [--json] | show ID | retry ID |
+ * retry --failed | retry --all | cancel ID: the mail lamplight has to
+ * send, has sent or could not send.  Seekers' addresses are masked in
+ * the list; show prints one mail whole, as it went (it is sealed at
+ * rest: the data key opens it).
  * retry sends a failed, bounced or waiting mail on the next run (with the
  * same Message-ID): one, every failed one (after a wrong password was put
  * right, say), or every one not sent; cancel keeps a queued or failed one
@@ -19,12 +21,14 @@
 static char *arg_state;
 static gboolean arg_json;
 static char *arg_why;
-static gboolean arg_failed, arg_all;
+static gboolean arg_failed, arg_all, arg_reveal;
 
 static const GOptionEntry outbox_options[] = {
 	{ "state", 0, 0, G_OPTION_ARG_STRING, &arg_state,
 	  "list: queued, sent, failed, bounced or cancelled", "STATE" },
 	{ "json", 0, 0, G_OPTION_ARG_NONE, &arg_json, "print JSON", NULL },
+	{ "reveal", 0, 0, G_OPTION_ARG_NONE, &arg_reveal,
+	  "list: writers' addresses unmasked (sealed at rest)", NULL },
 	{ "why", 0, 0, G_OPTION_ARG_STRING, &arg_why,
 	  "retry, cancel: the reason, kept on the case", "TEXT" },
 	{ "failed", 0, 0, G_OPTION_ARG_NONE, &arg_failed,
@@ -54,7 +58,9 @@ entry_json(const struct outbox_entry *e)
 	set_text(o, "case", e->case_number);
 	set_text(o, "kind", e->kind);
 	/* Answers go to seekers: their address is personal data. */
-	if (strcmp(e->kind, "ack") == 0 || strcmp(e->kind, "followup") == 0) {
+	if (!arg_reveal &&
+	    (strcmp(e->kind, "ack") == 0 || strcmp(e->kind, "followup") == 0 ||
+	     strcmp(e->kind, "relay") == 0)) {
 		g_autofree char *m = people_mask("email", e->rcpt);
 
 		set_text(o, "rcpt", m);
@@ -141,6 +147,29 @@ do_change(struct store *s, const char *verb, const char *id_text)
 
 /* retry --failed or --all: each mail of those states, one by one. */
 static int
+do_show(struct store *s, const char *id_text)
+{
+	g_autoptr(GBytes) data = NULL;
+	struct err err = { 0 };
+	gint64 id = g_ascii_strtoll(id_text, NULL, 10);
+	const char *p;
+	gsize len;
+
+	if (outbox_message(s, id, &data, &err) != ST_OK) {
+		fprintf(stderr, "lamplight outbox: %s\n", err.msg);
+		return cmd_exit_for(&err);
+	}
+	if (data == NULL) {
+		fprintf(stderr, "lamplight outbox: no mail %s (or erased)\n",
+			id_text);
+		return EXIT_DATAERR;
+	}
+	p = g_bytes_get_data(data, &len);
+	fwrite(p, 1, len, stdout);
+	return EXIT_OK;
+}
+
+static int
 do_retry_many(struct store *s)
 {
 	static const char *const failed[] = { "failed", NULL };
@@ -187,16 +216,19 @@ cmd_outbox(int argc, char **argv)
 	int rc;
 
 	cmd_parse(&argc, &argv,
-		  "list | retry ID | retry --failed | retry --all | cancel ID",
+		  "list | show ID | retry ID | retry --failed | retry --all | "
+		  "cancel ID",
 		  "The mail to send, sent, or not sent.", outbox_options);
 	verb = argc > 1 ? argv[1] : "";
 	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
+	      (strcmp(verb, "show") == 0 && argc == 3) ||
 	      (strcmp(verb, "retry") == 0 && argc == 2 &&
 	       (arg_failed || arg_all)) ||
 	      ((strcmp(verb, "retry") == 0 || strcmp(verb, "cancel") == 0) &&
 	       argc == 3 && !arg_failed && !arg_all))) {
-		fprintf(stderr, "usage: lamplight outbox list | retry ID | "
-			"retry --failed | retry --all | cancel ID\n");
+		fprintf(stderr, "usage: lamplight outbox list | show ID | "
+			"retry ID | retry --failed | retry --all | cancel "
+			"ID\n");
 		return EXIT_USAGE;
 	}
 	cfg = cmd_load_config();
@@ -209,6 +241,8 @@ cmd_outbox(int argc, char **argv)
 	}
 	if (strcmp(verb, "list") == 0)
 		rc = do_list(s);
+	else if (strcmp(verb, "show") == 0)
+		rc = do_show(s, argv[2]);
 	else if (argc == 2)
 		rc = do_retry_many(s);
 	else

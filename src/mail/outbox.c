@@ -41,21 +41,29 @@ outbox_item_free(struct outbox_item *it)
 	g_free(it);
 }
 
+/* The kinds of mail to a writer: their address is personal data. */
+#define WRITER_KINDS "('ack', 'followup', 'relay')"
+
 enum status
 outbox_add(struct store *s, gint64 case_id, const char *kind, int priority,
 	   const char *message_id, const char *env_from, const char *rcpt,
 	   const char *data, gsize len, struct err *err)
 {
 	g_autofree char *now = now_iso();
+	g_autofree char *canon = address_canonical(rcpt);
 
+	/* A writer's address sealed, staff's and partners' as configured;
+	 * every one keyed for the daily limit. */
 	return store_run(s, err,
 			 "INSERT INTO outbox (case_id, kind, priority, "
-			 "message_id, env_from, rcpt, data, next_at, "
-			 "created_at) VALUES (nullif(?, 0), ?, ?, ?, ?, ?, ?, "
-			 "?, ?)",
-			 "ititttbtt", case_id, kind, (gint64)priority,
-			 message_id, env_from, rcpt, (const void *)data, len,
-			 now, now);
+			 "message_id, env_from, rcpt, rcpt_key, data, next_at, "
+			 "created_at) VALUES (nullif(?1, 0), ?2, ?3, ?4, ?5, "
+			 "CASE WHEN ?2 IN " WRITER_KINDS " THEN seal(?6, "
+			 "'outbox.rcpt') ELSE ?6 END, keyed(?7), seal(?8, "
+			 "'outbox.data'), ?9, ?9)",
+			 "itittttbt", case_id, kind, (gint64)priority,
+			 message_id, env_from, rcpt, canon,
+			 (const void *)data, len, now);
 }
 
 enum status
@@ -95,7 +103,9 @@ outbox_due(struct store *s, GDateTime *now, int max_priority,
 
 	st = store_query(s, err, read_item, items,
 			 "SELECT id, coalesce(case_id, 0), kind, message_id, "
-			 "env_from, rcpt, data, attempts, priority FROM outbox "
+			 "env_from, unseal(rcpt, 'outbox.rcpt'), unseal(data, "
+			 "'outbox.data'), attempts, "
+			 "priority FROM outbox "
 			 "WHERE "
 			 "state = 'queued' AND next_at <= ? AND priority <= ? "
 			 "ORDER BY priority, id",
@@ -249,37 +259,67 @@ outbox_change(struct store *s, gint64 id, gboolean retry, const char *why,
 	return st;
 }
 
-/*
- * The outbox's recipients as address_canonical() writes them (config.c):
- * lower case, no +tag, Gmail without dots.  Kept in step with it.
- */
-#define CANONICAL_RCPT                                                      \
-	"WITH o AS (SELECT lower(rcpt) AS a, instr(rcpt, '@') AS at, "       \
-	"kind, created_at FROM outbox WHERE kind IN (?2, ?3) AND "           \
-	"created_at %s ?4), "                                                \
-	"l AS (SELECT CASE WHEN at > 0 THEN substr(a, 1, at - 1) ELSE a END " \
-	"AS loc, CASE WHEN at > 0 THEN substr(a, at + 1) ELSE NULL END AS "  \
-	"dom FROM o), "                                                      \
-	"b AS (SELECT CASE WHEN dom IS NOT NULL AND instr(loc, '+') > 0 "    \
-	"THEN substr(loc, 1, instr(loc, '+') - 1) ELSE loc END AS base, dom " \
-	"FROM l) "                                                           \
-	"SELECT count(*) FROM b WHERE CASE WHEN dom IS NULL THEN base "      \
-	"WHEN dom IN ('gmail.com', 'googlemail.com') THEN "                  \
-	"replace(base, '.', '') || '@gmail.com' ELSE base || '@' || dom END " \
-	"= ?1"
-
 enum status
 outbox_count_for(struct store *s, const char *rcpt, const char *kind,
 		 const char *also, const char *since, gboolean at_too,
 		 gint64 *n, struct err *err)
 {
 	g_autofree char *canon = address_canonical(rcpt);
-	g_autofree char *sql = g_strdup_printf(CANONICAL_RCPT,
-					       at_too ? ">=" : ">");
 
+	/* By the keyed canonical address (outbox_add): lower case, no
+	 * +tag, Gmail without dots, as address_canonical() writes it. */
 	*n = 0;
-	return store_query(s, err, store_read_int, n, sql, "tttt", canon, kind,
-			   also, since);
+	return store_query(s, err, store_read_int, n,
+			   at_too ? "SELECT count(*) FROM outbox WHERE "
+				    "rcpt_key = keyed(?1) AND kind IN (?2, ?3) "
+				    "AND created_at >= ?4"
+				  : "SELECT count(*) FROM outbox WHERE "
+				    "rcpt_key = keyed(?1) AND kind IN (?2, ?3) "
+				    "AND created_at > ?4",
+			   "tttt", canon, kind, also, since);
+}
+
+/* Reads (id, rcpt) rows into two arrays (data: GPtrArray *[2]). */
+static gboolean
+read_id_rcpt(const struct store_row *row, gpointer data)
+{
+	GPtrArray **two = data;
+	gint64 *id = g_new(gint64, 1);
+
+	*id = store_col_int(row, 0);
+	g_ptr_array_add(two[0], id);
+	g_ptr_array_add(two[1], store_col_dup(row, 1));
+	return TRUE;
+}
+
+enum status
+outbox_key_existing(struct store *s, struct err *err)
+{
+	GPtrArray *two[2] = { g_ptr_array_new_with_free_func(g_free),
+			      g_ptr_array_new_with_free_func(g_free) };
+	enum status st;
+
+	st = store_query(s, err, read_id_rcpt, two,
+			 "SELECT id, rcpt FROM outbox WHERE rcpt_key IS NULL "
+			 "AND NOT is_sealed(rcpt)", "");
+	if (st == ST_OK && two[0]->len > 0)
+		st = store_begin(s, err);
+	for (guint i = 0; st == ST_OK && i < two[0]->len; i++) {
+		g_autofree char *canon = address_canonical(two[1]->pdata[i]);
+
+		st = store_run(s, err, "UPDATE outbox SET rcpt_key = keyed(?) "
+			       "WHERE id = ?", "ti", canon,
+			       *(gint64 *)two[0]->pdata[i]);
+	}
+	if (two[0]->len > 0) {
+		if (st == ST_OK)
+			st = store_commit(s, err);
+		else
+			store_rollback(s);
+	}
+	g_ptr_array_unref(two[0]);
+	g_ptr_array_unref(two[1]);
+	return st;
 }
 
 enum status
@@ -343,7 +383,8 @@ outbox_list(struct store *s, const char *state, GPtrArray **out,
 	enum status st;
 
 	st = store_query(s, err, read_entry, list,
-			 "SELECT o.id, c.number, o.kind, o.rcpt, o.state, "
+			 "SELECT o.id, c.number, o.kind, unseal(o.rcpt, "
+			 "'outbox.rcpt'), o.state, "
 			 "o.attempts, o.next_at, o.sent_at, o.last_error "
 			 "FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
 			 "WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id",
@@ -361,8 +402,9 @@ outbox_of_case(struct store *s, gint64 case_id, store_row_fn fn,
 	       gpointer data, struct err *err)
 {
 	return store_query(s, err, fn, data,
-			   "SELECT kind, rcpt, state, created_at, sent_at "
-			   "FROM outbox WHERE case_id = ? ORDER BY id",
+			   "SELECT kind, unseal(rcpt, 'outbox.rcpt') AS rcpt, "
+			   "state, created_at, sent_at FROM outbox WHERE "
+			   "case_id = ? ORDER BY id",
 			   "i", case_id);
 }
 
@@ -376,6 +418,23 @@ read_counts(const struct store_row *row, gpointer data)
 	c->failed = store_col_int(row, 2);
 	c->urgent_undelivered = store_col_int(row, 3);
 	return FALSE;
+}
+
+static gboolean
+read_blob(const struct store_row *row, gpointer data)
+{
+	if (!store_col_is_null(row, 0))
+		*(GBytes **)data = store_col_bytes(row, 0);
+	return FALSE;
+}
+
+enum status
+outbox_message(struct store *s, gint64 id, GBytes **out, struct err *err)
+{
+	*out = NULL;
+	return store_query(s, err, read_blob, out,
+			   "SELECT unseal(data, 'outbox.data') FROM outbox "
+			   "WHERE id = ? AND length(data) > 0", "i", id);
 }
 
 enum status

@@ -60,6 +60,14 @@ centre() {
 # json EXPR: EXPR over the JSON document on standard input, as d.
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# outbox_where CONFIG PYEXPR: the ids of the outbox rows e (as `outbox
+# list --json --reveal` gives them: writers' addresses are sealed at
+# rest) for which PYEXPR holds, oldest first, one per line.
+outbox_where() {
+	"$LAMPLIGHT" outbox list -c "$1" --json --reveal |
+		/usr/bin/python3 -c "import json,sys; [print(e['id']) for e in json.load(sys.stdin) if ($2)]"
+}
+
 # secret_file PATH VALUE: a password file only its owner may read.
 secret_file() {
 	(umask 077 && printf '%s\n' "$2" >"$1")

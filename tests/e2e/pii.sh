@@ -105,6 +105,9 @@ with open(people, "w") as f:
     for p in (a, b, c):
         for k in ("name", "id", "tel", "phone", "street"):
             f.write(p[k] + "\n")
+with open(people + ".mail", "w") as f:
+    for p in (a, b, c):
+        f.write(p["mail"] + "\n")
 with open(people + ".drugs", "w") as f:
     f.write(a["drug"] + "\n" + b["drug"] + "\n")
 with open(people + ".a", "w") as f:
@@ -174,6 +177,12 @@ tap_like "the police's reminder names the referral" \
 tap_is "... and no person" "$(leaks "$T/police-reminder")" ""
 tap_is "... and no person" "$(leaks "$T/reminder")" ""
 "$L" run "${C[@]}" >/dev/null 2>&1 || true
+# At rest, decoded as a thief would (every table cell and file, raw,
+# base64, quoted-printable, as mail): no name, ID, phone, street, e-mail
+# address, drug or word of a letter.
+printf '%s\n' 很想死 過量 戒癮治療 就業輔導 想戒毒 >"$T/people.words"
 tap_is "what lamplight keeps on disk (database, spool) holds none of it" \
-	"$(grep -r -l -a -F -f "$T/people" "$T/state" | sed "s|$T/state/||" | tr '\n' ' ' || true)" ""
+	"$(/usr/bin/python3 "$SOURCE_ROOT/tests/tools/at-rest" "$T/state" \
+		"$T/people" "$T/people.mail" "$T/people.drugs" \
+		"$T/people.words" | tr '\n' ';')" ""
 tap_done

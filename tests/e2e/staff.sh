@@ -33,11 +33,20 @@ state() { show "$1" 'd["state"]'; }
 newest() { "$L" case list "${C[@]}" --json | json 'd[0]["number"]'; }
 ingest() { "$L" ingest "${C[@]}" --centre "$1" <"$2" 2>>"$T/log" || true; }
 get() { "$MT" get "$@"; }
+# mailout ID FILE [CONFIG...]: outbox mail ID as it goes (sealed at rest:
+# the command opens it).
+mailout() {
+	local id=$1 file=$2 cfg
+	shift 2
+	if (($#)); then cfg=("$@"); else cfg=("${C[@]}"); fi
+	rm -f "$file"
+	[[ -n $id ]] || return 1
+	"$L" outbox show "${cfg[@]}" "$id" >"$file" 2>/dev/null
+	[[ -s $file ]]
+}
 # outmail KIND RCPT FILE: the newest outbox mail of KIND to RCPT.
 outmail() {
-	rm -f "$3"
-	sqlite3 "$DB" "SELECT writefile('$3', data) FROM outbox WHERE kind = '$1' AND rcpt = '$2' ORDER BY id DESC LIMIT 1" >/dev/null
-	[[ -s $3 ]]
+	mailout "$(outbox_where "$T/l.conf" "e['kind'] == '$1' and e['rcpt'] == '$2'" | tail -1)" "$3"
 }
 rows() { sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE $1"; }
 refused() { show "$1" 'sum(1 for e in d["events"] if e["what"] == "staff mail refused")'; }
@@ -388,7 +397,7 @@ From: $LIN
 To: $tampered"
 tap_is "the refusals are on the case, for a person to see" "$(refused "$c1")" 8
 tap_is "nothing went to the attacker but what any writer gets" \
-	"$(rows "rcpt LIKE '%evil.example' AND kind NOT IN ('ack', 'followup')")" 0
+	"$(outbox_where "$T/l.conf" "e['rcpt'].endswith('evil.example') and e['kind'] not in ('ack', 'followup')" | wc -l)" 0
 # Issue 16, point 8: the staff member whose address a refused reply
 # bears is told, at the configured address (never Reply-To): of the
 # eight refused on the case, six bore lin's address alone (the others:
@@ -511,7 +520,7 @@ for want in "Outlook 這邊已幫您登記，週三會再聯絡。" \
 	"Thunderbird 這邊改由陳個管與您聯絡。"; do
 	i=$((i + 1))
 	id=$(sed -n "${i}p" "$T/relays")
-	sqlite3 "$DB" "SELECT writefile('$T/relay-$i.eml', data) FROM outbox WHERE id = $id" >/dev/null
+	mailout "$id" "$T/relay-$i.eml" || true
 	tap_is "... as written: $want" \
 		"$(get "$T/relay-$i.eml" '[("'"$want"'" in b), [x for x in ["#", "寄件者", "寫道", "0912345678", "同仁您好", "lin@", "<o:p>", "MsoNormal"] if x in b]]')" \
 		"[True, []]"
@@ -897,8 +906,8 @@ staff_secrets_file = $T/staff.secrets
 staff_require_secret = $CHEN"
 "$L" ingest "${C2[@]}" --centre TPE <"$T/w7.eml" 2>>"$T/log" || true
 s1=$("$L" case list "${C2[@]}" --json | json 'd[0]["number"]')
-sqlite3 "$DB2" "SELECT writefile('$T/s-lin.eml', data) FROM outbox WHERE kind = 'staff' AND rcpt = '$LIN'" >/dev/null
-sqlite3 "$DB2" "SELECT writefile('$T/s-chen.eml', data) FROM outbox WHERE kind = 'staff' AND rcpt = '$CHEN'" >/dev/null
+mailout "$(sqlite3 "$DB2" "SELECT id FROM outbox WHERE kind = 'staff' AND rcpt = '$LIN'")" "$T/s-lin.eml" "${C2[@]}" || true
+mailout "$(sqlite3 "$DB2" "SELECT id FROM outbox WHERE kind = 'staff' AND rcpt = '$CHEN'")" "$T/s-chen.eml" "${C2[@]}" || true
 srt_lin=$(get "$T/s-lin.eml" 'm["Reply-To"].addresses[0].addr_spec')
 srt_chen=$(get "$T/s-chen.eml" 'm["Reply-To"].addresses[0].addr_spec')
 s2show() { "$L" case show "${C2[@]}" "$s1" --json | json "$1"; }
@@ -923,7 +932,7 @@ tap_is "issue 16: no secret and no server's word: refused, duty told" \
 sec16 "錯的密語" "$LIN" "$srt_lin" "$(ar $LIN)" "#secret 月光燈塔-lin-8"
 tap_is "issue 16: a wrong secret refuses even a vouched reply" \
 	"$(s2show 'len(d["notes"])') $(s2rows "kind = 'alert'")" "0 2"
-outmail_alert=$(sqlite3 "$DB2" "SELECT data FROM outbox WHERE kind = 'alert' ORDER BY id DESC LIMIT 1")
+outmail_alert=$("$L" outbox show "${C2[@]}" "$(sqlite3 "$DB2" "SELECT id FROM outbox WHERE kind = 'alert' ORDER BY id DESC LIMIT 1")" 2>/dev/null || true)
 tap_like "... the alert says why" "$outmail_alert" "."
 sec16 "chen 沒附密語" "$CHEN" "$srt_chen" "$(ar $CHEN)" ""
 tap_is "issue 16: staff who must give a secret: vouched but without it, refused" \
@@ -934,7 +943,7 @@ tap_is "the secret alone, no server's word: lin's note is kept" \
 sec16 "chen 的密語" "$CHEN" "$srt_chen" "" "＃secret 晨星-chen-2468"
 tap_is "... chen's too, with the secret required" \
 	"$(s2show '[n["text"] for n in d["notes"]]')" "['lin 的密語', 'chen 的密語']"
-sqlite3 "$DB2" "SELECT writefile('$T/s-tr.eml', data) FROM outbox WHERE kind = 'transcript' AND rcpt = '$CHEN'" >/dev/null
+mailout "$(sqlite3 "$DB2" "SELECT id FROM outbox WHERE kind = 'transcript' AND rcpt = '$CHEN'")" "$T/s-tr.eml" "${C2[@]}" || true
 tap_is "... the transcript never writes the secret back" \
 	"$(get "$T/s-tr.eml" '("晨星" in b, "#secret ******" in b)')" "(False, True)"
 tap_is "... nor does the log" "$(grep -c -E '月光|晨星' "$T/log" || true)" 0

@@ -40,8 +40,9 @@ ingest TNN "$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml"
 case1=$("$L" case list "${C[@]}" --json | json 'd[0]["number"]')
 seeker=yichun.lee0217@example.org
 # The acknowledgement waiting in the outbox: its Message-ID and Reply-To.
-sqlite3 "$T/state/lamplight.db" \
-	"SELECT writefile('$T/ack.eml', data) FROM outbox LIMIT 1" >/dev/null
+"$L" outbox show "${C[@]}" \
+	"$(sqlite3 "$T/state/lamplight.db" "SELECT min(id) FROM outbox")" \
+	>"$T/ack.eml"
 read -r ack_id reply_to < <(/usr/bin/python3 - "$T/ack.eml" <<'PY'
 import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], 'rb'),
@@ -82,11 +83,9 @@ attacker=nosy@attacker.example
 ingest TNN "$T/forged.eml"
 tap_is "a forged follow-up by subject: filed on the case" "$(ncases)" 1
 tap_is "... nothing is queued for the Reply-To it gave" \
-	"$(sqlite3 "$T/state/lamplight.db" \
-		"SELECT count(*) FROM outbox WHERE rcpt = '$attacker'")" 0
+	"$(outbox_where "$T/l.conf" "e['rcpt'] == '$attacker'" | wc -l)" 0
 tap_ok "... the answer went to the address the case knows" test \
-	"$(sqlite3 "$T/state/lamplight.db" \
-		"SELECT count(*) FROM outbox WHERE kind = 'followup' AND rcpt = '$seeker'")" -ge 2
+	"$(outbox_where "$T/l.conf" "e['kind'] == 'followup' and e['rcpt'] == '$seeker'" | wc -l)" -ge 2
 
 mail "$T/r3.eml" someone.else@example.net tnn@centers.moj-help.example \
 	"Re: 抱歉打擾" "$ack_id"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 
 #include "cases.h"
 #include "refusal.h"
@@ -140,7 +141,7 @@ setup(void **state)
 
 	f->dir = scratch_new();
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (store_open(db, &f->s, &err) != ST_OK ||
+	if (store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
 	    cases_calendar(f->s, path, &f->cal, &err) != ST_OK) {
 		print_error("%s\n", err.msg);
 		return -1;

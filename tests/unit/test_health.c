@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 
 #include "calendar.h"
 #include "cases.h"
@@ -33,7 +34,7 @@ setup(void **state)
 
 	f->dir = scratch_new();
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (store_open(db, &f->s, &err) != ST_OK)
+	if (store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir))
 		return -1;
 	f->tpe.id = "tpe";
 	f->tpe.mailbox = "imap://x/INBOX";

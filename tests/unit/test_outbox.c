@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 
 #include "cases.h"
 #include "outbox.h"
@@ -29,7 +30,7 @@ setup(void **state)
 
 	f->dir = scratch_new();
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (store_open(db, &f->s, &err) != ST_OK)
+	if (store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir))
 		return -1;
 	if (store_run(f->s, &err, "INSERT INTO cases (number, county, "
 		      "urgency, source, created_at) VALUES "

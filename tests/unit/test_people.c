@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 
 #include "cases.h"
 #include "people.h"
@@ -28,7 +29,7 @@ setup(void **state)
 	f->dir = scratch_new();
 	db = g_build_filename(f->dir, "t.db", NULL);
 	key = g_build_filename(f->dir, "data.key", NULL);
-	if (store_open(db, &f->s, &err) != ST_OK ||
+	if (store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
 	    vault_open(key, TRUE, &f->v, &err) != ST_OK)
 		return -1;
 	f->forgotten = g_ptr_array_new_with_free_func(g_free);
@@ -362,6 +363,91 @@ test_letters_sealed(void **state)
 	assert_int_equal(people_open_file(f->v, sealed, &back, &err), ST_FATAL);
 }
 
+/*
+ * The personal columns (store.h): what is written through seal() is a
+ * blob no one reads without the key, opens only for its own column,
+ * not with another key; values from before sealing are sealed once;
+ * without a codec nothing is written at all.
+ */
+static void
+test_columns_sealed(void **state)
+{
+	struct fx *f = *state;
+	g_autofree char *clear = NULL, *moved = NULL, *raw_type = NULL;
+	g_autofree char *db = g_build_filename(f->dir, "plain.db", NULL);
+	g_autofree char *tdb = g_build_filename(f->dir, "t.db", NULL);
+	char *other_dir = scratch_new();
+	struct store *plain = NULL, *other = NULL;
+	struct err err = { 0 };
+	gint64 id, n = -1;
+	guint sealed = 0;
+
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO cases (number, "
+				   "county, urgency, source, subject, "
+				   "created_at) VALUES ('TPE-1150101-0009', "
+				   "'TPE', 'normal', 'direct', seal(?, "
+				   "'cases.subject'), 'x')", "t",
+				   "張雅婷求助 0922333444"), ST_OK);
+	id = store_last_id(f->s);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &raw_type,
+				     "SELECT typeof(subject) FROM cases WHERE "
+				     "id = ?", "i", id), ST_OK);
+	assert_string_equal(raw_type, "blob");
+	assert_int_equal(store_query(f->s, &err, store_read_int, &n,
+				     "SELECT instr(subject, '0922333444') FROM "
+				     "cases WHERE id = ?", "i", id), ST_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &clear,
+				     "SELECT unseal(subject, 'cases.subject') "
+				     "FROM cases WHERE id = ?", "i", id), ST_OK);
+	assert_string_equal(clear, "張雅婷求助 0922333444");
+	/* Read as another column's: it does not open. */
+	assert_int_not_equal(store_query(f->s, &err, store_read_text, &moved,
+					 "SELECT unseal(subject, "
+					 "'cases.reply_addr') FROM cases WHERE "
+					 "id = ?", "i", id), ST_OK);
+	assert_null(moved);
+	/* A value written before sealing reads as it is, and is sealed
+	 * once by store_seal_existing(). */
+	assert_int_equal(store_run(f->s, &err, "UPDATE cases SET reply_addr = "
+				   "'a@b.example' WHERE id = ?", "i", id), ST_OK);
+	g_clear_pointer(&clear, g_free);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &clear,
+				     "SELECT unseal(reply_addr, "
+				     "'cases.reply_addr') FROM cases WHERE id "
+				     "= ?", "i", id), ST_OK);
+	assert_string_equal(clear, "a@b.example");
+	assert_int_equal(store_seal_existing(f->s, &sealed, &err), ST_OK);
+	assert_int_equal(sealed, 1);
+	g_clear_pointer(&raw_type, g_free);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &raw_type,
+				     "SELECT typeof(reply_addr) FROM cases "
+				     "WHERE id = ?", "i", id), ST_OK);
+	assert_string_equal(raw_type, "blob");
+	/* The same file with another key: refused, not garbage. */
+	assert_int_equal(store_open(tdb, &other, &err), ST_OK);
+	assert_true(test_seal(other, other_dir));
+	g_clear_pointer(&clear, g_free);
+	assert_int_not_equal(store_query(other, &err, store_read_text, &clear,
+					 "SELECT unseal(subject, "
+					 "'cases.subject') FROM cases WHERE id "
+					 "= ?", "i", id), ST_OK);
+	assert_non_null(strstr(err.msg, "another data key"));
+	store_close(other);
+	/* No codec: seal() refuses; nothing goes in the clear. */
+	assert_int_equal(store_open(db, &plain, &err), ST_OK);
+	assert_int_not_equal(store_run(plain, &err, "INSERT INTO cases "
+				       "(number, county, urgency, source, "
+				       "subject, created_at) VALUES ('TPE-1', "
+				       "'TPE', 'normal', 'direct', seal(?, "
+				       "'cases.subject'), 'x')", "t", "秘密"),
+			     ST_OK);
+	assert_non_null(strstr(err.msg, "no data key"));
+	store_close(plain);
+	scratch_remove(other_dir);
+	g_free(other_dir);
+}
+
 int
 main(void)
 {
@@ -373,6 +459,8 @@ main(void)
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test_setup_teardown(test_erased_after_retention,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_columns_sealed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_letters_sealed, setup,
 						teardown),
 	};

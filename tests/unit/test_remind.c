@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 #include "testconfig.h"
 #include "testmime.h"
 
@@ -41,7 +42,7 @@ setup(void **state)
 		"duty = duty@tpe.centers.example\n"
 		"partners.health = clinic@health.partners.example\n");
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK ||
+	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
 	    cases_calendar(f->s, f->cfg->calendar, &f->cal, &err) != ST_OK ||
 	    notify_open(f->cfg->templates_dir, &f->n, &err) != ST_OK) {
 		print_error("%s\n", err.msg);
@@ -119,7 +120,8 @@ digest(struct fx *f, const char *kind, const char *rcpt)
 	char *text;
 
 	assert_int_equal(store_query(f->s, &err, read_bytes, &data,
-				     "SELECT data FROM outbox WHERE kind = ? "
+				     "SELECT unseal(data, 'outbox.data') FROM outbox "
+				     "WHERE kind = ? "
 				     "AND rcpt = ? ORDER BY id DESC LIMIT 1",
 				     "tt", kind, rcpt),
 			 ST_OK);

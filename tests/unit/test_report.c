@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 #include "testconfig.h"
 
 #include "cases.h"
@@ -42,7 +43,7 @@ setup(void **state)
 		"staff = wu@khh.centers.example\n"
 		"duty = duty@khh.centers.example\n");
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK ||
+	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
 	    cases_calendar(f->s, f->cfg->calendar, &f->cal, &err) != ST_OK) {
 		print_error("%s\n", err.msg);
 		return -1;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
+#include "testvault.h"
 
 #include "cases.h"
 #include "store.h"
@@ -28,7 +29,7 @@ setup(void **state)
 
 	f->dir = scratch_new();
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (store_open(db, &f->s, &err) != ST_OK)
+	if (store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir))
 		return -1;
 	*state = f;
 	return 0;

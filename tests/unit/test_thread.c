@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testvault.h"
 #include "testmime.h"
 
 #include "cases.h"
@@ -52,7 +53,7 @@ setup(void **state)
 	f->dir = scratch_new();
 	db = g_build_filename(f->dir, "t.db", NULL);
 	key = g_build_filename(f->dir, "token.key", NULL);
-	if (store_open(db, &f->s, &err) != ST_OK ||
+	if (store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
 	    tokens_open(key, TRUE, &f->t, &err) != ST_OK)
 		return -1;
 	f->tpe = new_case(f, "TPE", &f->tpe_number);
