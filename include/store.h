@@ -59,6 +59,10 @@ struct store_codec {
 
 /* s seals with codec from now on (the previous codec is freed). */
 void store_set_codec(struct store *s, const struct store_codec *codec);
+/* A letter's Message-ID is kept as a keyed hash (a writer's may carry
+ * their address): found again by equality, never read back.  Once, for
+ * a database from before: keys every one in the clear. */
+enum status store_key_message_ids(struct store *s, struct err *err);
 /* Seals every value of the personal columns written before sealing;
  * *sealed says how many. */
 enum status store_seal_existing(struct store *s, guint *sealed,

@@ -346,7 +346,7 @@ cases_link_copies(struct store *s, gint64 case_id, const char *mailbox,
 		       "INSERT OR IGNORE INTO case_links (case_id, other_id, "
 		       "why) SELECT ?1, a.case_id, 'same letter to ' || "
 		       "a.mailbox FROM arrivals a WHERE a.mailbox <> ?2 AND "
-		       "a.message_id IS ?3 AND a.body_hash = ?4 AND "
+		       "a.message_id IS keyed(?3) AND a.body_hash = ?4 AND "
 		       "a.case_id IS NOT NULL AND a.case_id <> ?1",
 		       "ittt", case_id, mailbox, message_id, body_hash);
 	*linked = st == ST_OK ? store_changes(s) : 0;

@@ -132,6 +132,22 @@ seal_with_key(const struct config *cfg, struct store *s, struct err *err)
 	if (st != ST_OK)
 		return st;
 	vault_attach(v, s);
+	done = meta_get(s, "keyed_message_ids");
+	if (done == NULL) {
+		/* Once: keyed twice, an id would not be found again. */
+		st = store_begin(s, err);
+		if (st == ST_OK)
+			st = store_key_message_ids(s, err);
+		if (st == ST_OK)
+			st = meta_set(s, "keyed_message_ids", "1", err);
+		if (st == ST_OK)
+			st = store_commit(s, err);
+		else
+			store_rollback(s);
+		if (st != ST_OK)
+			return st;
+	}
+	g_free(done);
 	done = meta_get(s, "sealed_columns");
 	if (done != NULL)
 		return ST_OK;

@@ -749,6 +749,13 @@ store_set_codec(struct store *s, const struct store_codec *codec)
 }
 
 enum status
+store_key_message_ids(struct store *s, struct err *err)
+{
+	return store_run(s, err, "UPDATE arrivals SET message_id = "
+			 "keyed(message_id) WHERE message_id IS NOT NULL", "");
+}
+
+enum status
 store_seal_existing(struct store *s, guint *sealed, struct err *err)
 {
 	enum status st = store_begin(s, err);
@@ -1180,7 +1187,7 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 	*dup_of = 0;
 	st = store_query(s, err, store_read_int, dup_of,
 			 "SELECT id FROM arrivals WHERE mailbox = ? AND "
-			 "message_id IS ? AND body_hash = ? AND "
+			 "message_id IS keyed(?) AND body_hash = ? AND "
 			 "duplicate_of IS NULL AND "
 			 "(quarantine IS NULL) = (? IS NULL) AND "
 			 "coalesce(quarantine_state, 'held') = 'held' "
@@ -1193,7 +1200,8 @@ store_arrival_add(struct store *s, const struct arrival *a, gint64 *id,
 			       "message_id, body_hash, kind, county, urgency, "
 			       "quarantine, received_at, duplicate_of, "
 			       "quarantine_state) VALUES "
-			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?)",
+			       "(?, ?, keyed(?), ?, ?, ?, ?, ?, ?, nullif(?, 0), "
+			       "?)",
 			       "tttttttttit", a->spool_name, a->mailbox,
 			       a->message_id, a->body_hash, a->kind,
 			       a->county, a->urgency, a->quarantine, now,

@@ -39,7 +39,7 @@ case_of_message(struct store *s, const char *id, const char *county,
 			   "c.county = ?2) AND c.id IN ("
 			   "  SELECT nullif(?3, 0)"
 			   "  UNION ALL SELECT case_id FROM arrivals"
-			   "  WHERE message_id = ?1) LIMIT 1",
+			   "  WHERE message_id = keyed(?1)) LIMIT 1",
 			   "tti", id, county, ours);
 }
 

@@ -82,6 +82,25 @@ rc=$(run)
 tap_like "overwritten header: an error" "$rc $(cat "$T/err")" \
 	'^70 .*(not a database|malformed)'
 restore
+# Bytes flipped inside a page: the calendar kept in the database (its
+# text is not personal, so not sealed) no longer reads as UTF-8.
+/usr/bin/python3 - "$DB" <<'PY'
+import sys
+p = sys.argv[1]
+data = bytearray(open(p, "rb").read())
+at = data.find("政府行政機關辦公日曆表".encode())
+assert at > 0, "the calendar's text is not in the file"
+data[at] ^= 0xff
+data[at + 1] ^= 0xff
+open(p, "wb").write(bytes(data))
+PY
+rm -f "$DB-wal" "$DB-shm"
+rc=$(run)
+tap_like "flipped bytes: an error that says the database may be damaged" \
+	"$rc $(cat "$T/err")" \
+	"^70 .*calendar kept in the database no longer reads.*may be damaged.*integrity_check"
+tap_is "... status is not ok" "$(status_rc)" 1
+restore
 
 # 3. A read-only database: refused before SQLite leaves -wal and -shm
 # files of that mode in the way.

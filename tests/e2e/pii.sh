@@ -141,9 +141,10 @@ tap_is "the acknowledgements name nobody and no drug" \
 	"$(cat "$T"/ack-* >"$T/acks"; leaks "$T/acks")$(grep -F -o -f "$T/people.drugs" "$T/acks" || true)" ""
 
 # Cases move on: one to the police (to find the person), one to health.
-case_a=$(sqlite3 "$DB" "SELECT c.number FROM cases c JOIN arrivals a ON a.case_id = c.id WHERE a.message_id = 'form1@moj-help.example'")
-case_c=$(sqlite3 "$DB" "SELECT c.number FROM cases c JOIN arrivals a ON a.case_id = c.id WHERE a.message_id = 'direct3@example.com'")
-case_b=$(sqlite3 "$DB" "SELECT c.number FROM cases c JOIN arrivals a ON a.case_id = c.id WHERE a.message_id = 'form2@moj-help.example'")
+# (Message-IDs are kept keyed: the cases are told by source and urgency.)
+case_a=$(sqlite3 "$DB" "SELECT number FROM cases WHERE source = 'webform' AND urgency = 'emergency'")
+case_c=$(sqlite3 "$DB" "SELECT number FROM cases WHERE source = 'direct'")
+case_b=$(sqlite3 "$DB" "SELECT number FROM cases WHERE source = 'webform' AND urgency <> 'emergency'")
 for n in "$case_a" "$case_b"; do
 	for s in registered contacted assessed; do
 		"$L" case set "${C[@]}" "$n" "$s" --as a@tpe.centers.example >/dev/null
@@ -179,8 +180,11 @@ tap_is "... and no person" "$(leaks "$T/reminder")" ""
 "$L" run "${C[@]}" >/dev/null 2>&1 || true
 # At rest, decoded as a thief would (every table cell and file, raw,
 # base64, quoted-printable, as mail): no name, ID, phone, street, e-mail
-# address, drug or word of a letter.
-printf '%s\n' 很想死 過量 戒癮治療 就業輔導 想戒毒 >"$T/people.words"
+# address, drug, word of a letter or a letter's Message-ID (a writer's
+# may carry their address).
+printf '%s\n' 很想死 過量 戒癮治療 就業輔導 想戒毒 \
+	form1@moj-help.example form2@moj-help.example direct3@example.com \
+	>"$T/people.words"
 tap_is "what lamplight keeps on disk (database, spool) holds none of it" \
 	"$(/usr/bin/python3 "$SOURCE_ROOT/tests/tools/at-rest" "$T/state" \
 		"$T/people" "$T/people.mail" "$T/people.drugs" \
