@@ -31,8 +31,9 @@ const char *store_migration_sql(int v);
 
 /*
  * Sealing at rest.  The columns that hold personal data (a case's
- * subject and reply address, notes, the words rules matched, the mail
- * in the outbox) are written through the SQL function seal(value,
+ * subject and reply address, notes, the words rules matched, the why
+ * of the audit trail, the mail in the outbox, a writer's address on it
+ * and a server's error) are written through the SQL function seal(value,
  * 'table.column') and read through unseal(value, 'table.column'); the
  * codec does the work (people.h: the data key).  A value from before
  * sealing reads as it is.  Without a codec seal() fails: nothing is

@@ -212,7 +212,7 @@ cases_event_add(struct store *s, gint64 case_id, const char *at,
 
 	return store_run(s, err,
 			 "INSERT INTO case_events (case_id, at, who, what, "
-			 "why) VALUES (?, ?, ?, ?, ?)",
+			 "why) VALUES (?, ?, ?, ?, seal(?, 'case_events.why'))",
 			 "itttt", case_id, at != NULL ? at : now_text, who,
 			 what, why);
 }
@@ -457,7 +457,8 @@ cases_partner_unconfirmed(struct store *s, gint64 id, char **detail,
 {
 	*detail = NULL;
 	return store_query(s, err, store_read_text, detail,
-			   "SELECT e.why FROM case_events e WHERE e.case_id = ? "
+			   "SELECT unseal(e.why, 'case_events.why') FROM "
+			   "case_events e WHERE e.case_id = ? "
 			   "AND e.what = 'partner reply unconfirmed' AND NOT "
 			   "EXISTS (SELECT 1 FROM case_events f WHERE f.case_id "
 			   "= e.case_id AND f.what = 'partner reply confirmed' "
@@ -1232,7 +1233,8 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "referrals", "SELECT grp AS \"group\", agency, referred_at, "
 			       "replied_at FROM referrals WHERE case_id = ? "
 			       "ORDER BY id" },
-		{ "events", "SELECT at, who, what, why FROM case_events "
+		{ "events", "SELECT at, who, what, unseal(why, "
+			    "'case_events.why') AS why FROM case_events "
 			    "WHERE case_id = ? ORDER BY id" },
 		{ "notes", "SELECT id, at, who, unseal(text, "
 			   "'case_notes.text') AS text FROM case_notes "

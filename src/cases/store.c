@@ -14,6 +14,11 @@
 #include "store.h"
 #include "twtime.h"
 
+/* The audit trail is append-only: no row of it changes. */
+#define CASE_EVENTS_NO_UPDATE                                              \
+	"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events" \
+	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END"
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -208,8 +213,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(state, priority, id);"
 	/* The daily limit of answers reads by recipient and time. */
 	"CREATE INDEX outbox_rcpt ON outbox(rcpt COLLATE NOCASE, created_at);"
-	"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events"
-	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
+	CASE_EVENTS_NO_UPDATE ";"
 	"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events"
 	"  BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;",
 
@@ -607,6 +611,11 @@ static const struct {
 	{ "case_notes", "text", "1" },
 	{ "reasons", "match", "1" },
 	{ "outbox", "data", "1" },
+	/* What went wrong: a server's words may name the recipient. */
+	{ "outbox", "last_error", "1" },
+	/* Why something happened to a case: an address, a reason given.
+	 * Append-only: store_seal_existing() lifts the trigger for it. */
+	{ "case_events", "why", "1" },
 	/* A writer's address (outbox.h); staff's and partners' are the
 	 * configuration's.  Keyed first (outbox_key_existing). */
 	{ "outbox", "rcpt", "kind IN ('ack', 'followup', 'relay')" },
@@ -772,8 +781,15 @@ store_seal_existing(struct store *s, guint *sealed, struct err *err)
 			sealed_columns[i].column, sealed_columns[i].column,
 			sealed_columns[i].rows);
 
-		st = exec(s, sql, err);
-		*sealed += (guint)sqlite3_changes(s->db);
+		if (strcmp(sealed_columns[i].table, "case_events") == 0)
+			st = exec(s, "DROP TRIGGER case_events_no_update", err);
+		if (st == ST_OK)
+			st = exec(s, sql, err);
+		if (st == ST_OK)
+			*sealed += (guint)sqlite3_changes(s->db);
+		if (st == ST_OK &&
+		    strcmp(sealed_columns[i].table, "case_events") == 0)
+			st = exec(s, CASE_EVENTS_NO_UPDATE, err);
 	}
 	if (st == ST_OK)
 		st = store_commit(s, err);

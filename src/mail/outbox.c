@@ -149,7 +149,7 @@ outbox_sent(struct store *s, gint64 id, const char *reply, struct err *err)
 
 	return store_run(s, err,
 			 "UPDATE outbox SET state = 'sent', sent_at = ?, "
-			 "attempts = attempts + 1, last_error = ? WHERE id = ?",
+			 "attempts = attempts + 1, last_error = seal(?, 'outbox.last_error') WHERE id = ?",
 			 "tti", now, reply, id);
 }
 
@@ -161,7 +161,7 @@ outbox_failed(struct store *s, gint64 id, gboolean temp, const char *why,
 
 	return store_run(s, err,
 			 "UPDATE outbox SET state = ?, "
-			 "attempts = attempts + 1, last_error = ?, "
+			 "attempts = attempts + 1, last_error = seal(?, 'outbox.last_error'), "
 			 "next_at = ? WHERE id = ?",
 			 "ttti", temp ? "queued" : "failed", why, next, id);
 }
@@ -176,7 +176,7 @@ outbox_bounced(struct store *s, const char *message_id, const char *why,
 	*case_id = 0;
 	*kind = NULL;
 	st = store_run(s, err,
-		       "UPDATE outbox SET state = 'bounced', last_error = ? "
+		       "UPDATE outbox SET state = 'bounced', last_error = seal(?, 'outbox.last_error') "
 		       "WHERE message_id = ? AND state <> 'cancelled'",
 		       "tt", why, message_id);
 	if (st != ST_OK || store_changes(s) == 0)
@@ -385,7 +385,8 @@ outbox_list(struct store *s, const char *state, GPtrArray **out,
 	st = store_query(s, err, read_entry, list,
 			 "SELECT o.id, c.number, o.kind, unseal(o.rcpt, "
 			 "'outbox.rcpt'), o.state, "
-			 "o.attempts, o.next_at, o.sent_at, o.last_error "
+			 "o.attempts, o.next_at, o.sent_at, unseal(o.last_error, "
+			 "'outbox.last_error') "
 			 "FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
 			 "WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id",
 			 "t", state);

@@ -39,7 +39,8 @@ again() {
 	<"$SOURCE_ROOT/tests/corpus/form-v2-application.eml" 2>/dev/null ||
 	true
 tap_is "421 at the greeting: waiting, one attempt" "$(row 1)" "queued 1"
-tap_like "... and why" "$(sql "$DB" 'select last_error from outbox where id = 1')" \
+tap_like "... and why" "$("$L" outbox list "${C[@]}" --json |
+	json '[e["last_error"] for e in d if e["id"] == 1][0]')" \
 	'421'
 tap_ok "... to be tried again later, not now" test "$(sql "$DB" \
 	"select next_at > created_at from outbox where id = 1")" -eq 1
@@ -111,8 +112,8 @@ kill "$fault" && wait "$fault" 2>/dev/null || true
 "$L" ingest "${C[@]}" --centre TPE \
 	<"$SOURCE_ROOT/maildir/tpe/new/1793630513.demo0002.lamplight" \
 	2>/dev/null || true
-tap_like "a server that is down: waiting" "$(sql "$DB" \
-	"select state || ' ' || last_error from outbox where kind = 'ack' order by id desc limit 1")" \
+tap_like "a server that is down: waiting" "$("$L" outbox list "${C[@]}" \
+	--json | json '[e["state"] + " " + e["last_error"] for e in d if e["kind"] == "ack"][-1]')" \
 	"^queued .*(connect|Connect)"
 # The two mails that 550 failed (the answer and the staff notice) are
 # put back in one go.
@@ -131,8 +132,8 @@ sed -i "s|^ca_file = .*|ca_file = $T/other.pem|" "$T/tls.conf"
 	<"$SOURCE_ROOT/tests/corpus/form-v2-application.eml" 2>/dev/null ||
 	true
 tap_like "a certificate that does not verify: waiting" \
-	"$(sql "$T/tls-state/lamplight.db" \
-		"select state || ' ' || last_error from outbox")" \
+	"$("$L" outbox list -c "$T/tls.conf" --json |
+		json 'd[0]["state"] + " " + d[0]["last_error"]')" \
 	'^queued .*(SSL|certificate|TLS)'
 sleep 1
 tap_is "... and nothing reached the server" \

@@ -417,8 +417,22 @@ test_columns_sealed(void **state)
 				     "'cases.reply_addr') FROM cases WHERE id "
 				     "= ?", "i", id), ST_OK);
 	assert_string_equal(clear, "a@b.example");
+	/* The audit trail too, though no row of it may change. */
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO case_events "
+				   "(case_id, at, who, what, why) VALUES (?, "
+				   "'x', 'lamplight', 'mail failed: ack', "
+				   "'550 <a@b.example> unknown')", "i", id),
+			 ST_OK);
 	assert_int_equal(store_seal_existing(f->s, &sealed, &err), ST_OK);
-	assert_int_equal(sealed, 1);
+	assert_int_equal(sealed, 2);
+	g_clear_pointer(&raw_type, g_free);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &raw_type,
+				     "SELECT typeof(why) FROM case_events "
+				     "WHERE case_id = ?", "i", id), ST_OK);
+	assert_string_equal(raw_type, "blob");
+	assert_int_not_equal(store_run(f->s, &err, "UPDATE case_events SET "
+				       "why = 'x'", ""), ST_OK);
+	assert_non_null(strstr(err.msg, "append-only"));
 	g_clear_pointer(&raw_type, g_free);
 	assert_int_equal(store_query(f->s, &err, store_read_text, &raw_type,
 				     "SELECT typeof(reply_addr) FROM cases "
