@@ -3,9 +3,10 @@
 # copied file does to the state directory, each case with the exit code
 # it must give, the state it must leave (nothing made anew, nothing
 # lost, nothing sent) and what status says; then, put right, a clean run
-# and status ok again.  Faults covered elsewhere: the spool deleted
-# before filing and a slow letter ahead of an emergency (e2e-maildir),
-# SMTP 535 (e2e-smtp), a full disk under the spool (e2e-faults).
+# and status ok again.  Each fault has its row here; some are tried in
+# more detail elsewhere: the spool emptied before filing and a slow
+# letter ahead of an emergency (e2e-maildir), SMTP 535 and TLS
+# (e2e-smtp), a full disk under the spool (e2e-faults).
 set -euo pipefail
 . "$SOURCE_ROOT/tests/e2e/lib.sh"
 
@@ -114,13 +115,19 @@ tap_is "made writable: the run files the letter" "$(run)/$(cases)" 0/5
 tap_is "status after a clean run: ok" "$(status_rc)" 0
 rm -rf "$T/good" && cp -a "$S" "$T/good"
 
-# 4. A key swapped for another state directory's.
+# 4. A key swapped for another state directory's, and one lost.
 write_config "$T/other.conf" "$T/other" "$(centre TPE)"
 "$L" init -c "$T/other.conf" >/dev/null
 cp "$T/other/data.key" "$S/data.key"
 tap_is "swapped data key: exit 78" "$(run)" 78
 tap_like "... naming both fingerprints" "$(cat "$T/err")" \
 	'data key .* \([0-9a-f]{16}\) is not the key of database [0-9a-f]{32} \([0-9a-f]{16}\)'
+restore
+rm "$S/token.key"
+tap_is "missing token key: exit 78" "$(run)" 78
+tap_like "... saying which key it was" "$(cat "$T/err")" \
+	'token key .* is missing; database [0-9a-f]{32} was made with key [0-9a-f]{16}'
+tap_ok "... and not made anew" test ! -e "$S/token.key"
 restore
 
 # 5. A state directory others can read.
@@ -151,6 +158,61 @@ sed "s|^calendar = .*|calendar = $T/nope.cal|" "$T/l.conf" >"$T/cal.conf"
 "$L" config check -c "$T/cal.conf" >/dev/null 2>"$T/cc" && rc=0 || rc=$?
 tap_like "a wrong calendar path: config check 78, naming it" \
 	"$rc $(cat "$T/cc")" "^78 .*cannot read the calendar: .*nope.cal"
+
+# 9. Letters fetched, then the spool emptied before they were filed:
+# fetched again from the source, which was not yet marked.
+letter
+letter
+"$L" run --fetch-only "${C[@]}" >/dev/null 2>&1 || true
+rm -f "$S/spool/new/"*
+before=$(cases)
+tap_is "spool emptied before filing: the next run files them, 0" \
+	"$(run)/$(( $(cases) - before ))/$(ls "$T/mb/new" | wc -l)" 0/2/0
+tap_is "... status ok" "$(status_rc)" 0
+
+# 10. A letter too slow to read ahead of an emergency: set aside, and
+# the emergency's duty alert goes out in the same run.
+/usr/bin/python3 - "$T/mb/new/1700000000.slow.x" <<'PY'
+import sys
+words = "我 很 想 去 看 醫生 朋友 家人 工作 今天 學校 老師 生活".split()
+body = "".join("<div><span>%s</span></div>\n" %
+               " ".join(words[(i + k) % len(words)] for k in range(6))
+               for i in range(60000))
+open(sys.argv[1], "w").write("From: a@example.org\nTo: tpe@centers.moj-help.example\n"
+    "Subject: long\nMessage-ID: <slow-op@example.org>\n"
+    "Content-Type: text/html; charset=utf-8\n\n<html><body>" + body +
+    "</body></html>")
+PY
+sed "s/^Message-ID: .*/Message-ID: <op-emergency@example.org>/" \
+	"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" \
+	>"$T/mb/new/1700000001.urgent.x"
+duty_before=$(sql "$DB" "select count(*) from outbox where kind = 'duty' and state = 'sent'")
+rc=$(LAMPLIGHT_READ_CAP_MS=100 run)
+tap_is "a slow letter ahead of an emergency: 1 (one set aside)" "$rc" 1
+tap_is "... the emergency's duty alert sent in the same run" \
+	"$(( $(sql "$DB" "select count(*) from outbox where kind = 'duty' and state = 'sent'") - duty_before ))" 1
+tap_like "... the slow one held for a person" \
+	"$("$L" quarantine list "${C[@]}")" 'reading it took over 100 ms'
+"$L" quarantine release "${C[@]}" \
+	"$("$L" quarantine list "${C[@]}" | awk 'NR == 1 { print $1 }')" >/dev/null
+
+# 11. The SMTP server: TLS that does not verify keeps every mail queued
+# and stops the run with 78; status says so until it is put right.
+letter
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
+	-keyout "$T/other.key" -out "$T/other.pem" >/dev/null 2>&1
+sed "s|^ca_file = .*|ca_file = $T/other.pem|" "$T/l.conf" >"$T/tls.conf"
+queued=$(sql "$DB" "select count(*) from outbox where state = 'queued'")
+"$L" run -c "$T/tls.conf" >/dev/null 2>"$T/err" && rc=0 || rc=$?
+tap_is "TLS to the SMTP server fails: 78, nothing failed for good" \
+	"$rc $(sql "$DB" "select count(*) from outbox where state = 'failed'")" "78 0"
+tap_ok "... the new mail waits" test \
+	"$(sql "$DB" "select count(*) from outbox where state = 'queued'")" -gt "$queued"
+tap_is "... status not ok" "$(status_rc)" 1
+sql "$DB" "update outbox set next_at = '2000-01-01T00:00:00+08:00' where state = 'queued'"
+tap_is "the right CA again: all of it goes, status ok" \
+	"$(run)/$(sql "$DB" "select count(*) from outbox where state = 'queued'")/$(status_rc)" \
+	0/0/0
 
 # 8. The disk fills while the database is written (a file size limit
 # under the database's growth, above a letter's).
