@@ -34,7 +34,8 @@ cases() { sql "$DB" 'select count(*) from cases'; }
 n=0
 letter() {
 	n=$((n + 1))
-	sed "s/^Message-ID: .*/Message-ID: <op$n@example.org>/" \
+	sed -e "s/^Message-ID: .*/Message-ID: <op$n@example.org>/" \
+		-e "s/^From: .*/From: op$n@writers.example/" \
 		"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" \
 		>"$T/mb/new/17900000$n.op$n.x"
 }
@@ -213,6 +214,38 @@ sql "$DB" "update outbox set next_at = '2000-01-01T00:00:00+08:00' where state =
 tap_is "the right CA again: all of it goes, status ok" \
 	"$(run)/$(sql "$DB" "select count(*) from outbox where state = 'queued'")/$(status_rc)" \
 	0/0/0
+
+# 12. A wrong SMTP password: 535 to the login keeps every mail queued,
+# the run exits 78, status says so; put right, all goes.
+port=$(_harness_free_ports 1)
+mkdir -p "$T/fault-spool"
+echo auth535 >"$T/mode"
+/usr/bin/python3 "$SOURCE_ROOT/tests/harness/smtpfault.py" "$port" \
+	"$T/mode" "$T/fault-spool" &
+fault=$!
+trap 'kill $fault 2>/dev/null || true; harness_stop' EXIT
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	sleep 0.1
+done
+secret_file "$T/smtp.pw" wrong-password
+sed -e "s|^url = .*|url = smtp://localhost:$port/lamplight.test|" \
+	-e 's/^starttls = required$/starttls = no/' \
+	-e "s|^\[smtp\]$|[smtp]\nuser = lamplight\npassword_file = $T/smtp.pw|" \
+	"$T/l.conf" >"$T/auth.conf"
+letter
+"$L" run -c "$T/auth.conf" >/dev/null 2>"$T/err" && rc=0 || rc=$?
+tap_is "535 to the SMTP login: 78, nothing failed for good" \
+	"$rc $(sql "$DB" "select count(*) from outbox where state = 'failed'")" "78 0"
+tap_like "... status says how the run ended" \
+	"$(status_rc) $(cat "$T/status")" '^1 .*last run: exit 78 .*refused the login'
+echo ok >"$T/mode"
+sql "$DB" "update outbox set next_at = '2000-01-01T00:00:00+08:00' where state = 'queued'"
+"$L" run -c "$T/auth.conf" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "the server lets it in: all of it goes, status ok" \
+	"$rc/$(sql "$DB" "select count(*) from outbox where state = 'queued'")/$(status_rc)" \
+	0/0/0
+kill "$fault" 2>/dev/null || true
 
 # 8. The disk fills while the database is written (a file size limit
 # under the database's growth, above a letter's).
