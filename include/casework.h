@@ -43,6 +43,10 @@ enum status casework_file(struct casework *cw, const struct mail_msg *m,
  * one slow mailbox does not hold back an answer found in another. */
 void casework_send_urgent(struct casework *cw);
 
+/* Sends every mail due (the outbox, most urgent first). */
+enum status casework_send_all(struct casework *cw, GDateTime *now,
+			      struct err *err);
+
 /* After filing: seal the filed letters, queue reminders, erase what
  * retention lets go. */
 enum status casework_seal_letters(struct casework *cw, struct err *err);

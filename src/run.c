@@ -21,7 +21,6 @@
 #include "casework.h"
 #include "fetchpool.h"
 #include "filing.h"
-#include "outbox.h"
 #include "run.h"
 #include "spool.h"
 #include "statedir.h"
@@ -217,8 +216,7 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	if (st == ST_OK && !opts->fetch_only)
 		st = casework_remind(cw, now, err);
 	if (st == ST_OK && !opts->fetch_only)
-		st = outbox_send_due(store, cfg, now, G_MAXINT, &stats->out,
-				     run_mail_sent, (gpointer)opts, err);
+		st = casework_send_all(cw, now, err);
 	if (st == ST_OK && !opts->fetch_only)
 		st = casework_erase_expired(cw, now, err);
 	filing_close(f);

@@ -751,6 +751,14 @@ casework_send_urgent(struct casework *cw)
 }
 
 enum status
+casework_send_all(struct casework *cw, GDateTime *now, struct err *err)
+{
+	return outbox_send_due(cw->store, cw->cfg, now, G_MAXINT,
+			       &cw->stats->out, run_mail_sent,
+			       (gpointer)cw->opts, err);
+}
+
+enum status
 casework_seal_letters(struct casework *cw, struct err *err)
 {
 	guint sealed = 0;
