@@ -6,9 +6,10 @@
 # an MTA drives them.  What OpenDKIM really writes must be read right:
 # a reply signed by the staff member's domain acts; one signed by an
 # attacker's own domain, or whose body changed after signing, does not.
-# (Debian's postfix cannot sit beside the harness's exim4: both are the
-# mail-transport-agent; OpenDMARC needs DNS for policies, which tests
-# may not ask.)
+# OpenDMARC too, in a network namespace of its own whose resolver is a
+# dnsmasq on its own loopback (the From domain's policy is asked of
+# DNS).  (Debian's postfix cannot sit beside the harness's exim4: both
+# are the mail-transport-agent.)
 set -euo pipefail
 . "$SOURCE_ROOT/tests/e2e/lib.sh"
 
@@ -149,4 +150,64 @@ reply 4
 through "" "$T/r4.eml" || true
 "$L" ingest "${C[@]}" --centre TPE <"$T/r4.eml" >/dev/null 2>&1 || true
 tap_is "no signature at all: refused" "$(notes) $(refused)" "1 3"
+
+# OpenDMARC after OpenDKIM, as a receiving server chains them: its
+# verdict on the From domain's policy (p=reject) is read right too.
+if ((EUID != 0)) || ! command -v dnsmasq >/dev/null ||
+	[[ ! -x /usr/sbin/opendmarc ]]; then
+	tap_skip "OpenDMARC" "needs root (a network namespace), dnsmasq, opendmarc"
+	tap_done
+	exit 0
+fi
+reply 5
+through "$p_tpe" "$T/r5.eml"
+reply 6
+through "$p_evil" "$T/r6.eml"
+reply 7
+through "$p_tpe" "$T/r7.eml"
+printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
+printf '%s\n' "Socket inet:8893@127.0.0.1" "Background no" "Syslog no" \
+	"UserID $(id -un)" "PidFile $T/dmarc.pid" \
+	"AuthservID mx.tpe.example" "TrustedAuthservIDs mx.tpe.example" \
+	"SPFIgnoreResults true" "SPFSelfValidate false" \
+	"RequiredHeaders false" >"$T/dmarc.conf"
+T=$T SOURCE_ROOT=$SOURCE_ROOT unshare -mn bash -c '
+	set -e
+	ip link set lo up
+	mount --bind "$T/resolv.conf" /etc/resolv.conf
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+		--listen-address=127.0.0.1 --port=53 --bind-interfaces \
+		--txt-record=_dmarc.tpe.centers.example,"v=DMARC1; p=reject" \
+		--txt-record=_dmarc.evil.example,"v=DMARC1; p=none" \
+		--log-facility="$T/dnsmasq.log" &
+	opendmarc -f -c "$T/dmarc.conf" >"$T/dmarc.log" 2>&1 &
+	for _ in $(seq 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/8893) 2>/dev/null && break
+		sleep 0.1
+	done
+	for f in r5 r6 r7; do
+		miltertest -D file="$T/$f.eml.in" \
+			-D dmarc=inet:8893@127.0.0.1 \
+			-s "$SOURCE_ROOT/tests/harness/dmarc.lua" \
+			>"$T/$f.dmarc" 2>>"$T/miltertest.err"
+	done
+	kill %1 %2
+' || cat "$T/miltertest.err" "$T/dmarc.log" >&2
+tap_like "OpenDMARC on the centre's reply: dmarc=pass for its From" \
+	"$(cat "$T/r5.dmarc" 2>/dev/null)" \
+	'Authentication-Results: mx\.tpe\.example; dmarc=pass .*header\.from=tpe\.centers\.example'
+cat "$T/r5.dmarc" "$T/r5.eml.in" >"$T/r5.final"
+"$L" ingest "${C[@]}" --centre TPE <"$T/r5.final" >/dev/null 2>&1 || true
+tap_is "... read right, beside OpenDKIM's: it acts" "$(notes) $(refused)" "2 3"
+tap_like "OpenDMARC on the attacker's: dmarc=fail (not aligned)" \
+	"$(cat "$T/r6.dmarc" 2>/dev/null)" \
+	'dmarc=fail .*header\.from=tpe\.centers\.example'
+cat "$T/r6.dmarc" "$T/r6.eml.in" >"$T/r6.final"
+"$L" ingest "${C[@]}" --centre TPE <"$T/r6.final" >/dev/null 2>&1 || true
+tap_is "... refused, nothing acted" "$(notes) $(refused)" "2 4"
+# OpenDMARC's verdict alone vouches (its pass is for the From domain).
+cat "$T/r7.dmarc" "$T/r7.eml" >"$T/r7.final"
+"$L" ingest "${C[@]}" --centre TPE <"$T/r7.final" >/dev/null 2>&1 || true
+tap_is "OpenDMARC's dmarc=pass alone, as it writes it: it acts" \
+	"$(notes) $(refused)" "3 4"
 tap_done
