@@ -154,8 +154,8 @@ tap_is "no signature at all: refused" "$(notes) $(refused)" "1 3"
 # OpenDMARC after OpenDKIM, as a receiving server chains them: its
 # verdict on the From domain's policy (p=reject) is read right too.
 if ((EUID != 0)) || ! command -v dnsmasq >/dev/null ||
-	[[ ! -x /usr/sbin/opendmarc ]]; then
-	tap_skip "OpenDMARC" "needs root (a network namespace), dnsmasq, opendmarc"
+	[[ ! -x /usr/sbin/opendmarc ]] || ! unshare -mn true 2>/dev/null; then
+	tap_skip "OpenDMARC" "needs root and namespaces (unshare -mn), dnsmasq, opendmarc"
 	tap_done
 	exit 0
 fi
