@@ -73,6 +73,30 @@ secret_file() {
 	(umask 077 && printf '%s\n' "$2" >"$1")
 }
 
+# smtpfault_start MODE_FILE SPOOL_DIR: an SMTP server misbehaving as
+# MODE_FILE says (tests/harness/smtpfault.py) on a free loopback port,
+# SMTPFAULT_PORT, until smtpfault_stop or the harness stops.
+smtpfault_start() {
+	mkdir -p "$2"
+	SMTPFAULT_PORT=$(_harness_free_ports 1)
+	/usr/bin/python3 "$SOURCE_ROOT/tests/harness/smtpfault.py" \
+		"$SMTPFAULT_PORT" "$1" "$2" &
+	SMTPFAULT_PID=$!
+	trap 'smtpfault_stop; harness_stop' EXIT
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$SMTPFAULT_PORT") 2>/dev/null &&
+			break
+		sleep 0.1
+	done
+}
+smtpfault_stop() {
+	if [[ -n ${SMTPFAULT_PID:-} ]]; then
+		kill "$SMTPFAULT_PID" 2>/dev/null || true
+		wait "$SMTPFAULT_PID" 2>/dev/null || true
+	fi
+	SMTPFAULT_PID=
+}
+
 # sql DB QUERY: one query through the sqlite3 shell.
 sql() {
 	sqlite3 -batch -noheader "$1" "$2"

@@ -84,17 +84,8 @@ sed -i 's/^mailbox = maildir:.*tpe$/&\nduty = duty@tpe.example/' \
 # 3.5 MB of HTML, 120,000 elements: far over a 300 ms cap to read (some
 # 20 s under ASan, 0.5 s optimised), where each of the others takes a
 # few milliseconds.
-/usr/bin/python3 - "$T/slow/mb/tpe/new/1700000000.slow.x" <<'PY2'
-import sys
-words = "我 很 想 去 看 醫生 朋友 家人 工作 今天 學校 老師 生活".split()
-body = "".join("<div><span>%s</span></div>\n" %
-               " ".join(words[(i + k) % len(words)] for k in range(6))
-               for i in range(60000))
-open(sys.argv[1], "w").write("From: a@example.org\nTo: tpe@centers.moj-help.example\n"
-    "Subject: long\nMessage-ID: <slow@example.org>\n"
-    "Content-Type: text/html; charset=utf-8\n\n<html><body>" + body +
-    "</body></html>")
-PY2
+"$SOURCE_ROOT/tests/harness/mailtool.py" slow \
+	"$T/slow/mb/tpe/new/1700000000.slow.x" slow@example.org
 out=$(LAMPLIGHT_READ_CAP_MS=300 "$LAMPLIGHT" run -v \
 	-c "$T/slow/lamplight.conf" 2>"$T/slow/err") && rc=0 || rc=$?
 tap_is "a letter over the read cap does not stop the run" "$rc" 1

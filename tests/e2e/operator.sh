@@ -173,17 +173,8 @@ tap_is "... status ok" "$(status_rc)" 0
 
 # 10. A letter too slow to read ahead of an emergency: set aside, and
 # the emergency's duty alert goes out in the same run.
-/usr/bin/python3 - "$T/mb/new/1700000000.slow.x" <<'PY'
-import sys
-words = "我 很 想 去 看 醫生 朋友 家人 工作 今天 學校 老師 生活".split()
-body = "".join("<div><span>%s</span></div>\n" %
-               " ".join(words[(i + k) % len(words)] for k in range(6))
-               for i in range(60000))
-open(sys.argv[1], "w").write("From: a@example.org\nTo: tpe@centers.moj-help.example\n"
-    "Subject: long\nMessage-ID: <slow-op@example.org>\n"
-    "Content-Type: text/html; charset=utf-8\n\n<html><body>" + body +
-    "</body></html>")
-PY
+"$SOURCE_ROOT/tests/harness/mailtool.py" slow "$T/mb/new/1700000000.slow.x" \
+	slow-op@example.org
 sed "s/^Message-ID: .*/Message-ID: <op-emergency@example.org>/" \
 	"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" \
 	>"$T/mb/new/1700000001.urgent.x"
@@ -217,17 +208,9 @@ tap_is "the right CA again: all of it goes, status ok" \
 
 # 12. A wrong SMTP password: 535 to the login keeps every mail queued,
 # the run exits 78, status says so; put right, all goes.
-port=$(_harness_free_ports 1)
-mkdir -p "$T/fault-spool"
 echo auth535 >"$T/mode"
-/usr/bin/python3 "$SOURCE_ROOT/tests/harness/smtpfault.py" "$port" \
-	"$T/mode" "$T/fault-spool" &
-fault=$!
-trap 'kill $fault 2>/dev/null || true; harness_stop' EXIT
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-	sleep 0.1
-done
+smtpfault_start "$T/mode" "$T/fault-spool"
+port=$SMTPFAULT_PORT
 secret_file "$T/smtp.pw" wrong-password
 sed -e "s|^url = .*|url = smtp://localhost:$port/lamplight.test|" \
 	-e 's/^starttls = required$/starttls = no/' \
@@ -245,7 +228,7 @@ sql "$DB" "update outbox set next_at = '2000-01-01T00:00:00+08:00' where state =
 tap_is "the server lets it in: all of it goes, status ok" \
 	"$rc/$(sql "$DB" "select count(*) from outbox where state = 'queued'")/$(status_rc)" \
 	0/0/0
-kill "$fault" 2>/dev/null || true
+smtpfault_stop
 
 # 8. The disk fills while the database is written (a file size limit
 # under the database's growth, above a letter's).

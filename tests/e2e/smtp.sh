@@ -11,16 +11,9 @@ harness_start smtp
 T=$HARNESS_DIR/e2e
 mkdir -p "$T/spool"
 L=$LAMPLIGHT
-port=$(_harness_free_ports 1)
 echo greet421 >"$T/mode"
-/usr/bin/python3 "$SOURCE_ROOT/tests/harness/smtpfault.py" "$port" \
-	"$T/mode" "$T/spool" &
-fault=$!
-trap 'kill $fault 2>/dev/null || true; harness_stop' EXIT
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-	sleep 0.1
-done
+smtpfault_start "$T/mode" "$T/spool"
+port=$SMTPFAULT_PORT
 HARNESS_SMTP=$port write_config "$T/l.conf" "$T/state" \
 "$(centre TPE)
 staff = a@tpe.centers.example"
@@ -108,7 +101,7 @@ tap_is "... the password put right (the server lets it in): all sent" \
 	"$rc $(sql "$ADB" "select count(*) from outbox where state <> 'sent'") $(( $(delivered) - before ))" \
 	"0 0 $(sql "$ADB" "select count(*) from outbox")"
 
-kill "$fault" && wait "$fault" 2>/dev/null || true
+smtpfault_stop
 "$L" ingest "${C[@]}" --centre TPE \
 	<"$SOURCE_ROOT/maildir/tpe/new/1793630513.demo0002.lamplight" \
 	2>/dev/null || true
