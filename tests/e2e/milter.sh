@@ -181,9 +181,12 @@ T=$T SOURCE_ROOT=$SOURCE_ROOT unshare -mn bash -c '
 		--txt-record=_dmarc.evil.example,"v=DMARC1; p=none" \
 		--log-facility="$T/dnsmasq.log" &
 	opendmarc -f -c "$T/dmarc.conf" >"$T/dmarc.log" 2>&1 &
-	for _ in $(seq 50); do
-		(exec 3<>/dev/tcp/127.0.0.1/8893) 2>/dev/null && break
-		sleep 0.1
+	# Both listening (dnsmasq answers on TCP too) before the first ask.
+	for port in 53 8893; do
+		for _ in $(seq 50); do
+			(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+			sleep 0.1
+		done
 	done
 	for f in r5 r6 r7; do
 		miltertest -D file="$T/$f.eml.in" \

@@ -41,14 +41,14 @@ def main():
             f.write((out + "\n" + rest).replace("\n", "\r\n").encode())
     elif sys.argv[1] == "slow":
         words = "我 很 想 去 看 醫生 朋友 家人 工作 今天 學校 老師 生活".split()
-        body = "".join("<div><span>%s</span></div>\n" %
+        html = "".join("<div><span>%s</span></div>\n" %
                        " ".join(words[(i + k) % len(words)] for k in range(6))
                        for i in range(60000))
         with open(sys.argv[2], "w") as f:
             f.write("From: a@example.org\nTo: tpe@centers.moj-help.example\n"
                     "Subject: long\nMessage-ID: <%s>\n"
                     "Content-Type: text/html; charset=utf-8\n\n"
-                    "<html><body>%s</body></html>" % (sys.argv[3], body))
+                    "<html><body>%s</body></html>" % (sys.argv[3], html))
     else:
         sys.exit("usage: mailtool.py get FILE EXPR | write FILE | "
                  "slow FILE MSGID")
