@@ -152,9 +152,14 @@ struct outbox_counts {
 enum status outbox_count(struct store *s, struct outbox_counts *out,
 			 struct err *err);
 
-/* Mail queued before the outbox was keyed (schema 7) gets its
- * recipient's keyed hash, before its address is sealed. */
-enum status outbox_key_existing(struct store *s, struct err *err);
+/* Whether mail of kind goes to a writer (an answer, a relayed staff
+ * reply): their address is personal data, sealed at rest and masked in
+ * lists.  Staff's and partners' addresses are the configuration's. */
+gboolean outbox_to_writer(const char *kind);
+
+/* Mail queued before the outbox was keyed and sealed (schema 7) gets
+ * its recipient's keyed hash, and a writer's address sealed. */
+enum status outbox_seal_existing(struct store *s, struct err *err);
 
 /* The message of outbox row id, whole (opened: it is sealed at rest),
  * into *out; NULL when there is no such row or it was erased. */

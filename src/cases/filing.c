@@ -92,6 +92,13 @@ quarantine(struct filing *f, const char *name, const char *mailbox,
 	return ST_OK;
 }
 
+/* Where the poison mark of spool file name is kept. */
+static char *
+poison_path(const struct config *cfg, const char *name)
+{
+	return g_build_filename(cfg->state_dir, "poison", name, NULL);
+}
+
 /*
  * A message whose reading overran the time cap in an earlier run: a new
  * string saying what the cap was, or NULL.
@@ -99,8 +106,7 @@ quarantine(struct filing *f, const char *name, const char *mailbox,
 static char *
 poisoned(struct filing *f, const char *name)
 {
-	g_autofree char *p = g_build_filename(f->cfg->state_dir, "poison",
-					      name, NULL);
+	g_autofree char *p = poison_path(f->cfg, name);
 	char *cap = NULL;
 
 	if (!g_file_get_contents(p, &cap, NULL, NULL))
@@ -113,9 +119,8 @@ poisoned(struct filing *f, const char *name)
 static void
 poison_mark(const struct config *cfg, const char *name)
 {
-	g_autofree char *dir = g_build_filename(cfg->state_dir, "poison",
-						NULL);
-	g_autofree char *p = g_build_filename(dir, name, NULL);
+	g_autofree char *p = poison_path(cfg, name);
+	g_autofree char *dir = g_path_get_dirname(p);
 	g_autofree char *cap = g_strdup_printf("%u\n", watchdog_cap_ms());
 	struct err err = { 0 };
 
@@ -127,8 +132,7 @@ poison_mark(const struct config *cfg, const char *name)
 static void
 poison_clear(const struct config *cfg, const char *name)
 {
-	g_autofree char *p = g_build_filename(cfg->state_dir, "poison", name,
-					      NULL);
+	g_autofree char *p = poison_path(cfg, name);
 
 	if (g_unlink(p) != 0 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", p, g_strerror(errno));

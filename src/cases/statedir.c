@@ -40,15 +40,17 @@ keys_of(const struct config *cfg, struct key k[2])
 			     VAULT_KEY_BYTES };
 }
 
-/* The fingerprint of the key file k into fp; ST_OK only if it reads. */
+/* The fingerprint of the key file k into fp (with create, made first if
+ * missing); ST_OK only if it reads. */
 static enum status
-fingerprint(const struct key *k, char fp[17], struct err *err)
+fingerprint(const struct key *k, gboolean create, char fp[17],
+	    struct err *err)
 {
 	guint8 key[32];
 	enum status st;
 
 	g_assert(k->n <= sizeof key);
-	st = keyfile_load(k->path, FALSE, key, k->n, k->what, err);
+	st = keyfile_load(k->path, create, key, k->n, k->what, err);
 	if (st == ST_OK)
 		keyfile_fingerprint(key, k->n, fp);
 	memset(key, 0, sizeof key);
@@ -151,13 +153,33 @@ seal_with_key(const struct config *cfg, struct store *s, struct err *err)
 	done = meta_get(s, "sealed_columns");
 	if (done != NULL)
 		return ST_OK;
-	st = outbox_key_existing(s, err);
+	st = outbox_seal_existing(s, err);
 	if (st == ST_OK)
 		st = store_seal_existing(s, &n, err);
 	if (st == ST_OK)
 		st = meta_set(s, "sealed_columns", "1", err);
 	if (st == ST_OK && n > 0)
 		log_info("sealed %u values written in the clear before", n);
+	return st;
+}
+
+/* Records the fingerprints of cfg's keys in s; with create, a key not
+ * there yet is made first. */
+static enum status
+record_keys(const struct config *cfg, struct store *s, gboolean create,
+	    struct err *err)
+{
+	struct key k[2];
+	enum status st = ST_OK;
+
+	keys_of(cfg, k);
+	for (int i = 0; st == ST_OK && i < 2; i++) {
+		char fp[17];
+
+		st = fingerprint(&k[i], create, fp, err);
+		if (st == ST_OK)
+			st = meta_set(s, k[i].meta, fp, err);
+	}
 	return st;
 }
 
@@ -172,22 +194,8 @@ static enum status
 finish_init(const struct config *cfg, struct store *s, const char *id,
 	    struct err *err)
 {
-	struct key k[2];
-	enum status st = ST_OK;
+	enum status st = record_keys(cfg, s, TRUE, err);
 
-	keys_of(cfg, k);
-	for (int i = 0; st == ST_OK && i < 2; i++) {
-		guint8 key[32];
-		char fp[17];
-
-		st = keyfile_load(k[i].path, TRUE, key, k[i].n, k[i].what,
-				  err);
-		if (st == ST_OK)
-			keyfile_fingerprint(key, k[i].n, fp);
-		memset(key, 0, sizeof key);
-		if (st == ST_OK)
-			st = meta_set(s, k[i].meta, fp, err);
-	}
 	if (st == ST_OK)
 		st = id_file_write(cfg->state_dir, id, err);
 	if (st == ST_OK)
@@ -254,7 +262,7 @@ keys_check(const struct config *cfg, struct store *s, const char *id,
 				"the backup of the secrets (a new key cannot "
 				"read what the old one sealed)", k[i].what,
 				k[i].path, id, want != NULL ? want : "?");
-		if (fingerprint(&k[i], fps[i], err) != ST_OK) {
+		if (fingerprint(&k[i], FALSE, fps[i], err) != ST_OK) {
 			err->setup = TRUE;
 			return ST_FATAL;
 		}
@@ -273,24 +281,6 @@ keys_recorded(struct store *s)
 	g_autofree char *fp = meta_get(s, "data_key");
 
 	return fp != NULL;
-}
-
-/* Records the fingerprints of cfg's keys, which are there. */
-static enum status
-record_keys(const struct config *cfg, struct store *s, struct err *err)
-{
-	struct key k[2];
-	enum status st = ST_OK;
-
-	keys_of(cfg, k);
-	for (int i = 0; st == ST_OK && i < 2; i++) {
-		char fp[17];
-
-		st = fingerprint(&k[i], fp, err);
-		if (st == ST_OK)
-			st = meta_set(s, k[i].meta, fp, err);
-	}
-	return st;
 }
 
 enum status
@@ -335,7 +325,7 @@ statedir_open(const struct config *cfg, gboolean init, struct store **out,
 		if (st == ST_OK)
 			st = meta_set(s, "database_id", id, err);
 		if (st == ST_OK)
-			st = record_keys(cfg, s, err);
+			st = record_keys(cfg, s, FALSE, err);
 		if (st == ST_OK)
 			log_info("%s: database given identity %s", db, id);
 	} else if (was != NULL && strcmp(was, id) != 0) {

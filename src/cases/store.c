@@ -604,21 +604,22 @@ private_file(const char *path, struct err *err)
 /* The columns that hold personal data, sealed by the codec. */
 static const struct {
 	const char *table, *column;
-	const char *rows;	/* which rows: SQL, or "1" for all */
+	/* The trigger that keeps the table's rows as they are, lifted
+	 * while store_seal_existing() seals them: its name and its
+	 * making; or NULL. */
+	const char *guard, *guard_sql;
 } sealed_columns[] = {
-	{ "cases", "subject", "1" },
-	{ "cases", "reply_addr", "1" },
-	{ "case_notes", "text", "1" },
-	{ "reasons", "match", "1" },
-	{ "outbox", "data", "1" },
+	{ "cases", "subject", NULL, NULL },
+	{ "cases", "reply_addr", NULL, NULL },
+	{ "case_notes", "text", NULL, NULL },
+	{ "reasons", "match", NULL, NULL },
+	{ "outbox", "data", NULL, NULL },
 	/* What went wrong: a server's words may name the recipient. */
-	{ "outbox", "last_error", "1" },
-	/* Why something happened to a case: an address, a reason given.
-	 * Append-only: store_seal_existing() lifts the trigger for it. */
-	{ "case_events", "why", "1" },
-	/* A writer's address (outbox.h); staff's and partners' are the
-	 * configuration's.  Keyed first (outbox_key_existing). */
-	{ "outbox", "rcpt", "kind IN ('ack', 'followup', 'relay')" },
+	{ "outbox", "last_error", NULL, NULL },
+	/* Why something happened to a case: an address, a reason given. */
+	{ "case_events", "why", "case_events_no_update",
+	  CASE_EVENTS_NO_UPDATE },
+	/* A writer's address on outbox mail: outbox_seal_existing(). */
 };
 
 static gboolean
@@ -772,24 +773,25 @@ store_seal_existing(struct store *s, guint *sealed, struct err *err)
 	*sealed = 0;
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(sealed_columns);
 	     i++) {
+		const char *t = sealed_columns[i].table;
+		const char *c = sealed_columns[i].column;
+		const char *guard = sealed_columns[i].guard;
 		g_autofree char *sql = g_strdup_printf(
 			"UPDATE %s SET %s = seal(%s, '%s.%s') WHERE %s IS NOT "
-			"NULL AND %s <> '' AND NOT is_sealed(%s) AND (%s)",
-			sealed_columns[i].table, sealed_columns[i].column,
-			sealed_columns[i].column, sealed_columns[i].table,
-			sealed_columns[i].column, sealed_columns[i].column,
-			sealed_columns[i].column, sealed_columns[i].column,
-			sealed_columns[i].rows);
+			"NULL AND %s <> '' AND NOT is_sealed(%s)",
+			t, c, c, t, c, c, c, c);
+		g_autofree char *lift =
+			guard != NULL ? g_strconcat("DROP TRIGGER ", guard, NULL)
+				      : NULL;
 
-		if (strcmp(sealed_columns[i].table, "case_events") == 0)
-			st = exec(s, "DROP TRIGGER case_events_no_update", err);
+		if (lift != NULL)
+			st = exec(s, lift, err);
 		if (st == ST_OK)
 			st = exec(s, sql, err);
 		if (st == ST_OK)
 			*sealed += (guint)sqlite3_changes(s->db);
-		if (st == ST_OK &&
-		    strcmp(sealed_columns[i].table, "case_events") == 0)
-			st = exec(s, CASE_EVENTS_NO_UPDATE, err);
+		if (st == ST_OK && guard != NULL)
+			st = exec(s, sealed_columns[i].guard_sql, err);
 	}
 	if (st == ST_OK)
 		st = store_commit(s, err);

@@ -58,9 +58,7 @@ entry_json(const struct outbox_entry *e)
 	set_text(o, "case", e->case_number);
 	set_text(o, "kind", e->kind);
 	/* Answers go to seekers: their address is personal data. */
-	if (!arg_reveal &&
-	    (strcmp(e->kind, "ack") == 0 || strcmp(e->kind, "followup") == 0 ||
-	     strcmp(e->kind, "relay") == 0)) {
+	if (!arg_reveal && outbox_to_writer(e->kind)) {
 		g_autofree char *m = people_mask("email", e->rcpt);
 
 		set_text(o, "rcpt", m);

@@ -41,8 +41,14 @@ outbox_item_free(struct outbox_item *it)
 	g_free(it);
 }
 
-/* The kinds of mail to a writer: their address is personal data. */
-#define WRITER_KINDS "('ack', 'followup', 'relay')"
+gboolean
+outbox_to_writer(const char *kind)
+{
+	static const char *const writer[] = { "ack", "followup", "relay",
+					      NULL };
+
+	return kind != NULL && g_strv_contains(writer, kind);
+}
 
 enum status
 outbox_add(struct store *s, gint64 case_id, const char *kind, int priority,
@@ -58,12 +64,12 @@ outbox_add(struct store *s, gint64 case_id, const char *kind, int priority,
 			 "INSERT INTO outbox (case_id, kind, priority, "
 			 "message_id, env_from, rcpt, rcpt_key, data, next_at, "
 			 "created_at) VALUES (nullif(?1, 0), ?2, ?3, ?4, ?5, "
-			 "CASE WHEN ?2 IN " WRITER_KINDS " THEN seal(?6, "
-			 "'outbox.rcpt') ELSE ?6 END, keyed(?7), seal(?8, "
-			 "'outbox.data'), ?9, ?9)",
-			 "itittttbt", case_id, kind, (gint64)priority,
+			 "CASE WHEN ?10 THEN seal(?6, 'outbox.rcpt') ELSE ?6 "
+			 "END, keyed(?7), seal(?8, 'outbox.data'), ?9, ?9)",
+			 "itittttbti", case_id, kind, (gint64)priority,
 			 message_id, env_from, rcpt, canon,
-			 (const void *)data, len, now);
+			 (const void *)data, len, now,
+			 (gint64)outbox_to_writer(kind));
 }
 
 enum status
@@ -149,7 +155,8 @@ outbox_sent(struct store *s, gint64 id, const char *reply, struct err *err)
 
 	return store_run(s, err,
 			 "UPDATE outbox SET state = 'sent', sent_at = ?, "
-			 "attempts = attempts + 1, last_error = seal(?, 'outbox.last_error') WHERE id = ?",
+			 "attempts = attempts + 1, last_error = seal(?, "
+			 "'outbox.last_error') WHERE id = ?",
 			 "tti", now, reply, id);
 }
 
@@ -161,7 +168,8 @@ outbox_failed(struct store *s, gint64 id, gboolean temp, const char *why,
 
 	return store_run(s, err,
 			 "UPDATE outbox SET state = ?, "
-			 "attempts = attempts + 1, last_error = seal(?, 'outbox.last_error'), "
+			 "attempts = attempts + 1, last_error = seal(?, "
+			 "'outbox.last_error'), "
 			 "next_at = ? WHERE id = ?",
 			 "ttti", temp ? "queued" : "failed", why, next, id);
 }
@@ -176,7 +184,8 @@ outbox_bounced(struct store *s, const char *message_id, const char *why,
 	*case_id = 0;
 	*kind = NULL;
 	st = store_run(s, err,
-		       "UPDATE outbox SET state = 'bounced', last_error = seal(?, 'outbox.last_error') "
+		       "UPDATE outbox SET state = 'bounced', last_error = "
+		       "seal(?, 'outbox.last_error') "
 		       "WHERE message_id = ? AND state <> 'cancelled'",
 		       "tt", why, message_id);
 	if (st != ST_OK || store_changes(s) == 0)
@@ -270,55 +279,69 @@ outbox_count_for(struct store *s, const char *rcpt, const char *kind,
 	 * +tag, Gmail without dots, as address_canonical() writes it. */
 	*n = 0;
 	return store_query(s, err, store_read_int, n,
-			   at_too ? "SELECT count(*) FROM outbox WHERE "
-				    "rcpt_key = keyed(?1) AND kind IN (?2, ?3) "
-				    "AND created_at >= ?4"
-				  : "SELECT count(*) FROM outbox WHERE "
-				    "rcpt_key = keyed(?1) AND kind IN (?2, ?3) "
-				    "AND created_at > ?4",
-			   "tttt", canon, kind, also, since);
+			   "SELECT count(*) FROM outbox WHERE rcpt_key = "
+			   "keyed(?1) AND kind IN (?2, ?3) AND (created_at > ?4 "
+			   "OR (?5 AND created_at = ?4))",
+			   "tttti", canon, kind, also, since,
+			   (gint64)at_too);
 }
 
-/* Reads (id, rcpt) rows into two arrays (data: GPtrArray *[2]). */
-static gboolean
-read_id_rcpt(const struct store_row *row, gpointer data)
-{
-	GPtrArray **two = data;
-	gint64 *id = g_new(gint64, 1);
+struct unkeyed {
+	gint64 id;
+	char *rcpt, *kind;
+};
 
-	*id = store_col_int(row, 0);
-	g_ptr_array_add(two[0], id);
-	g_ptr_array_add(two[1], store_col_dup(row, 1));
+static void
+unkeyed_clear(gpointer p)
+{
+	struct unkeyed *u = p;
+
+	g_free(u->rcpt);
+	g_free(u->kind);
+}
+
+static gboolean
+read_unkeyed(const struct store_row *row, gpointer data)
+{
+	struct unkeyed u = {
+		.id = store_col_int(row, 0),
+		.rcpt = store_col_dup(row, 1),
+		.kind = store_col_dup(row, 2),
+	};
+
+	g_array_append_val(data, u);
 	return TRUE;
 }
 
 enum status
-outbox_key_existing(struct store *s, struct err *err)
+outbox_seal_existing(struct store *s, struct err *err)
 {
-	GPtrArray *two[2] = { g_ptr_array_new_with_free_func(g_free),
-			      g_ptr_array_new_with_free_func(g_free) };
+	g_autoptr(GArray) rows = g_array_new(FALSE, FALSE,
+					     sizeof(struct unkeyed));
 	enum status st;
 
-	st = store_query(s, err, read_id_rcpt, two,
-			 "SELECT id, rcpt FROM outbox WHERE rcpt_key IS NULL "
-			 "AND NOT is_sealed(rcpt)", "");
-	if (st == ST_OK && two[0]->len > 0)
-		st = store_begin(s, err);
-	for (guint i = 0; st == ST_OK && i < two[0]->len; i++) {
-		g_autofree char *canon = address_canonical(two[1]->pdata[i]);
+	g_array_set_clear_func(rows, unkeyed_clear);
+	st = store_query(s, err, read_unkeyed, rows,
+			 "SELECT id, rcpt, kind FROM outbox WHERE rcpt_key IS "
+			 "NULL AND NOT is_sealed(rcpt)", "");
+	if (st != ST_OK || rows->len == 0)
+		return st;
+	st = store_begin(s, err);
+	for (guint i = 0; st == ST_OK && i < rows->len; i++) {
+		const struct unkeyed *u =
+			&g_array_index(rows, struct unkeyed, i);
+		g_autofree char *canon = address_canonical(u->rcpt);
 
-		st = store_run(s, err, "UPDATE outbox SET rcpt_key = keyed(?) "
-			       "WHERE id = ?", "ti", canon,
-			       *(gint64 *)two[0]->pdata[i]);
+		st = store_run(s, err, "UPDATE outbox SET rcpt_key = keyed(?1), "
+			       "rcpt = CASE WHEN ?2 THEN seal(rcpt, "
+			       "'outbox.rcpt') ELSE rcpt END WHERE id = ?3",
+			       "tii", canon, (gint64)outbox_to_writer(u->kind),
+			       u->id);
 	}
-	if (two[0]->len > 0) {
-		if (st == ST_OK)
-			st = store_commit(s, err);
-		else
-			store_rollback(s);
-	}
-	g_ptr_array_unref(two[0]);
-	g_ptr_array_unref(two[1]);
+	if (st == ST_OK)
+		st = store_commit(s, err);
+	else
+		store_rollback(s);
 	return st;
 }
 

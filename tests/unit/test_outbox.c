@@ -324,6 +324,43 @@ test_missing_table_is_an_error(void **state)
 					      FALSE, &n, &err), ST_OK);
 }
 
+/* Mail from before sealing: keyed for the limit, a writer's address
+ * sealed, staff's left as configured. */
+static void
+test_existing_mail_sealed(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autoptr(GDateTime) ago = g_date_time_add_days(now, -1);
+	g_autofree char *since = twtime_iso(ago);
+	g_autofree char *ack = NULL, *staff = NULL;
+	struct err err = { 0 };
+	gint64 n = -1;
+
+	assert_int_equal(store_run(f->s, &err, "INSERT INTO outbox (kind, "
+				   "priority, message_id, env_from, rcpt, data, "
+				   "next_at, created_at) VALUES (?1, 5, ?2, "
+				   "'f@x', ?3, x'00', ?4, ?4), (?5, 5, ?6, "
+				   "'f@x', ?7, x'00', ?4, ?4)", "ttttttt",
+				   "ack", "o1@x", "Writer+a@X", since, "staff",
+				   "o2@x", "lin@centre.example"), ST_OK);
+	assert_int_equal(outbox_seal_existing(f->s, &err), ST_OK);
+	assert_int_equal(store_query(f->s, &err, store_read_text, &ack,
+				     "SELECT typeof(rcpt) FROM outbox WHERE "
+				     "kind = 'ack'", ""), ST_OK);
+	assert_string_equal(ack, "blob");
+	assert_int_equal(store_query(f->s, &err, store_read_text, &staff,
+				     "SELECT rcpt FROM outbox WHERE kind = "
+				     "'staff'", ""), ST_OK);
+	assert_string_equal(staff, "lin@centre.example");
+	assert_int_equal(outbox_count_for(f->s, "writer@x", "ack", NULL,
+					  since, TRUE, &n, &err), ST_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(outbox_count_for(f->s, "writer@x", "ack", NULL,
+					  since, FALSE, &n, &err), ST_OK);
+	assert_int_equal(n, 0);
+}
+
 int
 main(void)
 {
@@ -336,6 +373,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_and_erase, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_existing_mail_sealed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_table_is_an_error,
 						setup, teardown),
 	};
