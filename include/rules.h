@@ -189,12 +189,22 @@ enum status rules_triage(const struct ruleset *rs, const char *text,
 			 struct triage **out, struct err *err);
 
 /*
- * As rules_triage(), but only the rules that vote for a kind (spam,
- * other): a cheap first look that spares mail which is no letter the
- * rest of the rules.
+ * A letter's text as the passes below read it (valid UTF-8, else
+ * ST_FATAL): screened and searched once for all of them.  It borrows
+ * text, which must outlive it; one at a time per ruleset is fastest.
  */
-enum status rules_triage_kind(const struct ruleset *rs, const char *text,
-			      struct triage **out, struct err *err);
+struct rules_text;
+enum status rules_text_new(const struct ruleset *rs, const char *text,
+			   struct rules_text **out, struct err *err);
+void rules_text_free(struct rules_text *tx);
+
+/*
+ * As rules_triage(), but only the rules that vote for a kind (spam,
+ * other): a first look that spares mail which is no letter the rest of
+ * the rules.
+ */
+enum status rules_triage_kind(struct rules_text *tx, struct triage **out,
+			      struct err *err);
 /*
  * The complement, once a letter is a seeker's: every rule but those.
  * Rules marked "quoted yes" also read body, the whole text with its
@@ -203,17 +213,17 @@ enum status rules_triage_kind(const struct ruleset *rs, const char *text,
  * another person, which counts as risk but never as the writer's own
  * words (writer, kind, application).
  */
-enum status rules_triage_letter(const struct ruleset *rs, const char *text,
-				const char *body, const char *forwarded,
-				struct triage **out, struct err *err);
+enum status rules_triage_letter(struct rules_text *tx, const char *body,
+				const char *forwarded, struct triage **out,
+				struct err *err);
 
 /*
- * Only the risk rules: whether text shows a person in danger now (what
- * the whole triage would call an emergency).  Read before a letter may
- * be set aside as spam or other mail.
+ * Only the risk rules: whether the text shows a person in danger now
+ * (what the whole triage would call an emergency).  Read before a
+ * letter may be set aside as spam or other mail.
  */
-enum status rules_risk_sign(const struct ruleset *rs, const char *text,
-			    gboolean *out, struct err *err);
+enum status rules_risk_sign(struct rules_text *tx, gboolean *out,
+			    struct err *err);
 void triage_free(struct triage *t);
 
 /*

@@ -46,6 +46,7 @@ case_ref_find(const char *s)
 	static gsize once;
 	pcre2_match_data *md;
 	char *out = NULL;
+	size_t len;
 	int code;
 	PCRE2_SIZE off;
 
@@ -53,20 +54,24 @@ case_ref_find(const char *s)
 	if (s == NULL || strstr(s, "-1") == NULL)
 		return NULL;
 	if (g_once_init_enter(&once)) {
-		/* COUNTY-ROC date (yyyMMdd)-sequence, not inside a word. */
+		/* COUNTY-ROC date (yyyMMdd)-sequence, not inside a word.
+		 * ASCII alone: read as bytes, with no UTF-8 to check, and
+		 * compiled to machine code, as it reads whole letters. */
 		re = pcre2_compile(
 			(PCRE2_SPTR) "(?<![A-Za-z0-9])([A-Z]{3})-(1[0-9]{2}"
 				     "(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|"
 				     "3[01]))-([0-9]{4})(?![0-9])"
 				     "(?:-R[0-9]+)?",
-			PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+			PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
 		g_assert(re != NULL);
+		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 		g_once_init_leave(&once, 1);
 	}
+	len = strlen(s);
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	for (PCRE2_SIZE start = 0;;) {
 		PCRE2_SIZE *ov;
-		int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), start, 0, md,
+		int rc = pcre2_match(re, (PCRE2_SPTR)s, len, start, 0, md,
 				     NULL);
 		g_autofree char *cc = NULL;
 
@@ -466,19 +471,23 @@ re_once(pcre2_code **re, gsize *once, const char *pattern)
 	return *re;
 }
 
+/* One match data for re_search() per thread: it needs no groups. */
+static GPrivate search_md = G_PRIVATE_INIT(
+	(GDestroyNotify)pcre2_match_data_free);
+
 /* Whether re matches somewhere in s (NULL: no). */
 static gboolean
 re_search(const pcre2_code *re, const char *s)
 {
-	pcre2_match_data *md;
-	int rc;
+	pcre2_match_data *md = g_private_get(&search_md);
 
 	if (s == NULL)
 		return FALSE;
-	md = pcre2_match_data_create(1, NULL);
-	rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	if (md == NULL) {
+		md = pcre2_match_data_create(1, NULL);
+		g_private_set(&search_md, md);
+	}
+	return pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
 }
 
 /*
@@ -491,16 +500,22 @@ re_search(const pcre2_code *re, const char *s)
 static gboolean
 claims_staff(const char *text)
 {
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	gboolean found = FALSE;
 
-	for (int i = 0; lines[i] != NULL && !found; i++) {
-		const char *l = lines[i] + strspn(lines[i], " \t");
+	for (const char *p = text; p != NULL && *p != '\0' && !found;) {
+		const char *l = p + strspn(p, " \t");
+		const char *nl = strchr(p, '\n');
 		struct command_block *b;
 
+		p = nl != NULL ? nl + 1 : NULL;
 		if (*l != '#' && !g_str_has_prefix(l, "＃"))
 			continue;
-		b = command_parse(l);
+		{
+			g_autofree char *line =
+				nl != NULL ? g_strndup(l, nl - l) : g_strdup(l);
+
+			b = command_parse(line);
+		}
 		found = b->commands->len > 0 &&
 			((struct command *)b->commands->pdata[0])->verb !=
 				CMD_UNKNOWN;
@@ -576,19 +591,25 @@ auto_reply_by_content(const char *text)
 static gboolean
 agency_signature(const pcre2_code *agency, const char *text)
 {
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	guint n = g_strv_length(lines);
+	const char *end = text + strlen(text);
 
-	/* The last lines, where a signature is. */
-	for (guint i = n > 12 ? n - 12 : 0; i < n; i++) {
-		const char *l = g_strstrip(lines[i]);
+	/* The last lines, where a signature is: read from the end. */
+	for (int n = 0; n < 12 && end > text; n++) {
+		const char *start = end;
+		g_autofree char *l = NULL;
+		const char *t;
 
-		if (*l == '\0' || g_utf8_strlen(l, -1) > 40 ||
-		    strstr(l, "，") != NULL || strstr(l, "。") != NULL ||
-		    strstr(l, "？") != NULL || strstr(l, "！") != NULL ||
-		    strstr(l, "、") != NULL)
+		while (start > text && start[-1] != '\n')
+			start--;
+		l = g_strndup(start, end - start);
+		end = start > text ? start - 1 : text;
+		t = g_strstrip(l);
+		if (*t == '\0' || g_utf8_strlen(t, -1) > 40 ||
+		    strstr(t, "，") != NULL || strstr(t, "。") != NULL ||
+		    strstr(t, "？") != NULL || strstr(t, "！") != NULL ||
+		    strstr(t, "、") != NULL)
 			continue;
-		if (re_search(agency, l))
+		if (re_search(agency, t))
 			return TRUE;
 	}
 	return FALSE;
@@ -1058,6 +1079,71 @@ forwarded_words(const struct mail_msg *m, const struct classification *c)
 	return g_strdup(m->forwarded_text);
 }
 
+/*
+ * Mail that reads as a help request: the kind rules may set it aside as
+ * spam or other mail, unless it shows a risk; a seeker's letter is then
+ * triaged.  The letter's words are screened once for all three passes.
+ */
+static enum status
+triage_help_request(const struct classify_ctx *ctx, const struct mail_msg *m,
+		    struct classification *c, struct err *err)
+{
+	struct rules_text *said = NULL, *trad_said = NULL;
+	struct triage *k = NULL;
+	enum kind set_aside = KIND_HELP_REQUEST;
+	g_autofree char *trad = NULL, *others = NULL, *fwd = NULL;
+	enum status st;
+
+	/* What the words are, over who seems to send them: a first look
+	 * with the kind rules alone spares spam and lists the rest. */
+	st = rules_text_new(ctx->rules, c->new_text, &said, err);
+	if (st == ST_OK)
+		st = rules_triage_kind(said, &k, err);
+	if (st != ST_OK)
+		goto out;
+	if (k->kind_score[KIND_VOTE_SPAM] >= RULES_KIND_AT)
+		set_aside = KIND_SPAM;
+	else if (is_list(m))
+		set_aside = KIND_OTHER;
+	else if (k->kind_score[KIND_VOTE_OTHER] >= RULES_KIND_AT &&
+		 !c->from_form && !c->referral)
+		set_aside = KIND_OTHER;
+	triage_free(k);
+	if (set_aside != KIND_HELP_REQUEST) {
+		gboolean danger = FALSE;
+
+		/* Risk is read before a letter is set aside: a plea that
+		 * also names a loan shark and a LINE id is a plea.  The
+		 * risk words are listed in both scripts, so mail set aside
+		 * is not converted. */
+		st = rules_risk_sign(said, &danger, err);
+		if (st != ST_OK)
+			goto out;
+		if (!danger)
+			c->kind = set_aside;
+	}
+	if (c->kind == KIND_HELP_REQUEST && c->case_ref != NULL)
+		c->kind = KIND_SEEKER_FOLLOWUP;
+	if (!kind_is_seeker(c->kind))
+		goto out;
+	/* Rules read Traditional; Simplified is converted.  A forwarded
+	 * message (a brother's farewell sent on by his sister) is evidence
+	 * of risk. */
+	trad = hanzi_to_traditional(c->new_text);
+	others = forwarded_words(m, c);
+	fwd = hanzi_to_traditional(others);
+	if (trad != NULL)
+		st = rules_text_new(ctx->rules, trad, &trad_said, err);
+	if (st == ST_OK)
+		st = rules_triage_letter(trad_said != NULL ? trad_said : said,
+					 m->text, fwd != NULL ? fwd : others,
+					 &c->triage, err);
+out:
+	rules_text_free(trad_said);
+	rules_text_free(said);
+	return st;
+}
+
 enum status
 classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	      struct classification **out, struct err *err)
@@ -1128,55 +1214,9 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	c->case_ref = case_ref_locate(ctx, m, c);
 
 	if (c->kind == KIND_HELP_REQUEST) {
-		struct triage *k = NULL;
-		enum kind set_aside = KIND_HELP_REQUEST;
-
-		/* What the words are, over who seems to send them: a first
-		 * look with the kind rules alone spares spam and lists the
-		 * rest of the rules. */
-		st = rules_triage_kind(ctx->rules, c->new_text, &k, err);
+		st = triage_help_request(ctx, m, c, err);
 		if (st != ST_OK)
 			goto fail;
-		if (k->kind_score[KIND_VOTE_SPAM] >= RULES_KIND_AT)
-			set_aside = KIND_SPAM;
-		else if (is_list(m))
-			set_aside = KIND_OTHER;
-		else if (k->kind_score[KIND_VOTE_OTHER] >= RULES_KIND_AT &&
-			 !c->from_form && !c->referral)
-			set_aside = KIND_OTHER;
-		triage_free(k);
-		if (set_aside != KIND_HELP_REQUEST) {
-			gboolean danger = FALSE;
-
-			/* Risk is read before a letter is set aside: a plea
-			 * that also names a loan shark and a LINE id is a
-			 * plea.  The risk words are listed in both scripts,
-			 * so mail set aside is not converted. */
-			st = rules_risk_sign(ctx->rules, c->new_text, &danger,
-					     err);
-			if (st != ST_OK)
-				goto fail;
-			if (!danger)
-				c->kind = set_aside;
-		}
-		if (c->kind == KIND_HELP_REQUEST && c->case_ref != NULL)
-			c->kind = KIND_SEEKER_FOLLOWUP;
-		if (kind_is_seeker(c->kind)) {
-			/* Rules read Traditional; Simplified is converted.
-			 * A forwarded message (a brother's farewell sent
-			 * on by his sister) is evidence of risk. */
-			g_autofree char *trad =
-				hanzi_to_traditional(c->new_text);
-			const char *words = trad != NULL ? trad : c->new_text;
-			g_autofree char *others = forwarded_words(m, c);
-			g_autofree char *fwd = hanzi_to_traditional(others);
-
-			st = rules_triage_letter(ctx->rules, words, m->text,
-						 fwd != NULL ? fwd : others,
-						 &c->triage, err);
-			if (st != ST_OK)
-				goto fail;
-		}
 	}
 
 	/* The centre: the mailbox it came to, else To, form, or text. */

@@ -93,6 +93,7 @@ enum triage_scope {
 	SCOPE_KIND,		/* only those voting for a kind */
 	SCOPE_SEEKER,		/* all but those */
 	SCOPE_RISK,		/* only those finding a risk */
+	SCOPE_QUOTED,		/* only those reading quoted history */
 	SCOPE_COUNT,
 };
 
@@ -131,11 +132,29 @@ struct ruleset {
 	struct screen *screens;	/* SCOPE_COUNT of them */
 	gboolean unscreened;	/* every rule runs: for tests */
 	char *cache_dir;	/* of the compiled prefilters */
-	gboolean *may;		/* per rule: may match the text */
-	gboolean *may_body;	/* ... the quoted body */
+	gboolean *may_body;	/* per rule: may match the quoted body */
 	gboolean *may_fwd;	/* ... the forwarded text */
 	struct heads heads;
 	GArray **starts[3];	/* per reading, per rule: where it can start */
+	guint64 texts;		/* rules_text made so far: their serials */
+	guint64 starts_of;	/* the rules_text whose starts[0] holds */
+};
+
+/*
+ * A text the rules read in several passes (the kind, the risk, the
+ * letter): validated and measured once, screened once by the prefilter
+ * of every rule, its heads found once.  The heads live in the ruleset's
+ * starts[0], marked with the serial of the text they are for: a serial
+ * is never reused, so starts found for one text never serve another.
+ */
+struct rules_text {
+	const struct ruleset *rs;
+	const char *text;
+	size_t len;
+	guint64 serial;
+	gboolean *may;		/* per rule: may match, as far as screened */
+	guint screened;		/* bits 1 << scope: the screens applied */
+	int headed;		/* 0: not yet looked; 1: starts hold; -1: no */
 };
 
 static const char *const kind_vote_names[KIND_VOTE_COUNT] = {
@@ -262,7 +281,6 @@ ruleset_free(struct ruleset *rs)
 		g_free(rs->screens[i].may);
 	}
 	g_free(rs->screens);
-	g_free(rs->may);
 	g_free(rs->may_body);
 	g_free(rs->may_fwd);
 	prefilter_free(rs->heads.pf);
@@ -1402,7 +1420,6 @@ ruleset_finish(struct ruleset *rs, struct err *err)
 		}
 	}
 	rs->md = pcre2_match_data_create(64, NULL);
-	rs->may = g_new(gboolean, rs->rules->len);
 	rs->may_body = g_new(gboolean, rs->rules->len);
 	rs->may_fwd = g_new(gboolean, rs->rules->len);
 	return ST_OK;
@@ -1425,7 +1442,8 @@ rules_prepare(struct ruleset *rs)
 
 		if (!sc->tried)
 			screen_build(rs, scope);
-		if (sc->pf != NULL && scope != SCOPE_RISK)
+		if (sc->pf != NULL &&
+		    (scope == SCOPE_KIND || scope == SCOPE_SEEKER))
 			screened += prefilter_screened(sc->pf);
 	}
 	if (!rs->heads.tried)
@@ -1456,6 +1474,8 @@ in_scope(const struct rule *r, enum triage_scope scope)
 		return r->kind == KIND_VOTE_NONE;
 	case SCOPE_RISK:
 		return r->risk != RISK_NONE;
+	case SCOPE_QUOTED:
+		return r->quoted;
 	default:
 		return TRUE;
 	}
@@ -1502,10 +1522,13 @@ screen_apply(const struct ruleset *rs, enum triage_scope scope,
 
 /*
  * Fills may (one flag per rule) for text: whether a rule of the scope
- * can match there.  Without a prefilter every rule can.  Three
+ * can match there.  Without a prefilter every rule can.  Four
  * prefilters serve every scope: the kind rules', the seekers' (all rules
- * are both sets) and, for mail about to be set aside and forwarded
- * text, the risk rules' alone, a fraction of the seekers' to scan.
+ * are both sets); for mail about to be set aside and forwarded text,
+ * the risk rules' alone, a fraction of the seekers' to scan; for the
+ * quoted history, the few rules that read it.
+ * (One prefilter of every rule scans slower than the two it would
+ * replace.)
  */
 static void
 screen_text(const struct ruleset *rs, enum triage_scope scope,
@@ -1515,11 +1538,13 @@ screen_text(const struct ruleset *rs, enum triage_scope scope,
 		may[i] = TRUE;
 	if (rs->unscreened)
 		return;
+	if (scope == SCOPE_RISK || scope == SCOPE_QUOTED) {
+		screen_apply(rs, scope, text, len, may);
+		return;
+	}
 	if (scope == SCOPE_ALL || scope == SCOPE_KIND)
 		screen_apply(rs, SCOPE_KIND, text, len, may);
-	if (scope == SCOPE_RISK)
-		screen_apply(rs, SCOPE_RISK, text, len, may);
-	else if (scope != SCOPE_KIND)
+	if (scope != SCOPE_KIND)
 		screen_apply(rs, SCOPE_SEEKER, text, len, may);
 }
 
@@ -1613,6 +1638,22 @@ cmp_size(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts starts and drops repeats: a text read by several passes may
+ * have a rule's other starts added again. */
+static void
+starts_sort_unique(GArray *starts)
+{
+	guint n = 0;
+
+	g_array_sort(starts, cmp_size);
+	for (guint i = 0; i < starts->len; i++)
+		if (n == 0 || g_array_index(starts, size_t, i) !=
+				      g_array_index(starts, size_t, n - 1))
+			g_array_index(starts, size_t, n++) =
+				g_array_index(starts, size_t, i);
+	g_array_set_size(starts, n);
+}
+
 /*
  * Adds to starts, sorted, each place where a pattern of r that starts
  * with no word list matches: with the heads of its lists, every place
@@ -1641,7 +1682,7 @@ rest_starts(const struct ruleset *rs, const struct rule *r, const char *text,
 	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 		return FALSE;
 	if (starts->len > before)
-		g_array_sort(starts, cmp_size);
+		starts_sort_unique(starts);
 	return TRUE;
 }
 
@@ -2076,31 +2117,123 @@ struct reading {
 	size_t len;		/* of text, once screened */
 };
 
-static enum status triage_run(const struct ruleset *rs, const char *text,
-			      const char *body, const char *forwarded,
-			      enum triage_scope scope, struct triage **out,
-			      struct err *err);
+static enum status triage_run(struct rules_text *tx, const char *body,
+			      const char *forwarded, enum triage_scope scope,
+			      struct triage **out, struct err *err);
+
+enum status
+rules_text_new(const struct ruleset *rs, const char *text,
+	       struct rules_text **out, struct err *err)
+{
+	struct rules_text *tx;
+
+	if (!g_utf8_validate(text, -1, NULL))
+		return err_set(err, ST_FATAL, "triage text is not UTF-8");
+	tx = g_new0(struct rules_text, 1);
+	tx->rs = rs;
+	tx->text = text;
+	tx->len = strlen(text);
+	tx->serial = ++((struct ruleset *)rs)->texts;
+	tx->may = g_new(gboolean, rs->rules->len);
+	for (guint i = 0; i < rs->rules->len; i++)
+		tx->may[i] = TRUE;
+	*out = tx;
+	return ST_OK;
+}
+
+void
+rules_text_free(struct rules_text *tx)
+{
+	if (tx == NULL)
+		return;
+	g_free(tx->may);
+	g_free(tx);
+}
+
+/*
+ * Fills tx->may for the rules of scope from the screens not yet applied
+ * to it: the kind and the seekers' screens together cover every rule,
+ * the risk rules' among them.
+ */
+static void
+text_screen(struct rules_text *tx, enum triage_scope scope)
+{
+	static const guint kind = 1u << SCOPE_KIND, seeker = 1u << SCOPE_SEEKER,
+			   risk = 1u << SCOPE_RISK;
+	guint need = scope == SCOPE_KIND     ? kind
+		     : scope == SCOPE_SEEKER ? seeker
+		     : scope == SCOPE_RISK   ? risk
+					     : kind | seeker;
+
+	if (scope == SCOPE_RISK && (tx->screened & (kind | seeker)) ==
+					   (kind | seeker))
+		return;
+	need &= ~tx->screened;
+	if (tx->rs->unscreened)
+		need = 0;
+	for (int sc = SCOPE_KIND; sc < SCOPE_COUNT; sc++)
+		if (need & (1u << sc))
+			screen_apply(tx->rs, sc, tx->text, tx->len, tx->may);
+	tx->screened |= need;
+}
+
+/*
+ * Where the rules of word lists can start in tx (the ruleset's
+ * starts[0]), found unless they are there already for this text: 1, or
+ * -1 when it cannot tell.
+ */
+static int
+text_heads(struct rules_text *tx)
+{
+	struct ruleset *rs = (struct ruleset *)tx->rs;
+
+	if (tx->headed != 0 && rs->starts_of == tx->serial)
+		return tx->headed;
+	if (!rs->heads.tried)
+		heads_build(rs);
+	tx->headed = rs->starts[0] != NULL &&
+				     heads_find(rs, tx->text, tx->len,
+						rs->starts[0])
+			     ? 1
+			     : -1;
+	rs->starts_of = tx->serial;
+	return tx->headed;
+}
+
+/* One pass of scope over text alone. */
+static enum status
+triage_once(const struct ruleset *rs, const char *text,
+	    enum triage_scope scope, struct triage **out, struct err *err)
+{
+	struct rules_text *tx = NULL;
+	enum status st = rules_text_new(rs, text, &tx, err);
+
+	if (st == ST_OK)
+		st = triage_run(tx, NULL, NULL, scope, out, err);
+	rules_text_free(tx);
+	return st;
+}
 
 enum status
 rules_triage(const struct ruleset *rs, const char *text,
 	     struct triage **out, struct err *err)
 {
-	return triage_run(rs, text, NULL, NULL, SCOPE_ALL, out, err);
+	return triage_once(rs, text, SCOPE_ALL, out, err);
 }
 
 enum status
-rules_triage_kind(const struct ruleset *rs, const char *text,
-		  struct triage **out, struct err *err)
+rules_triage_kind(struct rules_text *tx, struct triage **out,
+		  struct err *err)
 {
-	return triage_run(rs, text, NULL, NULL, SCOPE_KIND, out, err);
+	return triage_run(tx, NULL, NULL, SCOPE_KIND, out, err);
 }
 
 enum status
-rules_triage_letter(const struct ruleset *rs, const char *text,
-		    const char *body, const char *forwarded,
-		    struct triage **out, struct err *err)
+rules_triage_letter(struct rules_text *tx, const char *body,
+		    const char *forwarded, struct triage **out,
+		    struct err *err)
 {
-	return triage_run(rs, text, body, forwarded, SCOPE_SEEKER, out, err);
+	return triage_run(tx, body, forwarded, SCOPE_SEEKER, out, err);
 }
 
 static void decide_risk(struct triage *t);
@@ -2141,11 +2274,12 @@ names_person(const struct ruleset *rs, const char *text, size_t at)
 }
 
 enum status
-rules_risk_sign(const struct ruleset *rs, const char *text, gboolean *out,
-		struct err *err)
+rules_risk_sign(struct rules_text *tx, gboolean *out, struct err *err)
 {
+	const struct ruleset *rs = tx->rs;
+	const char *text = tx->text;
 	struct triage *t = NULL;
-	enum status st = triage_run(rs, text, NULL, NULL, SCOPE_RISK, &t, err);
+	enum status st = triage_run(tx, NULL, NULL, SCOPE_RISK, &t, err);
 	GArray *kept;
 
 	if (st != ST_OK)
@@ -2233,19 +2367,18 @@ decide_risk(struct triage *t)
 }
 
 static enum status
-triage_run(const struct ruleset *rs, const char *text, const char *body,
-	   const char *forwarded, enum triage_scope scope,
-	   struct triage **out, struct err *err)
+triage_run(struct rules_text *tx, const char *body, const char *forwarded,
+	   enum triage_scope scope, struct triage **out, struct err *err)
 {
+	const struct ruleset *rs = tx->rs;
+	const char *text = tx->text;
 	struct triage *t;
 	struct reading rd[3] = {
-		{ text, HIT_TEXT, rs->may, FALSE, NULL, 0, 0 },
+		{ text, HIT_TEXT, tx->may, FALSE, NULL, 0, tx->len },
 		{ body, HIT_QUOTED, rs->may_body, FALSE, NULL, 0, 0 },
 		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, NULL, 0, 0 },
 	};
 
-	if (!g_utf8_validate(text, -1, NULL))
-		return err_set(err, ST_FATAL, "triage text is not UTF-8");
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->cleared = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
@@ -2267,17 +2400,20 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 				continue;
 			/* Screened once some rule needs it: the quoted
 			 * history is read by few rules, forwarded text by
-			 * the risk rules alone. */
-			if (!rd[k].screened) {
+			 * the risk rules alone; the letter once for all
+			 * the passes that read it. */
+			if (k == 0) {
+				text_screen(tx, scope);
+			} else if (!rd[k].screened) {
 				/* Read only now that it is needed. */
-				if (k > 0 &&
-				    !g_utf8_validate(rd[k].text, -1, NULL)) {
+				if (!g_utf8_validate(rd[k].text, -1, NULL)) {
 					triage_free(t);
 					return err_set(err, ST_FATAL, "triage "
 						       "text is not UTF-8");
 				}
 				rd[k].len = strlen(rd[k].text);
-				screen_text(rs, k == 2 ? SCOPE_RISK : scope,
+				screen_text(rs, k == 2 ? SCOPE_RISK
+						       : SCOPE_QUOTED,
 					    rd[k].text, rd[k].len, rd[k].may);
 				rd[k].screened = TRUE;
 			}
@@ -2286,16 +2422,22 @@ triage_run(const struct ruleset *rs, const char *text, const char *body,
 			/* A rule of word lists: tried where a head is. */
 			if (r->anchored != NULL && !rs->unscreened &&
 			    rd[k].headed == 0) {
-				if (!rs->heads.tried)
-					heads_build(rs);
+				if (k == 0) {
+					rd[k].headed = text_heads(tx);
+				} else {
+					if (!rs->heads.tried)
+						heads_build(rs);
+					rd[k].headed =
+						rs->starts[k] != NULL &&
+								heads_find(
+									rs,
+									rd[k].text,
+									rd[k].len,
+									rs->starts[k])
+							? 1
+							: -1;
+				}
 				rd[k].starts = rs->starts[k];
-				rd[k].headed =
-					rd[k].starts != NULL &&
-							heads_find(rs, rd[k].text,
-								   rd[k].len,
-								   rd[k].starts)
-						? 1
-						: -1;
 			}
 			starts = r->anchored != NULL && rd[k].headed == 1 &&
 					 !rs->heads.off[i]
