@@ -20,6 +20,7 @@
 #include "calendar.h"
 #include "config.h"
 #include "err.h"
+#include "rules.h"
 #include "store.h"
 #include "vocab.h"
 
@@ -79,6 +80,9 @@ enum status cases_add(struct store *s, const struct case_new *c,
 		      GDateTime *now, gint64 *case_id, char **number,
 		      struct err *err);
 
+/* Inside a transaction: the reasons of t (its rule hits), on case_id. */
+enum status cases_add_reasons(struct store *s, gint64 case_id,
+			      const struct triage *t, struct err *err);
 /* Inside a transaction: one reason (a rule hit) for a case's triage. */
 enum status cases_reason_add(struct store *s, gint64 case_id,
 			     const char *rule, const char *vote, int weight,
@@ -116,6 +120,16 @@ enum status cases_find(struct store *s, const char *number,
  */
 enum status cases_link(struct store *s, gint64 a, gint64 b, const char *why,
 		       struct err *err);
+/* Inside the caller's transaction: case id needs what t found (t may
+ * be NULL: nothing). */
+enum status cases_add_needs(struct store *s, gint64 id,
+			    const struct triage *t, struct err *err);
+/*
+ * Inside the caller's transaction: the letter arrival_id filed on case
+ * id, which was there already, with the event "mail received", why.
+ */
+enum status cases_file_arrival(struct store *s, gint64 id, gint64 arrival_id,
+			       const char *why, struct err *err);
 /* Inside the caller's transaction: case id needs need (vocab.h). */
 enum status cases_add_need(struct store *s, gint64 id, const char *need,
 			   struct err *err);

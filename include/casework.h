@@ -1,7 +1,10 @@
 /*
- * Case policy: what a filed letter does to the cases (casework.c says
- * how), and the steps over all cases after filing.  It owns the
- * calendar, reply tokens, the data key and the templates for a run.
+ * Case policy for a run: which module a filed letter goes to (a bounce
+ * to bounce.h, a seeker's letter to seeker.h, staff's and partners'
+ * replies to replies.h), and the rounds over all cases after filing
+ * (rounds.h).  It opens what they need for the run (casemail.h: the
+ * calendar, reply tokens, the data key and the templates) and keeps
+ * whether an emergency was filed, for its mail to go at once.
  */
 #ifndef LAMPLIGHT_CASEWORK_H
 #define LAMPLIGHT_CASEWORK_H

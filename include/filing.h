@@ -1,8 +1,8 @@
 /*
  * Filing the spool: read, classify and record each letter in spool/new,
  * with what it does to the cases (casework.h), in one transaction, then
- * move its file to cur/.  It owns the rules and the read-time watchdog
- * of a run.
+ * move its file to cur/.  Reading (the rules, the read-time watchdog)
+ * is reader.h's.
  */
 #ifndef LAMPLIGHT_FILING_H
 #define LAMPLIGHT_FILING_H
@@ -17,7 +17,7 @@
 
 struct filing;
 
-/* Loads the rules of cfg and starts the watchdog. */
+/* Opens the reader (reader.h): the rules of cfg, the watchdog. */
 enum status filing_open(const struct config *cfg, const struct run_opts *opts,
 			struct run_stats *stats, struct spool *spool,
 			struct store *store, struct casework *cw,

@@ -8,7 +8,8 @@
  * A message is touched at its source only after its arrival is committed;
  * a crash anywhere costs at most a re-fetch that files as a duplicate.
  * The steps are modules of their own: fetchpool.c fetches, filing.c
- * files, casework.c decides what a letter does to the cases.
+ * files, casework.c decides what a letter does to the cases and has
+ * rounds.c do the steps after filing.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -336,6 +336,24 @@ cases_reason_add(struct store *s, gint64 case_id, const char *rule,
 }
 
 enum status
+cases_add_reasons(struct store *s, gint64 case_id, const struct triage *t,
+		  struct err *err)
+{
+	enum status st = ST_OK;
+
+	for (guint i = 0; st == ST_OK && i < t->hits->len; i++) {
+		const struct rule_hit *h =
+			&g_array_index(t->hits, struct rule_hit, i);
+		const char *vote = rule_vote(h->rule);
+
+		st = cases_reason_add(s, case_id, rule_id(h->rule), vote,
+				      rule_weight(h->rule), h->start, h->end,
+				      h->match, err);
+	}
+	return st;
+}
+
+enum status
 cases_link_copies(struct store *s, gint64 case_id, const char *mailbox,
 		       const char *message_id, const char *body_hash,
 		       guint *linked, struct err *err)
@@ -368,6 +386,29 @@ cases_link(struct store *s, gint64 a, gint64 b, const char *why,
 			 "INSERT INTO case_links (case_id, other_id, why) "
 			 "VALUES (?1, ?2, ?3), (?2, ?1, ?3) "
 			 "ON CONFLICT DO NOTHING", "iit", a, b, why);
+}
+
+enum status
+cases_add_needs(struct store *s, gint64 id, const struct triage *t,
+		struct err *err)
+{
+	enum status st = ST_OK;
+
+	for (guint i = 0; t != NULL && st == ST_OK && i < t->needs->len; i++)
+		st = cases_add_need(s, id, t->needs->pdata[i], err);
+	return st;
+}
+
+enum status
+cases_file_arrival(struct store *s, gint64 id, gint64 arrival_id,
+		   const char *why, struct err *err)
+{
+	enum status st = store_arrival_on_case(s, arrival_id, id, err);
+
+	if (st == ST_OK)
+		st = cases_event_add(s, id, NULL, "lamplight",
+				     "mail received", why, err);
+	return st;
 }
 
 enum status

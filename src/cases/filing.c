@@ -1,20 +1,17 @@
 /*
  * Filing the spool: each letter in spool/new is read (its time capped
  * by the watchdog), classified and recorded with what it does to the
- * cases in one transaction; then its file moves to cur/.  Letters go in
+ * cases in one transaction; then its file moves to cur/.  Reading is
+ * reader.h's.  Letters go in
  * groups of FILE_GROUP_MAX to a transaction, emergencies first and
  * alone, so that their mail goes out at once.  What cannot be read is
  * quarantined, kept for a person; what overran the time cap once is
  * poison, quarantined unread by the next run.
  */
-#include <errno.h>
-#include <glib/gstdio.h>
-#include <string.h>
-
 #include "casework.h"
 #include "filing.h"
 #include "log.h"
-#include "watchdog.h"
+#include "reader.h"
 
 struct filing {
 	const struct config *cfg;
@@ -22,7 +19,7 @@ struct filing {
 	struct run_stats *stats;
 	struct spool *spool;
 	struct store *store;
-	struct ruleset *rules;
+	struct reader *reader;	/* the rules, the watchdog */
 	struct casework *cw;
 	/* Letters filed in one transaction (group commit): the spool
 	 * files to move to cur/ once it commits. */
@@ -92,85 +89,18 @@ quarantine(struct filing *f, const char *name, const char *mailbox,
 	return ST_OK;
 }
 
-/* Where the poison mark of spool file name is kept. */
-static char *
-poison_path(const struct config *cfg, const char *name)
-{
-	return g_build_filename(cfg->state_dir, "poison", name, NULL);
-}
-
-/*
- * A message whose reading overran the time cap in an earlier run: a new
- * string saying what the cap was, or NULL.
- */
-static char *
-poisoned(struct filing *f, const char *name)
-{
-	g_autofree char *p = poison_path(f->cfg, name);
-	char *cap = NULL;
-
-	if (!g_file_get_contents(p, &cap, NULL, NULL))
-		return NULL;
-	return g_strstrip(cap);
-}
-
-/* Records name as poison, durably: the next reading quarantines it
- * unread. */
-static void
-poison_mark(const struct config *cfg, const char *name)
-{
-	g_autofree char *p = poison_path(cfg, name);
-	g_autofree char *dir = g_path_get_dirname(p);
-	g_autofree char *cap = g_strdup_printf("%u\n", watchdog_cap_ms());
-	struct err err = { 0 };
-
-	g_mkdir_with_parents(dir, 0700);
-	if (file_write_durable(p, cap, strlen(cap), &err) != ST_OK)
-		log_error("%s", err.msg);
-}
-
-static void
-poison_clear(const struct config *cfg, const char *name)
-{
-	g_autofree char *p = poison_path(cfg, name);
-
-	if (g_unlink(p) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s: %s", p, g_strerror(errno));
-}
-
-/*
- * The watchdog's verdict on a reading stuck where it cannot give up:
- * record the message as poison and end the run; the next one
- * quarantines it unread and goes on.
- */
-static void
-read_stuck(const char *name, void *data)
-{
-	poison_mark(data, name);
-	log_error("reading %s took over %u ms twice over: stopping; the "
-		  "next run quarantines it", name, watchdog_cap_ms());
-	_exit(70);
-}
-
 static enum status
 file_one(struct filing *f, const char *name, struct err *err)
 {
 	g_autofree char *mailbox = spool_name_source(name);
-	g_autofree char *cap = NULL;
-	g_autoptr(GBytes) data = NULL;
-	struct mail_msg *m = NULL;
-	struct classification *c = NULL;
-	const struct centre *centre;
-	struct classify_ctx ctx = { f->cfg, f->rules, NULL };
+	g_autofree char *key = NULL, *why = NULL;
+	struct reader_letter *l = NULL;
+	const struct classification *c;
 	struct arrival a = { 0 };
-	struct err merr = { 0 };
-	char hash[65];
-	gboolean filed = FALSE;
+	gboolean filed = FALSE, poisoned = FALSE;
 	gint64 id = 0, dup = 0;
 	gboolean on_case = FALSE;
 	enum status st;
-	const void *bytes;
-	gsize len;
 
 	if (mailbox == NULL)
 		mailbox = g_strdup("unknown");
@@ -181,62 +111,22 @@ file_one(struct filing *f, const char *name, struct err *err)
 		/* Committed by a run that died before the move: finish it. */
 		return mark_done(f, name, err);
 	}
-	if ((cap = poisoned(f, name)) != NULL) {
-		/* Over the cap ahead of filing, or in a run that died of
-		 * it: not read again.  The mark has served once recorded. */
-		g_autofree char *key = g_strconcat("unread:", name, NULL);
-		g_autofree char *why = g_strdup_printf(
-			"reading it took over %s ms: set aside", cap);
-
+	st = reader_read(f->reader, name, mailbox, &l, &key, &why, &poisoned,
+			 err);
+	if (st == ST_MSG_BAD) {
 		st = quarantine(f, name, mailbox, key, why, err);
-		if (st == ST_OK)
-			poison_clear(f->cfg, name);
+		if (st == ST_OK && poisoned)
+			reader_poison_clear(f->reader, name);
 		return st;
 	}
-	st = spool_read(f->spool, name, f->cfg->max_message_bytes, &data,
-			&merr);
-	if (st == ST_MSG_BAD) {
-		/* Unread, so no hash: never taken for a copy of another. */
-		g_autofree char *key = g_strconcat("unread:", name, NULL);
-
-		return quarantine(f, name, mailbox, key, merr.msg, err);
-	}
 	if (st != ST_OK)
-		return err_set(err, st, "%s", merr.msg);
-	bytes = g_bytes_get_data(data, &len);
-	mail_body_hash(bytes, len, hash);
-	/* Reading is timed: a letter over the cap is set aside, and the
-	 * others go on. */
-	watchdog_arm(name);
-	st = mail_parse(bytes, len, &m, &merr);
-	if (st == ST_OK) {
-		centre = config_centre_find(f->cfg, mailbox);
-		ctx.mailbox_county = centre != NULL ? centre->code : NULL;
-		st = classify_mail(&ctx, m, &c, &merr);
-	}
-	if (watchdog_disarm()) {
-		g_autofree char *why = g_strdup_printf(
-			"reading it took over %u ms: set aside",
-			watchdog_cap_ms());
-
-		classification_free(c);
-		mail_msg_free(m);
-		return quarantine(f, name, mailbox, hash, why, err);
-	}
-	if (st == ST_MSG_BAD) {
-		classification_free(c);
-		mail_msg_free(m);
-		return quarantine(f, name, mailbox, hash, merr.msg, err);
-	}
-	if (st != ST_OK) {
-		err_set(err, st, "%s", merr.msg);
-		goto out;
-	}
+		return st;
+	c = l->c;
 
 	a.spool_name = name;
 	a.mailbox = mailbox;
-	a.message_id = m->message_id;
-	a.body_hash = hash;
+	a.message_id = l->m->message_id;
+	a.body_hash = l->hash;
 	a.kind = kind_name(c->kind);
 	a.county = c->county[0] ? c->county : NULL;
 	a.urgency = c->triage ? urgency_name(c->triage->urgency) : NULL;
@@ -246,8 +136,8 @@ file_one(struct filing *f, const char *name, struct err *err)
 	if (st == ST_OK)
 		st = store_arrival_add(f->store, &a, &id, &dup, err);
 	if (st == ST_OK && dup == 0)
-		st = casework_file(f->cw, m, c, mailbox, hash, id, &on_case,
-				   err);
+		st = casework_file(f->cw, l->m, c, mailbox, l->hash, id,
+				   &on_case, err);
 	if (st == ST_OK)
 		st = store_commit(f->store, err);
 	if (st != ST_OK) {
@@ -270,8 +160,7 @@ file_one(struct filing *f, const char *name, struct err *err)
 	/* COMMIT before the move to cur/: a crash in between is a no-op. */
 	st = mark_done(f, name, err);
 out:
-	classification_free(c);
-	mail_msg_free(m);
+	reader_letter_free(l);
 	return st;
 }
 
@@ -310,51 +199,6 @@ group_commit(struct filing *f, struct err *err)
 }
 
 /*
- * Whether the letter in spool file name reads as an emergency: the same
- * reading as filing's, done ahead so that an emergency among many
- * letters is filed and answered first.  Anything unreadable is not.
- */
-static gboolean
-urgent(struct filing *f, const char *name)
-{
-	g_autofree char *mailbox = spool_name_source(name);
-	g_autoptr(GBytes) data = NULL;
-	const struct centre *centre = config_centre_find(f->cfg,
-							 mailbox ? mailbox : "");
-	struct classify_ctx ctx = { f->cfg, f->rules,
-				    centre != NULL ? centre->code : NULL };
-	struct mail_msg *m = NULL;
-	struct classification *c = NULL;
-	struct err e = { 0 };
-	gboolean yes = FALSE;
-	const void *bytes;
-	gsize len;
-	g_autofree char *cap = poisoned(f, name);
-
-	/* What overran the time cap once is not read again here. */
-	if (cap != NULL || spool_read(f->spool, name,
-				      f->cfg->max_message_bytes, &data,
-				      &e) != ST_OK)
-		return FALSE;
-	bytes = g_bytes_get_data(data, &len);
-	watchdog_arm(name);
-	if (mail_parse(bytes, len, &m, &e) == ST_OK &&
-	    classify_mail(&ctx, m, &c, &e) == ST_OK)
-		yes = c->triage != NULL &&
-		      c->triage->urgency == URGENCY_EMERGENCY &&
-		      kind_is_seeker(c->kind);
-	if (watchdog_disarm()) {
-		/* Over the cap: filing quarantines it without reading it
-		 * a second time. */
-		poison_mark(f->cfg, name);
-		yes = FALSE;
-	}
-	classification_free(c);
-	mail_msg_free(m);
-	return yes;
-}
-
-/*
  * Files the letters in pending (spool names, taken out as filed).
  * Emergencies first, each in its own transaction and its mail sent at
  * once; then (unless urgent_only) the others, FILE_GROUP_MAX to a
@@ -374,9 +218,10 @@ filing_pending(struct filing *f, GPtrArray *pending, GAsyncQueue *events,
 		const char *name = pending->pdata[i];
 
 		if (!g_hash_table_contains(f->screened, name))
-			g_hash_table_insert(f->screened, g_strdup(name),
-					    GINT_TO_POINTER(urgent(f, name)
-								    ? 1 : 2));
+			g_hash_table_insert(
+				f->screened, g_strdup(name),
+				GINT_TO_POINTER(reader_urgent(f->reader, name)
+							? 1 : 2));
 	}
 	for (guint i = 0; st == ST_OK && i < pending->len;) {
 		const char *name = pending->pdata[i];
@@ -463,24 +308,12 @@ filing_open(const struct config *cfg, const struct run_opts *opts,
 	f->done_later = g_ptr_array_new_with_free_func(g_free);
 	f->screened = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
-	st = rules_load_dir(cfg->rules_dir, &f->rules, err);
+	st = reader_open(cfg, spool, &f->reader, err);
 	if (st != ST_OK) {
 		filing_close(f);
 		return st;
 	}
-	if (g_getenv("XDG_CACHE_HOME") == NULL) {
-		/* Cron's user may have no home of its own: unless a cache
-		 * is named, it goes with the state. */
-		g_autofree char *cache =
-			g_build_filename(cfg->state_dir, "cache", NULL);
-
-		rules_set_cache_dir(f->rules, cache);
-	}
-	/* The prefilter is compiled (or read from its cache) now, not
-	 * in the first letter's read time, which the watchdog caps. */
-	rules_prepare(f->rules);
-	casework_set_rules(cw, f->rules);
-	watchdog_start(read_stuck, (void *)cfg);
+	casework_set_rules(cw, reader_rules(f->reader));
 	*out = f;
 	return ST_OK;
 }
@@ -490,9 +323,7 @@ filing_close(struct filing *f)
 {
 	if (f == NULL)
 		return;
-	if (f->rules != NULL)
-		watchdog_stop();
-	ruleset_free(f->rules);
+	reader_close(f->reader);
 	g_ptr_array_free(f->done_later, TRUE);
 	g_hash_table_unref(f->screened);
 	g_free(f);

@@ -25,13 +25,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casemail.h"
 #include "cases.h"
 #include "cmd.h"
-#include "notify.h"
-#include "outbox.h"
 #include "people.h"
-#include "staffmail.h"
-#include "thread.h"
+#include "referral.h"
 #include "twtime.h"
 
 static char *arg_as;
@@ -75,11 +73,10 @@ static const GOptionEntry case_options[] = {
 
 struct session {
 	struct config *cfg;
-	struct store *store;
-	struct calendar *calendar;
-	struct vault *vault;		/* NULL until a run made the key */
-	struct tokens *tokens;
-	struct notify *notify;
+	/* The database and calendar; the data key (NULL until a run made
+	 * it); for changes, reply tokens and templates.  Its centre is
+	 * the actor's (NULL: the operator), for a referral's notice. */
+	struct casemail cm;
 	const struct centre *centre;	/* the actor's; NULL: operator */
 };
 
@@ -135,7 +132,7 @@ static int
 find_case(struct session *ss, const char *number, struct case_ref *c)
 {
 	struct err err = { 0 };
-	enum status st = cases_find(ss->store, number, c, &err);
+	enum status st = cases_find(ss->cm.store, number, c, &err);
 
 	if (st != ST_OK && st != ST_REFUSED) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
@@ -194,7 +191,7 @@ do_list(struct session *ss)
 		}
 		f.state = (int)st;
 	}
-	if (cases_list(ss->store, &f, &list, &err) != ST_OK) {
+	if (cases_list(ss->cm.store, &f, &list, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		return EXIT_SOFTWARE;
 	}
@@ -264,13 +261,14 @@ add_person(struct session *ss, const struct case_ref *c, JsonObject *o,
 			"to staff of the case's centre (--as)\n");
 		return EXIT_USAGE;
 	}
-	if (ss->vault == NULL)
+	if (ss->cm.vault == NULL)
 		return EXIT_OK;
-	if (people_load(ss->store, ss->vault, c->id, &id, &err) != ST_OK) {
+	if (people_load(ss->cm.store, ss->cm.vault, c->id, &id, &err) !=
+	    ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		return EXIT_SOFTWARE;
 	}
-	if (reveal && cases_note_event(ss->store, c, arg_as, what, now,
+	if (reveal && cases_note_event(ss->cm.store, c, arg_as, what, now,
 				       &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		identity_clear(&id);
@@ -298,7 +296,7 @@ do_export(struct session *ss, const char *number)
 	rc = find_case(ss, number, &c);
 	if (rc != EXIT_OK)
 		return rc;
-	if (cases_export(ss->store, &c, &node, &err) != ST_OK) {
+	if (cases_export(ss->cm.store, &c, &node, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		case_ref_clear(&c);
 		return EXIT_SOFTWARE;
@@ -329,7 +327,7 @@ do_show(struct session *ss, const char *number)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (cases_show(ss->store, &c, &node, &err) != ST_OK) {
+	if (cases_show(ss->cm.store, &c, &node, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		case_ref_clear(&c);
 		return EXIT_SOFTWARE;
@@ -388,16 +386,9 @@ do_set(struct session *ss, const char *number, const char *what)
 			case_ref_clear(&c);
 			return EXIT_USAGE;
 		}
-		struct staffmail sm = {
-			.cfg = ss->cfg, .store = ss->store,
-			.notify = ss->notify, .tokens = ss->tokens,
-			.vault = ss->vault, .calendar = ss->calendar,
-			.centre = ss->centre,
-		};
-
-		st = cases_refer(ss->store, ss->calendar, &c, g, arg_agency,
-				 arg_as, now, staffmail_referral_notice, &sm,
-				 &err);
+		st = cases_refer(ss->cm.store, ss->cm.calendar, &c, g,
+				 arg_agency, arg_as, now, referral_notice,
+				 &ss->cm, &err);
 		if (st == ST_OK && (ss->centre->partners[g] == NULL ||
 				    ss->centre->partners[g][0] == NULL))
 			fprintf(stderr, "lamplight case: %s has no "
@@ -410,13 +401,13 @@ do_set(struct session *ss, const char *number, const char *what)
 			case_ref_clear(&c);
 			return EXIT_USAGE;
 		}
-		st = cases_partner_replied(ss->store, &c, g, arg_as, now,
+		st = cases_partner_replied(ss->cm.store, &c, g, arg_as, now,
 					   &err);
 	} else if (strcmp(what, "contact-made") == 0) {
-		st = cases_follow_up_contact(ss->store, &c, arg_as, arg_why,
+		st = cases_follow_up_contact(ss->cm.store, &c, arg_as, arg_why,
 					     now, &err);
 	} else if (strcmp(what, "result-sent") == 0) {
-		st = cases_result_sent(ss->store, &c, arg_as, now, &err);
+		st = cases_result_sent(ss->cm.store, &c, arg_as, now, &err);
 	} else if (strcmp(what, "closed") == 0) {
 		if (!close_reason_parse(arg_reason, &reason)) {
 			fprintf(stderr, "lamplight case: closed needs --reason "
@@ -425,11 +416,11 @@ do_set(struct session *ss, const char *number, const char *what)
 			case_ref_clear(&c);
 			return EXIT_USAGE;
 		}
-		st = cases_close(ss->store, ss->calendar, &c, reason, arg_to,
-				 arg_as, arg_why, now, &handed, &err);
+		st = cases_close(ss->cm.store, ss->cm.calendar, &c, reason,
+				 arg_to, arg_as, arg_why, now, &handed, &err);
 	} else if (case_state_parse(what, &to)) {
-		st = cases_set_state(ss->store, ss->calendar, &c, to, arg_as,
-				     arg_why, now, &err);
+		st = cases_set_state(ss->cm.store, ss->cm.calendar, &c, to,
+				     arg_as, arg_why, now, &err);
 	} else {
 		fprintf(stderr, "lamplight case: unknown state '%s'\n", what);
 		case_ref_clear(&c);
@@ -456,7 +447,7 @@ do_note(struct session *ss, const char *number, const char *text)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (cases_note(ss->store, &c, arg_as, text, now, &err) != ST_OK) {
+	if (cases_note(ss->cm.store, &c, arg_as, text, now, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = exit_of(err.status);
 	}
@@ -489,8 +480,10 @@ cmd_case(int argc, char **argv)
 	ss.cfg = cmd_load_config();
 	if (ss.cfg == NULL)
 		return EXIT_CONFIG;
+	ss.cm.cfg = ss.cfg;
 	if (arg_as != NULL) {
 		ss.centre = staff_centre(ss.cfg, arg_as);
+		ss.cm.centre = ss.centre;
 		if (ss.centre == NULL) {
 			fprintf(stderr, "lamplight case: %s is no centre's "
 				"staff\n", arg_as);
@@ -503,22 +496,17 @@ cmd_case(int argc, char **argv)
 		config_free(ss.cfg);
 		return EXIT_USAGE;
 	}
-	if ((rc = cmd_open_store(ss.cfg, "case", &ss.store)) != 0) {
+	if ((rc = cmd_open_store(ss.cfg, "case", &ss.cm.store)) != 0) {
 		/* said */
-	} else if (cases_calendar(ss.store, ss.cfg->calendar, &ss.calendar,
-				  &err) != ST_OK) {
+	} else if (casemail_open(&ss.cm, CASEMAIL_CALENDAR, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = cmd_exit_for(&err);
 	} else if (access(ss.cfg->data_key_file, F_OK) == 0 &&
-		   vault_open(ss.cfg->data_key_file, FALSE, &ss.vault,
-			      &err) != ST_OK) {
+		   casemail_open(&ss.cm, CASEMAIL_VAULT, &err) != ST_OK) {
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = EXIT_CONFIG;
 	} else if (changes &&
-		   (tokens_open(ss.cfg->token_key_file, FALSE, &ss.tokens,
-				&err) != ST_OK ||
-		    notify_open(ss.cfg->templates_dir, &ss.notify, &err) !=
-			    ST_OK)) {
+		   casemail_open(&ss.cm, CASEMAIL_SEND, &err) != ST_OK) {
 		/* Changes may send mail: a referral's notice. */
 		fprintf(stderr, "lamplight case: %s\n", err.msg);
 		rc = EXIT_CONFIG;
@@ -533,11 +521,8 @@ cmd_case(int argc, char **argv)
 	} else {
 		rc = do_set(&ss, argv[2], argv[3]);
 	}
-	calendar_free(ss.calendar);
-	vault_free(ss.vault);
-	tokens_free(ss.tokens);
-	notify_close(ss.notify);
-	store_close(ss.store);
+	casemail_done(&ss.cm);
+	store_close(ss.cm.store);
 	config_free(ss.cfg);
 	return rc;
 }

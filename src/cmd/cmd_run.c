@@ -120,18 +120,9 @@ cmd_run(int argc, char **argv)
 	if (locked) {
 		log_warn("%s", err.msg);
 		rc = EXIT_LOCKED;
-	} else if (err_is_setup(&err)) {
+	} else if (st != ST_OK || err_is_setup(&err)) {
 		log_error("%s", err.msg);
-		rc = EXIT_CONFIG;
-	} else if (st != ST_OK && err_is_disk(&err)) {
-		log_error("%s", err.msg);
-		rc = EXIT_IOERR;
-	} else if (st == ST_TEMP || st == ST_NOMEM) {
-		log_error("%s", err.msg);
-		rc = EXIT_TEMPFAIL;
-	} else if (st != ST_OK) {
-		log_error("%s", err.msg);
-		rc = EXIT_SOFTWARE;
+		rc = cmd_exit_for(&err);
 	} else if (stats.out.login_refused) {
 		/* Logged where it happened; nothing can go until a person
 		 * puts [smtp] right. */

@@ -1,0 +1,45 @@
+/* A referral's notice to the partners of its group (referral.h). */
+#include "outbox.h"
+#include "referral.h"
+#include "thread.h"
+#include "twtime.h"
+
+enum status
+referral_notice(struct store *s, const struct case_ref *c, enum group g,
+		const char *agency, const char *referral_number,
+		const char *due_day, gpointer data, struct err *err)
+{
+	const struct casemail *cm = data;
+	char **to = cm->centre->partners[g];
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *needs = NULL;
+	struct identity id = { 0 };
+	enum status st;
+
+	if (to == NULL || to[0] == NULL)
+		return cases_note_event(s, c, "lamplight",
+					"no referral notice: no partner "
+					"address", now, err);
+	st = cases_needs_text(s, c, g, &needs, err);
+	if (st == ST_OK && cm->vault != NULL)
+		st = people_load(s, cm->vault, c->id, &id, err);
+	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
+		g_autofree char *token = token_make(cm->tokens, c->number,
+						    to[i]);
+		struct outgoing *o = NULL;
+
+		st = notify_build_referral(cm->notify, cm->centre,
+					   referral_number, token, g, agency,
+					   to[i], &id, needs, due_day, now, &o,
+					   err);
+		if (st == ST_OK)
+			st = outbox_queue(cm->store, c->id, "referral",
+					  OUTBOX_PRIORITY_NORMAL, o, err);
+		if (st == ST_OK)
+			st = thread_add_party(s, cm->tokens, c->id, to[i],
+					      "partner", err);
+		outgoing_free(o);
+	}
+	identity_clear(&id);
+	return st;
+}
