@@ -206,12 +206,14 @@ void rules_text_free(struct rules_text *tx);
 enum status rules_triage_kind(struct rules_text *tx, struct triage **out,
 			      struct err *err);
 /*
- * The complement, once a letter is a seeker's: every rule but those.
+ * The complement, once a letter is a seeker's: every rule but those,
+ * over the text in Traditional Chinese (Simplified is converted, once).
  * Rules marked "quoted yes" also read body, the whole text with its
  * quoted history (may be NULL), and risk rules also read forwarded, the
- * text of messages the writer forwards (may be NULL): evidence about
- * another person, which counts as risk but never as the writer's own
- * words (writer, kind, application).
+ * text of messages the writer forwards (may be NULL, converted too):
+ * evidence about another person, which counts as risk but never as the
+ * writer's own words (writer, kind, application).  Hits are placed in
+ * the text as converted.
  */
 enum status rules_triage_letter(struct rules_text *tx, const char *body,
 				const char *forwarded, struct triage **out,

@@ -12,7 +12,6 @@
 #include "classify.h"
 #include "command.h"
 #include "form.h"
-#include "hanzi.h"
 #include "quote.h"
 
 gboolean
@@ -1088,10 +1087,10 @@ static enum status
 triage_help_request(const struct classify_ctx *ctx, const struct mail_msg *m,
 		    struct classification *c, struct err *err)
 {
-	struct rules_text *said = NULL, *trad_said = NULL;
+	struct rules_text *said = NULL;
 	struct triage *k = NULL;
 	enum kind set_aside = KIND_HELP_REQUEST;
-	g_autofree char *trad = NULL, *others = NULL, *fwd = NULL;
+	g_autofree char *others = NULL;
 	enum status st;
 
 	/* What the words are, over who seems to send them: a first look
@@ -1126,20 +1125,11 @@ triage_help_request(const struct classify_ctx *ctx, const struct mail_msg *m,
 		c->kind = KIND_SEEKER_FOLLOWUP;
 	if (!kind_is_seeker(c->kind))
 		goto out;
-	/* Rules read Traditional; Simplified is converted.  A forwarded
-	 * message (a brother's farewell sent on by his sister) is evidence
-	 * of risk. */
-	trad = hanzi_to_traditional(c->new_text);
+	/* A forwarded message (a brother's farewell sent on by his sister)
+	 * is evidence of risk. */
 	others = forwarded_words(m, c);
-	fwd = hanzi_to_traditional(others);
-	if (trad != NULL)
-		st = rules_text_new(ctx->rules, trad, &trad_said, err);
-	if (st == ST_OK)
-		st = rules_triage_letter(trad_said != NULL ? trad_said : said,
-					 m->text, fwd != NULL ? fwd : others,
-					 &c->triage, err);
+	st = rules_triage_letter(said, m->text, others, &c->triage, err);
 out:
-	rules_text_free(trad_said);
 	rules_text_free(said);
 	return st;
 }

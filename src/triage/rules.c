@@ -155,6 +155,9 @@ struct rules_text {
 	gboolean *may;		/* per rule: may match, as far as screened */
 	guint screened;		/* bits 1 << scope: the screens applied */
 	int headed;		/* 0: not yet looked; 1: starts hold; -1: no */
+	char *owned;		/* text, when this reading made it */
+	gboolean converted;	/* trad is known */
+	struct rules_text *trad;	/* in Traditional, if it was not */
 };
 
 static const char *const kind_vote_names[KIND_VOTE_COUNT] = {
@@ -2146,8 +2149,38 @@ rules_text_free(struct rules_text *tx)
 {
 	if (tx == NULL)
 		return;
+	rules_text_free(tx->trad);
 	g_free(tx->may);
+	g_free(tx->owned);
 	g_free(tx);
+}
+
+/*
+ * The rules are written in Traditional Chinese: the letter pass reads
+ * tx converted when it has Simplified characters (tx itself when it has
+ * none), converted once.  The kind and risk passes need not: their
+ * words are listed in both scripts, and mail set aside is never
+ * converted.
+ */
+static struct rules_text *
+text_traditional(struct rules_text *tx)
+{
+	if (!tx->converted) {
+		char *trad = hanzi_to_traditional(tx->text);
+
+		tx->converted = TRUE;
+		if (trad != NULL) {
+			struct err err = { 0 };
+
+			/* Conversion gives valid UTF-8: this cannot fail. */
+			if (rules_text_new(tx->rs, trad, &tx->trad, &err) ==
+			    ST_OK)
+				tx->trad->owned = trad;
+			else
+				g_free(trad);
+		}
+	}
+	return tx->trad != NULL ? tx->trad : tx;
 }
 
 /*
@@ -2233,7 +2266,10 @@ rules_triage_letter(struct rules_text *tx, const char *body,
 		    const char *forwarded, struct triage **out,
 		    struct err *err)
 {
-	return triage_run(tx, body, forwarded, SCOPE_SEEKER, out, err);
+	g_autofree char *fwd = hanzi_to_traditional(forwarded);
+
+	return triage_run(text_traditional(tx), body,
+			  fwd != NULL ? fwd : forwarded, SCOPE_SEEKER, out, err);
 }
 
 static void decide_risk(struct triage *t);
