@@ -161,6 +161,35 @@ verdict_label(enum verdict v)
 	}
 }
 
+/*
+ * Queues to one of the centre's people the staff mail of template, of
+ * outbox kind kind, unless STAFFNOTE_ALERTS_PER_DAY of that kind went to
+ * them in the last day: a flood of forgeries must not become a flood of
+ * alerts.
+ */
+static enum status
+queue_capped(const struct casemail *cm, gint64 case_id, const char *number,
+	     const char *to, const char *kind, const char *template,
+	     int priority, GHashTable *vars, GDateTime *now, struct err *err)
+{
+	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
+	g_autofree char *from = twtime_iso(since);
+	struct outgoing *o = NULL;
+	gint64 today = 0;
+	enum status st;
+
+	st = outbox_count_for(cm->store, to, kind, NULL, from, FALSE, &today,
+			      err);
+	if (st != ST_OK || today >= STAFFNOTE_ALERTS_PER_DAY)
+		return st;
+	st = notify_build_staff(cm->notify, cm->centre, template, number, NULL,
+				to, NULL, vars, now, &o, err);
+	if (st == ST_OK)
+		st = outbox_queue(cm->store, case_id, kind, priority, o, err);
+	outgoing_free(o);
+	return st;
+}
+
 enum status
 staffnote_alert(const struct casemail *cm, gint64 case_id, const char *number,
 	       const struct mail_msg *m, const char *event,
@@ -170,8 +199,6 @@ staffnote_alert(const struct casemail *cm, gint64 case_id, const char *number,
 	const struct centre *c = cm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
 						      g_str_equal);
-	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
-	g_autofree char *from = twtime_iso(since);
 	char *duty[2] = { c->duty, NULL };
 	char **to = c->duty != NULL ? duty : c->staff;
 	enum status st = ST_OK;
@@ -184,22 +211,10 @@ staffnote_alert(const struct casemail *cm, gint64 case_id, const char *number,
 			    (gpointer)(m == NULL ? "（同仁）"
 				       : m->from_addr != NULL ? m->from_addr
 							      : "（沒有寄件人）"));
-	for (int i = 0; st == ST_OK && to != NULL && to[i] != NULL; i++) {
-		struct outgoing *o = NULL;
-		gint64 today = 0;
-
-		st = outbox_count_for(cm->store, to[i], "alert", NULL, from,
-				      FALSE, &today, err);
-		if (st != ST_OK || today >= STAFFNOTE_ALERTS_PER_DAY)
-			continue;
-		st = notify_build_staff(cm->notify, c, "command-refused",
-					number, NULL, to[i], NULL, vars, now,
-					&o, err);
-		if (st == ST_OK)
-			st = outbox_queue(cm->store, case_id, "alert",
-					  OUTBOX_PRIORITY_EMERGENCY, o, err);
-		outgoing_free(o);
-	}
+	for (int i = 0; st == ST_OK && to != NULL && to[i] != NULL; i++)
+		st = queue_capped(cm, case_id, number, to[i], "alert",
+				  "command-refused", OUTBOX_PRIORITY_EMERGENCY,
+				  vars, now, err);
 	return st;
 }
 
@@ -232,12 +247,7 @@ tell_refused(const struct casemail *cm, gint64 case_id, const char *number,
 	const struct centre *c = cm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
 						      g_str_equal);
-	g_autoptr(GDateTime) since = g_date_time_add_days(now, -1);
-	g_autofree char *from = twtime_iso(since);
 	const char *to = NULL;
-	struct outgoing *o = NULL;
-	gint64 today = 0;
-	enum status st;
 
 	if (v == VERIFY_NOT_STAFF || v == VERIFY_MANY_FROM ||
 	    m->from_addr == NULL)
@@ -250,19 +260,11 @@ tell_refused(const struct casemail *cm, gint64 case_id, const char *number,
 		to = c->duty;
 	if (to == NULL)
 		return ST_OK;
-	st = outbox_count_for(cm->store, to, "refused", NULL, from, FALSE,
-			      &today, err);
-	if (st != ST_OK || today >= STAFFNOTE_ALERTS_PER_DAY)
-		return st;
 	g_hash_table_insert(vars, "reason", (gpointer)verdict_label(v));
 	g_hash_table_insert(vars, "staff_name", "");
-	st = notify_build_staff(cm->notify, c, "reply-refused", number, NULL,
-				to, NULL, vars, now, &o, err);
-	if (st == ST_OK)
-		st = outbox_queue(cm->store, case_id, "refused",
-				  OUTBOX_PRIORITY_NORMAL, o, err);
-	outgoing_free(o);
-	return st;
+	return queue_capped(cm, case_id, number, to, "refused",
+			    "reply-refused", OUTBOX_PRIORITY_NORMAL, vars, now,
+			    err);
 }
 
 enum status
