@@ -145,6 +145,9 @@ struct case_view {
 	enum case_state state;
 	char *assignee;		/* NULL: nobody yet */
 	char *reply;		/* the writer's reply address, or NULL */
+	char *title;		/* the writer's subject, or NULL */
+	char *next_step;	/* the open deadline due first, or NULL */
+	char *next_due;		/* ... its day ("2026-12-08") */
 };
 void case_view_clear(struct case_view *v);
 /* Reads case id into out (number NULL when none, as for a case that

@@ -53,8 +53,8 @@ enum status flood_duty(const struct casemail *cm, gint64 case_id,
  */
 enum status flood_notice(const struct casemail *cm, gint64 case_id,
 			 const char *number, const struct flood *fl,
-			 gboolean first, const struct triage *t,
-			 const char *letter, const char *in_reply_to,
-			 GDateTime *now, struct err *err);
+			 gboolean first, const struct classification *c,
+			 const char *in_reply_to, GDateTime *now,
+			 struct err *err);
 
 #endif

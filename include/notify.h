@@ -59,15 +59,16 @@ enum status notify_build_followup(const struct notify *n,
 				  struct outgoing **out, struct err *err);
 
 /*
- * The alert to the centre's duty officer: the case, why it is an
- * emergency (t's reasons) and how to reach the writer (id, reply).
+ * How to reach a writer, for the centre's own people: name, phone, the
+ * reply address (else the email in id), address, birth date (民國), one
+ * "  ・label：value" line each; a line saying so when there is none.
+ * New string.
  */
-enum status notify_build_duty(const struct notify *n, const struct centre *c,
-			      const char *case_number, const char *token,
-			      const struct triage *t,
-			      const struct identity *id, const char *reply,
-			      GDateTime *now, struct outgoing **out,
-			      struct err *err);
+char *notify_contact(const struct identity *id, const char *reply);
+
+/* The staff mails' help on replying and commands ("staff-commands"),
+ * filled from vars (reply_how, note_address). New string. */
+char *notify_staff_commands(const struct notify *n, GHashTable *vars);
 
 /*
  * A staff member's reply relayed to the writer: from the centre, the
@@ -80,8 +81,13 @@ enum status notify_build_relay(const struct notify *n, const struct centre *c,
 			       GDateTime *now, struct outgoing **out,
 			       struct err *err);
 
-/* t's reasons, one rule and its words per line (new). */
-char *notify_reasons(const struct triage *t);
+/*
+ * Why, for a case worker, in sections with Chinese labels, each thing
+ * once: 緊急的理由 (or 可能的風險), each risk at its highest level with
+ * its words; 已排除的風險 and why; 需求; 申請服務的字句; 來信者, the
+ * writer w (WRITER_UNKNOWN: left out).  t may be NULL.  New string.
+ */
+char *notify_reasons(const struct triage *t, enum writer w);
 
 /* The crisis lines that fit t's reasons, one per line (new). */
 char *notify_crisis_lines(const struct triage *t);
@@ -111,8 +117,9 @@ enum status notify_build_reminder(const struct notify *n,
 
 /*
  * Mail to the centre's own people from template name ("case-staff",
- * "command-transcript", "command-refused"), with vars (string to
- * string; the centre's and case_number are added).
+ * "duty-alert", "command-transcript", "command-refused"), with vars
+ * (string to string; the centre's and case_number are added), the text
+ * and its HTML twin (mailhtml.h).
  */
 enum status notify_build_staff(const struct notify *n,
 			       const struct centre *c, const char *name,

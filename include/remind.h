@@ -14,10 +14,15 @@
 #include "err.h"
 #include "notify.h"
 #include "store.h"
+#include "token.h"
 
-/* Queues today's digests not queued yet; *queued counts them. */
+/*
+ * Queues today's digests not queued yet; *queued counts them.  A staff
+ * digest lists emergencies first, marked, each case with a reply
+ * address of the reader's own (tk) that acts on it.
+ */
 enum status remind_all(struct store *s, const struct config *cfg,
-		       const struct notify *n, GDateTime *now, guint *queued,
-		       struct err *err);
+		       const struct notify *n, const struct tokens *tk,
+		       GDateTime *now, guint *queued, struct err *err);
 
 #endif

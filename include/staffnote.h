@@ -24,20 +24,22 @@
 #define STAFFNOTE_ALERTS_PER_DAY 20
 
 /*
- * Inside the filing transaction: tells staff of cm's centre of a letter
- * on case_id (first: it opened the case), with t's reasons and the
- * letter's new text.  Nothing when the centre has staff_notices off or
- * no staff.
+ * Inside the filing transaction: tells staff of cm's centre of letter c
+ * on case_id (first: it opened the case): the case (title, owner, next
+ * step and its deadline, who was alerted), the reasons, the letter's
+ * new text, and how to act by replying.  Nothing when the centre has
+ * staff_notices off or no staff.
  */
 enum status staffnote_letter(const struct casemail *cm, gint64 case_id,
-			     gboolean first, const struct triage *t,
-			     const char *letter, const char *in_reply_to,
-			     GDateTime *now, struct err *err);
+			     gboolean first, const struct classification *c,
+			     const char *in_reply_to, GDateTime *now,
+			     struct err *err);
 
 /*
  * Queues the alert of emergency number (classified as c) to the duty
- * officer of cm's centre, first in the outbox.  A centre without a duty
- * address is told in the case.
+ * officer of cm's centre, first in the outbox: all the notice says and
+ * how to reach the person, to act on by replying.  A centre without a
+ * duty address is told in the case.
  */
 enum status staffnote_duty(const struct casemail *cm, gint64 case_id,
 			   const char *number,

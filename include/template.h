@@ -2,8 +2,9 @@
  * Mail templates: editable UTF-8 text files in the templates directory,
  * a "Subject: ..." line, an empty line, then the body.  {{name}} stands
  * for a value; unknown names fail the load, so a typo never reaches a
- * reader.  No template may quote the writer's letter or personal data:
- * no variable carries them.
+ * reader.  Only the mail to a centre's own people carries a letter or
+ * how to reach its writer (letter, contact, reasons): what goes to
+ * writers and partners is filled by code that never passes them.
  */
 #ifndef LAMPLIGHT_TEMPLATE_H
 #define LAMPLIGHT_TEMPLATE_H

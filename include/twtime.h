@@ -20,6 +20,17 @@ GDateTime *twtime_now(void);
 /* "1151103" for 2026-11-03 in Taiwan: new string. */
 char *twtime_roc_date(GDateTime *t);
 
+/* "民國115年11月3日" for 2026-11-03 in Taiwan, as people write it: new
+ * string. */
+char *twtime_roc_long(GDateTime *t);
+
+/*
+ * A day written "2026-11-03" (or the start of an ISO 8601 time) as
+ * "民國115年11月3日"; a day before the ROC (1912) as "1911年…"; anything
+ * else as it is.  New string; NULL for NULL.
+ */
+char *twtime_roc_day(const char *day);
+
 /* "2026-11-03T09:30:00+08:00": new string. */
 char *twtime_iso(GDateTime *t);
 

@@ -441,6 +441,9 @@ case_view_clear(struct case_view *v)
 	g_free(v->number);
 	g_free(v->assignee);
 	g_free(v->reply);
+	g_free(v->title);
+	g_free(v->next_step);
+	g_free(v->next_due);
 	memset(v, 0, sizeof *v);
 }
 
@@ -454,6 +457,9 @@ read_view(const struct store_row *row, gpointer data)
 		v->state = CASE_STATE_COUNT;
 	v->assignee = store_col_dup(row, 2);
 	v->reply = store_col_dup(row, 3);
+	v->title = store_col_dup(row, 4);
+	v->next_step = store_col_dup(row, 5);
+	v->next_due = store_col_dup(row, 6);
 	return FALSE;
 }
 
@@ -466,8 +472,12 @@ cases_view(struct store *s, gint64 id, struct case_view *out,
 	memset(out, 0, sizeof *out);
 	st = store_query(s, err, read_view, out,
 			 "SELECT number, state, assignee, unseal(reply_addr, "
-			 "'cases.reply_addr') FROM cases WHERE id = ?", "i",
-			 id);
+			 "'cases.reply_addr'), unseal(subject, "
+			 "'cases.subject'), d.step, d.due_day FROM cases "
+			 "LEFT JOIN (SELECT step, due_day FROM deadlines "
+			 "WHERE case_id = ?1 AND outcome IS NULL "
+			 "ORDER BY due_day, id LIMIT 1) AS d "
+			 "WHERE id = ?1", "i", id);
 	if (st == ST_OK && out->number != NULL &&
 	    out->state == CASE_STATE_COUNT)
 		st = unknown_state(out->number, err);

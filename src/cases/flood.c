@@ -91,12 +91,11 @@ flood_duty(const struct casemail *cm, gint64 case_id, const char *number,
 
 enum status
 flood_notice(const struct casemail *cm, gint64 case_id, const char *number,
-	     const struct flood *fl, gboolean first, const struct triage *t,
-	     const char *letter, const char *in_reply_to, GDateTime *now,
-	     struct err *err)
+	     const struct flood *fl, gboolean first,
+	     const struct classification *c, const char *in_reply_to,
+	     GDateTime *now, struct err *err)
 {
 	if (fl->folded)
 		return flood_tell(cm, case_id, number, fl, now, err);
-	return staffnote_letter(cm, case_id, first, t, letter, in_reply_to,
-				now, err);
+	return staffnote_letter(cm, case_id, first, c, in_reply_to, now, err);
 }

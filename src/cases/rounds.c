@@ -76,8 +76,8 @@ rounds_remind(const struct casemail *cm, struct run_stats *stats,
 	      GDateTime *now, struct err *err)
 {
 	guint reminders = 0;
-	enum status st = remind_all(cm->store, cm->cfg, cm->notify, now,
-				    &reminders, err);
+	enum status st = remind_all(cm->store, cm->cfg, cm->notify,
+				    cm->tokens, now, &reminders, err);
 
 	if (reminders > 0)
 		run_report(stats, "queued %u reminder digest(s)", reminders);

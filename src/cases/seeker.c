@@ -69,8 +69,8 @@ attach(const struct casemail *cm, struct run_stats *stats,
 		st = answer_followup(cm, tm->case_id, number, tm->how, t, m,
 				     c->reply_addr, now, &said, err);
 	if (st == ST_OK && centre != NULL)
-		st = flood_notice(cm, tm->case_id, number, fl, FALSE, t,
-				  c->new_text, m->message_id, now, err);
+		st = flood_notice(cm, tm->case_id, number, fl, FALSE, c,
+				  m->message_id, now, err);
 	if (st == ST_OK) {
 		run_report(stats, "filed %s on its case (%s)%s%s",
 			   kind_name(c->kind), tm->how,
@@ -133,8 +133,8 @@ open_case(const struct casemail *cm, struct run_stats *stats,
 	if (st == ST_OK && t->urgency == URGENCY_EMERGENCY && centre != NULL)
 		st = flood_duty(cm, case_id, number, c, fl, now, err);
 	if (st == ST_OK && centre != NULL)
-		st = flood_notice(cm, case_id, number, fl, TRUE, t,
-				  c->new_text, m->message_id, now, err);
+		st = flood_notice(cm, case_id, number, fl, TRUE, c,
+				  m->message_id, now, err);
 	if (st == ST_OK) {
 		guint linked = 0;
 

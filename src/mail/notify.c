@@ -6,6 +6,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "mailhtml.h"
 #include "notify.h"
 #include "template.h"
 #include "token.h"
@@ -23,7 +24,7 @@ static const char *const names[] = {
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
 	"reminder-partner", "staff-reply", "case-staff",
 	"command-transcript", "command-refused", "reply-refused",
-	"flood-staff", NULL,
+	"flood-staff", "staff-commands", NULL,
 };
 
 struct notify {
@@ -171,7 +172,23 @@ struct spec {
 	const char *in_reply_to;
 	const char *case_number;	/* may be NULL */
 	const char *auto_submitted;	/* RFC 3834 value */
+	gboolean html;		/* with an HTML twin (mailhtml.h) */
 };
+
+/* A UTF-8 text part of subtype, in the lightest encoding that fits. */
+static GMimeTextPart *
+text_part(const char *subtype, const char *text)
+{
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+
+	g_mime_text_part_set_charset(part, "UTF-8");
+	g_mime_text_part_set_text(part, text);
+	g_mime_part_set_content_encoding(
+		GMIME_PART(part),
+		g_mime_part_get_best_content_encoding(
+			GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
+	return part;
+}
 
 static enum status
 build(const struct notify *n, const struct spec *sp, GDateTime *now,
@@ -181,7 +198,6 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	const struct template *t = g_hash_table_lookup(n->templates,
 						       sp->template);
 	g_autofree char *subject = NULL, *body = NULL, *date = NULL;
-	g_autoptr(GDateTime) tw = NULL;
 	gboolean own_date;
 	GMimeMessage *msg;
 	GMimeTextPart *part;
@@ -193,10 +209,7 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 		return err_set(err, ST_MSG_BAD, "a recipient of %s is not "
 			       "usable", sp->case_number ? sp->case_number
 							 : sp->template);
-	tw = g_date_time_to_timezone(now, twtime_zone());
-	date = g_strdup_printf("%d年%d月%d日", g_date_time_get_year(tw),
-			       g_date_time_get_month(tw),
-			       g_date_time_get_day_of_month(tw));
+	date = twtime_roc_long(now);
 	g_hash_table_insert(sp->vars, "centre_name", c->name);
 	g_hash_table_insert(sp->vars, "centre_address", c->address);
 	g_hash_table_insert(sp->vars, "county_name",
@@ -258,14 +271,24 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	if (sp->case_number != NULL)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "X-Lamplight-Case",
 					 sp->case_number, NULL);
-	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_charset(part, "UTF-8");
-	g_mime_text_part_set_text(part, body);
-	g_mime_part_set_content_encoding(
-		GMIME_PART(part),
-		g_mime_part_get_best_content_encoding(
-			GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
-	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	part = text_part("plain", body);
+	if (sp->html) {
+		/* Our own addresses, and no other, as links. */
+		const char *domain = strchr(c->address, '@');
+		g_autofree char *html = mailhtml_from_text(
+			subject, body, domain != NULL ? domain + 1 : NULL);
+		GMimeMultipart *alt = g_mime_multipart_new_with_subtype(
+			"alternative");
+		GMimeTextPart *hp = text_part("html", html);
+
+		g_mime_multipart_add(alt, GMIME_OBJECT(part));
+		g_mime_multipart_add(alt, GMIME_OBJECT(hp));
+		g_object_unref(hp);
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+		g_object_unref(alt);
+	} else {
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	}
 	g_object_unref(part);
 	to_crlf(msg, o);
 	g_object_unref(msg);
@@ -368,70 +391,182 @@ notify_build_followup(const struct notify *n, const struct centre *c,
 	return build(n, &sp, now, out, err);
 }
 
+/* Where a quote stands, when not in what the writer wrote now. */
 static const char *
-place_label(const struct rule_hit *h)
+place_label(enum hit_place place)
 {
-	switch (h->place) {
+	switch (place) {
 	case HIT_QUOTED:
-		return "，引用的舊信";
+		return "（引用的舊信）";
 	case HIT_FORWARDED:
-		return "，轉寄的信";
+		return "（轉寄的信）";
 	case HIT_TEXT:
 		break;
 	}
 	return "";
 }
 
+/* Up to this many quotes a line: the rest say nothing new to a reader. */
+#define REASON_QUOTES 4
+
 /*
- * Why, for a case worker: each risk found, its level and the words and
- * where they are; signs a guard cleared, so that a person can disagree;
- * then the other rules that fired.
- *   【緊急】自殺或自傷（suicide.intent）：「想死」（第 12–14 字）
- *   【已排除】提到自殺或自傷，但為過去的事件（suicide.intent）：「輕生」
+ * The words of the hits that keep(h, data) accepts, each once, quoted
+ * "「想死」、「遺書寫好了」"; empty when there are none.  New string.
  */
+typedef gboolean hit_keep(const struct rule_hit *h, gconstpointer data);
+
+static char *
+quotes(const GArray *hits, hit_keep *keep, gconstpointer data)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
+							   g_str_equal, g_free,
+							   NULL);
+	GString *s = g_string_new(NULL);
+	guint n = 0;
+
+	for (guint i = 0; hits != NULL && i < hits->len; i++) {
+		const struct rule_hit *h =
+			&g_array_index(hits, struct rule_hit, i);
+		g_autofree char *key = NULL;
+
+		if (!keep(h, data))
+			continue;
+		key = g_strconcat(h->match, place_label(h->place), NULL);
+		if (g_hash_table_contains(seen, key))
+			continue;
+		if (n++ == REASON_QUOTES) {
+			g_string_append(s, "……");
+			break;
+		}
+		g_hash_table_add(seen, g_steal_pointer(&key));
+		g_string_append_printf(s, "%s「%s」%s", n > 1 ? "、" : "",
+				       h->match, place_label(h->place));
+	}
+	return g_string_free(s, FALSE);
+}
+
+static gboolean
+of_risk(const struct rule_hit *h, gconstpointer data)
+{
+	return rule_risk(h->rule) == *(const enum risk *)data;
+}
+
+static gboolean
+of_need(const struct rule_hit *h, gconstpointer data)
+{
+	return g_strcmp0(rule_need(h->rule), data) == 0;
+}
+
+static gboolean
+of_application(const struct rule_hit *h, gconstpointer data)
+{
+	return rule_urgency(h->rule) == URGENCY_APPLICATION;
+}
+
+static gboolean
+of_writer(const struct rule_hit *h, gconstpointer data)
+{
+	return rule_writer(h->rule) == *(const enum writer *)data;
+}
+
+static gboolean
+of_guard(const struct rule_hit *h, gconstpointer data)
+{
+	const struct rule_hit *first = data;
+
+	return rule_risk(h->rule) == rule_risk(first->rule) &&
+	       h->cleared == first->cleared;
+}
+
+/* "  ・label：quotes" (no quotes: "  ・label"). */
+static void
+add_item(GString *s, const char *label, const char *q)
+{
+	g_string_append_printf(s, "  ・%s%s%s\n", label, *q ? "：" : "", q);
+}
+
 char *
-notify_reasons(const struct triage *t)
+notify_reasons(const struct triage *t, enum writer w)
 {
 	GString *s = g_string_new(NULL);
+	g_autoptr(GString) part = g_string_new(NULL);
+	g_autofree char *app = NULL;
 
-	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
-		const struct rule_hit *h =
-			&g_array_index(t->hits, struct rule_hit, i);
-		enum risk r = rule_risk(h->rule);
+	if (t == NULL)
+		t = &(const struct triage){ .urgency = URGENCY_NONE };
+	/* Each risk once, at its highest level, with its words. */
+	for (int r = 0; t->hits != NULL && r < RISK_COUNT; r++) {
+		enum risk risk = r;
+		g_autofree char *q = NULL, *label = NULL;
 
-		if (r == RISK_NONE)
+		if (risk == RISK_NONE || t->risk[r] == RISK_LEVEL_NONE)
 			continue;
-		g_string_append_printf(
-			s, "  【%s】%s（%s）：「%s」（第 %ld–%ld 字%s）\n",
-			risk_level_label(rule_level(h->rule)), risk_label(r),
-			rule_id(h->rule), h->match, h->start + 1, h->end,
-			place_label(h));
+		q = quotes(t->hits, of_risk, &risk);
+		label = g_strdup_printf("%s（%s）", risk_label(risk),
+					risk_level_label(t->risk[r]));
+		add_item(part, label, q);
 	}
-	if (t != NULL && t->acute_by_sum)
-		g_string_append(s, "  （強烈的徵兆加上其他徵兆，合起來判為緊急）\n");
-	for (guint i = 0; t != NULL && i < t->cleared->len; i++) {
+	if (t->acute_by_sum)
+		g_string_append(part, "  ・幾個強烈的徵兆合起來，判為緊急\n");
+	if (part->len > 0) {
+		g_string_append(s, t->urgency == URGENCY_EMERGENCY
+					   ? "緊急的理由：\n"
+					   : "可能的風險（未達緊急，請今天讀過）：\n");
+		g_string_append(s, part->str);
+		g_string_truncate(part, 0);
+	}
+	/* Signs a guard cleared, once per risk and reason: a person may
+	 * disagree. */
+	for (guint i = 0; t->cleared != NULL && i < t->cleared->len; i++) {
 		const struct rule_hit *h =
 			&g_array_index(t->cleared, struct rule_hit, i);
+		g_autofree char *q = NULL, *label = NULL;
+		gboolean before = FALSE;
 
-		g_string_append_printf(
-			s, "  【已排除】提到%s，但%s（%s）：「%s」（第 %ld–%ld 字%s）\n",
-			risk_label(rule_risk(h->rule)), guard_label(h->cleared),
-			rule_id(h->rule), h->match, h->start + 1, h->end,
-			place_label(h));
-	}
-	for (guint i = 0; t != NULL && i < t->hits->len; i++) {
-		const struct rule_hit *h =
-			&g_array_index(t->hits, struct rule_hit, i);
-
-		if (rule_risk(h->rule) != RISK_NONE)
+		for (guint j = 0; j < i && !before; j++)
+			before = of_guard(&g_array_index(t->cleared,
+							 struct rule_hit, j),
+					  h);
+		if (before)
 			continue;
-		g_string_append_printf(s, "  %s（%+d）：「%s」%s\n",
-				       rule_id(h->rule), rule_weight(h->rule),
-				       h->match,
-				       h->place != HIT_TEXT ? "（引用）" : "");
+		q = quotes(t->cleared, of_guard, h);
+		label = g_strdup_printf("提到%s，但%s",
+					risk_label(rule_risk(h->rule)),
+					guard_label(h->cleared));
+		add_item(part, label, q);
+	}
+	if (part->len > 0) {
+		g_string_append(s, "已排除的風險（若不同意，請直接處理）：\n");
+		g_string_append(s, part->str);
+		g_string_truncate(part, 0);
+	}
+	for (guint i = 0; t->needs != NULL && i < t->needs->len; i++) {
+		const char *need = t->needs->pdata[i];
+		g_autofree char *q = NULL;
+
+		if (strcmp(need, "crisis") == 0)
+			continue;	/* the risks above say it */
+		q = quotes(t->hits, of_need, need);
+		add_item(part, need_label(need), q);
+	}
+	if (part->len > 0) {
+		g_string_append(s, "需求：\n");
+		g_string_append(s, part->str);
+		g_string_truncate(part, 0);
+	}
+	app = quotes(t->hits, of_application, NULL);
+	if (t->urgency == URGENCY_APPLICATION && *app != '\0') {
+		g_string_append(s, "申請服務的字句：\n");
+		add_item(s, app, "");
+	}
+	if (w != WRITER_UNKNOWN) {
+		g_autofree char *q = quotes(t->hits, of_writer, &w);
+
+		g_string_append(s, "來信者：\n");
+		add_item(s, writer_label(w), q);
 	}
 	if (s->len == 0)
-		g_string_append(s, "  （無）\n");
+		g_string_append(s, "（規則沒有找到風險或需求）\n");
 	return g_string_free(s, FALSE);
 }
 
@@ -439,34 +574,33 @@ static void
 add_line(GString *s, const char *label, const char *value)
 {
 	if (value != NULL && *value != '\0')
-		g_string_append_printf(s, "  %s：%s\n", label, value);
+		g_string_append_printf(s, "  ・%s：%s\n", label, value);
 }
 
-enum status
-notify_build_duty(const struct notify *n, const struct centre *c,
-		  const char *case_number, const char *token,
-		  const struct triage *t,
-		  const struct identity *id, const char *reply,
-		  GDateTime *now, struct outgoing **out, struct err *err)
+char *
+notify_contact(const struct identity *id, const char *reply)
 {
-	g_autoptr(GHashTable) vars = new_vars();
-	g_autofree char *reasons = notify_reasons(t);
-	g_autoptr(GString) contact = g_string_new(NULL);
-	struct spec sp = {
-		.centre = c, .template = "duty-alert", .vars = vars,
-		.rcpt = c->duty, .token = token, .case_number = case_number,
-		.auto_submitted = "auto-generated",
-	};
+	GString *s = g_string_new(NULL);
+	g_autofree char *born = twtime_roc_day(id->birth_date);
 
-	add_line(contact, "姓名", id->name);
-	add_line(contact, "電話", id->phone);
-	add_line(contact, "電子郵件", reply != NULL ? reply : id->email);
-	add_line(contact, "地址", id->address);
-	if (contact->len == 0)
-		g_string_append(contact, "  來信者沒有留下聯絡方式（匿名）。\n");
-	g_hash_table_insert(vars, "reasons", reasons);
-	g_hash_table_insert(vars, "contact", contact->str);
-	return build(n, &sp, now, out, err);
+	add_line(s, "姓名", id->name);
+	add_line(s, "電話", id->phone);
+	add_line(s, "電子郵件", reply != NULL ? reply : id->email);
+	add_line(s, "地址", id->address);
+	add_line(s, "出生日期", born);
+	if (s->len == 0)
+		g_string_append(s, "  ・來信者沒有留下聯絡方式（匿名），"
+				   "只能等他再來信。\n");
+	return g_string_free(s, FALSE);
+}
+
+char *
+notify_staff_commands(const struct notify *n, GHashTable *vars)
+{
+	const struct template *t = g_hash_table_lookup(n->templates,
+						       "staff-commands");
+
+	return t != NULL ? template_expand(t->body, vars) : g_strdup("");
 }
 
 enum status
@@ -480,6 +614,7 @@ notify_build_referral(const struct notify *n, const struct centre *c,
 	g_autoptr(GHashTable) vars = new_vars();
 	g_autoptr(GString) person = g_string_new(NULL);
 	g_autofree char *case_number = g_strndup(referral_number, 16);
+	g_autofree char *born = twtime_roc_day(id->birth_date);
 	const char *sex = id->sex == NULL ? NULL
 			  : strcmp(id->sex, "M") == 0 ? "男"
 			  : strcmp(id->sex, "F") == 0 ? "女"
@@ -495,7 +630,7 @@ notify_build_referral(const struct notify *n, const struct centre *c,
 	add_line(person, "姓名", id->name);
 	add_line(person, "性別", sex);
 	if (g != GROUP_EMPLOYMENT)
-		add_line(person, "出生年月日", id->birth_date);
+		add_line(person, "出生年月日", born);
 	add_line(person, "聯絡電話", id->phone);
 	if (g == GROUP_SOCIAL || g == GROUP_POLICE)
 		add_line(person, "住址", id->address);
@@ -545,6 +680,7 @@ notify_build_reminder(const struct notify *n, const struct centre *c,
 	struct spec sp = {
 		.centre = c, .template = name, .vars = vars, .rcpt = rcpt,
 		.auto_submitted = "auto-generated",
+		.html = strcmp(name, "reminder-partner") != 0,
 	};
 
 	g_hash_table_insert(vars, "items", (gpointer)items);
@@ -562,7 +698,7 @@ notify_build_staff(const struct notify *n, const struct centre *c,
 		.centre = c, .template = name, .vars = vars, .rcpt = rcpt,
 		.token = token, .in_reply_to = in_reply_to,
 		.case_number = case_number,
-		.auto_submitted = "auto-generated",
+		.auto_submitted = "auto-generated", .html = TRUE,
 	};
 
 	return build(n, &sp, now, out, err);

@@ -12,7 +12,7 @@
 /* Templates whose lines are the centre's own, never the writer's. */
 static const char *const inward_templates[] = {
 	"case-staff", "command-transcript", "command-refused", "duty-alert",
-	"referral", "reminder-staff", "flood-staff", NULL,
+	"referral", "reminder-staff", "flood-staff", "staff-commands", NULL,
 };
 
 /*
@@ -90,7 +90,10 @@ inward_in(const struct casemail *cm, const char *text)
 			}
 		}
 	}
-	if (strstr(text, "【已排除】") != NULL || strstr(text, "判斷的理由") != NULL)
+	/* The headings notify_reasons() writes. */
+	if (strstr(text, "緊急的理由：") != NULL ||
+	    strstr(text, "已排除的風險（") != NULL ||
+	    strstr(text, "可能的風險（未達緊急") != NULL)
 		return "the triage reasons";
 	return NULL;
 }

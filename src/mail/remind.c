@@ -9,6 +9,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "remind.h"
+#include "token.h"
 #include "twtime.h"
 
 /* A deadline's step in words; one unknown to the vocabulary is shown as
@@ -44,19 +45,61 @@ when(const char *due, const char *today)
 	return g_strdup(days == 0 ? "（今天到期）" : "（明天到期）");
 }
 
-static gboolean
-staff_item(const struct store_row *row, gpointer data)
-{
-	struct items *it = data;
-	const char *due = store_col_text(row, 2);
-	g_autofree char *w = when(due, it->today);
+/* An open SOP step of a case, for the staff digest. */
+struct due {
+	char *number, *step, *due_day, *assignee;
+	gboolean emergency;
+};
 
-	g_string_append_printf(it->text, "  %s  %s  期限 %s%s\n",
-			       store_col_text(row, 0),
-			       step_label(store_col_text(row, 1)),
-			       due, w);
-	it->n++;
+static void
+due_free(struct due *d)
+{
+	g_free(d->number);
+	g_free(d->step);
+	g_free(d->due_day);
+	g_free(d->assignee);
+	g_free(d);
+}
+
+static gboolean
+read_due(const struct store_row *row, gpointer data)
+{
+	struct due *d = g_new0(struct due, 1);
+
+	d->number = store_col_dup(row, 0);
+	d->step = store_col_dup(row, 1);
+	d->due_day = store_col_dup(row, 2);
+	d->emergency = g_strcmp0(store_col_text(row, 3), "emergency") == 0;
+	d->assignee = store_col_dup(row, 4);
+	g_ptr_array_add(data, d);
 	return TRUE;
+}
+
+/*
+ * The digest's entries for rcpt, emergencies first (the query's order):
+ * each with its own reply address, so that a reply acts on that case.
+ */
+static char *
+staff_items(const GPtrArray *dues, const struct tokens *tk,
+	    const struct centre *c, const char *rcpt, const char *today)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < dues->len; i++) {
+		const struct due *d = dues->pdata[i];
+		g_autofree char *w = when(d->due_day, today);
+		g_autofree char *day = twtime_roc_day(d->due_day);
+		g_autofree char *token = token_make(tk, d->number, rcpt);
+		g_autofree char *reply = token_reply_to(token, c->address);
+
+		g_string_append_printf(
+			s, "  ・%s%s：%s，期限 %s%s；承辦人：%s\n"
+			   "      回覆本案：%s\n",
+			d->emergency ? "【緊急】" : "", d->number,
+			step_label(d->step), day, w,
+			d->assignee != NULL ? d->assignee : "尚未指派", reply);
+	}
+	return g_string_free(s, FALSE);
 }
 
 static gboolean
@@ -99,27 +142,73 @@ queue(struct store *s, const struct notify *n, const struct centre *c,
 	return st;
 }
 
+/* Queues the staff digest of dues to rcpt unless one went today. */
 static enum status
-remind_centre(struct store *s, const struct centre *c,
-	      const struct notify *n, const char *today,
-	      const char *tomorrow, const char *day_start, GDateTime *now,
-	      guint *queued, struct err *err)
+queue_staff(struct store *s, const struct notify *n,
+	    const struct tokens *tk, const struct centre *c,
+	    const char *rcpt, const GPtrArray *dues, const char *today,
+	    const char *day_start, GDateTime *now, guint *queued,
+	    struct err *err)
 {
-	struct items staff = { g_string_new(NULL), today, 0 };
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autofree char *items = NULL, *count = NULL;
+	gboolean urgent = FALSE;
+	struct outgoing *o = NULL;
+	struct err e2 = { 0 };
+	gint64 sent = 0;
 	enum status st;
 
-	st = store_query(s, err, staff_item, &staff,
-			 "SELECT c.number, d.step, d.due_day FROM deadlines d "
+	st = outbox_count_for(s, rcpt, "reminder-staff", NULL, day_start,
+			      TRUE, &sent, err);
+	if (st != ST_OK || sent > 0)
+		return st;
+	for (guint i = 0; i < dues->len; i++)
+		urgent |= ((const struct due *)dues->pdata[i])->emergency;
+	items = staff_items(dues, tk, c, rcpt, today);
+	count = g_strdup_printf("%u", dues->len);
+	g_hash_table_insert(vars, "items", items);
+	g_hash_table_insert(vars, "count", count);
+	g_hash_table_insert(vars, "risk_flag",
+			    urgent ? "緊急個案到期・" : "");
+	if (notify_build_staff(n, c, "reminder-staff", NULL, NULL, rcpt, NULL,
+			       vars, now, &o, &e2) != ST_OK)
+		return ST_OK;	/* an unusable address: nothing to send */
+	st = outbox_queue(s, 0, "reminder-staff",
+			  urgent ? OUTBOX_PRIORITY_EMERGENCY
+				 : OUTBOX_PRIORITY_NORMAL,
+			  o, err);
+	if (st == ST_OK)
+		(*queued)++;
+	outgoing_free(o);
+	return st;
+}
+
+static enum status
+remind_centre(struct store *s, const struct centre *c,
+	      const struct notify *n, const struct tokens *tk,
+	      const char *today, const char *tomorrow,
+	      const char *day_start, GDateTime *now, guint *queued,
+	      struct err *err)
+{
+	g_autoptr(GPtrArray) dues = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)due_free);
+	enum status st;
+
+	/* Emergencies first, then by the day they are due. */
+	st = store_query(s, err, read_due, dues,
+			 "SELECT c.number, d.step, d.due_day, c.urgency, "
+			 "c.assignee FROM deadlines d "
 			 "JOIN cases c ON c.id = d.case_id WHERE c.county = ? "
 			 "AND d.outcome IS NULL AND d.step <> 'partner_reply' "
-			 "AND d.due_day <= ? ORDER BY d.due_day, c.number",
+			 "AND d.due_day <= ? ORDER BY c.urgency = 'emergency' "
+			 "DESC, d.due_day, c.number",
 			 "tt", c->code, tomorrow);
-	for (int i = 0; st == ST_OK && staff.n > 0 && c->staff != NULL &&
+	for (int i = 0; st == ST_OK && dues->len > 0 && c->staff != NULL &&
 			c->staff[i] != NULL;
 	     i++)
-		st = queue(s, n, c, "reminder-staff", c->staff[i],
-			   staff.text->str, day_start, now, queued, err);
-	g_string_free(staff.text, TRUE);
+		st = queue_staff(s, n, tk, c, c->staff[i], dues, today,
+				 day_start, now, queued, err);
 	for (int g = 0; st == ST_OK && g < GROUP_COUNT; g++) {
 		struct items partner = { g_string_new(NULL), today, 0 };
 
@@ -148,7 +237,8 @@ remind_centre(struct store *s, const struct centre *c,
 
 enum status
 remind_all(struct store *s, const struct config *cfg, const struct notify *n,
-	   GDateTime *now, guint *queued, struct err *err)
+	   const struct tokens *tk, GDateTime *now, guint *queued,
+	   struct err *err)
 {
 	g_autoptr(GDateTime) tw = g_date_time_to_timezone(now, twtime_zone());
 	g_autoptr(GDateTime) midnight = g_date_time_new(
@@ -167,7 +257,7 @@ remind_all(struct store *s, const struct config *cfg, const struct notify *n,
 	tomorrow = calendar_date_string(&d);
 	st = store_begin(s, err);
 	for (guint i = 0; st == ST_OK && i < cfg->centres->len; i++)
-		st = remind_centre(s, cfg->centres->pdata[i], n, today,
+		st = remind_centre(s, cfg->centres->pdata[i], n, tk, today,
 				   tomorrow, day_start, now, queued, err);
 	if (st == ST_OK)
 		return store_commit(s, err);

@@ -9,6 +9,7 @@
 #include "outbox.h"
 #include "staffnote.h"
 #include "twtime.h"
+#include "vocab.h"
 
 /* The note address of a case mail: "tnn+note.TOKEN@domain" (new). */
 static char *
@@ -19,21 +20,165 @@ note_address(const char *token, const char *centre_address)
 	return token_reply_to(tagged, centre_address);
 }
 
-enum status
-staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
-		 const struct triage *t, const char *letter,
-		 const char *in_reply_to, GDateTime *now, struct err *err)
+/*
+ * A letter as the staff mails quote it: between rules of dashes, so no
+ * line of its own may be one (the HTML twin would end the quote there).
+ */
+static char *
+letter_block(const char *letter)
 {
-	const struct centre *c = cm->centre;
-	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
-						      g_str_equal);
-	g_autofree char *reasons = notify_reasons(t);
-	struct case_view cr;
-	char *one[2] = { NULL, NULL };
-	char **to = c->staff;
+	g_auto(GStrv) lines = NULL;
+	GString *s;
+
+	if (letter == NULL || *letter == '\0')
+		return g_strdup("（來信沒有內文）");
+	lines = g_strsplit(letter, "\n", -1);
+	s = g_string_new(NULL);
+	for (int i = 0; lines[i] != NULL; i++) {
+		const char *l = lines[i];
+
+		if (strspn(l, "-") == strlen(l) && strlen(l) >= 8)
+			g_string_append_c(s, ' ');
+		g_string_append(s, l);
+		if (lines[i + 1] != NULL)
+			g_string_append_c(s, '\n');
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* What every mail about a case tells its reader. */
+struct case_words {
+	char *reasons, *letter, *owner, *next_step, *alerted, *reply_how;
+};
+
+static void
+case_words_clear(struct case_words *w)
+{
+	g_free(w->reasons);
+	g_free(w->letter);
+	g_free(w->owner);
+	g_free(w->next_step);
+	g_free(w->alerted);
+	g_free(w->reply_how);
+}
+
+/*
+ * Fills vars with what a staff mail says of case cr and letter c: its
+ * title, state, owner, next step and its deadline, who was alerted, the
+ * reasons and the letter, and how a reply acts.  The strings are w's.
+ */
+static void
+case_vars(const struct casemail *cm, const struct case_view *cr,
+	  const struct classification *c, GHashTable *vars,
+	  struct case_words *w)
+{
+	const struct centre *centre = cm->centre;
+	gboolean emergency = c != NULL && c->triage != NULL &&
+			     c->triage->urgency == URGENCY_EMERGENCY;
+
+	w->reasons = notify_reasons(c != NULL ? c->triage : NULL,
+				    c != NULL ? c->writer : WRITER_UNKNOWN);
+	w->letter = letter_block(c != NULL ? c->new_text : NULL);
+	w->owner = cr->assignee != NULL
+			   ? g_strdup(cr->assignee)
+			   : g_strdup("尚未指派（回覆 #assign 同仁信箱 指派）");
+	if (cr->next_step != NULL) {
+		g_autofree char *due = twtime_roc_day(cr->next_due);
+
+		w->next_step = g_strdup_printf(
+			"%s，期限 %s", deadline_step_label(cr->next_step),
+			due);
+	} else {
+		w->next_step = g_strdup("目前沒有待辦的期限");
+	}
+	if (!emergency)
+		w->alerted = g_strdup("不需要（不是緊急個案）");
+	else if (centre->duty != NULL)
+		w->alerted = g_strdup_printf("已通知值班信箱 %s", centre->duty);
+	else
+		w->alerted = g_strdup("本中心沒有設定值班信箱，沒有人收到緊急通知");
+	w->reply_how = g_strdup(
+		cr->reply != NULL
+			? "直接回覆這封信：您寫的內容會以中心的名義轉給來信者，"
+			  "您的信箱不會出現"
+			: "這位來信者沒有留下可回信的地址（匿名），回覆的內容不會轉給任何人，"
+			  "只會記在案件中；請用下面的指令處理");
+	g_hash_table_insert(vars, "title",
+			    (gpointer)(cr->title != NULL && *cr->title != '\0'
+					       ? cr->title
+					       : "（沒有主旨）"));
+	g_hash_table_insert(vars, "state_label",
+			    (gpointer)case_state_label(cr->state));
+	g_hash_table_insert(vars, "owner", w->owner);
+	g_hash_table_insert(vars, "next_step", w->next_step);
+	g_hash_table_insert(vars, "alerted", w->alerted);
+	g_hash_table_insert(vars, "reasons", w->reasons);
+	g_hash_table_insert(vars, "letter", w->letter);
+	g_hash_table_insert(vars, "reply_how", w->reply_how);
+	g_hash_table_insert(vars, "urgency_label",
+			    (gpointer)urgency_label(
+				    c != NULL && c->triage != NULL &&
+						    c->triage->urgency !=
+							    URGENCY_NONE
+					    ? c->triage->urgency
+					    : URGENCY_CONSULTATION));
+	/* A weak sign, or one a guard cleared: a person reads it today. */
+	g_hash_table_insert(vars, "risk_flag",
+			    c != NULL && c->triage != NULL &&
+					    c->triage->possible_risk
+				    ? "可能風險・"
+				    : "");
+}
+
+/*
+ * Queues to to the staff mail template about case cr, with a reply
+ * token and a note address of to's own.
+ */
+static enum status
+queue_case_mail(const struct casemail *cm, gint64 case_id,
+		const struct case_view *cr, const char *to,
+		const char *template, const char *kind, int priority,
+		const char *in_reply_to, GHashTable *vars, GDateTime *now,
+		struct err *err)
+{
+	g_autofree char *token = token_make(cm->tokens, cr->number, to);
+	g_autofree char *note = note_address(token, cm->centre->address);
+	g_autofree char *commands = NULL;
+	struct outgoing *o = NULL;
 	enum status st;
 
-	if (!c->staff_notices || c->staff == NULL || c->staff[0] == NULL)
+	g_hash_table_insert(vars, "note_address", note);
+	commands = notify_staff_commands(cm->notify, vars);
+	g_hash_table_insert(vars, "commands", commands);
+	st = notify_build_staff(cm->notify, cm->centre, template, cr->number,
+				token, to, in_reply_to, vars, now, &o, err);
+	if (st == ST_OK)
+		st = outbox_queue(cm->store, case_id, kind, priority, o, err);
+	outgoing_free(o);
+	/* vars may serve the next mail: nothing of this one stays. */
+	g_hash_table_remove(vars, "note_address");
+	g_hash_table_remove(vars, "commands");
+	return st;
+}
+
+enum status
+staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
+		 const struct classification *c, const char *in_reply_to,
+		 GDateTime *now, struct err *err)
+{
+	const struct centre *centre = cm->centre;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	struct case_words w = { 0 };
+	struct case_view cr;
+	char *one[2] = { NULL, NULL };
+	char **to = centre->staff;
+	gboolean emergency = c->triage != NULL &&
+			     c->triage->urgency == URGENCY_EMERGENCY;
+	enum status st;
+
+	if (!centre->staff_notices || centre->staff == NULL ||
+	    centre->staff[0] == NULL)
 		return ST_OK;
 	st = cases_view(cm->store, case_id, &cr, err);
 	if (st != ST_OK || cr.number == NULL) {
@@ -49,40 +194,14 @@ staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 	g_hash_table_insert(vars, "event_detail",
 			    first ? "收到一封新的來信，已登錄為新案件。"
 				  : "收到當事人再次來信，已歸入原案件。");
-	g_hash_table_insert(vars, "urgency_label",
-			    (gpointer)urgency_label(
-				    t != NULL && t->urgency != URGENCY_NONE
-					    ? t->urgency
-					    : URGENCY_CONSULTATION));
-	/* A weak sign, or one a guard cleared: a person reads it today. */
-	g_hash_table_insert(vars, "risk_flag",
-			    t != NULL && t->possible_risk ? "可能風險・" : "");
-	g_hash_table_insert(vars, "state_label",
-			    (gpointer)case_state_label(cr.state));
-	g_hash_table_insert(vars, "reasons", reasons);
-	g_hash_table_insert(vars, "letter",
-			    (gpointer)(letter != NULL && *letter != '\0'
-					       ? letter
-					       : "（來信沒有內文）"));
-	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
-		g_autofree char *token = token_make(cm->tokens, cr.number,
-						    to[i]);
-		g_autofree char *note = note_address(token, c->address);
-		struct outgoing *o = NULL;
-
-		g_hash_table_insert(vars, "note_address", note);
-		st = notify_build_staff(cm->notify, c, "case-staff", cr.number,
-					token, to[i], in_reply_to, vars, now,
-					&o, err);
-		if (st == ST_OK)
-			st = outbox_queue(
-				cm->store, case_id, "staff",
-				t != NULL && t->urgency == URGENCY_EMERGENCY
-					? OUTBOX_PRIORITY_EMERGENCY
-					: OUTBOX_PRIORITY_NORMAL,
-				o, err);
-		outgoing_free(o);
-	}
+	case_vars(cm, &cr, c, vars, &w);
+	for (int i = 0; st == ST_OK && to[i] != NULL; i++)
+		st = queue_case_mail(cm, case_id, &cr, to[i], "case-staff",
+				     "staff",
+				     emergency ? OUTBOX_PRIORITY_EMERGENCY
+					       : OUTBOX_PRIORITY_NORMAL,
+				     in_reply_to, vars, now, err);
+	case_words_clear(&w);
 	case_view_clear(&cr);
 	return st;
 }
@@ -93,7 +212,11 @@ staffnote_duty(const struct casemail *cm, gint64 case_id, const char *number,
 	       struct err *err)
 {
 	const struct centre *centre = cm->centre;
-	struct outgoing *o = NULL;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autofree char *contact = NULL;
+	struct case_words w = { 0 };
+	struct case_view cr;
 	struct err e2 = { 0 };
 	enum status st;
 
@@ -104,17 +227,27 @@ staffnote_duty(const struct casemail *cm, gint64 case_id, const char *number,
 				       "no duty alert",
 				       "the centre has no duty address", err);
 	}
-	g_autofree char *token = token_make(cm->tokens, number, centre->duty);
-
-	if (notify_build_duty(cm->notify, centre, number, token, c->triage,
-			      &c->identity, c->reply_addr, now, &o,
-			      &e2) != ST_OK) {
-		log_warn("duty alert for %s: %s", number, e2.msg);
-		return ST_OK;
+	st = cases_view(cm->store, case_id, &cr, err);
+	if (st != ST_OK || cr.number == NULL) {
+		case_view_clear(&cr);
+		return st;
 	}
-	st = outbox_queue(cm->store, case_id, "duty", OUTBOX_PRIORITY_EMERGENCY,
-			  o, err);
-	outgoing_free(o);
+	case_vars(cm, &cr, c, vars, &w);
+	contact = notify_contact(&c->identity, c->reply_addr);
+	g_hash_table_insert(vars, "contact", contact);
+	st = queue_case_mail(cm, case_id, &cr, centre->duty, "duty-alert",
+			     "duty", OUTBOX_PRIORITY_EMERGENCY, NULL, vars,
+			     now, &e2);
+	if (st == ST_MSG_BAD) {
+		/* An unusable duty address: the case says so; filing goes
+		 * on. */
+		log_warn("duty alert for %s: %s", number, e2.msg);
+		st = ST_OK;
+	} else if (st != ST_OK) {
+		*err = e2;
+	}
+	case_words_clear(&w);
+	case_view_clear(&cr);
 	return st;
 }
 

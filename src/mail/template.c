@@ -13,7 +13,8 @@ const char *const template_vars[] = {
 	"due_date", "items", "message", "event", "event_detail",
 	"urgency_label", "state_label", "letter", "note_address",
 	"staff_name", "count", "results", "relayed", "reason",
-	"claimed_from", "risk_flag", NULL,
+	"claimed_from", "risk_flag", "title", "owner", "next_step",
+	"alerted", "commands", "reply_how", NULL,
 };
 
 void

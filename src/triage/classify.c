@@ -1155,6 +1155,16 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 	}
 	if (c->from_form || c->referral)
 		c->form = form_parse(m->text);
+	/* A form's own subject is the writer's; the mail's is the page's
+	 * ("我要求助網頁"). */
+	if (c->form != NULL) {
+		const char *subj = g_hash_table_lookup(c->form, "主旨");
+
+		if (subj != NULL && *g_strstrip((char *)subj) != '\0') {
+			g_free(c->subject);
+			c->subject = g_strdup(subj);
+		}
+	}
 	/* Our own mail come back (a forward, a list): never a letter. */
 	if (m->loop != NULL ||
 	    (ctx->cfg != NULL &&

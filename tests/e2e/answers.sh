@@ -59,7 +59,7 @@ tap_is "... leading with the ambulance" \
 tap_is "... and none of the letter or the person" \
 	"$(field "$ack" '[x for x in ["李怡君", "0975830142", "D266190436", "長榮路", "安眠藥"] if x in b]')" "[]"
 tap_like "the duty alert names the case and why" \
-	"$(field "$duty" 'm["Subject"] + " " + str("用藥過量或身體危急（overdose." in b)')" \
+	"$(field "$duty" 'm["Subject"] + " " + str("用藥過量或身體危急（緊急）" in b)')" \
 	"$case1.* True"
 tap_is "... and how to reach the writer" \
 	"$(field "$duty" '"0975830142" in b')" True
@@ -218,7 +218,7 @@ tap_is "one digest to the staff, one to the partner" \
 tap_ok "both delivered" harness_wait_delivered 7 60
 staff=$(delivered_to a@tnn.centers.example)
 tap_like "the staff's names the overdue step" "$(field "$staff" 'b')" \
-	"$case2  編號列冊  期限 2026-01-05（逾期"
+	"$case2：編號列冊，期限 民國115年1月5日（逾期"
 tap_is "... and no person" "$(field "$staff" '"李怡君" in b or "0975830142" in b')" False
 tap_like "the partner's names its referral" \
 	"$(field "$(delivered_to health@tnhealth.partners.example)" 'b')" \

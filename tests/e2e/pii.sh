@@ -162,8 +162,8 @@ tap_ok "referrals and reminders delivered" harness_wait_delivered 11 60
 body "$(with_subject police@tppd.partners.example '[轉介 ')" >"$T/police"
 tap_like "(the referral notice)" "$(head -1 "$T/police")" "^\[轉介 $case_a-R1\]"
 tap_is "the police referral: name, phone, address, birth date to find the person" \
-	"$(for k in 林志明 0912345678 民生東路 1990-04-12; do grep -q -F "$k" "$T/police" && echo -n "$k "; done)" \
-	"林志明 0912345678 民生東路 1990-04-12 "
+	"$(for k in 林志明 0912345678 民生東路 民國79年4月12日; do grep -q -F "$k" "$T/police" && echo -n "$k "; done)" \
+	"林志明 0912345678 民生東路 民國79年4月12日 "
 tap_is "... but not the ID number, the drug or the letter" \
 	"$(grep -F -o -e "$(sed -n 2p "$T/people")" -e 海洛因 -e 很想死 -e 過量 "$T/police" || true)" ""
 body "$(with_subject clinic@tpehealth.partners.example '[轉介 ')" >"$T/health"
@@ -171,7 +171,7 @@ tap_like "(the referral notice)" "$(head -1 "$T/health")" "^\[轉介 $case_b-R1\
 tap_is "the health referral: no address, no ID number" \
 	"$(grep -F -o -e 文化路二段 -e "$(sed -n 7p "$T/people")" "$T/health" || true)" ""
 body "$(with_subject a@tpe.centers.example 提醒)" >"$T/reminder"
-tap_like "the staff reminder names the overdue case" "$(cat "$T/reminder")" "$case_c  編號列冊"
+tap_like "the staff reminder names the overdue case" "$(cat "$T/reminder")" "$case_c：編號列冊"
 body "$(with_subject police@tppd.partners.example 提醒)" >"$T/police-reminder"
 tap_like "the police's reminder names the referral" \
 	"$(cat "$T/police-reminder")" "$case_a-R1  回覆期限"

@@ -81,7 +81,7 @@ lin_mid=$(get "$T/lin1.eml" 'm["Message-ID"].strip("<>")')
 chen_rt=$(get "$T/chen1.eml" 'm["Reply-To"].addresses[0].addr_spec')
 chen_mid=$(get "$T/chen1.eml" 'm["Message-ID"].strip("<>")')
 tap_like "... with the letter, the reasons and the commands" \
-	"$(get "$T/lin1.eml" '"安非他命" in b and "#close 1-5" in b and m["Subject"]')" \
+	"$(get "$T/lin1.eml" '"安非他命" in b and "#close 1 到 5" in b and m["Subject"]')" \
 	"^\[$c1\] 新案件"
 tap_like "... each with a token of its own" "$lin_rt $chen_rt" \
 	"^tpe\+$c1\.[0-9a-f]{24}@centers\.moj-help\.example tpe\+$c1\.[0-9a-f]{24}@"
@@ -777,7 +777,7 @@ tap_is "... and alerted to the duty officer" \
 	"$(rows "kind = 'alert' AND rcpt = 'duty@tpe.centers.example'")" \
 	"$((alerts + 1))"
 for leak in "請聯絡 $CHEN" "代碼 ${rt5#tpe+}" "規則 suicide.intent 命中" \
-	"判斷的理由（找到的風險、等級與來信中的字句；被排除的也列出，若不同意請直接處理）："; do
+	"已排除的風險（若不同意，請直接處理）：" "緊急的理由："; do
 	m16 "the last check refuses: ${leak%% *}" "$rt5" <<EOF
 Content-Type: text/plain; charset=utf-8
 

@@ -2,7 +2,8 @@
 """Reading and writing test mail for the e2e scripts.
 
   mailtool.py get FILE EXPR     print EXPR over m (the parsed message),
-                                b (its text body) and h (header dict)
+                                b (its text body), html (its HTML part,
+                                "" without) and h (header dict)
   mailtool.py write FILE        a UTF-8 plain-text mail from stdin: header
                                 lines, a blank line, the body (8bit)
   mailtool.py slow FILE MSGID   a letter far over a short read cap: 3.5 MB
@@ -29,7 +30,9 @@ def main():
         m = load(sys.argv[2])
         b = body(m)
         h = {k.lower(): str(v) for k, v in m.items()}
-        print(eval(sys.argv[3], {"m": m, "b": b, "h": h}))
+        hp = m.get_body(("html",))
+        html = hp.get_content() if hp is not None else ""
+        print(eval(sys.argv[3], {"m": m, "b": b, "h": h, "html": html}))
     elif sys.argv[1] == "write":
         text = sys.stdin.read()
         head, _, rest = text.partition("\n\n")

@@ -7,6 +7,7 @@
 #                              its output is shown only on failure)
 #   tap_is DESC GOT EXPECTED   ok if the strings are equal
 #   tap_like DESC GOT REGEX    ok if GOT matches the bash ERE REGEX
+#   tap_unlike DESC GOT REGEX  ok if it does not
 #   tap_pass DESC / tap_fail DESC [DIAG...]
 #   tap_skip DESC REASON       an "ok ... # SKIP" line
 #   tap_diag MSG...            a "# MSG" line
@@ -117,6 +118,16 @@ tap_like() {
 	else
 		tap_fail "$1" "     got: $(_tap_quote "$2")" \
 			"expected to match: /$3/"
+	fi
+}
+
+# ok if $2 does not match the bash extended regular expression $3.
+tap_unlike() {
+	if [[ $2 =~ $3 ]]; then
+		tap_fail "$1" "     got: $(_tap_quote "$2")" \
+			"matched: /$3/ at $(_tap_quote "${BASH_REMATCH[0]}")"
+	else
+		tap_pass "$1"
 	fi
 }
 

@@ -175,9 +175,15 @@ test_reasons_name_risks(void **state)
 	assert_int_equal(rules_triage(rs, "他打太多了，現在叫不醒", &t, &err),
 			 ST_OK);
 	assert_int_equal(t->urgency, URGENCY_EMERGENCY);
-	acute = notify_reasons(t);
-	assert_non_null(strstr(acute, "【緊急】用藥過量或身體危急"));
+	acute = notify_reasons(t, WRITER_FRIEND);
+	assert_true(g_str_has_prefix(acute, "緊急的理由：\n"));
+	assert_non_null(strstr(acute, "  ・用藥過量或身體危急（緊急）："));
 	assert_non_null(strstr(acute, "「叫不醒」"));
+	/* Each risk once, however many words raised it. */
+	assert_null(strstr(strstr(acute, "用藥過量") + 1, "用藥過量"));
+	/* A case worker's words, not the rules' names. */
+	assert_null(strstr(acute, "overdose"));
+	assert_non_null(strstr(acute, "來信者：\n  ・朋友"));
 	lines = notify_crisis_lines(t);
 	assert_true(g_str_has_prefix(lines, "  119"));
 	triage_free(t);
@@ -187,8 +193,11 @@ test_reasons_name_risks(void **state)
 			 ST_OK);
 	assert_int_not_equal(t->urgency, URGENCY_EMERGENCY);
 	assert_true(t->possible_risk);
-	cleared = notify_reasons(t);
-	assert_non_null(strstr(cleared, "【已排除】提到自殺或自傷，但為過去的事件"));
+	cleared = notify_reasons(t, WRITER_UNKNOWN);
+	assert_non_null(strstr(cleared, "已排除的風險（若不同意，請直接處理）：\n"
+				       "  ・提到自殺或自傷，但為過去的事件：「"));
+	assert_non_null(strstr(cleared, "需求：\n  ・就業"));
+	assert_null(strstr(cleared, "來信者"));
 	triage_free(t);
 	ruleset_free(rs);
 }

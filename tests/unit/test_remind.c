@@ -17,6 +17,7 @@
 #include "outbox.h"
 #include "remind.h"
 #include "store.h"
+#include "token.h"
 #include "twtime.h"
 
 struct fx {
@@ -25,13 +26,14 @@ struct fx {
 	struct store *s;
 	struct calendar *cal;
 	struct notify *n;
+	struct tokens *tk;
 };
 
 static int
 setup(void **state)
 {
 	struct fx *f = g_new0(struct fx, 1);
-	g_autofree char *db = NULL;
+	g_autofree char *db = NULL, *key = NULL;
 	struct err err = { 0 };
 
 	f->dir = scratch_new();
@@ -42,7 +44,8 @@ setup(void **state)
 		"duty = duty@tpe.centers.example\n"
 		"partners.health = clinic@health.partners.example\n");
 	db = g_build_filename(f->dir, "t.db", NULL);
-	if (f->cfg == NULL || store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
+	key = g_build_filename(f->dir, "token.key", NULL);
+	if (f->cfg == NULL || tokens_open(key, TRUE, &f->tk, &err) != ST_OK || store_open(db, &f->s, &err) != ST_OK || !test_seal(f->s, f->dir) ||
 	    cases_calendar(f->s, f->cfg->calendar, &f->cal, &err) != ST_OK ||
 	    notify_open(f->cfg->templates_dir, &f->n, &err) != ST_OK) {
 		print_error("%s\n", err.msg);
@@ -58,6 +61,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	notify_close(f->n);
+	tokens_free(f->tk);
 	calendar_free(f->cal);
 	store_close(f->s);
 	config_free(f->cfg);
@@ -75,10 +79,10 @@ taipei(int mo, int d, int h)
 
 /* A case of county received at `at`, its SOP clocks started. */
 static void
-new_case(struct fx *f, const char *county, GDateTime *at,
-	 struct case_ref *c)
+new_case_of(struct fx *f, const char *county, const char *urgency,
+	    GDateTime *at, struct case_ref *c)
 {
-	struct case_new cn = { .county = county, .urgency = "application",
+	struct case_new cn = { .county = county, .urgency = urgency,
 			       .source = "direct", .subject = "陳小明 求助" };
 	g_autofree char *number = NULL;
 	struct err err = { 0 };
@@ -92,13 +96,21 @@ new_case(struct fx *f, const char *county, GDateTime *at,
 	assert_int_equal(cases_find(f->s, number, c, &err), ST_OK);
 }
 
+static void
+new_case(struct fx *f, const char *county, GDateTime *at,
+	 struct case_ref *c)
+{
+	new_case_of(f, county, "application", at, c);
+}
+
 static guint
 remind(struct fx *f, GDateTime *now)
 {
 	struct err err = { 0 };
 	guint queued = 0;
 
-	assert_int_equal(remind_all(f->s, f->cfg, f->n, now, &queued, &err),
+	assert_int_equal(remind_all(f->s, f->cfg, f->n, f->tk, now, &queued,
+				    &err),
 			 ST_OK);
 	return queued;
 }
@@ -169,6 +181,64 @@ test_staff_digest_once_a_day(void **state)
 	case_ref_clear(&k);
 }
 
+/*
+ * A digest a case worker acts on from the inbox: an emergency first and
+ * marked, in the subject too; each case with a reply address of the
+ * reader's own that carries its case; no terminal commands.
+ */
+static void
+test_staff_digest_acts_by_reply(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autoptr(GDateTime) t0 = g_date_time_add_days(now, -21);
+	g_autoptr(GDateTime) t1 = g_date_time_add_days(now, -22);
+	g_autoptr(GBytes) data = NULL;
+	struct mail_msg *m = NULL;
+	struct case_ref plain, urgent;
+	struct err err = { 0 };
+	g_autofree char *text = NULL, *token = NULL, *reply = NULL;
+	g_autofree char *number = NULL;
+	const char *at_plain, *at_urgent, *line;
+
+	/* The plain case is older: only urgency puts the other first. */
+	new_case(f, "TPE", t1, &plain);
+	new_case_of(f, "TPE", "emergency", t0, &urgent);
+	assert_int_equal(remind(f, now), 2);
+	text = digest(f, "reminder-staff", "lin@tpe.centers.example");
+	at_plain = strstr(text, plain.number);
+	at_urgent = strstr(text, urgent.number);
+	assert_non_null(at_plain);
+	assert_non_null(at_urgent);
+	assert_true(at_urgent < at_plain);
+	assert_non_null(strstr(text, "【緊急】"));
+	assert_true(strstr(text, "【緊急】") < at_urgent);
+	assert_null(strstr(text, "lamplight "));
+	/* Its own reply address, verified as lin's for that case. */
+	line = strstr(at_urgent, "回覆本案：");
+	assert_non_null(line);
+	reply = g_strndup(line + strlen("回覆本案："),
+			  strcspn(line + strlen("回覆本案："), "\n"));
+	assert_true(g_str_has_prefix(reply, "tpe+"));
+	token = g_strndup(reply + 4, strcspn(reply + 4, "@"));
+	assert_true(token_check(f->tk, token, "lin@tpe.centers.example",
+				&number));
+	assert_string_equal(number, urgent.number);
+	/* The subject says an emergency is due. */
+	assert_int_equal(store_query(f->s, &err, read_bytes, &data,
+				     "SELECT unseal(data, 'outbox.data') FROM "
+				     "outbox WHERE kind = 'reminder-staff' AND "
+				     "rcpt = 'lin@tpe.centers.example'", ""),
+			 ST_OK);
+	assert_int_equal(mail_parse(g_bytes_get_data(data, NULL),
+				    g_bytes_get_size(data), &m, &err),
+			 ST_OK);
+	assert_non_null(strstr(m->subject, "緊急個案到期"));
+	mail_msg_free(m);
+	case_ref_clear(&plain);
+	case_ref_clear(&urgent);
+}
+
 static void
 test_partner_digest_of_its_referrals(void **state)
 {
@@ -210,6 +280,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_staff_digest_acts_by_reply,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staff_digest_once_a_day,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
