@@ -552,14 +552,14 @@ chart_axis(GString *out, int y, gint64 scale, enum scale_group g)
 		/* A scale of 1 or 5 has no whole middle. */
 		if (t == 1 && scale % 2 != 0)
 			continue;
-		g_string_append_printf(out,
-				       "<line class=\"axis\" x1=\"%d\" y1=\"%d\" "
-				       "x2=\"%d\" y2=\"%d\"/><text class=\"tick\" "
-				       "x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
-				       "%" G_GINT64_FORMAT "%s%s</text>",
-				       x, y, x, y + 4, x, y + 17, t * scale / 2,
-				       t == 2 ? " " : "",
-				       t == 2 ? scale_unit[g] : "");
+		g_string_append_printf(
+			out,
+			"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+			"y2=\"%d\"/><text class=\"tick\" x=\"%d\" y=\"%d\" "
+			"text-anchor=\"middle\">%" G_GINT64_FORMAT
+			"%s%s</text>",
+			x, y, x, y + 4, x, y + 17, t * scale / 2,
+			t == 2 ? " " : "", t == 2 ? scale_unit[g] : "");
 	}
 }
 
@@ -582,14 +582,13 @@ chart(GString *out, const struct report *r, enum section_id sec,
 		    strcmp(row->centre, centre) == 0)
 			n++;
 	}
-	g_string_append_printf(out,
-			       "<svg class=\"chart\" xmlns=\"http://www.w3.org/"
-			       "2000/svg\" width=\"%d\" height=\"%d\" "
-			       "data-scale=\"%" G_GINT64_FORMAT "\" role=\"img\""
-			       " aria-label=\"",
-			       CHART_LABEL_W + CHART_BAR_W + 60,
-			       CHART_TOP * 2 + n * CHART_ROW_H + CHART_AXIS_H,
-			       scale);
+	g_string_append_printf(
+		out,
+		"<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"width=\"%d\" height=\"%d\" data-scale=\"%" G_GINT64_FORMAT
+		"\" role=\"img\" aria-label=\"",
+		CHART_LABEL_W + CHART_BAR_W + 60,
+		CHART_TOP * 2 + n * CHART_ROW_H + CHART_AXIS_H, scale);
 	esc(out, sections[sec].label);
 	g_string_append(out, "\">");
 	y = CHART_TOP;
@@ -603,17 +602,17 @@ chart(GString *out, const struct report *r, enum section_id sec,
 			continue;
 		w = (int)(row->count * CHART_BAR_W / scale);
 		g_string_append_printf(out, "<text x=\"%d\" y=\"%d\" "
-				       "text-anchor=\"end\">", CHART_LABEL_W - 8,
-				       y + 16);
+				       "text-anchor=\"end\">",
+				       CHART_LABEL_W - 8, y + 16);
 		esc(out, row->label);
-		g_string_append_printf(out,
-				       "</text><rect x=\"%d\" y=\"%d\" "
-				       "width=\"%d\" height=\"%d\" fill=\"%s\"/>"
-				       "<text x=\"%d\" y=\"%d\">%" G_GINT64_FORMAT
-				       "</text>",
-				       CHART_LABEL_W, y + 3, MAX(w, 1),
-				       CHART_ROW_H - 6, sections[sec].colour,
-				       CHART_LABEL_W + w + 6, y + 16, row->count);
+		g_string_append_printf(
+			out,
+			"</text><rect x=\"%d\" y=\"%d\" width=\"%d\" "
+			"height=\"%d\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">"
+			"%" G_GINT64_FORMAT "</text>",
+			CHART_LABEL_W, y + 3, MAX(w, 1), CHART_ROW_H - 6,
+			sections[sec].colour, CHART_LABEL_W + w + 6, y + 16,
+			row->count);
 		y += CHART_ROW_H;
 	}
 	chart_axis(out, y + 2, scale, sections[sec].scale);
@@ -787,8 +786,8 @@ notes(GString *out, const struct report *r, const struct config *cfg,
 		esc(out, when);
 		g_string_append(out, "沒有新案件，也沒有轉介或結案。</strong>");
 		g_string_append(out, all_zero(r, scope)
-					     ? "以下各項皆為 0。"
-					     : "月底仍逾期的作業期限列在最後。");
+					? "以下各項皆為 0。"
+					: "月底仍逾期的作業期限列在最後。");
 		if (latest != NULL) {
 			g_string_append(out, "有資料的最近月份是 ");
 			esc(out, latest);
@@ -807,12 +806,13 @@ notes(GString *out, const struct report *r, const struct config *cfg,
 		esc(out, outside);
 		g_string_append(out, "），各表另列一行。</p>\n");
 	}
-	g_string_append_printf(out, "<p class=\"note\">長條圖的比例尺：各圖的"
-			       "案件數同一比例（全長 %" G_GINT64_FORMAT " %s）；"
-			       "逾期作業期限另一比例（全長 %" G_GINT64_FORMAT
-			       " %s）。</p>\n",
-			       scale[SCALE_CASES], scale_unit[SCALE_CASES],
-			       scale[SCALE_STEPS], scale_unit[SCALE_STEPS]);
+	g_string_append_printf(
+		out,
+		"<p class=\"note\">長條圖的比例尺：各圖的案件數同一比例"
+		"（全長 %" G_GINT64_FORMAT " %s）；逾期作業期限另一比例"
+		"（全長 %" G_GINT64_FORMAT " %s）。</p>\n",
+		scale[SCALE_CASES], scale_unit[SCALE_CASES],
+		scale[SCALE_STEPS], scale_unit[SCALE_STEPS]);
 }
 
 char *

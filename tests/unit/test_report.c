@@ -345,7 +345,8 @@ test_empty_month(void **state)
 	assert_false(r->partial);
 	assert_string_equal(r->latest, "2026-11");
 	html = report_html(r, f->cfg);
-	assert_non_null(strstr(html, "有資料的最近月份是 115 年 11 月（2026-11）。"));
+	assert_non_null(strstr(html, "有資料的最近月份是 "
+				     "115 年 11 月（2026-11）。"));
 	report_free(r);
 	/* The centre without it: nothing anywhere. */
 	r = build(f, "2026-11", "TPE");
@@ -432,8 +433,9 @@ test_title_many(void **state)
 	title = title_of(html);
 	assert_string_equal(title, "5 個毒品危害防制中心 115 年 11 月"
 				   "（2026-11）月報");
-	assert_non_null(strstr(html, "涵蓋：臺北市政府、新北市政府、桃園市政府、"
-				     "臺中市政府、臺南市政府毒品危害防制中心"));
+	assert_non_null(strstr(html, "涵蓋：臺北市政府、新北市政府、"
+				     "桃園市政府、臺中市政府、"
+				     "臺南市政府毒品危害防制中心"));
 	report_free(r);
 }
 
@@ -464,7 +466,8 @@ test_handover_outside(void **state)
 	csv = report_csv(r, f->cfg);
 	assert_non_null(strstr(csv, ",PIF,屏東縣（移交至本系統以外的中心）,"));
 	html = report_html(r, f->cfg);
-	assert_non_null(strstr(html, "合計含移交至本系統以外中心的案件（屏東縣）"));
+	assert_non_null(strstr(html, "合計含移交至本系統以外中心的案件"
+				     "（屏東縣）"));
 	for (guint i = 0; i < f->numbers->len; i++) {
 		assert_null(strstr(csv, f->numbers->pdata[i]));
 		assert_null(strstr(html, f->numbers->pdata[i]));
