@@ -1,7 +1,8 @@
 /*
- * lamplight report [--month YYYY-MM] [--centre CODE] [--html] [-o FILE]:
- * the monthly report (report.h), by default of last month and the whole
- * country, as CSV; --html makes the page with charts.
+ * lamplight report [--month MONTH] [--centre CODE] [--html] [-o FILE]:
+ * the monthly report (report.h), by default of last month and every
+ * centre, as CSV; --html makes the page with charts.  The month is
+ * Gregorian (2026-11) or ROC (115-11).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,9 +19,10 @@ static char *arg_output;
 
 static const GOptionEntry report_options[] = {
 	{ "month", 0, 0, G_OPTION_ARG_STRING, &arg_month,
-	  "the month (default: last month)", "YYYY-MM" },
+	  "the month, 2026-11 or 民國 115-11 (default: last month)",
+	  "MONTH" },
 	{ "centre", 0, 0, G_OPTION_ARG_STRING, &arg_centre,
-	  "one centre (default: every centre and the country)", "CODE" },
+	  "one centre (default: every centre and their total)", "CODE" },
 	{ "html", 0, 0, G_OPTION_ARG_NONE, &arg_html,
 	  "one HTML page with charts, instead of CSV", NULL },
 	{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &arg_output,
@@ -71,7 +73,15 @@ cmd_report(int argc, char **argv)
 		}
 		code = g_strdup(c->code);
 	}
-	month = arg_month != NULL ? g_strdup(arg_month) : last_month(now);
+	/* A month refused is said before the database is opened. */
+	if (arg_month == NULL) {
+		month = last_month(now);
+	} else if (report_month_parse(arg_month, now, &month, &err) !=
+		   ST_OK) {
+		fprintf(stderr, "lamplight report: %s\n", err.msg);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
 	if ((rc = cmd_open_store(cfg, "report", &s)) != 0) {
 		/* said */
 	} else if (report_build(s, cfg, month, code, now, &r, &err) !=
@@ -79,6 +89,14 @@ cmd_report(int argc, char **argv)
 		fprintf(stderr, "lamplight report: %s\n", err.msg);
 		rc = err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_USAGE;
 	} else {
+		/* Said here too, for the CSV that has no room for it. */
+		if (r->quiet)
+			fprintf(stderr, "lamplight report: no case opened, "
+				"referred or closed in %s; %s%s\n", r->month,
+				r->latest != NULL
+					? "the latest month with any is "
+					: "there are none yet",
+				r->latest != NULL ? r->latest : "");
 		text = arg_html ? report_html(r, cfg) : report_csv(r, cfg);
 		if (arg_output == NULL) {
 			fputs(text, stdout);

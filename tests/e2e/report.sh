@@ -2,7 +2,10 @@
 # The monthly report: cases in three centres moved along the SOP, then
 # the month's CSV (counts that can be checked by hand, every centre and
 # the country) and its HTML page, which headless Chromium renders; the
-# screenshot is kept as a test artefact.
+# screenshot is kept as a test artefact.  Then what a supervisor hands
+# on: the month in 民國 or Gregorian, months refused, an empty month and
+# an empty database said in words, the title of the centres covered, a
+# hand-over to a county outside the config counted.
 set -euo pipefail
 . "$SOURCE_ROOT/tests/e2e/lib.sh"
 
@@ -75,8 +78,90 @@ tap_is "the HTML page: seven charts in inline SVG" \
 	"$(grep -o '<svg class="chart"' "$T/r.html" | wc -l)" 7
 tap_is "... self-contained: no script, no link, nothing fetched" \
 	"$(grep -c -i -E '<script|<link|src=|url\(|@import' "$T/r.html" || true)" 0
-tap_like "... titled in Chinese, with the 民國 year" "$(grep -o '<h1>[^<]*' "$T/r.html")" \
-	"全國毒品危害防制中心 1[0-9][0-9] 年 [0-9]+ 月"
+tap_like "... titled with the three centres it covers, the 民國 year" \
+	"$(grep -o '<h1>[^<]*' "$T/r.html")" \
+	"<h1>臺南市政府、新北市政府、臺中市政府毒品危害防制中心 1[0-9][0-9] 年 [0-9]+ 月（$month）月報"
+tap_is "... no body that is not there" "$(grep -c 全國 "$T/r.html" || true)" 0
+"$L" report "${C[@]}" --month "$month" --centre TNN --html -o "$T/tnn.html"
+tap_like "one centre's page is titled with that centre" \
+	"$(grep -o '<h1>[^<]*' "$T/tnn.html")" "<h1>臺南市政府毒品危害防制中心 1[0-9][0-9] 年"
+
+# The month in 民國 or Gregorian: the same report, byte for byte.
+roc=$(( ${month%-*} - 1911 ))-${month#*-}
+now=$(TZ=Asia/Taipei date -Iseconds)
+LAMPLIGHT_NOW=$now "$L" report "${C[@]}" --month "$month" --html -o "$T/g.html"
+LAMPLIGHT_NOW=$now "$L" report "${C[@]}" --month "$roc" --html -o "$T/roc.html"
+LAMPLIGHT_NOW=$now "$L" report "${C[@]}" --month "${roc%-*}年${month#*-}月" -o "$T/roc.csv"
+tap_is "--month $roc is --month $month" \
+	"$(cmp -s "$T/g.html" "$T/roc.html" && cmp -s "$T/r.csv" "$T/roc.csv" && echo same)" same
+next_year=$(( ${month%-*} + 1 ))-01
+for m in 115-13 2026-00 abc 1911-12 0-11 2026-11-01 "$next_year"; do
+	err=$("$L" report "${C[@]}" --month "$m" 2>&1 >/dev/null) && rc=0 || rc=$?
+	tap_like "--month '$m' refused, saying why" "$rc $err" \
+		"^64 lamplight report: .*'$m'"
+done
+
+# An empty month: said, with the latest month that had something.
+prev=$(TZ=Asia/Taipei date -d "${month}-15 -1 month" +%Y-%m)
+err=$("$L" report "${C[@]}" --month "$prev" --html -o "$T/empty.html" 2>&1)
+tap_like "an empty month is said on the page, with the latest month with data" \
+	"$(grep -o '<p class="empty">.*</p>' "$T/empty.html" | sed 's/<[^>]*>//g')" \
+	"^1[0-9][0-9] 年 [0-9]+ 月（$prev）沒有新案件，也沒有轉介或結案。.*有資料的最近月份是 1[0-9][0-9] 年 [0-9]+ 月（$month）。"
+tap_is "... and on stderr, for the CSV" "$err" \
+	"lamplight report: no case opened, referred or closed in $prev; the latest month with any is $month"
+
+# An empty database: a report all zeros, which says there is nothing.
+E=$T/empty
+mkdir -p "$E"
+write_config "$E/l.conf" "$E/state" "$(centre KHH)
+staff = d@khh.centers.example"
+"$L" init -c "$E/l.conf" >/dev/null 2>&1
+"$L" report -c "$E/l.conf" --month "$prev" --html -o "$E/r.html" 2>"$E/err" && rc=0 || rc=$?
+tap_like "an empty database: a page that says so" \
+	"$rc $(grep -o '<p class="empty">.*</p>' "$E/r.html" | sed 's/<[^>]*>//g')" \
+	"^0 .*沒有新案件，也沒有轉介或結案。以下各項皆為 0。目前尚無任何案件紀錄。"
+tap_like "... titled with its one centre" "$(grep -o '<h1>[^<]*' "$E/r.html")" \
+	"<h1>高雄市政府毒品危害防制中心 1[0-9][0-9] 年"
+
+# Bars of one scale: every bar of the case charts is as long per case.
+tap_is "the case charts share one scale; overdue steps have their own" \
+	"$(/usr/bin/python3 - "$T/r.html" <<'PY'
+import re, sys
+page = open(sys.argv[1]).read()
+out = []
+for sec, svg in re.findall(r'<section id="(\w+)">.*?(<svg.*?</svg>)', page, re.S):
+    scale = int(re.search(r'data-scale="(\d+)"', svg).group(1))
+    for w, n in re.findall(r'<rect [^>]*width="(\d+)"[^>]*/><text[^>]*>(\d+)</text>', svg):
+        if int(w) != max(1, int(n) * 380 // scale):
+            out.append("%s: %s drawn %s on %d" % (sec, n, w, scale))
+    out.append("%s %d" % ("steps" if sec == "overdue" else "cases", scale))
+print(" ".join(sorted(set(out))))
+PY
+)" "cases 2 steps 1"
+
+# A hand-over to a county outside the config: counted in the total and
+# listed, not lost.
+H=$T/handover
+mkdir -p "$H"
+write_config "$H/l.conf" "$H/state" "$(centre TNN)
+staff = a@tnn.centers.example"
+"$L" ingest -c "$H/l.conf" <"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" 2>/dev/null || true
+n=$(sqlite3 "$H/state/lamplight.db" "SELECT number FROM cases WHERE county = 'TNN'")
+"$L" case set -c "$H/l.conf" "$n" closed --reason moved --to PIF \
+	--as a@tnn.centers.example >/dev/null
+"$L" report -c "$H/l.conf" --month "$month" -o "$H/r.csv"
+cell_h() { awk -F, -v s="$1" -v c="$2" -v k="$3" \
+	'{ sub(/\r$/, "") } $2 == s && $4 == c && $6 == k { print $8 }' "$H/r.csv"; }
+tap_is "a hand-over to PIF: closed moved in TNN, opened in PIF, both in the total" \
+	"$(cell_h closed TNN moved) $(cell_h source PIF centre) $(cell_h source ALL centre) $(cell_h source ALL webform) $(cell_h state ALL received)" \
+	"1 1 1 1 1"
+tap_is "... named as a county outside the system" \
+	"$(awk -F, '$4 == "PIF" { print $5 }' "$H/r.csv" | sort -u)" "屏東縣（移交至本系統以外的中心）"
+"$L" report -c "$H/l.conf" --month "$month" --html -o "$H/r.html"
+tap_like "... and said on the page" "$(cat "$H/r.html")" \
+	"合計含移交至本系統以外中心的案件（屏東縣）"
+tap_like "one centre configured: the page is titled with it" \
+	"$(grep -o '<h1>[^<]*' "$H/r.html")" "<h1>臺南市政府毒品危害防制中心 1[0-9][0-9] 年"
 
 # Chromium renders it; the screenshot is kept.
 chrome=$(command -v chromium || command -v chromium-browser || true)
