@@ -451,9 +451,10 @@ test_revised_calendar_recomputes_open_deadlines(void **state)
 	assert_int_equal(calendar_parse("v2", text, &v2, &err), ST_OK);
 	assert_int_equal(cases_calendar_install(f->s, v2, now, &moved, &err),
 			 ST_OK);
-	/* Open deadlines moved (this case's register, the other's
-	 * contact) and record the new version; a met one keeps its own. */
-	assert_int_equal(moved, 2);
+	/* Open deadlines moved (this case's register, visit and
+	 * assessment, all from 收案; the other's visit and assessment) and
+	 * record the new version; a met one keeps its own. */
+	assert_int_equal(moved, 5);
 	o = show(f, &c, &node);
 	assert_string_equal(json_object_get_string_member(
 				    deadline(o, "register", 0), "due_day"),
