@@ -1431,7 +1431,7 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
 			   "cases c ON c.id = l.other_id WHERE l.case_id = ?" },
 	};
-	g_autofree char *reply = NULL;
+	g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
 	JsonObject *o;
 	enum status st = cases_show(s, c, out, err);
 
@@ -1447,21 +1447,18 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 			     : store_query(s, err, any_row, &r, parts[i].sql,
 					   "i", c->id);
 	}
+	/* The writer's address, and the referrer's owed a result. */
 	if (st == ST_OK)
-		st = store_query(s, err, store_read_text, &reply,
+		st = store_query(s, err, read_columns, addrs,
 				 "SELECT unseal(reply_addr, 'cases.reply_addr') "
-				 "FROM cases WHERE id = ?",
-				 "i", c->id);
-	if (st == ST_OK && reply != NULL)
-		json_object_set_string_member(o, "reply_addr", reply);
-	g_clear_pointer(&reply, g_free);
-	if (st == ST_OK)
-		st = store_query(s, err, store_read_text, &reply,
-				 "SELECT unseal(referrer_addr, "
-				 "'cases.referrer_addr') FROM cases WHERE id = ?",
-				 "i", c->id);
-	if (st == ST_OK && reply != NULL)
-		json_object_set_string_member(o, "referrer_addr", reply);
+				 "AS reply_addr, unseal(referrer_addr, "
+				 "'cases.referrer_addr') AS referrer_addr FROM "
+				 "cases WHERE id = ?", "i", c->id);
+	for (guint i = 0; st == ST_OK && i < addrs->len; i++)
+		if (addrs->pdata[i] != NULL)
+			json_object_set_string_member(
+				o, i == 0 ? "reply_addr" : "referrer_addr",
+				addrs->pdata[i]);
 	if (st != ST_OK)
 		g_clear_pointer(out, json_node_unref);
 	return st;
