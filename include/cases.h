@@ -318,8 +318,9 @@ void case_overdue_free(struct case_overdue *o);
 
 /*
  * The open SOP steps due before today (a day as calendar.h writes it)
- * by centre and step, or with partner the partner replies by centre and
- * agency, merged cases left out: a new array.
+ * by centre and step, or with partner the referrals awaiting their
+ * partner past a clock (each counted once) by centre and agency, merged
+ * cases left out: a new array.
  */
 enum status cases_overdue(struct store *s, const char *today,
 			  gboolean partner, GPtrArray **out,

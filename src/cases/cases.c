@@ -1498,8 +1498,11 @@ cases_overdue(struct store *s, const char *today, gboolean partner,
 
 	st = store_query(s, err, read_overdue, list,
 			 partner
+			 /* A referral counts once, however many of its
+			  * clocks (slip, result) are past. */
 			 ? "SELECT c.county, r.grp || ' ' || r.agency, "
-			   "count(*), min(d.due_day) FROM deadlines d JOIN "
+			   "count(DISTINCT r.id), min(d.due_day) FROM "
+			   "deadlines d JOIN "
 			   "cases c ON c.id = d.case_id JOIN referrals r ON "
 			   "r.id = d.referral_id WHERE d.outcome IS NULL AND "
 			   "d.due_day < ?1 AND d.referral_id IS NOT NULL AND "
