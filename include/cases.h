@@ -5,10 +5,13 @@
  *   assessed (轉介評估) -> referred (轉介) -> follow_up (追蹤輔導) ->
  *   closed, for one of five reasons.
  *
- * Each step of the first three is due 3 days after the one before it
- * (counted as calendar.h says); a referral starts a partner's 5 working
- * days; an agency's referral owes the agency a result in 7 days; follow-
- * up schedules contacts over two years.  Every change is a row of
+ * Each of the first three steps is due 3 days from 收案, the day the
+ * case was received (counted as calendar.h says); a referral starts a
+ * partner's 5 working days for its reply slip and, for a personal
+ * request, its result is due 5 days from 收案; an agency's referral
+ * owes the agency a result in 7 days; follow-up schedules contacts over
+ * two years.  Each deadline keeps the SOP rule that set it (its basis,
+ * vocab.h).  Every change is a row of
  * case_events, which nothing can update or delete: who, when, why.
  */
 #ifndef LAMPLIGHT_CASES_H
@@ -27,6 +30,7 @@
 /* Days the SOP allows each step, and partners and agencies. */
 #define SOP_STEP_DAYS 3
 #define SOP_PARTNER_WORKING_DAYS 5
+#define SOP_PARTNER_RESULT_DAYS 5	/* from 收案, personal requests */
 #define SOP_AGENCY_DAYS 7
 #define SOP_FOLLOW_UP_MONTHS 24
 
@@ -219,9 +223,35 @@ enum status cases_follow_up_contact(struct store *s,
 				    const struct case_ref *c, const char *who,
 				    const char *why, GDateTime *now,
 				    struct err *err);
+/* Who referred a case in, as cases_result_sent() hands it on:
+ * borrowed. */
+struct case_referrer {
+	const char *source;	/* cases.source: "police", "other"... */
+	const char *unit;	/* 轉介單位 (a county's code for "centre"),
+				 * or NULL */
+	const char *addr;	/* where the result is owed, or NULL: none
+				 * kept */
+};
+/*
+ * Called inside cases_result_sent()'s transaction to queue the result
+ * text to r; refuses (REFUSED_NO_REFERRER_ADDR) when it has nowhere to
+ * send it, and then nothing is recorded.
+ */
+typedef enum status (*cases_result_fn)(struct store *s,
+				       const struct case_ref *c,
+				       const struct case_referrer *r,
+				       const char *text, gpointer data,
+				       struct err *err);
+/*
+ * The 7-day result owed to an agency that referred c in: met.  With
+ * text, mail (data its own) mails it to the referrer in the same
+ * transaction; without, staff sent it another way.  Refused when no
+ * result is owed.
+ */
 enum status cases_result_sent(struct store *s, const struct case_ref *c,
-			      const char *who, GDateTime *now,
-			      struct err *err);
+			      const char *who, const char *text,
+			      cases_result_fn mail, gpointer data,
+			      GDateTime *now, struct err *err);
 /*
  * Closes c.  CLOSE_MOVED needs to_county: a new case is opened there,
  * linked both ways, and *handed (may be NULL) gets its number.
@@ -291,8 +321,9 @@ void case_overdue_free(struct case_overdue *o);
 
 /*
  * The open SOP steps due before today (a day as calendar.h writes it)
- * by centre and step, or with partner the partner replies by centre and
- * agency, merged cases left out: a new array.
+ * by centre and step, or with partner the referrals awaiting their
+ * partner past a clock (each counted once) by centre and agency, merged
+ * cases left out: a new array.
  */
 enum status cases_overdue(struct store *s, const char *today,
 			  gboolean partner, GPtrArray **out,
@@ -300,7 +331,8 @@ enum status cases_overdue(struct store *s, const char *today,
 
 enum status cases_list(struct store *s, const struct case_filter *f,
 		       JsonNode **out, struct err *err);
-/* One case with its deadlines, referrals and audit trail. */
+/* One case with its deadlines (each with the SOP rule that set it:
+ * basis, basis_label), referrals and audit trail. */
 enum status cases_show(struct store *s, const struct case_ref *c,
 		       JsonNode **out, struct err *err);
 /* cases_show() and all else held: the letters (their spool files), the

@@ -29,6 +29,7 @@ enum referrer {
 	REFERRER_PROBATION,	/* 地檢署觀護人室 */
 	REFERRER_AFTERCARE,	/* 更生保護會 */
 	REFERRER_POLICE,	/* 司法警察 */
+	REFERRER_OTHER,		/* 其他: 社會、衛生醫療等機構團體或其他毒危中心 */
 	REFERRER_COUNT,
 };
 

@@ -107,6 +107,17 @@ enum status notify_build_referral(const struct notify *n,
 				  GDateTime *now, struct outgoing **out,
 				  struct err *err);
 
+/*
+ * The result a referral's case owes the agency that referred it in
+ * (referrer, its 轉介單位, may be NULL), at rcpt: staff's words, result.
+ */
+enum status notify_build_result(const struct notify *n,
+				const struct centre *c,
+				const char *case_number, const char *token,
+				const char *referrer, const char *rcpt,
+				const char *result, GDateTime *now,
+				struct outgoing **out, struct err *err);
+
 /* A reminder digest (template "reminder-staff" or "reminder-partner"):
  * items is the list, one per line. */
 enum status notify_build_reminder(const struct notify *n,

@@ -153,8 +153,9 @@ enum status outbox_count(struct store *s, struct outbox_counts *out,
 			 struct err *err);
 
 /* Whether mail of kind goes to a writer (an answer, a relayed staff
- * reply): their address is personal data, sealed at rest and masked in
- * lists.  Staff's and partners' addresses are the configuration's. */
+ * reply), or to a referrer at the address its referral gave (a result):
+ * their address is personal data, sealed at rest and masked in lists.
+ * Staff's and partners' addresses are the configuration's. */
 gboolean outbox_to_writer(const char *kind);
 
 /* Mail queued before the outbox was keyed and sealed (schema 7) gets

@@ -27,6 +27,7 @@ enum refusal_code {
 	REFUSED_NO_AGENCY,	/* a referral names no agency */
 	REFUSED_NO_REFERRAL,	/* N, W (group): no referral awaits a reply */
 	REFUSED_NO_RESULT_OWED,	/* N: no result owed to a referrer */
+	REFUSED_NO_REFERRER_ADDR, /* N: no address kept to mail it to */
 	REFUSED_NOT_FOLLOW_UP,	/* N, S: a follow-up contact outside it */
 	REFUSED_CLOSED,		/* N: the case is closed */
 	REFUSED_CLOSED_ALREADY,	/* N: closing a closed case */

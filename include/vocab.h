@@ -85,7 +85,8 @@ gboolean close_reason_parse(const char *s, enum close_reason *out);
 /* Where a case came from: the values of cases.source. */
 const char *case_source_label(const char *source);
 gboolean case_source_valid(const char *source);
-/* Whether an agency referred it in (and is owed a result). */
+/* Whether an agency referred it in (and is owed a result); any other
+ * source is a personal request (個人求助). */
 gboolean case_source_is_agency(const char *source);
 
 /* The centre's referral groups (LABELS.md: needs map to these). */
@@ -122,6 +123,12 @@ const char *case_source_name(guint i);
  * last; its words ("訪視"), NULL if unknown. */
 const char *deadline_step_name(guint i);
 const char *deadline_step_label(const char *step);
+
+/* The SOP rules that set deadlines ("intake_visit"): the i-th, NULL past
+ * the last; the rule as staff read it ("收案後3日內（二、(二)2）"), NULL
+ * if unknown. */
+const char *deadline_basis_name(guint i);
+const char *deadline_basis_label(const char *basis);
 
 /* The 22 counties, each with a centre. */
 #define COUNTY_COUNT 22

@@ -13,6 +13,7 @@
 
 static const char *const referrer_keys[REFERRER_COUNT] = {
 	"dispatch", "corrections", "probation", "aftercare", "police",
+	"other",
 };
 
 const char *
@@ -288,7 +289,7 @@ static const char *const centre_keys[] = {
 	"partners.social",
 	"partners.employment", "partners.education", "partners.police",
 	"referrers.dispatch", "referrers.corrections", "referrers.probation",
-	"referrers.aftercare", "referrers.police", NULL,
+	"referrers.aftercare", "referrers.police", "referrers.other", NULL,
 };
 
 /* Keys that would put a secret into the config text itself. */

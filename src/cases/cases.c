@@ -168,10 +168,15 @@ cases_calendar_install(struct store *s, const struct calendar *cal,
 
 /* ---- deadlines and the audit trail ---- */
 
+/*
+ * Opens a deadline of step, n days (or working days) from start, set by
+ * the SOP rule basis (vocab.h's deadline_basis_label).
+ */
 static enum status
 deadline_open(struct store *s, const struct calendar *cal, gint64 case_id,
-	      const char *step, gint64 referral_id, const GDate *start,
-	      enum deadline_rule rule, guint n, struct err *err)
+	      const char *step, const char *basis, gint64 referral_id,
+	      const GDate *start, enum deadline_rule rule, guint n,
+	      struct err *err)
 {
 	g_autofree char *from = calendar_date_string(start);
 	g_autofree char *due = NULL;
@@ -181,11 +186,11 @@ deadline_open(struct store *s, const struct calendar *cal, gint64 case_id,
 	due = calendar_date_string(&day);
 	return store_run(s, err,
 			 "INSERT INTO deadlines (case_id, step, referral_id, "
-			 "start_day, rule, n, due_day, calendar) VALUES "
-			 "(?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)",
-			 "itittitt", case_id, step, referral_id, from,
+			 "start_day, rule, n, due_day, calendar, basis) VALUES "
+			 "(?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?)",
+			 "itittittt", case_id, step, referral_id, from,
 			 rule_name(rule), (gint64)n, due,
-			 calendar_version(cal));
+			 calendar_version(cal), basis);
 }
 
 /* Settles the open deadlines of a step (all when step is NULL). */
@@ -220,6 +225,13 @@ enum status
 cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 	     GDateTime *received, struct err *err)
 {
+	static const struct {
+		const char *step, *basis;
+	} intake[] = {
+		{ "register", "intake_register" },
+		{ "contact", "intake_visit" },
+		{ "assess", "intake_assess" },
+	};
 	g_autofree char *source = NULL;
 	GDate day;
 	enum status st;
@@ -228,12 +240,16 @@ cases_opened(struct store *s, const struct calendar *cal, gint64 case_id,
 	st = store_query(s, err, store_read_text, &source,
 			 "SELECT source FROM cases WHERE id = ?", "i",
 			 case_id);
-	if (st == ST_OK)
-		st = deadline_open(s, cal, case_id, "register", 0, &day,
-				   DEADLINE_DAYS, SOP_STEP_DAYS, err);
+	/* Registration, visit and assessment are each due 3 days from
+	 * 收案 (二、(二)2、3), not from the step before. */
+	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(intake); i++)
+		st = deadline_open(s, cal, case_id, intake[i].step,
+				   intake[i].basis, 0, &day, DEADLINE_DAYS,
+				   SOP_STEP_DAYS, err);
 	if (st == ST_OK && case_source_is_agency(source))
-		st = deadline_open(s, cal, case_id, "agency_result", 0, &day,
-				   DEADLINE_DAYS, SOP_AGENCY_DAYS, err);
+		st = deadline_open(s, cal, case_id, "agency_result",
+				   "referrer_result", 0, &day, DEADLINE_DAYS,
+				   SOP_AGENCY_DAYS, err);
 	return st;
 }
 
@@ -309,7 +325,7 @@ cases_add(struct store *s, const struct case_new *c, GDateTime *now,
 		       "subject, reply_addr, created_at, referrer, "
 		       "referrer_addr) VALUES (?, ?, ?, ?, seal(?, "
 		       "'cases.subject'), seal(?, 'cases.reply_addr'), ?, ?, "
-		       "?)",
+		       "seal(?, 'cases.referrer_addr'))",
 		       "ttttttttt", num, c->county, c->urgency, c->source,
 		       c->subject, c->reply_addr, at, c->referrer,
 		       c->referrer_addr);
@@ -547,7 +563,8 @@ cases_may_become(enum case_state from, enum case_state to)
 	       (from == CASE_ASSESSED && to == CASE_FOLLOW_UP);
 }
 
-/* The step whose deadline a move to `to` meets, and the next one. */
+/* The step whose deadline a move to `to` meets (all three were opened
+ * at 收案, cases_opened). */
 static const char *
 step_met_by(enum case_state to)
 {
@@ -555,16 +572,6 @@ step_met_by(enum case_state to)
 	case CASE_REGISTERED: return "register";
 	case CASE_CONTACTED: return "contact";
 	case CASE_ASSESSED: return "assess";
-	default: return NULL;
-	}
-}
-
-static const char *
-step_opened_by(enum case_state to)
-{
-	switch (to) {
-	case CASE_REGISTERED: return "contact";
-	case CASE_CONTACTED: return "assess";
 	default: return NULL;
 	}
 }
@@ -580,8 +587,8 @@ schedule_follow_up(struct store *s, const struct calendar *cal,
 		GDate target = *start;
 
 		g_date_add_months(&target, follow_up_months[i]);
-		st = deadline_open(s, cal, case_id, "follow_up", 0, start,
-				   DEADLINE_DAYS,
+		st = deadline_open(s, cal, case_id, "follow_up", "follow_up", 0,
+				   start, DEADLINE_DAYS,
 				   (guint)g_date_days_between(start, &target),
 				   err);
 	}
@@ -624,14 +631,39 @@ cases_set_state(struct store *s, const struct calendar *cal,
 	if (st == ST_OK && step_met_by(to) != NULL)
 		st = deadline_settle(s, c->id, step_met_by(to), 0, "met", at,
 				     err);
-	if (st == ST_OK && step_opened_by(to) != NULL)
-		st = deadline_open(s, cal, c->id, step_opened_by(to), 0,
-				   &today, DEADLINE_DAYS, SOP_STEP_DAYS, err);
 	if (st == ST_OK && to == CASE_FOLLOW_UP)
 		st = schedule_follow_up(s, cal, c->id, &today, err);
 	if (st == ST_OK)
 		st = cases_event_add(s, c->id, at, who, what, why, err);
 	return finish(s, st, err);
+}
+
+/*
+ * The day of c's 收案: the day its clocks started (its registration
+ * deadline's), else the Taiwan day it was opened; and whether it is a
+ * personal request (not an agency's referral).
+ */
+static enum status
+intake_of(struct store *s, gint64 case_id, GDate *day, gboolean *personal,
+	  struct err *err)
+{
+	g_autofree char *from = NULL, *source = NULL;
+	enum status st;
+
+	st = store_query(s, err, store_read_text, &from,
+			 "SELECT coalesce((SELECT start_day FROM deadlines "
+			 "WHERE case_id = ?1 AND step = 'register' ORDER BY "
+			 "id LIMIT 1), substr(created_at, 1, 10)) FROM cases "
+			 "WHERE id = ?1", "i", case_id);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_text, &source,
+				 "SELECT source FROM cases WHERE id = ?", "i",
+				 case_id);
+	if (st == ST_OK && (from == NULL || !calendar_date_parse(from, day)))
+		st = err_set(err, ST_FATAL, "case %lld has no day of 收案",
+			     (long long)case_id);
+	*personal = !case_source_is_agency(source);
+	return st;
 }
 
 enum status
@@ -643,7 +675,8 @@ cases_refer(struct store *s, const struct calendar *cal,
 	g_autofree char *at = twtime_iso(now);
 	g_autofree char *what = NULL;
 	gint64 ref;
-	GDate today;
+	GDate today, intake;
+	gboolean personal = FALSE;
 	enum status st;
 
 	if (!cases_may_become(c->state, CASE_REFERRED))
@@ -657,7 +690,8 @@ cases_refer(struct store *s, const struct calendar *cal,
 	st = store_begin(s, err);
 	if (st != ST_OK)
 		return st;
-	if (c->state == CASE_ASSESSED)
+	st = intake_of(s, c->id, &intake, &personal, err);
+	if (st == ST_OK && c->state == CASE_ASSESSED)
 		st = move(s, c, CASE_REFERRED, at, err);
 	if (st == ST_OK)
 		st = store_run(s, err,
@@ -666,9 +700,17 @@ cases_refer(struct store *s, const struct calendar *cal,
 			       "ittt", c->id, group_key(g), agency, at);
 	ref = store_last_id(s);
 	if (st == ST_OK)
-		st = deadline_open(s, cal, c->id, "partner_reply", ref, &today,
+		st = deadline_open(s, cal, c->id, "partner_reply",
+				   "partner_slip", ref, &today,
 				   DEADLINE_WORKING_DAYS,
 				   SOP_PARTNER_WORKING_DAYS, err);
+	/* A personal request's result is due 5 days from 收案 (二、(二)
+	 * 4(1)) besides the slip: already near, or past, when referred. */
+	if (st == ST_OK && personal)
+		st = deadline_open(s, cal, c->id, "partner_result",
+				   "partner_result", ref, &intake,
+				   DEADLINE_DAYS, SOP_PARTNER_RESULT_DAYS,
+				   err);
 	if (st == ST_OK && notice != NULL) {
 		g_autofree char *number = NULL, *due = NULL;
 		gint64 seq = 0;
@@ -723,9 +765,10 @@ cases_partner_replied_in(struct store *s, gint64 case_id, enum group g,
 	*found = TRUE;
 	st = store_run(s, err, "UPDATE referrals SET replied_at = ? "
 			       "WHERE id = ?", "ti", at, ref);
+	/* The reply meets both of the referral's clocks: the slip's and,
+	 * for a personal request, the result's. */
 	if (st == ST_OK)
-		st = deadline_settle(s, case_id, "partner_reply", ref, "met",
-				     at, err);
+		st = deadline_settle(s, case_id, NULL, ref, "met", at, err);
 	if (st == ST_OK)
 		st = cases_event_add(s, case_id, at, who, what, NULL, err);
 	return st;
@@ -748,11 +791,23 @@ cases_partner_replied(struct store *s, const struct case_ref *c,
 	return finish(s, st, err);
 }
 
+/* Every column of the first row, as new strings (NULL for NULL). */
+static gboolean
+read_columns(const struct store_row *row, gpointer data)
+{
+	for (int i = 0; i < store_col_count(row); i++)
+		g_ptr_array_add(data, store_col_dup(row, i));
+	return FALSE;
+}
+
 enum status
 cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
+		  const char *text, cases_result_fn mail, gpointer data,
 		  GDateTime *now, struct err *err)
 {
+	g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *at = twtime_iso(now);
+	struct case_referrer r = { 0 };
 	gint64 open = 0;
 	enum status st;
 
@@ -766,12 +821,36 @@ cases_result_sent(struct store *s, const struct case_ref *c, const char *who,
 	if (st == ST_OK && open == 0)
 		st = refuse(err, REFUSED_NO_RESULT_OWED, c->number, c->state,
 			    NULL);
+	if (st == ST_OK && text != NULL)
+		st = store_query(s, err, read_columns, row,
+				 "SELECT source, referrer, unseal(referrer_addr, "
+				 "'cases.referrer_addr') FROM cases WHERE id = ?",
+				 "i", c->id);
+	if (st == ST_OK && text != NULL && row->len == 3) {
+		r.source = row->pdata[0];
+		r.unit = row->pdata[1];
+		r.addr = row->pdata[2];
+		/* Mailed in this transaction: queued, or nothing recorded;
+		 * with nowhere to send it staff hear so, never silence. */
+		if (r.addr == NULL)
+			st = refuse(err, REFUSED_NO_REFERRER_ADDR, c->number,
+				    c->state, NULL);
+		else
+			st = mail(s, c, &r, text, data, err);
+		if (st == ST_MSG_BAD)
+			st = refuse(err, REFUSED_NO_REFERRER_ADDR, c->number,
+				    c->state, NULL);
+	}
 	if (st == ST_OK)
 		st = deadline_settle(s, c->id, "agency_result", 0, "met", at,
 				     err);
 	if (st == ST_OK)
 		st = cases_event_add(s, c->id, at, who,
-				     "result sent to the referrer", NULL, err);
+				     text != NULL ? "result mailed to the "
+						    "referrer"
+						  : "result sent to the "
+						    "referrer",
+				     NULL, err);
 	return finish(s, st, err);
 }
 
@@ -828,15 +907,6 @@ follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
 		*done = g_date_time_compare(now, end) >= 0;
 	}
 	return ST_OK;
-}
-
-/* Every column of the first row, as new strings (NULL for NULL). */
-static gboolean
-read_columns(const struct store_row *row, gpointer data)
-{
-	for (int i = 0; i < store_col_count(row); i++)
-		g_ptr_array_add(data, store_col_dup(row, i));
-	return FALSE;
 }
 
 /* Opens c's successor in another centre: the handover of 遷出. */
@@ -1006,8 +1076,9 @@ cases_schedule(struct store *s, const struct case_ref *c, const char *step,
 	/* The day is the one staff named, not one the SOP counts. */
 	st = store_run(s, err,
 		       "INSERT INTO deadlines (case_id, step, start_day, rule, "
-		       "n, due_day, calendar) VALUES (?, ?, ?, 'days', ?, ?, "
-		       "(SELECT version FROM calendars WHERE active = 1))",
+		       "n, due_day, calendar, basis) VALUES (?, ?, ?, 'days', "
+		       "?, ?, (SELECT version FROM calendars WHERE active = 1), "
+		       "'staff_planned')",
 		       "ittit", c->id, step, from,
 		       (gint64)g_date_days_between(&today, day), due);
 	if (st == ST_OK)
@@ -1151,6 +1222,11 @@ list_row(const struct store_row *row, gpointer data)
 	json_object_set_boolean_member(o, "overdue",
 				       (int)store_col_int(row, 8) != 0);
 	set_text(o, "closed_reason", row, 9);
+	set_text(o, "next_basis", row, 10);
+	if (deadline_basis_label(store_col_text(row, 10)) != NULL)
+		json_object_set_string_member(
+			o, "next_basis_label",
+			deadline_basis_label(store_col_text(row, 10)));
 	json_array_add_object_element(data, o);
 	return TRUE;
 }
@@ -1169,7 +1245,8 @@ cases_list(struct store *s, const struct case_filter *f, JsonNode **out,
 	st = store_query(s, err, list_row, a,
 		"SELECT c.number, c.county, c.state, c.urgency, c.source, "
 		"  c.created_at, d.due_day, d.step, "
-		"  d.due_day IS NOT NULL AND d.due_day < ?1, c.closed_reason "
+		"  d.due_day IS NOT NULL AND d.due_day < ?1, c.closed_reason, "
+		"  d.basis "
 		"FROM cases c LEFT JOIN deadlines d ON d.id = ("
 		"  SELECT id FROM deadlines WHERE case_id = c.id AND "
 		"  outcome IS NULL ORDER BY due_day, id LIMIT 1) "
@@ -1221,6 +1298,10 @@ show_case(const struct store_row *row, gpointer data)
 	set_text(sh->o, "referrer", row, 9);
 	set_text(sh->o, "assignee", row, 10);
 	set_text(sh->o, "merged_into", row, 11);
+	/* Whether a referrer's result can be mailed; the address itself
+	 * is shown by export. */
+	json_object_set_boolean_member(sh->o, "referrer_addr_kept",
+				       store_col_int(row, 12) != 0);
 	return FALSE;
 }
 
@@ -1240,6 +1321,15 @@ show_deadline(const struct store_row *row, gpointer data)
 	set_text(d, "calendar", row, 5);
 	set_text(d, "outcome", row, 6);
 	set_text(d, "met_at", row, 7);
+	set_text(d, "basis", row, 8);
+	if (deadline_basis_label(store_col_text(row, 8)) != NULL)
+		json_object_set_string_member(
+			d, "basis_label",
+			deadline_basis_label(store_col_text(row, 8)));
+	if (deadline_step_label(store_col_text(row, 0)) != NULL)
+		json_object_set_string_member(
+			d, "step_label",
+			deadline_step_label(store_col_text(row, 0)));
 	json_object_set_boolean_member(d, "overdue",
 				       outcome == NULL &&
 					       strcmp(due, sh->today) < 0);
@@ -1307,12 +1397,13 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 			 "SELECT number, county, state, urgency, source, "
 			 "created_at, state_at, closed_reason, handed_to, "
 			 "referrer, assignee, (SELECT number FROM cases m "
-			 "WHERE m.id = cases.merged_into) FROM cases "
+			 "WHERE m.id = cases.merged_into), referrer_addr IS "
+			 "NOT NULL FROM cases "
 			 "WHERE id = ?", "i", c->id);
 	if (st == ST_OK)
 		st = store_query(s, err, show_deadline, &sh,
 				 "SELECT step, start_day, rule, due_day, n, "
-				 "calendar, outcome, met_at FROM deadlines "
+				 "calendar, outcome, met_at, basis FROM deadlines "
 				 "WHERE case_id = ? ORDER BY due_day, id",
 				 "i", c->id);
 	for (size_t i = 0; st == ST_OK && i < G_N_ELEMENTS(lists); i++) {
@@ -1350,7 +1441,7 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
 			   "cases c ON c.id = l.other_id WHERE l.case_id = ?" },
 	};
-	g_autofree char *reply = NULL;
+	g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
 	JsonObject *o;
 	enum status st = cases_show(s, c, out, err);
 
@@ -1366,13 +1457,18 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 			     : store_query(s, err, any_row, &r, parts[i].sql,
 					   "i", c->id);
 	}
+	/* The writer's address, and the referrer's owed a result. */
 	if (st == ST_OK)
-		st = store_query(s, err, store_read_text, &reply,
+		st = store_query(s, err, read_columns, addrs,
 				 "SELECT unseal(reply_addr, 'cases.reply_addr') "
-				 "FROM cases WHERE id = ?",
-				 "i", c->id);
-	if (st == ST_OK && reply != NULL)
-		json_object_set_string_member(o, "reply_addr", reply);
+				 "AS reply_addr, unseal(referrer_addr, "
+				 "'cases.referrer_addr') AS referrer_addr FROM "
+				 "cases WHERE id = ?", "i", c->id);
+	for (guint i = 0; st == ST_OK && i < addrs->len; i++)
+		if (addrs->pdata[i] != NULL)
+			json_object_set_string_member(
+				o, i == 0 ? "reply_addr" : "referrer_addr",
+				addrs->pdata[i]);
 	if (st != ST_OK)
 		g_clear_pointer(out, json_node_unref);
 	return st;
@@ -1412,18 +1508,21 @@ cases_overdue(struct store *s, const char *today, gboolean partner,
 
 	st = store_query(s, err, read_overdue, list,
 			 partner
+			 /* A referral counts once, however many of its
+			  * clocks (slip, result) are past. */
 			 ? "SELECT c.county, r.grp || ' ' || r.agency, "
-			   "count(*), min(d.due_day) FROM deadlines d JOIN "
+			   "count(DISTINCT r.id), min(d.due_day) FROM "
+			   "deadlines d JOIN "
 			   "cases c ON c.id = d.case_id JOIN referrals r ON "
 			   "r.id = d.referral_id WHERE d.outcome IS NULL AND "
-			   "d.due_day < ?1 AND d.step = 'partner_reply' AND "
+			   "d.due_day < ?1 AND d.referral_id IS NOT NULL AND "
 			   "c.merged_into IS NULL "
 			   "GROUP BY c.county, r.grp, r.agency "
 			   "ORDER BY c.county"
 			 : "SELECT c.county, d.step, count(*), min(d.due_day) "
 			   "FROM deadlines d JOIN cases c ON c.id = d.case_id "
 			   "WHERE d.outcome IS NULL AND d.due_day < ?1 "
-			   "AND d.step <> 'partner_reply' AND "
+			   "AND d.referral_id IS NULL AND "
 			   "c.merged_into IS NULL "
 			   "GROUP BY c.county, d.step "
 			   "ORDER BY c.county, d.step",

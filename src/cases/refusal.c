@@ -39,6 +39,14 @@ static const struct {
 		"本案沒有等待{group}回覆的轉介" },
 	[REFUSED_NO_RESULT_OWED] = { "case {case} owes no agency a result",
 				     "本案沒有要回報轉介單位的結果" },
+	[REFUSED_NO_REFERRER_ADDR] = {
+		"case {case} keeps no usable mail address of its referrer: "
+		"nothing "
+		"was mailed and the result is still owed; send it another "
+		"way, then record it with 'case set {case} result-sent' "
+		"without --result",
+		"本案沒有留下可用的轉介單位信箱，處理結果沒有寄出，仍待回覆；"
+		"請以其他方式送達轉介單位後，再登記已回覆" },
 	[REFUSED_NOT_FOLLOW_UP] = {
 		"case {case} is {state}, not in follow-up",
 		"案件目前是「{state}」，不在追蹤輔導階段" },

@@ -22,6 +22,8 @@
 #define DB_NAME "lamplight.db"
 #define ID_NAME "database-id"
 #define ID_HEX 32
+/* The meta mark of the sealed columns: raised when one joins them. */
+#define SEALED_COLUMNS_MARK "2"
 
 /* The keys a database goes with: what names them, where, how long. */
 struct key {
@@ -150,14 +152,16 @@ seal_with_key(const struct config *cfg, struct store *s, struct err *err)
 			return st;
 	}
 	g_free(done);
+	/* 2: cases.referrer_addr joined the sealed columns (schema 8);
+	 * sealing again leaves what is sealed as it is. */
 	done = meta_get(s, "sealed_columns");
-	if (done != NULL)
+	if (done != NULL && strcmp(done, SEALED_COLUMNS_MARK) == 0)
 		return ST_OK;
 	st = outbox_seal_existing(s, err);
 	if (st == ST_OK)
 		st = store_seal_existing(s, &n, err);
 	if (st == ST_OK)
-		st = meta_set(s, "sealed_columns", "1", err);
+		st = meta_set(s, "sealed_columns", SEALED_COLUMNS_MARK, err);
 	if (st == ST_OK && n > 0)
 		log_info("sealed %u values written in the clear before", n);
 	return st;

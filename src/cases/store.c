@@ -258,6 +258,43 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN rcpt_key TEXT;"
 	"DROP INDEX outbox_rcpt;"
 	"CREATE INDEX outbox_rcpt_key ON outbox(rcpt_key, created_at);",
+
+	/* 8: the SOP's clocks as written.  Each deadline keeps the rule that
+	 * set it (vocab.h, deadline_basis_label).  The visit and the
+	 * assessment are due 3 days from 收案, as the registration is:
+	 * open ones counted from the step before start again from the
+	 * registration clock's day (same rule, so same due day and
+	 * calendar), and open cases get the ones they lack. */
+	"ALTER TABLE deadlines ADD COLUMN basis TEXT;"
+	"UPDATE deadlines SET basis = CASE"
+	"  WHEN step = 'register' THEN 'intake_register'"
+	"  WHEN step = 'agency_result' THEN 'referrer_result'"
+	"  WHEN step = 'partner_reply' THEN 'partner_slip'"
+	"  WHEN step IN ('contact', 'assess') THEN 'previous_step'"
+	"  WHEN step = 'follow_up' AND NOT EXISTS (SELECT 1 FROM case_events e"
+	"    WHERE e.case_id = deadlines.case_id AND"
+	"    e.what = 'follow_up planned for ' || deadlines.due_day)"
+	"    THEN 'follow_up'"
+	"  ELSE 'staff_planned' END;"
+	"CREATE TEMP TABLE intake AS SELECT case_id, start_day, due_day,"
+	"  calendar FROM deadlines WHERE id IN (SELECT min(id) FROM deadlines"
+	"  WHERE step = 'register' GROUP BY case_id);"
+	"UPDATE deadlines SET (start_day, due_day, calendar, basis) ="
+	"  (SELECT i.start_day, i.due_day, i.calendar, CASE deadlines.step"
+	"   WHEN 'contact' THEN 'intake_visit' ELSE 'intake_assess' END"
+	"   FROM intake i WHERE i.case_id = deadlines.case_id)"
+	"  WHERE outcome IS NULL AND step IN ('contact', 'assess') AND"
+	"  case_id IN (SELECT case_id FROM intake);"
+	"INSERT INTO deadlines (case_id, step, start_day, rule, n, due_day,"
+	"  calendar, basis) SELECT i.case_id, k.step, i.start_day, 'days', 3,"
+	"  i.due_day, i.calendar, k.basis FROM intake i JOIN cases c ON"
+	"  c.id = i.case_id JOIN (SELECT 'contact' AS step, 'intake_visit' AS"
+	"  basis UNION ALL SELECT 'assess', 'intake_assess') k"
+	"  WHERE c.state IN ('received', 'registered') AND"
+	"  c.merged_into IS NULL AND NOT EXISTS (SELECT 1 FROM deadlines x"
+	"  WHERE x.case_id = i.case_id AND x.step = k.step)"
+	"  ORDER BY i.case_id, k.step DESC;"
+	"DROP TABLE intake;",
 };
 
 const char *
@@ -611,6 +648,8 @@ static const struct {
 } sealed_columns[] = {
 	{ "cases", "subject", NULL, NULL },
 	{ "cases", "reply_addr", NULL, NULL },
+	/* Where a referrer's result goes (schema 8 on). */
+	{ "cases", "referrer_addr", NULL, NULL },
 	{ "case_notes", "text", NULL, NULL },
 	{ "reasons", "match", NULL, NULL },
 	{ "outbox", "data", NULL, NULL },

@@ -168,6 +168,10 @@ static const struct {
 	{ "aftercare", "更生保護會轉介", TRUE },
 	{ "police", "司法警察機關轉介", TRUE },
 	{ "centre", "其他縣市毒品危害防制中心轉介", TRUE },
+	/* The SOP's 其他: 社會、衛生醫療等機構團體或其他毒危中心, by
+	 * mail from an address a centre lists as referrers.other. */
+	{ "other", "其他機構團體轉介（社會、衛生醫療機構或其他毒危中心）",
+	  TRUE },
 };
 
 /* The 14 needs of LABELS.md, in words, and the group each is sent to. */
@@ -328,6 +332,7 @@ static const struct {
 	{ "agency_result", "回覆轉介機關結果" },
 	{ "follow_up", "追蹤輔導聯繫" },
 	{ "partner_reply", "合作單位回覆" },
+	{ "partner_result", "合作單位回覆處理結果" },
 };
 
 const char *
@@ -342,6 +347,43 @@ deadline_step_label(const char *step)
 	for (size_t i = 0; step != NULL && i < G_N_ELEMENTS(steps); i++)
 		if (strcmp(steps[i].step, step) == 0)
 			return steps[i].label;
+	return NULL;
+}
+
+/* --- the rules that set deadlines --------------------------------- */
+
+/*
+ * Each deadline keeps the key of the rule that set it (deadlines.basis);
+ * these are the rule's words, as staff read them beside the due day.
+ */
+static const struct {
+	const char *basis, *label;
+} bases[] = {
+	{ "intake_register", "收案後3日內編號列冊（收案流程）" },
+	{ "intake_visit", "收案後3日內（二、(二)2）" },
+	{ "intake_assess", "收案後3日內（二、(二)3）" },
+	{ "partner_result", "收案後5日內（二、(二)4(1)，個人求助）" },
+	{ "partner_slip", "轉介後5個工作天內（收案流程圖：轉介回覆單）" },
+	{ "referrer_result", "收案後7日內回覆轉介單位（收案流程）" },
+	{ "follow_up", "追蹤輔導：前6個月每月、其後每3個月，至滿2年" },
+	{ "staff_planned", "承辦人排定的日期" },
+	/* Met before the SOP's clocks were kept as written (schema 8):
+	 * a visit or assessment counted from the step before. */
+	{ "previous_step", "前一步驟後3日內（舊版計算）" },
+};
+
+const char *
+deadline_basis_name(guint i)
+{
+	return i < G_N_ELEMENTS(bases) ? bases[i].basis : NULL;
+}
+
+const char *
+deadline_basis_label(const char *basis)
+{
+	for (size_t i = 0; basis != NULL && i < G_N_ELEMENTS(bases); i++)
+		if (strcmp(bases[i].basis, basis) == 0)
+			return bases[i].label;
 	return NULL;
 }
 

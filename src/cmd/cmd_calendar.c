@@ -1,8 +1,9 @@
 /*
- * lamplight calendar show [YEAR] | check FILE | load FILE: the government
- * office calendar that deadlines are counted on.  "load" installs a
- * revised calendar in the database and recomputes every open deadline
- * on it; each deadline keeps the version that set it.
+ * lamplight calendar show [YEAR] | rules | check FILE | load FILE: the
+ * government office calendar that deadlines are counted on, and the
+ * SOP rules that set them.  "load" installs a revised calendar in the
+ * database and recomputes every open deadline on it; each deadline
+ * keeps the version and the rule that set it (lamplight case show).
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,20 @@ show(const struct calendar *cal, const char *year)
 	return EXIT_OK;
 }
 
+/* The SOP rules deadlines are set by, as case show names them. */
+static int
+rules(const struct calendar *cal)
+{
+	printf("deadlines are counted on calendar %s; a period in days as "
+	       "行政程序法 §48 counts it (from the day after; a last day "
+	       "off moves to the next working day)\n",
+	       calendar_version(cal));
+	for (guint i = 0; deadline_basis_name(i) != NULL; i++)
+		printf("%-16s %s\n", deadline_basis_name(i),
+		       deadline_basis_label(deadline_basis_name(i)));
+	return EXIT_OK;
+}
+
 int
 cmd_calendar(int argc, char **argv)
 {
@@ -59,7 +74,7 @@ cmd_calendar(int argc, char **argv)
 	const char *verb;
 	int rc = EXIT_OK;
 
-	cmd_parse(&argc, &argv, "show [YEAR] | check FILE | load FILE",
+	cmd_parse(&argc, &argv, "show [YEAR] | rules | check FILE | load FILE",
 		  "The office calendar deadlines are counted on.",
 		  calendar_options);
 	verb = argc > 1 ? argv[1] : "";
@@ -73,9 +88,10 @@ cmd_calendar(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!((strcmp(verb, "show") == 0 && argc <= 3) ||
+	      (strcmp(verb, "rules") == 0 && argc == 2) ||
 	      (strcmp(verb, "load") == 0 && argc == 3))) {
 		fprintf(stderr, "usage: lamplight calendar show [YEAR] | "
-			"check FILE | load FILE\n");
+			"rules | check FILE | load FILE\n");
 		return EXIT_USAGE;
 	}
 	cfg = cmd_load_config();
@@ -105,6 +121,8 @@ cmd_calendar(int argc, char **argv)
 	} else if (cases_calendar(store, cfg->calendar, &cal, &err) != ST_OK) {
 		fprintf(stderr, "lamplight calendar: %s\n", err.msg);
 		rc = EXIT_SOFTWARE;
+	} else if (strcmp(verb, "rules") == 0) {
+		rc = rules(cal);
 	} else {
 		rc = show(cal, argc == 3 ? argv[2] : NULL);
 	}

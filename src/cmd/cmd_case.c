@@ -17,7 +17,10 @@
  *       STATE is registered, contacted, assessed or follow_up; and
  *   case set CASE referred --group GROUP --agency NAME --as ADDRESS
  *   case set CASE replied --group GROUP --as ADDRESS
- *   case set CASE result-sent --as ADDRESS
+ *   case set CASE result-sent [--result TEXT] --as ADDRESS
+ *       with --result the text is mailed to the referrer (refused when
+ *       the case keeps no address of theirs); without, staff sent it
+ *       another way
  *   case set CASE contact-made [--why TEXT] --as ADDRESS   (in follow-up)
  *   case set CASE closed --reason REASON [--to CODE] [--why TEXT] --as ...
  */
@@ -43,6 +46,7 @@ static char *arg_agency;
 static char *arg_reason;
 static char *arg_to;
 static gboolean arg_reveal;
+static char *arg_result;
 
 static const GOptionEntry case_options[] = {
 	{ "as", 0, 0, G_OPTION_ARG_STRING, &arg_as,
@@ -66,6 +70,8 @@ static const GOptionEntry case_options[] = {
 	  "moved", "REASON" },
 	{ "to", 0, 0, G_OPTION_ARG_STRING, &arg_to,
 	  "set closed --reason moved: the county moved to", "CODE" },
+	{ "result", 0, 0, G_OPTION_ARG_STRING, &arg_result,
+	  "set result-sent: the result, mailed to the referrer", "TEXT" },
 	{ "reveal", 0, 0, G_OPTION_ARG_NONE, &arg_reveal,
 	  "show: personal data unmasked (staff; recorded)", NULL },
 	{ NULL },
@@ -203,12 +209,15 @@ do_list(struct session *ss)
 	for (guint i = 0; i < json_array_get_length(a); i++) {
 		JsonObject *o = json_array_get_object_element(a, i);
 
-		printf("%-18s %-10s %-12s %-12s next %s %s%s\n",
+		printf("%-18s %-10s %-12s %-12s next %s %s%s%s%s\n",
 		       member(o, "number"), member(o, "state"),
 		       member(o, "urgency"), member(o, "source"),
 		       member(o, "next_step"), member(o, "next_due"),
 		       json_object_get_boolean_member(o, "overdue")
-			       ? " OVERDUE" : "");
+			       ? " OVERDUE" : "",
+		       json_object_has_member(o, "next_basis_label") ? " "
+								      : "",
+		       member(o, "next_basis_label"));
 	}
 	printf("%u cases\n", json_array_get_length(a));
 	return EXIT_OK;
@@ -314,7 +323,7 @@ do_show(struct session *ss, const char *number)
 {
 	static const char *const dl[] = { "step", "start_day", "n", "rule",
 					  "due_day", "outcome", "overdue",
-					  "calendar", NULL };
+					  "calendar", "basis_label", NULL };
 	static const char *const rf[] = { "group", "agency", "referred_at",
 					  "replied_at", NULL };
 	static const char *const ev[] = { "at", "who", "what", "why", NULL };
@@ -407,7 +416,14 @@ do_set(struct session *ss, const char *number, const char *what)
 		st = cases_follow_up_contact(ss->cm.store, &c, arg_as, arg_why,
 					     now, &err);
 	} else if (strcmp(what, "result-sent") == 0) {
-		st = cases_result_sent(ss->cm.store, &c, arg_as, now, &err);
+		if (arg_result != NULL && *g_strstrip(arg_result) == '\0') {
+			fprintf(stderr, "lamplight case: --result needs the "
+				"result's text\n");
+			case_ref_clear(&c);
+			return EXIT_USAGE;
+		}
+		st = cases_result_sent(ss->cm.store, &c, arg_as, arg_result,
+				       referral_result, &ss->cm, now, &err);
 	} else if (strcmp(what, "closed") == 0) {
 		if (!close_reason_parse(arg_reason, &reason)) {
 			fprintf(stderr, "lamplight case: closed needs --reason "
@@ -431,8 +447,9 @@ do_set(struct session *ss, const char *number, const char *what)
 		case_ref_clear(&c);
 		return exit_of(st);
 	}
-	printf("%s: %s%s%s\n", c.number, what, handed ? ", handed over as " : "",
-	       handed ? handed : "");
+	printf("%s: %s%s%s%s\n", c.number, what,
+	       handed ? ", handed over as " : "", handed ? handed : "",
+	       arg_result != NULL ? ", mailed to the referrer" : "");
 	case_ref_clear(&c);
 	return EXIT_OK;
 }

@@ -24,7 +24,7 @@ static const char *const names[] = {
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
 	"reminder-partner", "staff-reply", "case-staff",
 	"command-transcript", "command-refused", "reply-refused",
-	"flood-staff", "staff-commands", NULL,
+	"flood-staff", "staff-commands", "referrer-result", NULL,
 };
 
 struct notify {
@@ -667,6 +667,26 @@ notify_build_relay(const struct notify *n, const struct centre *c,
 	};
 
 	g_hash_table_insert(vars, "message", (gpointer)message);
+	return build(n, &sp, now, out, err);
+}
+
+enum status
+notify_build_result(const struct notify *n, const struct centre *c,
+		    const char *case_number, const char *token,
+		    const char *referrer, const char *rcpt,
+		    const char *result, GDateTime *now,
+		    struct outgoing **out, struct err *err)
+{
+	g_autoptr(GHashTable) vars = new_vars();
+	struct spec sp = {
+		.centre = c, .template = "referrer-result", .vars = vars,
+		.rcpt = rcpt, .to_name = referrer, .token = token,
+		.case_number = case_number, .auto_submitted = "no",
+	};
+
+	g_hash_table_insert(vars, "agency",
+			    (gpointer)(referrer != NULL ? referrer : "轉介單位"));
+	g_hash_table_insert(vars, "message", (gpointer)result);
 	return build(n, &sp, now, out, err);
 }
 

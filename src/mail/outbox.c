@@ -44,8 +44,9 @@ outbox_item_free(struct outbox_item *it)
 gboolean
 outbox_to_writer(const char *kind)
 {
+	/* A referrer's address came with its mail, not the config. */
 	static const char *const writer[] = { "ack", "followup", "relay",
-					      NULL };
+					      "referrer-result", NULL };
 
 	return kind != NULL && g_strv_contains(writer, kind);
 }

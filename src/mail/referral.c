@@ -1,4 +1,5 @@
-/* A referral's notice to the partners of its group (referral.h). */
+/* A referral's notice to the partners of its group, and a referred
+ * case's result to its referrer (referral.h). */
 #include "outbox.h"
 #include "referral.h"
 #include "thread.h"
@@ -41,5 +42,29 @@ referral_notice(struct store *s, const struct case_ref *c, enum group g,
 		outgoing_free(o);
 	}
 	identity_clear(&id);
+	return st;
+}
+
+enum status
+referral_result(struct store *s, const struct case_ref *c,
+		const struct case_referrer *r, const char *text,
+		gpointer data, struct err *err)
+{
+	const struct casemail *cm = data;
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autofree char *token = token_make(cm->tokens, c->number, r->addr);
+	struct outgoing *o = NULL;
+	enum status st;
+
+	st = notify_build_result(cm->notify, cm->centre, c->number, token,
+				 r->unit, r->addr, text, now, &o, err);
+	if (st == ST_OK)
+		st = outbox_queue(s, c->id, "referrer-result",
+				  OUTBOX_PRIORITY_NORMAL, o, err);
+	/* Its answer, if any, finds the case. */
+	if (st == ST_OK)
+		st = thread_add_party(s, cm->tokens, c->id, r->addr,
+				      "referrer", err);
+	outgoing_free(o);
 	return st;
 }

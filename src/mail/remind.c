@@ -109,9 +109,15 @@ partner_item(const struct store_row *row, gpointer data)
 	const char *due = store_col_text(row, 2);
 	g_autofree char *w = when(due, it->today);
 
-	g_string_append_printf(it->text, "  %s-R%lld  回覆期限 %s%s\n",
+	/* A referral has two clocks for a personal request: the reply
+	 * slip's and the result's (cases.h). */
+	g_string_append_printf(it->text, "  %s-R%lld  %s期限 %s%s\n",
 			       store_col_text(row, 0),
-			       (long long)store_col_int(row, 1), due, w);
+			       (long long)store_col_int(row, 1),
+			       strcmp(store_col_text(row, 3),
+				      "partner_result") == 0 ? "處理結果"
+							      : "回覆",
+			       due, w);
 	it->n++;
 	return TRUE;
 }
@@ -200,7 +206,7 @@ remind_centre(struct store *s, const struct centre *c,
 			 "SELECT c.number, d.step, d.due_day, c.urgency, "
 			 "c.assignee FROM deadlines d "
 			 "JOIN cases c ON c.id = d.case_id WHERE c.county = ? "
-			 "AND d.outcome IS NULL AND d.step <> 'partner_reply' "
+			 "AND d.outcome IS NULL AND d.referral_id IS NULL "
 			 "AND d.due_day <= ? ORDER BY c.urgency = 'emergency' "
 			 "DESC, d.due_day, c.number",
 			 "tt", c->code, tomorrow);
@@ -217,7 +223,8 @@ remind_centre(struct store *s, const struct centre *c,
 				s, err, partner_item, &partner,
 				"SELECT c.number, (SELECT count(*) FROM "
 				"referrals r2 WHERE r2.case_id = r.case_id AND "
-				"r2.id <= r.id), d.due_day FROM deadlines d "
+				"r2.id <= r.id), d.due_day, d.step FROM "
+				"deadlines d "
 				"JOIN referrals r ON r.id = d.referral_id "
 				"JOIN cases c ON c.id = d.case_id WHERE "
 				"c.county = ? AND r.grp = ? AND d.outcome IS "

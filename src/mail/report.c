@@ -87,6 +87,7 @@ static const struct {
 	{ "contact", "訪視（3 日）" },
 	{ "assess", "轉介評估（3 日）" },
 	{ "partner_reply", "合作單位回覆（5 個工作天）" },
+	{ "partner_result", "合作單位處理結果（收案後 5 日）" },
 	{ "agency_result", "回覆轉介機關（7 日）" },
 	{ "follow_up", "追蹤輔導聯繫" },
 	{ "visit", "排定的訪視" },

@@ -335,6 +335,25 @@ referral_source(const struct classify_ctx *ctx, const struct mail_msg *m)
 	return referral ? referrer_key(r) : NULL;
 }
 
+/*
+ * Where a referral's result is owed: its 回覆信箱 (back) or Reply-To
+ * when at the domain of the sender the centre lists, else the sender.
+ * The result names the person referred: a form's word alone never
+ * sends it to a mailbox the centre does not know.  A new string.
+ */
+static char *
+referrer_reply(const struct mail_msg *m, const char *back)
+{
+	const char *dom = address_domain(m->from_addr);
+	const char *const tries[] = { back, m->reply_to };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(tries); i++)
+		if (address_valid(tries[i]) && dom != NULL &&
+		    g_ascii_strcasecmp(address_domain(tries[i]), dom) == 0)
+			return g_strdup(tries[i]);
+	return address_valid(m->from_addr) ? g_strdup(m->from_addr) : NULL;
+}
+
 static char *
 subject_without_prefix(const char *s)
 {
@@ -1251,9 +1270,7 @@ classify_mail(const struct classify_ctx *ctx, const struct mail_msg *m,
 			const char *back = g_hash_table_lookup(c->form,
 							       "回覆信箱");
 
-			c->referrer_addr = g_strdup(
-				back != NULL && address_valid(back) ? back
-								    : to);
+			c->referrer_addr = referrer_reply(m, back);
 			c->referrer_unit = g_strdup(g_hash_table_lookup(
 				c->form, "轉介單位"));
 		} else if (to != NULL && address_valid(to) &&

@@ -232,7 +232,7 @@ tap_is "a second run the same day sends no more" \
 tap_is "status exits 1: deadlines far past" "$rc" 1
 tap_is "... overdue steps by centre" \
 	"$(json '[(x["centre"], x["step"], x["count"], x["oldest_due"]) for x in d["overdue_steps"]]' <"$T/status.json")" \
-	"[('TNN', 'register', 1, '2026-01-05')]"
+	"[('TNN', 'assess', 1, '2026-01-05'), ('TNN', 'contact', 1, '2026-01-05'), ('TNN', 'register', 1, '2026-01-05')]"
 tap_is "... overdue referrals by partner agency" \
 	"$(json '[(x["centre"], x["agency"], x["count"]) for x in d["overdue_referrals"]]' <"$T/status.json")" \
 	"[('TNN', 'health 臺南市衛生局', 1)]"

@@ -4,6 +4,7 @@
  * lifecycle's order, the audit trail and the closing reasons.
  */
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -451,9 +452,10 @@ test_revised_calendar_recomputes_open_deadlines(void **state)
 	assert_int_equal(calendar_parse("v2", text, &v2, &err), ST_OK);
 	assert_int_equal(cases_calendar_install(f->s, v2, now, &moved, &err),
 			 ST_OK);
-	/* Open deadlines moved (this case's register, the other's
-	 * contact) and record the new version; a met one keeps its own. */
-	assert_int_equal(moved, 2);
+	/* Open deadlines moved (this case's register, visit and
+	 * assessment, all from 收案; the other's visit and assessment) and
+	 * record the new version; a met one keeps its own. */
+	assert_int_equal(moved, 5);
 	o = show(f, &c, &node);
 	assert_string_equal(json_object_get_string_member(
 				    deadline(o, "register", 0), "due_day"),
@@ -614,6 +616,257 @@ test_refusals_are_data(void **state)
 	case_ref_clear(&found);
 }
 
+static const char *
+member_of(JsonObject *d, const char *m)
+{
+	return d != NULL ? json_object_get_string_member(d, m) : "(none)";
+}
+
+/*
+ * The SOP's clocks as written (issue 18.6): a case received Friday
+ * 2025-12-05, registered 12-08 and visited 12-11 had its assessment due
+ * 3 days from 收案, Monday 12-08, not 12-14; each deadline names the
+ * rule that set it.
+ */
+static void
+test_clocks_run_from_intake(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) t0 = taipei(2025, 12, 5, 10);
+	g_autoptr(GDateTime) t1 = taipei(2025, 12, 8, 9);
+	g_autoptr(GDateTime) t2 = taipei(2025, 12, 11, 9);
+	g_autoptr(GDateTime) t3 = taipei(2025, 12, 12, 9);
+	g_autoptr(JsonNode) node = NULL;
+	static const struct {
+		const char *step, *start, *due, *basis;
+	} want[] = {
+		{ "register", "2025-12-05", "2025-12-08",
+		  "收案後3日內編號列冊（收案流程）" },
+		{ "contact", "2025-12-05", "2025-12-08",
+		  "收案後3日內（二、(二)2）" },
+		{ "assess", "2025-12-05", "2025-12-08",
+		  "收案後3日內（二、(二)3）" },
+		/* Both partner clocks: the result 5 days from 收案, the
+		 * slip 5 working days from the referral on Thursday. */
+		{ "partner_result", "2025-12-05", "2025-12-10",
+		  "收案後5日內（二、(二)4(1)，個人求助）" },
+		{ "partner_reply", "2025-12-11", "2025-12-18",
+		  "轉介後5個工作天內（收案流程圖：轉介回覆單）" },
+	};
+	struct case_ref c;
+	struct err err = { 0 };
+	JsonObject *o;
+
+	new_case(f, "TPE", "webform", t0, &c);
+	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_REGISTERED,
+					 "a@tpe", NULL, t1, &err), ST_OK);
+	c.state = CASE_REGISTERED;
+	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_CONTACTED,
+					 "a@tpe", NULL, t2, &err), ST_OK);
+	c.state = CASE_CONTACTED;
+	o = show(f, &c, &node);
+	assert_string_equal(member_of(deadline(o, "assess", 0), "due_day"),
+			    "2025-12-08");
+	assert_true(json_object_get_boolean_member(deadline(o, "assess", 0),
+						   "overdue"));
+	assert_null(deadline(o, "assess", 1));
+	g_clear_pointer(&node, json_node_unref);
+	assert_int_equal(cases_set_state(f->s, f->cal, &c, CASE_ASSESSED,
+					 "a@tpe", NULL, t2, &err), ST_OK);
+	c.state = CASE_ASSESSED;
+	assert_int_equal(cases_refer(f->s, f->cal, &c, GROUP_HEALTH, "衛生局",
+				     "a@tpe", t2, NULL, NULL, &err), ST_OK);
+	c.state = CASE_REFERRED;
+	o = show(f, &c, &node);
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		JsonObject *d = deadline(o, want[i].step, 0);
+
+		assert_non_null(d);
+		assert_string_equal(member_of(d, "start_day"), want[i].start);
+		assert_string_equal(member_of(d, "due_day"), want[i].due);
+		assert_string_equal(member_of(d, "basis_label"),
+				    want[i].basis);
+	}
+	g_clear_pointer(&node, json_node_unref);
+	/* The partner's reply meets both of the referral's clocks. */
+	assert_int_equal(cases_partner_replied(f->s, &c, GROUP_HEALTH,
+					       "p@health", t3, &err), ST_OK);
+	o = show(f, &c, &node);
+	assert_string_equal(member_of(deadline(o, "partner_result", 0),
+				      "outcome"), "met");
+	assert_string_equal(member_of(deadline(o, "partner_reply", 0),
+				      "outcome"), "met");
+	g_clear_pointer(&node, json_node_unref);
+	case_ref_clear(&c);
+}
+
+/* What referral_result() would have been handed: the address, or
+ * ST_MSG_BAD for one the notice could not use. */
+struct mailed {
+	char *addr, *text, *unit;
+	gboolean unusable;
+};
+
+static enum status
+fake_mail(struct store *s, const struct case_ref *c,
+	  const struct case_referrer *r, const char *text, gpointer data,
+	  struct err *err)
+{
+	struct mailed *m = data;
+
+	if (m->unusable)
+		return err_set(err, ST_MSG_BAD, "not usable");
+	m->addr = g_strdup(r->addr);
+	m->unit = g_strdup(r->unit);
+	m->text = g_strdup(text);
+	return ST_OK;
+}
+
+/* An agency's case with referrer and address, received at t0. */
+static void
+referred_case(struct fx *f, const char *source, const char *addr,
+	      GDateTime *t0, struct case_ref *c)
+{
+	struct case_new cn = { .county = "KHH", .urgency = "application",
+			       .source = source, .subject = "轉介",
+			       .referrer = "醫院社工室",
+			       .referrer_addr = addr };
+	g_autofree char *number = NULL;
+	struct err err = { 0 };
+	gint64 id;
+
+	assert_int_equal(store_begin(f->s, &err), ST_OK);
+	assert_int_equal(cases_add(f->s, &cn, t0, &id, &number, &err), ST_OK);
+	assert_int_equal(cases_opened(f->s, f->cal, id, t0, &err), ST_OK);
+	assert_int_equal(store_commit(f->s, &err), ST_OK);
+	assert_int_equal(cases_find(f->s, number, c, &err), ST_OK);
+}
+
+/* 其他 referrers are owed their result by mail: to the address kept,
+ * sealed at rest; none kept is refused, the clock left open. */
+static void
+test_result_mailed_to_referrer(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) t0 = taipei(2025, 12, 5, 10);
+	g_autoptr(GDateTime) t1 = taipei(2025, 12, 9, 10);
+	g_autoptr(JsonNode) node = NULL;
+	struct mailed m = { 0 };
+	struct case_ref c, bare;
+	struct err err = { 0 };
+	gint64 sealed = 0;
+	JsonObject *o;
+
+	referred_case(f, "other", "sw@hosp.example", t0, &c);
+	referred_case(f, "other", NULL, t0, &bare);
+	assert_int_equal(store_query(f->s, &err, store_read_int, &sealed,
+				     "SELECT count(*) FROM cases WHERE "
+				     "is_sealed(referrer_addr)", ""), ST_OK);
+	assert_int_equal(sealed, 1);
+	o = show(f, &c, &node);
+	assert_true(json_object_get_boolean_member(o, "referrer_addr_kept"));
+	assert_string_equal(member_of(deadline(o, "agency_result", 0),
+				      "basis_label"),
+			    "收案後7日內回覆轉介單位（收案流程）");
+	g_clear_pointer(&node, json_node_unref);
+
+	/* No address kept: refused in words, nothing recorded. */
+	assert_int_equal(cases_result_sent(f->s, &bare, "b@khh", "結果",
+					   fake_mail, &m, t1, &err),
+			 ST_REFUSED);
+	assert_int_equal(err.refused.code, REFUSED_NO_REFERRER_ADDR);
+	assert_non_null(strstr(err.msg, "nothing was mailed"));
+	assert_null(m.addr);
+	o = show(f, &bare, &node);
+	assert_true(is_null(deadline(o, "agency_result", 0), "outcome"));
+	g_clear_pointer(&node, json_node_unref);
+	/* Recorded as sent another way, it is met. */
+	assert_int_equal(cases_result_sent(f->s, &bare, "b@khh", NULL, NULL,
+					   NULL, t1, &err), ST_OK);
+
+	/* An address the notice cannot use: the same refusal. */
+	m.unusable = TRUE;
+	assert_int_equal(cases_result_sent(f->s, &c, "b@khh", "結果",
+					   fake_mail, &m, t1, &err),
+			 ST_REFUSED);
+	assert_int_equal(err.refused.code, REFUSED_NO_REFERRER_ADDR);
+	m.unusable = FALSE;
+	assert_int_equal(cases_result_sent(f->s, &c, "b@khh", "已開始治療",
+					   fake_mail, &m, t1, &err), ST_OK);
+	assert_string_equal(m.addr, "sw@hosp.example");
+	assert_string_equal(m.unit, "醫院社工室");
+	assert_string_equal(m.text, "已開始治療");
+	o = show(f, &c, &node);
+	assert_string_equal(member_of(deadline(o, "agency_result", 0),
+				      "outcome"), "met");
+	g_clear_pointer(&node, json_node_unref);
+	assert_int_equal(cases_result_sent(f->s, &c, "b@khh", "again",
+					   fake_mail, &m, t1, &err),
+			 ST_REFUSED);
+	assert_int_equal(err.refused.code, REFUSED_NO_RESULT_OWED);
+	g_free(m.addr);
+	g_free(m.unit);
+	g_free(m.text);
+	case_ref_clear(&c);
+	case_ref_clear(&bare);
+}
+
+/* A database of schema 7: open visits and assessments counted from the
+ * step before start again from 收案, cases lacking them get them, and
+ * every deadline names its rule. */
+static void
+test_migration_counts_from_intake(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *db = g_build_filename(dir, "old.db", NULL);
+	struct store *s = NULL;
+	struct err err = { 0 };
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+	sqlite3 *raw;
+
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	for (int v = 1; v <= 7; v++)
+		assert_int_equal(sqlite3_exec(raw, store_migration_sql(v),
+					      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw,
+		"PRAGMA user_version = 7;"
+		"INSERT INTO calendars VALUES ('c1', 'x', '2025', 1);"
+		"INSERT INTO cases (id, number, county, state, urgency, source,"
+		"  created_at) VALUES"
+		"  (1, 'TPE-1141205-0001', 'TPE', 'registered', 'application',"
+		"   'webform', '2025-12-05T10:00:00+08:00'),"
+		"  (2, 'TPE-1141205-0002', 'TPE', 'received', 'application',"
+		"   'webform', '2025-12-05T10:00:00+08:00');"
+		"INSERT INTO deadlines (case_id, step, start_day, rule, n,"
+		"  due_day, calendar, met_at, outcome) VALUES"
+		"  (1, 'register', '2025-12-05', 'days', 3, '2025-12-08', 'c1',"
+		"   '2025-12-08', 'met'),"
+		"  (1, 'contact', '2025-12-08', 'days', 3, '2025-12-11', 'c1',"
+		"   NULL, NULL),"
+		"  (2, 'register', '2025-12-05', 'days', 3, '2025-12-08', 'c1',"
+		"   NULL, NULL),"
+		"  (2, 'visit', '2025-12-05', 'days', 9, '2025-12-14', 'c1',"
+		"   NULL, NULL);", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(chmod(db, 0600), 0);
+	assert_int_equal(store_open(db, &s, &err), ST_OK);
+	assert_int_equal(store_query(s, &err, store_read_texts, rows,
+		"SELECT group_concat(case_id || ' ' || step || ' ' || "
+		"start_day || ' ' || due_day || ' ' || basis, '; ') FROM "
+		"(SELECT * FROM deadlines ORDER BY case_id, id)", ""), ST_OK);
+	assert_int_equal(rows->len, 1);
+	assert_string_equal(rows->pdata[0],
+		"1 register 2025-12-05 2025-12-08 intake_register; "
+		"1 contact 2025-12-05 2025-12-08 intake_visit; "
+		"1 assess 2025-12-05 2025-12-08 intake_assess; "
+		"2 register 2025-12-05 2025-12-08 intake_register; "
+		"2 visit 2025-12-05 2025-12-14 staff_planned; "
+		"2 contact 2025-12-05 2025-12-08 intake_visit; "
+		"2 assess 2025-12-05 2025-12-08 intake_assess");
+	store_close(s);
+	scratch_remove(dir);
+}
+
 int
 main(void)
 {
@@ -632,6 +885,11 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_are_data, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_clocks_run_from_intake,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_result_mailed_to_referrer, setup, teardown),
+		cmocka_unit_test(test_migration_counts_from_intake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

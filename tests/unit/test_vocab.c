@@ -93,7 +93,20 @@ test_sources_and_counties(void **state)
 	assert_true(case_source_is_agency("probation"));
 	for (n = 0; deadline_step_name(n) != NULL; n++)
 		assert_non_null(deadline_step_label(deadline_step_name(n)));
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
+	/* Every deadline's rule has its words; the SOP's sections named. */
+	for (n = 0; deadline_basis_name(n) != NULL; n++)
+		assert_non_null(deadline_basis_label(deadline_basis_name(n)));
+	assert_int_equal(n, 9);
+	assert_string_equal(deadline_basis_label("intake_visit"),
+			    "收案後3日內（二、(二)2）");
+	assert_string_equal(deadline_basis_label("intake_assess"),
+			    "收案後3日內（二、(二)3）");
+	assert_null(deadline_basis_label("nonesuch"));
+	/* 其他 (社會、衛生醫療等機構團體或其他毒危中心) refer in and are
+	 * owed the result. */
+	assert_true(case_source_is_agency("other"));
+	assert_non_null(strstr(case_source_label("other"), "其他"));
 	assert_false(case_source_is_agency("webform"));
 	assert_true(county_code_valid("TPE"));
 	assert_string_equal(county_name("khh"), "高雄市");
