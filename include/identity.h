@@ -42,6 +42,17 @@ void identity_from_form(struct identity *id, GHashTable *form);
 void identity_from_text(struct identity *id, const char *text,
 			const char *from_name, const char *from_addr);
 
+/* Whether any field of id is set. */
+gboolean identity_any(const struct identity *id);
+
+/*
+ * A person as staff name them in a command or an option: "王大明
+ * 1999-01-02 0912345678 男", in any order, apart by blanks or commas: a
+ * phone, a birth date (ISO or 民國), a national ID, 男 or 女, and the
+ * rest the name.  FALSE when there is nothing at all.
+ */
+gboolean identity_parse_person(const char *text, struct identity *out);
+
 /* Whether s (one letter and nine digits) has a valid check digit. */
 gboolean national_id_valid(const char *s);
 

@@ -94,8 +94,12 @@ char *notify_crisis_lines(const struct triage *t);
 
 /*
  * A referral notice to a partner of group g: only what that group needs
- * of id (the police: only what finding the person needs), the needs,
- * and the day a reply is due.  referral_number is "TNN-1151123-0001-R1".
+ * (the police: only what finding the person needs), the needs, and the
+ * day a reply is due.  It names the person the case is about: client
+ * (NULL: none) when staff named them, else the writer (id) when the writer is that
+ * person; a writer who is someone else (kind: family, friend) is named
+ * as the contact, as who they are to the person.  referral_number is
+ * "TNN-1151123-0001-R1".
  */
 enum status notify_build_referral(const struct notify *n,
 				  const struct centre *c,
@@ -103,10 +107,11 @@ enum status notify_build_referral(const struct notify *n,
 				  const char *token, enum group g,
 				  const char *agency, const char *rcpt,
 				  const struct identity *id,
+				  enum writer kind,
+				  const struct identity *client,
 				  const char *needs, const char *due_date,
 				  GDateTime *now, struct outgoing **out,
 				  struct err *err);
-
 /*
  * The result a referral's case owes the agency that referred it in
  * (referrer, its 轉介單位, may be NULL), at rcpt: staff's words, result.

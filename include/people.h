@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "identity.h"
+#include "vocab.h"
 #include "store.h"
 
 #define VAULT_KEY_BYTES 32
@@ -43,6 +44,22 @@ enum status people_store(struct store *s, const struct vault *v,
 enum status people_load(struct store *s, const struct vault *v,
 			gint64 case_id, struct identity *id,
 			struct err *err);
+
+/*
+ * Who the case is about, sealed with the writer's record: kind, who the
+ * writer is to that person (a mother writing for her son: family), and
+ * client, the person, when staff have named them (a referral goes to
+ * them, not to the writer).  people_store_about() keeps what it is not
+ * given (WRITER_UNKNOWN, NULL); people_load_about() leaves kind unknown
+ * and client empty when nothing is kept.
+ */
+enum status people_store_about(struct store *s, const struct vault *v,
+			       gint64 case_id, enum writer kind,
+			       const struct identity *client,
+			       struct err *err);
+enum status people_load_about(struct store *s, const struct vault *v,
+			      gint64 case_id, enum writer *kind,
+			      struct identity *client, struct err *err);
 
 /*
  * Raw letters at rest.  people_seal_file() replaces the file at path by

@@ -13,6 +13,7 @@
 #include "keyfile.h"
 #include "outbox.h"
 #include "people.h"
+#include "vocab.h"
 #include "spool.h"
 #include "twtime.h"
 
@@ -74,13 +75,10 @@ field_slot(struct identity *id, const char *f)
 	return &id->national_id;
 }
 
-static char *
-to_plain(const struct identity *id)
+/* id's fields that are set, as members of the object b is building. */
+static void
+add_fields(JsonBuilder *b, const struct identity *id)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
-
-	json_builder_begin_object(b);
 	for (int i = 0; fields[i] != NULL; i++) {
 		char *const *v = field_slot((struct identity *)id, fields[i]);
 
@@ -91,9 +89,36 @@ to_plain(const struct identity *id)
 	}
 	json_builder_set_member_name(b, "national_id_valid");
 	json_builder_add_boolean_value(b, id->national_id_valid);
+}
+
+/*
+ * A record as sealed: the writer's fields (people_store_about() adds
+ * "writer_kind", who the writer is to the person, and "client", the
+ * person the case is about).
+ */
+static char *
+to_plain(const struct identity *id)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	add_fields(b, id);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	return json_to_string(root, FALSE);
+}
+
+/* Fills id from the members of o. */
+static void
+read_fields(JsonObject *o, struct identity *id)
+{
+	for (int i = 0; fields[i] != NULL; i++)
+		if (json_object_has_member(o, fields[i]))
+			*field_slot(id, fields[i]) = g_strdup(
+				json_object_get_string_member(o, fields[i]));
+	id->national_id_valid = json_object_get_boolean_member_with_default(
+		o, "national_id_valid", FALSE);
 }
 
 /* ---- personal columns (store.h's codec) ---- */
@@ -213,11 +238,11 @@ associated(gint64 case_id, char ad[32])
 	g_snprintf(ad, 32, "case %" G_GINT64_FORMAT, case_id);
 }
 
-enum status
-people_store(struct store *s, const struct vault *v, gint64 case_id,
-	     const struct identity *id, struct err *err)
+/* Seals plain (a record's JSON) for case_id, and wipes it. */
+static enum status
+seal_record(struct store *s, const struct vault *v, gint64 case_id,
+	    char *plain, struct err *err)
 {
-	g_autofree char *plain = to_plain(id);
 	gsize plen = strlen(plain);
 	gsize clen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plen +
 		     crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -241,6 +266,15 @@ people_store(struct store *s, const struct vault *v, gint64 case_id,
 				 outlen));
 }
 
+enum status
+people_store(struct store *s, const struct vault *v, gint64 case_id,
+	     const struct identity *id, struct err *err)
+{
+	g_autofree char *plain = to_plain(id);
+
+	return seal_record(s, v, case_id, plain, err);
+}
+
 struct sealed_row {
 	char *key_id;
 	GBytes *sealed;
@@ -256,9 +290,13 @@ read_sealed(const struct store_row *row, gpointer data)
 	return FALSE;
 }
 
-enum status
-people_load(struct store *s, const struct vault *v, gint64 case_id,
-	    struct identity *id, struct err *err)
+/*
+ * Opens the record of case_id into *out (a parser holding its object;
+ * NULL when there is none or it was erased).
+ */
+static enum status
+open_record(struct store *s, const struct vault *v, gint64 case_id,
+	    JsonParser **out, struct err *err)
 {
 	struct sealed_row r = { 0 };
 	g_autoptr(JsonParser) p = NULL;
@@ -268,9 +306,8 @@ people_load(struct store *s, const struct vault *v, gint64 case_id,
 	gsize len;
 	char ad[32];
 	enum status st;
-	JsonObject *o;
 
-	memset(id, 0, sizeof *id);
+	*out = NULL;
 	st = store_query(s, err, read_sealed, &r,
 			 "SELECT key_id, sealed FROM case_people "
 			 "WHERE case_id = ?", "i", case_id);
@@ -313,15 +350,86 @@ people_load(struct store *s, const struct vault *v, gint64 case_id,
 			       "is not readable", (long long)case_id);
 	}
 	sodium_memzero(plain, plen);
-	o = json_node_get_object(json_parser_get_root(p));
-	for (int i = 0; fields[i] != NULL; i++)
-		if (json_object_has_member(o, fields[i]))
-			*field_slot(id, fields[i]) = g_strdup(
-				json_object_get_string_member(o, fields[i]));
-	id->national_id_valid =
-		json_object_get_boolean_member_with_default(
-			o, "national_id_valid", FALSE);
+	*out = g_steal_pointer(&p);
 	return ST_OK;
+}
+
+enum status
+people_load(struct store *s, const struct vault *v, gint64 case_id,
+	    struct identity *id, struct err *err)
+{
+	g_autoptr(JsonParser) p = NULL;
+	enum status st;
+
+	memset(id, 0, sizeof *id);
+	st = open_record(s, v, case_id, &p, err);
+	if (st == ST_OK && p != NULL)
+		read_fields(json_node_get_object(json_parser_get_root(p)), id);
+	return st;
+}
+
+enum status
+people_load_about(struct store *s, const struct vault *v, gint64 case_id,
+		  enum writer *kind, struct identity *client,
+		  struct err *err)
+{
+	g_autoptr(JsonParser) p = NULL;
+	JsonObject *o;
+	enum status st;
+
+	*kind = WRITER_UNKNOWN;
+	memset(client, 0, sizeof *client);
+	st = open_record(s, v, case_id, &p, err);
+	if (st != ST_OK || p == NULL)
+		return st;
+	o = json_node_get_object(json_parser_get_root(p));
+	if (!writer_parse(json_object_get_string_member_with_default(
+				  o, "writer_kind", ""),
+			  kind))
+		*kind = WRITER_UNKNOWN;
+	if (json_object_has_member(o, "client") &&
+	    JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "client")))
+		read_fields(json_object_get_object_member(o, "client"),
+			    client);
+	return ST_OK;
+}
+
+enum status
+people_store_about(struct store *s, const struct vault *v, gint64 case_id,
+		   enum writer kind, const struct identity *client,
+		   struct err *err)
+{
+	g_autoptr(JsonParser) p = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *plain = NULL;
+	JsonObject *o;
+	enum status st;
+
+	if (v == NULL)
+		return err_set(err, ST_FATAL, "no data key to keep who case "
+			       "%lld is about", (long long)case_id);
+	st = open_record(s, v, case_id, &p, err);
+	if (st != ST_OK)
+		return st;
+	/* What is not given stays as it was. */
+	o = p != NULL ? json_node_get_object(json_parser_get_root(p))
+		      : json_object_new();
+	if (writer_name(kind) != NULL)
+		json_object_set_string_member(o, "writer_kind",
+					      writer_name(kind));
+	if (client != NULL) {
+		b = json_builder_new();
+		json_builder_begin_object(b);
+		add_fields(b, client);
+		json_builder_end_object(b);
+		json_object_set_member(o, "client", json_builder_get_root(b));
+	}
+	node = json_node_init_object(json_node_alloc(), o);
+	if (p == NULL)
+		json_object_unref(o);
+	plain = json_to_string(node, FALSE);
+	return seal_record(s, v, case_id, plain, err);
 }
 
 /* value with all but the first keep_head and last keep_tail characters

@@ -115,6 +115,10 @@ open_case(const struct casemail *cm, struct run_stats *stats,
 	if (st == ST_OK)
 		st = people_store(cm->store, cm->vault, case_id, &c->identity,
 				  err);
+	/* Who the writer is to the person: a referral names the right one. */
+	if (st == ST_OK && c->writer != WRITER_UNKNOWN)
+		st = people_store_about(cm->store, cm->vault, case_id,
+					c->writer, NULL, err);
 	/* Who wrote takes part: a later letter naming the case is theirs. */
 	if (st == ST_OK)
 		st = thread_add_party(cm->store, cm->tokens, case_id,

@@ -15,7 +15,9 @@
  *   case note CASE TEXT --as ADDRESS
  *   case set CASE STATE [--why TEXT] --as ADDRESS
  *       STATE is registered, contacted, assessed or follow_up; and
- *   case set CASE referred --group GROUP --agency NAME --as ADDRESS
+ *   case set CASE referred --group GROUP --agency NAME
+ *       [--client "NAME BIRTH PHONE"] --as ADDRESS   (the person referred,
+ *       when someone else wrote: the notice names them, not the writer)
  *   case set CASE replied --group GROUP --as ADDRESS
  *   case set CASE result-sent [--result TEXT] --as ADDRESS
  *       with --result the text is mailed to the referrer (refused when
@@ -43,6 +45,7 @@ static gboolean arg_json;
 static char *arg_why;
 static char *arg_group;
 static char *arg_agency;
+static char *arg_client;
 static char *arg_reason;
 static char *arg_to;
 static gboolean arg_reveal;
@@ -65,6 +68,9 @@ static const GOptionEntry case_options[] = {
 	  "police", "GROUP" },
 	{ "agency", 0, 0, G_OPTION_ARG_STRING, &arg_agency,
 	  "set referred: the agency referred to", "NAME" },
+	{ "client", 0, 0, G_OPTION_ARG_STRING, &arg_client,
+	  "set referred: the person referred, when someone else wrote "
+	  "(name, birth date, phone, in any order)", "PERSON" },
 	{ "reason", 0, 0, G_OPTION_ARG_STRING, &arg_reason,
 	  "set closed: improved, reimprisoned, unreachable, deceased or "
 	  "moved", "REASON" },
@@ -394,6 +400,25 @@ do_set(struct session *ss, const char *number, const char *what)
 				"--group and --agency\n");
 			case_ref_clear(&c);
 			return EXIT_USAGE;
+		}
+		if (arg_client != NULL) {
+			struct identity client = { 0 };
+
+			if (!identity_parse_person(arg_client, &client)) {
+				fprintf(stderr, "lamplight case: --client names "
+					"no one: give a name, a birth date or "
+					"a phone\n");
+				case_ref_clear(&c);
+				return EXIT_USAGE;
+			}
+			st = people_store_about(ss->cm.store, ss->cm.vault,
+						c.id, WRITER_UNKNOWN, &client,
+						&err);
+			identity_clear(&client);
+			if (st != ST_OK) {
+				case_ref_clear(&c);
+				return cmd_exit_for(&err);
+			}
 		}
 		st = cases_refer(ss->cm.store, ss->cm.calendar, &c, g,
 				 arg_agency, arg_as, now, referral_notice,

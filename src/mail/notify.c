@@ -603,22 +603,44 @@ notify_staff_commands(const struct notify *n, GHashTable *vars)
 	return t != NULL ? template_expand(t->body, vars) : g_strdup("");
 }
 
+/* The fields of p that group g needs, one line each: never the letter,
+ * never the ID; the police only what finding the person needs. */
+static void
+add_person(GString *s, const struct identity *p, enum group g)
+{
+	g_autofree char *born = twtime_roc_day(p->birth_date);
+	const char *sex = p->sex == NULL ? NULL
+			  : strcmp(p->sex, "M") == 0 ? "男"
+			  : strcmp(p->sex, "F") == 0 ? "女"
+						     : NULL;
+
+	add_line(s, "姓名", p->name);
+	add_line(s, "性別", sex);
+	if (g != GROUP_EMPLOYMENT)
+		add_line(s, "出生年月日", born);
+	add_line(s, "聯絡電話", p->phone);
+	if (g == GROUP_SOCIAL || g == GROUP_POLICE)
+		add_line(s, "住址", p->address);
+	if (g == GROUP_HEALTH || g == GROUP_EMPLOYMENT)
+		add_line(s, "電子郵件", p->email);
+}
+
 enum status
 notify_build_referral(const struct notify *n, const struct centre *c,
 		      const char *referral_number, const char *token,
 		      enum group g, const char *agency, const char *rcpt,
-		      const struct identity *id, const char *needs,
+		      const struct identity *id, enum writer kind,
+		      const struct identity *client, const char *needs,
 		      const char *due_date, GDateTime *now,
 		      struct outgoing **out, struct err *err)
 {
 	g_autoptr(GHashTable) vars = new_vars();
 	g_autoptr(GString) person = g_string_new(NULL);
 	g_autofree char *case_number = g_strndup(referral_number, 16);
-	g_autofree char *born = twtime_roc_day(id->birth_date);
-	const char *sex = id->sex == NULL ? NULL
-			  : strcmp(id->sex, "M") == 0 ? "男"
-			  : strcmp(id->sex, "F") == 0 ? "女"
-						      : NULL;
+	gboolean named = client != NULL;
+	/* Someone who wrote about another: a mother for her son. */
+	gboolean other = kind == WRITER_FAMILY || kind == WRITER_FRIEND ||
+			 kind == WRITER_PUBLIC;
 	struct spec sp = {
 		.centre = c, .template = "referral", .vars = vars,
 		.rcpt = rcpt, .to_name = agency, .token = token,
@@ -626,23 +648,29 @@ notify_build_referral(const struct notify *n, const struct centre *c,
 		.auto_submitted = "auto-generated",
 	};
 
-	/* Only what the group needs: never the letter, never the ID. */
-	add_line(person, "姓名", id->name);
-	add_line(person, "性別", sex);
-	if (g != GROUP_EMPLOYMENT)
-		add_line(person, "出生年月日", born);
-	add_line(person, "聯絡電話", id->phone);
-	if (g == GROUP_SOCIAL || g == GROUP_POLICE)
-		add_line(person, "住址", id->address);
-	if (g == GROUP_HEALTH || g == GROUP_EMPLOYMENT)
+	if (named)
+		add_person(person, client, g);
+	else if (!other)
+		add_person(person, id, g);
+	else
+		g_string_append(person, "  ・來信的不是當事人本人，也還沒有提供"
+					"當事人的資料：請先與下面的聯絡人聯繫\n");
+	if (person->len == 0)
+		g_string_append(person, "  ・（當事人未留下可提供的資料）\n");
+	if (other) {
+		g_string_append_printf(person, "\n聯絡人（來信的%s，不是當事人"
+				       "本人）：\n", writer_label(kind));
+		add_line(person, "姓名", id->name);
+		add_line(person, "聯絡電話", id->phone);
 		add_line(person, "電子郵件", id->email);
+	} else if (kind == WRITER_SELF) {
+		g_string_append(person, "  ・來信者：當事人本人\n");
+	}
 	if (g == GROUP_POLICE)
 		g_string_append(person,
-				"\n  本轉介僅供協尋、確認當事人安全之用；依毒品"
-				"危害防制中心作業規定，\n  轉介資料不得作為犯罪"
+				"\n本轉介僅供協尋、確認當事人安全之用；依毒品"
+				"危害防制中心作業規定，轉介資料不得作為犯罪"
 				"偵查之用。\n");
-	if (person->len == 0)
-		g_string_append(person, "  （當事人未留下可提供的資料）\n");
 	g_hash_table_insert(vars, "referral_number",
 			    (gpointer)referral_number);
 	g_hash_table_insert(vars, "group_label", (gpointer)group_label(g));

@@ -14,7 +14,8 @@ referral_notice(struct store *s, const struct case_ref *c, enum group g,
 	char **to = cm->centre->partners[g];
 	g_autoptr(GDateTime) now = twtime_now();
 	g_autofree char *needs = NULL;
-	struct identity id = { 0 };
+	struct identity id = { 0 }, client = { 0 };
+	enum writer kind = WRITER_UNKNOWN;
 	enum status st;
 
 	if (to == NULL || to[0] == NULL)
@@ -24,6 +25,9 @@ referral_notice(struct store *s, const struct case_ref *c, enum group g,
 	st = cases_needs_text(s, c, g, &needs, err);
 	if (st == ST_OK && cm->vault != NULL)
 		st = people_load(s, cm->vault, c->id, &id, err);
+	if (st == ST_OK && cm->vault != NULL)
+		st = people_load_about(s, cm->vault, c->id, &kind, &client,
+				       err);
 	for (int i = 0; st == ST_OK && to[i] != NULL; i++) {
 		g_autofree char *token = token_make(cm->tokens, c->number,
 						    to[i]);
@@ -31,8 +35,9 @@ referral_notice(struct store *s, const struct case_ref *c, enum group g,
 
 		st = notify_build_referral(cm->notify, cm->centre,
 					   referral_number, token, g, agency,
-					   to[i], &id, needs, due_day, now, &o,
-					   err);
+					   to[i], &id, kind,
+					   identity_any(&client) ? &client : NULL,
+					   needs, due_day, now, &o, err);
 		if (st == ST_OK)
 			st = outbox_queue(cm->store, c->id, "referral",
 					  OUTBOX_PRIORITY_NORMAL, o, err);
@@ -42,6 +47,7 @@ referral_notice(struct store *s, const struct case_ref *c, enum group g,
 		outgoing_free(o);
 	}
 	identity_clear(&id);
+	identity_clear(&client);
 	return st;
 }
 

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "people.h"
 #include "refusal.h"
 #include "referral.h"
 #include "staffcmd.h"
@@ -145,6 +146,34 @@ outcome_of(struct staffcmd_outcome *out, enum status st, const struct err *e,
 	}
 }
 
+/*
+ * The person a #refer names, "當事人：王大明 1999-01-02 0912345678",
+ * up to "；" or the end, into id; *after is what follows (a note).
+ * FALSE when text names no one.
+ */
+static gboolean
+client_named(const char *text, const char **after, struct identity *id)
+{
+	static const char *const marks[] = { "當事人：", "當事人:", "當事人=",
+					     "當事人 ", NULL };
+	const char *p = NULL, *end;
+	g_autofree char *spec = NULL;
+
+	for (int i = 0; marks[i] != NULL && p == NULL; i++)
+		if (g_str_has_prefix(text, marks[i]))
+			p = text + strlen(marks[i]);
+	if (p == NULL)
+		return FALSE;
+	end = strstr(p, "；");
+	if (end == NULL)
+		end = strchr(p, ';');
+	spec = g_strndup(p, end != NULL ? (gsize)(end - p) : strlen(p));
+	*after = end == NULL ? p + strlen(p)
+		 : *end == ';' ? end + 1 : end + strlen("；");
+	*after += strspn(*after, " \t");
+	return identity_parse_person(spec, id);
+}
+
 enum status
 staffcmd_run(const struct casemail *cm, const struct command *cmd,
 	     const char *number, const char *who, GDateTime *now,
@@ -160,6 +189,7 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 	enum close_reason reason;
 	enum group g;
 	GDate today, day;
+	struct identity client = { 0 };
 	enum status st;
 
 	memset(out, 0, sizeof *out);
@@ -186,7 +216,15 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 				    word);
 			break;
 		}
-		st = cases_refer(cm->store, cm->calendar, &c, g,
+		/* "#refer health 當事人：王大明 1999-01-02；備註": the
+		 * person referred, when someone else wrote. */
+		/* Kept only for a referral that can be made now. */
+		if (client_named(rest, &rest, &client) &&
+		    cases_may_become(c.state, CASE_REFERRED))
+			st = people_store_about(cm->store, cm->vault, c.id,
+						WRITER_UNKNOWN, &client, &e);
+		if (st == ST_OK)
+			st = cases_refer(cm->store, cm->calendar, &c, g,
 				 strchr(word, '@') != NULL ? word
 							   : group_label(g),
 				 who, now, referral_notice, (gpointer)cm, &e);
@@ -199,8 +237,10 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 		}
 		if (st == ST_OK)
 			out->text = g_strdup_printf(
-				"已轉介%s，並寄出轉介通知；合作單位須於 5 個"
-				"工作天內回覆", group_label(g));
+				"已轉介%s%s，並寄出轉介通知；合作單位須於 5 個"
+				"工作天內回覆", group_label(g),
+				identity_any(&client) ? "（通知中的個案為您指定的當事人）"
+						      : "");
 		break;
 	case CMD_CLOSE: {
 		const char *more = NULL;
@@ -317,6 +357,7 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 			    NULL);
 		break;
 	}
+	identity_clear(&client);
 	case_ref_clear(&c);
 	return outcome_of(out, st, &e, err);
 }

@@ -219,6 +219,66 @@ identity_identified(const struct identity *id)
 }
 
 gboolean
+identity_any(const struct identity *id)
+{
+	return id->name != NULL || id->sex != NULL || id->birth_date != NULL ||
+	       id->phone != NULL || id->email != NULL || id->address != NULL ||
+	       id->national_id != NULL;
+}
+
+gboolean
+identity_parse_person(const char *text, struct identity *out)
+{
+	g_auto(GStrv) words = NULL;
+	GString *name = g_string_new(NULL);
+	g_autofree char *flat = g_strdup(text != NULL ? text : "");
+
+	memset(out, 0, sizeof *out);
+	/* Commas and slashes of either width part the words too. */
+	for (const char *sep = "，、,／/"; *sep;
+	     sep = g_utf8_next_char(sep)) {
+		char one[8] = { 0 };
+		char **parts;
+
+		g_unichar_to_utf8(g_utf8_get_char(sep), one);
+		parts = g_strsplit(flat, one, -1);
+		g_free(flat);
+		flat = g_strjoinv(" ", parts);
+		g_strfreev(parts);
+	}
+	words = g_strsplit_set(flat, " \t　", -1);
+	for (int i = 0; words[i] != NULL; i++) {
+		const char *w = words[i];
+		char *v;
+
+		if (*w == '\0')
+			continue;
+		if (out->phone == NULL && (v = phone_normalise(w)) != NULL) {
+			out->phone = v;
+		} else if (out->birth_date == NULL &&
+			   (v = birth_date_normalise(w)) != NULL) {
+			out->birth_date = v;
+		} else if (out->national_id == NULL && strlen(w) == 10 &&
+			   g_ascii_isalpha(w[0]) &&
+			   strspn(w + 1, "0123456789") == 9) {
+			out->national_id = g_ascii_strup(w, -1);
+			out->national_id_valid =
+				national_id_valid(out->national_id);
+		} else if (out->sex == NULL &&
+			   (strcmp(w, "男") == 0 || strcmp(w, "女") == 0)) {
+			out->sex = g_strdup(strcmp(w, "男") == 0 ? "M" : "F");
+		} else {
+			if (name->len > 0)
+				g_string_append_c(name, ' ');
+			g_string_append(name, w);
+		}
+	}
+	out->name = name->len > 0 ? g_string_free(name, FALSE)
+				  : (g_string_free(name, TRUE), NULL);
+	return identity_any(out);
+}
+
+gboolean
 national_id_valid(const char *s)
 {
 	/* Letter values: A=10 ... with I, O, W, X, Y, Z out of order. */

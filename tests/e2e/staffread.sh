@@ -19,7 +19,8 @@ MT=$SOURCE_ROOT/tests/harness/mailtool.py
 write_config "$T/l.conf" "$T/state" \
 "$(centre TNN)
 staff = lin@tnn.centers.example;chen@tnn.centers.example
-duty = duty@tnn.centers.example"
+duty = duty@tnn.centers.example
+partners.health = clinic@tnnhealth.partners.example"
 LIN=lin@tnn.centers.example
 DUTY=duty@tnn.centers.example
 
@@ -163,4 +164,59 @@ if [[ -n $chrome ]]; then
 	tap_like "... Chromium shows the markup as the writer typed it" \
 		"$(seen "$T/hostile.dom")" "<script>alert\(1\)</script>請幫忙"
 fi
+
+# --- a mother writes for her son: the referral names him ----------------
+"$MT" write "$T/w3.eml" <<'EOF'
+Message-ID: <w3.1@mail.example>
+From: 王美玲 <mei.wang@example.org>
+To: tnn@centers.moj-help.example
+Subject: 兒子吸毒想戒
+
+您好，我是王美玲，我兒子今年26歲，吸安兩年了，最近說想戒，
+想請問可以去哪裡治療？我的電話是0922333444。
+EOF
+ingest "$T/w3.eml"
+c3=$(newest)
+outmail staff "$LIN" "$T/n3.eml"
+tap_like "the mother's notice says who wrote" "$(get "$T/n3.eml" 'b')" "來信者：
+  ・家屬"
+rt3=$(get "$T/n3.eml" 'm["Reply-To"].addresses[0].addr_spec')
+"$MT" write "$T/r3.eml" <<EOF
+Message-ID: <r3.$RANDOM@tnn.centers.example>
+Authentication-Results: localhost; auth=pass smtp.auth=$LIN
+From: 林社工 <$LIN>
+To: $rt3
+Subject: Re: $(get "$T/n3.eml" 'm["Subject"]')
+In-Reply-To: $(get "$T/n3.eml" 'm["Message-ID"]')
+
+#state registered
+#state contacted
+#state assessed
+#refer health 當事人：王小華 男 2000-05-06 0911222333；母親陪同
+#thanks
+EOF
+ingest "$T/r3.eml"
+outmail referral clinic@tnnhealth.partners.example "$T/ref3.eml"
+ref=$(get "$T/ref3.eml" 'b')
+tap_like "the referral notice names the son, as staff named him" "$ref" \
+	"・姓名：王小華
+  ・性別：男
+  ・出生年月日：民國89年5月6日
+  ・聯絡電話：0911222333"
+tap_like "... and the mother as the contact, saying she is family" "$ref" \
+	"聯絡人（來信的家屬，不是當事人本人）：
+  ・姓名：王美玲
+  ・聯絡電話：0922333444"
+tap_unlike "... never the mother as the client" \
+	"$(printf '%s' "$ref" | sed -n '/個案資料/,/聯絡人/p')" "王美玲"
+outmail transcript "$LIN" "$T/tr3.eml"
+tap_like "... and lin reads that the notice names the person she gave" \
+	"$(get "$T/tr3.eml" 'b')" "通知中的個案為您指定的當事人"
+
+# The command line names the person the same way; an empty one is
+# refused, and nothing is referred.
+"$L" case set "${C[@]}" "$c3" referred --group health --agency 第二診所 --as "$LIN" \
+	--client " ， " 2>"$T/err" || true
+tap_like "case set --client that names no one is refused" "$(cat "$T/err")" "names no one"
+tap_is "... and no second referral is made" "$(show "$c3" 'len(d["referrals"])')" 1
 tap_done

@@ -97,6 +97,71 @@ db_holds(struct fx *f, const char *needle)
 	return FALSE;
 }
 
+/*
+ * Who a case is about: the writer's kind and the person staff name,
+ * sealed with the writer's record; each kept when the other is set; the
+ * writer's own fields untouched; nothing in the clear.
+ */
+static void
+test_about_sealed_with_the_writer(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	struct identity in = { 0 }, out = { 0 }, client = { 0 }, got = { 0 };
+	enum writer kind = WRITER_UNKNOWN;
+	struct err err = { 0 };
+	gint64 a = new_case(f, "求助", now), b = new_case(f, "求助", now);
+
+	fill(&in);
+	assert_int_equal(people_store(f->s, f->v, a, &in, &err), ST_OK);
+	/* Nothing said yet: unknown, no one. */
+	assert_int_equal(people_load_about(f->s, f->v, a, &kind, &got, &err),
+			 ST_OK);
+	assert_int_equal(kind, WRITER_UNKNOWN);
+	assert_false(identity_any(&got));
+	assert_int_equal(people_store_about(f->s, f->v, a, WRITER_FAMILY,
+					    NULL, &err),
+			 ST_OK);
+	assert_true(identity_parse_person("王小華，男／民國89年5月6日 0911-222-333",
+					  &client));
+	assert_string_equal(client.name, "王小華");
+	assert_string_equal(client.sex, "M");
+	assert_string_equal(client.birth_date, "2000-05-06");
+	assert_string_equal(client.phone, "0911222333");
+	/* The client added later keeps the writer's kind. */
+	assert_int_equal(people_store_about(f->s, f->v, a, WRITER_UNKNOWN,
+					    &client, &err),
+			 ST_OK);
+	assert_int_equal(people_load_about(f->s, f->v, a, &kind, &got, &err),
+			 ST_OK);
+	assert_int_equal(kind, WRITER_FAMILY);
+	assert_string_equal(got.name, "王小華");
+	assert_string_equal(got.phone, "0911222333");
+	/* The writer's record is as it was. */
+	assert_int_equal(people_load(f->s, f->v, a, &out, &err), ST_OK);
+	assert_string_equal(out.name, "李怡君");
+	assert_false(db_holds(f, "王小華"));
+	assert_false(db_holds(f, "0911222333"));
+	/* A case with no record gets one holding only what it is about. */
+	assert_int_equal(people_store_about(f->s, f->v, b, WRITER_FRIEND,
+					    NULL, &err),
+			 ST_OK);
+	identity_clear(&got);
+	assert_int_equal(people_load_about(f->s, f->v, b, &kind, &got, &err),
+			 ST_OK);
+	assert_int_equal(kind, WRITER_FRIEND);
+	identity_clear(&out);
+	assert_int_equal(people_load(f->s, f->v, b, &out, &err), ST_OK);
+	assert_false(identity_any(&out));
+	/* Names no one: nothing to keep. */
+	identity_clear(&client);
+	assert_false(identity_parse_person(" ，／ ", &client));
+	identity_clear(&in);
+	identity_clear(&out);
+	identity_clear(&got);
+	identity_clear(&client);
+}
+
 static void
 test_sealed_and_bound(void **state)
 {
@@ -466,6 +531,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_about_sealed_with_the_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sealed_and_bound, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_key_refused, setup,
