@@ -283,6 +283,156 @@ test_msg_id_valid(void **state)
 	assert_false(notify_msg_id_valid(over));
 }
 
+/* Whether any header of m, decoded, or its From's name holds a word
+ * that tells what the centre is. */
+static gboolean
+headers_tell(GMimeMessage *m)
+{
+	static const char *const words[] = {
+		"毒", "戒", "癮", "防制", "中心", NULL,
+	};
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	InternetAddressList *lists[] = { g_mime_message_get_from(m),
+					 g_mime_message_get_reply_to(m) };
+
+	for (int i = 0; i < g_mime_header_list_get_count(hl); i++) {
+		const char *v = g_mime_header_get_value(
+			g_mime_header_list_get_header_at(hl, i));
+
+		for (int k = 0; v != NULL && words[k] != NULL; k++)
+			if (strstr(v, words[k]) != NULL)
+				return TRUE;
+	}
+	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
+		for (int i = 0; lists[l] != NULL &&
+				i < internet_address_list_length(lists[l]);
+		     i++) {
+			const char *name = internet_address_get_name(
+				internet_address_list_get_address(lists[l],
+								  i));
+
+			for (int k = 0; name != NULL && words[k] != NULL; k++)
+				if (strstr(name, words[k]) != NULL)
+					return TRUE;
+		}
+	return FALSE;
+}
+
+/*
+ * ack_discreet: every mail to a writer (the three acknowledgements, the
+ * answer to a further letter, a relayed staff reply) shows a neutral
+ * sender and subject, nothing in its headers naming the centre or
+ * drugs, the case number kept; the body still says who writes.  Off,
+ * the mail is as before.
+ */
+static void
+test_discreet_writer_mail(void **state)
+{
+	g_autofree char *dir = source_path("templates");
+	g_autoptr(GDateTime) now = g_date_time_new_from_iso8601(
+		"2026-11-03T09:30:00+08:00", NULL);
+	struct centre quiet = centre;
+	struct notify *n = NULL;
+	struct err err = { 0 };
+
+	quiet.ack_discreet = TRUE;
+	quiet.ack_sender_name = "服務通知";
+	quiet.ack_subject = "您的來信已收到";
+	assert_int_equal(notify_open(dir, &n, &err), ST_OK);
+	for (int on = 0; on < 2; on++) {
+		const struct centre *c = on ? &quiet : &centre;
+
+		for (int kind = 0; kind < 5; kind++) {
+			struct outgoing *o = NULL;
+			GMimeMessage *m;
+			InternetAddress *from;
+			g_autofree char *text = NULL;
+			const char *subject;
+
+			if (kind < 3)
+				assert_int_equal(
+					notify_build_ack(
+						n, c, "TPE-1151103-0002",
+						"tok", URGENCY_CONSULTATION + kind,
+						NULL, "seeker@example.org", NULL,
+						now, &o, &err),
+					ST_OK);
+			else if (kind == 3)
+				assert_int_equal(
+					notify_build_followup(
+						n, c, "TPE-1151103-0002",
+						"tok", NULL,
+						"seeker@example.org", NULL,
+						now, &o, &err),
+					ST_OK);
+			else
+				assert_int_equal(
+					notify_build_relay(
+						n, c, "TPE-1151103-0002",
+						"tok", "seeker@example.org",
+						"您好，我是個管師。", now, &o,
+						&err),
+					ST_OK);
+			m = parse_out(o);
+			subject = g_mime_message_get_subject(m);
+			from = internet_address_list_get_address(
+				g_mime_message_get_from(m), 0);
+			text = g_mime_text_part_get_text(GMIME_TEXT_PART(
+				g_mime_message_get_mime_part(m)));
+			assert_non_null(strstr(subject, "TPE-1151103-0002"));
+			/* Who writes is said inside, when the mail is open. */
+			assert_non_null(strstr(text, centre.name));
+			if (on) {
+				assert_string_equal(
+					internet_address_get_name(from),
+					"服務通知");
+				assert_string_equal(
+					subject,
+					kind < 4 ? "您的來信已收到（案號 "
+						   "TPE-1151103-0002）"
+						 : "回覆您的來信（案號 "
+						   "TPE-1151103-0002）");
+				assert_false(headers_tell(m));
+			} else {
+				assert_string_equal(
+					internet_address_get_name(from),
+					centre.name);
+				assert_non_null(strstr(subject, centre.name));
+				assert_true(headers_tell(m));
+			}
+			g_object_unref(m);
+			outgoing_free(o);
+		}
+	}
+	/* Staff mail is the centre's own: never made discreet. */
+	{
+		g_autoptr(GHashTable) vars =
+			g_hash_table_new(g_str_hash, g_str_equal);
+		struct outgoing *o = NULL;
+		GMimeMessage *m;
+
+		g_hash_table_insert(vars, "staff_name", "");
+		g_hash_table_insert(vars, "results", "");
+		g_hash_table_insert(vars, "relayed", "");
+		g_hash_table_insert(vars, "state_label", "收件");
+		assert_int_equal(notify_build_staff(n, &quiet,
+						    "command-transcript",
+						    "TPE-1151103-0002", "tok",
+						    "case1@tpe.example", NULL,
+						    vars, now, &o, &err),
+				 ST_OK);
+		m = parse_out(o);
+		assert_string_equal(
+			internet_address_get_name(
+				internet_address_list_get_address(
+					g_mime_message_get_from(m), 0)),
+			centre.name);
+		g_object_unref(m);
+		outgoing_free(o);
+	}
+	notify_close(n);
+}
+
 int
 main(void)
 {
@@ -294,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_reasons_name_risks),
 		cmocka_unit_test(test_possible_risk_in_subject),
+		cmocka_unit_test(test_discreet_writer_mail),
 	};
 
 	return cmocka_run_group_tests(tests, mime_group_setup,
