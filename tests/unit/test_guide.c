@@ -77,28 +77,15 @@ is_command_line(const char *l)
 	return *l == '#' || g_str_has_prefix(l, "＃");
 }
 
-/* The first word of s, new. */
-static char *
-word_of(const char *s, const char **rest)
-{
-	size_t n = strcspn(s, " \t");
-	const char *r = s + n;
-
-	while (*r == ' ' || *r == '\t')
-		r++;
-	if (rest != NULL)
-		*rest = r;
-	return g_strndup(s, n);
-}
-
 /* Whether one command, as the guide writes it for staff to copy, would
  * be taken: its argument is one the command accepts. */
 static gboolean
 argument_taken(const struct command *c)
 {
 	GDate today, d;
-	const char *rest = NULL;
-	g_autofree char *w = word_of(c->arg, &rest);
+	/* The first word, the second (a county), the rest. */
+	g_auto(GStrv) words = g_strsplit(c->arg, " ", 3);
+	const char *w = words[0] != NULL ? words[0] : "";
 	enum case_state s;
 	enum close_reason r;
 
@@ -116,12 +103,10 @@ argument_taken(const struct command *c)
 			r = (enum close_reason)(w[0] - '1');
 		else if (!close_reason_parse(w, &r))
 			return FALSE;
-		if (r == CLOSE_MOVED) {
-			g_autofree char *county = word_of(rest, NULL);
-
-			return county_code_valid(county) ||
-			       county_code_for_name(county) != NULL;
-		}
+		if (r == CLOSE_MOVED)
+			return words[0] != NULL && words[1] != NULL &&
+			       (county_code_valid(words[1]) ||
+				county_code_for_name(words[1]) != NULL);
 		return TRUE;
 	case CMD_VISIT:
 	case CMD_FOLLOWUP:
