@@ -60,6 +60,12 @@ struct centre {
 	/* Who may refer cases in by mail (docs/referral-mail.md), by the
 	 * source they stand for: referrers[REFERRER_POLICE]... */
 	char **referrers[REFERRER_COUNT];
+	/* Mail to writers under a neutral sender name and subject, for
+	 * writers who share a phone (notify.h): ack_discreet, and the
+	 * name and subject it uses (defaults filled in when on). */
+	gboolean ack_discreet;
+	char *ack_sender_name;	/* "服務通知" */
+	char *ack_subject;	/* "您的來信已收到" */
 };
 
 struct config {

@@ -41,7 +41,10 @@ void notify_close(struct notify *n);
  * reasons (t, may be NULL).  token (token.h; may be NULL) goes in its
  * Message-ID and a plus-address Reply-To, so that an answer finds the
  * case.  in_reply_to is the letter's Message-ID (or NULL).  ST_MSG_BAD
- * when rcpt cannot be a header value.
+ * when rcpt cannot be a header value.  A discreet centre's
+ * (c->ack_discreet) goes out as from c->ack_sender_name, its Subject
+ * c->ack_subject and the case number; so do the answer to a further
+ * letter and a relayed staff reply ("回覆您的來信").
  */
 enum status notify_build_ack(const struct notify *n, const struct centre *c,
 			     const char *case_number, const char *token,

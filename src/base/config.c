@@ -285,6 +285,7 @@ static const char *const centre_keys[] = {
 	"name", "address", "mailbox", "password_file", "ca_file",
 	"after_fetch", "starttls", "staff", "duty", "staff_notices",
 	"staff_secrets_file", "staff_require_secret",
+	"ack_discreet", "ack_sender_name", "ack_subject",
 	"partners.health",
 	"partners.social",
 	"partners.employment", "partners.education", "partners.police",
@@ -407,6 +408,8 @@ centre_free(struct centre *c)
 		g_strfreev(c->partners[g]);
 	for (int r = 0; r < REFERRER_COUNT; r++)
 		g_strfreev(c->referrers[r]);
+	g_free(c->ack_sender_name);
+	g_free(c->ack_subject);
 	g_free(c);
 }
 
@@ -482,6 +485,78 @@ load_staff_secrets(struct config *cfg, struct lines *ln, GKeyFile *kf,
 				"staff_require_secret: %s has no secret in "
 				"staff_secrets_file", c->secret_required[i]);
 	}
+}
+
+/*
+ * A neutral name or subject for mail to writers: one line of at most
+ * 40 characters that names neither the centre nor drugs (毒, 戒, 癮),
+ * else a problem and NULL.  Absent: def.
+ */
+static char *
+discreet_text(struct lines *ln, GKeyFile *kf, const char *group,
+	      const struct centre *c, const char *key, const char *def)
+{
+	static const char *const telling[] = { "毒", "戒", "癮", NULL };
+	g_autofree char *v = get_string(kf, group, key);
+	const char *why = NULL;
+
+	if (v == NULL)
+		return g_strdup(def);
+	for (const char *p = v; *p != '\0' && why == NULL; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			why = "must be one line of text";
+	if (why == NULL && g_utf8_strlen(v, -1) > 40)
+		why = "must be 40 characters or fewer";
+	for (int i = 0; why == NULL && telling[i] != NULL; i++)
+		if (strstr(v, telling[i]) != NULL)
+			why = "must not speak of drugs (毒, 戒, 癮)";
+	if (why == NULL && c->name != NULL && strstr(v, c->name) != NULL)
+		why = "must not name the centre";
+	if (why != NULL) {
+		problem(ln, line_of(ln, group, key), "%s %s", key, why);
+		return NULL;
+	}
+	return g_steal_pointer(&v);
+}
+
+/*
+ * ack_discreet = yes: mail to writers goes out under a neutral sender
+ * name and subject (ack_sender_name, ack_subject), for writers who
+ * share a phone.  The two are refused without it: a centre that sets
+ * them believes it is discreet.
+ */
+static void
+load_discreet(struct lines *ln, GKeyFile *kf, const char *group,
+	      struct centre *c)
+{
+	g_autofree char *on = get_string(kf, group, "ack_discreet");
+
+	if (on == NULL || g_ascii_strcasecmp(on, "no") == 0 ||
+	    g_ascii_strcasecmp(on, "false") == 0) {
+		c->ack_discreet = FALSE;
+	} else if (g_ascii_strcasecmp(on, "yes") == 0 ||
+		   g_ascii_strcasecmp(on, "true") == 0) {
+		c->ack_discreet = TRUE;
+	} else {
+		problem(ln, line_of(ln, group, "ack_discreet"),
+			"ack_discreet must be yes or no");
+		return;
+	}
+	if (!c->ack_discreet) {
+		static const char *const keys[] = { "ack_sender_name",
+						    "ack_subject", NULL };
+
+		for (int i = 0; keys[i] != NULL; i++)
+			if (g_key_file_has_key(kf, group, keys[i], NULL))
+				problem(ln, line_of(ln, group, keys[i]),
+					"%s needs ack_discreet = yes",
+					keys[i]);
+		return;
+	}
+	c->ack_sender_name = discreet_text(ln, kf, group, c,
+					   "ack_sender_name", "服務通知");
+	c->ack_subject = discreet_text(ln, kf, group, c, "ack_subject",
+				       "您的來信已收到");
 }
 
 static void
@@ -590,6 +665,7 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 		problem(ln, line_of(ln, group, "duty"),
 			"duty is not a mail address");
 	load_staff_secrets(cfg, ln, kf, group, c);
+	load_discreet(ln, kf, group, c);
 	for (int g = 0; g < GROUP_COUNT; g++) {
 		g_autofree char *k =
 			g_strconcat("partners.", group_key(g), NULL);

@@ -173,6 +173,9 @@ struct spec {
 	const char *case_number;	/* may be NULL */
 	const char *auto_submitted;	/* RFC 3834 value */
 	gboolean html;		/* with an HTML twin (mailhtml.h) */
+	/* Mail to a writer: its Subject, before the case number, when the
+	 * centre is discreet (ack_discreet); NULL for anyone else's. */
+	const char *discreet_subject;
 };
 
 /* A UTF-8 text part of subtype, in the lightest encoding that fits. */
@@ -198,6 +201,7 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	const struct template *t = g_hash_table_lookup(n->templates,
 						       sp->template);
 	g_autofree char *subject = NULL, *body = NULL, *date = NULL;
+	const char *from_name = c->name;
 	gboolean own_date;
 	GMimeMessage *msg;
 	GMimeTextPart *part;
@@ -228,6 +232,18 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	if (!header_safe(subject))
 		return err_set(err, ST_FATAL, "template %s makes a subject of "
 			       "more than one line", sp->template);
+	/* A writer who shares a phone sees the sender and the subject
+	 * before opening: neither names the centre.  The body still does
+	 * (lamplight.conf(5)). */
+	if (sp->discreet_subject != NULL && c->ack_discreet) {
+		g_free(subject);
+		subject = sp->case_number != NULL
+				  ? g_strdup_printf("%s（案號 %s）",
+						    sp->discreet_subject,
+						    sp->case_number)
+				  : g_strdup(sp->discreet_subject);
+		from_name = c->ack_sender_name;
+	}
 
 	o = g_new0(struct outgoing, 1);
 	o->message_id = sp->token != NULL
@@ -240,7 +256,7 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 	o->rcpt = g_strdup(sp->rcpt);
 
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->name,
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name,
 				   c->address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sp->to_name,
 				   sp->rcpt);
@@ -248,7 +264,7 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 		g_autofree char *reply = token_reply_to(sp->token, c->address);
 
 		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
-					   c->name, reply);
+					   from_name, reply);
 	}
 	g_mime_message_set_subject(msg, subject, "UTF-8");
 	g_mime_message_set_date(msg, now);
@@ -363,6 +379,7 @@ notify_build_ack(const struct notify *n, const struct centre *c,
 		.centre = c, .vars = vars, .rcpt = rcpt, .token = token,
 		.in_reply_to = in_reply_to, .case_number = case_number,
 		.auto_submitted = "auto-replied",
+		.discreet_subject = c->ack_subject,
 	};
 
 	if (urgency < URGENCY_CONSULTATION || urgency > URGENCY_EMERGENCY)
@@ -385,6 +402,7 @@ notify_build_followup(const struct notify *n, const struct centre *c,
 		.centre = c, .template = "followup-reply", .vars = vars,
 		.rcpt = rcpt, .token = token, .in_reply_to = in_reply_to,
 		.case_number = case_number, .auto_submitted = "auto-replied",
+		.discreet_subject = c->ack_subject,
 	};
 
 	g_hash_table_insert(vars, "crisis_lines", lines);
@@ -691,7 +709,7 @@ notify_build_relay(const struct notify *n, const struct centre *c,
 	struct spec sp = {
 		.centre = c, .template = "staff-reply", .vars = vars,
 		.rcpt = rcpt, .token = token, .case_number = case_number,
-		.auto_submitted = "no",
+		.auto_submitted = "no", .discreet_subject = "回覆您的來信",
 	};
 
 	g_hash_table_insert(vars, "message", (gpointer)message);

@@ -33,6 +33,25 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=demo \
 tap_like "the bundled config checks clean" \
 	"$(cd "$B" && "$L" config check)" \
 	'^lamplight.conf: ok: 22 centres'
+# ack_discreet (lamplight.conf(5)) is taken; bad values are named at
+# their line.
+sed '/^\[centre TPE\]/a ack_discreet = yes\nack_sender_name = 市府服務信箱' \
+	"$B/lamplight.conf" >"$B/discreet.conf"
+tap_like "a centre with ack_discreet checks clean" \
+	"$(cd "$B" && "$L" config check -c discreet.conf)" \
+	'^discreet.conf: ok: 22 centres'
+write_config "$T/ack.conf" "$T/state" \
+"$(centre TPE 'ack_discreet = maybe')" \
+"$(centre NWT 'ack_discreet = yes' 'ack_subject = 戒毒諮詢回覆')" \
+"$(centre TXG 'ack_sender_name = 服務通知')"
+err=$("$L" config check -c "$T/ack.conf" 2>&1 >/dev/null) && rc=0 || rc=$?
+tap_is "a bad ack_discreet exits 78" "$rc" 78
+tap_like "ack_discreet is yes or no, at its line" "$err" \
+	"ack.conf:16: ack_discreet must be yes or no"
+tap_like "a discreet subject that speaks of drugs is refused" "$err" \
+	"ack.conf:22: ack_subject must not speak of drugs"
+tap_like "a discreet name without ack_discreet is refused" "$err" \
+	"ack.conf:27: ack_sender_name needs ack_discreet = yes"
 rm -r "$B/demo-run/mailboxes/khh"
 "$L" config check -c "$B/lamplight.conf" >/dev/null 2>"$T/cc.err" && rc=0 ||
 	rc=$?

@@ -58,6 +58,25 @@ test_problems_have_lines(void **state)
 		  ":10: a network mailbox needs password_file" },
 		{ "password_file = /nonexistent/pw\n",
 		  ":10: cannot read password_file" },
+		{ "ack_discreet = maybe\n",
+		  ":10: ack_discreet must be yes or no" },
+		{ "ack_sender_name = 服務通知\n",
+		  ":10: ack_sender_name needs ack_discreet = yes" },
+		{ "ack_discreet = no\nack_subject = 通知\n",
+		  ":11: ack_subject needs ack_discreet = yes" },
+		{ "ack_discreet = yes\nack_sender_name = 戒毒服務\n",
+		  ":11: ack_sender_name must not speak of drugs" },
+		{ "ack_discreet = yes\nack_subject = 毒品諮詢回覆\n",
+		  ":11: ack_subject must not speak of drugs" },
+		{ "ack_discreet = yes\n"
+		  "ack_sender_name = 臺北市政府毒品危害防制中心\n",
+		  ":11: ack_sender_name must not speak of drugs" },
+		{ "ack_discreet = yes\nack_subject = a\\nBcc: x@y\n",
+		  ":11: ack_subject must be one line of text" },
+		{ "ack_discreet = yes\nack_sender_name = "
+		  "一二三四五六七八九十一二三四五六七八九十"
+		  "一二三四五六七八九十一二三四五六七八九十一\n",
+		  ":11: ack_sender_name must be 40 characters or fewer" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
@@ -106,6 +125,43 @@ test_secret_file(void **state)
 	scratch_remove(dir);
 }
 
+/* ack_discreet: off by default, neutral defaults when on, or the
+ * centre's own words. */
+static void
+test_discreet_keys(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	static const struct {
+		const char *extra, *name, *subject;
+		gboolean on;
+	} t[] = {
+		{ "", NULL, NULL, FALSE },
+		{ "ack_discreet = no\n", NULL, NULL, FALSE },
+		{ "ack_discreet = yes\n", "服務通知", "您的來信已收到", TRUE },
+		{ "ack_discreet = true\nack_sender_name = 市府服務信箱\n"
+		  "ack_subject = 回覆通知\n", "市府服務信箱", "回覆通知", TRUE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct config *cfg;
+		g_autoptr(GPtrArray) p = load(dir, t[i].extra, &cfg);
+		const struct centre *c;
+
+		assert_int_equal(p->len, 0);
+		c = cfg->centres->pdata[0];
+		assert_int_equal(c->ack_discreet, t[i].on);
+		if (t[i].on) {
+			assert_string_equal(c->ack_sender_name, t[i].name);
+			assert_string_equal(c->ack_subject, t[i].subject);
+		} else {
+			assert_null(c->ack_sender_name);
+			assert_null(c->ack_subject);
+		}
+		config_free(cfg);
+	}
+	scratch_remove(dir);
+}
+
 static void
 test_shipped_configs(void **state)
 {
@@ -134,6 +190,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_problems_have_lines),
 		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_discreet_keys),
 		cmocka_unit_test(test_shipped_configs),
 	};
 

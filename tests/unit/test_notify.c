@@ -283,6 +283,144 @@ test_msg_id_valid(void **state)
 	assert_false(notify_msg_id_valid(over));
 }
 
+/* Whether any header of m, decoded, or its From's name holds a word
+ * that tells what the centre is. */
+static gboolean
+headers_tell(GMimeMessage *m)
+{
+	static const char *const words[] = {
+		"毒", "戒", "癮", "防制", "中心", NULL,
+	};
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	InternetAddressList *lists[] = { g_mime_message_get_from(m),
+					 g_mime_message_get_reply_to(m) };
+
+	for (int i = 0; i < g_mime_header_list_get_count(hl); i++) {
+		const char *v = g_mime_header_get_value(
+			g_mime_header_list_get_header_at(hl, i));
+
+		for (int k = 0; v != NULL && words[k] != NULL; k++)
+			if (strstr(v, words[k]) != NULL)
+				return TRUE;
+	}
+	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
+		for (int i = 0; lists[l] != NULL &&
+				i < internet_address_list_length(lists[l]);
+		     i++) {
+			const char *name = internet_address_get_name(
+				internet_address_list_get_address(lists[l],
+								  i));
+
+			for (int k = 0; name != NULL && words[k] != NULL; k++)
+				if (strstr(name, words[k]) != NULL)
+					return TRUE;
+		}
+	return FALSE;
+}
+
+/* Mail number kind of the five a writer may get, from centre c. */
+static GMimeMessage *
+writer_mail(const struct notify *n, const struct centre *c, int kind)
+{
+	g_autoptr(GDateTime) at = g_date_time_new_from_iso8601(
+		"2026-11-03T09:30:00+08:00", NULL);
+	const char *num = "TPE-1151103-0002", *to = "seeker@example.org";
+	struct outgoing *o = NULL;
+	struct err e = { 0 };
+	GMimeMessage *m;
+	enum status st;
+
+	if (kind < 3)
+		st = notify_build_ack(n, c, num, "tok",
+				      URGENCY_CONSULTATION + kind, NULL, to,
+				      NULL, at, &o, &e);
+	else if (kind == 3)
+		st = notify_build_followup(n, c, num, "tok", NULL, to, NULL,
+					   at, &o, &e);
+	else
+		st = notify_build_relay(n, c, num, "tok", to,
+					"您好，我是個管師。", at, &o, &e);
+	assert_int_equal(st, ST_OK);
+	m = parse_out(o);
+	outgoing_free(o);
+	return m;
+}
+
+static const char *
+from_name(GMimeMessage *m)
+{
+	return internet_address_get_name(
+		internet_address_list_get_address(g_mime_message_get_from(m),
+						  0));
+}
+
+/*
+ * ack_discreet: every mail to a writer (the three acknowledgements, the
+ * answer to a further letter, a relayed staff reply) shows a neutral
+ * sender and subject, nothing in its headers naming the centre or
+ * drugs, the case number kept; the body still says who writes.  Off,
+ * the mail is as before.  Staff mail is never made discreet.
+ */
+static void
+test_discreet_writer_mail(void **state)
+{
+	g_autofree char *templates = source_path("templates");
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autoptr(GDateTime) now = twtime_now();
+	struct centre quiet = centre;
+	struct notify *n = NULL;
+	struct outgoing *staff = NULL;
+	struct err e = { 0 };
+	GMimeMessage *m;
+
+	quiet.ack_discreet = TRUE;
+	quiet.ack_sender_name = "服務通知";
+	quiet.ack_subject = "您的來信已收到";
+	assert_int_equal(notify_open(templates, &n, &e), ST_OK);
+	for (int on = 0; on < 2; on++)
+		for (int kind = 0; kind < 5; kind++) {
+			g_autofree char *text = NULL;
+			const char *subject;
+
+			m = writer_mail(n, on ? &quiet : &centre, kind);
+			subject = g_mime_message_get_subject(m);
+			text = g_mime_text_part_get_text(GMIME_TEXT_PART(
+				g_mime_message_get_mime_part(m)));
+			assert_non_null(strstr(subject, "TPE-1151103-0002"));
+			/* Who writes is said inside, when the mail is open. */
+			assert_non_null(strstr(text, centre.name));
+			assert_int_equal(headers_tell(m), !on);
+			if (on) {
+				assert_string_equal(from_name(m), "服務通知");
+				assert_string_equal(
+					subject,
+					kind < 4 ? "您的來信已收到（案號 "
+						   "TPE-1151103-0002）"
+						 : "回覆您的來信（案號 "
+						   "TPE-1151103-0002）");
+			} else {
+				assert_string_equal(from_name(m), centre.name);
+				assert_non_null(strstr(subject, centre.name));
+			}
+			g_object_unref(m);
+		}
+	g_hash_table_insert(vars, "staff_name", "");
+	g_hash_table_insert(vars, "results", "");
+	g_hash_table_insert(vars, "relayed", "");
+	g_hash_table_insert(vars, "state_label", "收件");
+	assert_int_equal(notify_build_staff(n, &quiet, "command-transcript",
+					    "TPE-1151103-0002", "tok",
+					    "case1@tpe.example", NULL, vars,
+					    now, &staff, &e),
+			 ST_OK);
+	m = parse_out(staff);
+	assert_string_equal(from_name(m), centre.name);
+	g_object_unref(m);
+	outgoing_free(staff);
+	notify_close(n);
+}
+
 int
 main(void)
 {
@@ -294,6 +432,7 @@ main(void)
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_reasons_name_risks),
 		cmocka_unit_test(test_possible_risk_in_subject),
+		cmocka_unit_test(test_discreet_writer_mail),
 	};
 
 	return cmocka_run_group_tests(tests, mime_group_setup,
