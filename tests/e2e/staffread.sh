@@ -5,7 +5,8 @@
 # deadline, who was alerted, how to reach the person) and their HTML
 # twin rendered in Chromium; a hostile letter stays text in both; an
 # anonymous writer's notice does not promise a reply; and the case moves
-# on from the duty alert by replying alone.
+# on from the duty alert by replying alone; a mother's letter is referred
+# naming her son, and taken to 結案 by mail replies alone.
 set -euo pipefail
 . "$SOURCE_ROOT/tests/e2e/lib.sh"
 
@@ -212,6 +213,40 @@ tap_unlike "... never the mother as the client" \
 outmail transcript "$LIN" "$T/tr3.eml"
 tap_like "... and lin reads that the notice names the person she gave" \
 	"$(get "$T/tr3.eml" 'b')" "通知中的個案為您指定的當事人"
+
+# --- the rest of the case by mail alone, to 結案 -------------------------
+prt=$(get "$T/ref3.eml" 'm["Reply-To"].addresses[0].addr_spec')
+"$MT" write "$T/p3.eml" <<EOF
+Message-ID: <p3.$RANDOM@tnnhealth.partners.example>
+From: 門診 <clinic@tnnhealth.partners.example>
+To: $prt
+Subject: RE: $(get "$T/ref3.eml" 'm["Subject"]')
+In-Reply-To: $(get "$T/ref3.eml" 'm["Message-ID"]')
+
+您好，已安排王小華先生本週五門診評估，謝謝。
+EOF
+ingest "$T/p3.eml"
+tap_is "the clinic's reply by mail stops the referral's clock" \
+	"$(show "$c3" 'd["referrals"][0]["replied_at"] is not None')" True
+trt=$(get "$T/tr3.eml" 'm["Reply-To"].addresses[0].addr_spec')
+"$MT" write "$T/r4.eml" <<EOF
+Message-ID: <r4.$RANDOM@tnn.centers.example>
+Authentication-Results: localhost; auth=pass smtp.auth=$LIN
+From: 林社工 <$LIN>
+To: $trt
+Subject: Re: $(get "$T/tr3.eml" 'm["Subject"]')
+In-Reply-To: $(get "$T/tr3.eml" 'm["Message-ID"]')
+
+#state follow_up
+#close 2
+#thanks
+EOF
+ingest "$T/r4.eml"
+tap_is "a reply to the transcript takes it to follow-up and closes it: 再入監" \
+	"$(show "$c3" 'd["state"] + " " + str(d["closed_reason"])')" "closed reimprisoned"
+tap_is "... every step from the letter to 結案 done by mail (the audit trail: lamplight, the clinic and lin, no one at a terminal)" \
+	"$(show "$c3" '" ".join(sorted(set(e["who"] for e in d["events"])))')" \
+	"clinic@tnnhealth.partners.example lamplight $LIN"
 
 # The command line names the person the same way; an empty one is
 # refused, and nothing is referred.
