@@ -42,19 +42,19 @@ enum status flood_check(const struct casemail *cm, const struct mail_msg *m,
  * (staffnote_duty()). */
 enum status flood_duty(const struct casemail *cm, gint64 case_id,
 		       const char *number, const struct classification *c,
-		       const struct flood *fl, GDateTime *now,
-		       struct err *err);
+		       const struct mail_msg *m, const struct flood *fl,
+		       GDateTime *now, struct err *err);
 
 /*
- * Staff's part of a letter to cm's centre (staffnote_letter(); first:
- * it opened the case).  In a flood, the letter is marked on its case
+ * Staff's part of letter m to cm's centre, classified as c
+ * (staffnote_letter(); first: it opened the case).  In a flood, the letter is marked on its case
  * instead, and the first beyond the limit tells each of the centre's
  * staff once.
  */
 enum status flood_notice(const struct casemail *cm, gint64 case_id,
 			 const char *number, const struct flood *fl,
 			 gboolean first, const struct classification *c,
-			 const char *in_reply_to, GDateTime *now,
+			 const struct mail_msg *m, GDateTime *now,
 			 struct err *err);
 
 #endif

@@ -21,7 +21,23 @@ struct attachment {
 	char *filename;		/* UTF-8, or NULL */
 	char *content_type;	/* "application/pdf" */
 	gsize size;		/* decoded bytes */
+	GBytes *data;		/* decoded; NULL for an attached message */
 };
+
+/* What a staff mail carries of a letter's files, at the most. */
+#define MIME_PASS_FILE_MAX (10u << 20)	/* one file */
+#define MIME_PASS_TOTAL_MAX (15u << 20)	/* all of a letter's */
+
+/*
+ * Whether a letter's file may be passed on to staff: a document or a
+ * picture (PDF, Office and OpenDocument files, images, plain text) by
+ * its declared type, its name and its first bytes alike, within
+ * MIME_PASS_FILE_MAX; never a program, a script, an archive or a file
+ * whose bytes say it is other than it claims.  Else *why says why, in
+ * Chinese, for the notice.
+ */
+gboolean mime_attachment_passable(const struct attachment *a,
+				  const char **why);
 
 struct mail_msg {
 	char *message_id;	/* without <>; NULL when absent */

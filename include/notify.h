@@ -147,6 +147,19 @@ enum status notify_build_staff(const struct notify *n,
 			       GHashTable *vars, GDateTime *now,
 			       struct outgoing **out, struct err *err);
 
+/*
+ * notify_build_staff() with files (struct attachment *, as the caller
+ * chose them: mime_attachment_passable()) attached after the text.
+ */
+enum status notify_build_staff_files(const struct notify *n,
+				     const struct centre *c, const char *name,
+				     const char *case_number,
+				     const char *token, const char *rcpt,
+				     const char *in_reply_to,
+				     GHashTable *vars, const GPtrArray *files,
+				     GDateTime *now, struct outgoing **out,
+				     struct err *err);
+
 /* The body of template name as loaded (borrowed), or NULL. */
 const char *notify_template_body(const struct notify *n, const char *name);
 

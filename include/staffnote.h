@@ -27,13 +27,14 @@
  * Inside the filing transaction: tells staff of cm's centre of letter c
  * on case_id (first: it opened the case): the case (title, owner, next
  * step and its deadline, who was alerted), the reasons, the letter's
- * new text, and how to act by replying.  Nothing when the centre has
+ * new text, its files (struct attachment *; those that may pass
+ * attached, mime_attachment_passable()), and how to act by replying.  Nothing when the centre has
  * staff_notices off or no staff.
  */
 enum status staffnote_letter(const struct casemail *cm, gint64 case_id,
 			     gboolean first, const struct classification *c,
-			     const char *in_reply_to, GDateTime *now,
-			     struct err *err);
+			     const GPtrArray *files, const char *in_reply_to,
+			     GDateTime *now, struct err *err);
 
 /*
  * Queues the alert of emergency number (classified as c) to the duty
@@ -43,8 +44,19 @@ enum status staffnote_letter(const struct casemail *cm, gint64 case_id,
  */
 enum status staffnote_duty(const struct casemail *cm, gint64 case_id,
 			   const char *number,
-			   const struct classification *c, GDateTime *now,
+			   const struct classification *c,
+			   const GPtrArray *files, GDateTime *now,
 			   struct err *err);
+
+/*
+ * Tells the owner of case_id (else every staff member) that a partner
+ * answered its referral (m, classified as c): the answer's text and
+ * the files it carries that may pass (mime_attachment_passable()).
+ */
+enum status staffnote_partner(const struct casemail *cm, gint64 case_id,
+			      const struct classification *c,
+			      const struct mail_msg *m, GDateTime *now,
+			      struct err *err);
 
 /* The notice of a flood (items: what happened, one per line) to each
  * staff address of cm's centre. */

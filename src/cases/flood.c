@@ -81,21 +81,23 @@ flood_tell(const struct casemail *cm, gint64 case_id, const char *number,
 
 enum status
 flood_duty(const struct casemail *cm, gint64 case_id, const char *number,
-	   const struct classification *c, const struct flood *fl,
-	   GDateTime *now, struct err *err)
+	   const struct classification *c, const struct mail_msg *m,
+	   const struct flood *fl, GDateTime *now, struct err *err)
 {
 	if (!fl->alert)
 		return ST_OK;
-	return staffnote_duty(cm, case_id, number, c, now, err);
+	return staffnote_duty(cm, case_id, number, c, m->attachments, now,
+			      err);
 }
 
 enum status
 flood_notice(const struct casemail *cm, gint64 case_id, const char *number,
 	     const struct flood *fl, gboolean first,
-	     const struct classification *c, const char *in_reply_to,
+	     const struct classification *c, const struct mail_msg *m,
 	     GDateTime *now, struct err *err)
 {
 	if (fl->folded)
 		return flood_tell(cm, case_id, number, fl, now, err);
-	return staffnote_letter(cm, case_id, first, c, in_reply_to, now, err);
+	return staffnote_letter(cm, case_id, first, c, m->attachments,
+				m->message_id, now, err);
 }

@@ -34,7 +34,8 @@ replies_file(const struct casemail *cm, struct run_stats *stats,
 		st = cases_escalate(cm->store, tm.case_id,
 				    "a follow-up letter", err);
 		if (st == ST_OK && centre != NULL)
-			st = staffnote_duty(cm, tm.case_id, number, c, now,
+			st = staffnote_duty(cm, tm.case_id, number, c,
+					    m->attachments, now,
 					    err);
 		*emergency = TRUE;
 	}
@@ -45,6 +46,9 @@ replies_file(const struct casemail *cm, struct run_stats *stats,
 	/* A partner answering a referral: its clock stops. */
 	if (st == ST_OK && c->kind == KIND_REFERRAL_REPLY && centre != NULL)
 		st = partner_reply(cm, m, tm.case_id, number, now, err);
+	/* Its owner reads it, and its files, from the inbox. */
+	if (st == ST_OK && c->kind == KIND_REFERRAL_REPLY && centre != NULL)
+		st = staffnote_partner(cm, tm.case_id, c, m, now, err);
 	if (st == ST_OK) {
 		run_report(stats, "filed %s on its case (%s)%s%s",
 			   kind_name(c->kind), tm.how,

@@ -59,7 +59,7 @@ attach(const struct casemail *cm, struct run_stats *stats,
 		st = cases_escalate(cm->store, tm->case_id,
 				    "a follow-up letter", err);
 		if (st == ST_OK && centre != NULL)
-			st = flood_duty(cm, tm->case_id, number, c, fl, now,
+			st = flood_duty(cm, tm->case_id, number, c, m, fl, now,
 					err);
 		*emergency = TRUE;
 	}
@@ -69,8 +69,8 @@ attach(const struct casemail *cm, struct run_stats *stats,
 		st = answer_followup(cm, tm->case_id, number, tm->how, t, m,
 				     c->reply_addr, now, &said, err);
 	if (st == ST_OK && centre != NULL)
-		st = flood_notice(cm, tm->case_id, number, fl, FALSE, c,
-				  m->message_id, now, err);
+		st = flood_notice(cm, tm->case_id, number, fl, FALSE, c, m,
+				  now, err);
 	if (st == ST_OK) {
 		run_report(stats, "filed %s on its case (%s)%s%s",
 			   kind_name(c->kind), tm->how,
@@ -135,10 +135,10 @@ open_case(const struct casemail *cm, struct run_stats *stats,
 		st = answer_queue(cm, case_id, number, "ack", t, c->reply_addr,
 				  m->message_id, now, &answer_said, err);
 	if (st == ST_OK && t->urgency == URGENCY_EMERGENCY && centre != NULL)
-		st = flood_duty(cm, case_id, number, c, fl, now, err);
+		st = flood_duty(cm, case_id, number, c, m, fl, now, err);
 	if (st == ST_OK && centre != NULL)
-		st = flood_notice(cm, case_id, number, fl, TRUE, c,
-				  m->message_id, now, err);
+		st = flood_notice(cm, case_id, number, fl, TRUE, c, m, now,
+				  err);
 	if (st == ST_OK) {
 		guint linked = 0;
 

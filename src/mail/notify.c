@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mailhtml.h"
+#include "mime.h"
 #include "notify.h"
 #include "template.h"
 #include "token.h"
@@ -24,7 +25,8 @@ static const char *const names[] = {
 	"followup-reply", "duty-alert", "referral", "reminder-staff",
 	"reminder-partner", "staff-reply", "case-staff",
 	"command-transcript", "command-refused", "reply-refused",
-	"flood-staff", "staff-commands", "referrer-result", NULL,
+	"flood-staff", "staff-commands", "referrer-result",
+	"partner-reply-staff", NULL,
 };
 
 struct notify {
@@ -176,6 +178,7 @@ struct spec {
 	/* Mail to a writer: its Subject, before the case number, when the
 	 * centre is discreet (ack_discreet); NULL for anyone else's. */
 	const char *discreet_subject;
+	const GPtrArray *files;	/* struct attachment * to attach, or NULL */
 };
 
 /* A UTF-8 text part of subtype, in the lightest encoding that fits. */
@@ -191,6 +194,43 @@ text_part(const char *subtype, const char *text)
 		g_mime_part_get_best_content_encoding(
 			GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
 	return part;
+}
+
+/* msg's body and files, in a multipart/mixed: each file base64, its
+ * declared type and name. */
+static void
+attach_files(GMimeMessage *msg, const GPtrArray *files)
+{
+	GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+
+	g_mime_multipart_add(mixed, g_mime_message_get_mime_part(msg));
+	for (guint i = 0; i < files->len; i++) {
+		const struct attachment *a = files->pdata[i];
+		GMimeContentType *ct = g_mime_content_type_parse(
+			NULL, a->content_type != NULL ? a->content_type
+						      : "application/octet-stream");
+		GMimePart *p = g_mime_part_new_with_type(
+			g_mime_content_type_get_media_type(ct),
+			g_mime_content_type_get_media_subtype(ct));
+		GMimeStream *st = g_mime_stream_mem_new_with_byte_array(
+			g_bytes_unref_to_array(g_bytes_ref(a->data)));
+		GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(
+			st, GMIME_CONTENT_ENCODING_DEFAULT);
+
+		g_mime_part_set_content(p, w);
+		g_mime_part_set_content_encoding(p,
+						 GMIME_CONTENT_ENCODING_BASE64);
+		if (a->filename != NULL)
+			g_mime_part_set_filename(p, a->filename);
+		g_mime_object_set_disposition(GMIME_OBJECT(p), "attachment");
+		g_mime_multipart_add(mixed, GMIME_OBJECT(p));
+		g_object_unref(w);
+		g_object_unref(st);
+		g_object_unref(p);
+		g_object_unref(ct);
+	}
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+	g_object_unref(mixed);
 }
 
 static enum status
@@ -306,6 +346,8 @@ build(const struct notify *n, const struct spec *sp, GDateTime *now,
 		g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
 	}
 	g_object_unref(part);
+	if (sp->files != NULL && sp->files->len > 0)
+		attach_files(msg, sp->files);
 	to_crlf(msg, o);
 	g_object_unref(msg);
 	*out = o;
@@ -506,12 +548,13 @@ add_item(GString *s, const char *label, const char *q)
 char *
 notify_reasons(const struct triage *t, enum writer w)
 {
+	static const struct triage none = { .urgency = URGENCY_NONE };
 	GString *s = g_string_new(NULL);
 	g_autoptr(GString) part = g_string_new(NULL);
 	g_autofree char *app = NULL;
 
 	if (t == NULL)
-		t = &(const struct triage){ .urgency = URGENCY_NONE };
+		t = &none;	/* not triaged (a partner's answer) */
 	/* Each risk once, at its highest level, with its words. */
 	for (int r = 0; t->hits != NULL && r < RISK_COUNT; r++) {
 		enum risk risk = r;
@@ -760,11 +803,25 @@ notify_build_staff(const struct notify *n, const struct centre *c,
 		   const char *in_reply_to, GHashTable *vars, GDateTime *now,
 		   struct outgoing **out, struct err *err)
 {
+	return notify_build_staff_files(n, c, name, case_number, token, rcpt,
+					in_reply_to, vars, NULL, now, out,
+					err);
+}
+
+enum status
+notify_build_staff_files(const struct notify *n, const struct centre *c,
+			 const char *name, const char *case_number,
+			 const char *token, const char *rcpt,
+			 const char *in_reply_to, GHashTable *vars,
+			 const GPtrArray *files, GDateTime *now,
+			 struct outgoing **out, struct err *err)
+{
 	struct spec sp = {
 		.centre = c, .template = name, .vars = vars, .rcpt = rcpt,
 		.token = token, .in_reply_to = in_reply_to,
 		.case_number = case_number,
 		.auto_submitted = "auto-generated", .html = TRUE,
+		.files = files,
 	};
 
 	return build(n, &sp, now, out, err);

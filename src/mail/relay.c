@@ -12,7 +12,8 @@
 /* Templates whose lines are the centre's own, never the writer's. */
 static const char *const inward_templates[] = {
 	"case-staff", "command-transcript", "command-refused", "duty-alert",
-	"referral", "reminder-staff", "flood-staff", "staff-commands", NULL,
+	"referral", "reminder-staff", "flood-staff", "staff-commands",
+	"partner-reply-staff", NULL,
 };
 
 /*

@@ -49,6 +49,8 @@ letter_block(const char *letter)
 /* What every mail about a case tells its reader. */
 struct case_words {
 	char *reasons, *letter, *owner, *next_step, *alerted, *reply_how;
+	char *files;		/* the letter's files, listed */
+	GPtrArray *attached;	/* struct attachment *, borrowed: sent */
 };
 
 static void
@@ -60,6 +62,47 @@ case_words_clear(struct case_words *w)
 	g_free(w->next_step);
 	g_free(w->alerted);
 	g_free(w->reply_how);
+	g_free(w->files);
+	if (w->attached != NULL)
+		g_ptr_array_free(w->attached, TRUE);
+}
+
+/*
+ * The letter's files that staff are sent (into attached), and the list
+ * that says of each whether it is attached, and why not: a program, an
+ * archive, a file too large, or past the letter's total.
+ */
+static char *
+files_words(const GPtrArray *files, GPtrArray *attached)
+{
+	GString *s = g_string_new(NULL);
+	gsize total = 0;
+
+	for (guint i = 0; files != NULL && i < files->len; i++) {
+		const struct attachment *a = files->pdata[i];
+		const char *why = NULL;
+		g_autofree char *size = g_format_size(a->size);
+
+		if (mime_attachment_passable(a, &why) &&
+		    total + a->size > MIME_PASS_TOTAL_MAX)
+			why = "附件合計超過 15 MB";
+		if (why == NULL) {
+			total += a->size;
+			g_ptr_array_add(attached, (gpointer)a);
+		}
+		g_string_append_printf(s, "  ・%s（%s，%s）：%s%s\n",
+				       a->filename != NULL ? a->filename
+							   : "（沒有檔名）",
+				       a->content_type, size,
+				       why == NULL ? "已附在本信" : "未附上：",
+				       why == NULL ? "" : why);
+	}
+	if (s->len == 0) {
+		g_string_free(s, TRUE);
+		return g_strdup("");
+	}
+	g_string_prepend(s, "來信的附件（原信加密保存在案件中）：\n");
+	return g_string_free(s, FALSE);
 }
 
 /*
@@ -69,8 +112,8 @@ case_words_clear(struct case_words *w)
  */
 static void
 case_vars(const struct casemail *cm, const struct case_view *cr,
-	  const struct classification *c, GHashTable *vars,
-	  struct case_words *w)
+	  const struct classification *c, const GPtrArray *files,
+	  GHashTable *vars, struct case_words *w)
 {
 	const struct centre *centre = cm->centre;
 	gboolean emergency = c != NULL && c->triage != NULL &&
@@ -79,6 +122,9 @@ case_vars(const struct casemail *cm, const struct case_view *cr,
 	w->reasons = notify_reasons(c != NULL ? c->triage : NULL,
 				    c != NULL ? c->writer : WRITER_UNKNOWN);
 	w->letter = letter_block(c != NULL ? c->new_text : NULL);
+	w->attached = g_ptr_array_new();
+	w->files = files_words(files, w->attached);
+	g_hash_table_insert(vars, "files", w->files);
 	w->owner = cr->assignee != NULL
 			   ? g_strdup(cr->assignee)
 			   : g_strdup("尚未指派（回覆 #assign 同仁信箱 指派）");
@@ -138,8 +184,8 @@ static enum status
 queue_case_mail(const struct casemail *cm, gint64 case_id,
 		const struct case_view *cr, const char *to,
 		const char *template, const char *kind, int priority,
-		const char *in_reply_to, GHashTable *vars, GDateTime *now,
-		struct err *err)
+		const char *in_reply_to, GHashTable *vars,
+		const GPtrArray *files, GDateTime *now, struct err *err)
 {
 	g_autofree char *token = token_make(cm->tokens, cr->number, to);
 	g_autofree char *note = note_address(token, cm->centre->address);
@@ -150,8 +196,9 @@ queue_case_mail(const struct casemail *cm, gint64 case_id,
 	g_hash_table_insert(vars, "note_address", note);
 	commands = notify_staff_commands(cm->notify, vars);
 	g_hash_table_insert(vars, "commands", commands);
-	st = notify_build_staff(cm->notify, cm->centre, template, cr->number,
-				token, to, in_reply_to, vars, now, &o, err);
+	st = notify_build_staff_files(cm->notify, cm->centre, template,
+				      cr->number, token, to, in_reply_to, vars,
+				      files, now, &o, err);
 	if (st == ST_OK)
 		st = outbox_queue(cm->store, case_id, kind, priority, o, err);
 	outgoing_free(o);
@@ -163,8 +210,8 @@ queue_case_mail(const struct casemail *cm, gint64 case_id,
 
 enum status
 staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
-		 const struct classification *c, const char *in_reply_to,
-		 GDateTime *now, struct err *err)
+		 const struct classification *c, const GPtrArray *files,
+		 const char *in_reply_to, GDateTime *now, struct err *err)
 {
 	const struct centre *centre = cm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
@@ -194,13 +241,56 @@ staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 	g_hash_table_insert(vars, "event_detail",
 			    first ? "收到一封新的來信，已登錄為新案件。"
 				  : "收到當事人再次來信，已歸入原案件。");
-	case_vars(cm, &cr, c, vars, &w);
+	case_vars(cm, &cr, c, files, vars, &w);
 	for (int i = 0; st == ST_OK && to[i] != NULL; i++)
 		st = queue_case_mail(cm, case_id, &cr, to[i], "case-staff",
 				     "staff",
 				     emergency ? OUTBOX_PRIORITY_EMERGENCY
 					       : OUTBOX_PRIORITY_NORMAL,
-				     in_reply_to, vars, now, err);
+				     in_reply_to, vars, w.attached, now, err);
+	case_words_clear(&w);
+	case_view_clear(&cr);
+	return st;
+}
+
+enum status
+staffnote_partner(const struct casemail *cm, gint64 case_id,
+		  const struct classification *c, const struct mail_msg *m,
+		  GDateTime *now, struct err *err)
+{
+	const struct centre *centre = cm->centre;
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	g_autofree char *detail = NULL;
+	struct case_words w = { 0 };
+	struct case_view cr;
+	char *one[2] = { NULL, NULL };
+	char **to = centre->staff;
+	enum status st;
+
+	if (centre->staff == NULL || centre->staff[0] == NULL)
+		return ST_OK;
+	st = cases_view(cm->store, case_id, &cr, err);
+	if (st != ST_OK || cr.number == NULL) {
+		case_view_clear(&cr);
+		return st;
+	}
+	/* The case's owner, once there is one. */
+	if (cr.assignee != NULL) {
+		one[0] = cr.assignee;
+		to = one;
+	}
+	detail = g_strdup_printf("合作單位 %s 回覆了本案的轉介；回覆已記在案件"
+				 "中，附件也一併保存。",
+				 m->from_addr != NULL ? m->from_addr
+						      : "（沒有寄件人）");
+	g_hash_table_insert(vars, "event_detail", detail);
+	case_vars(cm, &cr, c, m->attachments, vars, &w);
+	for (int i = 0; st == ST_OK && to[i] != NULL; i++)
+		st = queue_case_mail(cm, case_id, &cr, to[i],
+				     "partner-reply-staff", "staff",
+				     OUTBOX_PRIORITY_NORMAL, m->message_id,
+				     vars, w.attached, now, err);
 	case_words_clear(&w);
 	case_view_clear(&cr);
 	return st;
@@ -208,8 +298,8 @@ staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 
 enum status
 staffnote_duty(const struct casemail *cm, gint64 case_id, const char *number,
-	       const struct classification *c, GDateTime *now,
-	       struct err *err)
+	       const struct classification *c, const GPtrArray *files,
+	       GDateTime *now, struct err *err)
 {
 	const struct centre *centre = cm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
@@ -232,12 +322,12 @@ staffnote_duty(const struct casemail *cm, gint64 case_id, const char *number,
 		case_view_clear(&cr);
 		return st;
 	}
-	case_vars(cm, &cr, c, vars, &w);
+	case_vars(cm, &cr, c, files, vars, &w);
 	contact = notify_contact(&c->identity, c->reply_addr);
 	g_hash_table_insert(vars, "contact", contact);
 	st = queue_case_mail(cm, case_id, &cr, centre->duty, "duty-alert",
 			     "duty", OUTBOX_PRIORITY_EMERGENCY, NULL, vars,
-			     now, &e2);
+			     w.attached, now, &e2);
 	if (st == ST_MSG_BAD) {
 		/* An unusable duty address: the case says so; filing goes
 		 * on. */

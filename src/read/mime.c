@@ -48,7 +48,77 @@ attachment_free(struct attachment *a)
 		return;
 	g_free(a->filename);
 	g_free(a->content_type);
+	if (a->data != NULL)
+		g_bytes_unref(a->data);
 	g_free(a);
+}
+
+/* The file kinds staff may be sent: declared type, name endings, and
+ * the first bytes that such a file starts with (NULL: any). */
+static const struct {
+	const char *type;	/* a prefix of the declared type */
+	const char *const ends[6];
+	const char *magic;
+	gsize magic_len;
+} passable[] = {
+	{ "application/pdf", { ".pdf" }, "%PDF-", 5 },
+	{ "image/jpeg", { ".jpg", ".jpeg" }, "\xff\xd8\xff", 3 },
+	{ "image/png", { ".png" }, "\x89PNG", 4 },
+	{ "image/gif", { ".gif" }, "GIF8", 4 },
+	{ "image/heic", { ".heic", ".heif" }, NULL, 0 },
+	{ "image/webp", { ".webp" }, "RIFF", 4 },
+	{ "text/plain", { ".txt", ".csv" }, NULL, 0 },
+	{ "text/csv", { ".csv" }, NULL, 0 },
+	/* Office files are zip (OOXML, OpenDocument) or OLE (old). */
+	{ "application/vnd.openxmlformats-officedocument",
+	  { ".docx", ".xlsx", ".pptx" }, "PK\x03\x04", 4 },
+	{ "application/vnd.oasis.opendocument", { ".odt", ".ods" },
+	  "PK\x03\x04", 4 },
+	{ "application/msword", { ".doc" }, "\xd0\xcf\x11\xe0", 4 },
+	{ "application/vnd.ms-excel", { ".xls" }, "\xd0\xcf\x11\xe0", 4 },
+};
+
+gboolean
+mime_attachment_passable(const struct attachment *a, const char **why)
+{
+	g_autofree char *name = a->filename != NULL
+					? g_utf8_strdown(a->filename, -1)
+					: g_strdup("");
+	const guint8 *d;
+	gsize len;
+
+	*why = NULL;
+	if (a->data == NULL) {
+		*why = "附加的郵件（內容已併入上方的來信）";
+		return FALSE;
+	}
+	if (a->size > MIME_PASS_FILE_MAX) {
+		*why = "檔案超過 10 MB";
+		return FALSE;
+	}
+	d = g_bytes_get_data(a->data, &len);
+	for (size_t i = 0; i < G_N_ELEMENTS(passable); i++) {
+		gboolean named = *name == '\0';
+
+		if (a->content_type == NULL ||
+		    !g_str_has_prefix(a->content_type, passable[i].type))
+			continue;
+		for (int k = 0; !named && passable[i].ends[k] != NULL; k++)
+			named = g_str_has_suffix(name, passable[i].ends[k]);
+		if (!named)
+			break;	/* the name says another kind */
+		if (passable[i].magic != NULL &&
+		    (len < passable[i].magic_len ||
+		     memcmp(d, passable[i].magic, passable[i].magic_len) != 0))
+			break;	/* the bytes say another kind */
+		/* Text that is a program in disguise. */
+		if (g_str_has_prefix(passable[i].type, "text/") && len >= 2 &&
+		    d[0] == '#' && d[1] == '!')
+			break;
+		return TRUE;
+	}
+	*why = "檔案類型不允許轉寄（只轉寄文件與圖片）";
+	return FALSE;
 }
 
 void
@@ -1136,9 +1206,11 @@ walk_object(struct walk *w, struct body *b, GMimeObject *obj, guint depth)
 				g_string_append_c(w->report, '\n');
 			g_string_append(w->report, t);
 		}
-		a->filename = fn != NULL ? g_strdup(fn) : NULL;
+		a->filename = fn != NULL ? charset_valid_utf8(g_strdup(fn), NULL)
+					 : NULL;
 		a->content_type = g_mime_content_type_get_mime_type(ct);
 		a->size = ba->len;
+		a->data = g_byte_array_free_to_bytes(g_steal_pointer(&ba));
 		g_ptr_array_add(m->attachments, a);
 	}
 	return ST_OK;

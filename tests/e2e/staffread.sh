@@ -216,16 +216,31 @@ tap_like "... and lin reads that the notice names the person she gave" \
 
 # --- the rest of the case by mail alone, to 結案 -------------------------
 prt=$(get "$T/ref3.eml" 'm["Reply-To"].addresses[0].addr_spec')
-"$MT" write "$T/p3.eml" <<EOF
-Message-ID: <p3.$RANDOM@tnnhealth.partners.example>
-From: 門診 <clinic@tnnhealth.partners.example>
-To: $prt
-Subject: RE: $(get "$T/ref3.eml" 'm["Subject"]')
-In-Reply-To: $(get "$T/ref3.eml" 'm["Message-ID"]')
-
-您好，已安排王小華先生本週五門診評估，謝謝。
-EOF
+# The clinic answers with its 轉介回覆單 scanned.
+/usr/bin/python3 - "$T/p3.eml" "$prt" "$(get "$T/ref3.eml" 'm["Subject"]')" \
+	"$(get "$T/ref3.eml" 'm["Message-ID"]')" <<'PY'
+import sys
+from email.message import EmailMessage
+out, to, subject, mid = sys.argv[1:5]
+m = EmailMessage()
+m["From"] = "門診 <clinic@tnnhealth.partners.example>"
+m["To"] = to
+m["Subject"] = "RE: " + subject
+m["In-Reply-To"] = mid
+m["Message-ID"] = "<p3.1@tnnhealth.partners.example>"
+m.set_content("您好，已安排王小華先生本週五門診評估，回覆單如附件，謝謝。")
+m.add_attachment(b"%PDF-1.4\n" + b"z" * 4000, maintype="application",
+                 subtype="pdf", filename="轉介回覆單.pdf")
+open(out, "wb").write(bytes(m))
+PY
 ingest "$T/p3.eml"
+outmail staff "$LIN" "$T/np3.eml"
+tap_like "the clinic's answer reaches staff by mail" \
+	"$(get "$T/np3.eml" 'm["Subject"]')" "^\[$c3\] 合作單位回覆｜兒子吸毒想戒"
+tap_is "... with its 轉介回覆單 attached" \
+	"$(get "$T/np3.eml" '" ".join(p.get_filename() for p in m.iter_attachments())')" \
+	"轉介回覆單.pdf"
+tap_like "... and its words" "$(get "$T/np3.eml" 'b')" "已安排王小華先生本週五門診評估"
 tap_is "the clinic's reply by mail stops the referral's clock" \
 	"$(show "$c3" 'd["referrals"][0]["replied_at"] is not None')" True
 trt=$(get "$T/tr3.eml" 'm["Reply-To"].addresses[0].addr_spec')
@@ -247,6 +262,45 @@ tap_is "a reply to the transcript takes it to follow-up and closes it: 再入監
 tap_is "... every step from the letter to 結案 done by mail (the audit trail: lamplight, the clinic and lin, no one at a terminal)" \
 	"$(show "$c3" '" ".join(sorted(set(e["who"] for e in d["events"])))')" \
 	"clinic@tnnhealth.partners.example lamplight $LIN"
+
+# --- a letter's files: documents and pictures reach staff, nothing else --
+/usr/bin/python3 - "$T/w5.eml" <<'PY'
+import sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "陳先生 <chen.writer@example.org>"
+m["To"] = "tnn@centers.moj-help.example"
+m["Subject"] = "判決書和照片"
+m["Message-ID"] = "<w5.1@example.org>"
+m.set_content("附上我的判決書和照片，想問能不能申請戒癮治療。")
+m.add_attachment(b"\xff\xd8\xff\xe0" + b"\0" * 2000, maintype="image",
+                 subtype="jpeg", filename="照片.jpg")
+m.add_attachment(b"%PDF-1.4\n" + b"x" * 3000, maintype="application",
+                 subtype="pdf", filename="判決書.pdf")
+m.add_attachment(b"MZ\x90\0" + b"\0" * 500, maintype="image",
+                 subtype="jpeg", filename="看我.jpg")
+m.add_attachment(b"MZ\x90\0" + b"\0" * 500, maintype="application",
+                 subtype="x-msdownload", filename="setup.exe")
+m.add_attachment(b"PK\x03\x04" + b"\0" * 500, maintype="application",
+                 subtype="zip", filename="資料.zip")
+m.add_attachment(b"%PDF-1.4\n" + b"y" * (11 << 20), maintype="application",
+                 subtype="pdf", filename="太大.pdf")
+open(sys.argv[1], "wb").write(bytes(m))
+PY
+ingest "$T/w5.eml"
+outmail staff "$LIN" "$T/n5.eml"
+tap_is "the notice carries the letter's picture and document, and nothing else" \
+	"$(get "$T/n5.eml" '" ".join(sorted(p.get_filename() for p in m.iter_attachments()))')" \
+	"判決書.pdf 照片.jpg"
+tap_is "... their bytes as sent" \
+	"$(get "$T/n5.eml" '[p.get_content()[:5] for p in m.iter_attachments() if p.get_filename() == "判決書.pdf"][0]')" \
+	"b'%PDF-'"
+b5=$(get "$T/n5.eml" 'b')
+tap_like "... and says of each file what became of it" "$b5" \
+	"來信的附件.*照片\.jpg（image/jpeg，[^）]+）：已附在本信.*看我\.jpg（image/jpeg，[^）]+）：未附上：檔案類型不允許轉寄.*setup\.exe[^・]*未附上.*資料\.zip[^・]*未附上.*太大\.pdf[^・]*未附上：檔案超過 10 MB"
+printf '%s\n' 判決書.pdf '%PDF-1.4' 照片.jpg >"$T/words5"
+tap_is "... nothing of the letter's files kept in the clear (decoded search)" \
+	"$("$SOURCE_ROOT/tests/tools/at-rest" "$T/state" "$T/words5")" ""
 
 # The command line names the person the same way; an empty one is
 # refused, and nothing is referred.
