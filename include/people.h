@@ -31,10 +31,33 @@ const char *vault_key_id(const struct vault *v);
  * on: it is freed with s. */
 void vault_attach(struct vault *v, struct store *s);
 
-/* Seals id for case_id (inside the caller's transaction). */
+/*
+ * Seals id for case_id (inside the caller's transaction), and keeps a
+ * keyed hash of each of its national ID, phone and address that names
+ * one person (not a placeholder, a toll-free line, a bare city), each
+ * kind under a key of its own, to know the person again.
+ */
 enum status people_store(struct store *s, const struct vault *v,
 			 gint64 case_id, const struct identity *id,
 			 struct err *err);
+/* A phone or an address shared by more of a centre's cases than this is
+ * no one person's: it links nothing. */
+#define PEOPLE_SHARED_MAX 5
+
+/*
+ * Inside the caller's transaction, after people_store(): links case_id
+ * to the earlier cases of its centre, in any state, whose person shares
+ * a hash with its own (cases_link_person()); never to another centre's.
+ * *linked counts the cases.
+ */
+enum status people_link_returning(struct store *s, gint64 case_id,
+				  guint *linked, struct err *err);
+
+/* Inside the caller's transaction: the hashes of every sealed record
+ * not erased (those filed before they were kept), made again. */
+enum status people_key_existing(struct store *s, const struct vault *v,
+				struct err *err);
+
 /*
  * Opens the record of case_id into id (left empty when there is none or
  * it was erased).  ST_FATAL if it was sealed with another key or
@@ -81,7 +104,7 @@ char *people_mask(const char *field, const char *value);
 
 /*
  * Erases the personal data of cases closed more than days before now:
- * the sealed record, the reply address and subject, matched words,
+ * the sealed record and its hashes, the reply address and subject, matched words,
  * what the outbox kept of their mail, their parties, and the raw
  * letters (spool files, through forget(spool_name, data)).  *erased
  * counts the cases.  Each leaves an audit row.

@@ -115,6 +115,15 @@ open_case(const struct casemail *cm, struct run_stats *stats,
 	if (st == ST_OK)
 		st = people_store(cm->store, cm->vault, case_id, &c->identity,
 				  err);
+	/* Before the staff notice, which names the earlier cases. */
+	if (st == ST_OK) {
+		guint earlier = 0;
+
+		st = people_link_returning(cm->store, case_id, &earlier, err);
+		if (st == ST_OK && earlier > 0)
+			run_report(stats, "linked %s to %u earlier case(s) of "
+				   "the same person", number, earlier);
+	}
 	/* Who wrote takes part: a later letter naming the case is theirs. */
 	if (st == ST_OK)
 		st = thread_add_party(cm->store, cm->tokens, case_id,

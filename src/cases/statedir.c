@@ -152,6 +152,23 @@ seal_with_key(const struct config *cfg, struct store *s, struct err *err)
 			return st;
 	}
 	g_free(done);
+	/* Once: the cases filed before schema 9 get their person's hashes,
+	 * so that a person coming back is known by them too. */
+	done = meta_get(s, "people_keys");
+	if (done == NULL) {
+		st = store_begin(s, err);
+		if (st == ST_OK)
+			st = people_key_existing(s, v, err);
+		if (st == ST_OK)
+			st = meta_set(s, "people_keys", "1", err);
+		if (st == ST_OK)
+			st = store_commit(s, err);
+		else
+			store_rollback(s);
+		if (st != ST_OK)
+			return st;
+	}
+	g_free(done);
 	/* 2: cases.referrer_addr joined the sealed columns (schema 8);
 	 * sealing again leaves what is sealed as it is. */
 	done = meta_get(s, "sealed_columns");
