@@ -389,7 +389,7 @@ people_link_returning(struct store *s, gint64 case_id, guint *linked,
 			 "GROUP BY other, k.kind HAVING other <> ?1 "
 			 "ORDER BY other, CASE k.kind WHEN 'national_id' "
 			 "THEN 0 WHEN 'phone' THEN 1 ELSE 2 END",
-			 "ii", case_id, (gint64)PEOPLE_SHARED_MAX + 1);
+			 "ii", case_id, (gint64)PEOPLE_SHARED_MAX);
 	for (guint i = 0; st == ST_OK && i < found->len; i++) {
 		struct match *m = &g_array_index(found, struct match, i);
 
