@@ -748,6 +748,34 @@ test_returning_hashes_only(void **state)
 	identity_clear(&a);
 }
 
+/* A database from before the hashes gets them, once, from the sealed
+ * records; a record that does not open is passed over. */
+static void
+test_returning_keys_existing(void **state)
+{
+	struct fx *f = *state;
+	struct identity a = { 0 };
+	struct err err = { 0 };
+	gint64 id, broken;
+
+	fill(&a);
+	file_person(f, "TNN", NULL, &a, &id);
+	file_person(f, "TNN", NULL, &a, &broken);
+	assert_int_equal(store_run(f->s, &err, "DELETE FROM case_people_keys",
+				   ""),
+			 ST_OK);
+	assert_int_equal(store_run(f->s, &err, "UPDATE case_people SET "
+				   "sealed = x'00' WHERE case_id = ?", "i",
+				   broken),
+			 ST_OK);
+	assert_int_equal(people_key_existing(f->s, f->v, &err), ST_OK);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys "
+			       "WHERE case_id = ?", id), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys "
+			       "WHERE case_id = ?", broken), 0);
+	identity_clear(&a);
+}
+
 int
 main(void)
 {
@@ -772,6 +800,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_returning_not_on_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_returning_hashes_only,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_returning_keys_existing,
 						setup, teardown),
 	};
 
