@@ -124,6 +124,25 @@ enum status cases_find(struct store *s, const char *number,
  */
 enum status cases_link(struct store *s, gint64 a, gint64 b, const char *why,
 		       struct err *err);
+/*
+ * Inside the caller's transaction: links case id to other, an earlier
+ * case of the same person, both ways, by kinds ("national_id phone":
+ * what matched, people.h, never the value), with an audit row on each.
+ */
+enum status cases_link_person(struct store *s, gint64 id, gint64 other,
+			      const char *kinds, struct err *err);
+/* An earlier case of the same person (cases_link_person()). */
+struct case_earlier {
+	char *number;
+	enum case_state state;
+	char *closed_reason;	/* its name, or NULL */
+	char *kinds;		/* "national_id phone" */
+};
+void case_earlier_free(struct case_earlier *e);
+/* Appends to out (of struct case_earlier *, the caller's) the earlier
+ * cases linked to case id as the same person's, oldest first. */
+enum status cases_earlier(struct store *s, gint64 id, GPtrArray *out,
+			  struct err *err);
 /* Inside the caller's transaction: case id needs what t found (t may
  * be NULL: nothing). */
 enum status cases_add_needs(struct store *s, gint64 id,

@@ -64,6 +64,15 @@ char *birth_date_normalise(const char *s);
  * does not look like a Taiwanese or international number. */
 char *phone_normalise(const char *s);
 
+/*
+ * An address as one person writes it one way and another way: full-width
+ * digits and letters made plain, 台 as 臺, no spaces or punctuation, a
+ * dash between numbers as 之, no leading postcode or 臺灣: "700 台南市
+ * 東區 大學路１２-３號" -> new "臺南市東區大學路12之3號".  NULL when it has
+ * no house number (a city or district alone names no one).
+ */
+char *address_normalise(const char *s);
+
 /* Whether s looks like a person's name (Chinese with a known surname,
  * or two or three capitalised Latin words). */
 gboolean person_name_plausible(const char *s);

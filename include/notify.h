@@ -100,8 +100,8 @@ char *notify_crisis_lines(const struct triage *t);
  * (the police: only what finding the person needs), the needs, and the
  * day a reply is due.  It names the person the case is about: client
  * (NULL: none) when staff named them, else the writer (id) when the writer is that
- * person; a writer who is someone else (kind: family, friend) is named
- * as the contact, as who they are to the person.  referral_number is
+ * person; a writer who is someone else (writer, writer_name(): family,
+ * friend) is named as the contact, as who they are to the person.  referral_number is
  * "TNN-1151123-0001-R1".
  */
 enum status notify_build_referral(const struct notify *n,
@@ -110,7 +110,7 @@ enum status notify_build_referral(const struct notify *n,
 				  const char *token, enum group g,
 				  const char *agency, const char *rcpt,
 				  const struct identity *id,
-				  enum writer kind,
+				  const char *writer,
 				  const struct identity *client,
 				  const char *needs, const char *due_date,
 				  GDateTime *now, struct outgoing **out,

@@ -14,7 +14,6 @@
 
 #include "err.h"
 #include "identity.h"
-#include "vocab.h"
 #include "store.h"
 
 #define VAULT_KEY_BYTES 32
@@ -32,10 +31,33 @@ const char *vault_key_id(const struct vault *v);
  * on: it is freed with s. */
 void vault_attach(struct vault *v, struct store *s);
 
-/* Seals id for case_id (inside the caller's transaction). */
+/*
+ * Seals id for case_id (inside the caller's transaction), and keeps a
+ * keyed hash of each of its national ID, phone and address that names
+ * one person (not a placeholder, a toll-free line, a bare city), each
+ * kind under a key of its own, to know the person again.
+ */
 enum status people_store(struct store *s, const struct vault *v,
 			 gint64 case_id, const struct identity *id,
 			 struct err *err);
+/* A phone or an address shared by more of a centre's cases than this is
+ * no one person's: it links nothing. */
+#define PEOPLE_SHARED_MAX 5
+
+/*
+ * Inside the caller's transaction, after people_store(): links case_id
+ * to the earlier cases of its centre, in any state, whose person shares
+ * a hash with its own (cases_link_person()); never to another centre's.
+ * *linked counts the cases.
+ */
+enum status people_link_returning(struct store *s, gint64 case_id,
+				  guint *linked, struct err *err);
+
+/* Inside the caller's transaction: the hashes of every sealed record
+ * not erased (those filed before they were kept), made again. */
+enum status people_key_existing(struct store *s, const struct vault *v,
+				struct err *err);
+
 /*
  * Opens the record of case_id into id (left empty when there is none or
  * it was erased).  ST_FATAL if it was sealed with another key or
@@ -47,18 +69,18 @@ enum status people_load(struct store *s, const struct vault *v,
 
 /*
  * Who the case is about, sealed with the writer's record: kind, who the
- * writer is to that person (a mother writing for her son: family), and
- * client, the person, when staff have named them (a referral goes to
- * them, not to the writer).  people_store_about() keeps what it is not
- * given (WRITER_UNKNOWN, NULL); people_load_about() leaves kind unknown
- * and client empty when nothing is kept.
+ * writer is to that person (writer_name(): a mother writing for her son
+ * is "family"), and client, the person, when staff have named them (a
+ * referral goes to them, not to the writer).  people_store_about() keeps
+ * what it is not given (NULL); people_load_about() gives NULL (*kind,
+ * new) and an empty client when nothing is kept.
  */
 enum status people_store_about(struct store *s, const struct vault *v,
-			       gint64 case_id, enum writer kind,
+			       gint64 case_id, const char *kind,
 			       const struct identity *client,
 			       struct err *err);
 enum status people_load_about(struct store *s, const struct vault *v,
-			      gint64 case_id, enum writer *kind,
+			      gint64 case_id, char **kind,
 			      struct identity *client, struct err *err);
 
 /*
@@ -98,7 +120,7 @@ char *people_mask(const char *field, const char *value);
 
 /*
  * Erases the personal data of cases closed more than days before now:
- * the sealed record, the reply address and subject, matched words,
+ * the sealed record and its hashes, the reply address and subject, matched words,
  * what the outbox kept of their mail, their parties, and the raw
  * letters (spool files, through forget(spool_name, data)).  *erased
  * counts the cases.  Each leaves an audit row.

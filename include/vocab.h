@@ -82,6 +82,10 @@ const char *close_reason_name(enum close_reason r);
 const char *close_reason_label(enum close_reason r);
 gboolean close_reason_parse(const char *s, enum close_reason *out);
 
+/* What a person who came back was known by (people.h): "national_id",
+ * "phone", "address" -> "身分證字號"; NULL: none of these. */
+const char *person_key_label(const char *kind);
+
 /* Where a case came from: the values of cases.source. */
 const char *case_source_label(const char *source);
 gboolean case_source_valid(const char *source);

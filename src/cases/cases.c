@@ -404,6 +404,75 @@ cases_link(struct store *s, gint64 a, gint64 b, const char *why,
 			 "ON CONFLICT DO NOTHING", "iit", a, b, why);
 }
 
+/* The why of a link between two cases of one person: then the kinds. */
+#define SAME_PERSON "same person: "
+
+enum status
+cases_link_person(struct store *s, gint64 id, gint64 other, const char *kinds,
+		  struct err *err)
+{
+	g_autofree char *why = g_strconcat(SAME_PERSON, kinds, NULL);
+	g_autofree char *number = NULL, *other_number = NULL;
+	g_autofree char *told = NULL, *told_other = NULL;
+	enum status st;
+
+	st = cases_link(s, id, other, why, err);
+	if (st == ST_OK)
+		st = cases_number(s, id, &number, err);
+	if (st == ST_OK)
+		st = cases_number(s, other, &other_number, err);
+	if (st != ST_OK)
+		return st;
+	told = g_strdup_printf("an earlier case %s: same %s", other_number,
+			       kinds);
+	told_other = g_strdup_printf("came back as %s: same %s", number,
+				     kinds);
+	st = cases_event_add(s, id, NULL, "lamplight", "returning person",
+			     told, err);
+	if (st == ST_OK)
+		st = cases_event_add(s, other, NULL, "lamplight",
+				     "returning person", told_other, err);
+	return st;
+}
+
+void
+case_earlier_free(struct case_earlier *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->number);
+	g_free(e->closed_reason);
+	g_free(e->kinds);
+	g_free(e);
+}
+
+static gboolean
+read_earlier(const struct store_row *row, gpointer data)
+{
+	struct case_earlier *e = g_new0(struct case_earlier, 1);
+
+	e->number = store_col_dup(row, 0);
+	if (!case_state_parse(store_col_text(row, 1), &e->state))
+		e->state = CASE_STATE_COUNT;
+	e->closed_reason = store_col_dup(row, 2);
+	e->kinds = store_col_dup(row, 3);
+	g_ptr_array_add(data, e);
+	return TRUE;
+}
+
+enum status
+cases_earlier(struct store *s, gint64 id, GPtrArray *out, struct err *err)
+{
+	/* Only those before: the later case of a person links back too. */
+	return store_query(s, err, read_earlier, out,
+			   "SELECT c.number, c.state, c.closed_reason, "
+			   "substr(l.why, length(?2) + 1) FROM case_links l "
+			   "JOIN cases c ON c.id = l.other_id WHERE "
+			   "l.case_id = ?1 AND l.other_id < ?1 AND "
+			   "substr(l.why, 1, length(?2)) = ?2 ORDER BY c.id",
+			   "it", id, SAME_PERSON);
+}
+
 enum status
 cases_add_needs(struct store *s, gint64 id, const struct triage *t,
 		struct err *err)
@@ -1380,6 +1449,12 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "notes", "SELECT id, at, who, unseal(text, "
 			   "'case_notes.text') AS text FROM case_notes "
 			   "WHERE case_id = ? ORDER BY id" },
+		/* Other cases: the same letter, a follow-up, the same
+		 * person (what matched, never the value). */
+		{ "links", "SELECT c.number, c.state, c.closed_reason, l.why "
+			   "FROM case_links l JOIN cases c ON "
+			   "c.id = l.other_id WHERE l.case_id = ? "
+			   "ORDER BY c.id" },
 	};
 	g_autofree char *day = NULL;
 	struct show sh = { .o = json_object_new() };
@@ -1393,6 +1468,7 @@ cases_show(struct store *s, const struct case_ref *c, JsonNode **out,
 	json_object_set_array_member(sh.o, "referrals", json_array_new());
 	json_object_set_array_member(sh.o, "events", json_array_new());
 	json_object_set_array_member(sh.o, "notes", json_array_new());
+	json_object_set_array_member(sh.o, "links", json_array_new());
 	st = store_query(s, err, show_case, &sh,
 			 "SELECT number, county, state, urgency, source, "
 			 "created_at, state_at, closed_reason, handed_to, "
@@ -1436,10 +1512,8 @@ cases_export(struct store *s, const struct case_ref *c, JsonNode **out,
 		{ "reasons", "SELECT rule, vote, weight, start, end, "
 			     "unseal(match, 'reasons.match') AS match FROM "
 			     "reasons WHERE case_id = ?" },
-		/* The outbox's own: outbox.h. */
+		/* The outbox's own: outbox.h.  Links come with the show. */
 		{ "mail_sent", NULL },
-		{ "links", "SELECT c.number, l.why FROM case_links l JOIN "
-			   "cases c ON c.id = l.other_id WHERE l.case_id = ?" },
 	};
 	g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
 	JsonObject *o;

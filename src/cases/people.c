@@ -13,7 +13,6 @@
 #include "keyfile.h"
 #include "outbox.h"
 #include "people.h"
-#include "vocab.h"
 #include "spool.h"
 #include "twtime.h"
 
@@ -192,13 +191,22 @@ column_open(const void *data, gsize len, const char *column, gboolean *blob,
 	return g_bytes_new_take(out, (gsize)plen);
 }
 
+/* A hash as lower-case hex: new. */
+static char *
+hash_hex(const guint8 *hash, size_t n)
+{
+	GString *hex = g_string_sized_new(2 * n);
+
+	for (size_t i = 0; i < n; i++)
+		g_string_append_printf(hex, "%02x", hash[i]);
+	return g_string_free(hex, FALSE);
+}
+
 static char *
 column_keyed(const char *text, void *ctx)
 {
 	const struct vault *v = ctx;
 	guint8 hash[16];
-	GString *hex = g_string_sized_new(2 * sizeof hash);
-
 	crypto_generichash_state st;
 
 	/* Apart from sealing by what it hashes: "keyed\0" first. */
@@ -206,9 +214,7 @@ column_keyed(const char *text, void *ctx)
 	crypto_generichash_update(&st, (const guchar *)"keyed", 6);
 	crypto_generichash_update(&st, (const guchar *)text, strlen(text));
 	crypto_generichash_final(&st, hash, sizeof hash);
-	for (size_t i = 0; i < sizeof hash; i++)
-		g_string_append_printf(hex, "%02x", hash[i]);
-	return g_string_free(hex, FALSE);
+	return hash_hex(hash, sizeof hash);
 }
 
 static void
@@ -236,6 +242,190 @@ static void
 associated(gint64 case_id, char ad[32])
 {
 	g_snprintf(ad, 32, "case %" G_GINT64_FORMAT, case_id);
+}
+
+/* ---- who a person is across cases ---- */
+
+/* The kinds of value that identify a person, in the order staff read
+ * them; each is hashed under a key of its own (its index + 1). */
+static const char *const person_kinds[] = {
+	"national_id", "phone", "address",
+};
+
+/*
+ * Whether the digits s end in a placeholder rather than a person's
+ * number: their last eight use at most two digits (0000000000,
+ * 0912121212) or run up or down (A123456789, 0912345678).
+ */
+static gboolean
+digits_placeholder(const char *s)
+{
+	size_t n = strlen(s);
+	const char *t = s + (n > 8 ? n - 8 : 0);
+	gboolean up = TRUE, down = TRUE;
+	guint seen = 0, distinct = 0;
+
+	for (const char *p = t; *p; p++) {
+		int d = *p - '0';
+
+		if ((seen & (1u << d)) == 0)
+			distinct++;
+		seen |= 1u << d;
+		if (p > t && d != (p[-1] - '0' + 1) % 10)
+			up = FALSE;
+		if (p > t && d != (p[-1] - '0' + 9) % 10)
+			down = FALSE;
+	}
+	return distinct <= 2 || up || down;
+}
+
+static gboolean
+all_digits(const char *s, size_t from)
+{
+	return strlen(s) > from && strspn(s + from, "0123456789") ==
+					   strlen(s + from);
+}
+
+/*
+ * The value of kind k in id as it is hashed, new; NULL when it names
+ * nobody in particular: an ID whose check digit fails, a phone without
+ * its area code, a toll-free line (0800: the centres' own and other
+ * services'), a placeholder, an address without a house number.
+ */
+static char *
+person_value(const struct identity *id, size_t k)
+{
+	const char *nid = id->national_id, *phone = id->phone;
+
+	switch (k) {
+	case 0:
+		if (nid == NULL || !id->national_id_valid ||
+		    strlen(nid) != 10 || !all_digits(nid, 1) ||
+		    digits_placeholder(nid + 1))
+			return NULL;
+		return g_strdup(nid);
+	case 1:
+		if (phone == NULL || !all_digits(phone, 0) ||
+		    strlen(phone) < 9 || g_str_has_prefix(phone, "080") ||
+		    digits_placeholder(phone))
+			return NULL;
+		return g_strdup(phone);
+	default:
+		return address_normalise(id->address);
+	}
+}
+
+/* The keyed hash of value as kind k: under a key derived from the data
+ * key for that kind alone, so that equal strings of two kinds differ. */
+static char *
+person_hash(const struct vault *v, size_t k, const char *value)
+{
+	guint8 sub[crypto_kdf_KEYBYTES], hash[16];
+
+	crypto_kdf_derive_from_key(sub, sizeof sub, (uint64_t)k + 1,
+				   "lpperson", v->key);
+	crypto_generichash(hash, sizeof hash, (const guchar *)value,
+			   strlen(value), sub, sizeof sub);
+	sodium_memzero(sub, sizeof sub);
+	return hash_hex(hash, sizeof hash);
+}
+
+/* The keyed hashes of id's person for case_id, replacing any. */
+static enum status
+store_keys(struct store *s, const struct vault *v, gint64 case_id,
+	   const struct identity *id, struct err *err)
+{
+	enum status st = store_run(s, err, "DELETE FROM case_people_keys "
+				   "WHERE case_id = ?", "i", case_id);
+
+	for (size_t k = 0; st == ST_OK && k < G_N_ELEMENTS(person_kinds);
+	     k++) {
+		g_autofree char *value = person_value(id, k);
+		g_autofree char *hash = NULL;
+
+		if (value == NULL)
+			continue;
+		hash = person_hash(v, k, value);
+		sodium_memzero(value, strlen(value));
+		st = store_run(s, err, "INSERT OR IGNORE INTO "
+			       "case_people_keys (case_id, kind, hash) "
+			       "VALUES (?, ?, ?)", "itt", case_id,
+			       person_kinds[k], hash);
+	}
+	return st;
+}
+
+/* An earlier case sharing a hash with the new one, and how. */
+struct match {
+	gint64 other;
+	GString *kinds;
+};
+
+static gboolean
+read_match(const struct store_row *row, gpointer data)
+{
+	GArray *a = data;
+	gint64 other = store_col_int(row, 0);
+	struct match *last = a->len > 0 ? &g_array_index(a, struct match,
+							  a->len - 1)
+					: NULL;
+
+	if (last == NULL || last->other != other) {
+		struct match m = { other, g_string_new(NULL) };
+
+		g_array_append_val(a, m);
+		last = &g_array_index(a, struct match, a->len - 1);
+	} else {
+		g_string_append_c(last->kinds, ' ');
+	}
+	g_string_append(last->kinds, store_col_text(row, 1));
+	return TRUE;
+}
+
+enum status
+people_link_returning(struct store *s, gint64 case_id, guint *linked,
+		      struct err *err)
+{
+	g_autoptr(GArray) found = g_array_new(FALSE, FALSE,
+					      sizeof(struct match));
+	enum status st;
+
+	*linked = 0;
+	/*
+	 * The centre's own cases only, any state, a merged one as the case
+	 * it was merged into.  A phone or address more than
+	 * PEOPLE_SHARED_MAX of the centre's cases share is no one person's
+	 * (an agency's, a shelter's) and links nothing.
+	 */
+	st = store_query(s, err, read_match, found,
+			 "SELECT coalesce(o.merged_into, o.id) AS other, "
+			 "k.kind FROM case_people_keys n "
+			 "JOIN cases me ON me.id = n.case_id "
+			 "JOIN case_people_keys k ON k.kind = n.kind AND "
+			 "k.hash = n.hash AND k.case_id < n.case_id "
+			 "JOIN cases o ON o.id = k.case_id AND "
+			 "o.county = me.county "
+			 "WHERE n.case_id = ?1 AND (n.kind = 'national_id' OR "
+			 "(SELECT count(DISTINCT x.case_id) FROM "
+			 "case_people_keys x JOIN cases xc ON xc.id = "
+			 "x.case_id WHERE x.kind = n.kind AND x.hash = n.hash "
+			 "AND xc.county = me.county) <= ?2) "
+			 "GROUP BY other, k.kind HAVING other <> ?1 "
+			 "ORDER BY other, CASE k.kind WHEN 'national_id' "
+			 "THEN 0 WHEN 'phone' THEN 1 ELSE 2 END",
+			 "ii", case_id, (gint64)PEOPLE_SHARED_MAX);
+	for (guint i = 0; st == ST_OK && i < found->len; i++) {
+		struct match *m = &g_array_index(found, struct match, i);
+
+		st = cases_link_person(s, case_id, m->other, m->kinds->str,
+				       err);
+		if (st == ST_OK)
+			(*linked)++;
+	}
+	for (guint i = 0; i < found->len; i++)
+		g_string_free(g_array_index(found, struct match, i).kinds,
+			      TRUE);
+	return st;
 }
 
 /* Seals plain (a record's JSON) for case_id, and wipes it. */
@@ -271,8 +461,12 @@ people_store(struct store *s, const struct vault *v, gint64 case_id,
 	     const struct identity *id, struct err *err)
 {
 	g_autofree char *plain = to_plain(id);
+	enum status st = seal_record(s, v, case_id, plain, err);
 
-	return seal_record(s, v, case_id, plain, err);
+	/* Who the person is across cases, as keyed hashes. */
+	if (st == ST_OK)
+		st = store_keys(s, v, case_id, id, err);
+	return st;
 }
 
 struct sealed_row {
@@ -370,23 +564,21 @@ people_load(struct store *s, const struct vault *v, gint64 case_id,
 
 enum status
 people_load_about(struct store *s, const struct vault *v, gint64 case_id,
-		  enum writer *kind, struct identity *client,
-		  struct err *err)
+		  char **kind, struct identity *client, struct err *err)
 {
 	g_autoptr(JsonParser) p = NULL;
 	JsonObject *o;
 	enum status st;
 
-	*kind = WRITER_UNKNOWN;
+	*kind = NULL;
 	memset(client, 0, sizeof *client);
 	st = open_record(s, v, case_id, &p, err);
 	if (st != ST_OK || p == NULL)
 		return st;
 	o = json_node_get_object(json_parser_get_root(p));
-	if (!writer_parse(json_object_get_string_member_with_default(
-				  o, "writer_kind", ""),
-			  kind))
-		*kind = WRITER_UNKNOWN;
+	if (json_object_has_member(o, "writer_kind"))
+		*kind = g_strdup(
+			json_object_get_string_member(o, "writer_kind"));
 	if (json_object_has_member(o, "client") &&
 	    JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "client")))
 		read_fields(json_object_get_object_member(o, "client"),
@@ -396,7 +588,7 @@ people_load_about(struct store *s, const struct vault *v, gint64 case_id,
 
 enum status
 people_store_about(struct store *s, const struct vault *v, gint64 case_id,
-		   enum writer kind, const struct identity *client,
+		   const char *kind, const struct identity *client,
 		   struct err *err)
 {
 	g_autoptr(JsonParser) p = NULL;
@@ -415,9 +607,8 @@ people_store_about(struct store *s, const struct vault *v, gint64 case_id,
 	/* What is not given stays as it was. */
 	o = p != NULL ? json_node_get_object(json_parser_get_root(p))
 		      : json_object_new();
-	if (writer_name(kind) != NULL)
-		json_object_set_string_member(o, "writer_kind",
-					      writer_name(kind));
+	if (kind != NULL)
+		json_object_set_string_member(o, "writer_kind", kind);
 	if (client != NULL) {
 		b = json_builder_new();
 		json_builder_begin_object(b);
@@ -430,6 +621,38 @@ people_store_about(struct store *s, const struct vault *v, gint64 case_id,
 		json_object_unref(o);
 	plain = json_to_string(node, FALSE);
 	return seal_record(s, v, case_id, plain, err);
+}
+
+static gboolean
+read_id(const struct store_row *row, gpointer data)
+{
+	gint64 id = store_col_int(row, 0);
+
+	g_array_append_val(data, id);
+	return TRUE;
+}
+
+enum status
+people_key_existing(struct store *s, const struct vault *v, struct err *err)
+{
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	enum status st;
+
+	st = store_query(s, err, read_id, ids,
+			 "SELECT case_id FROM case_people ORDER BY case_id",
+			 "");
+	for (guint i = 0; st == ST_OK && i < ids->len; i++) {
+		gint64 id = g_array_index(ids, gint64, i);
+		struct identity who = { 0 };
+		struct err e2 = { 0 };
+
+		/* A record that does not open stays without hashes; case
+		 * show reports it, not the opening of the database. */
+		if (people_load(s, v, id, &who, &e2) == ST_OK)
+			st = store_keys(s, v, id, &who, err);
+		identity_clear(&who);
+	}
+	return st;
 }
 
 /* value with all but the first keep_head and last keep_tail characters
@@ -545,6 +768,7 @@ collect_expired(const struct store_row *row, gpointer data)
 /* What retention erases of one case, each bound to its id. */
 static const char *const erase_sql[] = {
 	"DELETE FROM case_people WHERE case_id = ?",
+	"DELETE FROM case_people_keys WHERE case_id = ?",
 	"DELETE FROM case_parties WHERE case_id = ?",
 	"UPDATE case_notes SET text = '' WHERE case_id = ?",
 	"UPDATE reasons SET match = '' WHERE case_id = ?",

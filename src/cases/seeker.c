@@ -118,7 +118,16 @@ open_case(const struct casemail *cm, struct run_stats *stats,
 	/* Who the writer is to the person: a referral names the right one. */
 	if (st == ST_OK && c->writer != WRITER_UNKNOWN)
 		st = people_store_about(cm->store, cm->vault, case_id,
-					c->writer, NULL, err);
+					writer_name(c->writer), NULL, err);
+	/* Before the staff notice, which names the earlier cases. */
+	if (st == ST_OK) {
+		guint earlier = 0;
+
+		st = people_link_returning(cm->store, case_id, &earlier, err);
+		if (st == ST_OK && earlier > 0)
+			run_report(stats, "linked %s to %u earlier case(s) of "
+				   "the same person", number, earlier);
+	}
 	/* Who wrote takes part: a later letter naming the case is theirs. */
 	if (st == ST_OK)
 		st = thread_add_party(cm->store, cm->tokens, case_id,

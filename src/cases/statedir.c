@@ -119,6 +119,38 @@ new_id(void)
 	return g_string_free(hex, FALSE);
 }
 
+typedef enum status once_fn(struct store *s, const struct vault *v,
+			    struct err *err);
+
+/* fn, once in the life of the database: in one transaction with the
+ * meta mark name that says it is done. */
+static enum status
+once_in_its_life(struct store *s, const struct vault *v, const char *name,
+		 once_fn *fn, struct err *err)
+{
+	g_autofree char *done = meta_get(s, name);
+	enum status st;
+
+	if (done != NULL)
+		return ST_OK;
+	st = store_begin(s, err);
+	if (st == ST_OK)
+		st = fn(s, v, err);
+	if (st == ST_OK)
+		st = meta_set(s, name, "1", err);
+	if (st == ST_OK)
+		st = store_commit(s, err);
+	else
+		store_rollback(s);
+	return st;
+}
+
+static enum status
+key_message_ids(struct store *s, const struct vault *v, struct err *err)
+{
+	return store_key_message_ids(s, err);
+}
+
 /*
  * The database's personal columns are sealed with the data key from now
  * on (store.h); what a version before sealing wrote in the clear is
@@ -136,22 +168,16 @@ seal_with_key(const struct config *cfg, struct store *s, struct err *err)
 	if (st != ST_OK)
 		return st;
 	vault_attach(v, s);
-	done = meta_get(s, "keyed_message_ids");
-	if (done == NULL) {
-		/* Once: keyed twice, an id would not be found again. */
-		st = store_begin(s, err);
-		if (st == ST_OK)
-			st = store_key_message_ids(s, err);
-		if (st == ST_OK)
-			st = meta_set(s, "keyed_message_ids", "1", err);
-		if (st == ST_OK)
-			st = store_commit(s, err);
-		else
-			store_rollback(s);
-		if (st != ST_OK)
-			return st;
-	}
-	g_free(done);
+	/* Once: keyed twice, an id would not be found again. */
+	st = once_in_its_life(s, v, "keyed_message_ids", key_message_ids,
+			      err);
+	/* Once: the cases filed before schema 9 get their person's hashes,
+	 * so that a person coming back is known by them too. */
+	if (st == ST_OK)
+		st = once_in_its_life(s, v, "people_keys",
+				      people_key_existing, err);
+	if (st != ST_OK)
+		return st;
 	/* 2: cases.referrer_addr joined the sealed columns (schema 8);
 	 * sealing again leaves what is sealed as it is. */
 	done = meta_get(s, "sealed_columns");

@@ -295,6 +295,18 @@ static const char *const migrations[] = {
 	"  WHERE x.case_id = i.case_id AND x.step = k.step)"
 	"  ORDER BY i.case_id, k.step DESC;"
 	"DROP TABLE intake;",
+
+	/* 9: who a person is across cases, to know one who comes back: a
+	 * keyed hash of each normalised national ID, phone and address of
+	 * a case's person (people.h), a key of its own for each kind; never
+	 * the value itself.  Erased with the sealed record. */
+	"CREATE TABLE case_people_keys ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('national_id', 'phone',"
+	"    'address')),"
+	"  hash TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, kind, hash));"
+	"CREATE INDEX case_people_keys_hash ON case_people_keys(kind, hash);",
 };
 
 const char *

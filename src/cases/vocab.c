@@ -157,6 +157,23 @@ static const struct {
 
 static const struct {
 	const char *name, *label;
+} person_keys[] = {
+	{ "national_id", "身分證字號" },
+	{ "phone", "電話" },
+	{ "address", "地址" },
+};
+
+const char *
+person_key_label(const char *kind)
+{
+	for (size_t i = 0; kind != NULL && i < G_N_ELEMENTS(person_keys); i++)
+		if (strcmp(kind, person_keys[i].name) == 0)
+			return person_keys[i].label;
+	return NULL;
+}
+
+static const struct {
+	const char *name, *label;
 	gboolean agency;
 } sources[] = {
 	{ "webform", "我要求助網頁", FALSE },

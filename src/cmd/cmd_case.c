@@ -334,6 +334,8 @@ do_show(struct session *ss, const char *number)
 					  "replied_at", NULL };
 	static const char *const ev[] = { "at", "who", "what", "why", NULL };
 	static const char *const nt[] = { "at", "who", "text", NULL };
+	static const char *const ln[] = { "number", "state", "closed_reason",
+					  "why", NULL };
 	g_autoptr(JsonNode) node = NULL;
 	struct case_ref c;
 	struct err err = { 0 };
@@ -376,6 +378,7 @@ do_show(struct session *ss, const char *number)
 	print_rows(o, "referrals", rf);
 	print_rows(o, "events", ev);
 	print_rows(o, "notes", nt);
+	print_rows(o, "links", ln);
 	return EXIT_OK;
 }
 
@@ -412,7 +415,7 @@ do_set(struct session *ss, const char *number, const char *what)
 				return EXIT_USAGE;
 			}
 			st = people_store_about(ss->cm.store, ss->cm.vault,
-						c.id, WRITER_UNKNOWN, &client,
+						c.id, NULL, &client,
 						&err);
 			identity_clear(&client);
 			if (st != ST_OK) {

@@ -690,7 +690,7 @@ enum status
 notify_build_referral(const struct notify *n, const struct centre *c,
 		      const char *referral_number, const char *token,
 		      enum group g, const char *agency, const char *rcpt,
-		      const struct identity *id, enum writer kind,
+		      const struct identity *id, const char *writer,
 		      const struct identity *client, const char *needs,
 		      const char *due_date, GDateTime *now,
 		      struct outgoing **out, struct err *err)
@@ -699,15 +699,20 @@ notify_build_referral(const struct notify *n, const struct centre *c,
 	g_autoptr(GString) person = g_string_new(NULL);
 	g_autofree char *case_number = g_strndup(referral_number, 16);
 	gboolean named = client != NULL;
-	/* Someone who wrote about another: a mother for her son. */
-	gboolean other = kind == WRITER_FAMILY || kind == WRITER_FRIEND ||
-			 kind == WRITER_PUBLIC;
+	enum writer kind = WRITER_UNKNOWN;
+	gboolean other;
 	struct spec sp = {
 		.centre = c, .template = "referral", .vars = vars,
 		.rcpt = rcpt, .to_name = agency, .token = token,
 		.case_number = case_number,
 		.auto_submitted = "auto-generated",
 	};
+
+	if (writer != NULL && !writer_parse(writer, &kind))
+		kind = WRITER_UNKNOWN;
+	/* Someone who wrote about another: a mother for her son. */
+	other = kind == WRITER_FAMILY || kind == WRITER_FRIEND ||
+		kind == WRITER_PUBLIC;
 
 	if (named)
 		add_person(person, client, g);

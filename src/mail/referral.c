@@ -15,7 +15,7 @@ referral_notice(struct store *s, const struct case_ref *c, enum group g,
 	g_autoptr(GDateTime) now = twtime_now();
 	g_autofree char *needs = NULL;
 	struct identity id = { 0 }, client = { 0 };
-	enum writer kind = WRITER_UNKNOWN;
+	g_autofree char *kind = NULL;
 	enum status st;
 
 	if (to == NULL || to[0] == NULL)

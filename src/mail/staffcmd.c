@@ -222,7 +222,7 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 		if (client_named(rest, &rest, &client) &&
 		    cases_may_become(c.state, CASE_REFERRED))
 			st = people_store_about(cm->store, cm->vault, c.id,
-						WRITER_UNKNOWN, &client, &e);
+						NULL, &client, &e);
 		if (st == ST_OK)
 			st = cases_refer(cm->store, cm->calendar, &c, g,
 				 strchr(word, '@') != NULL ? word

@@ -51,6 +51,7 @@ struct case_words {
 	char *reasons, *letter, *owner, *next_step, *alerted, *reply_how;
 	char *files;		/* the letter's files, listed */
 	GPtrArray *attached;	/* struct attachment *, borrowed: sent */
+	char *returning;	/* the person's earlier cases */
 };
 
 static void
@@ -65,6 +66,53 @@ case_words_clear(struct case_words *w)
 	g_free(w->files);
 	if (w->attached != NULL)
 		g_ptr_array_free(w->attached, TRUE);
+	g_free(w->returning);
+}
+
+/*
+ * The earlier cases of case_id's person, as staff read them (new):
+ * "TNN-1150301-0002（已結案：再入監），依身分證字號、電話相符", one after
+ * another, or 無.
+ */
+static enum status
+earlier_words(const struct casemail *cm, gint64 case_id, char **out,
+	      struct err *err)
+{
+	g_autoptr(GPtrArray) earlier = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)case_earlier_free);
+	GString *s = g_string_new(NULL);
+	enum status st = cases_earlier(cm->store, case_id, earlier, err);
+
+	for (guint i = 0; st == ST_OK && i < earlier->len; i++) {
+		const struct case_earlier *e = earlier->pdata[i];
+		g_auto(GStrv) kinds = g_strsplit(e->kinds, " ", -1);
+		enum close_reason r;
+
+		if (s->len > 0)
+			g_string_append(s, "；");
+		g_string_append_printf(s, "%s（", e->number);
+		if (e->state == CASE_CLOSED)
+			g_string_append(s, "已結案");
+		else
+			g_string_append_printf(s, "進行中：%s",
+					       case_state_label(e->state) != NULL
+						       ? case_state_label(e->state)
+						       : "不明");
+		if (e->state == CASE_CLOSED &&
+		    close_reason_parse(e->closed_reason, &r))
+			g_string_append_printf(s, "：%s", close_reason_label(r));
+		g_string_append(s, "），依");
+		for (int k = 0; kinds[k] != NULL; k++)
+			g_string_append_printf(s, "%s%s", k > 0 ? "、" : "",
+					       person_key_label(kinds[k]) != NULL
+						       ? person_key_label(kinds[k])
+						       : kinds[k]);
+		g_string_append(s, "相符");
+	}
+	if (st == ST_OK && s->len == 0)
+		g_string_append(s, "無");
+	*out = g_string_free(s, st != ST_OK);
+	return st;
 }
 
 /*
@@ -242,6 +290,9 @@ staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 			    first ? "收到一封新的來信，已登錄為新案件。"
 				  : "收到當事人再次來信，已歸入原案件。");
 	case_vars(cm, &cr, c, files, vars, &w);
+	st = earlier_words(cm, case_id, &w.returning, err);
+	if (st == ST_OK)
+		g_hash_table_insert(vars, "returning", w.returning);
 	for (int i = 0; st == ST_OK && to[i] != NULL; i++)
 		st = queue_case_mail(cm, case_id, &cr, to[i], "case-staff",
 				     "staff",
@@ -323,6 +374,13 @@ staffnote_duty(const struct casemail *cm, gint64 case_id, const char *number,
 		return st;
 	}
 	case_vars(cm, &cr, c, files, vars, &w);
+	st = earlier_words(cm, case_id, &w.returning, err);
+	if (st != ST_OK) {
+		case_words_clear(&w);
+		case_view_clear(&cr);
+		return st;
+	}
+	g_hash_table_insert(vars, "returning", w.returning);
 	contact = notify_contact(&c->identity, c->reply_addr);
 	g_hash_table_insert(vars, "contact", contact);
 	st = queue_case_mail(cm, case_id, &cr, centre->duty, "duty-alert",

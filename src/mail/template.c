@@ -14,7 +14,7 @@ const char *const template_vars[] = {
 	"urgency_label", "state_label", "letter", "note_address",
 	"staff_name", "count", "results", "relayed", "reason",
 	"claimed_from", "risk_flag", "title", "owner", "next_step",
-	"alerted", "commands", "reply_how", "files", NULL,
+	"alerted", "commands", "reply_how", "files", "returning", NULL,
 };
 
 void

@@ -373,6 +373,45 @@ phone_normalise(const char *s)
 	return g_string_free(d, FALSE);
 }
 
+char *
+address_normalise(const char *s)
+{
+	static const char *const lead[] = { "中華民國", "臺灣省", "臺灣", NULL };
+	g_autofree char *nfkc = NULL;
+	GString *out;
+	const char *p, *num;
+	size_t skip;
+
+	/* NFKC makes full-width digits and letters plain. */
+	nfkc = s != NULL ? g_utf8_normalize(s, -1, G_NORMALIZE_NFKC) : NULL;
+	if (nfkc == NULL)
+		return NULL;
+	out = g_string_new(NULL);
+	for (p = nfkc; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == 0x53F0)	/* 台 */
+			c = 0x81FA;	/* 臺 */
+		/* 12-3號 is 12之3號. */
+		if (c == '-' && g_ascii_isdigit(p[1]) && out->len > 0 &&
+		    g_ascii_isdigit(out->str[out->len - 1]))
+			g_string_append(out, "之");
+		else if (!g_unichar_isspace(c) && !g_unichar_ispunct(c))
+			g_string_append_unichar(out, c);
+	}
+	skip = strspn(out->str, "0123456789");
+	g_string_erase(out, 0, (gssize)skip);
+	for (int i = 0; lead[i] != NULL; i++)
+		if (g_str_has_prefix(out->str, lead[i]))
+			g_string_erase(out, 0, (gssize)strlen(lead[i]));
+	num = strstr(out->str, "號");
+	if (num == NULL || num == out->str || !g_ascii_isdigit(num[-1])) {
+		g_string_free(out, TRUE);
+		return NULL;
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* Whether s holds a title or a role rather than only a name. */
 static gboolean
 titled(const char *s)

@@ -69,6 +69,7 @@ tap_like "... and who wrote" "$body" "來信者：
   ・本人"
 tap_unlike "... no rule's name, no weight, nothing to type in a terminal" \
 	"$body" "(suicide|overdose|violence|withdrawal|psychosis|child|missing|shelter|need|writer|urgency|kind|guard)\.[a-z_]+|\(\+[0-9]+\)|（\+[0-9]+）|lamplight "
+tap_like "... and that the person has no earlier case" "$body" "・曾有案件：無"
 tap_is "... each reason once" \
 	"$(printf '%s\n' "$body" | grep '^  ・' | sort | uniq -d | wc -l)" 0
 tap_like "... the letter, and how to act by replying" "$body" \
@@ -308,4 +309,31 @@ tap_is "... nothing of the letter's files kept in the clear (decoded search)" \
 	--client " ， " 2>"$T/err" || true
 tap_like "case set --client that names no one is refused" "$(cat "$T/err")" "names no one"
 tap_is "... and no second referral is made" "$(show "$c3" 'len(d["referrals"])')" 1
+# --- a person who comes back --------------------------------------------
+# The first case closes (再入監); its writer writes again from another
+# address, living elsewhere, the phone typed another way.
+"$L" case set "${C[@]}" "$c1" closed --reason reimprisoned --as "$LIN" \
+	>/dev/null 2>>"$T/log"
+"$MT" write "$T/w9.eml" <<'EOF'
+Message-ID: <w3.1@mail.example.net>
+From: 怡君 <yc.back@example.net>
+To: tnn@centers.moj-help.example
+Subject: 我出來了
+
+您好，我是李怡君，之前在中心登記過，後來再入監，上個月出來了。
+現在住臺南市北區公園路100號，電話 0975 830 142。
+想再申請戒癮治療，謝謝。
+EOF
+ingest "$T/w9.eml"
+c9=$(newest)
+outmail staff "$LIN" "$T/n9.eml"
+b9=$(get "$T/n9.eml" 'b')
+tap_like "a person back after 再入監 is known: the notice names the earlier case ($c9)" \
+	"$b9" "本案：.*
+  ・曾有案件：$c1（已結案：再入監），依電話相符
+"
+tap_like "case show lists the linked case, what matched and not the value" \
+	"$("$L" case show "${C[@]}" "$c9")" "links:
+ +$c1 closed reimprisoned same person: phone$"
+tap_like "the anonymous letter's notice names none" "$b2" "・曾有案件：無"
 tap_done

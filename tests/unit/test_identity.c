@@ -81,6 +81,39 @@ test_phones(void **state)
 	}
 }
 
+/* One address written two ways is one address; a city alone is none. */
+static void
+test_addresses(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "臺南市東區長榮路二段95巷12號", "臺南市東區長榮路二段95巷12號" },
+		{ "台南市 東區長榮路二段９５巷１２號",
+		  "臺南市東區長榮路二段95巷12號" },
+		{ "701 臺南市東區長榮路二段95巷12號",
+		  "臺南市東區長榮路二段95巷12號" },
+		{ "台灣台南市東區長榮路二段95巷12號",
+		  "臺南市東區長榮路二段95巷12號" },
+		{ "高雄市前鎮區中華五路 12-3 號 5 樓", "高雄市前鎮區中華五路12之3號5樓" },
+		{ "高雄市前鎮區中華五路12之3號5樓", "高雄市前鎮區中華五路12之3號5樓" },
+		{ "臺南市", NULL },
+		{ "臺南市東區", NULL },
+		{ "中山路號", NULL },
+		{ "", NULL },
+		{ NULL, NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *got = address_normalise(t[i].in);
+
+		if (g_strcmp0(got, t[i].out) != 0) {
+			print_error("case %zu: %s -> %s\n", i, t[i].in, got);
+			fail();
+		}
+	}
+}
+
 static void
 test_names(void **state)
 {
@@ -347,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_national_id),
 		cmocka_unit_test(test_birth_dates),
 		cmocka_unit_test(test_phones),
+		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_from_text),
 		cmocka_unit_test(test_from_form),

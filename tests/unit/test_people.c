@@ -52,9 +52,10 @@ teardown(void **state)
 }
 
 static gint64
-new_case(struct fx *f, const char *subject, GDateTime *at)
+new_case_in(struct fx *f, const char *county, const char *subject,
+	    GDateTime *at)
 {
-	struct case_new cn = { .county = "TNN", .urgency = "application",
+	struct case_new cn = { .county = county, .urgency = "application",
 			       .source = "webform", .subject = subject,
 			       .reply_addr = "yc@example.org" };
 	g_autofree char *number = NULL;
@@ -64,6 +65,12 @@ new_case(struct fx *f, const char *subject, GDateTime *at)
 	assert_int_equal(cases_add(f->s, &cn, at, &id, &number, &err),
 			 ST_OK);
 	return id;
+}
+
+static gint64
+new_case(struct fx *f, const char *subject, GDateTime *at)
+{
+	return new_case_in(f, "TNN", subject, at);
 }
 
 static void
@@ -108,7 +115,7 @@ test_about_sealed_with_the_writer(void **state)
 	struct fx *f = *state;
 	g_autoptr(GDateTime) now = twtime_now();
 	struct identity in = { 0 }, out = { 0 }, client = { 0 }, got = { 0 };
-	enum writer kind = WRITER_UNKNOWN;
+	g_autofree char *kind = NULL;
 	struct err err = { 0 };
 	gint64 a = new_case(f, "求助", now), b = new_case(f, "求助", now);
 
@@ -117,10 +124,10 @@ test_about_sealed_with_the_writer(void **state)
 	/* Nothing said yet: unknown, no one. */
 	assert_int_equal(people_load_about(f->s, f->v, a, &kind, &got, &err),
 			 ST_OK);
-	assert_int_equal(kind, WRITER_UNKNOWN);
+	assert_null(kind);
 	assert_false(identity_any(&got));
-	assert_int_equal(people_store_about(f->s, f->v, a, WRITER_FAMILY,
-					    NULL, &err),
+	assert_int_equal(people_store_about(f->s, f->v, a, "family", NULL,
+					    &err),
 			 ST_OK);
 	assert_true(identity_parse_person("王小華，男／民國89年5月6日 0911-222-333",
 					  &client));
@@ -129,12 +136,12 @@ test_about_sealed_with_the_writer(void **state)
 	assert_string_equal(client.birth_date, "2000-05-06");
 	assert_string_equal(client.phone, "0911222333");
 	/* The client added later keeps the writer's kind. */
-	assert_int_equal(people_store_about(f->s, f->v, a, WRITER_UNKNOWN,
-					    &client, &err),
+	assert_int_equal(people_store_about(f->s, f->v, a, NULL, &client,
+					    &err),
 			 ST_OK);
 	assert_int_equal(people_load_about(f->s, f->v, a, &kind, &got, &err),
 			 ST_OK);
-	assert_int_equal(kind, WRITER_FAMILY);
+	assert_string_equal(kind, "family");
 	assert_string_equal(got.name, "王小華");
 	assert_string_equal(got.phone, "0911222333");
 	/* The writer's record is as it was. */
@@ -143,13 +150,14 @@ test_about_sealed_with_the_writer(void **state)
 	assert_false(db_holds(f, "王小華"));
 	assert_false(db_holds(f, "0911222333"));
 	/* A case with no record gets one holding only what it is about. */
-	assert_int_equal(people_store_about(f->s, f->v, b, WRITER_FRIEND,
-					    NULL, &err),
+	assert_int_equal(people_store_about(f->s, f->v, b, "friend", NULL,
+					    &err),
 			 ST_OK);
 	identity_clear(&got);
+	g_clear_pointer(&kind, g_free);
 	assert_int_equal(people_load_about(f->s, f->v, b, &kind, &got, &err),
 			 ST_OK);
-	assert_int_equal(kind, WRITER_FRIEND);
+	assert_string_equal(kind, "friend");
 	identity_clear(&out);
 	assert_int_equal(people_load(f->s, f->v, b, &out, &err), ST_OK);
 	assert_false(identity_any(&out));
@@ -160,6 +168,24 @@ test_about_sealed_with_the_writer(void **state)
 	identity_clear(&out);
 	identity_clear(&got);
 	identity_clear(&client);
+}
+
+/* One integer a query gives. */
+static gint64
+count(struct fx *f, const char *sql, gint64 id)
+{
+	sqlite3_stmt *st;
+	gint64 n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite(f->s), sql, -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }
 
 static void
@@ -333,6 +359,11 @@ test_erased_after_retention(void **state)
 	assert_string_equal(f->forgotten->pdata[0], "123.M1.tnn");
 	assert_int_equal(people_load(f->s, f->v, old_case, &out, &err), ST_OK);
 	assert_null(out.name);
+	/* Its hashes with it; the open case keeps its own. */
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys "
+			       "WHERE case_id = ?", old_case), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys "
+			       "WHERE case_id = ?", open_case), 3);
 	/* The open case keeps its data. */
 	assert_int_equal(people_load(f->s, f->v, open_case, &out, &err),
 			 ST_OK);
@@ -527,6 +558,290 @@ test_columns_sealed(void **state)
 	g_free(other_dir);
 }
 
+/*
+ * A case of county for a person who wrote text (read as the pipeline
+ * reads a letter) or gave id, filed and linked to earlier ones: how many
+ * it was linked to.
+ */
+static guint
+file_person(struct fx *f, const char *county, const char *text,
+	    struct identity *id, gint64 *case_id)
+{
+	g_autoptr(GDateTime) now = twtime_now();
+	struct identity read = { 0 };
+	struct err err = { 0 };
+	guint linked = 99;
+
+	if (id == NULL) {
+		identity_from_text(&read, text, NULL, NULL);
+		id = &read;
+	}
+	*case_id = new_case_in(f, county, "求助", now);
+	assert_int_equal(people_store(f->s, f->v, *case_id, id, &err), ST_OK);
+	assert_int_equal(people_link_returning(f->s, *case_id, &linked, &err),
+			 ST_OK);
+	identity_clear(&read);
+	return linked;
+}
+
+/* The earlier cases of id, as "NUMBER state reason kinds; ...". */
+static char *
+earlier(struct fx *f, gint64 id)
+{
+	g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)case_earlier_free);
+	GString *s = g_string_new(NULL);
+	struct err err = { 0 };
+
+	assert_int_equal(cases_earlier(f->s, id, a, &err), ST_OK);
+	for (guint i = 0; i < a->len; i++) {
+		const struct case_earlier *e = a->pdata[i];
+
+		g_string_append_printf(s, "%s%s %s %s %s", i > 0 ? "; " : "",
+				       e->number, case_state_name(e->state),
+				       e->closed_reason != NULL
+					       ? e->closed_reason
+					       : "-",
+				       e->kinds);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *
+number_of(struct fx *f, gint64 id)
+{
+	char *n = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(cases_number(f->s, id, &n, &err), ST_OK);
+	return n;
+}
+
+/* A person back after 再入監 is known by their ID, in any state. */
+static void
+test_returning_by_id(void **state)
+{
+	struct fx *f = *state;
+	struct identity a = { 0 }, b = { 0 };
+	g_autofree char *was = NULL, *got = NULL, *want = NULL;
+	gint64 first, again;
+
+	fill(&a);
+	assert_int_equal(file_person(f, "TNN", NULL, &a, &first), 0);
+	assert_int_equal(store_run(f->s, NULL, "UPDATE cases SET state = "
+				   "'closed', closed_reason = 'reimprisoned' "
+				   "WHERE id = ?", "i", first),
+			 ST_OK);
+	/* A new phone and address, the same ID written another way. */
+	b.name = g_strdup("李怡君");
+	b.phone = g_strdup("0911223344");
+	b.address = g_strdup("高雄市前鎮區中華五路12號");
+	b.national_id = g_strdup("D266190436");
+	b.national_id_valid = TRUE;
+	assert_int_equal(file_person(f, "TNN", NULL, &b, &again), 1);
+	was = number_of(f, first);
+	want = g_strdup_printf("%s closed reimprisoned national_id", was);
+	got = earlier(f, again);
+	assert_string_equal(got, want);
+	/* The earlier case does not call the later one earlier; both have
+	 * the link and an audit row saying what matched. */
+	g_free(got);
+	got = earlier(f, first);
+	assert_string_equal(got, "");
+	assert_int_equal(count(f, "SELECT count(*) FROM case_links WHERE "
+			       "why = 'same person: national_id'", 0), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_events WHERE "
+			       "what = 'returning person'", 0), 2);
+	identity_clear(&a);
+	identity_clear(&b);
+}
+
+/* A phone written another way, an address with 台 for 臺, full-width
+ * digits: the same person. */
+static void
+test_returning_written_otherwise(void **state)
+{
+	struct fx *f = *state;
+	g_autofree char *got = NULL;
+	gint64 first, by_phone, by_address, both;
+
+	assert_int_equal(file_person(f, "TNN", "我是李怡君，電話 0975-830-142。",
+				     NULL, &first), 0);
+	assert_int_equal(file_person(f, "TNN", "請打給我：０９７５ ８３０ １４２",
+				     NULL, &by_phone), 1);
+	got = earlier(f, by_phone);
+	assert_non_null(strstr(got, " phone"));
+	g_free(got);
+	assert_int_equal(file_person(f, "TNN", "我住臺南市東區長榮路二段95巷12號",
+				     NULL, &by_address), 0);
+	assert_int_equal(file_person(f, "TNN",
+				     "地址：台南市東區長榮路二段95巷12號",
+				     NULL, &both), 1);
+	got = earlier(f, both);
+	assert_non_null(strstr(got, " address"));
+	g_free(got);
+	/* Phone and address at once: one link, saying both. */
+	{
+		g_autofree char *was = NULL, *want = NULL;
+		gint64 last, again;
+
+		assert_int_equal(
+			file_person(f, "TNN",
+				    "電話0975830142，住台南市東區長榮路二段"
+				    "95巷12號", NULL, &last), 4);
+		assert_int_equal(
+			file_person(f, "TNN",
+				    "住臺南市東區長榮路二段95巷12號，手機 "
+				    "+886 975 830 142", NULL, &again), 5);
+		got = earlier(f, again);
+		was = number_of(f, last);
+		want = g_strdup_printf("%s received - phone address", was);
+		assert_non_null(strstr(got, want));
+	}
+}
+
+/* Personal data never crosses between centres. */
+static void
+test_returning_not_across_centres(void **state)
+{
+	struct fx *f = *state;
+	struct identity a = { 0 };
+	gint64 there, here;
+
+	fill(&a);
+	assert_int_equal(file_person(f, "KHH", NULL, &a, &there), 0);
+	assert_int_equal(file_person(f, "TNN", NULL, &a, &here), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_links", 0), 0);
+	identity_clear(&a);
+}
+
+/* Placeholders, a toll-free line, a city alone, a number shared by many
+ * of the centre's cases: no one person's, so nobody is linked. */
+static void
+test_returning_not_on_placeholders(void **state)
+{
+	static const struct {
+		const char *nid, *phone, *address;
+	} t[] = {
+		{ "A123456789", "0000000000", "臺南市" },
+		{ "A123456789", "0912345678", "臺南市東區" },
+		{ "F111111111", "0800770885", "台南市" },
+		{ "D266190437", "0911111111", "臺南市中西區" },
+	};
+	struct fx *f = *state;
+	gint64 id, shared;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		for (int k = 0; k < 2; k++) {
+			struct identity p = { 0 };
+
+			p.national_id = g_strdup(t[i].nid);
+			/* A123456789 has a valid check digit; D266190437
+			 * not. */
+			p.national_id_valid = t[i].nid[9] != '7';
+			p.phone = g_strdup(t[i].phone);
+			p.address = g_strdup(t[i].address);
+			assert_int_equal(file_person(f, "TNN", NULL, &p, &id),
+					 0);
+			identity_clear(&p);
+		}
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys",
+			       0), 0);
+	/* An agency's phone on every referral links the first few, then
+	 * nobody. */
+	for (int i = 0; i < PEOPLE_SHARED_MAX + 3; i++) {
+		struct identity p = { 0 };
+		guint linked;
+
+		p.phone = g_strdup("062951010");
+		linked = file_person(f, "TNN", NULL, &p, &shared);
+		identity_clear(&p);
+		assert_int_equal(linked, i < PEOPLE_SHARED_MAX ? (guint)i : 0);
+	}
+}
+
+/* The table holds hashes only: no value in the clear, nor encoded. */
+static void
+test_returning_hashes_only(void **state)
+{
+	struct fx *f = *state;
+	const char *clear[] = { "D266190436", "0975830142",
+				"臺南市東區長榮路二段95巷12號" };
+	struct identity a = { 0 };
+	sqlite3_stmt *st;
+	gint64 id;
+	int rows = 0;
+
+	fill(&a);
+	file_person(f, "TNN", NULL, &a, &id);
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite(f->s),
+					    "SELECT kind, hash FROM "
+					    "case_people_keys", -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *hash = (const char *)sqlite3_column_text(st, 1);
+		guint8 raw[16];
+
+		rows++;
+		assert_int_equal(strlen(hash), 2 * sizeof raw);
+		for (size_t i = 0; i < sizeof raw; i++)
+			raw[i] = (guint8)(g_ascii_xdigit_value(hash[2 * i]) *
+						  16 +
+					  g_ascii_xdigit_value(hash[2 * i + 1]));
+		for (size_t k = 0; k < G_N_ELEMENTS(clear); k++) {
+			assert_null(strstr(hash, clear[k]));
+			assert_null(memmem(raw, sizeof raw, clear[k], 4));
+		}
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(rows, 3);
+	/* Nor anywhere in the file: as text, in hex, in base64. */
+	for (size_t k = 0; k < G_N_ELEMENTS(clear); k++) {
+		g_autofree char *b64 = g_base64_encode(
+			(const guchar *)clear[k], strlen(clear[k]));
+		GString *hex = g_string_new(NULL);
+
+		for (const char *p = clear[k]; *p; p++)
+			g_string_append_printf(hex, "%02x", (guint8)*p);
+		assert_false(db_holds(f, clear[k]));
+		assert_false(db_holds(f, hex->str));
+		assert_false(db_holds(f, b64));
+		g_string_free(hex, TRUE);
+	}
+	/* Each kind its own key: equal hashes only for equal kinds. */
+	assert_int_equal(count(f, "SELECT count(DISTINCT hash) FROM "
+			       "case_people_keys", 0), 3);
+	identity_clear(&a);
+}
+
+/* A database from before the hashes gets them, once, from the sealed
+ * records; a record that does not open is passed over. */
+static void
+test_returning_keys_existing(void **state)
+{
+	struct fx *f = *state;
+	struct identity a = { 0 };
+	struct err err = { 0 };
+	gint64 id, broken;
+
+	fill(&a);
+	file_person(f, "TNN", NULL, &a, &id);
+	file_person(f, "TNN", NULL, &a, &broken);
+	assert_int_equal(store_run(f->s, &err, "DELETE FROM case_people_keys",
+				   ""),
+			 ST_OK);
+	assert_int_equal(store_run(f->s, &err, "UPDATE case_people SET "
+				   "sealed = x'00' WHERE case_id = ?", "i",
+				   broken),
+			 ST_OK);
+	assert_int_equal(people_key_existing(f->s, f->v, &err), ST_OK);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys "
+			       "WHERE case_id = ?", id), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM case_people_keys "
+			       "WHERE case_id = ?", broken), 0);
+	identity_clear(&a);
+}
+
 int
 main(void)
 {
@@ -544,6 +859,18 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_letters_sealed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_returning_by_id, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_returning_written_otherwise, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_returning_not_across_centres, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_returning_not_on_placeholders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_returning_hashes_only,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_returning_keys_existing,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
