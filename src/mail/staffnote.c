@@ -256,6 +256,33 @@ queue_case_mail(const struct casemail *cm, gint64 case_id,
 	return st;
 }
 
+/*
+ * Reads case_id into cr and sets *to to who hears of it: its owner
+ * alone once there is one, else every staff address of the centre (one
+ * holds the owner).  FALSE when there is no such case or no one to tell
+ * (*st says whether that is an error).
+ */
+static gboolean
+case_readers(const struct casemail *cm, gint64 case_id, struct case_view *cr,
+	     char *one[2], char ***to, enum status *st, struct err *err)
+{
+	*to = cm->centre->staff;
+	*st = ST_OK;
+	if (*to == NULL || (*to)[0] == NULL)
+		return FALSE;
+	*st = cases_view(cm->store, case_id, cr, err);
+	if (*st != ST_OK || cr->number == NULL) {
+		case_view_clear(cr);
+		return FALSE;
+	}
+	if (cr->assignee != NULL) {
+		one[0] = cr->assignee;
+		one[1] = NULL;
+		*to = one;
+	}
+	return TRUE;
+}
+
 enum status
 staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 		 const struct classification *c, const GPtrArray *files,
@@ -267,24 +294,14 @@ staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 	struct case_words w = { 0 };
 	struct case_view cr;
 	char *one[2] = { NULL, NULL };
-	char **to = centre->staff;
+	char **to = NULL;
 	gboolean emergency = c->triage != NULL &&
 			     c->triage->urgency == URGENCY_EMERGENCY;
-	enum status st;
+	enum status st = ST_OK;
 
-	if (!centre->staff_notices || centre->staff == NULL ||
-	    centre->staff[0] == NULL)
-		return ST_OK;
-	st = cases_view(cm->store, case_id, &cr, err);
-	if (st != ST_OK || cr.number == NULL) {
-		case_view_clear(&cr);
+	if (!centre->staff_notices ||
+	    !case_readers(cm, case_id, &cr, one, &to, &st, err))
 		return st;
-	}
-	/* The assignee alone, once there is one. */
-	if (cr.assignee != NULL) {
-		one[0] = cr.assignee;
-		to = one;
-	}
 	g_hash_table_insert(vars, "event", first ? "新案件" : "當事人再次來信");
 	g_hash_table_insert(vars, "event_detail",
 			    first ? "收到一封新的來信，已登錄為新案件。"
@@ -309,28 +326,17 @@ staffnote_partner(const struct casemail *cm, gint64 case_id,
 		  const struct classification *c, const struct mail_msg *m,
 		  GDateTime *now, struct err *err)
 {
-	const struct centre *centre = cm->centre;
 	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash,
 						      g_str_equal);
 	g_autofree char *detail = NULL;
 	struct case_words w = { 0 };
 	struct case_view cr;
 	char *one[2] = { NULL, NULL };
-	char **to = centre->staff;
-	enum status st;
+	char **to = NULL;
+	enum status st = ST_OK;
 
-	if (centre->staff == NULL || centre->staff[0] == NULL)
-		return ST_OK;
-	st = cases_view(cm->store, case_id, &cr, err);
-	if (st != ST_OK || cr.number == NULL) {
-		case_view_clear(&cr);
+	if (!case_readers(cm, case_id, &cr, one, &to, &st, err))
 		return st;
-	}
-	/* The case's owner, once there is one. */
-	if (cr.assignee != NULL) {
-		one[0] = cr.assignee;
-		to = one;
-	}
 	detail = g_strdup_printf("合作單位 %s 回覆了本案的轉介；回覆已記在案件"
 				 "中，附件也一併保存。",
 				 m->from_addr != NULL ? m->from_addr
