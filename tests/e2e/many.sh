@@ -38,7 +38,9 @@ ca_file = $HARNESS_CA")
 	fi
 done
 write_config "$T/lamplight.conf" "$T/state" "${blocks[@]}"
-sed -i 's/^\[lamplight\]$/[lamplight]\ntimeout = 4\nfetch_concurrency = 4/' \
+# A timeout long against this machine's noise (a loaded CI runner adds
+# seconds): the run must end within it once, never twice.
+sed -i 's/^\[lamplight\]$/[lamplight]\ntimeout = 10\nfetch_concurrency = 4/' \
 	"$T/lamplight.conf"
 DB=$T/state/lamplight.db
 
@@ -59,8 +61,8 @@ end=$(now_ms)
 tap_is "the silent mailbox fails the run with 69" "$rc" 69
 tap_is "the 21 others are filed" \
 	"$(sql "$DB" 'select count(distinct county) from cases')" 21
-tap_ok "the run takes about the silent server's timeout ($((end - start)) ms)" \
-	test $((end - start)) -lt 9000
+tap_ok "the run waits out the silent server's timeout once, not twice ($((end - start)) ms)" \
+	test $((end - start)) -lt 18000
 tap_ok "the emergency's answer left while the slow mailbox still waited" \
 	test -n "$ack" -a "$(( ${ack:-$end} + 1500 ))" -lt "$end"
 tap_diag "emergency answer delivered after $(( ${ack:-$end} - start )) ms; run ended after $((end - start)) ms"
