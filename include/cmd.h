@@ -66,6 +66,8 @@ void cmd_parse(int *argc, char ***argv, const char *params,
 	       const char *summary, const GOptionEntry *entries);
 
 int cmd_init(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);

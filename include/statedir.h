@@ -28,6 +28,15 @@ enum status statedir_open(const struct config *cfg, gboolean init,
 char *statedir_database_id(struct store *s);
 
 /*
+ * The fingerprints (keyfile.h) of cfg's token key and data key as they
+ * are on disk, never made here: a key missing or unreadable is an error
+ * of the set-up that names it.
+ */
+enum status statedir_key_fingerprints(const struct config *cfg,
+				      char token_fp[17], char data_fp[17],
+				      struct err *err);
+
+/*
  * How the last run ended, kept in the state directory (last-run) where
  * status finds it even when the database cannot be opened: its exit
  * code, when, and why (an error's words: no personal data).

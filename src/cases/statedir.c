@@ -305,6 +305,26 @@ keys_check(const struct config *cfg, struct store *s, const char *id,
 	return ST_OK;
 }
 
+enum status
+statedir_key_fingerprints(const struct config *cfg, char token_fp[17],
+			  char data_fp[17], struct err *err)
+{
+	struct key k[2];
+	char *fps[2] = { token_fp, data_fp };
+
+	keys_of(cfg, k);
+	for (int i = 0; i < 2; i++) {
+		if (access(k[i].path, F_OK) != 0)
+			return err_setup(err, "the %s %s is missing",
+					 k[i].what, k[i].path);
+		if (fingerprint(&k[i], FALSE, fps[i], err) != ST_OK) {
+			err->setup = TRUE;
+			return ST_FATAL;
+		}
+	}
+	return ST_OK;
+}
+
 static gboolean
 keys_recorded(struct store *s)
 {

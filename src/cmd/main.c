@@ -32,6 +32,8 @@ static const struct command {
 	{ "outbox", cmd_outbox, "mail to send and sent: list, retry, cancel" },
 	{ "calendar", cmd_calendar, "the office calendar: show, check, load" },
 	{ "report", cmd_report, "the monthly report, CSV or HTML" },
+	{ "backup", cmd_backup, "copy the database and spool (not the keys)" },
+	{ "restore", cmd_restore, "a backup into an empty state directory" },
 };
 
 char *arg_config;
