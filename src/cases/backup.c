@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -643,6 +644,34 @@ move_in(const char *from, const char *to, const char *name,
 	return ST_OK;
 }
 
+
+/* nftw(): removes each entry, the deepest first. */
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+	     struct FTW *ftw)
+{
+	return remove(path) != 0 ? -1 : 0;
+}
+
+/*
+ * A restore that failed leaves the state directory as it found it
+ * (empty but for the keys): what it moved in, and its staging
+ * directory, are removed, so that the next attempt is not refused.
+ */
+static void
+undo_restore(const char *state_dir, const char *staging)
+{
+	static const char *const moved[] = { "spool", DB_NAME, ID_NAME };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(moved); i++) {
+		g_autofree char *p = g_build_filename(state_dir, moved[i],
+						      NULL);
+
+		nftw(p, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	nftw(staging, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 enum status
 backup_restore(const struct config *cfg, const char *dir,
 	       struct backup_manifest *m, struct err *err)
@@ -687,5 +716,7 @@ backup_restore(const struct config *cfg, const char *dir,
 		st = err_io(err, ST_TEMP, "cannot remove %s", staging);
 	if (st == ST_OK)
 		st = sync_path(cfg->state_dir, err);
+	if (st != ST_OK)
+		undo_restore(cfg->state_dir, staging);
 	return st;
 }
