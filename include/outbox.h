@@ -168,6 +168,14 @@ enum status outbox_message(struct store *s, gint64 id, GBytes **out,
 			   struct err *err);
 
 /*
+ * Connects to the SMTP server of cfg and logs in as a run would, then
+ * quits: nothing is sent.  ST_OK; ST_FATAL marked as the set-up's
+ * (err_setup) when the login is refused or TLS fails; ST_SOURCE_BAD
+ * when the server cannot be reached.  err names the URL and why.
+ */
+enum status outbox_check_server(const struct config *cfg, struct err *err);
+
+/*
  * Sends what is due, most urgent first, over one connection.  A mail is
  * marked sent once the server took it; after each, sent(data) is called
  * (may be NULL): a durable step.  A crash between the server taking a

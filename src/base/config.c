@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -259,8 +260,14 @@ read_secret(struct lines *ln, const char *group, const char *key,
 			"(chmod 600 it)", key, path);
 		return NULL;
 	}
+	/* The file, the system's reason and who asked: the error of
+	 * g_file_get_contents() alone does not say which user failed. */
 	if (!g_file_get_contents(path, &data, &len, &gerr)) {
-		problem(ln, line, "cannot read %s: %s", key, gerr->message);
+		problem(ln, line, "cannot read %s '%s': %s (as uid %u): the "
+			"user lamplight runs as must be able to read it",
+			key, path, access(path, R_OK) != 0 ? g_strerror(errno)
+							   : gerr->message,
+			(unsigned)geteuid());
 		return NULL;
 	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
@@ -570,8 +577,15 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 
 	check_keys(ln, kf, group, centre_keys);
 	if (!county_code_valid(code)) {
-		problem(ln, line, "unknown county code '%s' (see the codes in "
-			"spec/webform.md, upper case)", code);
+		g_autofree char *codes = county_code_list();
+		const char *near = county_code_nearest(code);
+
+		if (near != NULL)
+			problem(ln, line, "unknown county code '%s': did you "
+				"mean %s? (the codes: %s)", code, near, codes);
+		else
+			problem(ln, line, "unknown county code '%s' (the "
+				"codes: %s)", code, codes);
 		centre_free(c);
 		return;
 	}

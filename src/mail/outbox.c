@@ -520,6 +520,8 @@ read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static gboolean tls_failure(CURLcode rc);
+
 static CURL *
 smtp_handle(const struct config *cfg)
 {
@@ -543,6 +545,39 @@ smtp_handle(const struct config *cfg)
 		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->smtp_password);
 	}
 	return c;
+}
+
+enum status
+outbox_check_server(const struct config *cfg, struct err *err)
+{
+	CURL *c = smtp_handle(cfg);
+	char why[CURL_ERROR_SIZE] = "";
+	CURLcode rc;
+
+	if (c == NULL)
+		return err_set(err, ST_NOMEM, "cannot make a curl handle");
+	/* SMTP logs in while it connects: CONNECT_ONLY stops before any
+	 * MAIL FROM, so that nothing is sent. */
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);	/* sends QUIT */
+	if (why[0] == '\0')
+		g_strlcpy(why, curl_easy_strerror(rc), sizeof why);
+	if (rc == CURLE_OK)
+		return ST_OK;
+	if (rc == CURLE_LOGIN_DENIED)
+		return err_setup(err, "SMTP %s refused the login of user '%s' "
+				 "(%s): check [smtp] user and password_file",
+				 cfg->smtp_url, cfg->smtp_user ? cfg->smtp_user
+							       : "",
+				 why);
+	if (tls_failure(rc))
+		return err_setup(err, "SMTP %s: TLS failed: %s: check [smtp] "
+				 "url, starttls and ca_file", cfg->smtp_url,
+				 why);
+	return err_set(err, ST_SOURCE_BAD, "SMTP %s: cannot connect: %s",
+		       cfg->smtp_url, why);
 }
 
 static GDateTime *
