@@ -26,7 +26,13 @@ probe_servers(const struct config *cfg, GPtrArray *worked, GPtrArray *failed)
 		ops = fetch_ops_for(c->mailbox, &err);
 		if (ops == NULL || ops->open(c, &h, &uidvalidity, &err) !=
 					   ST_OK) {
-			g_ptr_array_add(failed, g_strdup(err.msg));
+			/* The certificate check names the host alone. */
+			g_ptr_array_add(failed,
+					g_str_has_prefix(err.msg, "mailbox ")
+						? g_strdup(err.msg)
+						: g_strdup_printf("mailbox %s: %s",
+								  c->id,
+								  err.msg));
 			if (worst == ST_OK)
 				worst = ST_SOURCE_BAD;
 			continue;
