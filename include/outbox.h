@@ -41,6 +41,15 @@ struct outgoing;	/* notify.h */
 enum status outbox_queue(struct store *s, gint64 case_id, const char *kind,
 			 int priority, const struct outgoing *o,
 			 struct err *err);
+/*
+ * From now on in this process, mail queued is held back (run --no-send,
+ * a backfill): recorded with its Message-ID but cancelled at once, with
+ * why, never to be sent, by this run or any later one.
+ */
+void outbox_hold_new(const char *why);
+/* How many mails were held back so far in this process. */
+guint outbox_held_back(void);
+
 /* Inside a transaction: queues a message (priority 0 goes first). */
 enum status outbox_add(struct store *s, gint64 case_id, const char *kind,
 		       int priority, const char *message_id,
@@ -147,6 +156,7 @@ struct outbox_counts {
 	/* Emergency mail (duty alerts, their answers) tried and not yet
 	 * delivered, queued again or failed: a person at once. */
 	gint64 urgent_undelivered;
+	gint64 held_back;	/* by a backfill: cancelled, never sent */
 };
 
 enum status outbox_count(struct store *s, struct outbox_counts *out,

@@ -283,7 +283,8 @@ static const char *const main_keys[] = {
 	"state_dir", "rules_dir", "templates_dir", "calendar", "token_key_file",
 	"data_key_file", "retention_days", "auto_mail_per_day",
 	"max_message_size", "trusted_authserv",
-	"fetch_concurrency", "timeout", "busy_timeout", NULL,
+	"fetch_concurrency", "timeout", "busy_timeout", "lock_warn_after",
+	"first_run_limit", NULL,
 };
 static const char *const smtp_keys[] = {
 	"url", "starttls", "ca_file", "user", "password_file", NULL,
@@ -840,6 +841,10 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 					  CENTRE_COUNT);
 	cfg->timeout = get_uint(ln, kf, "timeout", 60, 1, 3600);
 	cfg->busy_timeout = get_uint(ln, kf, "busy_timeout", 10, 1, 3600);
+	cfg->lock_warn_after = get_uint(ln, kf, "lock_warn_after", 30, 1,
+					7 * 24 * 60);
+	cfg->first_run_limit = get_uint(ln, kf, "first_run_limit", 50, 0,
+					G_MAXINT);
 	size = get_string(kf, "lamplight", "max_message_size");
 	if (size != NULL) {
 		gboolean ok;

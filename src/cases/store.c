@@ -295,6 +295,10 @@ static const char *const migrations[] = {
 	"  WHERE x.case_id = i.case_id AND x.step = k.step)"
 	"  ORDER BY i.case_id, k.step DESC;"
 	"DROP TABLE intake;",
+
+	/* Mail a backfill (run --no-send) queued is held back: cancelled
+	 * at once and marked so, never sent, and counted by status. */
+	"ALTER TABLE outbox ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;",
 };
 
 const char *
@@ -959,6 +963,23 @@ store_rollback(struct store *s)
 
 
 /* ---- what was fetched from each mailbox ---- */
+
+enum status
+store_mailbox_known(struct store *s, const char *mailbox, gboolean *known,
+		    struct err *err)
+{
+	gint64 one = 0;
+	enum status st;
+
+	st = store_query(s, err, store_read_int, &one,
+			 "SELECT 1 WHERE EXISTS (SELECT 1 FROM fetched WHERE "
+			 "mailbox = ?1) OR EXISTS (SELECT 1 FROM mailbox_runs "
+			 "WHERE mailbox = ?1 AND error IS NULL)",
+			 "t", mailbox);
+	if (st == ST_OK)
+		*known = one == 1;
+	return st;
+}
 
 enum status
 store_fetched_has(struct store *s, const char *mailbox, guint32 uidvalidity,
