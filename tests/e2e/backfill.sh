@@ -91,7 +91,7 @@ time.sleep(60)' "$S/lock" "$T/held" &
 	holder=$!
 	for _ in $(seq 50); do [[ -e $T/held ]] && break; sleep 0.1; done
 }
-trap 'kill "${holder:-}" 2>/dev/null; harness_stop' EXIT
+trap 'kill "${holder:-}" 2>/dev/null || true; harness_stop' EXIT
 hold
 touch "$S/lock"
 tap_is "a fresh lock held: exit 3" "$(run)" 3
