@@ -68,6 +68,13 @@ enum status fetch_why_connect_failed(struct err *err, const char *id,
 				     const char *host, int port,
 				     gboolean tls, int timeout_s, int r);
 
+/* The server at host:port refused the login of user as mailbox id,
+ * saying said (its reply's text, may be NULL): sets err and returns
+ * ST_SOURCE_BAD. */
+enum status fetch_login_refused(struct err *err, const char *id,
+				const char *host, int port, const char *user,
+				const char *said);
+
 /*
  * Verifies the certificate chain of a TLS stream (a libetpan mailstream)
  * for host, against ca_file or the system trust store.  Must pass before

@@ -968,16 +968,14 @@ enum status
 store_mailbox_known(struct store *s, const char *mailbox, gboolean *known,
 		    struct err *err)
 {
-	gint64 one = 0;
-	enum status st;
+	gint64 n = 0;
+	enum status st = store_query(
+		s, err, store_read_int, &n,
+		"SELECT EXISTS (SELECT 1 FROM fetched WHERE mailbox = ?1) OR "
+		"EXISTS (SELECT 1 FROM mailbox_runs WHERE mailbox = ?1 AND "
+		"error IS NULL)", "t", mailbox);
 
-	st = store_query(s, err, store_read_int, &one,
-			 "SELECT 1 WHERE EXISTS (SELECT 1 FROM fetched WHERE "
-			 "mailbox = ?1) OR EXISTS (SELECT 1 FROM mailbox_runs "
-			 "WHERE mailbox = ?1 AND error IS NULL)",
-			 "t", mailbox);
-	if (st == ST_OK)
-		*known = one == 1;
+	*known = n != 0;
 	return st;
 }
 

@@ -106,6 +106,18 @@ probe_greeting(int fd, int timeout_s, char *buf, gsize size)
 }
 
 enum status
+fetch_login_refused(struct err *err, const char *id, const char *host,
+		    int port, const char *user, const char *said)
+{
+	return err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d refused the "
+		       "login of user '%s' (%s): check the user in the URL "
+		       "and password_file", id, host, port,
+		       user != NULL ? user : "", said != NULL && *said
+							? said
+							: "no reason given");
+}
+
+enum status
 fetch_why_connect_failed(struct err *err, const char *id, const char *host,
 			 int port, gboolean tls, int timeout_s, int r)
 {
@@ -117,8 +129,9 @@ fetch_why_connect_failed(struct err *err, const char *id, const char *host,
 	timeout_s = CLAMP(timeout_s, 1, 10);
 	fd = probe_connect(host, port, timeout_s, &why);
 	if (fd >= 0) {
-		n = probe_greeting(fd, MIN(timeout_s, 3), greeting,
-				   sizeof greeting - 1);
+		/* A server greets at once: a second is plenty, and a
+		 * silent one costs the run no more than that. */
+		n = probe_greeting(fd, 1, greeting, sizeof greeting - 1);
 		close(fd);
 	}
 	if (fd < 0)
@@ -137,7 +150,7 @@ fetch_why_connect_failed(struct err *err, const char *id, const char *host,
 		return err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d sent no "
 			       "greeting: a TLS port? use imaps:// or "
 			       "pop3s://", id, host, port);
-	return err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d: %s failed "
-		       "(libetpan %d)", id, host, port,
+	return err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d: %s failed or "
+		       "timed out (libetpan %d)", id, host, port,
 		       tls ? "the TLS handshake" : "the greeting", r);
 }

@@ -99,14 +99,9 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 		r = mailimap_login(s->imap, g_uri_get_user(uri),
 				   c->password ? c->password : "");
 		if (r != MAILIMAP_NO_ERROR) {
-			st = err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d "
-				     "refused the login of user '%s' (%s): "
-				     "check the user in the URL and "
-				     "password_file", c->id, host, port,
-				     g_uri_get_user(uri),
-				     s->imap->imap_response != NULL
-					     ? s->imap->imap_response
-					     : "no reason given");
+			st = fetch_login_refused(err, c->id, host, port,
+						 g_uri_get_user(uri),
+						 s->imap->imap_response);
 			goto fail;
 		}
 	}

@@ -103,13 +103,9 @@ pop3_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 	r = mailpop3_login(s->pop, g_uri_get_user(uri),
 			   c->password ? c->password : "");
 	if (r != MAILPOP3_NO_ERROR) {
-		st = err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d refused "
-			     "the login of user '%s' (%s): check the user in "
-			     "the URL and password_file", c->id, host, port,
-			     g_uri_get_user(uri),
-			     s->pop->pop3_response != NULL
-				     ? s->pop->pop3_response
-				     : "no reason given");
+		st = fetch_login_refused(err, c->id, host, port,
+					 g_uri_get_user(uri),
+					 s->pop->pop3_response);
 		goto fail;
 	}
 	*uidvalidity = 0;

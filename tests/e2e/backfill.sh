@@ -22,10 +22,7 @@ sed -i 's/^\[lamplight\]$/[lamplight]\nfirst_run_limit = 20/' "$T/l.conf"
 n=0
 letter() {
 	n=$((n + 1))
-	sed -e "s/^Message-ID: .*/Message-ID: <bf$n@example.org>/" \
-		-e "s/^From: .*/From: bf$n@writers.example/" \
-		"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" \
-		>"$T/mb/new/17900000$n.bf$n.x"
+	maildir_letter "$T/mb" "bf$n"
 }
 # run [ARGS...]: a run; its exit code; stdout in out, stderr in err.
 run() {
