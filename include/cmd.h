@@ -16,10 +16,15 @@ enum {
 	EXIT_OK = 0,
 	EXIT_PARTIAL = 1,	/* done, but a message or mailbox failed */
 	EXIT_LOCKED = 3,	/* another run holds the lock */
+	EXIT_FIRST_RUN = 4,	/* a first run found more letters than
+				 * first_run_limit: that mailbox waits for
+				 * a backfill (run --no-send) */
 	EXIT_USAGE = 64,	/* EX_USAGE */
 	EXIT_DATAERR = 65,	/* EX_DATAERR: unreadable input file */
 	EXIT_UNAVAILABLE = 69,	/* EX_UNAVAILABLE: a mailbox failed */
 	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE: a bug */
+	EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: an output file cannot be
+				 * made (no such directory, not allowed) */
 	EXIT_IOERR = 74,	/* EX_IOERR: the disk is full or failing */
 	EXIT_TEMPFAIL = 75,	/* EX_TEMPFAIL: try again later */
 	EXIT_CONFIG = 78,	/* EX_CONFIG */

@@ -86,6 +86,12 @@ struct config {
 	guint fetch_concurrency;	/* mailboxes fetched at once */
 	guint timeout;		/* seconds a server may stay silent */
 	guint busy_timeout;	/* seconds to wait for the database */
+	/* A run finding the lock held says so only once it is older than
+	 * this (minutes): before, it is a run still at work. */
+	guint lock_warn_after;
+	/* A mailbox's first run with more letters than this waits for a
+	 * backfill (run --no-send); 0: no limit. */
+	guint first_run_limit;
 	char *smtp_url;
 	char *smtp_ca_file;
 	char *smtp_user;

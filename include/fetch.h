@@ -58,6 +58,24 @@ extern const struct fetch_ops fetch_pop3_ops;
 const struct fetch_ops *fetch_ops_for(const char *url, struct err *err);
 
 /*
+ * After libetpan failed to connect (its code r) to host:port as mailbox
+ * id, tries again by hand to find out why: no such host, connection
+ * refused, timeout, a plain-text server on a TLS port or a TLS server on
+ * a plain one.  Sets err (ST_SOURCE_BAD, naming host:port) and returns
+ * its status.
+ */
+enum status fetch_why_connect_failed(struct err *err, const char *id,
+				     const char *host, int port,
+				     gboolean tls, int timeout_s, int r);
+
+/* The server at host:port refused the login of user as mailbox id,
+ * saying said (its reply's text, may be NULL): sets err and returns
+ * ST_SOURCE_BAD. */
+enum status fetch_login_refused(struct err *err, const char *id,
+				const char *host, int port, const char *user,
+				const char *said);
+
+/*
  * Verifies the certificate chain of a TLS stream (a libetpan mailstream)
  * for host, against ca_file or the system trust store.  Must pass before
  * any password is sent: libetpan itself accepts any certificate.

@@ -41,6 +41,15 @@ struct outgoing;	/* notify.h */
 enum status outbox_queue(struct store *s, gint64 case_id, const char *kind,
 			 int priority, const struct outgoing *o,
 			 struct err *err);
+/*
+ * From now on in this process, mail queued is held back (run --no-send,
+ * a backfill): recorded with its Message-ID but cancelled at once, with
+ * why, never to be sent, by this run or any later one.
+ */
+void outbox_hold_new(const char *why);
+/* How many mails were held back so far in this process. */
+guint outbox_held_back(void);
+
 /* Inside a transaction: queues a message (priority 0 goes first). */
 enum status outbox_add(struct store *s, gint64 case_id, const char *kind,
 		       int priority, const char *message_id,
@@ -147,6 +156,7 @@ struct outbox_counts {
 	/* Emergency mail (duty alerts, their answers) tried and not yet
 	 * delivered, queued again or failed: a person at once. */
 	gint64 urgent_undelivered;
+	gint64 held_back;	/* by a backfill: cancelled, never sent */
 };
 
 enum status outbox_count(struct store *s, struct outbox_counts *out,
@@ -166,6 +176,14 @@ enum status outbox_seal_existing(struct store *s, struct err *err);
  * into *out; NULL when there is no such row or it was erased. */
 enum status outbox_message(struct store *s, gint64 id, GBytes **out,
 			   struct err *err);
+
+/*
+ * Connects to the SMTP server of cfg and logs in as a run would, then
+ * quits: nothing is sent.  ST_OK; ST_FATAL marked as the set-up's
+ * (err_setup) when the login is refused or TLS fails; ST_SOURCE_BAD
+ * when the server cannot be reached.  err names the URL and why.
+ */
+enum status outbox_check_server(const struct config *cfg, struct err *err);
 
 /*
  * Sends what is due, most urgent first, over one connection.  A mail is

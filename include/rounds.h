@@ -15,13 +15,18 @@
 #include "run.h"
 #include "spool.h"
 
+/* With opts->no_send, what this run queues is held back: never sent
+ * (outbox_hold_new()).  Before anything is queued. */
+void rounds_hold(const struct run_opts *opts);
+
 /* Sends the emergencies' mail due now; a failure is logged (the end of
  * the run sends again). */
 void rounds_send_urgent(const struct casemail *cm,
 			const struct run_opts *opts,
 			struct run_stats *stats);
 
-/* Sends every mail due (the outbox, most urgent first). */
+/* Sends every mail due (the outbox, most urgent first).  With
+ * opts->no_send, sends nothing and counts what was held back. */
 enum status rounds_send_all(const struct casemail *cm,
 			    const struct run_opts *opts,
 			    struct run_stats *stats, GDateTime *now,

@@ -23,6 +23,11 @@ struct run_opts {
 	const char *only;	/* a centre code, or NULL for all */
 	gboolean no_fetch;	/* file the spool and send only (ingest) */
 	gboolean fetch_only;	/* only fetch into the spool (backfills) */
+	/* File everything, answer no one, notify no staff: what is queued
+	 * is held back for good (a backfill); nothing is sent. */
+	gboolean no_send;
+	/* A mailbox's first run may bring more than first_run_limit. */
+	gboolean first_run_ok;
 	/* Told as letters are filed and mailboxes done (a command's
 	 * progress bar); may be NULL.  Called from the main thread. */
 	void (*progress)(const struct run_stats *rs, void *data);
@@ -37,6 +42,10 @@ struct run_stats {
 	guint quarantined;
 	guint sources_failed;
 	guint left_on_server;	/* over the size cap */
+	guint held_back;	/* mails not sent for --no-send */
+	/* Mailboxes whose first run found over first_run_limit letters
+	 * and waits for a backfill: nothing of them was fetched. */
+	guint first_run_waiting;
 	struct outbox_stats out;
 	GPtrArray *report;	/* lines for the operator, no personal data */
 	/* For progress: letters to file, mailboxes to fetch, and done. */
@@ -73,6 +82,9 @@ void run_mail_sent(gpointer opts);
  */
 enum status run_lock(const char *state_dir, const char *command,
 		     int *fd_out, gboolean *locked, struct err *err);
+/* Seconds since the lock of state_dir was last taken (a holder sets
+ * its time), or -1 when there is no lock file. */
+gint64 run_lock_age(const char *state_dir);
 /* run_lock()'s checks of a state directory that is there, alone. */
 enum status run_check_state_dir(const char *state_dir, const char *command,
 				struct err *err);

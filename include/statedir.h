@@ -27,6 +27,11 @@ enum status statedir_open(const struct config *cfg, gboolean init,
  * for a database from before identities (the next run gives it one). */
 char *statedir_database_id(struct store *s);
 
+/* statedir_open() without init, for a check: into *id the database's
+ * identity (a new string; NULL as above), then closed again. */
+enum status statedir_check(const struct config *cfg, char **id,
+			   struct err *err);
+
 /*
  * The fingerprints (keyfile.h) of cfg's token key and data key as they
  * are on disk, never made here: a key missing or unreadable is an error

@@ -215,6 +215,11 @@ struct mailbox_run {
 	const char *error;	/* NULL when the mailbox was fine */
 };
 
+/* Whether mailbox has been fetched from before: anything recorded as
+ * fetched, or a run that went well.  FALSE: its first run is to come. */
+enum status store_mailbox_known(struct store *s, const char *mailbox,
+				gboolean *known, struct err *err);
+
 enum status store_mailbox_run_add(struct store *s,
 				  const struct mailbox_run *mr,
 				  struct err *err);

@@ -146,6 +146,13 @@ const char *county_code_for_name(const char *text);
 /* Whether code is one of the 22 county codes (upper case). */
 gboolean county_code_valid(const char *code);
 
+/* The 22 codes, space-separated: a new string; caller frees. */
+char *county_code_list(void);
+
+/* The county code that code (any case) is most likely a slip for
+ * ("TPQ", "tpe": "TPE"): a static string, or NULL when none is near. */
+const char *county_code_nearest(const char *code);
+
 /*
  * The county of a centre mailbox address such as tpe@centers.example
  * (its local part is a county code): a static string, or NULL.

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "casework.h"
@@ -162,18 +163,42 @@ run_lock(const char *state_dir, const char *command, int *fd_out,
 					path);
 	if (fcntl(fd, F_SETLK, &fl) != 0) {
 		int e = errno;
+		struct flock held = { .l_type = F_WRLCK,
+				      .l_whence = SEEK_SET };
+		gint64 age = run_lock_age(state_dir);
 
-		close(fd);
 		if (e == EACCES || e == EAGAIN) {
 			*locked = TRUE;
-			return err_set(err, ST_TEMP, "another run holds '%s'",
-				       path);
+			if (fcntl(fd, F_GETLK, &held) != 0 ||
+			    held.l_type == F_UNLCK)
+				held.l_pid = 0;
+			close(fd);
+			return err_set(err, ST_TEMP, "another run (pid %ld) "
+				       "has held '%s' for %lld min",
+				       (long)held.l_pid, path,
+				       (long long)MAX(age, 0) / 60);
 		}
+		close(fd);
 		errno = e;
 		return err_sys(err, ST_FATAL, "cannot lock '%s'", path);
 	}
+	/* The lock file's time says since when it is held: a run that
+	 * finds it held tells a run at work from a stuck one by it.  Should
+	 * it fail, the old time makes the next run speak up: not silent. */
+	(void)futimens(fd, NULL);
 	*fd_out = fd;
 	return ST_OK;
+}
+
+gint64
+run_lock_age(const char *state_dir)
+{
+	g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return -1;
+	return MAX((gint64)time(NULL) - (gint64)sb.st_mtime, 0);
 }
 
 enum status
@@ -214,7 +239,9 @@ run_once(const struct config *cfg, const struct run_opts *opts,
 	if (st == ST_OK && !opts->fetch_only)
 		st = casework_seal_letters(cw, err);
 	now = twtime_now();
-	if (st == ST_OK && !opts->fetch_only)
+	/* A backfill leaves the day's reminders to the next run, which
+	 * sends them. */
+	if (st == ST_OK && !opts->fetch_only && !opts->no_send)
 		st = casework_remind(cw, now, err);
 	if (st == ST_OK && !opts->fetch_only)
 		st = casework_send_all(cw, now, err);

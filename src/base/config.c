@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -259,8 +260,14 @@ read_secret(struct lines *ln, const char *group, const char *key,
 			"(chmod 600 it)", key, path);
 		return NULL;
 	}
+	/* The file, the system's reason and who asked: the error of
+	 * g_file_get_contents() alone does not say which user failed. */
 	if (!g_file_get_contents(path, &data, &len, &gerr)) {
-		problem(ln, line, "cannot read %s: %s", key, gerr->message);
+		problem(ln, line, "cannot read %s '%s': %s (as uid %u): the "
+			"user lamplight runs as must be able to read it",
+			key, path, access(path, R_OK) != 0 ? g_strerror(errno)
+							   : gerr->message,
+			(unsigned)geteuid());
 		return NULL;
 	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
@@ -276,7 +283,8 @@ static const char *const main_keys[] = {
 	"state_dir", "rules_dir", "templates_dir", "calendar", "token_key_file",
 	"data_key_file", "retention_days", "auto_mail_per_day",
 	"max_message_size", "trusted_authserv",
-	"fetch_concurrency", "timeout", "busy_timeout", NULL,
+	"fetch_concurrency", "timeout", "busy_timeout", "lock_warn_after",
+	"first_run_limit", NULL,
 };
 static const char *const smtp_keys[] = {
 	"url", "starttls", "ca_file", "user", "password_file", NULL,
@@ -570,8 +578,15 @@ load_centre(struct config *cfg, struct lines *ln, GKeyFile *kf,
 
 	check_keys(ln, kf, group, centre_keys);
 	if (!county_code_valid(code)) {
-		problem(ln, line, "unknown county code '%s' (see the codes in "
-			"spec/webform.md, upper case)", code);
+		g_autofree char *codes = county_code_list();
+		const char *near = county_code_nearest(code);
+
+		if (near != NULL)
+			problem(ln, line, "unknown county code '%s': did you "
+				"mean %s? (the codes: %s)", code, near, codes);
+		else
+			problem(ln, line, "unknown county code '%s' (the "
+				"codes: %s)", code, codes);
 		centre_free(c);
 		return;
 	}
@@ -826,6 +841,10 @@ load_main(struct config *cfg, struct lines *ln, GKeyFile *kf)
 					  CENTRE_COUNT);
 	cfg->timeout = get_uint(ln, kf, "timeout", 60, 1, 3600);
 	cfg->busy_timeout = get_uint(ln, kf, "busy_timeout", 10, 1, 3600);
+	cfg->lock_warn_after = get_uint(ln, kf, "lock_warn_after", 30, 1,
+					7 * 24 * 60);
+	cfg->first_run_limit = get_uint(ln, kf, "first_run_limit", 50, 0,
+					G_MAXINT);
 	size = get_string(kf, "lamplight", "max_message_size");
 	if (size != NULL) {
 		gboolean ok;

@@ -34,6 +34,7 @@ casework_open(const struct config *cfg, const struct run_opts *opts,
 	cw->spool = spool;
 	cw->cm.cfg = cfg;
 	cw->cm.store = store;
+	rounds_hold(opts);
 	st = casemail_open(&cw->cm, CASEMAIL_ALL, err);
 	if (st != ST_OK) {
 		casework_close(cw);

@@ -36,11 +36,22 @@ letter_to_seal(const char *spool_name, gpointer data)
 }
 
 void
+rounds_hold(const struct run_opts *opts)
+{
+	if (opts->no_send)
+		outbox_hold_new("held back by run --no-send (a backfill): "
+				"never sent");
+}
+
+void
 rounds_send_urgent(const struct casemail *cm, const struct run_opts *opts,
 		   struct run_stats *stats)
 {
 	g_autoptr(GDateTime) now = twtime_now();
 	struct err err = { 0 };
+
+	if (opts->no_send)
+		return;
 
 	if (outbox_send_due(cm->store, cm->cfg, now, OUTBOX_PRIORITY_EMERGENCY,
 			    &stats->out, run_mail_sent, (gpointer)opts,
@@ -52,6 +63,12 @@ enum status
 rounds_send_all(const struct casemail *cm, const struct run_opts *opts,
 		struct run_stats *stats, GDateTime *now, struct err *err)
 {
+	/* Nothing goes, not even what earlier runs queued: --no-send is
+	 * the promise that this run mails no one. */
+	if (opts->no_send) {
+		stats->held_back = outbox_held_back();
+		return ST_OK;
+	}
 	return outbox_send_due(cm->store, cm->cfg, now, G_MAXINT, &stats->out,
 			       run_mail_sent, (gpointer)opts, err);
 }

@@ -460,3 +460,15 @@ statedir_run_clear(struct statedir_run *r)
 	g_free(r->why);
 	memset(r, 0, sizeof *r);
 }
+
+enum status
+statedir_check(const struct config *cfg, char **id, struct err *err)
+{
+	struct store *s = NULL;
+	enum status st = statedir_open(cfg, FALSE, &s, err);
+
+	if (st == ST_OK)
+		*id = statedir_database_id(s);
+	store_close(s);
+	return st;
+}

@@ -307,6 +307,10 @@ static const char *const migrations[] = {
 	"  hash TEXT NOT NULL,"
 	"  PRIMARY KEY (case_id, kind, hash));"
 	"CREATE INDEX case_people_keys_hash ON case_people_keys(kind, hash);",
+
+	/* 10: mail a backfill (run --no-send) queued is held back: cancelled
+	 * at once and marked so, never sent, and counted by status. */
+	"ALTER TABLE outbox ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;",
 };
 
 const char *
@@ -971,6 +975,21 @@ store_rollback(struct store *s)
 
 
 /* ---- what was fetched from each mailbox ---- */
+
+enum status
+store_mailbox_known(struct store *s, const char *mailbox, gboolean *known,
+		    struct err *err)
+{
+	gint64 n = 0;
+	enum status st = store_query(
+		s, err, store_read_int, &n,
+		"SELECT EXISTS (SELECT 1 FROM fetched WHERE mailbox = ?1) OR "
+		"EXISTS (SELECT 1 FROM mailbox_runs WHERE mailbox = ?1 AND "
+		"error IS NULL)", "t", mailbox);
+
+	*known = n != 0;
+	return st;
+}
 
 enum status
 store_fetched_has(struct store *s, const char *mailbox, guint32 uidvalidity,

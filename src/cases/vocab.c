@@ -468,6 +468,38 @@ county_code_valid(const char *code)
 	return FALSE;
 }
 
+char *
+county_code_list(void)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
+		g_string_append_printf(s, "%s%s", i > 0 ? " " : "",
+				       counties[i].code);
+	return g_string_free(s, FALSE);
+}
+
+const char *
+county_code_nearest(const char *code)
+{
+	const char *best = NULL;
+
+	if (code == NULL || strlen(code) != 3)
+		return NULL;
+	/* One letter off (TPQ, TPe), or the right code in lower case. */
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
+		int off = 0;
+
+		for (int k = 0; k < 3; k++)
+			off += g_ascii_toupper(code[k]) != counties[i].code[k];
+		if (off == 0)
+			return counties[i].code;
+		if (off == 1 && best == NULL)
+			best = counties[i].code;
+	}
+	return best;
+}
+
 const char *
 county_code_for_address(const char *addr)
 {

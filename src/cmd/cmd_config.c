@@ -3,7 +3,8 @@
  * rules, templates and calendar it names, reporting every problem as
  * FILE:LINE; then the files a run will use, as the user it runs as sees
  * them: the state directory (its owner and mode), the database and its
- * keys (statedir.h), the CA files and the Maildir mailboxes.
+ * keys (statedir.h), the CA files and the Maildir mailboxes.  With
+ * --connect it also logs in to every mailbox and the SMTP server.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "calendar.h"
 #include "cmd.h"
 #include "notify.h"
+#include "probe.h"
 #include "rules.h"
 #include "run.h"
 #include "statedir.h"
@@ -40,7 +42,6 @@ check_state(const struct config *cfg, GString *said)
 					       NULL);
 	g_autofree char *parent = g_path_get_dirname(cfg->state_dir);
 	g_autofree char *which = NULL;
-	struct store *s = NULL;
 	struct err err = { 0 };
 
 	if (access(cfg->state_dir, F_OK) != 0) {
@@ -72,14 +73,12 @@ check_state(const struct config *cfg, GString *said)
 				       cfg->state_dir);
 		return EXIT_OK;
 	}
-	if (statedir_open(cfg, FALSE, &s, &err) != ST_OK) {
+	if (statedir_check(cfg, &which, &err) != ST_OK) {
 		fprintf(stderr, "%s\n", err.msg);
 		return cmd_exit_for(&err);
 	}
-	which = statedir_database_id(s);
 	g_string_append_printf(said, "%s: database %s, with its keys\n",
 			       cfg->state_dir, which);
-	store_close(s);
 	return EXIT_OK;
 }
 
@@ -111,6 +110,32 @@ check_paths(const struct config *cfg)
 	return rc;
 }
 
+static gboolean arg_connect;
+
+static const GOptionEntry config_options[] = {
+	{ "connect", 0, 0, G_OPTION_ARG_NONE, &arg_connect,
+	  "log in to every mailbox and the SMTP server (nothing fetched, "
+	  "nothing sent)", NULL },
+	{ NULL },
+};
+
+/* Each server logged in to, as a run would; see probe.h. */
+static int
+check_connect(const struct config *cfg)
+{
+	g_autoptr(GPtrArray) worked = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func(g_free);
+	enum status st = probe_servers(cfg, worked, failed);
+
+	for (guint i = 0; i < worked->len; i++)
+		printf("%s\n", (char *)worked->pdata[i]);
+	for (guint i = 0; i < failed->len; i++)
+		fprintf(stderr, "%s\n", (char *)failed->pdata[i]);
+	return st == ST_OK      ? EXIT_OK
+	       : st == ST_FATAL ? EXIT_CONFIG
+				: EXIT_UNAVAILABLE;
+}
+
 int
 cmd_config(int argc, char **argv)
 {
@@ -124,9 +149,11 @@ cmd_config(int argc, char **argv)
 	int rc = EXIT_OK, state_rc;
 
 	cmd_parse(&argc, &argv, "check",
-		  "Check the configuration and what it names.", NULL);
+		  "Check the configuration and what it names.",
+		  config_options);
 	if (argc != 2 || strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "usage: lamplight config check [-c FILE]\n");
+		fprintf(stderr, "usage: lamplight config check [--connect] "
+			"[-c FILE]\n");
 		return EXIT_USAGE;
 	}
 	cfg = cmd_load_config();
@@ -161,6 +188,9 @@ cmd_config(int argc, char **argv)
 		       cfg->path, cfg->centres->len, fetched,
 		       ruleset_size(rules));
 	fputs(said->str, stdout);
+	/* Only a configuration that loaded is worth trying out. */
+	if (arg_connect && rc == EXIT_OK)
+		rc = check_connect(cfg);
 	notify_close(notify);
 	ruleset_free(rules);
 	config_free(cfg);

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -47,6 +48,7 @@ cmd_report(int argc, char **argv)
 	g_autoptr(GDateTime) now = twtime_now();
 	g_autofree char *month = NULL, *text = NULL;
 	g_autofree char *code = NULL;
+	g_autoptr(GError) gerr = NULL;
 	struct report *r = NULL;
 	struct store *s = NULL;
 	struct config *cfg;
@@ -100,10 +102,18 @@ cmd_report(int argc, char **argv)
 		text = arg_html ? report_html(r, cfg) : report_csv(r, cfg);
 		if (arg_output == NULL) {
 			fputs(text, stdout);
-		} else if (!g_file_set_contents(arg_output, text, -1, NULL)) {
-			fprintf(stderr, "lamplight report: cannot write %s\n",
-				arg_output);
-			rc = EXIT_IOERR;
+		} else if (!g_file_set_contents(arg_output, text, -1,
+						&gerr)) {
+			/* 74 only for a full or failing disk; a directory
+			 * that is not there or not ours is the caller's. */
+			gboolean disk = gerr->domain == G_FILE_ERROR &&
+					(gerr->code == G_FILE_ERROR_NOSPC ||
+					 gerr->code == G_FILE_ERROR_IO);
+
+			fprintf(stderr, "lamplight report: cannot write '%s' "
+				"(as uid %u): %s\n", arg_output,
+				(unsigned)geteuid(), gerr->message);
+			rc = disk ? EXIT_IOERR : EXIT_CANTCREAT;
 		}
 	}
 	report_free(r);

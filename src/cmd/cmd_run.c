@@ -1,6 +1,7 @@
 /*
- * lamplight run: one cron run.  Quiet when nothing happened; one summary
- * line when something did; with --verbose, a line per filed message.
+ * lamplight run: one cron run.  Silent when all went well, so that cron
+ * mails only when something needs a person: then (or with --verbose)
+ * one summary line, and with --verbose a line per filed message too.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +16,16 @@ static gint arg_stop_after;
 static char *arg_only;
 static gboolean arg_fetch_only;
 static gboolean arg_progress;
+static gboolean arg_no_send;
+static gboolean arg_first_run;
 
 static const GOptionEntry run_options[] = {
-	{ "stop-after", 0, 0, G_OPTION_ARG_INT, &arg_stop_after,
-	  "stop (as if killed) after the N-th durable step; for crash tests",
-	  "N" },
+	{ "no-send", 0, 0, G_OPTION_ARG_NONE, &arg_no_send,
+	  "file everything, answer no one, notify no staff: a backfill "
+	  "(what it would have sent is held back for good)", NULL },
+	{ "first-run", 0, 0, G_OPTION_ARG_NONE, &arg_first_run,
+	  "let a mailbox's first run file and answer more letters than "
+	  "first_run_limit", NULL },
 	{ "only", 0, 0, G_OPTION_ARG_STRING, &arg_only,
 	  "fetch only this centre's mailbox (a county code)", "CODE" },
 	{ "fetch-only", 0, 0, G_OPTION_ARG_NONE, &arg_fetch_only,
@@ -27,6 +33,9 @@ static const GOptionEntry run_options[] = {
 	  NULL },
 	{ "progress", 0, 0, G_OPTION_ARG_NONE, &arg_progress,
 	  "a progress bar on the terminal (long backfills)", NULL },
+	{ "stop-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT,
+	  &arg_stop_after, "stop (as if killed) after the N-th durable step; "
+	  "for crash tests", "N" },
 	{ NULL },
 };
 
@@ -63,7 +72,7 @@ cmd_run(int argc, char **argv)
 	struct run_stats stats;
 	struct err err = { 0 };
 	struct config *cfg;
-	gboolean locked = FALSE, busy;
+	gboolean locked = FALSE;
 	enum status st;
 	int rc;
 
@@ -90,6 +99,8 @@ cmd_run(int argc, char **argv)
 	opts.stop_after = (guint)arg_stop_after;
 	opts.only = arg_only;
 	opts.fetch_only = arg_fetch_only;
+	opts.no_send = arg_no_send;
+	opts.first_run_ok = arg_first_run;
 	if (arg_progress && isatty(STDERR_FILENO)) {
 		opts.progress = draw_bar;
 		opts.progress_data = &drawn_us;
@@ -102,24 +113,19 @@ cmd_run(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
 	}
-	if (arg_verbose)
-		for (guint i = 0; i < stats.report->len; i++)
-			printf("%s\n", (char *)stats.report->pdata[i]);
-	busy = stats.fetched || stats.filed || stats.out.sent ||
-	       stats.out.deferred || stats.out.failed ||
-	       stats.sources_failed || stats.left_on_server;
-	if (busy || arg_verbose)
-		printf("fetched %u, filed %u (%u new cases, %u duplicates, "
-		       "%u quarantined), sent %u, deferred %u, failed %u, "
-		       "mailboxes failed %u\n",
-		       stats.fetched, stats.filed, stats.cases,
-		       stats.duplicates, stats.quarantined, stats.out.sent,
-		       stats.out.deferred, stats.out.failed,
-		       stats.sources_failed);
 	/* The worst thing that happened decides; see README.md. */
 	if (locked) {
-		log_warn("%s", err.msg);
 		rc = EXIT_LOCKED;
+		/* A run still at work is no news; one holding the lock for
+		 * long may be stuck, and a person should look. */
+		if (run_lock_age(cfg->state_dir) >=
+		    (gint64)cfg->lock_warn_after * 60) {
+			log_error("%s, over lock_warn_after (%u min): is it "
+				  "stuck?  Nothing was done", err.msg,
+				  cfg->lock_warn_after);
+		} else {
+			log_debug("%s: nothing done", err.msg);
+		}
 	} else if (st != ST_OK || err_is_setup(&err)) {
 		log_error("%s", err.msg);
 		rc = cmd_exit_for(&err);
@@ -135,6 +141,12 @@ cmd_run(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		g_strlcpy(err.msg, "TLS with the SMTP server failed: all mail "
 			  "stays queued", sizeof err.msg);
+	} else if (stats.first_run_waiting) {
+		/* Logged where it happened, with what to run. */
+		rc = EXIT_FIRST_RUN;
+		g_snprintf(err.msg, sizeof err.msg, "%u mailbox(es) wait for "
+			   "a backfill: over first_run_limit",
+			   stats.first_run_waiting);
 	} else if (stats.sources_failed) {
 		rc = EXIT_UNAVAILABLE;
 		g_snprintf(err.msg, sizeof err.msg, "%u mailbox(es) could not "
@@ -145,6 +157,23 @@ cmd_run(int argc, char **argv)
 	} else {
 		rc = EXIT_OK;
 	}
+	/* Quiet for cron: the summary only when asked, or when a person
+	 * should look (then the error above was logged as well). */
+	if (arg_verbose)
+		for (guint i = 0; i < stats.report->len; i++)
+			printf("%s\n", (char *)stats.report->pdata[i]);
+	if (arg_verbose || (rc != EXIT_OK && !locked))
+		printf("fetched %u, filed %u (%u new cases, %u duplicates, "
+		       "%u quarantined), sent %u, deferred %u, failed %u, "
+		       "mailboxes failed %u\n",
+		       stats.fetched, stats.filed, stats.cases,
+		       stats.duplicates, stats.quarantined, stats.out.sent,
+		       stats.out.deferred, stats.out.failed,
+		       stats.sources_failed);
+	/* A backfill is run by hand: it says what it held back. */
+	if (arg_no_send && !locked)
+		printf("held back %u answers and notices (--no-send): they "
+		       "will never be sent\n", stats.held_back);
 	/* For status, until a clean run: what another run holding the
 	 * lock did is that run's to say. */
 	if (!locked)

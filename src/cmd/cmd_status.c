@@ -184,6 +184,7 @@ cmd_status(int argc, char **argv)
 	add_int(b, "outbox_queued", h->outbox.queued);
 	add_int(b, "outbox_stale", h->outbox.stale);
 	add_int(b, "outbox_failed", h->outbox.failed);
+	add_int(b, "outbox_held_back", h->outbox.held_back);
 	add_int(b, "emergency_mail_undelivered",
 		h->outbox.urgent_undelivered);
 	if (h->outbox.urgent_undelivered > 0)
@@ -216,6 +217,11 @@ cmd_status(int argc, char **argv)
 		       "failed; quarantine: %lld held\n",
 		       (long long)h->outbox.queued, (long long)h->outbox.stale,
 		       (long long)h->outbox.failed, (long long)h->held);
+		/* Not a fault: what a backfill filed without answering. */
+		if (h->outbox.held_back > 0)
+			printf("held back by backfills (run --no-send): %lld "
+			       "answers and notices, never to be sent\n",
+			       (long long)h->outbox.held_back);
 		printf("%s", late->str);
 		printf("%s\n", h->stuck ? "attention needed" : "ok");
 	}

@@ -70,7 +70,8 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 		r = mailimap_socket_connect(s->imap, host, (uint16_t)port);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		st = imap_fail(err, c->id, "connect", r);
+		st = fetch_why_connect_failed(err, c->id, host, port, tls,
+					      (int)c->timeout, r);
 		goto fail;
 	}
 	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
@@ -78,7 +79,11 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 		r = mailimap_socket_starttls_with_callback(s->imap, set_sni,
 							   (void *)host);
 		if (r != MAILIMAP_NO_ERROR) {
-			st = imap_fail(err, c->id, "STARTTLS", r);
+			st = err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d: "
+				     "STARTTLS failed (libetpan %d): the "
+				     "server offers no TLS there, or the "
+				     "handshake failed", c->id, host, port,
+				     r);
 			goto fail;
 		}
 		tls = TRUE;
@@ -94,7 +99,9 @@ imap_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 		r = mailimap_login(s->imap, g_uri_get_user(uri),
 				   c->password ? c->password : "");
 		if (r != MAILIMAP_NO_ERROR) {
-			st = imap_fail(err, c->id, "login", r);
+			st = fetch_login_refused(err, c->id, host, port,
+						 g_uri_get_user(uri),
+						 s->imap->imap_response);
 			goto fail;
 		}
 	}

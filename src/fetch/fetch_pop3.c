@@ -77,14 +77,18 @@ pop3_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 	else
 		r = mailpop3_socket_connect(s->pop, host, (uint16_t)port);
 	if (r != MAILPOP3_NO_ERROR) {
-		st = pop3_fail(err, c->id, "connect", r);
+		st = fetch_why_connect_failed(err, c->id, host, port, tls,
+					      (int)c->timeout, r);
 		goto fail;
 	}
 	if (!tls && c->starttls) {
 		r = mailpop3_socket_starttls_with_callback(s->pop, set_sni,
 							   (void *)host);
 		if (r != MAILPOP3_NO_ERROR) {
-			st = pop3_fail(err, c->id, "STLS", r);
+			st = err_set(err, ST_SOURCE_BAD, "mailbox %s: %s:%d: "
+				     "STLS failed (libetpan %d): the server "
+				     "offers no TLS there, or the handshake "
+				     "failed", c->id, host, port, r);
 			goto fail;
 		}
 		tls = TRUE;
@@ -99,7 +103,9 @@ pop3_open(const struct centre *c, void **handle, guint32 *uidvalidity,
 	r = mailpop3_login(s->pop, g_uri_get_user(uri),
 			   c->password ? c->password : "");
 	if (r != MAILPOP3_NO_ERROR) {
-		st = pop3_fail(err, c->id, "login", r);
+		st = fetch_login_refused(err, c->id, host, port,
+					 g_uri_get_user(uri),
+					 s->pop->pop3_response);
 		goto fail;
 	}
 	*uidvalidity = 0;

@@ -29,6 +29,7 @@ struct job {
 	const char *db_path;
 	struct spool *spool;
 	guint64 max_bytes;
+	guint first_run_limit;	/* 0: none, or the run may pass it */
 	GAsyncQueue *events;	/* to the main thread: struct event */
 	GAsyncQueue *go;	/* from the main thread: filing done */
 	guint to_fetch;		/* for the progress bar, at EV_LISTED */
@@ -36,6 +37,7 @@ struct job {
 	/* Results, read by the main thread after EV_FINISHED. */
 	guint fetched, left_on_server;
 	gboolean failed;
+	gboolean waiting;	/* a first run over first_run_limit */
 	enum status fatal;	/* ST_OK, or what stops the whole run */
 	struct err err;
 	GPtrArray *report;
@@ -191,6 +193,39 @@ job_reclaim(struct job *j, struct store *db, guint32 uidvalidity)
 	return st == ST_OK;
 }
 
+/*
+ * Whether a first run of this mailbox is to wait for a person: never
+ * fetched from before, and more letters there than first_run_limit.  A
+ * first run answers every letter it files: on a mailbox of years of
+ * mail, a flood of answers to old letters and of notices to staff.
+ */
+static gboolean
+job_first_run_waits(struct job *j, struct store *db, guint letters)
+{
+	gboolean known = TRUE;
+	struct err e = { 0 };
+
+	if (j->first_run_limit == 0 || letters <= j->first_run_limit)
+		return FALSE;
+	if (store_mailbox_known(db, j->c->id, &known, &e) != ST_OK) {
+		j->fatal = e.status;
+		j->err = e;
+		return TRUE;
+	}
+	if (known)
+		return FALSE;
+	j->waiting = TRUE;
+	err_set(&j->err, ST_SOURCE_BAD, "mailbox %s: a first run finds %u "
+		"letters, over first_run_limit (%u): nothing fetched.  File "
+		"them without answering anyone with 'lamplight run --no-send "
+		"--only %s', or answer them all with 'lamplight run "
+		"--first-run --only %s'", j->c->id, letters, j->first_run_limit,
+		j->c->code, j->c->code);
+	log_error("%s", j->err.msg);
+	job_report(j, "%s", j->err.msg);
+	return TRUE;
+}
+
 /* Copies new messages into the spool, a batch at a time. */
 static void
 job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
@@ -222,6 +257,8 @@ job_fetch(struct job *j, struct store *db, const struct fetch_ops *ops,
 		return;
 	}
 	mr->listed = entries->len;
+	if (job_first_run_waits(j, db, entries->len))
+		return;
 	/* How many are new, for the progress bar: asked only for it. */
 	if (j->opts->progress != NULL) {
 		for (guint i = 0; i < entries->len; i++) {
@@ -342,7 +379,7 @@ job_run(gpointer data, gpointer user_data)
 	mr.uidvalidity = uidvalidity;
 	if (job_reclaim(j, db, uidvalidity))
 		job_fetch(j, db, ops, h, uidvalidity, &mr);
-	if (j->fatal == ST_OK && !j->failed) {
+	if (j->fatal == ST_OK && !j->failed && !j->waiting) {
 		/* Wait until the main thread has filed what we spooled. */
 		post(j, EV_FETCHED, NULL);
 		g_async_queue_pop(j->go);
@@ -355,7 +392,7 @@ record:
 	mr.finished_at = finished;
 	mr.fetched = j->fetched;
 	mr.left_on_server = j->left_on_server;
-	mr.error = j->failed ? j->err.msg : NULL;
+	mr.error = j->failed || j->waiting ? j->err.msg : NULL;
 	if (store_mailbox_run_add(db, &mr, &e) != ST_OK)
 		log_warn("%s", e.msg);
 out:
@@ -391,6 +428,9 @@ fetchpool_run(const struct config *cfg, const struct run_opts *opts,
 		j->db_path = db_path;
 		j->spool = spool;
 		j->max_bytes = cfg->max_message_bytes;
+		j->first_run_limit = opts->no_send || opts->first_run_ok
+					     ? 0
+					     : cfg->first_run_limit;
 		j->events = events;
 		j->go = g_async_queue_new();
 		j->report = g_ptr_array_new_with_free_func(g_free);
@@ -465,6 +505,8 @@ fetchpool_run(const struct config *cfg, const struct run_opts *opts,
 			stats->left_on_server += j->left_on_server;
 			if (j->failed)
 				stats->sources_failed++;
+			if (j->waiting)
+				stats->first_run_waiting++;
 			for (guint k = 0; k < j->report->len; k++)
 				g_ptr_array_add(stats->report,
 						g_strdup(j->report->pdata[k]));

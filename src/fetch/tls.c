@@ -9,6 +9,39 @@
 
 #include "fetch.h"
 
+/* The DNS names a certificate is for (else its CN): a new string. */
+static char *
+cert_names(gnutls_x509_crt_t crt)
+{
+	GString *names = g_string_new(NULL);
+	char buf[256];
+
+	for (unsigned int i = 0; i < 16; i++) {
+		size_t len = sizeof buf - 1;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf,
+								 &len, NULL);
+
+		if (type < 0)
+			break;
+		if (type != GNUTLS_SAN_DNSNAME)
+			continue;
+		buf[len] = '\0';
+		g_string_append_printf(names, "%s%s", names->len ? ", " : "",
+				       buf);
+	}
+	if (names->len == 0) {
+		size_t len = sizeof buf - 1;
+
+		if (gnutls_x509_crt_get_dn_by_oid(crt,
+						  GNUTLS_OID_X520_COMMON_NAME,
+						  0, 0, buf, &len) == 0)
+			g_string_append_len(names, buf, (gssize)len);
+		else
+			g_string_append(names, "no name");
+	}
+	return g_string_free(names, FALSE);
+}
+
 enum status
 tls_verify_stream(void *stream, const char *host, const char *ca_file,
 		  struct err *err)
@@ -61,7 +94,14 @@ tls_verify_stream(void *stream, const char *host, const char *ca_file,
 	}
 	r = gnutls_x509_trust_list_verify_crt2(tl, certs, n, &vdata, 1, 0,
 					       &verdict, NULL);
-	if (r < 0 || verdict != 0) {
+	if (r >= 0 && (verdict & GNUTLS_CERT_UNEXPECTED_OWNER) != 0) {
+		g_autofree char *names = cert_names(certs[0]);
+
+		st = err_set(err, ST_SOURCE_BAD, "%s: the certificate is for "
+			     "another name (%s), not %s: use the name it was "
+			     "made for in the mailbox URL, or have it made "
+			     "for %s", host, names, host, host);
+	} else if (r < 0 || verdict != 0) {
 		gnutls_datum_t why = { NULL, 0 };
 
 		if (r >= 0)

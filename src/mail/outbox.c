@@ -51,6 +51,27 @@ outbox_to_writer(const char *kind)
 	return kind != NULL && g_strv_contains(writer, kind);
 }
 
+/*
+ * Held back (run --no-send): why, once set, and how many since.  Set
+ * once, before any mail is queued, and read by the main thread; the
+ * count is atomic all the same.
+ */
+static char *hold_why;
+static gint held_back;
+
+void
+outbox_hold_new(const char *why)
+{
+	g_free(hold_why);
+	hold_why = g_strdup(why);
+}
+
+guint
+outbox_held_back(void)
+{
+	return (guint)g_atomic_int_get(&held_back);
+}
+
 enum status
 outbox_add(struct store *s, gint64 case_id, const char *kind, int priority,
 	   const char *message_id, const char *env_from, const char *rcpt,
@@ -58,19 +79,26 @@ outbox_add(struct store *s, gint64 case_id, const char *kind, int priority,
 {
 	g_autofree char *now = now_iso();
 	g_autofree char *canon = address_canonical(rcpt);
+	enum status st;
 
 	/* A writer's address sealed, staff's and partners' as configured;
-	 * every one keyed for the daily limit. */
-	return store_run(s, err,
-			 "INSERT INTO outbox (case_id, kind, priority, "
-			 "message_id, env_from, rcpt, rcpt_key, data, next_at, "
-			 "created_at) VALUES (nullif(?1, 0), ?2, ?3, ?4, ?5, "
-			 "CASE WHEN ?10 THEN seal(?6, 'outbox.rcpt') ELSE ?6 "
-			 "END, keyed(?7), seal(?8, 'outbox.data'), ?9, ?9)",
-			 "itittttbti", case_id, kind, (gint64)priority,
-			 message_id, env_from, rcpt, canon,
-			 (const void *)data, len, now,
-			 (gint64)outbox_to_writer(kind));
+	 * every one keyed for the daily limit.  Held back, it is cancelled
+	 * in the same statement: no crash can leave it to be sent. */
+	st = store_run(s, err,
+		       "INSERT INTO outbox (case_id, kind, priority, "
+		       "message_id, env_from, rcpt, rcpt_key, data, next_at, "
+		       "created_at, state, held_back, last_error) VALUES "
+		       "(nullif(?1, 0), ?2, ?3, ?4, ?5, "
+		       "CASE WHEN ?10 THEN seal(?6, 'outbox.rcpt') ELSE ?6 "
+		       "END, keyed(?7), seal(?8, 'outbox.data'), ?9, ?9, "
+		       "CASE WHEN ?11 IS NULL THEN 'queued' ELSE 'cancelled' "
+		       "END, ?11 IS NOT NULL, seal(?11, 'outbox.last_error'))",
+		       "itittttbtit", case_id, kind, (gint64)priority,
+		       message_id, env_from, rcpt, canon, (const void *)data,
+		       len, now, (gint64)outbox_to_writer(kind), hold_why);
+	if (st == ST_OK && hold_why != NULL)
+		g_atomic_int_inc(&held_back);
+	return st;
 }
 
 enum status
@@ -442,6 +470,7 @@ read_counts(const struct store_row *row, gpointer data)
 	c->stale = store_col_int(row, 1);
 	c->failed = store_col_int(row, 2);
 	c->urgent_undelivered = store_col_int(row, 3);
+	c->held_back = store_col_int(row, 4);
 	return FALSE;
 }
 
@@ -474,7 +503,8 @@ outbox_count(struct store *s, struct outbox_counts *out, struct err *err)
 			   "1.0 / 24), "
 			   "count(*) FILTER (WHERE state = 'failed'), "
 			   "count(*) FILTER (WHERE priority = ? AND attempts > 0 "
-			   "AND state IN ('queued', 'failed')) "
+			   "AND state IN ('queued', 'failed')), "
+			   "count(*) FILTER (WHERE held_back) "
 			   "FROM outbox", "i", (gint64)OUTBOX_PRIORITY_EMERGENCY);
 }
 
@@ -520,6 +550,8 @@ read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static gboolean tls_failure(CURLcode rc);
+
 static CURL *
 smtp_handle(const struct config *cfg)
 {
@@ -543,6 +575,39 @@ smtp_handle(const struct config *cfg)
 		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->smtp_password);
 	}
 	return c;
+}
+
+enum status
+outbox_check_server(const struct config *cfg, struct err *err)
+{
+	CURL *c = smtp_handle(cfg);
+	char why[CURL_ERROR_SIZE] = "";
+	CURLcode rc;
+
+	if (c == NULL)
+		return err_set(err, ST_NOMEM, "cannot make a curl handle");
+	/* SMTP logs in while it connects: CONNECT_ONLY stops before any
+	 * MAIL FROM, so that nothing is sent. */
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);	/* sends QUIT */
+	if (why[0] == '\0')
+		g_strlcpy(why, curl_easy_strerror(rc), sizeof why);
+	if (rc == CURLE_OK)
+		return ST_OK;
+	if (rc == CURLE_LOGIN_DENIED)
+		return err_setup(err, "SMTP %s refused the login of user '%s' "
+				 "(%s): check [smtp] user and password_file",
+				 cfg->smtp_url, cfg->smtp_user ? cfg->smtp_user
+							       : "",
+				 why);
+	if (tls_failure(rc))
+		return err_setup(err, "SMTP %s: TLS failed: %s: check [smtp] "
+				 "url, starttls and ca_file", cfg->smtp_url,
+				 why);
+	return err_set(err, ST_SOURCE_BAD, "SMTP %s: cannot connect: %s",
+		       cfg->smtp_url, why);
 }
 
 static GDateTime *

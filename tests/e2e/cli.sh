@@ -18,7 +18,9 @@ tap_like "--version" "$("$L" --version)" '^lamplight [0-9]+\.[0-9]+'
 tap_is "an unknown command is a usage error" "$rc" 64
 "$L" run --no-such-option >/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "an unknown option is a usage error" "$rc" 64
-tap_like "run --help shows its options" "$("$L" run --help)" '--stop-after'
+tap_like "run --help shows its options" "$("$L" run --help)" '--no-send'
+tap_unlike "... but not the crash tests' --stop-after" "$("$L" run --help)" \
+	'--stop-after'
 
 # config check: the bundled configs, then a broken one.
 # The bundled config beside what scripts/demo makes for it (its CA and

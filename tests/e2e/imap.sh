@@ -28,10 +28,10 @@ harness_save tpe "$SOURCE_ROOT/maildir/tpe/new/1793630513.demo0002.lamplight"
 harness_save tpe "$SOURCE_ROOT/tests/corpus/auto-reply.eml"
 harness_save nwt "$SOURCE_ROOT/tests/corpus/form-v2-application.eml"
 
-out=$("$LAMPLIGHT" run -c "$T/lamplight.conf" 2>"$T/err") && rc=0 || rc=$?
+out=$("$LAMPLIGHT" run -v -c "$T/lamplight.conf" 2>"$T/err") && rc=0 || rc=$?
 tap_is "first run exits 0" "$rc" 0
 tap_like "first run says what it did" "$out" \
-	'^fetched 3, filed 3 \(2 new cases, 0 duplicates, 0 quarantined\), sent 3'
+	'fetched 3, filed 3 \(2 new cases, 0 duplicates, 0 quarantined\), sent 3'
 tap_is "two cases filed" "$(sql "$DB" 'select count(*) from cases')" 2
 tap_like "Taipei's case is an emergency with a ROC-dated number" \
 	"$(sql "$DB" "select number || ' ' || urgency from cases where county = 'TPE'")" \

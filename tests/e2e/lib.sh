@@ -97,6 +97,16 @@ smtpfault_stop() {
 	SMTPFAULT_PID=
 }
 
+# maildir_letter MAILDIR ID: a letter from a writer (the corpus's
+# direct-utf8.eml) in MAILDIR/new, with Message-ID <ID@example.org> and
+# From ID@writers.example: one more for a run to file.
+maildir_letter() {
+	sed -e "s/^Message-ID: .*/Message-ID: <$2@example.org>/" \
+		-e "s/^From: .*/From: $2@writers.example/" \
+		"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" \
+		>"$1/new/17900000${2//[!0-9]/}.$2.x"
+}
+
 # sql DB QUERY: one query through the sqlite3 shell.
 sql() {
 	sqlite3 -batch -noheader "$1" "$2"

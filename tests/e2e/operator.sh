@@ -34,10 +34,7 @@ cases() { sql "$DB" 'select count(*) from cases'; }
 n=0
 letter() {
 	n=$((n + 1))
-	sed -e "s/^Message-ID: .*/Message-ID: <op$n@example.org>/" \
-		-e "s/^From: .*/From: op$n@writers.example/" \
-		"$SOURCE_ROOT/tests/corpus/direct-utf8.eml" \
-		>"$T/mb/new/17900000$n.op$n.x"
+	maildir_letter "$T/mb" "op$n"
 }
 
 tap_is "a first run into an empty state directory" "$(run)" 0

@@ -62,7 +62,7 @@ tap_is "the letter is in Filed" \
 
 # UIDVALIDITY changes: everything is fetched again, nothing filed twice.
 dove mailbox update -u nwt --uid-validity 4242 INBOX
-out=$("$L" run "${C[@]}" 2>/dev/null) && rc=0 || rc=$?
+out=$("$L" run -v "${C[@]}" 2>/dev/null) && rc=0 || rc=$?
 tap_like "a new UIDVALIDITY re-fetches the mailbox" "$out" \
 	'^fetched 1, filed 1 \(0 new cases, 1 duplicates'
 tap_is "and files nothing new" "$(cases)" 3
