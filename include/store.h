@@ -73,6 +73,10 @@ enum status store_seal_existing(struct store *s, guint *sealed,
 enum status store_begin(struct store *s, struct err *err);
 enum status store_commit(struct store *s, struct err *err);
 void store_rollback(struct store *s);
+/* The end of a transaction begun with store_begin(): committed when st
+ * is ST_OK (the commit's status returned), else rolled back (st
+ * returned). */
+enum status store_end(struct store *s, enum status st, struct err *err);
 
 /* --- what was fetched from each mailbox --- */
 

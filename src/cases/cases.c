@@ -159,10 +159,7 @@ cases_calendar_install(struct store *s, const struct calendar *cal,
 		g_free(d->rule);
 		g_free(d->due);
 	}
-	if (st == ST_OK)
-		st = store_commit(s, err);
-	else
-		store_rollback(s);
+	st = store_end(s, st, err);
 	return st;
 }
 

@@ -821,10 +821,7 @@ people_erase_expired(struct store *s, GDateTime *now, guint days,
 		st = store_begin(s, err);
 		if (st == ST_OK)
 			st = erase_one(s, e->id, at, days, forget, data, err);
-		if (st == ST_OK)
-			st = store_commit(s, err);
-		else
-			store_rollback(s);
+		st = store_end(s, st, err);
 		if (st == ST_OK)
 			(*erased)++;
 	}
@@ -1030,10 +1027,7 @@ people_seal_letters(struct store *s, const struct vault *v,
 				       "WHERE spool_name = ?", "tt", at,
 			       (const char *)done->pdata[i]);
 	if (done->len > 0) {
-		if (st == ST_OK)
-			st = store_commit(s, err);
-		else
-			store_rollback(s);
+		st = store_end(s, st, err);
 	}
 	return st;
 }

@@ -138,10 +138,7 @@ once_in_its_life(struct store *s, const struct vault *v, const char *name,
 		st = fn(s, v, err);
 	if (st == ST_OK)
 		st = meta_set(s, name, "1", err);
-	if (st == ST_OK)
-		st = store_commit(s, err);
-	else
-		store_rollback(s);
+	st = store_end(s, st, err);
 	return st;
 }
 
@@ -191,6 +188,22 @@ seal_with_key(const struct config *cfg, struct store *s, struct err *err)
 	if (st == ST_OK && n > 0)
 		log_info("sealed %u values written in the clear before", n);
 	return st;
+}
+
+/* The end of opening s: sealed with the data key and given to *out;
+ * closed on any failure (st, or the sealing's). */
+static enum status
+hand_over(const struct config *cfg, struct store *s, enum status st,
+	  struct store **out, struct err *err)
+{
+	if (st == ST_OK)
+		st = seal_with_key(cfg, s, err);
+	if (st != ST_OK) {
+		store_close(s);
+		return st;
+	}
+	*out = s;
+	return ST_OK;
 }
 
 /* Records the fingerprints of cfg's keys in s; with create, a key not
@@ -262,14 +275,7 @@ initialise(const struct config *cfg, const char *db, struct store **out,
 		st = meta_set(s, "database_id", id, err);
 	if (st == ST_OK)
 		st = finish_init(cfg, s, id, err);
-	if (st == ST_OK)
-		st = seal_with_key(cfg, s, err);
-	if (st != ST_OK) {
-		store_close(s);
-		return st;
-	}
-	*out = s;
-	return ST_OK;
+	return hand_over(cfg, s, st, out, err);
 }
 
 /* The keys of cfg are those recorded in s (or, in a database from
@@ -393,14 +399,7 @@ statedir_open(const struct config *cfg, gboolean init, struct store **out,
 	/* The directory's record, written again if it was lost. */
 	if (st == ST_OK && (was == NULL || strcmp(was, id) != 0))
 		st = id_file_write(cfg->state_dir, id, err);
-	if (st == ST_OK)
-		st = seal_with_key(cfg, s, err);
-	if (st != ST_OK) {
-		store_close(s);
-		return st;
-	}
-	*out = s;
-	return ST_OK;
+	return hand_over(cfg, s, st, out, err);
 }
 
 #define RUN_NAME "last-run"

@@ -589,10 +589,7 @@ migrate(struct store *s, struct err *err)
 			st = exec(s, migrations[v], err);
 		if (st == ST_OK)
 			st = exec(s, set, err);
-		if (st == ST_OK)
-			st = store_commit(s, err);
-		else
-			store_rollback(s);
+		st = store_end(s, st, err);
 	}
 	return st;
 }
@@ -685,6 +682,20 @@ value_sealed(sqlite3_value *v, const struct store_codec *codec)
 				(gsize)sqlite3_value_bytes(v));
 }
 
+/* ctx's result: b's bytes, as a blob or as text; b is freed. */
+static void
+result_bytes(sqlite3_context *ctx, GBytes *b, gboolean blob)
+{
+	gsize len;
+	const void *data = g_bytes_get_data(b, &len);
+
+	if (blob)
+		sqlite3_result_blob(ctx, data, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_text(ctx, data, (int)len, SQLITE_TRANSIENT);
+	g_bytes_unref(b);
+}
+
 /* seal(value, column): a text or blob as the codec seals it for
  * column; NULL stays NULL.  No codec: an error, never the clear. */
 static void
@@ -718,9 +729,7 @@ sql_seal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_error(ctx, "cannot seal", -1);
 		return;
 	}
-	data = g_bytes_get_data(sealed, &len);
-	sqlite3_result_blob(ctx, data, (int)len, SQLITE_TRANSIENT);
-	g_bytes_unref(sealed);
+	result_bytes(ctx, sealed, TRUE);
 }
 
 /* unseal(value, column): what seal() was given, text or blob; a value
@@ -731,9 +740,7 @@ sql_unseal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	struct store *s = sqlite3_user_data(ctx);
 	const char *column = (const char *)sqlite3_value_text(argv[1]);
 	gboolean blob = FALSE;
-	const void *data;
 	GBytes *open;
-	gsize len;
 
 	if (!value_sealed(argv[0], &s->codec)) {
 		sqlite3_result_value(ctx, argv[0]);
@@ -752,12 +759,7 @@ sql_unseal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 				     "tampered with", -1);
 		return;
 	}
-	data = g_bytes_get_data(open, &len);
-	if (blob)
-		sqlite3_result_blob(ctx, data, (int)len, SQLITE_TRANSIENT);
-	else
-		sqlite3_result_text(ctx, data, (int)len, SQLITE_TRANSIENT);
-	g_bytes_unref(open);
+	result_bytes(ctx, open, blob);
 }
 
 /* keyed(text): the codec's keyed hash of text; NULL stays NULL. */
@@ -848,10 +850,7 @@ store_seal_existing(struct store *s, guint *sealed, struct err *err)
 		if (st == ST_OK && guard != NULL)
 			st = exec(s, sealed_columns[i].guard_sql, err);
 	}
-	if (st == ST_OK)
-		st = store_commit(s, err);
-	else
-		store_rollback(s);
+	st = store_end(s, st, err);
 	return st;
 }
 
@@ -953,6 +952,15 @@ store_commit(struct store *s, struct err *err)
 	st = exec(s, sp, err);
 	if (st == ST_OK)
 		s->depth--;
+	return st;
+}
+
+enum status
+store_end(struct store *s, enum status st, struct err *err)
+{
+	if (st == ST_OK)
+		return store_commit(s, err);
+	store_rollback(s);
 	return st;
 }
 

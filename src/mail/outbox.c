@@ -367,10 +367,7 @@ outbox_seal_existing(struct store *s, struct err *err)
 			       "tii", canon, (gint64)outbox_to_writer(u->kind),
 			       u->id);
 	}
-	if (st == ST_OK)
-		st = store_commit(s, err);
-	else
-		store_rollback(s);
+	st = store_end(s, st, err);
 	return st;
 }
 

@@ -195,6 +195,29 @@ blank(const char *s)
 	return TRUE;
 }
 
+/* A line that closes a letter: 敬上, 順頌 時祺, Best regards... */
+static const char *const signoffs =
+	"^(?:(?:敬上|敬啟|謹上|謹啟|拜上|順頌\\s*\\S{0,4}|祝\\s*\\S{0,6}|"
+	"此致\\s*\\S{0,8}|Best(?:\\s+regards)?|Kind\\s+regards|Regards|"
+	"Cheers|Sincerely|Thanks|Thank\\s+you|謝謝|感謝|多謝)"
+	"[\\s,，.。!！]*|\\S{1,16}\\s*(?:敬上|謹上|敬啟|謹啟|拜上)[\\s.。]*)$";
+
+/* Lines of a signature block: contact lines, titles, the centre. */
+static const char *const sig_lines =
+	"^(?:(?:電話|Tel|Phone|分機|傳真|Fax|手機|Mobile|E-?mail|信箱|地址|"
+	"Address|網站|Web|Line)\\s*[:：].*"
+	"|\\S*@\\S+\\.\\S+|(?:https?://|www\\.)\\S+"
+	"|[0-9\\s()+#\\-－轉ext.]{7,}"
+	"|[^，。！？,.!?]{0,20}(?:社工|個管|個案管理師|心理師|專員|督導|"
+	"科長|主任|組長|護理師|研究員|助理|輔導員)[^，。！？,.!?]{0,10}"
+	"|[^，。！？,.!?]{0,30}(?:毒品危害防制中心|毒防中心|政府衛生局|"
+	"政府社會局)[^，。！？,.!?]{0,20})$";
+
+/* A bare name: two to four Han characters. */
+static const char *const name_line = "^\\p{Han}{2,4}$";
+
+static pcre2_code *re_signoff, *re_sigline, *re_name;
+
 static void
 compile_once(void)
 {
@@ -206,6 +229,9 @@ compile_once(void)
 		re_from = compile(outlook_from);
 		re_next = compile(outlook_next);
 		re_sig = compile(signatures);
+		re_signoff = compile(signoffs);
+		re_sigline = compile(sig_lines);
+		re_name = compile(name_line);
 		g_once_init_leave(&once, 1);
 	}
 }
@@ -385,41 +411,7 @@ quote_strip(const char *text)
 	return g_string_free(out, FALSE);
 }
 
-/* A line that closes a letter: 敬上, 順頌 時祺, Best regards... */
-static const char *const signoffs =
-	"^(?:(?:敬上|敬啟|謹上|謹啟|拜上|順頌\\s*\\S{0,4}|祝\\s*\\S{0,6}|"
-	"此致\\s*\\S{0,8}|Best(?:\\s+regards)?|Kind\\s+regards|Regards|"
-	"Cheers|Sincerely|Thanks|Thank\\s+you|謝謝|感謝|多謝)"
-	"[\\s,，.。!！]*|\\S{1,16}\\s*(?:敬上|謹上|敬啟|謹啟|拜上)[\\s.。]*)$";
 
-/* Lines of a signature block: contact lines, titles, the centre. */
-static const char *const sig_lines =
-	"^(?:(?:電話|Tel|Phone|分機|傳真|Fax|手機|Mobile|E-?mail|信箱|地址|"
-	"Address|網站|Web|Line)\\s*[:：].*"
-	"|\\S*@\\S+\\.\\S+|(?:https?://|www\\.)\\S+"
-	"|[0-9\\s()+#\\-－轉ext.]{7,}"
-	"|[^，。！？,.!?]{0,20}(?:社工|個管|個案管理師|心理師|專員|督導|"
-	"科長|主任|組長|護理師|研究員|助理|輔導員)[^，。！？,.!?]{0,10}"
-	"|[^，。！？,.!?]{0,30}(?:毒品危害防制中心|毒防中心|政府衛生局|"
-	"政府社會局)[^，。！？,.!?]{0,20})$";
-
-/* A bare name: two to four Han characters. */
-static const char *const name_line = "^\\p{Han}{2,4}$";
-
-static pcre2_code *re_signoff, *re_sigline, *re_name;
-
-static void
-compile_sign_once(void)
-{
-	static gsize once;
-
-	if (g_once_init_enter(&once)) {
-		re_signoff = compile(signoffs);
-		re_sigline = compile(sig_lines);
-		re_name = compile(name_line);
-		g_once_init_leave(&once, 1);
-	}
-}
 
 /* Whether line is the writer's name as their mail client knows it. */
 static gboolean
@@ -439,7 +431,6 @@ quote_unsign(const char *text, const char *name)
 	int n, end;
 
 	compile_once();
-	compile_sign_once();
 	/* Matched trimmed; kept as written. */
 	orig = split_lines(copy);
 	for (guint i = 0; i < orig->len; i++)
