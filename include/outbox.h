@@ -59,6 +59,7 @@ enum status outbox_add(struct store *s, gint64 case_id, const char *kind,
 struct outbox_item {
 	gint64 id;
 	gint64 case_id;		/* 0 when none */
+	char *case_number;	/* "TPE-1151103-0002", NULL when none */
 	char *kind;
 	char *message_id;
 	char *env_from;

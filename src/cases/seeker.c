@@ -75,8 +75,8 @@ attach(const struct casemail *cm, struct run_stats *stats,
 		run_report(stats, "filed %s on its case (%s)%s%s",
 			   kind_name(c->kind), tm->how,
 			   *said != '\0' ? ": " : "", said);
-		log_info("filed a %s on case %lld (%s)", kind_name(c->kind),
-			 (long long)tm->case_id, tm->how);
+		log_info("filed a %s on %s (%s)", kind_name(c->kind), number,
+			 tm->how);
 	}
 	return st;
 }

@@ -32,6 +32,7 @@ outbox_item_free(struct outbox_item *it)
 {
 	if (it == NULL)
 		return;
+	g_free(it->case_number);
 	g_free(it->kind);
 	g_free(it->message_id);
 	g_free(it->env_from);
@@ -123,6 +124,7 @@ read_item(const struct store_row *row, gpointer data)
 	it->data = store_col_bytes(row, 6);
 	it->attempts = (int)store_col_int(row, 7);
 	it->priority = (int)store_col_int(row, 8);
+	it->case_number = store_col_dup(row, 9);
 	g_ptr_array_add(data, it);
 	return TRUE;
 }
@@ -139,8 +141,8 @@ outbox_due(struct store *s, GDateTime *now, int max_priority,
 	st = store_query(s, err, read_item, items,
 			 "SELECT id, coalesce(case_id, 0), kind, message_id, "
 			 "env_from, unseal(rcpt, 'outbox.rcpt'), unseal(data, "
-			 "'outbox.data'), attempts, "
-			 "priority FROM outbox "
+			 "'outbox.data'), attempts, priority, (SELECT number "
+			 "FROM cases c WHERE c.id = outbox.case_id) FROM outbox "
 			 "WHERE "
 			 "state = 'queued' AND next_at <= ? AND priority <= ? "
 			 "ORDER BY priority, id",
@@ -732,8 +734,9 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 			stats->sent++;
 			if (st == ST_OK && sent != NULL)
 				sent(data);
-			log_info("sent %s for case %lld (outbox %lld)",
-				 it->kind, (long long)it->case_id,
+			log_info("sent %s for %s (outbox %lld)", it->kind,
+				 it->case_number != NULL ? it->case_number
+							 : "no case",
 				 (long long)it->id);
 			continue;
 		}
@@ -757,14 +760,20 @@ outbox_send_due(struct store *s, const struct config *cfg, GDateTime *now,
 					  "(%s): every mail stays queued; check "
 					  "[smtp] url, starttls and ca_file", why);
 			if (it->priority == OUTBOX_PRIORITY_EMERGENCY)
-				log_error("the %s of an emergency (case %lld, "
+				log_error("the %s of an emergency (%s, "
 					  "outbox %lld) is not delivered yet: "
 					  "%s", it->kind,
-					  (long long)it->case_id,
+					  it->case_number != NULL
+						  ? it->case_number
+						  : "no case",
 					  (long long)it->id, why);
 			else if (rc != CURLE_LOGIN_DENIED && !tls_failure(rc))
-				log_warn("outbox %lld deferred: %s",
-					 (long long)it->id, why);
+				log_warn("outbox %lld (%s) deferred: %s",
+					 (long long)it->id,
+					 it->case_number != NULL
+						 ? it->case_number
+						 : "no case",
+					 why);
 		} else {
 			st = outbox_failed(s, it->id, FALSE, why, now, err);
 			/* Staff see on the case that the mail did not go. */
