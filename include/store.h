@@ -231,6 +231,7 @@ enum status store_mailbox_run_add(struct store *s,
 /* A mailbox as status shows it: its last run and what it brought. */
 struct mailbox_health {
 	char *finished_at;	/* NULL: never run */
+	char *last_ok;		/* the last run without an error; NULL: none */
 	char *last_uid, *error;	/* may be NULL */
 	gint64 listed, fetched, left_on_server;
 	gint64 filed, quarantined, uids;

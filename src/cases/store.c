@@ -1416,6 +1416,7 @@ void
 mailbox_health_done(struct mailbox_health *h)
 {
 	g_free(h->finished_at);
+	g_free(h->last_ok);
 	g_free(h->last_uid);
 	g_free(h->error);
 	memset(h, 0, sizeof *h);
@@ -1463,6 +1464,11 @@ store_mailbox_health(struct store *s, const char *mailbox,
 		st = store_query(s, err, store_read_int, &out->uids,
 				 "SELECT count(*) FROM fetched WHERE "
 				 "mailbox = ?", "t", mailbox);
+	if (st == ST_OK)
+		st = store_query(s, err, store_read_text, &out->last_ok,
+				 "SELECT finished_at FROM mailbox_runs WHERE "
+				 "mailbox = ? AND error IS NULL ORDER BY id "
+				 "DESC LIMIT 1", "t", mailbox);
 	if (st != ST_OK)
 		mailbox_health_done(out);
 	return st;

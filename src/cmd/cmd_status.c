@@ -49,10 +49,13 @@ print_mailboxes(const struct health *h, JsonBuilder *b)
 {
 	json_builder_set_member_name(b, "mailboxes");
 	json_builder_begin_array(b);
+	/* Each column says what it counts: the last run's fetches and
+	 * the letters it left on the server; all the mailbox's letters
+	 * filed; those set aside now. */
 	if (!arg_json)
-		printf("%-4s %-25s %5s %6s %5s %4s %-12s %s\n", "box",
-		       "last run", "new", "filed", "held", "big", "last uid",
-		       "last error");
+		printf("%-4s %-25s %-25s %7s %6s %9s %7s %s\n", "box",
+		       "last run", "last success", "fetched", "filed",
+		       "set aside", "too big", "last error");
 	for (guint i = 0; i < h->mailboxes->len; i++) {
 		const struct health_mailbox *m =
 			&g_array_index(h->mailboxes, struct health_mailbox, i);
@@ -61,6 +64,7 @@ print_mailboxes(const struct health *h, JsonBuilder *b)
 			json_builder_begin_object(b);
 			add_string(b, "mailbox", m->id);
 			add_string(b, "last_run", m->h.finished_at);
+			add_string(b, "last_success", m->h.last_ok);
 			add_string(b, "last_uid", m->h.last_uid);
 			add_int(b, "uids_seen", m->h.uids);
 			add_int(b, "new", m->h.fetched);
@@ -70,13 +74,13 @@ print_mailboxes(const struct health *h, JsonBuilder *b)
 			add_string(b, "error", m->h.error);
 			json_builder_end_object(b);
 		} else {
-			printf("%-4s %-25s %5lld %6lld %5lld %4lld %-12.12s %s\n",
+			printf("%-4s %-25s %-25s %7lld %6lld %9lld %7lld %s\n",
 			       m->id, m->h.finished_at ? m->h.finished_at
 						       : "never",
+			       m->h.last_ok ? m->h.last_ok : "never",
 			       (long long)m->h.fetched, (long long)m->h.filed,
 			       (long long)m->h.quarantined,
 			       (long long)m->h.left_on_server,
-			       m->h.last_uid ? m->h.last_uid : "-",
 			       m->h.error ? m->h.error : "");
 		}
 	}

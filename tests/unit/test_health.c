@@ -148,12 +148,26 @@ test_mailbox_failing_is_stuck(void **state)
 	struct health *h = NULL;
 	struct err err = { 0 };
 
+	/* Never a success: status says never. */
 	run_now(f, "login refused", 1);
 	assert_int_equal(health_read(f->s, &f->cfg, &f->today, &h, &err),
 			 ST_OK);
 	assert_string_equal(g_array_index(h->mailboxes, struct health_mailbox,
 					  0).h.error, "login refused");
+	assert_null(g_array_index(h->mailboxes, struct health_mailbox,
+				  0).h.last_ok);
 	assert_true(h->stuck);
+	health_free(h);
+	/* A good run, then a failing one: the last success is the good
+	 * run's, the last run the failing one's. */
+	run_now(f, NULL, 0);
+	run_now(f, "connection refused", 0);
+	assert_int_equal(health_read(f->s, &f->cfg, &f->today, &h, &err),
+			 ST_OK);
+	assert_non_null(g_array_index(h->mailboxes, struct health_mailbox,
+				      0).h.last_ok);
+	assert_string_equal(g_array_index(h->mailboxes, struct health_mailbox,
+					  0).h.error, "connection refused");
 	health_free(h);
 }
 
