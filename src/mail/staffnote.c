@@ -225,6 +225,25 @@ case_vars(const struct casemail *cm, const struct case_view *cr,
 }
 
 /*
+ * case_vars() for a letter's notice or alert, with the person's earlier
+ * cases (returning) too.
+ */
+static enum status
+letter_vars(const struct casemail *cm, gint64 case_id,
+	    const struct case_view *cr, const struct classification *c,
+	    const GPtrArray *files, GHashTable *vars, struct case_words *w,
+	    struct err *err)
+{
+	enum status st;
+
+	case_vars(cm, cr, c, files, vars, w);
+	st = earlier_words(cm, case_id, &w->returning, err);
+	if (st == ST_OK)
+		g_hash_table_insert(vars, "returning", w->returning);
+	return st;
+}
+
+/*
  * Queues to to the staff mail template about case cr, with a reply
  * token and a note address of to's own.
  */
@@ -306,10 +325,7 @@ staffnote_letter(const struct casemail *cm, gint64 case_id, gboolean first,
 	g_hash_table_insert(vars, "event_detail",
 			    first ? "收到一封新的來信，已登錄為新案件。"
 				  : "收到當事人再次來信，已歸入原案件。");
-	case_vars(cm, &cr, c, files, vars, &w);
-	st = earlier_words(cm, case_id, &w.returning, err);
-	if (st == ST_OK)
-		g_hash_table_insert(vars, "returning", w.returning);
+	st = letter_vars(cm, case_id, &cr, c, files, vars, &w, err);
 	for (int i = 0; st == ST_OK && to[i] != NULL; i++)
 		st = queue_case_mail(cm, case_id, &cr, to[i], "case-staff",
 				     "staff",
@@ -379,14 +395,12 @@ staffnote_duty(const struct casemail *cm, gint64 case_id, const char *number,
 		case_view_clear(&cr);
 		return st;
 	}
-	case_vars(cm, &cr, c, files, vars, &w);
-	st = earlier_words(cm, case_id, &w.returning, err);
+	st = letter_vars(cm, case_id, &cr, c, files, vars, &w, err);
 	if (st != ST_OK) {
 		case_words_clear(&w);
 		case_view_clear(&cr);
 		return st;
 	}
-	g_hash_table_insert(vars, "returning", w.returning);
 	contact = notify_contact(&c->identity, c->reply_addr);
 	g_hash_table_insert(vars, "contact", contact);
 	st = queue_case_mail(cm, case_id, &cr, centre->duty, "duty-alert",
