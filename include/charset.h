@@ -25,6 +25,12 @@ char *charset_to_utf8(const char *data, size_t len, const char *declared,
  */
 char *charset_valid_utf8(char *s, guint *bad);
 
+/*
+ * Whether the valid UTF-8 in s (len bytes) has more than chars
+ * characters.  It stops counting there: cheap on a long letter.
+ */
+gboolean charset_utf8_longer(const char *s, size_t len, size_t chars);
+
 /* The iconv name to use for a MIME label ("big5" -> "CP950"); interned. */
 const char *charset_canonical(const char *label);
 

@@ -115,6 +115,9 @@ void mail_msg_free(struct mail_msg *m);
 
 /* SHA-256 (hex) of the bytes after the header block, CRLF taken as LF. */
 void mail_body_hash(const char *data, size_t len, char out[65]);
+/* The length of what mail_body_hash() hashes: equal for any two
+ * bodies it finds equal, and cheap. */
+size_t mail_body_length(const char *data, size_t len);
 
 /*
  * HTML bytes (any charset) to readable UTF-8 text, only what a reader

@@ -158,6 +158,7 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 /* How much of a file is read for its Message-ID and Received lines,
  * and how much at a time. */
 #define HEAD_MAX (64u << 10)
+#define HEAD_FIRST (16u << 10)
 #define HEAD_STEP (8u << 10)
 
 /*
@@ -195,24 +196,32 @@ head_value(const char *data, size_t len, const char *name)
 
 /*
  * The header block of file (up to HEAD_MAX bytes) into buf; its length,
- * or 0.  Read a few kilobytes at a time: most headers end in the first.
+ * or 0.  Read a few kilobytes at a time: most headers end in the first,
+ * and most letters too: then *whole is TRUE and buf holds all of file
+ * (a read that returns less than asked of a file is at its end).
  */
 static size_t
-head_read(const char *file, char *buf)
+head_read(const char *file, char *buf, gboolean *whole)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	size_t n = 0;
 
+	*whole = FALSE;
 	if (fd < 0)
 		return 0;
 	while (n < HEAD_MAX) {
-		ssize_t got = read(fd, buf + n, MIN(HEAD_STEP, HEAD_MAX - n));
+		size_t ask = MIN(n == 0 ? HEAD_FIRST : HEAD_STEP, HEAD_MAX - n);
+		ssize_t got = read(fd, buf + n, ask);
 		size_t from = n >= 2 ? n - 2 : 0;	/* a blank line may */
 		size_t span;				/* straddle reads */
 
-		if (got <= 0)
+		if (got < 0)
 			break;
 		n += got;
+		if ((size_t)got < ask) {
+			*whole = TRUE;
+			break;
+		}
 		span = n - from;
 		if (memmem(buf + from, span, "\n\n", 2) != NULL ||
 		    memmem(buf + from, span, "\n\r\n", 3) != NULL)
@@ -257,10 +266,30 @@ delivered_before(const char *a, gint64 at_a, const char *b, gint64 at_b)
 	return at_a != at_b ? at_a < at_b : strcmp(a, b) < 0;
 }
 
+/* The body length of a file not read whole. */
+#define UNREAD G_MAXSIZE
+
+/* Whether the k-th file of same may share its body length with another
+ * of them (one not read whole may). */
+static gboolean
+length_shared(const gsize *body_len, const GArray *same, guint k)
+{
+	gsize mine = body_len[g_array_index(same, guint, k)];
+
+	for (guint j = 0; j < same->len; j++) {
+		gsize other = body_len[g_array_index(same, guint, j)];
+
+		if (j != k && (other == mine || other == UNREAD ||
+			       mine == UNREAD))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /*
  * For each file that is a copy of another (the same Message-ID and
  * body hash), the name of the copy delivered first; NULL for the rest.
- * Only files that share a Message-ID are read whole.
+ * Only files that share a Message-ID and a body length are read whole.
  */
 static const char **
 find_copies(GPtrArray *files, gsize max_bytes)
@@ -270,17 +299,20 @@ find_copies(GPtrArray *files, gsize max_bytes)
 		g_str_hash, g_str_equal, g_free,
 		(GDestroyNotify)g_array_unref);
 	g_autofree char *buf = g_malloc(HEAD_MAX);
+	g_autofree gsize *body_len = g_new0(gsize, files->len);
 	GHashTableIter it;
 	GArray *same;
 
 	for (guint i = 0; i < files->len; i++) {
-		size_t n = head_read(files->pdata[i], buf);
+		gboolean whole;
+		size_t n = head_read(files->pdata[i], buf, &whole);
 		char *id = head_value(buf, n, "Message-ID:");
 
 		if (id == NULL || *id == '\0') {
 			g_free(id);
 			continue;
 		}
+		body_len[i] = whole ? mail_body_length(buf, n) : UNREAD;
 		same = g_hash_table_lookup(by_id, id);
 		if (same == NULL) {
 			same = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -301,11 +333,14 @@ find_copies(GPtrArray *files, gsize max_bytes)
 		hash = g_malloc0(n * sizeof *hash);
 		at = g_new(gint64, n);
 		for (guint k = 0; k < n; k++) {
-			const char *f = files->pdata[g_array_index(same, guint,
-								   k)];
+			guint fk = g_array_index(same, guint, k);
 
-			if (!copy_key(f, max_bytes, hash[k], &at[k]))
-				hash[k][0] = '\0';	/* unread: no copy */
+			/* Read whole only what may have a copy: bodies of
+			 * another length are not the same body. */
+			if (!length_shared(body_len, same, k) ||
+			    !copy_key(files->pdata[fk], max_bytes, hash[k],
+				      &at[k]))
+				hash[k][0] = '\0';	/* no copy */
 		}
 		for (guint k = 0; k < n; k++) {
 			guint fk = g_array_index(same, guint, k), first = fk;

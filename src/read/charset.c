@@ -383,6 +383,18 @@ charset_valid_utf8(char *s, guint *bad)
 	return fixed;
 }
 
+gboolean
+charset_utf8_longer(const char *s, size_t len, size_t chars)
+{
+	size_t n = 0;
+
+	/* A character starts at each byte that does not continue one. */
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++n > chars)
+			return TRUE;
+	return FALSE;
+}
+
 /*
  * The converters can still emit what GLib does not call UTF-8 (glibc
  * decodes old 5- and 6-byte forms beyond U+10FFFF), so every result is

@@ -156,30 +156,37 @@ mail_msg_free(struct mail_msg *m)
 	g_free(m);
 }
 
+/*
+ * Where the body of data (len bytes) starts: after the first empty
+ * line; without one (not mail at all, or headers alone) all of it
+ * counts, so that two such files are never taken for copies of one
+ * another.
+ */
+static const char *
+body_start(const char *data, size_t len)
+{
+	const char *end = data + len;
+
+	for (const char *p = data; p < end; p++) {
+		if (*p != '\n')
+			continue;
+		if (p + 1 < end && p[1] == '\n')
+			return p + 2;
+		if (p + 2 < end && p[1] == '\r' && p[2] == '\n')
+			return p + 3;
+	}
+	return data;
+}
+
 void
 mail_body_hash(const char *data, size_t len, char out[65])
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-	const char *p = data, *end = data + len, *body = end;
+	const char *p = body_start(data, len), *end = data + len;
 
-	/* The body starts after the first empty line; without one (not
-	 * mail at all, or headers alone) all of it counts, so that two
-	 * such files are never taken for copies of one another. */
-	for (; p < end; p++) {
-		if (*p != '\n')
-			continue;
-		if (p + 1 < end && p[1] == '\n') {
-			body = p + 2;
-			break;
-		}
-		if (p + 2 < end && p[1] == '\r' && p[2] == '\n') {
-			body = p + 3;
-			break;
-		}
-	}
-	if (body == end)
-		body = data;
-	for (p = body; p < end;) {
+	/* The CR of each CRLF is dropped: a copy that crossed a server
+	 * which changed its line ends is the same letter. */
+	while (p < end) {
 		const char *cr = memchr(p, '\r', end - p);
 
 		if (cr == NULL) {
@@ -195,6 +202,18 @@ mail_body_hash(const char *data, size_t len, char out[65])
 		}
 	}
 	g_strlcpy(out, g_checksum_get_string(sum), 65);
+}
+
+size_t
+mail_body_length(const char *data, size_t len)
+{
+	const char *p = body_start(data, len), *end = data + len;
+	size_t n = end - p;
+
+	for (; p < end && (p = memchr(p, '\r', end - p)) != NULL; p++)
+		if (p + 1 < end && p[1] == '\n')
+			n--;
+	return n;
 }
 
 /* HTML element names after which a line ends. */
@@ -856,6 +875,20 @@ body_done(struct body *b)
  * 程式", a signature): the HTML beside it is read too. */
 #define PLAIN_STUB_CHARS 40
 
+/* s (len bytes) without the ASCII blanks around it: *len shortened. */
+static const char *
+trimmed(const char *s, size_t *len)
+{
+	const char *end = s + *len;
+
+	while (s < end && g_ascii_isspace(*s))
+		s++;
+	while (end > s && g_ascii_isspace(end[-1]))
+		end--;
+	*len = end - s;
+	return s;
+}
+
 /*
  * The text of a body, a new string: the plain text, unless it is a stub
  * beside longer HTML (under PLAIN_STUB_CHARS, and empty, under a quarter
@@ -865,17 +898,20 @@ body_done(struct body *b)
 static char *
 body_text(struct body *b, gboolean *from_html, const char **charset)
 {
-	g_autofree char *plain = g_strstrip(g_strdup(b->plain->str));
-	glong plain_chars = g_utf8_strlen(plain, -1);
+	size_t plain_len = b->plain->len, vis_len;
+	const char *plain = trimmed(b->plain->str, &plain_len), *vis;
 	g_autoptr(GString) html = NULL;
 	const char *html_cs = NULL;
-	glong html_chars;
+	glong plain_chars;
+	gboolean names_html;
 
 	*from_html = FALSE;
 	*charset = b->charset;
-	if (b->html->len == 0 || plain_chars >= PLAIN_STUB_CHARS)
+	if (b->html->len == 0 ||
+	    charset_utf8_longer(plain, plain_len, PLAIN_STUB_CHARS - 1))
 		return g_string_free(g_string_new_len(b->plain->str,
 						      b->plain->len), FALSE);
+	plain_chars = g_utf8_strlen(plain, plain_len);
 	/* Rendering HTML is slow: only where the plain text is a stub. */
 	html = g_string_new(NULL);
 	for (guint i = 0; i < b->html->len; i++) {
@@ -897,17 +933,15 @@ body_text(struct body *b, gboolean *from_html, const char **charset)
 		if (html_cs == NULL)
 			html_cs = used;
 	}
-	{
-		g_autofree char *vis = g_strstrip(g_strdup(html->str));
-
-		html_chars = g_utf8_strlen(vis, -1);
-	}
+	vis_len = html->len;
+	vis = trimmed(html->str, &vis_len);
 	/* A short plain text that names HTML is the "use a mail program
-	 * that shows HTML" stub, whatever the length of the letter. */
-	if (html_chars > plain_chars &&
-	    (plain_chars * 4 < html_chars ||
-	     g_strstr_len(plain, -1, "HTML") != NULL ||
-	     g_strstr_len(plain, -1, "html") != NULL)) {
+	 * that shows HTML" stub, whatever the length of the letter; else
+	 * the HTML must say four times as much. */
+	names_html = g_strstr_len(plain, plain_len, "HTML") != NULL ||
+		     g_strstr_len(plain, plain_len, "html") != NULL;
+	if (charset_utf8_longer(vis, vis_len,
+				names_html ? plain_chars : plain_chars * 4)) {
 		*from_html = TRUE;
 		*charset = html_cs;
 		return g_string_free(g_steal_pointer(&html), FALSE);

@@ -595,7 +595,7 @@ auto_reply_by_content(const char *text)
 		return FALSE;
 	len = strlen(text);
 	/* About ten lines of Chinese: a letter says more. */
-	if (g_utf8_strlen(text, MIN(len, 4096)) > 600)
+	if (charset_utf8_longer(text, len, 600))
 		return FALSE;
 	return re_search(machine, text) ||
 	       (re_search(away, text) && re_search(meanwhile, text));
@@ -622,7 +622,7 @@ agency_signature(const pcre2_code *agency, const char *text)
 		l = g_strndup(start, end - start);
 		end = start > text ? start - 1 : text;
 		t = g_strstrip(l);
-		if (*t == '\0' || g_utf8_strlen(t, -1) > 40 ||
+		if (*t == '\0' || charset_utf8_longer(t, strlen(t), 40) ||
 		    strstr(t, "，") != NULL || strstr(t, "。") != NULL ||
 		    strstr(t, "？") != NULL || strstr(t, "！") != NULL ||
 		    strstr(t, "、") != NULL)

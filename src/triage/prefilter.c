@@ -27,14 +27,16 @@
 
 #include "prefilter.h"
 
+/* Whether a pattern may match, not where: each reports once at most,
+ * which spares the scan a callback at every place it matches again. */
 #define FLAGS                                                                \
 	(HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
-	 HS_FLAG_ALLOWEMPTY)
+	 HS_FLAG_ALLOWEMPTY | HS_FLAG_SINGLEMATCH)
 /* A finder of where literals start: exact, with the start of each. */
 #define STARTS_FLAGS \
 	(HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST)
 #define DIGEST_LEN 32	/* crypto_generichash_BYTES */
-#define CACHE_FORMAT "blake2b-1"
+#define CACHE_FORMAT "blake2b-2"	/* -2: repeats unbounded */
 #define PRUNE_DAYS 30	/* a cached database unused this long goes */
 
 struct prefilter {
@@ -164,6 +166,106 @@ cache_write(const struct prefilter *pf, const char *path)
 	}
 }
 
+/* The length of the escape at p ('\\' and what it names), in bytes. */
+static size_t
+escape_len(const char *p)
+{
+	const char *q = p + 1;
+
+	if (*q == '\0')
+		return 1;
+	/* \x{3000}, \p{Han}, \N{U+3000}, \g{1}, \k{name}, \o{17} */
+	if (strchr("xpPNgko", *q) != NULL && q[1] == '{') {
+		const char *close = strchr(q, '}');
+
+		if (close != NULL)
+			return close + 1 - p;
+	}
+	return 1 + (size_t)(g_utf8_next_char(q) - q);
+}
+
+/* The length of the character class at p ('['), to its closing ']'. */
+static size_t
+class_len(const char *p)
+{
+	const char *q = p + 1;
+
+	if (*q == '^')
+		q++;
+	if (*q == ']')
+		q++;	/* a ']' first is itself */
+	while (*q != '\0' && *q != ']') {
+		if (*q == '\\')
+			q += escape_len(q);
+		else if (q[0] == '[' && q[1] == ':' &&
+			 strstr(q + 2, ":]") != NULL)
+			q = strstr(q + 2, ":]") + 2;	/* [:alpha:] */
+		else
+			q++;
+	}
+	return (*q == ']' ? q + 1 : q) - p;
+}
+
+/* Digits at *p as a number (at most 9 of them); FALSE if none. */
+static gboolean
+digits(const char **p, unsigned *out)
+{
+	const char *start = *p;
+
+	*out = 0;
+	while (g_ascii_isdigit(**p) && *p - start < 9)
+		*out = *out * 10 + (unsigned)(*(*p)++ - '0');
+	return *p > start && !g_ascii_isdigit(**p);
+}
+
+/* The length of the quantifier "{m,n}" at p, with m and n; 0 if p does
+ * not start one. */
+static size_t
+bounded_repeat(const char *p, unsigned *m, unsigned *n)
+{
+	const char *q = p + 1;
+
+	if (!digits(&q, m) || *q++ != ',' || !digits(&q, n) || *q != '}')
+		return 0;
+	return q + 1 - p;
+}
+
+/*
+ * pattern with each bounded repeat x{m,n} made x{m,}: it matches all
+ * that pattern matches, and more, which a prefilter may.  Hyperscan
+ * builds a bounded repeat of a class of Chinese characters ("[^。\n]
+ * {0,20}") into a large automaton, which costs every scan its cache;
+ * an open one is a loop.  A possessive repeat ({m,n}+) is kept.
+ */
+static char *
+unbound_repeats(const char *pattern)
+{
+	GString *out = g_string_sized_new(strlen(pattern));
+
+	for (const char *p = pattern; *p != '\0';) {
+		size_t n = 1, len;
+		unsigned m, max;
+
+		if (p[0] == '\\' && p[1] == 'Q') {
+			const char *end = strstr(p + 2, "\\E");
+
+			n = end != NULL ? (size_t)(end + 2 - p) : strlen(p);
+		} else if (*p == '\\') {
+			n = escape_len(p);
+		} else if (*p == '[') {
+			n = class_len(p);
+		} else if (*p == '{' && (len = bounded_repeat(p, &m, &max)) &&
+			   p[len] != '+' && max > m) {
+			g_string_append_printf(out, "{%u,}", m);
+			p += len;
+			continue;
+		}
+		g_string_append_len(out, p, n);
+		p += n;
+	}
+	return g_string_free(out, FALSE);
+}
+
 /*
  * Compiles what Hyperscan accepts.  A rejected pattern is named by the
  * compile error; it is set aside and the rest compiled again.
@@ -174,7 +276,13 @@ compile(struct prefilter *pf, const char *const *patterns)
 	g_autofree const char **exprs = g_new(const char *, pf->n);
 	g_autofree unsigned *flags = g_new(unsigned, pf->n);
 	g_autofree unsigned *ids = g_new(unsigned, pf->n);
+	g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func(g_free);
 
+	/* A prefilter may match more than the pattern: not a finder. */
+	for (guint i = 0; i < pf->n; i++)
+		g_ptr_array_add(open, pf->flags & HS_FLAG_PREFILTER
+					      ? unbound_repeats(patterns[i])
+					      : g_strdup(patterns[i]));
 	for (;;) {
 		hs_compile_error_t *cerr = NULL;
 		unsigned count = 0;
@@ -183,7 +291,7 @@ compile(struct prefilter *pf, const char *const *patterns)
 		for (guint i = 0; i < pf->n; i++) {
 			if (pf->always[i])
 				continue;
-			exprs[count] = patterns[i];
+			exprs[count] = open->pdata[i];
 			flags[count] = pf->flags;
 			ids[count++] = i;
 		}

@@ -818,6 +818,41 @@ test_prefilter_cache(void **state)
 	scratch_remove(dir);
 }
 
+/*
+ * A prefilter never leaves out a pattern that matches, bounded repeats
+ * included (it reads them open); it still rules out what cannot match.
+ * What looks like a repeat but is not one (inside a class, after an
+ * escape, \x{...}, \Q...\E) keeps its meaning.
+ */
+static void
+test_prefilter_repeats(void **state)
+{
+	const char *const pats[] = {
+		"甲[^。\\n]{0,3}乙",
+		"(?:再|又){1,2}吸",
+		"[{]1,2[}]",
+		"\\{1,2\\}",
+		"\\x{4e19}{2,3}丁",
+		"\\Qa{1,2}\\E",
+		"[0-9]{2,4}+元",
+	};
+	gboolean may[G_N_ELEMENTS(pats)];
+	struct prefilter *pf = prefilter_new(pats, G_N_ELEMENTS(pats), NULL);
+
+	assert_non_null(pf);
+	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
+		assert_false(prefilter_always(pf, i));	/* all compiled */
+	/* Within the bounds: found. */
+	scan(pf, "甲一二乙 再又吸 {1,2} 丙丙丁 a{1,2} 300元", may);
+	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
+		assert_true(may[i]);
+	/* What none of them can match. */
+	scan(pf, "甲。乙 吸 {1} 丙丁 a 元", may);
+	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
+		assert_false(may[i]);
+	prefilter_free(pf);
+}
+
 int
 main(void)
 {
@@ -838,6 +873,7 @@ main(void)
 		cmocka_unit_test(test_heads_find_what_search_finds),
 		cmocka_unit_test(test_prefilter_starts),
 		cmocka_unit_test(test_prefilter_cache),
+		cmocka_unit_test(test_prefilter_repeats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
