@@ -322,7 +322,8 @@ option_error(const struct cmd_info *info, char **args, const GError *gerr)
 	const GOptionEntry *const lists[] = { info->options, common_options };
 	const char *near;
 
-	if (g_error_matches(gerr, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+	if (g_error_matches(gerr, G_OPTION_ERROR,
+			    G_OPTION_ERROR_UNKNOWN_OPTION))
 		bad = unknown_long_option(info, args);
 	if (bad == NULL) {
 		g_autofree char *msg = g_strdup(gerr->message);

@@ -29,7 +29,8 @@ static const GOptionEntry status_options[] = {
 
 const struct cmd_info cmd_status_info = {
 	.name = "status",
-	.summary = "is anything stuck? mailboxes, outbox, quarantine, deadlines",
+	.summary = "is anything stuck? mailboxes, outbox, quarantine, "
+		   "deadlines",
 	.args = "",
 	.options = status_options,
 };
