@@ -1,6 +1,7 @@
 /*
  * The lamplight command's subcommands and what they share: exit codes,
- * the --config option and config loading with its problems printed.
+ * the common options, parsing with help and usage errors, and config
+ * loading with its problems printed.
  */
 #ifndef LAMPLIGHT_CMD_H
 #define LAMPLIGHT_CMD_H
@@ -34,8 +35,34 @@ extern char *arg_config;
 extern gboolean arg_verbose;
 extern gboolean arg_debug;
 
-/* Options every subcommand takes: --config, --verbose, --debug. */
-extern const GOptionEntry cmd_common_options[];
+/*
+ * A sub-command (case list, outbox retry): what its help and usage errors
+ * show, and how many arguments it takes after its name.
+ */
+struct cmd_verb {
+	const char *name;
+	const char *args;	/* as usage shows them: "CASE TEXT", "" */
+	guint min_args, max_args;
+	const char *summary;	/* one line */
+	const char *options;	/* the command's options it takes, by long
+				 * name ("json reveal"): its --help shows
+				 * only those; "" none, NULL all */
+};
+
+/*
+ * A command: what lamplight --help and its own --help say of it, and what
+ * cmd_parse() checks before it runs.  Each cmd_*.c defines its own.
+ */
+struct cmd_info {
+	const char *name;
+	const char *summary;	/* one line of at most 64 columns */
+	const char *args;	/* without sub-commands: as usage shows them
+				 * ("DIR", "FILE..."), "" for none */
+	guint min_args, max_args;
+	const struct cmd_verb *verbs;	/* ended by { NULL }; or NULL */
+	const GOptionEntry *options;	/* its own, ended by { NULL }; test
+					 * only ones G_OPTION_FLAG_HIDDEN */
+};
 
 /* The config file to use: --config, $LAMPLIGHT_CONFIG, ./, /etc. */
 const char *cmd_config_path(void);
@@ -66,9 +93,28 @@ int cmd_open_store(const struct config *cfg, const char *command,
 const struct centre *cmd_centre_named(const struct config *cfg,
 				      const char *command, const char *name);
 
-/* Parses argv with entries plus the common options; exits on misuse. */
-void cmd_parse(int *argc, char ***argv, const char *params,
-	       const char *summary, const GOptionEntry *entries);
+/*
+ * Parses argv (argv[0] is info's name) with info's options and the common
+ * ones (-c, -v, --debug, --syslog, -h).  With -h or --help it prints the
+ * help, of the sub-command named if there is one, and exits 0.  On misuse
+ * (an unknown option or sub-command, a missing or extra argument) it
+ * says so as cmd_usage_error() does and exits EXIT_USAGE.  After it,
+ * argv[1] is the sub-command if info has them.
+ */
+void cmd_parse(int *argc, char ***argv, const struct cmd_info *info);
+
+/*
+ * A usage error of the command (and sub-command) cmd_parse() took: prints
+ * "lamplight CMD: PROBLEM", the usage line and where the help is, to
+ * stderr.  Returns EXIT_USAGE.
+ */
+int cmd_usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+extern const struct cmd_info cmd_init_info, cmd_run_info, cmd_ingest_info,
+	cmd_quarantine_info, cmd_status_info, cmd_classify_info,
+	cmd_config_info, cmd_rules_info, cmd_case_info, cmd_outbox_info,
+	cmd_calendar_info, cmd_report_info, cmd_backup_info,
+	cmd_restore_info;
 
 int cmd_init(int argc, char **argv);
 int cmd_backup(int argc, char **argv);

@@ -150,7 +150,8 @@ gboolean county_code_valid(const char *code);
 char *county_code_list(void);
 
 /* The county code that code (any case) is most likely a slip for
- * ("TPQ", "tpe": "TPE"): a static string, or NULL when none is near. */
+ * ("TPQ", "tpe", "TPEE": "TPE"; suggest.h): a static string, or NULL
+ * when none is near. */
 const char *county_code_nearest(const char *code);
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "suggest.h"
 
 static const char *const referrer_keys[REFERRER_COUNT] = {
 	"dispatch", "corrections", "probation", "aftercare", "police",
@@ -310,6 +311,24 @@ key_is_secret(const char *key)
 	       strcmp(key, "key") == 0;
 }
 
+/* A key none of known: the one it is likely a slip for, else them all. */
+static void
+unknown_key(struct lines *ln, int line, const char *group, const char *key,
+	    const char *const *known)
+{
+	const char *near = suggest_nearest(key, known);
+	g_autofree char *all = NULL;
+
+	if (near != NULL) {
+		problem(ln, line, "unknown key '%s' in [%s]: did you mean "
+			"'%s'?", key, group, near);
+		return;
+	}
+	all = g_strjoinv(" ", (char **)known);
+	problem(ln, line, "unknown key '%s' in [%s] (the keys: %s)", key,
+		group, all);
+}
+
 static void
 check_keys(struct lines *ln, GKeyFile *kf, const char *group,
 	   const char *const *known)
@@ -326,9 +345,30 @@ check_keys(struct lines *ln, GKeyFile *kf, const char *group,
 			continue;
 		}
 		if (!g_strv_contains(known, keys[i]))
-			problem(ln, line, "unknown key '%s' in [%s]", keys[i],
-				group);
+			unknown_key(ln, line, group, keys[i], known);
 	}
+}
+
+/* A group none of ours: [smpt] or [center TPE] is likely a slip. */
+static void
+unknown_group(struct lines *ln, const char *group)
+{
+	static const char *const heads[] = { "lamplight", "smtp", "centre",
+					     NULL };
+	const char *code = strchr(group, ' ');
+	g_autofree char *head = g_strndup(group, code != NULL
+							 ? (gsize)(code - group)
+							 : strlen(group));
+	const char *near = suggest_nearest(head, heads);
+	int line = line_of(ln, group, NULL);
+
+	/* Only [centre CODE] has a code. */
+	if (near != NULL && (code != NULL) == (strcmp(near, "centre") == 0))
+		problem(ln, line, "unknown group [%s]: did you mean [%s%s]?",
+			group, near, code != NULL ? code : "");
+	else
+		problem(ln, line, "unknown group [%s] (the groups: [lamplight] "
+			"[smtp] [centre CODE])", group);
 }
 
 static char **
@@ -901,8 +941,7 @@ config_load(const char *path, struct config **out, GPtrArray *problems,
 				load_centre(cfg, &ln, kf, groups[i]);
 			else if (strcmp(groups[i], "lamplight") != 0 &&
 				 strcmp(groups[i], "smtp") != 0)
-				problem(&ln, line_of(&ln, groups[i], NULL),
-					"unknown group [%s]", groups[i]);
+				unknown_group(&ln, groups[i]);
 		}
 		if (cfg->centres->len == 0)
 			problem(&ln, 1, "no [centre XXX] groups");

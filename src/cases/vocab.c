@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "suggest.h"
 #include "vocab.h"
 
 /* --- urgency ------------------------------------------------------ */
@@ -482,22 +483,12 @@ county_code_list(void)
 const char *
 county_code_nearest(const char *code)
 {
-	const char *best = NULL;
+	const char *codes[G_N_ELEMENTS(counties) + 1];
 
-	if (code == NULL || strlen(code) != 3)
-		return NULL;
-	/* One letter off (TPQ, TPe), or the right code in lower case. */
-	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++) {
-		int off = 0;
-
-		for (int k = 0; k < 3; k++)
-			off += g_ascii_toupper(code[k]) != counties[i].code[k];
-		if (off == 0)
-			return counties[i].code;
-		if (off == 1 && best == NULL)
-			best = counties[i].code;
-	}
-	return best;
+	for (size_t i = 0; i < G_N_ELEMENTS(counties); i++)
+		codes[i] = counties[i].code;
+	codes[G_N_ELEMENTS(counties)] = NULL;
+	return suggest_nearest(code, codes);
 }
 
 const char *

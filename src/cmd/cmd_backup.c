@@ -16,6 +16,24 @@ static const GOptionEntry no_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_backup_info = {
+	.name = "backup",
+	.summary = "copy the database and spool (never the keys) into DIR",
+	.args = "DIR",
+	.min_args = 1,
+	.max_args = 1,
+	.options = no_options,
+};
+
+const struct cmd_info cmd_restore_info = {
+	.name = "restore",
+	.summary = "a backup into an empty state directory",
+	.args = "DIR",
+	.min_args = 1,
+	.max_args = 1,
+	.options = no_options,
+};
+
 static void
 manifest_print(const struct backup_manifest *m)
 {
@@ -32,17 +50,6 @@ manifest_print(const struct backup_manifest *m)
 		       m->absent);
 }
 
-/* The one argument DIR of command, or NULL after saying why. */
-static const char *
-dir_arg(int argc, char **argv, const char *command)
-{
-	if (argc == 2)
-		return argv[1];
-	fprintf(stderr, "lamplight %s: %s\n", command,
-		argc < 2 ? "which directory? (DIR)" : "one DIR only");
-	return NULL;
-}
-
 int
 cmd_backup(int argc, char **argv)
 {
@@ -53,14 +60,10 @@ cmd_backup(int argc, char **argv)
 	const char *dir;
 	int rc;
 
-	cmd_parse(&argc, &argv, "DIR",
-		  "Copy the database and the spool into DIR (new or empty, "
-		  "outside the state directory), never the keys; runs may "
-		  "go on meanwhile.",
-		  no_options);
-	dir = dir_arg(argc, argv, "backup");
-	if (dir == NULL)
-		return EXIT_USAGE;
+	/* DIR new or empty, outside the state directory; runs may go on
+	 * meanwhile. */
+	cmd_parse(&argc, &argv, &cmd_backup_info);
+	dir = argv[1];
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;
@@ -93,14 +96,10 @@ cmd_restore(int argc, char **argv)
 	const char *dir;
 	int rc = EXIT_OK;
 
-	cmd_parse(&argc, &argv, "DIR",
-		  "Restore the backup in DIR into the state directory, "
-		  "which must be empty or missing; the configured keys must "
-		  "be the backup's.",
-		  no_options);
-	dir = dir_arg(argc, argv, "restore");
-	if (dir == NULL)
-		return EXIT_USAGE;
+	/* Into an empty or missing state directory; the configured keys
+	 * must be the backup's. */
+	cmd_parse(&argc, &argv, &cmd_restore_info);
+	dir = argv[1];
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

@@ -16,6 +16,24 @@ static const GOptionEntry calendar_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_verb calendar_verbs[] = {
+	{ "show", "[YEAR]", 0, 1, "the year's days off and working days "
+	  "(default: this year)", NULL },
+	{ "rules", "", 0, 0, "the SOP rules that set deadlines, as case show "
+	  "names them", NULL },
+	{ "check", "FILE", 1, 1, "check a calendar file", NULL },
+	{ "load", "FILE", 1, 1, "install a revised calendar and move every "
+	  "open deadline on it", NULL },
+	{ NULL },
+};
+
+const struct cmd_info cmd_calendar_info = {
+	.name = "calendar",
+	.summary = "the office calendar deadlines are counted on",
+	.verbs = calendar_verbs,
+	.options = calendar_options,
+};
+
 static int
 show(const struct calendar *cal, const char *year)
 {
@@ -26,10 +44,8 @@ show(const struct calendar *cal, const char *year)
 		calendar_today(&d);
 		y = g_date_get_year(&d);
 	}
-	if (!g_date_valid_year((GDateYear)y)) {
-		fprintf(stderr, "lamplight calendar: bad year '%s'\n", year);
-		return EXIT_USAGE;
-	}
+	if (!g_date_valid_year((GDateYear)y))
+		return cmd_usage_error("bad year '%s'", year);
 	printf("calendar %s\n", calendar_version(cal));
 	g_date_clear(&d, 1);
 	g_date_set_dmy(&d, 1, G_DATE_JANUARY, (GDateYear)y);
@@ -74,11 +90,9 @@ cmd_calendar(int argc, char **argv)
 	const char *verb;
 	int rc = EXIT_OK;
 
-	cmd_parse(&argc, &argv, "show [YEAR] | rules | check FILE | load FILE",
-		  "The office calendar deadlines are counted on.",
-		  calendar_options);
-	verb = argc > 1 ? argv[1] : "";
-	if (strcmp(verb, "check") == 0 && argc == 3) {
+	cmd_parse(&argc, &argv, &cmd_calendar_info);
+	verb = argv[1];
+	if (strcmp(verb, "check") == 0) {
 		if (calendar_load(argv[2], &cal, &err) != ST_OK) {
 			fprintf(stderr, "%s\n", err.msg);
 			return EXIT_DATAERR;
@@ -86,13 +100,6 @@ cmd_calendar(int argc, char **argv)
 		printf("%s: version %s: ok\n", argv[2], calendar_version(cal));
 		calendar_free(cal);
 		return EXIT_OK;
-	}
-	if (!((strcmp(verb, "show") == 0 && argc <= 3) ||
-	      (strcmp(verb, "rules") == 0 && argc == 2) ||
-	      (strcmp(verb, "load") == 0 && argc == 3))) {
-		fprintf(stderr, "usage: lamplight calendar show [YEAR] | "
-			"rules | check FILE | load FILE\n");
-		return EXIT_USAGE;
 	}
 	cfg = cmd_load_config();
 	if (cfg == NULL)

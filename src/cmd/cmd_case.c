@@ -83,6 +83,28 @@ static const GOptionEntry case_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_verb case_verbs[] = {
+	{ "list", "", 0, 0, "the cases, with their next step and when it is "
+	  "due", "as centre state overdue json" },
+	{ "show", "CASE", 1, 1, "one case: its person (masked), deadlines, "
+	  "referrals, events, notes", "as reveal json" },
+	{ "export", "CASE", 1, 1, "everything held on its person, as JSON "
+	  "(staff; recorded)", "as" },
+	{ "note", "CASE TEXT", 2, 2, "add a note (staff)", "as" },
+	{ "set", "CASE STATE", 2, 2, "move a case on (staff): registered, "
+	  "contacted, assessed, follow_up, referred, replied, result-sent, "
+	  "contact-made or closed", "as why group agency client reason to "
+	  "result" },
+	{ NULL },
+};
+
+const struct cmd_info cmd_case_info = {
+	.name = "case",
+	.summary = "the case register: list, show, export, note, set",
+	.verbs = case_verbs,
+	.options = case_options,
+};
+
 struct session {
 	struct config *cfg;
 	/* The database and calendar; the data key (NULL until a run made
@@ -509,19 +531,9 @@ cmd_case(int argc, char **argv)
 	gboolean changes;
 	int rc = EXIT_USAGE;
 
-	cmd_parse(&argc, &argv, "list|show|export|note|set [CASE [ARG]]",
-		  "The case register: see and change cases.", case_options);
-	verb = argc > 1 ? argv[1] : "";
+	cmd_parse(&argc, &argv, &cmd_case_info);
+	verb = argv[1];
 	changes = strcmp(verb, "note") == 0 || strcmp(verb, "set") == 0;
-	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
-	      (strcmp(verb, "show") == 0 && argc == 3) ||
-	      (strcmp(verb, "export") == 0 && argc == 3) ||
-	      (changes && argc == 4))) {
-		fprintf(stderr, "usage: lamplight case list | show CASE | "
-			"export CASE | note CASE TEXT | set CASE STATE "
-			"(see --help)\n");
-		return EXIT_USAGE;
-	}
 	ss.cfg = cmd_load_config();
 	if (ss.cfg == NULL)
 		return EXIT_CONFIG;

@@ -45,6 +45,14 @@ static const GOptionEntry classify_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_classify_info = {
+	.name = "classify",
+	.summary = "how messages would be read: kind, centre, urgency, reasons",
+	.args = "FILE...",
+	.max_args = G_MAXUINT,	/* none with --files-from */
+	.options = classify_options,
+};
+
 static void
 print_text(const char *file, const struct classification *c)
 {
@@ -499,13 +507,10 @@ cmd_classify(int argc, char **argv)
 	g_autofree const char **original = NULL;
 	int rc = EXIT_OK, jobs;
 
-	cmd_parse(&argc, &argv, "FILE...",
-		  "Show kind, centre, urgency, needs and reasons of each "
-		  "message.", classify_options);
-	if (argc < 2 && arg_files_from == NULL) {
-		fprintf(stderr, "lamplight classify: name at least one FILE\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_classify_info);
+	if (argc < 2 && arg_files_from == NULL)
+		return cmd_usage_error("name at least one FILE (or "
+				       "--files-from)");
 	if (arg_rules == NULL || arg_config != NULL) {
 		cfg = cmd_load_config();
 		if (cfg == NULL)

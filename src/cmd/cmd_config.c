@@ -119,6 +119,20 @@ static const GOptionEntry config_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_verb config_verbs[] = {
+	{ "check", "", 0, 0, "load the config as a run would, and the rules, "
+	  "templates and calendar it names; then the files a run uses, as "
+	  "this user sees them", NULL },
+	{ NULL },
+};
+
+const struct cmd_info cmd_config_info = {
+	.name = "config",
+	.summary = "check the configuration and what it names",
+	.verbs = config_verbs,
+	.options = config_options,
+};
+
 /* Each server logged in to, as a run would; see probe.h. */
 static int
 check_connect(const struct config *cfg)
@@ -148,14 +162,7 @@ cmd_config(int argc, char **argv)
 	guint fetched = 0;
 	int rc = EXIT_OK, state_rc;
 
-	cmd_parse(&argc, &argv, "check",
-		  "Check the configuration and what it names.",
-		  config_options);
-	if (argc != 2 || strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "usage: lamplight config check [--connect] "
-			"[-c FILE]\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_config_info);
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

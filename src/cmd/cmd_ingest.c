@@ -21,6 +21,14 @@ static const GOptionEntry ingest_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_ingest_info = {
+	.name = "ingest",
+	.summary = "take one message on standard input (an MTA pipe)",
+	.args = "< MESSAGE",
+	.max_args = G_MAXUINT,	/* none, but said better than "unexpected" */
+	.options = ingest_options,
+};
+
 int
 cmd_ingest(int argc, char **argv)
 {
@@ -34,14 +42,10 @@ cmd_ingest(int argc, char **argv)
 	guint64 size = 0;
 	enum status st;
 
-	cmd_parse(&argc, &argv, "< MESSAGE",
-		  "Take one message from standard input (an MTA pipe).",
-		  ingest_options);
-	if (argc > 1) {
-		fprintf(stderr, "lamplight ingest: the message comes on "
-				"standard input\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_ingest_info);
+	if (argc > 1)
+		return cmd_usage_error("the message comes on standard input, "
+				       "not as '%s'", argv[1]);
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

@@ -15,6 +15,13 @@ static const GOptionEntry init_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_init_info = {
+	.name = "init",
+	.summary = "make the state directory: database, identity and keys",
+	.args = "",
+	.options = init_options,
+};
+
 int
 cmd_init(int argc, char **argv)
 {
@@ -25,14 +32,7 @@ cmd_init(int argc, char **argv)
 	gboolean locked = FALSE, was;
 	int fd = -1, rc = EXIT_OK;
 
-	cmd_parse(&argc, &argv, "",
-		  "Make the state directory: database, identity, keys.",
-		  init_options);
-	if (argc > 1) {
-		fprintf(stderr, "lamplight init: unexpected argument '%s'\n",
-			argv[1]);
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_init_info);
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

@@ -38,6 +38,25 @@ static const GOptionEntry outbox_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_verb outbox_verbs[] = {
+	{ "list", "", 0, 0, "the mail to send, sent and not sent (writers' "
+	  "addresses masked)", "state json reveal" },
+	{ "show", "ID", 1, 1, "one mail whole, as it went", "" },
+	{ "retry", "ID | --failed | --all", 0, 1, "send again on the next "
+	  "run, with the same Message-ID: one mail, every failed one, or "
+	  "every one not sent", "why failed all" },
+	{ "cancel", "ID", 1, 1, "keep a queued or failed mail from ever "
+	  "going", "why" },
+	{ NULL },
+};
+
+const struct cmd_info cmd_outbox_info = {
+	.name = "outbox",
+	.summary = "mail to send and sent: list, show, retry, cancel",
+	.verbs = outbox_verbs,
+	.options = outbox_options,
+};
+
 /* The text members of a listed mail, in the order they are shown. */
 static void
 set_text(JsonObject *o, const char *member, const char *v)
@@ -213,22 +232,15 @@ cmd_outbox(int argc, char **argv)
 	const char *verb;
 	int rc;
 
-	cmd_parse(&argc, &argv,
-		  "list | show ID | retry ID | retry --failed | retry --all | "
-		  "cancel ID",
-		  "The mail to send, sent, or not sent.", outbox_options);
-	verb = argc > 1 ? argv[1] : "";
-	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
-	      (strcmp(verb, "show") == 0 && argc == 3) ||
-	      (strcmp(verb, "retry") == 0 && argc == 2 &&
-	       (arg_failed || arg_all)) ||
-	      ((strcmp(verb, "retry") == 0 || strcmp(verb, "cancel") == 0) &&
-	       argc == 3 && !arg_failed && !arg_all))) {
-		fprintf(stderr, "usage: lamplight outbox list | show ID | "
-			"retry ID | retry --failed | retry --all | cancel "
-			"ID\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_outbox_info);
+	verb = argv[1];
+	if ((arg_failed || arg_all) &&
+	    (strcmp(verb, "retry") != 0 || argc == 3))
+		return cmd_usage_error("--failed and --all are for retry "
+				       "without an ID");
+	if (strcmp(verb, "retry") == 0 && argc == 2 && !arg_failed &&
+	    !arg_all)
+		return cmd_usage_error("retry needs ID, --failed or --all");
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

@@ -27,6 +27,25 @@ static const GOptionEntry quarantine_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_verb quarantine_verbs[] = {
+	{ "list", "", 0, 0, "what is held, with its reason", NULL },
+	{ "show", "ID", 1, 1, "one message: its reason, file and headers", "" },
+	{ "retry", "ID", 1, 1, "file it again now (after a fix or a raised "
+	  "limit)", "" },
+	{ "release", "ID", 1, 1, "a person has dealt with it", "" },
+	{ "forget", "MAILBOX UID", 2, 2, "give up a letter lost from the "
+	  "spool before it was filed, which its mailbox no longer has "
+	  "(status lists them)", "" },
+	{ NULL },
+};
+
+const struct cmd_info cmd_quarantine_info = {
+	.name = "quarantine",
+	.summary = "what could not be filed: list, show, retry, release",
+	.verbs = quarantine_verbs,
+	.options = quarantine_options,
+};
+
 struct qctx {
 	struct config *cfg;
 	struct store *store;
@@ -181,18 +200,8 @@ cmd_quarantine(int argc, char **argv)
 	const char *verb;
 	int rc = EXIT_USAGE;
 
-	cmd_parse(&argc, &argv,
-		  "list | show ID | retry ID | release ID | forget MAILBOX UID",
-		  "Messages that could not be filed.", quarantine_options);
-	verb = argc > 1 ? argv[1] : "";
-	if (!((strcmp(verb, "list") == 0 && argc == 2) ||
-	      ((strcmp(verb, "show") == 0 || strcmp(verb, "retry") == 0 ||
-		strcmp(verb, "release") == 0) && argc == 3) ||
-	      (strcmp(verb, "forget") == 0 && argc == 4))) {
-		fprintf(stderr, "usage: lamplight quarantine list | show ID | "
-				"retry ID | release ID | forget MAILBOX UID\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_quarantine_info);
+	verb = argv[1];
 	q.cfg = cmd_load_config();
 	if (q.cfg == NULL)
 		return EXIT_CONFIG;

@@ -31,6 +31,13 @@ static const GOptionEntry report_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_report_info = {
+	.name = "report",
+	.summary = "the monthly report, CSV or HTML",
+	.args = "",
+	.options = report_options,
+};
+
 static char *
 last_month(GDateTime *now)
 {
@@ -55,13 +62,7 @@ cmd_report(int argc, char **argv)
 	struct err err = { 0 };
 	int rc = EXIT_OK;
 
-	cmd_parse(&argc, &argv, "", "The monthly report, CSV or HTML.",
-		  report_options);
-	if (argc > 1) {
-		fprintf(stderr, "lamplight report: unexpected argument '%s'\n",
-			argv[1]);
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_report_info);
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

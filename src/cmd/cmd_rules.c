@@ -17,6 +17,21 @@ static const GOptionEntry rules_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_verb rules_verbs[] = {
+	{ "check", "", 0, 0, "load every rule file (a broken rule is said "
+	  "as FILE:LINE:COL) and build the prefilter", NULL },
+	{ "test", "", 0, 0, "run the examples and counter-examples the "
+	  "rules carry", NULL },
+	{ NULL },
+};
+
+const struct cmd_info cmd_rules_info = {
+	.name = "rules",
+	.summary = "check the triage rules and their examples",
+	.verbs = rules_verbs,
+	.options = rules_options,
+};
+
 int
 cmd_rules(int argc, char **argv)
 {
@@ -28,13 +43,7 @@ cmd_rules(int argc, char **argv)
 	guint checks;
 	int rc = EXIT_OK;
 
-	cmd_parse(&argc, &argv, "check|test", "Check the triage rules.",
-		  rules_options);
-	if (argc != 2 || (strcmp(argv[1], "check") != 0 &&
-			  strcmp(argv[1], "test") != 0)) {
-		fprintf(stderr, "usage: lamplight rules check|test\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_rules_info);
 	test = strcmp(argv[1], "test") == 0;
 	if (arg_dir == NULL) {
 		cfg = cmd_load_config();

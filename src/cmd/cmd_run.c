@@ -39,6 +39,13 @@ static const GOptionEntry run_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_run_info = {
+	.name = "run",
+	.summary = "one cron run: fetch new mail, file cases, answer",
+	.args = "",
+	.options = run_options,
+};
+
 /* The progress bar: redrawn at most ten times a second. */
 static void
 draw_bar(const struct run_stats *rs, void *data)
@@ -76,17 +83,9 @@ cmd_run(int argc, char **argv)
 	enum status st;
 	int rc;
 
-	cmd_parse(&argc, &argv, "", "Fetch new mail, file cases, answer.",
-		  run_options);
-	if (argc > 1) {
-		fprintf(stderr, "lamplight run: unexpected argument '%s'\n",
-			argv[1]);
-		return EXIT_USAGE;
-	}
-	if (arg_stop_after < 0) {
-		fprintf(stderr, "lamplight run: --stop-after must be >= 0\n");
-		return EXIT_USAGE;
-	}
+	cmd_parse(&argc, &argv, &cmd_run_info);
+	if (arg_stop_after < 0)
+		return cmd_usage_error("--stop-after must be >= 0");
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

@@ -27,6 +27,14 @@ static const GOptionEntry status_options[] = {
 	{ NULL },
 };
 
+const struct cmd_info cmd_status_info = {
+	.name = "status",
+	.summary = "is anything stuck? mailboxes, outbox, quarantine, "
+		   "deadlines",
+	.args = "",
+	.options = status_options,
+};
+
 static void
 add_string(JsonBuilder *b, const char *member, const char *v)
 {
@@ -151,8 +159,7 @@ cmd_status(int argc, char **argv)
 	GDate today;
 	int rc;
 
-	cmd_parse(&argc, &argv, "", "Show whether anything is stuck.",
-		  status_options);
+	cmd_parse(&argc, &argv, &cmd_status_info);
 	cfg = cmd_load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;

@@ -1,7 +1,8 @@
 /*
  * lamplight: one executable, subcommands.  main() only dispatches; each
- * cmd_*.c parses its own options with GOptionContext and calls the
- * library.
+ * cmd_*.c says what it takes (struct cmd_info), parses its options with
+ * cmd_parse() and calls the library.  "lamplight help CMD" is
+ * "lamplight CMD --help".
  */
 #include <locale.h>
 #include <signal.h>
@@ -9,155 +10,85 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "statedir.h"
 #include "log.h"
 #include "mime.h"
 #include "outbox.h"
-#include "store.h"
+#include "suggest.h"
 
 static const struct command {
-	const char *name;
+	const struct cmd_info *info;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
 } commands[] = {
-	{ "init", cmd_init, "make the state directory: database and keys" },
-	{ "run", cmd_run, "one cron run: fetch, file, answer" },
-	{ "ingest", cmd_ingest, "take one message on stdin (MTA pipe)" },
-	{ "quarantine", cmd_quarantine, "list, show, retry, release" },
-	{ "status", cmd_status, "mailbox health, outbox, quarantine" },
-	{ "classify", cmd_classify, "show how messages would be read" },
-	{ "config", cmd_config, "check the configuration (config check)" },
-	{ "rules", cmd_rules, "check the triage rules and their examples" },
-	{ "case", cmd_case, "the case register: list, show, note, set" },
-	{ "outbox", cmd_outbox, "mail to send and sent: list, retry, cancel" },
-	{ "calendar", cmd_calendar, "the office calendar: show, check, load" },
-	{ "report", cmd_report, "the monthly report, CSV or HTML" },
-	{ "backup", cmd_backup, "copy the database and spool (not the keys)" },
-	{ "restore", cmd_restore, "a backup into an empty state directory" },
+	{ &cmd_init_info, cmd_init },
+	{ &cmd_run_info, cmd_run },
+	{ &cmd_ingest_info, cmd_ingest },
+	{ &cmd_quarantine_info, cmd_quarantine },
+	{ &cmd_status_info, cmd_status },
+	{ &cmd_classify_info, cmd_classify },
+	{ &cmd_config_info, cmd_config },
+	{ &cmd_rules_info, cmd_rules },
+	{ &cmd_case_info, cmd_case },
+	{ &cmd_outbox_info, cmd_outbox },
+	{ &cmd_calendar_info, cmd_calendar },
+	{ &cmd_report_info, cmd_report },
+	{ &cmd_backup_info, cmd_backup },
+	{ &cmd_restore_info, cmd_restore },
 };
 
-char *arg_config;
-gboolean arg_verbose;
-gboolean arg_debug;
-static gboolean arg_syslog;
-
-const GOptionEntry cmd_common_options[] = {
-	{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
-	  "configuration file (default: $LAMPLIGHT_CONFIG, ./lamplight.conf, "
-	  "/etc/lamplight/lamplight.conf)", "FILE" },
-	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &arg_verbose,
-	  "say more", NULL },
-	{ "debug", 0, 0, G_OPTION_ARG_NONE, &arg_debug,
-	  "log each step to stderr (never personal data)", NULL },
-	{ "syslog", 0, 0, G_OPTION_ARG_NONE, &arg_syslog,
-	  "log to syslog (facility mail) as well as stderr", NULL },
-	{ NULL },
-};
-
-const char *
-cmd_config_path(void)
-{
-	const char *env = g_getenv("LAMPLIGHT_CONFIG");
-
-	if (arg_config != NULL)
-		return arg_config;
-	if (env != NULL && *env)
-		return env;
-	if (g_file_test("lamplight.conf", G_FILE_TEST_EXISTS))
-		return "lamplight.conf";
-	return "/etc/lamplight/lamplight.conf";
-}
-
-struct config *
-cmd_load_config(void)
-{
-	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-	struct config *cfg = NULL;
-	struct err err = { 0 };
-
-	if (config_load(cmd_config_path(), &cfg, problems, &err) == ST_OK) {
-		store_set_busy_timeout(cfg->busy_timeout);
-		return cfg;
-	}
-	for (guint i = 0; i < problems->len; i++)
-		fprintf(stderr, "%s\n", (char *)problems->pdata[i]);
-	if (problems->len == 0)
-		log_error("%s", err.msg);
-	return NULL;
-}
-
-int
-cmd_exit_for(const struct err *err)
-{
-	if (err_is_setup(err))
-		return EXIT_CONFIG;
-	if (err->status != ST_OK && err_is_disk(err))
-		return EXIT_IOERR;
-	if (err->status == ST_TEMP || err->status == ST_NOMEM)
-		return EXIT_TEMPFAIL;
-	return EXIT_SOFTWARE;
-}
-
-int
-cmd_open_store(const struct config *cfg, const char *command,
-	       struct store **out)
-{
-	struct err err = { 0 };
-
-	if (statedir_open(cfg, FALSE, out, &err) == ST_OK)
-		return 0;
-	fprintf(stderr, "lamplight %s: %s\n", command, err.msg);
-	return cmd_exit_for(&err);
-}
-
-const struct centre *
-cmd_centre_named(const struct config *cfg, const char *command,
-		 const char *name)
-{
-	const struct centre *c = config_centre_find(cfg, name);
-
-	if (c == NULL)
-		fprintf(stderr, "lamplight %s: no centre '%s'\n", command,
-			name);
-	return c;
-}
-
-void
-cmd_parse(int *argc, char ***argv, const char *params, const char *summary,
-	  const GOptionEntry *entries)
-{
-	g_autoptr(GOptionContext) ctx = g_option_context_new(params);
-	g_autoptr(GError) gerr = NULL;
-
-	g_option_context_set_summary(ctx, summary);
-	if (entries != NULL)
-		g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_add_main_entries(ctx, cmd_common_options, NULL);
-	if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
-		fprintf(stderr, "lamplight: %s\n", gerr->message);
-		exit(EXIT_USAGE);
-	}
-	log_init(arg_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, arg_syslog);
-}
+#define USAGE_LINE "usage: lamplight COMMAND [OPTION...] [ARG...]\n"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage:\n  lamplight COMMAND [OPTION...]\n\n"
-		   "Turns mail to the drug-abuse-prevention centres into "
-		   "tracked cases.\n\nCommands:\n");
+	fprintf(f, USAGE_LINE "\nTurns mail to the drug-abuse-prevention "
+		   "centres into tracked cases.\n\nCommands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name,
-			commands[i].summary);
+		fprintf(f, "  %-11s %s\n", commands[i].info->name,
+			commands[i].info->summary);
 	fprintf(f, "\nOptions:\n  -h, --help     show this help\n"
-		   "  --version      show the version\n\n"
-		   "'lamplight COMMAND --help' shows a command's options.\n");
+		   "      --version  show the version\n\n"
+		   "'lamplight help COMMAND' (or 'lamplight COMMAND --help') "
+		   "shows a command's\nsub-commands and options.\n");
+}
+
+/* word is no command (nor an option of lamplight's own): says so, with
+ * the one likely meant, or those there are. */
+static int
+not_a_command(const char *word)
+{
+	static const char *const options[] = { "--help", "--version", NULL };
+	const char *names[G_N_ELEMENTS(commands) + 1];
+	g_autoptr(GString) all = g_string_new(NULL);
+	const char *near;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		names[i] = commands[i].info->name;
+		g_string_append_printf(all, "%s%s", i > 0 ? " " : "",
+				       names[i]);
+	}
+	names[G_N_ELEMENTS(commands)] = NULL;
+	if (word[0] == '-') {
+		near = suggest_nearest(word, options);
+		fprintf(stderr, "lamplight: unknown option '%s'", word);
+	} else {
+		near = suggest_nearest(word, names);
+		fprintf(stderr, "lamplight: '%s' is not a command", word);
+	}
+	if (near != NULL)
+		fprintf(stderr, ". Did you mean '%s'?\n", near);
+	else if (word[0] != '-')
+		fprintf(stderr, " (the commands: %s)\n", all->str);
+	else
+		fputc('\n', stderr);
+	fprintf(stderr, USAGE_LINE "see 'lamplight --help'\n");
+	return EXIT_USAGE;
 }
 
 int
 main(int argc, char **argv)
 {
-	int rc = EXIT_USAGE;
+	g_autofree char **help_args = NULL;
+	int rc;
 
 	setlocale(LC_ALL, "");
 	/* A reset connection and a file size limit are errors, not deaths. */
@@ -174,12 +105,22 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	    (strcmp(argv[1], "help") == 0 &&
+	     (argc == 2 || strcmp(argv[2], "help") == 0))) {
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(argv[1], "help") == 0) {
+		/* help CMD [SUB-COMMAND]: CMD [SUB-COMMAND] --help. */
+		help_args = g_new0(char *, argc + 1);
+		help_args[0] = argv[0];
+		memcpy(help_args + 1, argv + 2,
+		       (size_t)(argc - 2) * sizeof *argv);
+		help_args[argc - 1] = (char *)"--help";
+		argv = help_args;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-		if (strcmp(argv[1], commands[i].name) != 0)
+		if (strcmp(argv[1], commands[i].info->name) != 0)
 			continue;
 		mime_init();
 		outbox_init();
@@ -189,7 +130,5 @@ main(int argc, char **argv)
 		g_free(arg_config);
 		return rc;
 	}
-	fprintf(stderr, "lamplight: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	return not_a_command(argv[1]);
 }

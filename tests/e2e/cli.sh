@@ -13,14 +13,102 @@ tap_is "--help exits 0" "$rc" 0
 for c in run ingest quarantine status classify config rules; do
 	tap_like "--help lists $c" "$out" "  $c "
 done
+tap_is "help alone is --help" "$("$L" help)" "$out"
+tap_like "--help names help COMMAND" "$out" "'lamplight help COMMAND'"
 tap_like "--version" "$("$L" --version)" '^lamplight [0-9]+\.[0-9]+'
-"$L" frobnicate >/dev/null 2>&1 && rc=0 || rc=$?
-tap_is "an unknown command is a usage error" "$rc" 64
-"$L" run --no-such-option >/dev/null 2>&1 && rc=0 || rc=$?
-tap_is "an unknown option is a usage error" "$rc" 64
-tap_like "run --help shows its options" "$("$L" run --help)" '--no-send'
-tap_unlike "... but not the crash tests' --stop-after" "$("$L" run --help)" \
-	'--stop-after'
+
+# Every command's help (issue 19.8), the commands as --help lists them:
+# git's layout, its own options before the common ones, the same by
+# --help, -h and help CMD, and no test-only option.
+mapfile -t commands < <(sed -n '/^Commands:$/,/^$/s/^  \([a-z]*\) .*/\1/p' <<<"$out")
+tap_ok "--help lists the commands (${#commands[@]})" test "${#commands[@]}" -ge 14
+bad=
+for c in "${commands[@]}"; do
+	h=$("$L" "$c" --help 2>"$T/help.err") && rc=0 || rc=$?
+	[[ $rc == 0 && -z $(cat "$T/help.err") ]] || bad+=" $c:exit-$rc"
+	[[ $(head -1 <<<"$h") =~ ^usage:\ lamplight\ $c\ .*\[OPTION\.\.\.\] ]] ||
+		bad+=" $c:usage"
+	[[ $(sed -n 3p <<<"$h") =~ ^[a-z] ]] || bad+=" $c:summary"
+	[[ $h == *"Common options:"*"-c, --config=FILE"*"-h, --help"* ]] ||
+		bad+=" $c:common"
+	[[ $h != *--stop-after* && $h != *"for crash tests"* ]] ||
+		bad+=" $c:hidden"
+	[[ $("$L" "$c" -h) == "$h" ]] || bad+=" $c:-h"
+	[[ $("$L" help "$c") == "$h" ]] || bad+=" $c:help"
+	# Each sub-command has its own help.
+	for v in $(sed -n '/^Sub-commands:$/,/^$/s/^  \([a-z]*\).*/\1/p' <<<"$h"); do
+		vh=$("$L" "$c" "$v" --help) || bad+=" $c-$v:exit"
+		[[ $vh =~ ^usage:\ lamplight\ $c\ $v\ \[OPTION\.\.\.\] ]] ||
+			bad+=" $c-$v:usage"
+		[[ $("$L" help "$c" "$v") == "$vh" ]] || bad+=" $c-$v:help"
+	done
+done
+tap_is "each command's help: usage line, summary, common options, no test option" "$bad" ""
+h=$("$L" run --help)
+tap_like "run --help: its options, then the common ones" "$h" \
+	$'\nOptions:\n +--no-send .*--first-run.*\nCommon options:\n +-c, --config=FILE'
+tap_unlike "... but not the crash tests' --stop-after" "$h" 'stop-after'
+tap_like "case --help lists its sub-commands" "$("$L" case --help)" \
+	$'\nSub-commands:\n  list  .*\n  show CASE  .*\n  export CASE .*\n  note CASE TEXT .*\n  set CASE STATE '
+h=$("$L" case set --help)
+tap_like "case set --help: its usage and its options" "$h" \
+	'^usage: lamplight case set \[OPTION...\] CASE STATE'$'\n'
+tap_unlike "... not list's" "$h" '--overdue'
+"$L" run --stop-after 0 -c "$T/no-such.conf" >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "--stop-after, hidden, still parses (then no config: 78)" "$rc" 78
+"$L" run --stop-after x >/dev/null 2>&1 && rc=0 || rc=$?
+tap_is "... as a number (64)" "$rc" 64
+
+# Usage errors: what is wrong, the usage, where the help is; exit 64,
+# nothing on stdout.
+usage_error() {
+	local desc=$1 want=$2 out err rc
+	shift 2
+	out=$("$L" "$@" 2>"$T/usage.err") && rc=0 || rc=$?
+	err=$(cat "$T/usage.err")
+	tap_is "$desc: exit 64, nothing on stdout" "$rc $out" "64 "
+	tap_is "$desc: says so" "$err" "$want"
+}
+usage_error "an unknown option" "lamplight run: unknown option '--no-such-option'
+usage: lamplight run [OPTION...]
+see 'lamplight run --help'" run --no-such-option
+usage_error "a mistyped option" "lamplight run: unknown option '--no-sned'. Did you mean '--no-send'?
+usage: lamplight run [OPTION...]
+see 'lamplight run --help'" run --no-sned
+err=$("$L" run --only 2>&1 >/dev/null) && rc=0 || rc=$?
+tap_like "a missing option argument: 64, named" "$rc $err" \
+	$'^64 lamplight run: [^\n]*--only\nusage: lamplight run \\[OPTION...\\]\nsee '
+usage_error "a missing argument" "lamplight case: show needs CASE
+usage: lamplight case show [OPTION...] CASE
+see 'lamplight case show --help'" case show
+usage_error "a command's missing argument" "lamplight backup: missing DIR
+usage: lamplight backup [OPTION...] DIR
+see 'lamplight backup --help'" backup
+usage_error "an argument too many" "lamplight run: unexpected argument 'now'
+usage: lamplight run [OPTION...]
+see 'lamplight run --help'" run now
+usage_error "no sub-command" "lamplight rules: which one? (the sub-commands: check test)
+usage: lamplight rules check|test [OPTION...]
+see 'lamplight rules --help'" rules
+
+# Did you mean: a slip is named with what was likely meant; a word far
+# from any is not, and the valid ones are listed.
+usage_error "a mistyped command" "lamplight: 'stauts' is not a command. Did you mean 'status'?
+usage: lamplight COMMAND [OPTION...] [ARG...]
+see 'lamplight --help'" stauts
+usage_error "help of a mistyped command" "lamplight: 'reprot' is not a command. Did you mean 'report'?
+usage: lamplight COMMAND [OPTION...] [ARG...]
+see 'lamplight --help'" help reprot
+err=$("$L" frobnicate 2>&1 >/dev/null) && rc=0 || rc=$?
+tap_like "an unknown command: 64, the commands listed" "$rc $err" \
+	"^64 lamplight: 'frobnicate' is not a command \(the commands: init run ingest "
+tap_unlike "... and no wild guess" "$err" 'Did you mean'
+usage_error "a mistyped sub-command" "lamplight case: 'lsit' is not a sub-command. Did you mean 'list'?
+usage: lamplight case list|show|export|note|set [OPTION...] [ARG...]
+see 'lamplight case --help'" case lsit
+usage_error "an unknown sub-command" "lamplight outbox: 'frobnicate' is not a sub-command (the sub-commands: list show retry cancel)
+usage: lamplight outbox list|show|retry|cancel [OPTION...] [ARG...]
+see 'lamplight outbox --help'" outbox frobnicate
 
 # config check: the bundled configs, then a broken one.
 # The bundled config beside what scripts/demo makes for it (its CA and
@@ -73,6 +161,15 @@ tap_like "a network mailbox without password_file is reported" "$err" \
 	"bad.conf:16: a network mailbox needs password_file"
 tap_like "an unknown county is reported at its group" "$err" \
 	"bad.conf:19: unknown county code 'QQQ'"
+write_config "$T/keys.conf" "$T/state" \
+"$(centre TPE 'dutty = duty@centers.moj-help.example' 'colour = red')"
+err=$("$L" config check -c "$T/keys.conf" 2>&1 >/dev/null) && rc=0 || rc=$?
+tap_is "a mistyped key exits 78" "$rc" 78
+tap_like "a mistyped key: at its line, with the one meant" "$err" \
+	"(^|"$'\n'")$T/keys.conf:16: unknown key 'dutty' in \[centre TPE\]: did you mean 'duty'\?"$'\n'
+tap_like "a key far from any: the keys listed" "$err" \
+	"$T/keys.conf:17: unknown key 'colour' in \[centre TPE\] \(the keys: name address mailbox "
+tap_unlike "... and no wild guess" "$(grep colour <<<"$err")" 'did you mean'
 tap_ok "the secret itself is never printed" \
 	bash -c "! grep -q hunter2 <<<'$err'"
 

@@ -50,8 +50,22 @@ test_problems_have_lines(void **state)
 		  ":10: password in the mailbox URL" },
 		{ "staff = a@x;not-an-address\n",
 		  ":10: 'not-an-address' in staff is not a mail address" },
-		{ "colour = red\n", ":10: unknown key 'colour' in [centre TPE]" },
-		{ "[centre XYZ]\nname = x\n", ":10: unknown county code 'XYZ'" },
+		{ "colour = red\n", ":10: unknown key 'colour' in [centre TPE] "
+		  "(the keys: name address mailbox " },
+		{ "dutty = duty@x.example\n", ":10: unknown key 'dutty' in "
+		  "[centre TPE]: did you mean 'duty'?" },
+		{ "Name = x\n", ":10: unknown key 'Name' in [centre TPE]: did "
+		  "you mean 'name'?" },
+		{ "[centre XYZ]\nname = x\n", ":10: unknown county code 'XYZ' "
+		  "(the codes: TPE NWT " },
+		{ "[centre TPQ]\nname = x\n", ":10: unknown county code 'TPQ': "
+		  "did you mean TPE?" },
+		{ "[smpt]\n", ":10: unknown group [smpt]: did you mean [smtp]?" },
+		{ "[center NWT]\nname = x\n", ":10: unknown group [center NWT]: "
+		  "did you mean [centre NWT]?" },
+		{ "[centre]\n", ":10: unknown group [centre] (the groups: "
+		  "[lamplight] [smtp] [centre CODE])" },
+		{ "[mail]\n", ":10: unknown group [mail] (the groups: " },
 		{ "[centre TPE]\n", ":10: group [centre TPE] repeated" },
 		{ "this is not a line\n", ":10: expected 'key = value'" },
 		{ "mailbox = imaps://u@h/INBOX\n",
