@@ -92,8 +92,10 @@ cmd_report(int argc, char **argv)
 		fprintf(stderr, "lamplight report: %s\n", err.msg);
 		rc = err.status == ST_TEMP ? EXIT_TEMPFAIL : EXIT_USAGE;
 	} else {
-		/* Said here too, for the CSV that has no room for it. */
-		if (r->quiet)
+		/* Said here too, for the CSV that has no room for it; to a
+		 * person at a terminal (or -v), not to cron, which would
+		 * mail it: the report's own first line says it there. */
+		if (r->quiet && (arg_verbose || isatty(STDERR_FILENO)))
 			fprintf(stderr, "lamplight report: no case opened, "
 				"referred or closed in %s; %s%s\n", r->month,
 				r->latest != NULL

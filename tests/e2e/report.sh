@@ -107,7 +107,9 @@ err=$("$L" report "${C[@]}" --month "$prev" --html -o "$T/empty.html" 2>&1)
 tap_like "an empty month is said on the page, with the latest month with data" \
 	"$(grep -o '<p class="empty">.*</p>' "$T/empty.html" | sed 's/<[^>]*>//g')" \
 	"^1[0-9][0-9] 年 [0-9]+ 月（$prev）沒有新案件，也沒有轉介或結案。.*有資料的最近月份是 1[0-9][0-9] 年 [0-9]+ 月（$month）。"
-tap_is "... and on stderr, for the CSV" "$err" \
+tap_is "... and nothing on stderr, not at a terminal (cron would mail it)" "$err" ""
+err=$("$L" report "${C[@]}" --month "$prev" -v -o "$T/empty.csv" 2>&1)
+tap_is "... with -v on stderr, for the CSV" "$err" \
 	"lamplight report: no case opened, referred or closed in $prev; the latest month with any is $month"
 
 # An empty database: a report all zeros, which says there is nothing.
