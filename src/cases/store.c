@@ -311,6 +311,27 @@ static const char *const migrations[] = {
 	/* 10: mail a backfill (run --no-send) queued is held back: cancelled
 	 * at once and marked so, never sent, and counted by status. */
 	"ALTER TABLE outbox ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;",
+
+	/* 11: what every run and status read is found through an index of
+	 * what is pending, not by reading two years of history (bench/years):
+	 * the letters not yet marked at their source, those lost, the
+	 * highest uid; the held and the filed letters of a mailbox (a count
+	 * of the index alone); the mail held back (a row holds its mail:
+	 * reading past it costs its overflow pages); the cases retention
+	 * is to erase. */
+	"CREATE INDEX fetched_pending ON fetched(mailbox, uidvalidity)"
+	"  WHERE done_at_source = 0;"
+	"CREATE INDEX fetched_lost ON fetched(mailbox, uidvalidity,"
+	"  CAST(uid AS INTEGER)) WHERE lost_at IS NOT NULL;"
+	"CREATE INDEX fetched_uid ON fetched(mailbox, uidvalidity,"
+	"  CAST(uid AS INTEGER));"
+	"CREATE INDEX arrivals_held ON arrivals(mailbox)"
+	"  WHERE quarantine_state = 'held';"
+	"CREATE INDEX arrivals_filed ON arrivals(mailbox)"
+	"  WHERE quarantine IS NULL AND duplicate_of IS NULL;"
+	"CREATE INDEX outbox_held_back ON outbox(id) WHERE held_back;"
+	"CREATE INDEX cases_to_erase ON cases(closed_at)"
+	"  WHERE state = 'closed' AND erased_at IS NULL;",
 };
 
 const char *
@@ -1120,8 +1141,11 @@ store_fetched_min_lost(struct store *s, const char *mailbox,
 	gint64 min = 0;
 	enum status st;
 
+	/* By the index of the lost: left to itself SQLite may walk every
+	 * uid in order (fetched_uid) looking for one that is lost. */
 	st = store_query(s, err, store_read_int, &min,
 			 "SELECT min(CAST(uid AS INTEGER)) FROM fetched "
+			 "INDEXED BY fetched_lost "
 			 "WHERE mailbox = ? AND uidvalidity = ? AND "
 			 "lost_at IS NOT NULL",
 			 "ti", mailbox, (gint64)uidvalidity);

@@ -8,6 +8,7 @@
 
 #include "testutil.h"
 #include "testvault.h"
+#include "testhistory.h"
 
 #include "calendar.h"
 #include "cases.h"
@@ -200,6 +201,42 @@ test_missing_table_is_an_error(void **state)
 	}
 }
 
+/* Pages the figures of status read. */
+static int
+status_pages(struct fx *f)
+{
+	struct health *h = NULL;
+	struct err err = { 0 };
+
+	run_now(f, NULL, 0);
+	(void)test_pages_read(f->s);
+	assert_int_equal(health_read(f->s, &f->cfg, &f->today, &h, &err),
+			 ST_OK);
+	health_free(h);
+	return test_pages_read(f->s);
+}
+
+/*
+ * status reads what is pending, not the years behind it: 4,000 more
+ * letters filed, answered and erased add to what it reads only the
+ * index entries of its two counts of everything (the letters filed,
+ * the uids seen), a few hundred to a page; never the mail sent (8 KiB
+ * each) nor the cases.
+ */
+static void
+test_history_is_not_read(void **state)
+{
+	struct fx *f = *state;
+	int week, years;
+
+	test_history_add(f->s, 1, 100);
+	week = status_pages(f);
+	test_history_add(f->s, 101, 4100);
+	years = status_pages(f);
+	print_message("# status read %d pages, then %d\n", week, years);
+	assert_true(years - week < 60);
+}
+
 int
 main(void)
 {
@@ -211,6 +248,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mailbox_failing_is_stuck,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_table_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_is_not_read,
 						setup, teardown),
 	};
 

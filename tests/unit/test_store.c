@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 #include "testvault.h"
+#include "testhistory.h"
 
 #include "cases.h"
 #include "store.h"
@@ -406,6 +407,45 @@ test_private_whatever_the_umask(void **state)
 	assert_non_null(strstr(err.msg, "chmod 600"));
 }
 
+/* Pages of what every run asks of a mailbox: the uids to mark at the
+ * source, those not filed, the lowest lost, the highest fetched. */
+static int
+fetched_pages(struct fx *f)
+{
+	g_autoptr(GPtrArray) pending = NULL, uids = NULL, names = NULL;
+	struct err err = { 0 };
+	guint32 n;
+
+	(void)test_pages_read(f->s);
+	assert_int_equal(store_fetched_pending(f->s, "tpe", 1, &pending, &err),
+			 ST_OK);
+	assert_int_equal(store_fetched_unfiled(f->s, "tpe", 1, &uids, &names,
+					       &err),
+			 ST_OK);
+	assert_int_equal(store_fetched_min_lost(f->s, "tpe", 1, &n, &err),
+			 ST_OK);
+	assert_int_equal(store_fetched_max_uid(f->s, "tpe", 1, &n, &err),
+			 ST_OK);
+	return test_pages_read(f->s);
+}
+
+/* They are read from indexes of what is pending: 4,000 more letters
+ * fetched, filed and marked add nothing to what a run reads. */
+static void
+test_fetched_history_not_read(void **state)
+{
+	struct fx *f = *state;
+	int week, years;
+
+	test_history_add(f->s, 1, 100);
+	week = fetched_pages(f);
+	test_history_add(f->s, 101, 4100);
+	years = fetched_pages(f);
+	print_message("# a run's fetch state read %d pages, then %d\n", week,
+		      years);
+	assert_true(years - week < 10);
+}
+
 int
 main(void)
 {
@@ -418,6 +458,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fetched_state, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fetched_history_not_read,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_binds_and_reads,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_passes_errors_up,
