@@ -9,6 +9,8 @@ letter is an emergency (bench/e2e puts exactly one among them).
 
 A mix like a centre's inbox: web form v2 (UTF-8, text + HTML), form v1
 (Big5), direct mail, and a few auto-replies.  Invented people only.
+bench/years imports it for the same letters, and spam() as well (not in
+this mix).
 """
 import base64
 import os
@@ -102,6 +104,21 @@ def auto(i, rnd):
         % (i, PREFIX, i)).encode()
 
 
+def spam(i, rnd):
+    """A gambling advertisement, as kinds.rules sets such mail aside."""
+    offer = rnd.choice(["首存送100%", "註冊就送體驗金 888 元", "天天返水 1.2%"])
+    return crlf(
+        "From: vip%d@play-lucky.example.com\nTo: undisclosed-recipients:;\n"
+        "Subject: =?UTF-8?B?%s?=\nDate: Mon, 02 Nov 2026 03:00:00 +0800\n"
+        "Message-ID: <%sspam%d@play-lucky.example.com>\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=UTF-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n"
+        "皇冠娛樂城 真人荷官 百家樂 體育投注 一站全包\n"
+        "%s，秒出金！\n加LINE：lucky%d 專人服務\n"
+        % (i, base64.b64encode((offer + "，註冊就送").encode()).decode(),
+           PREFIX, i, offer, i)).encode()
+
+
 PREFIX = ""
 
 
@@ -122,4 +139,5 @@ def main():
             f.write(data)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -311,6 +311,60 @@ static const char *const migrations[] = {
 	/* 10: mail a backfill (run --no-send) queued is held back: cancelled
 	 * at once and marked so, never sent, and counted by status. */
 	"ALTER TABLE outbox ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;",
+
+	/* 11: what every run and status read is found through an index of
+	 * what is pending, not by reading two years of history (bench/years):
+	 * the letters not yet marked at their source, those lost, the
+	 * highest uid; the held letters of a mailbox; the mail held back (a
+	 * row holds its mail: reading past it costs its overflow pages); the
+	 * cases retention is to erase.  What status counts of all time, the
+	 * letters filed and the uids seen of each mailbox, is kept counted
+	 * by triggers. */
+	"CREATE INDEX fetched_pending ON fetched(mailbox, uidvalidity)"
+	"  WHERE done_at_source = 0;"
+	"CREATE INDEX fetched_lost ON fetched(mailbox, uidvalidity,"
+	"  CAST(uid AS INTEGER)) WHERE lost_at IS NOT NULL;"
+	"CREATE INDEX fetched_uid ON fetched(mailbox, uidvalidity,"
+	"  CAST(uid AS INTEGER));"
+	"CREATE INDEX arrivals_held ON arrivals(mailbox)"
+	"  WHERE quarantine_state = 'held';"
+	"CREATE INDEX outbox_held_back ON outbox(id) WHERE held_back;"
+	"CREATE INDEX cases_to_erase ON cases(closed_at)"
+	"  WHERE state = 'closed' AND erased_at IS NULL;"
+	"CREATE TABLE mailbox_counts ("
+	"  mailbox TEXT PRIMARY KEY,"
+	"  filed INTEGER NOT NULL DEFAULT 0,"
+	"  uids INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO mailbox_counts (mailbox) SELECT mailbox FROM arrivals"
+	"  UNION SELECT mailbox FROM fetched;"
+	"UPDATE mailbox_counts SET"
+	"  filed = (SELECT count(*) FROM arrivals a WHERE"
+	"    a.mailbox = mailbox_counts.mailbox AND a.quarantine IS NULL AND"
+	"    a.duplicate_of IS NULL),"
+	"  uids = (SELECT count(*) FROM fetched f WHERE"
+	"    f.mailbox = mailbox_counts.mailbox);"
+	"CREATE TRIGGER arrivals_count_add AFTER INSERT ON arrivals"
+	"  WHEN NEW.quarantine IS NULL AND NEW.duplicate_of IS NULL BEGIN"
+	"  INSERT INTO mailbox_counts (mailbox, filed) VALUES (NEW.mailbox, 1)"
+	"    ON CONFLICT (mailbox) DO UPDATE SET filed = filed + 1; END;"
+	"CREATE TRIGGER arrivals_count_drop AFTER DELETE ON arrivals"
+	"  WHEN OLD.quarantine IS NULL AND OLD.duplicate_of IS NULL BEGIN"
+	"  UPDATE mailbox_counts SET filed = filed - 1"
+	"    WHERE mailbox = OLD.mailbox; END;"
+	"CREATE TRIGGER arrivals_count_set AFTER UPDATE OF mailbox, quarantine,"
+	"  duplicate_of ON arrivals BEGIN"
+	"  UPDATE mailbox_counts SET filed = filed - 1 WHERE"
+	"    mailbox = OLD.mailbox AND OLD.quarantine IS NULL AND"
+	"    OLD.duplicate_of IS NULL;"
+	"  INSERT INTO mailbox_counts (mailbox, filed) SELECT NEW.mailbox, 1"
+	"    WHERE NEW.quarantine IS NULL AND NEW.duplicate_of IS NULL"
+	"    ON CONFLICT (mailbox) DO UPDATE SET filed = filed + 1; END;"
+	"CREATE TRIGGER fetched_count_add AFTER INSERT ON fetched BEGIN"
+	"  INSERT INTO mailbox_counts (mailbox, uids) VALUES (NEW.mailbox, 1)"
+	"    ON CONFLICT (mailbox) DO UPDATE SET uids = uids + 1; END;"
+	"CREATE TRIGGER fetched_count_drop AFTER DELETE ON fetched BEGIN"
+	"  UPDATE mailbox_counts SET uids = uids - 1"
+	"    WHERE mailbox = OLD.mailbox; END;",
 };
 
 const char *
@@ -1120,8 +1174,11 @@ store_fetched_min_lost(struct store *s, const char *mailbox,
 	gint64 min = 0;
 	enum status st;
 
+	/* By the index of the lost: left to itself SQLite may walk every
+	 * uid in order (fetched_uid) looking for one that is lost. */
 	st = store_query(s, err, store_read_int, &min,
 			 "SELECT min(CAST(uid AS INTEGER)) FROM fetched "
+			 "INDEXED BY fetched_lost "
 			 "WHERE mailbox = ? AND uidvalidity = ? AND "
 			 "lost_at IS NOT NULL",
 			 "ti", mailbox, (gint64)uidvalidity);
@@ -1437,6 +1494,16 @@ read_last_run(const struct store_row *row, gpointer data)
 	return FALSE;
 }
 
+static gboolean
+read_counts(const struct store_row *row, gpointer data)
+{
+	struct mailbox_health *h = data;
+
+	h->filed = store_col_int(row, 0);
+	h->uids = store_col_int(row, 1);
+	return FALSE;
+}
+
 enum status
 store_mailbox_health(struct store *s, const char *mailbox,
 		     struct mailbox_health *out, struct err *err)
@@ -1450,20 +1517,16 @@ store_mailbox_health(struct store *s, const char *mailbox,
 			 "julianday(finished_at) > 1 FROM mailbox_runs "
 			 "WHERE mailbox = ? ORDER BY id DESC LIMIT 1",
 			 "t", mailbox);
+	/* Kept counted (schema 11): not counted again over the years. */
 	if (st == ST_OK)
-		st = store_query(s, err, store_read_int, &out->filed,
-				 "SELECT count(*) FROM arrivals WHERE "
-				 "mailbox = ? AND quarantine IS NULL AND "
-				 "duplicate_of IS NULL", "t", mailbox);
+		st = store_query(s, err, read_counts, out,
+				 "SELECT filed, uids FROM mailbox_counts "
+				 "WHERE mailbox = ?", "t", mailbox);
 	if (st == ST_OK)
 		st = store_query(s, err, store_read_int, &out->quarantined,
 				 "SELECT count(*) FROM arrivals WHERE "
 				 "mailbox = ? AND quarantine_state = 'held'",
 				 "t", mailbox);
-	if (st == ST_OK)
-		st = store_query(s, err, store_read_int, &out->uids,
-				 "SELECT count(*) FROM fetched WHERE "
-				 "mailbox = ?", "t", mailbox);
 	if (st == ST_OK)
 		st = store_query(s, err, store_read_text, &out->last_ok,
 				 "SELECT finished_at FROM mailbox_runs WHERE "

@@ -8,6 +8,7 @@
 
 #include "testutil.h"
 #include "testvault.h"
+#include "testhistory.h"
 
 #include "calendar.h"
 #include "cases.h"
@@ -200,6 +201,73 @@ test_missing_table_is_an_error(void **state)
 	}
 }
 
+/* Pages the figures of status read; mailbox tpe's counts of all time
+ * into filed and uids. */
+static int
+status_pages(struct fx *f, gint64 *filed, gint64 *uids)
+{
+	struct health *h = NULL;
+	struct err err = { 0 };
+	int pages;
+
+	run_now(f, NULL, 0);
+	(void)test_pages_read(f->s);
+	assert_int_equal(health_read(f->s, &f->cfg, &f->today, &h, &err),
+			 ST_OK);
+	pages = test_pages_read(f->s);
+	*filed = g_array_index(h->mailboxes, struct health_mailbox, 0).h.filed;
+	*uids = g_array_index(h->mailboxes, struct health_mailbox, 0).h.uids;
+	health_free(h);
+	return pages;
+}
+
+/*
+ * status reads what is pending, not the years behind it: 4,000 more
+ * letters filed, answered and erased add nothing to what it reads (but
+ * b-trees a level deeper), neither the mail sent (8 KiB each) nor the
+ * cases; the letters filed and the uids seen of all time are kept
+ * counted, not counted again.
+ */
+static void
+test_history_is_not_read(void **state)
+{
+	struct fx *f = *state;
+	gint64 filed = 0, uids = 0;
+	struct err err = { 0 };
+	int week, years;
+
+	test_history_add(f->s, 1, 100);
+	week = status_pages(f, &filed, &uids);
+	assert_int_equal(filed, 100);
+	assert_int_equal(uids, 100);
+	test_history_add(f->s, 101, 4100);
+	years = status_pages(f, &filed, &uids);
+	print_message("# status read %d pages, then %d\n", week, years);
+	assert_true(years - week < 15);
+	assert_int_equal(filed, 4100);
+	assert_int_equal(uids, 4100);
+	/* A quarantined letter or a copy is not filed; a uid forgotten is
+	 * seen no more. */
+	assert_int_equal(store_run(f->s, &err,
+				   "INSERT INTO arrivals (spool_name, mailbox, "
+				   "body_hash, kind, received_at, quarantine, "
+				   "quarantine_state) VALUES ('q', 'tpe', 'q', "
+				   "'other', 'x', 'unreadable', 'held')", ""),
+			 ST_OK);
+	assert_int_equal(store_run(f->s, &err,
+				   "INSERT INTO arrivals (spool_name, mailbox, "
+				   "body_hash, kind, received_at, duplicate_of) "
+				   "VALUES ('d', 'tpe', 'b1', 'seeker', 'x', 1)",
+				   ""),
+			 ST_OK);
+	assert_int_equal(store_run(f->s, &err,
+				   "DELETE FROM fetched WHERE uid = '7'", ""),
+			 ST_OK);
+	(void)status_pages(f, &filed, &uids);
+	assert_int_equal(filed, 4100);
+	assert_int_equal(uids, 4099);
+}
+
 int
 main(void)
 {
@@ -211,6 +279,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mailbox_failing_is_stuck,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_table_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_is_not_read,
 						setup, teardown),
 	};
 

@@ -10,6 +10,7 @@
 #include "testvault.h"
 #include "testconfig.h"
 #include "testmime.h"
+#include "testhistory.h"
 
 #include "cases.h"
 #include "config.h"
@@ -276,6 +277,36 @@ test_partner_digest_of_its_referrals(void **state)
 	case_ref_clear(&c);
 }
 
+/*
+ * The daily pass reads the deadlines due by tomorrow, not the centre's
+ * cases of all years: 4,000 more cases closed and erased add nothing to
+ * what it reads, staff's and partners' digests alike.
+ */
+static void
+test_history_is_not_read(void **state)
+{
+	struct fx *f = *state;
+	g_autoptr(GDateTime) now = twtime_now();
+	g_autoptr(GDateTime) t0 = g_date_time_add_days(now, -21);
+	g_autoptr(GDateTime) next = g_date_time_add_days(now, 1);
+	struct case_ref c;
+	int week, years;
+
+	test_history_add(f->s, 1, 100);
+	new_case(f, "TPE", t0, &c);
+	(void)test_pages_read(f->s);
+	assert_int_equal(remind(f, now), 2);
+	week = test_pages_read(f->s);
+	test_history_add(f->s, 1001, 5000);
+	(void)test_pages_read(f->s);
+	assert_int_equal(remind(f, next), 2);
+	years = test_pages_read(f->s);
+	print_message("# the reminders read %d pages, then %d\n", week, years);
+	/* Only the b-trees a level deeper: a few pages. */
+	assert_true(years - week < 50);
+	case_ref_clear(&c);
+}
+
 int
 main(void)
 {
@@ -286,6 +317,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_partner_digest_of_its_referrals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_is_not_read,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, mime_group_setup,

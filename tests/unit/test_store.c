@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 #include "testvault.h"
+#include "testhistory.h"
 
 #include "cases.h"
 #include "store.h"
@@ -347,7 +348,18 @@ test_migrates_old_schema(void **state)
 				      "message_id, env_from, rcpt, data, state, "
 				      "next_at, created_at) VALUES ('ack', 5, "
 				      "'m1@x', 'a@x', 'b@x', 'DATA', 'failed', "
-				      "'2026-01-01', '2026-01-01');",
+				      "'2026-01-01', '2026-01-01');"
+				      /* Counted by schema 11: one filed and
+				       * its copy, two uids. */
+				      "INSERT INTO fetched (mailbox, "
+				      "uidvalidity, uid, spool_name, "
+				      "fetched_at) VALUES ('tpe', 1, '5', "
+				      "'s5', 'x'), ('tpe', 1, '6', 's6', 'x');"
+				      "INSERT INTO arrivals (id, spool_name, "
+				      "mailbox, body_hash, kind, received_at, "
+				      "duplicate_of) VALUES (1, 's5', 'tpe', "
+				      "'b', 'seeker', 'x', NULL), (2, 's6', "
+				      "'tpe', 'b', 'seeker', 'x', 1);",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(raw);
@@ -358,12 +370,14 @@ test_migrates_old_schema(void **state)
 	sqlite3_prepare_v2(store_sqlite(s),
 			   "SELECT (SELECT count(*) FROM outbox WHERE state = "
 			   "'failed' AND message_id = 'm1@x') * 100 + "
-			   "(SELECT user_version FROM pragma_user_version)",
+			   "(SELECT user_version FROM pragma_user_version) + "
+			   "(SELECT filed * 10000 + uids * 1000 FROM "
+			   "mailbox_counts WHERE mailbox = 'tpe')",
 			   -1, &st, NULL);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	assert_int_equal(n, 100 + store_schema_version());
+	assert_int_equal(n, 10000 + 2000 + 100 + store_schema_version());
 	/* The new states are allowed now. */
 	assert_int_equal(sqlite3_exec(store_sqlite(s),
 				      "UPDATE outbox SET state = 'bounced'",
@@ -406,6 +420,45 @@ test_private_whatever_the_umask(void **state)
 	assert_non_null(strstr(err.msg, "chmod 600"));
 }
 
+/* Pages of what every run asks of a mailbox: the uids to mark at the
+ * source, those not filed, the lowest lost, the highest fetched. */
+static int
+fetched_pages(struct fx *f)
+{
+	g_autoptr(GPtrArray) pending = NULL, uids = NULL, names = NULL;
+	struct err err = { 0 };
+	guint32 n;
+
+	(void)test_pages_read(f->s);
+	assert_int_equal(store_fetched_pending(f->s, "tpe", 1, &pending, &err),
+			 ST_OK);
+	assert_int_equal(store_fetched_unfiled(f->s, "tpe", 1, &uids, &names,
+					       &err),
+			 ST_OK);
+	assert_int_equal(store_fetched_min_lost(f->s, "tpe", 1, &n, &err),
+			 ST_OK);
+	assert_int_equal(store_fetched_max_uid(f->s, "tpe", 1, &n, &err),
+			 ST_OK);
+	return test_pages_read(f->s);
+}
+
+/* They are read from indexes of what is pending: 4,000 more letters
+ * fetched, filed and marked add nothing to what a run reads. */
+static void
+test_fetched_history_not_read(void **state)
+{
+	struct fx *f = *state;
+	int week, years;
+
+	test_history_add(f->s, 1, 100);
+	week = fetched_pages(f);
+	test_history_add(f->s, 101, 4100);
+	years = fetched_pages(f);
+	print_message("# a run's fetch state read %d pages, then %d\n", week,
+		      years);
+	assert_true(years - week < 10);
+}
+
 int
 main(void)
 {
@@ -418,6 +471,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fetched_state, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fetched_history_not_read,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_binds_and_reads,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_passes_errors_up,
