@@ -27,11 +27,11 @@
 
 #include "prefilter.h"
 
-/* Whether a pattern may match, not where: each reports once at most,
- * which spares the scan a callback at every place it matches again. */
+/* Whether a pattern may match, not where (see above: no
+ * HS_FLAG_SINGLEMATCH). */
 #define FLAGS                                                                \
 	(HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
-	 HS_FLAG_ALLOWEMPTY | HS_FLAG_SINGLEMATCH)
+	 HS_FLAG_ALLOWEMPTY)
 /* A finder of where literals start: exact, with the start of each. */
 #define STARTS_FLAGS \
 	(HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST)

@@ -1503,7 +1503,6 @@ screen_build(const struct ruleset *rs, enum triage_scope scope)
 		}
 	}
 	sc->may = g_new(gboolean, sc->n);
-	if (getenv("PFDUMP")) { char fn[64]; snprintf(fn, sizeof fn, "/tmp/pfdump.%d", scope); FILE *f = fopen(fn, "w"); for (guint k = 0; k < sc->n; k++) { fputs(pats[k], f); fputc(0, f);} fclose(f);}
 	sc->pf = sc->n > 0 ? prefilter_new(pats, sc->n, dir) : NULL;
 	sc->tried = TRUE;
 }
@@ -1519,7 +1518,6 @@ screen_apply(const struct ruleset *rs, enum triage_scope scope,
 		screen_build(rs, scope);
 	if (sc->pf == NULL)
 		return;
-	if (getenv("PFDUMP")) { char fn[64]; snprintf(fn, sizeof fn, "/tmp/pftext.%d", scope); FILE *f = fopen(fn, "a"); fwrite(text, 1, len, f); fputc(0, f); fclose(f);}
 	prefilter_scan(sc->pf, text, len, sc->may);
 	for (guint k = 0; k < sc->n; k++)
 		may[sc->rule_of[k]] = sc->may[k];
