@@ -18,6 +18,7 @@
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,18 +113,24 @@ print_copy(const char *file, const struct classification *c,
 	printf("%s\n", s);
 }
 
+/*
+ * Classifies file and prints what it is.  kept, when not NULL, is the
+ * file's content (kept_len bytes) as find_copies() read it; it is
+ * freed here.
+ */
 static int
 classify_file(const struct classify_ctx *ctx, const char *file,
-	      const char *original, gsize max_bytes)
+	      const char *original, gsize max_bytes, char *kept,
+	      gsize kept_len)
 {
-	g_autofree char *data = NULL;
+	g_autofree char *data = kept;
 	g_autoptr(GError) gerr = NULL;
 	struct mail_msg *m = NULL;
 	struct classification *c = NULL;
 	struct err err = { 0 };
-	gsize len;
+	gsize len = kept_len;
 
-	if (!g_file_get_contents(file, &data, &len, &gerr)) {
+	if (data == NULL && !g_file_get_contents(file, &data, &len, &gerr)) {
 		log_error("%s", gerr->message);
 		return EXIT_DATAERR;
 	}
@@ -168,6 +175,9 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 #define HEAD_MAX (64u << 10)
 #define HEAD_FIRST (16u << 10)
 #define HEAD_STEP (8u << 10)
+/* How much of the files read whole by find_copies() is kept for
+ * classify_file(), which would otherwise open and read them again. */
+#define KEEP_MAX (32u << 20)
 
 /*
  * The value of the first header name in the header block of data (len
@@ -213,6 +223,7 @@ head_read(const char *file, char *buf, gboolean *whole)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	size_t n = 0;
+	struct stat st;
 
 	*whole = FALSE;
 	if (fd < 0)
@@ -235,6 +246,10 @@ head_read(const char *file, char *buf, gboolean *whole)
 		    memmem(buf + from, span, "\n\r\n", 3) != NULL)
 			break;	/* the end of the header */
 	}
+	/* A pipe reads short before its end: only a file is known whole. */
+	if (*whole && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		       (guint64)st.st_size != n))
+		*whole = FALSE;
 	close(fd);
 	return n;
 }
@@ -298,9 +313,12 @@ length_shared(const gsize *body_len, const GArray *same, guint k)
  * For each file that is a copy of another (the same Message-ID and
  * body hash), the name of the copy delivered first; NULL for the rest.
  * Only files that share a Message-ID and a body length are read whole.
+ * The files that the first read took whole (most letters) are kept in
+ * kept[i] (kept_len[i] bytes, NUL-terminated), up to KEEP_MAX bytes in
+ * all; the others' kept[i] stay NULL.
  */
 static const char **
-find_copies(GPtrArray *files, gsize max_bytes)
+find_copies(GPtrArray *files, gsize max_bytes, char **kept, gsize *kept_len)
 {
 	const char **original = g_new0(const char *, files->len);
 	g_autoptr(GHashTable) by_id = g_hash_table_new_full(
@@ -310,11 +328,20 @@ find_copies(GPtrArray *files, gsize max_bytes)
 	g_autofree gsize *body_len = g_new0(gsize, files->len);
 	GHashTableIter it;
 	GArray *same;
+	gsize kept_all = 0;
 
 	for (guint i = 0; i < files->len; i++) {
 		gboolean whole;
 		size_t n = head_read(files->pdata[i], buf, &whole);
 		char *id = head_value(buf, n, "Message-ID:");
+
+		if (whole && n <= max_bytes && kept_all + n <= KEEP_MAX) {
+			kept[i] = g_malloc(n + 1);
+			memcpy(kept[i], buf, n);
+			kept[i][n] = '\0';
+			kept_len[i] = n;
+			kept_all += n;
+		}
 
 		if (id == NULL || *id == '\0') {
 			g_free(id);
@@ -416,16 +443,17 @@ read_names(const char *file, GPtrArray *names)
  */
 static int
 classify_range(const struct classify_ctx *ctx, GPtrArray *files,
-	       const char **original, guint first, guint step,
-	       gsize max_bytes)
+	       const char **original, char **kept, const gsize *kept_len,
+	       guint first, guint step, gsize max_bytes)
 {
 	int rc = EXIT_OK;
 
 	watchdog_start(overrun, NULL);
 	for (guint i = first; i < files->len; i += step) {
 		int r = classify_file(ctx, files->pdata[i], original[i],
-				      max_bytes);
+				      max_bytes, kept[i], kept_len[i]);
 
+		kept[i] = NULL;	/* classify_file() freed it */
 		if (r != EXIT_OK)
 			rc = r;
 		if (step > 1)
@@ -439,7 +467,8 @@ classify_range(const struct classify_ctx *ctx, GPtrArray *files,
 /* Runs jobs workers and prints what they write, in the files' order. */
 static int
 classify_parallel(const struct classify_ctx *ctx, GPtrArray *files,
-		  const char **original, gsize max_bytes, int jobs)
+		  const char **original, char **kept, const gsize *kept_len,
+		  gsize max_bytes, int jobs)
 {
 	g_autofree pid_t *pids = g_new0(pid_t, jobs);
 	g_autofree FILE **from = g_new0(FILE *, jobs);
@@ -465,8 +494,8 @@ classify_parallel(const struct classify_ctx *ctx, GPtrArray *files,
 			if (dup2(fd[1], STDOUT_FILENO) < 0)
 				_exit(EXIT_SOFTWARE);
 			close(fd[1]);
-			_exit(classify_range(ctx, files, original, k, jobs,
-					     max_bytes));
+			_exit(classify_range(ctx, files, original, kept,
+					     kept_len, k, jobs, max_bytes));
 		}
 		close(fd[1]);
 		from[k] = fdopen(fd[0], "r");
@@ -505,6 +534,8 @@ cmd_classify(int argc, char **argv)
 	gsize max_bytes = 25u << 20;
 	GPtrArray *files;
 	g_autofree const char **original = NULL;
+	g_autofree char **kept = NULL;
+	g_autofree gsize *kept_len = NULL;
 	int rc = EXIT_OK, jobs;
 
 	cmd_parse(&argc, &argv, &cmd_classify_info);
@@ -535,18 +566,24 @@ cmd_classify(int argc, char **argv)
 	/* Compiled now, before any letter's read time is capped, and
 	 * before workers fork so that they share it. */
 	rules_prepare(rules);
-	original = find_copies(files, max_bytes);
+	kept = g_new0(char *, files->len);
+	kept_len = g_new0(gsize, files->len);
+	original = find_copies(files, max_bytes, kept, kept_len);
 	if (jobs > 1) {
 		int r;
 
-		r = classify_parallel(&ctx, files, original, max_bytes, jobs);
+		r = classify_parallel(&ctx, files, original, kept, kept_len,
+				      max_bytes, jobs);
 		rc = r != EXIT_OK ? r : rc;
 	} else {
-		int r = classify_range(&ctx, files, original, 0, 1,
-				       max_bytes);
+		int r = classify_range(&ctx, files, original, kept, kept_len,
+				       0, 1, max_bytes);
 
 		rc = r != EXIT_OK ? r : rc;
 	}
+	/* What workers were given and the parent never read. */
+	for (guint i = 0; i < files->len; i++)
+		g_free(kept[i]);
 	g_ptr_array_free(files, TRUE);
 	ruleset_free(rules);
 	config_free(cfg);
