@@ -245,6 +245,11 @@ void rules_set_prefilter(struct ruleset *rs, gboolean on);
 /* Where compiled prefilters are cached (default: the user's cache). */
 void rules_set_cache_dir(struct ruleset *rs, const char *dir);
 
+/* The two settings above, for other screens to do as the rules do: the
+ * cache directory is NULL for the default. */
+gboolean rules_prefilter_on(const struct ruleset *rs);
+const char *rules_cache_dir(const struct ruleset *rs);
+
 /*
  * Builds now what the first triage would (the prefilters, compiled or
  * read from the cache), so that processes forked afterwards share it.

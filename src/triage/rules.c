@@ -1467,6 +1467,18 @@ rules_set_prefilter(struct ruleset *rs, gboolean on)
 	rs->unscreened = !on;
 }
 
+gboolean
+rules_prefilter_on(const struct ruleset *rs)
+{
+	return !rs->unscreened;
+}
+
+const char *
+rules_cache_dir(const struct ruleset *rs)
+{
+	return rs->cache_dir;
+}
+
 static gboolean
 in_scope(const struct rule *r, enum triage_scope scope)
 {

@@ -13,6 +13,7 @@
 
 #include "classify.h"
 #include "config.h"
+#include "content.h"
 #include "mime.h"
 
 static struct mail_msg *
@@ -244,6 +245,96 @@ test_case_ref_places(void **state)
 	mail_msg_free(m);
 }
 
+/*
+ * The content checks read a text screened once by a prefilter: what they
+ * find is what they find unscreened, in any thread.  Each text is one
+ * such check's case: an absence notice, a "sent by a machine" notice,
+ * one with a link (phishing's "sent automatically"), a letter; an agency
+ * answering by what it names, by its signature line, by a form about a
+ * numbered case; a mother who writes "本來".
+ */
+static const struct {
+	const char *from_name, *text;
+	gboolean auto_reply, partner;
+} content_cases[] = {
+	{ "", "您好，本人於12/1至12/5休假，期間無法收信，急件請洽職務代理人。",
+	  TRUE, FALSE },
+	{ "", "此為系統自動回覆，請勿直接回覆此信。", TRUE, FALSE },
+	{ "", "您好，本人休假中，期間無法收信。詳見 https://x.example/a",
+	  FALSE, FALSE },
+	{ "", "我想問戒毒的事，我兒子一直在用安，請問要去哪裡看？", FALSE,
+	  FALSE },
+	{ "", "有關貴中心轉介之個案，本局已派員訪視，謝謝。", FALSE, TRUE },
+	{ "", "貴中心12月19日通報個案已受理，謝謝。\n\n臺中市政府衛生局 心理健康科",
+	  FALSE, TRUE },
+	{ "王社工", "處理情形：個案已於12月3日入住。TPE-1151103-0002\n本院社工室",
+	  FALSE, TRUE },
+	{ "", "本來想自己處理，可是我兒子又在用，個案已經不理我了。", FALSE,
+	  FALSE },
+};
+
+static struct mail_msg *
+content_mail(const char *from_name, const char *text)
+{
+	g_autofree char *mail = g_strdup_printf(
+		"From: \"%s\" <a@example.org>\r\nTo: c@example.org\r\n"
+		"Subject: =?UTF-8?B?5Zue6KaG?=\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
+		from_name, text);
+
+	return parse_text(mail, strlen(mail));
+}
+
+/* Reads every case; TRUE if each gives what it should. */
+static gboolean
+content_read_all(void)
+{
+	gboolean ok = TRUE;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(content_cases); i++) {
+		struct mail_msg *m = content_mail(content_cases[i].from_name,
+						  content_cases[i].text);
+		struct content *ct = content_new(rs, content_cases[i].text);
+
+		if (content_auto_reply(ct) != content_cases[i].auto_reply ||
+		    content_partner(ct, m) != content_cases[i].partner) {
+			fprintf(stderr, "content case %zu differs\n", i);
+			ok = FALSE;
+		}
+		content_free(ct);
+		mail_msg_free(m);
+	}
+	return ok;
+}
+
+static gpointer
+content_thread(gpointer data)
+{
+	gboolean ok = TRUE;
+
+	for (int round = 0; round < 20; round++)
+		ok = content_read_all() && ok;
+	return GINT_TO_POINTER(ok);
+}
+
+static void
+test_content_screened(void **state)
+{
+	GThread *th[2];
+
+	/* Screened, unscreened, then screened in two threads at once
+	 * (each has its own scratch space). */
+	assert_true(content_read_all());
+	rules_set_prefilter(rs, FALSE);
+	assert_true(content_read_all());
+	rules_set_prefilter(rs, TRUE);
+	for (int k = 0; k < 2; k++)
+		th[k] = g_thread_new("content", content_thread, NULL);
+	for (int k = 0; k < 2; k++)
+		assert_true(GPOINTER_TO_INT(g_thread_join(th[k])));
+}
+
 static int
 group_setup(void **state)
 {
@@ -271,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_seeker_is_no_partner),
 		cmocka_unit_test(test_our_notice_unquoted),
 		cmocka_unit_test(test_case_ref_places),
+		cmocka_unit_test(test_content_screened),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
