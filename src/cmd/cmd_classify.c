@@ -181,7 +181,7 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 #define HEAD_STEP (8u << 10)
 /* How much of the files read whole by find_copies() is kept for
  * classify_file(), which would otherwise open and read them again. */
-#define KEEP_MAX (32u << 20)
+#define KEEP_MAX (64u << 20)
 
 /*
  * What find_copies() keeps: the files read whole, one after the other in

@@ -500,9 +500,10 @@ is_word_char(gunichar c)
 static size_t
 gap_at(const char *p)
 {
-	if (g_str_has_prefix(p, "..."))
+	/* Not g_str_has_prefix(): it measures all of p, at every byte. */
+	if (strncmp(p, "...", 3) == 0)
 		return 3;
-	if (g_str_has_prefix(p, "…"))
+	if (strncmp(p, "…", strlen("…")) == 0)
 		return strlen("…");
 	return 0;
 }
@@ -1509,7 +1510,10 @@ screen_build(const struct ruleset *rs, enum triage_scope scope)
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];
 
-		if (in_scope(r, scope)) {
+		/* The kind screen holds the risk rules too: mail about to
+		 * be set aside is read for risk with no second pass. */
+		if (in_scope(r, scope) ||
+		    (scope == SCOPE_KIND && in_scope(r, SCOPE_RISK))) {
 			pats[sc->n] = r->screen;
 			sc->rule_of[sc->n++] = i;
 		}
@@ -1538,10 +1542,11 @@ screen_apply(const struct ruleset *rs, enum triage_scope scope,
 /*
  * Fills may (one flag per rule) for text: whether a rule of the scope
  * can match there.  Without a prefilter every rule can.  Four
- * prefilters serve every scope: the kind rules', the seekers' (all rules
- * are both sets); for mail about to be set aside and forwarded text,
- * the risk rules' alone, a fraction of the seekers' to scan; for the
- * quoted history, the few rules that read it.
+ * prefilters serve every scope: the kind rules' with the risk rules'
+ * (mail about to be set aside is read for risk from it), the seekers'
+ * (all rules are in one of the two); for forwarded text the risk rules'
+ * alone, a fraction of the seekers' to scan; for the quoted history,
+ * the few rules that read it.
  * (One prefilter of every rule scans slower than the two it would
  * replace.)
  */
@@ -2210,8 +2215,8 @@ text_screen(struct rules_text *tx, enum triage_scope scope)
 		     : scope == SCOPE_RISK   ? risk
 					     : kind | seeker;
 
-	if (scope == SCOPE_RISK && (tx->screened & (kind | seeker)) ==
-					   (kind | seeker))
+	/* Each of the kind and the seekers' screens holds the risk rules. */
+	if (scope == SCOPE_RISK && (tx->screened & (kind | seeker)) != 0)
 		return;
 	need &= ~tx->screened;
 	if (tx->rs->unscreened)
