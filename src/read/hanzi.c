@@ -95,13 +95,69 @@ hanzi_to_traditional(const char *text)
 	return hanzi_convert(text);
 }
 
+/* Character by character into a new string: any text, any lengths. */
+static char *
+convert_each(opencc_t cc, gunichar *memory, const char *text)
+{
+	GString *out = g_string_sized_new(strlen(text));
+
+	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		/* Only Han characters change (CJK blocks from U+3400). */
+		if (c >= 0x3400)
+			c = to_traditional(cc, memory, c);
+		g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/*
+ * A Han character of the BMP and what it becomes are three bytes each
+ * in UTF-8: a copy of the text is converted in place, each three-byte
+ * character from U+3400 rewritten, the rest left as it is.  A character
+ * that would change its length sends the text to convert_each().
+ */
+static char *
+convert_in_place(opencc_t cc, gunichar *memory, const char *text)
+{
+	char *out = g_strdup(text);
+
+	for (unsigned char *p = (unsigned char *)out; *p;) {
+		gunichar c, t;
+
+		if (*p < 0xe3 || *p > 0xef) {
+			/* Not a three-byte character from U+3000. */
+			if (*p >= 0xf0) {
+				g_free(out);	/* beyond the BMP */
+				return convert_each(cc, memory, text);
+			}
+			p++;
+			continue;
+		}
+		c = (gunichar)(p[0] & 0x0f) << 12 |
+		    (gunichar)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+		t = c >= 0x3400 ? to_traditional(cc, memory, c) : c;
+		if (t != c) {
+			if (t < 0x800 || t > 0xffff) {
+				g_free(out);
+				return convert_each(cc, memory, text);
+			}
+			p[0] = 0xe0 | (t >> 12);
+			p[1] = 0x80 | ((t >> 6) & 0x3f);
+			p[2] = 0x80 | (t & 0x3f);
+		}
+		p += 3;
+	}
+	return out;
+}
+
 char *
 hanzi_convert(const char *text)
 {
 	static opencc_t cc = (opencc_t)-1;
 	static gunichar *memory;
 	static gboolean tried;
-	GString *out;
 
 	if (text == NULL)
 		return NULL;
@@ -112,16 +168,10 @@ hanzi_convert(const char *text)
 	}
 	if (cc == (opencc_t)-1)
 		return NULL;
-	out = g_string_sized_new(strlen(text));
-	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		/* Only Han characters change (CJK blocks from U+3400). */
-		if (c >= 0x3400)
-			c = to_traditional(cc, memory, c);
-		g_string_append_unichar(out, c);
-	}
-	return g_string_free(out, FALSE);
+	/* Stepping over bytes in place needs well-formed UTF-8. */
+	if (!g_utf8_validate(text, -1, NULL))
+		return convert_each(cc, memory, text);
+	return convert_in_place(cc, memory, text);
 }
 
 char *

@@ -350,6 +350,14 @@ test_simplified_is_triaged(void **state)
 	trad = hanzi_to_traditional("我已经买好木炭");
 	assert_string_equal(trad, "我已經買好木炭");
 	assert_null(hanzi_to_traditional("已經是繁體"));
+	/* Converted in place, ASCII and full-width marks between; with a
+	 * character beyond the BMP (𠮷), one by one: the same words. */
+	g_free(trad);
+	trad = hanzi_convert("a们说，b 这样「药」!");
+	assert_string_equal(trad, "a們說，b 這樣「藥」!");
+	g_free(trad);
+	trad = hanzi_convert("𠮷们说");
+	assert_string_equal(trad, "𠮷們說");
 
 	assert_int_equal(rules_load_dir(rules_dir, &rs, &err), ST_OK);
 	ctx.rules = rs;
