@@ -64,10 +64,12 @@ hanzi_has_simplified(const char *text)
  * distinct characters, and OpenCC's trie lookups would otherwise cost
  * more than all the rules.  Character by character, phrases are not
  * seen; for matching words that is enough.  The memory covers the BMP,
- * where Han characters in use are; the rest go to OpenCC each time.
+ * where Han characters in use are, two bytes for each (what it holds is
+ * read often: the smaller the better); the rest, and the rare character
+ * that becomes one beyond the BMP, go to OpenCC each time.
  */
 static gunichar
-to_traditional(opencc_t cc, gunichar *memory, gunichar c)
+to_traditional(opencc_t cc, guint16 *memory, gunichar c)
 {
 	char in[8] = { 0 }, *out;
 	gunichar t = c;
@@ -82,8 +84,8 @@ to_traditional(opencc_t cc, gunichar *memory, gunichar c)
 			t = g_utf8_get_char(out);
 		opencc_convert_utf8_free(out);
 	}
-	if (c < 0x10000)
-		memory[c] = t;
+	if (c < 0x10000 && t < 0x10000)
+		memory[c] = (guint16)t;
 	return t;
 }
 
@@ -97,7 +99,7 @@ hanzi_to_traditional(const char *text)
 
 /* Character by character into a new string: any text, any lengths. */
 static char *
-convert_each(opencc_t cc, gunichar *memory, const char *text)
+convert_each(opencc_t cc, guint16 *memory, const char *text)
 {
 	GString *out = g_string_sized_new(strlen(text));
 
@@ -119,7 +121,7 @@ convert_each(opencc_t cc, gunichar *memory, const char *text)
  * that would change its length sends the text to convert_each().
  */
 static char *
-convert_in_place(opencc_t cc, gunichar *memory, const char *text)
+convert_in_place(opencc_t cc, guint16 *memory, const char *text)
 {
 	char *out = g_strdup(text);
 
@@ -156,7 +158,7 @@ char *
 hanzi_convert(const char *text)
 {
 	static opencc_t cc = (opencc_t)-1;
-	static gunichar *memory;
+	static guint16 *memory;
 	static gboolean tried;
 
 	if (text == NULL)
@@ -164,7 +166,7 @@ hanzi_convert(const char *text)
 	if (!tried) {
 		tried = TRUE;
 		cc = opencc_open("s2tw.json");
-		memory = g_new0(gunichar, 0x10000);
+		memory = g_new0(guint16, 0x10000);
 	}
 	if (cc == (opencc_t)-1)
 		return NULL;
