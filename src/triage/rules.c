@@ -119,7 +119,14 @@ struct heads {
 	struct prefilter *pf;
 	gboolean tried;		/* to build it */
 	GPtrArray *rules_of;	/* per head: GArray of guint, the rules */
+	guint8 **of_rule;	/* per rule: a bit per head of it, or NULL */
 	gboolean *off;		/* per rule: a head of it is not found */
+};
+
+/* A head found in a text: which, and where it starts. */
+struct head_at {
+	guint head;
+	size_t from;
 };
 
 struct ruleset {
@@ -135,9 +142,17 @@ struct ruleset {
 	gboolean *may_body;	/* per rule: may match the quoted body */
 	gboolean *may_fwd;	/* ... the forwarded text */
 	struct heads heads;
-	GArray **starts[3];	/* per reading, per rule: where it can start */
+	/* Per reading (the letter, its quoted body, forwarded text): the
+	 * heads found in it, in the order found, numbered by the finding
+	 * (found_gen); then per rule where it can start, sorted, made from
+	 * them when the rule is first tried (built: the finding they are
+	 * from).  Most rules are never tried on a letter. */
+	GArray *found[3];
+	guint64 found_gen[3];
+	GArray **starts[3];
+	guint64 *built[3];
 	guint64 texts;		/* rules_text made so far: their serials */
-	guint64 starts_of;	/* the rules_text whose starts[0] holds */
+	guint64 starts_of;	/* the rules_text whose found[0] holds */
 };
 
 /*
@@ -272,7 +287,14 @@ ruleset_free(struct ruleset *rs)
 		     i++)
 			g_array_unref(rs->starts[k][i]);
 		g_free(rs->starts[k]);
+		g_free(rs->built[k]);
+		if (rs->found[k] != NULL)
+			g_array_unref(rs->found[k]);
 	}
+	for (guint i = 0; rs->heads.of_rule != NULL && i < rs->rules->len;
+	     i++)
+		g_free(rs->heads.of_rule[i]);
+	g_free(rs->heads.of_rule);
 	g_ptr_array_free(rs->rules, TRUE);
 	g_ptr_array_free(rs->guards, TRUE);
 	g_hash_table_destroy(rs->lists);
@@ -1630,9 +1652,26 @@ heads_build(const struct ruleset *rs)
 		     k++)
 			hd->off[g_array_index(of, guint, k)] = TRUE;
 	}
+	hd->of_rule = g_new0(guint8 *, rs->rules->len);
+	for (guint id = 0; id < pats->len; id++) {
+		GArray *of = hd->rules_of->pdata[id];
+
+		for (guint k = 0; k < of->len; k++) {
+			guint i = g_array_index(of, guint, k);
+
+			if (hd->of_rule[i] == NULL)
+				hd->of_rule[i] = g_new0(guint8,
+							pats->len / 8 + 1);
+			hd->of_rule[i][id / 8] |= 1u << (id % 8);
+		}
+	}
 	for (int k = 0; k < 3; k++) {
+		((struct ruleset *)rs)->found[k] =
+			g_array_new(FALSE, FALSE, sizeof(struct head_at));
 		((struct ruleset *)rs)->starts[k] =
 			g_new(GArray *, rs->rules->len);
+		((struct ruleset *)rs)->built[k] =
+			g_new0(guint64, rs->rules->len);
 		for (guint i = 0; i < rs->rules->len; i++)
 			rs->starts[k][i] =
 				g_array_new(FALSE, FALSE, sizeof(size_t));
@@ -1642,12 +1681,9 @@ heads_build(const struct ruleset *rs)
 static void
 on_head(guint id, size_t from, void *data)
 {
-	const struct ruleset *rs = ((const void **)data)[0];
-	GArray **starts = ((void **)data)[1];
-	const GArray *of = rs->heads.rules_of->pdata[id];
+	struct head_at at = { id, from };
 
-	for (guint k = 0; k < of->len; k++)
-		g_array_append_val(starts[g_array_index(of, guint, k)], from);
+	g_array_append_val((GArray *)data, at);
 }
 
 static gint
@@ -1707,28 +1743,47 @@ rest_starts(const struct ruleset *rs, const struct rule *r, const char *text,
 }
 
 /*
- * Fills starts (one array per rule) with where the rules made of word
- * lists can start in text, sorted.  FALSE if it cannot tell: then those
- * rules are tried everywhere.
+ * Finds the heads in text, the k-th reading, for starts_of_rule().
+ * FALSE if it cannot tell: then the rules made of word lists are tried
+ * everywhere.
  */
 static gboolean
-heads_find(const struct ruleset *rs, const char *text, size_t len,
-	   GArray **starts)
+heads_find(const struct ruleset *rs, const char *text, size_t len, int k)
 {
-	const void *data[2] = { rs, starts };
+	struct ruleset *w = (struct ruleset *)rs;	/* the finder's state */
 
 	if (!rs->heads.tried)
 		heads_build(rs);
 	if (rs->heads.pf == NULL)
 		return FALSE;
-	for (guint i = 0; i < rs->rules->len; i++)
-		g_array_set_size(starts[i], 0);
-	if (!prefilter_scan_starts(rs->heads.pf, text, len, on_head, data))
-		return FALSE;
-	for (guint i = 0; i < rs->rules->len; i++)
-		if (starts[i]->len > 1)
-			g_array_sort(starts[i], cmp_size);
-	return TRUE;
+	g_array_set_size(w->found[k], 0);
+	w->found_gen[k]++;	/* every rule's starts are stale */
+	return prefilter_scan_starts(rs->heads.pf, text, len, on_head,
+				     w->found[k]);
+}
+
+/* Where rule i can start in the k-th reading, from its heads found
+ * there: made once for each finding. */
+static GArray *
+starts_of_rule(const struct ruleset *rs, int k, guint i)
+{
+	GArray *starts = rs->starts[k][i];
+	const guint8 *mine = rs->heads.of_rule[i];
+
+	if (rs->built[k][i] == rs->found_gen[k])
+		return starts;
+	rs->built[k][i] = rs->found_gen[k];
+	g_array_set_size(starts, 0);
+	for (guint n = 0; mine != NULL && n < rs->found[k]->len; n++) {
+		const struct head_at *at =
+			&g_array_index(rs->found[k], struct head_at, n);
+
+		if (mine[at->head / 8] & (1u << (at->head % 8)))
+			g_array_append_val(starts, at->from);
+	}
+	if (starts->len > 1)
+		starts_sort_unique(starts);
+	return starts;
 }
 
 static enum status
@@ -2132,8 +2187,7 @@ struct reading {
 	enum hit_place place;
 	gboolean *may;
 	gboolean screened;	/* may is filled: only once needed */
-	GArray **starts;	/* per rule of heads: where it can start */
-	int headed;		/* 0: not yet looked; 1: starts hold; -1: no */
+	int headed;		/* 0: not yet looked; 1: heads found; -1: no */
 	size_t len;		/* of text, once screened */
 };
 
@@ -2242,8 +2296,7 @@ text_heads(struct rules_text *tx)
 	if (!rs->heads.tried)
 		heads_build(rs);
 	tx->headed = rs->starts[0] != NULL &&
-				     heads_find(rs, tx->text, tx->len,
-						rs->starts[0])
+				     heads_find(rs, tx->text, tx->len, 0)
 			     ? 1
 			     : -1;
 	rs->starts_of = tx->serial;
@@ -2427,9 +2480,9 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 	const char *text = tx->text;
 	struct triage *t;
 	struct reading rd[3] = {
-		{ text, HIT_TEXT, tx->may, FALSE, NULL, 0, tx->len },
-		{ body, HIT_QUOTED, rs->may_body, FALSE, NULL, 0, 0 },
-		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, NULL, 0, 0 },
+		{ text, HIT_TEXT, tx->may, FALSE, 0, tx->len },
+		{ body, HIT_QUOTED, rs->may_body, FALSE, 0, 0 },
+		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, 0, 0 },
 	};
 
 	t = g_new0(struct triage, 1);
@@ -2439,7 +2492,7 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
-		const GArray *starts;
+		GArray *starts;
 
 		if (!in_scope(r, scope))
 			continue;
@@ -2480,25 +2533,20 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 				} else {
 					if (!rs->heads.tried)
 						heads_build(rs);
-					rd[k].headed =
-						rs->starts[k] != NULL &&
-								heads_find(
-									rs,
-									rd[k].text,
-									rd[k].len,
-									rs->starts[k])
-							? 1
-							: -1;
+					rd[k].headed = rs->starts[k] != NULL &&
+							       heads_find(rs,
+									  rd[k].text,
+									  rd[k].len, k)
+							       ? 1
+							       : -1;
 				}
-				rd[k].starts = rs->starts[k];
 			}
 			starts = r->anchored != NULL && rd[k].headed == 1 &&
 					 !rs->heads.off[i]
-				 ? rd[k].starts[i]
+				 ? starts_of_rule(rs, k, i)
 				 : NULL;
 			if (starts != NULL && r->rest != NULL &&
-			    !rest_starts(rs, r, rd[k].text, rd[k].len,
-					 rd[k].starts[i]))
+			    !rest_starts(rs, r, rd[k].text, rd[k].len, starts))
 				starts = NULL;
 			rule_match(rs, r, rd[k].text, rd[k].len, starts, text,
 				   rd[k].place, t->hits,
