@@ -21,9 +21,6 @@ struct prefilter *prefilter_new(const char *const *patterns, guint n,
 				const char *cache_dir);
 void prefilter_free(struct prefilter *pf);
 
-/* How many of the patterns it screens (the others always may match). */
-guint prefilter_screened(const struct prefilter *pf);
-
 /*
  * Sets may[i] to TRUE for each pattern i that may match text (len bytes
  * of valid UTF-8) and to FALSE for the others.  If the scan fails, every

@@ -360,16 +360,6 @@ prefilter_free(struct prefilter *pf)
 	g_free(pf);
 }
 
-guint
-prefilter_screened(const struct prefilter *pf)
-{
-	guint n = 0;
-
-	for (guint i = 0; i < pf->n; i++)
-		n += !pf->always[i];
-	return n;
-}
-
 static int
 on_match(unsigned id, unsigned long long from, unsigned long long to,
 	 unsigned flags, void *ctx)

@@ -1459,19 +1459,27 @@ static void heads_build(const struct ruleset *rs);
 guint
 rules_prepare(struct ruleset *rs)
 {
+	g_autofree gboolean *by = NULL;
 	guint screened = 0;
 
 	if (rs->unscreened)
 		return 0;
+	by = g_new0(gboolean, rs->rules->len);
 	for (int scope = SCOPE_KIND; scope < SCOPE_COUNT; scope++) {
 		const struct screen *sc = &rs->screens[scope];
 
 		if (!sc->tried)
 			screen_build(rs, scope);
-		if (sc->pf != NULL &&
-		    (scope == SCOPE_KIND || scope == SCOPE_SEEKER))
-			screened += prefilter_screened(sc->pf);
+		/* Every rule is in the kind or the seekers' screen (the
+		 * risk rules in both): counted once. */
+		for (guint k = 0; sc->pf != NULL && k < sc->n &&
+				  (scope == SCOPE_KIND || scope == SCOPE_SEEKER);
+		     k++)
+			if (!prefilter_always(sc->pf, k))
+				by[sc->rule_of[k]] = TRUE;
 	}
+	for (guint i = 0; i < rs->rules->len; i++)
+		screened += by[i];
 	if (!rs->heads.tried)
 		heads_build(rs);
 	return screened;
