@@ -188,13 +188,15 @@ classify_file(const struct classify_ctx *ctx, const char *file,
  * one mapping of KEEP_MAX bytes, read straight into it.  One mapping
  * lets the kernel back it with huge pages, a fault for each 2 MiB
  * instead of each 4 KiB page (the faults cost more than the reads they
- * spare otherwise).
+ * spare otherwise).  A pipe ("classify /dev/stdin") can be read only
+ * once: it is always kept, in a buffer of its own.
  */
 struct keep {
 	char *arena;		/* KEEP_MAX bytes, or NULL */
 	size_t used;
 	const char **data;	/* of each file: its bytes, or NULL */
 	gsize *len;
+	GPtrArray *streams;	/* the pipes' buffers */
 };
 
 static void
@@ -209,6 +211,7 @@ keep_init(struct keep *kp, guint files)
 	kp->used = 0;
 	kp->data = g_new0(const char *, files);
 	kp->len = g_new0(gsize, files);
+	kp->streams = g_ptr_array_new_with_free_func(g_free);
 }
 
 static void
@@ -218,6 +221,7 @@ keep_clear(struct keep *kp)
 		munmap(kp->arena, KEEP_MAX);
 	g_free(kp->data);
 	g_free(kp->len);
+	g_ptr_array_free(kp->streams, TRUE);
 }
 
 /* Where the next file's first read goes: the arena while a file of
@@ -267,18 +271,41 @@ head_value(const char *data, size_t len, const char *name)
  * The header block of file (up to HEAD_MAX bytes) into buf; its length,
  * or 0.  Read a few kilobytes at a time: most headers end in the first,
  * and most letters too: then *whole is TRUE and buf holds all of file
- * (a read that returns less than asked of a file is at its end).
+ * (a read that returns less than asked of a file is at its end).  What
+ * is not a file (a pipe: "classify /dev/stdin") is read to its end, up
+ * to max_bytes and one more, into *stream (new, NUL-terminated; whole).
  */
 static size_t
-head_read(const char *file, char *buf, gboolean *whole)
+head_read(const char *file, char *buf, gsize max_bytes, gboolean *whole,
+	  GByteArray **stream)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	size_t n = 0;
 	struct stat st;
 
 	*whole = FALSE;
+	*stream = NULL;
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return 0;	/* classify_file() will say why */
+	}
+	if (!S_ISREG(st.st_mode)) {
+		GByteArray *all = g_byte_array_new();
+		guint8 chunk[HEAD_STEP];
+		ssize_t got;
+
+		while (all->len <= max_bytes &&
+		       (got = read(fd, chunk, sizeof chunk)) > 0)
+			g_byte_array_append(all, chunk, (guint)got);
+		n = all->len;
+		g_byte_array_append(all, (const guint8 *)"", 1);
+		close(fd);
+		*stream = all;
+		*whole = TRUE;
+		return n;
+	}
 	while (n < HEAD_MAX) {
 		size_t ask = MIN(n == 0 ? HEAD_FIRST : HEAD_STEP, HEAD_MAX - n);
 		ssize_t got = read(fd, buf + n, ask);
@@ -297,9 +324,8 @@ head_read(const char *file, char *buf, gboolean *whole)
 		    memmem(buf + from, span, "\n\r\n", 3) != NULL)
 			break;	/* the end of the header */
 	}
-	/* A pipe reads short before its end: only a file is known whole. */
-	if (*whole && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		       (guint64)st.st_size != n))
+	/* A file that grew as it was read is not known whole. */
+	if (*whole && (guint64)st.st_size != n)
 		*whole = FALSE;
 	close(fd);
 	return n;
@@ -311,15 +337,21 @@ head_read(const char *file, char *buf, gboolean *whole)
  * topmost Received line, else never).  FALSE if it cannot be read.
  */
 static gboolean
-copy_key(const char *file, gsize max_bytes, char hash[65], gint64 *at)
+copy_key(const char *file, const char *kept, gsize kept_len,
+	 gsize max_bytes, char hash[65], gint64 *at)
 {
-	g_autofree char *data = NULL, *recv = NULL;
-	const char *semi;
+	g_autofree char *read = NULL, *recv = NULL;
+	const char *data = kept, *semi;
 	GDateTime *t = NULL;
-	gsize len;
+	gsize len = kept_len;
 
 	*at = G_MAXINT64;
-	if (!g_file_get_contents(file, &data, &len, NULL) || len > max_bytes)
+	if (data == NULL) {
+		if (!g_file_get_contents(file, &read, &len, NULL))
+			return FALSE;
+		data = read;
+	}
+	if (len > max_bytes)
 		return FALSE;
 	mail_body_hash(data, len, hash);
 	recv = head_value(data, MIN(len, HEAD_MAX), "Received:");
@@ -381,18 +413,28 @@ find_copies(GPtrArray *files, gsize max_bytes, struct keep *kp)
 
 	for (guint i = 0; i < files->len; i++) {
 		gboolean whole;
+		GByteArray *stream;
 		char *head = keep_room(kp, buf);
-		size_t n = head_read(files->pdata[i], head, &whole);
-		char *id = head_value(head, n, "Message-ID:");
+		size_t n = head_read(files->pdata[i], head, max_bytes, &whole,
+				     &stream);
+		char *id;
 
-		/* A whole file read into the arena stays there (head_read()
-		 * reads less than HEAD_MAX when it reads a file whole). */
-		if (whole && head != buf && n <= max_bytes) {
+		if (stream != NULL) {
+			/* A pipe: what was read is all there is. */
+			head = (char *)g_byte_array_free(stream, FALSE);
+			g_ptr_array_add(kp->streams, head);
+			kp->data[i] = head;
+			kp->len[i] = n;
+		} else if (whole && head != buf && n <= max_bytes) {
+			/* A whole file read into the arena stays there
+			 * (head_read() reads less than HEAD_MAX when it reads
+			 * a file whole). */
 			head[n] = '\0';
 			kp->data[i] = head;
 			kp->len[i] = n;
 			kp->used += n + 1;
 		}
+		id = head_value(head, MIN(n, HEAD_MAX), "Message-ID:");
 
 		if (id == NULL || *id == '\0') {
 			g_free(id);
@@ -424,7 +466,8 @@ find_copies(GPtrArray *files, gsize max_bytes, struct keep *kp)
 			/* Read whole only what may have a copy: bodies of
 			 * another length are not the same body. */
 			if (!length_shared(body_len, same, k) ||
-			    !copy_key(files->pdata[fk], max_bytes, hash[k],
+			    !copy_key(files->pdata[fk], kp->data[fk],
+				      kp->len[fk], max_bytes, hash[k],
 				      &at[k]))
 				hash[k][0] = '\0';	/* no copy */
 		}

@@ -202,6 +202,15 @@ tap_like "a bounce has no urgency" "$(tail -1 <<<"$json")" \
 "$L" classify --rules "$SOURCE_ROOT/rules" "$SOURCE_ROOT/tests/corpus/broken/garbage.eml" \
 	>/dev/null 2>&1 && rc=0 || rc=$?
 tap_is "classify of a non-message is a data error" "$rc" 65
+# A letter on a pipe ("classify /dev/stdin") can be read only once: it is
+# classified as it is from its file, not found empty.
+from_file=$("$L" classify --json --rules "$SOURCE_ROOT/rules" \
+	"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" | sed 's/"file":"[^"]*"//')
+from_pipe=$(cat "$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" |
+	"$L" classify --json --rules "$SOURCE_ROOT/rules" /dev/stdin |
+	sed 's/"file":"[^"]*"//')
+tap_like "a letter on a pipe is read" "$from_pipe" '"urgency":"emergency"'
+tap_is "as it is from its file" "$from_pipe" "$from_file"
 
 # Many files over worker processes: a bad one among them is reported and
 # the others still come out, in order.
