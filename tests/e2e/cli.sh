@@ -211,6 +211,23 @@ from_pipe=$(cat "$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml" |
 	sed 's/"file":"[^"]*"//')
 tap_like "a letter on a pipe is read" "$from_pipe" '"urgency":"emergency"'
 tap_is "as it is from its file" "$from_pipe" "$from_file"
+# A letter longer than its first read is read again, whole: the
+# attachment after 40 KiB of text is seen, beside a short letter.
+{
+	printf 'From: a@example.org\nTo: tpe@centers.moj-help.example\n'
+	printf 'Subject: long\nMessage-ID: <long@example.org>\n'
+	printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n'
+	printf -- '--b\nContent-Type: text/plain; charset=utf-8\n\n'
+	for i in $(seq 2000); do printf '%s\n' 'line of a long letter'; done
+	printf -- '--b\nContent-Type: text/plain; name=at-the-end.txt\n'
+	printf 'Content-Disposition: attachment; filename=at-the-end.txt\n\nx\n--b--\n'
+} >"$T/long.eml"
+json=$("$L" classify --json --rules "$SOURCE_ROOT/rules" "$T/long.eml" \
+	"$SOURCE_ROOT/tests/corpus/form-v2-emergency.eml")
+tap_like "a long letter is read to its end" "$(head -1 <<<"$json")" \
+	'"attachments":\[\{"name":"at-the-end.txt"'
+tap_like "and the short one beside it" "$(tail -1 <<<"$json")" \
+	'"urgency":"emergency"'
 
 # Many files over worker processes: a bad one among them is reported and
 # the others still come out, in order.
