@@ -118,7 +118,6 @@ struct screen {
 struct heads {
 	struct prefilter *pf;
 	gboolean tried;		/* to build it */
-	GPtrArray *rules_of;	/* per head: GArray of guint, the rules */
 	guint8 **of_rule;	/* per rule: a bit per head of it, or NULL */
 	gboolean *off;		/* per rule: a head of it is not found */
 };
@@ -159,8 +158,8 @@ struct ruleset {
  * A text the rules read in several passes (the kind, the risk, the
  * letter): validated and measured once, screened once by the prefilter
  * of every rule, its heads found once.  The heads live in the ruleset's
- * starts[0], marked with the serial of the text they are for: a serial
- * is never reused, so starts found for one text never serve another.
+ * found[0], marked with the serial of the text they are for: a serial
+ * is never reused, so heads found for one text never serve another.
  */
 struct rules_text {
 	const struct ruleset *rs;
@@ -309,8 +308,6 @@ ruleset_free(struct ruleset *rs)
 	g_free(rs->may_body);
 	g_free(rs->may_fwd);
 	prefilter_free(rs->heads.pf);
-	if (rs->heads.rules_of != NULL)
-		g_ptr_array_free(rs->heads.rules_of, TRUE);
 	g_free(rs->heads.off);
 	g_free(rs->cache_dir);
 	g_free(rs);
@@ -1606,13 +1603,14 @@ heads_build(const struct ruleset *rs)
 	g_autoptr(GHashTable) id_of = g_hash_table_new_full(
 		g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GPtrArray) pats = g_ptr_array_new_with_free_func(g_free);
+	/* Per head: GArray of guint, the rules it is of. */
+	g_autoptr(GPtrArray) rules_of = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_array_unref);
 	g_autofree char *dir = rs->cache_dir != NULL
 				       ? g_strdup(rs->cache_dir)
 				       : prefilter_default_cache_dir();
 
 	hd->tried = TRUE;
-	hd->rules_of = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_array_unref);
 	hd->off = g_new0(gboolean, rs->rules->len);
 	for (guint i = 0; i < rs->rules->len; i++) {
 		const struct rule *r = rs->rules->pdata[i];
@@ -1634,14 +1632,14 @@ heads_build(const struct ruleset *rs)
 					id = GUINT_TO_POINTER(pats->len);
 					g_ptr_array_add(pats,
 							g_string_free(re, FALSE));
-					g_ptr_array_add(hd->rules_of,
+					g_ptr_array_add(rules_of,
 							g_array_new(FALSE, FALSE,
 								    sizeof(guint)));
 					g_hash_table_insert(id_of, h, id);
 				} else {
 					g_free(h);
 				}
-				of = hd->rules_of->pdata[GPOINTER_TO_UINT(id)];
+				of = rules_of->pdata[GPOINTER_TO_UINT(id)];
 				if (of->len == 0 ||
 				    g_array_index(of, guint, of->len - 1) != i)
 					g_array_append_val(of, i);
@@ -1652,17 +1650,11 @@ heads_build(const struct ruleset *rs)
 		return;
 	hd->pf = prefilter_new_starts((const char *const *)pats->pdata,
 				      pats->len, dir);
-	/* A head left out of the finder: its rules are tried everywhere. */
-	for (guint id = 0; hd->pf != NULL && id < pats->len; id++) {
-		GArray *of = hd->rules_of->pdata[id];
-
-		for (guint k = 0; prefilter_always(hd->pf, id) && k < of->len;
-		     k++)
-			hd->off[g_array_index(of, guint, k)] = TRUE;
-	}
+	/* Each rule's heads as bits; a head left out of the finder: its
+	 * rules are tried everywhere. */
 	hd->of_rule = g_new0(guint8 *, rs->rules->len);
 	for (guint id = 0; id < pats->len; id++) {
-		GArray *of = hd->rules_of->pdata[id];
+		GArray *of = rules_of->pdata[id];
 
 		for (guint k = 0; k < of->len; k++) {
 			guint i = g_array_index(of, guint, k);
@@ -1671,6 +1663,8 @@ heads_build(const struct ruleset *rs)
 				hd->of_rule[i] = g_new0(guint8,
 							pats->len / 8 + 1);
 			hd->of_rule[i][id / 8] |= 1u << (id % 8);
+			if (hd->pf != NULL && prefilter_always(hd->pf, id))
+				hd->off[i] = TRUE;
 		}
 	}
 	for (int k = 0; k < 3; k++) {
@@ -2290,9 +2284,9 @@ text_screen(struct rules_text *tx, enum triage_scope scope)
 }
 
 /*
- * Where the rules of word lists can start in tx (the ruleset's
- * starts[0]), found unless they are there already for this text: 1, or
- * -1 when it cannot tell.
+ * The heads of the rules of word lists in tx (the ruleset's found[0]),
+ * found unless they are there already for this text: 1, or -1 when it
+ * cannot tell.
  */
 static int
 text_heads(struct rules_text *tx)
@@ -2301,12 +2295,7 @@ text_heads(struct rules_text *tx)
 
 	if (tx->headed != 0 && rs->starts_of == tx->serial)
 		return tx->headed;
-	if (!rs->heads.tried)
-		heads_build(rs);
-	tx->headed = rs->starts[0] != NULL &&
-				     heads_find(rs, tx->text, tx->len, 0)
-			     ? 1
-			     : -1;
+	tx->headed = heads_find(rs, tx->text, tx->len, 0) ? 1 : -1;
 	rs->starts_of = tx->serial;
 	return tx->headed;
 }
@@ -2536,18 +2525,14 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 			/* A rule of word lists: tried where a head is. */
 			if (r->anchored != NULL && !rs->unscreened &&
 			    rd[k].headed == 0) {
-				if (k == 0) {
+				if (k == 0)
 					rd[k].headed = text_heads(tx);
-				} else {
-					if (!rs->heads.tried)
-						heads_build(rs);
-					rd[k].headed = rs->starts[k] != NULL &&
-							       heads_find(rs,
-									  rd[k].text,
-									  rd[k].len, k)
+				else
+					rd[k].headed = heads_find(rs,
+								  rd[k].text,
+								  rd[k].len, k)
 							       ? 1
 							       : -1;
-				}
 			}
 			starts = r->anchored != NULL && rd[k].headed == 1 &&
 					 !rs->heads.off[i]
