@@ -129,6 +129,7 @@ static GPrivate thread_md = G_PRIVATE_INIT(
 	(GDestroyNotify)pcre2_match_data_free);
 static GPrivate thread_screen = G_PRIVATE_INIT(
 	(GDestroyNotify)prefilter_free);
+static GPrivate thread_tried;	/* to build the screen */
 
 struct content *
 content_new(const struct ruleset *rs, const char *text)
@@ -160,19 +161,21 @@ may(struct content *ct, enum pattern p)
 	if (!ct->screened) {
 		ct->screened = TRUE;
 		pf = g_private_get(&thread_screen);
-		if (pf == NULL) {
+		if (pf == NULL && g_private_get(&thread_tried) == NULL) {
 			g_autofree char *dir =
 				ct->cache_dir != NULL
 					? g_strdup(ct->cache_dir)
 					: prefilter_default_cache_dir();
 
+			/* Built once a thread, or tried once. */
+			g_private_set(&thread_tried, GINT_TO_POINTER(1));
 			pf = prefilter_new(patterns, P_COUNT, dir);
-			if (pf == NULL) {
-				/* No screen here: every pattern runs. */
-				ct->screen = FALSE;
-				return TRUE;
-			}
 			g_private_set(&thread_screen, pf);
+		}
+		if (pf == NULL) {
+			/* No screen here: every pattern runs. */
+			ct->screen = FALSE;
+			return TRUE;
 		}
 		prefilter_scan(pf, ct->text, ct->len, ct->may);
 	}
