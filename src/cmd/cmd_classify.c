@@ -115,6 +115,20 @@ print_copy(const char *file, const struct classification *c,
 }
 
 /*
+ * The bytes of file: kept (kept_len bytes) when find_copies() kept them,
+ * else read now into *read (new) and *len.  NULL if it cannot be read.
+ */
+static const char *
+file_bytes(const char *file, const char *kept, gsize kept_len, char **read,
+	   gsize *len, GError **gerr)
+{
+	*len = kept_len;
+	if (kept != NULL)
+		return kept;
+	return g_file_get_contents(file, read, len, gerr) ? *read : NULL;
+}
+
+/*
  * Classifies file and prints what it is.  kept, when not NULL, is the
  * file's content (kept_len bytes) as find_copies() read it.
  */
@@ -124,19 +138,17 @@ classify_file(const struct classify_ctx *ctx, const char *file,
 	      gsize kept_len)
 {
 	g_autofree char *read = NULL;
-	const char *data = kept;
 	g_autoptr(GError) gerr = NULL;
 	struct mail_msg *m = NULL;
 	struct classification *c = NULL;
 	struct err err = { 0 };
-	gsize len = kept_len;
+	gsize len;
+	const char *data = file_bytes(file, kept, kept_len, &read, &len,
+				      &gerr);
 
 	if (data == NULL) {
-		if (!g_file_get_contents(file, &read, &len, &gerr)) {
-			log_error("%s", gerr->message);
-			return EXIT_DATAERR;
-		}
-		data = read;
+		log_error("%s", gerr->message);
+		return EXIT_DATAERR;
 	}
 	if (len > max_bytes) {
 		log_error("%s: over the size cap", file);
@@ -341,17 +353,13 @@ copy_key(const char *file, const char *kept, gsize kept_len,
 	 gsize max_bytes, char hash[65], gint64 *at)
 {
 	g_autofree char *read = NULL, *recv = NULL;
-	const char *data = kept, *semi;
+	const char *data, *semi;
 	GDateTime *t = NULL;
-	gsize len = kept_len;
+	gsize len;
 
 	*at = G_MAXINT64;
-	if (data == NULL) {
-		if (!g_file_get_contents(file, &read, &len, NULL))
-			return FALSE;
-		data = read;
-	}
-	if (len > max_bytes)
+	data = file_bytes(file, kept, kept_len, &read, &len, NULL);
+	if (data == NULL || len > max_bytes)
 		return FALSE;
 	mail_body_hash(data, len, hash);
 	recv = head_value(data, MIN(len, HEAD_MAX), "Received:");
