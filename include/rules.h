@@ -201,7 +201,7 @@ void rules_text_free(struct rules_text *tx);
 /*
  * As rules_triage(), but only the rules that vote for a kind (spam,
  * other): a first look that spares mail which is no letter the rest of
- * the rules.
+ * the rules.  A look for votes: each rule's first hit alone is kept.
  */
 enum status rules_triage_kind(struct rules_text *tx, struct triage **out,
 			      struct err *err);

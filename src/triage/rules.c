@@ -2084,24 +2084,27 @@ withs_hold(const struct ruleset *rs, const struct rule *r, const char *text,
 }
 
 /*
- * Appends the hits of r in text (len bytes) to hits, and those a guard
- * clears to cleared (may be NULL: then they are dropped).  Character
- * offsets are counted on from the previous hit, not from the start
- * each time.  starts (NULL: anywhere) are the only places, in order,
- * where r can start; it is tried there anchored, which finds what the
- * search from each place would.
+ * Appends the hits of r in text (len bytes) to hits, at most max_hits,
+ * and those a guard clears to cleared (may be NULL: then they are
+ * dropped).  Character offsets are counted on from the previous hit,
+ * not from the start each time.  starts (NULL: anywhere) are the only
+ * places, in order, where r can start; it is tried there anchored,
+ * which finds what the search from each place would.
  */
 static void
 rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 	   size_t len, const GArray *starts, const char *letter,
-	   enum hit_place place, GArray *hits, GArray *cleared)
+	   enum hit_place place, int max_hits, GArray *hits, GArray *cleared)
 {
 	PCRE2_SIZE start = 0, at = 0;
 	glong chars = 0;
 	guint next = 0;
 	struct rule *w = (struct rule *)r;	/* for jitted() alone */
+	guint found = hits->len;
 
-	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len; n++) {
+	for (int n = 0; n < RULES_MAX_HITS_PER_RULE && start <= len &&
+			hits->len - found < (guint)max_hits;
+	     n++) {
 		PCRE2_SIZE *ov, s, e;
 		struct rule_hit h = { 0 };
 		const struct guard *by = NULL;
@@ -2481,6 +2484,10 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 		{ body, HIT_QUOTED, rs->may_body, FALSE, 0, 0 },
 		{ forwarded, HIT_FORWARDED, rs->may_fwd, FALSE, 0, 0 },
 	};
+	/* The kind pass is read for its votes alone, and a rule votes
+	 * once: its first hit is enough (a spam rule may find sixteen in
+	 * an advertisement). */
+	int max_hits = scope == SCOPE_KIND ? 1 : RULES_MAX_HITS_PER_RULE;
 
 	t = g_new0(struct triage, 1);
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
@@ -2542,7 +2549,7 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 			    !rest_starts(rs, r, rd[k].text, rd[k].len, starts))
 				starts = NULL;
 			rule_match(rs, r, rd[k].text, rd[k].len, starts, text,
-				   rd[k].place, t->hits,
+				   rd[k].place, max_hits, t->hits,
 				   r->risk != RISK_NONE ? t->cleared : NULL);
 		}
 		if (t->hits->len == before)
@@ -2578,7 +2585,7 @@ rule_matches(const struct ruleset *rs, const struct rule *r,
 	GArray *hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	gboolean any;
 
-	rule_match(rs, r, text, strlen(text), NULL, NULL, HIT_TEXT, hits,
+	rule_match(rs, r, text, strlen(text), NULL, NULL, HIT_TEXT, 1, hits,
 		   NULL);
 	any = hits->len > 0;
 	hits_free(hits);
