@@ -137,7 +137,7 @@ bounce_by_form(const struct mail_msg *m)
 		"無法傳遞", "無法投遞", "无法投递", "无法传递", "退信",
 		"傳遞失敗", "投遞失敗", "投递失败", "遞送失敗", "递送失败", NULL,
 	};
-	g_autofree char *subj = g_utf8_casefold(m->subject, -1);
+	g_autofree char *subj = NULL;
 	g_autofree char *from = m->from_addr != NULL
 					? g_ascii_strdown(m->from_addr, -1)
 					: NULL;
@@ -150,6 +150,7 @@ bounce_by_form(const struct mail_msg *m)
 
 	if (!null_sender && !system)
 		return FALSE;
+	subj = g_utf8_casefold(m->subject, -1);
 	for (int i = 0; subjects[i] != NULL; i++)
 		if (strstr(subj, subjects[i]) != NULL)
 			return TRUE;
