@@ -576,16 +576,16 @@ has_any(const char *s, const char *const *words)
 }
 
 /*
- * The writer's phone in text: the first number, in the order written,
- * that its line does not give as someone else's ("個案手機：…",
- * "他的手機是…", or after it "（母親）"), unless another is said to be
- * the writer's own ("我的電話是…").  Hotlines are nobody's.
+ * The writer's phone in plain (a text through fold_fullwidth()): the
+ * first number, in the order written, that its line does not give as
+ * someone else's ("個案手機：…", "他的手機是…", or after it "（母親）"),
+ * unless another is said to be the writer's own ("我的電話是…").
+ * Hotlines are nobody's.
  */
 static char *
-find_phone(const char *text)
+find_phone(const char *plain)
 {
 	static const int kinds[] = { RE_MOBILE, RE_LANDLINE };
-	g_autofree char *plain = fold_fullwidth(text);
 	char *first = NULL, *own = NULL;
 	size_t first_at = G_MAXSIZE;
 
@@ -724,12 +724,19 @@ own_email(const char *text)
 		"我的信箱", "我的email", "我的e-mail", "我的電子郵件", "我的mail",
 		"reply to", "write to me", "my email", "my e-mail", NULL,
 	};
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_auto(GStrv) lines = NULL;
 
+	/* Most letters give none: no line to read. */
+	if (strchr(text, '@') == NULL)
+		return NULL;
+	lines = g_strsplit(text, "\n", -1);
 	for (int i = 0; lines[i] != NULL; i++) {
-		g_autofree char *e = find_email(lines[i]);
+		g_autofree char *e = NULL;
 		g_autofree char *before = NULL;
 
+		if (strchr(lines[i], '@') == NULL)
+			continue;
+		e = find_email(lines[i]);
 		if (e == NULL)
 			continue;
 		before = g_strndup(lines[i], strstr(lines[i], e) - lines[i]);
@@ -782,13 +789,15 @@ void
 identity_from_text(struct identity *id, const char *text,
 		   const char *from_name, const char *from_addr)
 {
-	g_autofree char *valid = NULL;
+	g_autofree char *valid = NULL, *plain = NULL;
 	size_t from;
 
 	if (text == NULL)
 		text = "";
 	if (!g_utf8_validate(text, -1, NULL))
 		text = valid = g_utf8_make_valid(text, -1);
+	/* Phones and ID numbers are read with full-width digits folded. */
+	plain = fold_fullwidth(text);
 	if (id->name == NULL && from_name != NULL) {
 		g_autofree char *n = g_strstrip(g_strdup(from_name));
 
@@ -829,13 +838,12 @@ identity_from_text(struct identity *id, const char *text,
 	    strchr(from_addr, '@') != NULL)
 		id->email = g_strdup(from_addr);
 	if (id->phone == NULL)
-		id->phone = find_phone(text);
+		id->phone = find_phone(plain);
 	if (id->address == NULL) {
 		from = 0;
 		id->address = re_find(RE_ADDRESS, text, &from, 0);
 	}
 	if (id->national_id == NULL) {
-		g_autofree char *plain = fold_fullwidth(text);
 		g_autofree char *m = NULL;
 
 		from = 0;
