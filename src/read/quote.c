@@ -96,6 +96,7 @@ enum {
 	MAY_OPEN = 1 << 0,
 	MAY_HEAD = 1 << 1,
 	MAY_SIGN = 1 << 2,
+	MAY_KNOWN = 1 << 3,	/* the line was looked at */
 };
 
 /* Whether the three bytes at p are those of the UTF-8 character c. */
@@ -104,6 +105,12 @@ char_at(const char *p, const char *c)
 {
 	return p[0] == c[0] && p[1] == c[1] && p[2] == c[2];
 }
+
+/* The bytes that may start a trigger, and the NUL that ends a line. */
+static const guint8 trigger_byte[256] = {
+	[0] = 1, ['-'] = 1, ['_'] = 1, [':'] = 1, ['w'] = 1, ['W'] = 1,
+	['S'] = 1, ['G'] = 1, [0xe6] = 1, [0xe9] = 1, [0xef] = 1,
+};
 
 /*
  * Chinese triggers are found by their last character, then the one
@@ -116,10 +123,15 @@ may_match(const char *l)
 
 	if (l[0] == '-' && l[1] == '-')
 		may |= MAY_SIGN;
-	for (const char *p = l; *p; p++) {
-		gboolean after = p - l >= 3;
+	for (const char *p = l;; p++) {
+		gboolean after;
 
+		while (!trigger_byte[(unsigned char)*p])
+			p++;
+		after = p - l >= 3;
 		switch ((unsigned char)*p) {
+		case '\0':
+			return may;
 		case '-':
 		case '_':
 			if (p[1] == p[0])
@@ -161,7 +173,6 @@ may_match(const char *l)
 			break;
 		}
 	}
-	return may;
 }
 
 /*
@@ -236,23 +247,46 @@ compile_once(void)
 	}
 }
 
-/* The first line of the history among lines (n of them), or n. */
-static int
-history_start(GPtrArray *lines, const guint *may, int n)
+/*
+ * A text cut into lines, what each line may match, and where the
+ * quoted history starts (n when none does).  A line's MAY_* bits are
+ * found when it is first asked about: the lines below the history's
+ * start are seldom read.
+ */
+struct reading {
+	char *copy;		/* the lines point into it */
+	GPtrArray *lines;
+	guint *may;		/* MAY_* of each line, 0 until asked */
+	int n, cut;
+};
+
+/* Whether line i of r may match what bit (one of MAY_*) stands for. */
+static gboolean
+may(struct reading *r, int i, guint bit)
 {
-	int cut = n;
+	if (r->may[i] == 0)
+		r->may[i] = MAY_KNOWN | may_match(r->lines->pdata[i]);
+	return (r->may[i] & bit) != 0;
+}
+
+/* The first line of the history among r's lines, or r->n. */
+static int
+history_start(struct reading *r)
+{
+	GPtrArray *lines = r->lines;
+	int n = r->n, cut = n;
 
 	for (int i = 0; i < n && cut == n; i++) {
 		const char *l = lines->pdata[i];
 
-		if ((may[i] & MAY_OPEN) && match(re_open, l)) {
+		if (may(r, i, MAY_OPEN) && match(re_open, l)) {
 			cut = i;
-		} else if ((may[i] & MAY_HEAD) && match(re_from, l)) {
+		} else if (may(r, i, MAY_HEAD) && match(re_from, l)) {
 			/* Two header lines within the next four: a block. */
 			int hits = 0;
 
 			for (int k = i + 1; k < n && k <= i + 4; k++)
-				hits += (may[k] & MAY_HEAD) &&
+				hits += may(r, k, MAY_HEAD) &&
 					match(re_next, lines->pdata[k]);
 			if (hits >= 2)
 				cut = i;
@@ -261,15 +295,6 @@ history_start(GPtrArray *lines, const guint *may, int n)
 	return cut;
 }
 
-/* A text cut into lines, what each line may match, and where the
- * quoted history starts (n when none does). */
-struct reading {
-	char *copy;		/* the lines point into it */
-	GPtrArray *lines;
-	guint *may;		/* MAY_* of each line */
-	int n, cut;
-};
-
 static void
 reading_init(struct reading *r, const char *text)
 {
@@ -277,10 +302,8 @@ reading_init(struct reading *r, const char *text)
 	r->copy = g_strdup(text);
 	r->lines = split_lines(r->copy);
 	r->n = (int)r->lines->len;
-	r->may = g_new(guint, r->n);
-	for (int i = 0; i < r->n; i++)
-		r->may[i] = may_match(r->lines->pdata[i]);
-	r->cut = history_start(r->lines, r->may, r->n);
+	r->may = g_new0(guint, r->n);
+	r->cut = history_start(r);
 }
 
 static void
@@ -296,7 +319,6 @@ quote_typed(const char *text, size_t *head)
 {
 	struct reading rd;
 	GPtrArray *lines;
-	const guint *may;
 	GString *out;
 	gboolean in_head = TRUE;
 	int n, cut, from = 0, to;
@@ -306,7 +328,6 @@ quote_typed(const char *text, size_t *head)
 		return g_strdup("");
 	reading_init(&rd, text);
 	lines = rd.lines;
-	may = rd.may;
 	n = rd.n;
 	cut = rd.cut;
 	to = cut;
@@ -315,7 +336,7 @@ quote_typed(const char *text, size_t *head)
 		for (int i = from; i < to; i++) {
 			const char *l = lines->pdata[i];
 
-			if ((may[i] & MAY_SIGN) && match(re_sig, l))
+			if (may(&rd, i, MAY_SIGN) && match(re_sig, l))
 				break;
 			if (quoted(l)) {
 				/* The commands end at the first quote. */
@@ -330,7 +351,7 @@ quote_typed(const char *text, size_t *head)
 				*head = out->len;
 		}
 		if (!blank(out->str) || cut == n ||
-		    !((may[cut] & MAY_OPEN) &&
+		    !(may(&rd, cut, MAY_OPEN) &&
 		      match(re_attr, lines->pdata[cut])))
 			break;
 		/*
@@ -366,7 +387,6 @@ quote_strip(const char *text)
 {
 	struct reading rd;
 	GPtrArray *lines;
-	const guint *may;
 	GString *out;
 	int n, cut;
 
@@ -374,14 +394,13 @@ quote_strip(const char *text)
 		return g_strdup("");
 	reading_init(&rd, text);
 	lines = rd.lines;
-	may = rd.may;
 	n = rd.n;
 	cut = rd.cut;
 	out = g_string_sized_new(strlen(text) + 1);
 	for (int i = 0; i < cut; i++) {
 		const char *l = lines->pdata[i];
 
-		if ((may[i] & MAY_SIGN) && match(re_sig, l))
+		if (may(&rd, i, MAY_SIGN) && match(re_sig, l))
 			break;
 		if (quoted(l))
 			continue;
@@ -394,10 +413,10 @@ quote_strip(const char *text)
 		for (int i = 0; i < n; i++) {
 			const char *l = lines->pdata[i];
 
-			if ((may[i] & MAY_SIGN) && match(re_sig, l))
+			if (may(&rd, i, MAY_SIGN) && match(re_sig, l))
 				break;
 			if (quoted(l) ||
-			    ((may[i] & MAY_OPEN) && match(re_open, l)))
+			    (may(&rd, i, MAY_OPEN) && match(re_open, l)))
 				continue;
 			g_string_append(out, l);
 			g_string_append_c(out, '\n');
