@@ -366,7 +366,7 @@ utf8_nearly(const char *data, size_t len)
 }
 
 static char *convert(const char *data, size_t len, const char *declared,
-		     guint *bad, const char **used);
+		     guint *bad, const char **used, gboolean *checked);
 
 char *
 charset_valid_utf8(char *s, guint *bad)
@@ -398,17 +398,19 @@ charset_utf8_longer(const char *s, size_t len, size_t chars)
 /*
  * The converters can still emit what GLib does not call UTF-8 (glibc
  * decodes old 5- and 6-byte forms beyond U+10FFFF), so every result is
- * checked once more, and repaired and counted if it must be.
+ * checked once more, and repaired and counted if it must be; a text
+ * that was ASCII or UTF-8 already was checked on the way.
  */
 char *
 charset_to_utf8(const char *data, size_t len, const char *declared,
 		guint *bad, const char **used)
 {
-	char *text = convert(data, len, declared, bad, used);
+	gboolean checked = FALSE;
+	char *text = convert(data, len, declared, bad, used, &checked);
 	guint more = 0;
 	char *fixed;
 
-	if (g_utf8_validate(text, -1, NULL))
+	if (checked || g_utf8_validate(text, -1, NULL))
 		return text;
 	fixed = utf8_make_valid(text, strlen(text), &more);
 	g_free(text);
@@ -416,9 +418,10 @@ charset_to_utf8(const char *data, size_t len, const char *declared,
 	return fixed;
 }
 
+/* *checked is set when what is returned is known to be UTF-8. */
 static char *
 convert(const char *data, size_t len, const char *declared, guint *bad,
-	const char **used)
+	const char **used, gboolean *checked)
 {
 	const char *cs = charset_canonical(declared);
 	const char *alt;
@@ -447,8 +450,10 @@ convert(const char *data, size_t len, const char *declared, guint *bad,
 	}
 	for (size_t i = 0; i < len && ascii; i++)
 		ascii = (unsigned char)data[i] < 0x80 && data[i] != 0x1b;
-	if (ascii)
+	if (ascii) {
+		*checked = TRUE;
 		return g_strndup(data, len);
+	}
 	/*
 	 * Non-ASCII text that is valid UTF-8 is UTF-8, whatever the label;
 	 * but 7-bit encodings with escapes (ISO-2022-JP, HZ) are valid
@@ -457,8 +462,10 @@ convert(const char *data, size_t len, const char *declared, guint *bad,
 	if (g_utf8_validate(data, len, NULL) &&
 	    !(cs != NULL && (g_str_has_prefix(cs, "iso-2022") ||
 			     g_str_has_prefix(cs, "hz") ||
-			     strcmp(cs, "utf-7") == 0)))
+			     strcmp(cs, "utf-7") == 0))) {
+		*checked = TRUE;
 		return g_strndup(data, len);
+	}
 	if (utf8_nearly(data, len))
 		return utf8_make_valid(data, len, bad);
 	/* Big5 or GB2312 text sent as Latin-1 converts without an error
