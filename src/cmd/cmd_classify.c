@@ -380,8 +380,10 @@ delivered_before(const char *a, gint64 at_a, const char *b, gint64 at_b)
 	return at_a != at_b ? at_a < at_b : strcmp(a, b) < 0;
 }
 
-/* The body length of a file not read whole. */
+/* The body length of a file not read whole; of one kept whole in a
+ * struct keep, not measured yet. */
 #define UNREAD G_MAXSIZE
+#define KEPT (G_MAXSIZE - 1)
 
 /* Whether the k-th file of same may share its body length with another
  * of them (one not read whole may). */
@@ -448,7 +450,11 @@ find_copies(GPtrArray *files, gsize max_bytes, struct keep *kp)
 			g_free(id);
 			continue;
 		}
-		body_len[i] = whole ? mail_body_length(head, n) : UNREAD;
+		/* Measured now only if it cannot be later, from kp: most
+		 * files share their Message-ID with none. */
+		body_len[i] = !whole		 ? UNREAD
+			      : kp->data[i] != NULL ? KEPT
+						    : mail_body_length(head, n);
 		same = g_hash_table_lookup(by_id, id);
 		if (same == NULL) {
 			same = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -466,6 +472,13 @@ find_copies(GPtrArray *files, gsize max_bytes, struct keep *kp)
 
 		if (n < 2)
 			continue;
+		for (guint k = 0; k < n; k++) {
+			guint fk = g_array_index(same, guint, k);
+
+			if (body_len[fk] == KEPT)
+				body_len[fk] = mail_body_length(kp->data[fk],
+								kp->len[fk]);
+		}
 		hash = g_malloc0(n * sizeof *hash);
 		at = g_new(gint64, n);
 		for (guint k = 0; k < n; k++) {
