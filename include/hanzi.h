@@ -15,9 +15,10 @@ gboolean hanzi_has_simplified(const char *text);
 
 /*
  * The text in Traditional characters (Taiwan variants): a new string, or
- * NULL when there is nothing to convert or OpenCC is unavailable.  The
- * conversion is character for character, so offsets keep their meaning.
- * Not for concurrent use from several threads.
+ * NULL when there is nothing to convert.  The conversion is character
+ * for character, so offsets keep their meaning.  Not for concurrent use
+ * from several threads (OpenCC is opened on first need, for characters
+ * beyond the Basic Multilingual Plane).
  */
 char *hanzi_to_traditional(const char *text);
 /* The same without the test: text known to be Simplified (its mail was

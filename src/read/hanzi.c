@@ -1,8 +1,11 @@
 /*
- * OpenCC behind a cheap test: most letters are in Traditional Chinese or
- * English, and converting them all would cost more than triage itself.
- * A letter is converted only when it holds one of the commonest
- * characters that Simplified Chinese alone uses.
+ * OpenCC's conversion behind a cheap test: most letters are in
+ * Traditional Chinese or English, and converting them all would cost
+ * more than triage itself.  A letter is converted only when it holds one
+ * of the commonest characters that Simplified Chinese alone uses.  The
+ * characters of the Basic Multilingual Plane are looked up in a table
+ * made from OpenCC when lamplight is built (hanzi_gen.c); OpenCC itself
+ * is opened only for the rest, and for hanzi_to_simplified().
  */
 #include <opencc.h>
 #include <string.h>
@@ -59,84 +62,57 @@ hanzi_has_simplified(const char *text)
 	return FALSE;
 }
 
+/* Made at build time from OpenCC's s2tw.json (hanzi_gen.c). */
+extern const guint16 hanzi_s2t_page[256];
+extern const guint32 hanzi_s2t_row[][256];
+
 /*
- * One character through OpenCC, remembered: a letter holds a few hundred
- * distinct characters, and OpenCC's trie lookups would otherwise cost
- * more than all the rules.  Character by character, phrases are not
- * seen; for matching words that is enough.  The memory covers the BMP,
- * where Han characters in use are, two bytes for each (what it holds is
- * read often: the smaller the better); the rest, and the rare character
- * that becomes one beyond the BMP, go to OpenCC each time.
+ * OpenCC itself, opened on first need: only for characters beyond the
+ * Basic Multilingual Plane, which the table leaves out (rare in letters).
+ * (opencc_t)-1 when it cannot be opened.
+ */
+static opencc_t
+opencc_s2tw(void)
+{
+	static opencc_t cc = (opencc_t)-1;
+	static gboolean tried;
+
+	if (!tried) {
+		tried = TRUE;
+		cc = opencc_open("s2tw.json");
+	}
+	return cc;
+}
+
+/*
+ * What Han character c becomes in Traditional characters, alone:
+ * character by character, phrases are not seen; for matching words that
+ * is enough.  Only one character for one: anything else stays as is.
  */
 static gunichar
-to_traditional(opencc_t cc, guint16 *memory, gunichar c)
+to_traditional(gunichar c)
 {
 	char in[8] = { 0 }, *out;
+	opencc_t cc;
 	gunichar t = c;
 
-	if (c < 0x10000 && memory[c] != 0)
-		return memory[c];
+	if (c < 0x10000) {
+		guint16 row = hanzi_s2t_page[c >> 8];
+		guint32 to = row != 0 ? hanzi_s2t_row[row - 1][c & 0xff] : 0;
+
+		return to != 0 ? to : c;
+	}
+	cc = opencc_s2tw();
+	if (cc == (opencc_t)-1)
+		return c;
 	g_unichar_to_utf8(c, in);
 	out = opencc_convert_utf8(cc, in, strlen(in));
 	if (out != NULL) {
-		/* Only one character for one: anything else stays as is. */
 		if (g_utf8_strlen(out, -1) == 1)
 			t = g_utf8_get_char(out);
 		opencc_convert_utf8_free(out);
 	}
-	if (c < 0x10000 && t < 0x10000)
-		memory[c] = (guint16)t;
 	return t;
-}
-
-/*
- * Asks OpenCC at once for every character of text (well-formed UTF-8)
- * not yet remembered, one per line: a call costs nearly three times what
- * a character in it does.  A line is not a phrase, so each character is
- * converted as if alone.  What a line does not answer plainly is left
- * for to_traditional().
- */
-static void
-remember_all(opencc_t cc, guint16 *memory, const char *text)
-{
-	g_autoptr(GString) ask = g_string_new(NULL);
-	g_autoptr(GArray) asked = g_array_new(FALSE, FALSE, sizeof(gunichar));
-	g_autofree guint8 *seen = g_new0(guint8, 0x10000 / 8);
-	g_auto(GStrv) lines = NULL;
-	char *out;
-
-	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (c < 0x3400 || c >= 0x10000 || memory[c] != 0 ||
-		    (seen[c / 8] & (1u << (c % 8))))
-			continue;
-		seen[c / 8] |= 1u << (c % 8);
-		g_array_append_val(asked, c);
-		g_string_append_unichar(ask, c);
-		g_string_append_c(ask, '\n');
-	}
-	if (asked->len < 2)
-		return;	/* one alone: to_traditional() asks as cheaply */
-	out = opencc_convert_utf8(cc, ask->str, ask->len);
-	if (out == NULL)
-		return;
-	lines = g_strsplit(out, "\n", -1);
-	opencc_convert_utf8_free(out);
-	/* One line per character asked, and the empty rest after the last
-	 * line end; anything else is not trusted. */
-	if (g_strv_length(lines) != asked->len + 1)
-		return;
-	for (guint i = 0; i < asked->len; i++) {
-		gunichar c = g_array_index(asked, gunichar, i);
-		gunichar t = c;
-
-		/* Only one character for one: anything else stays as is. */
-		if (g_utf8_strlen(lines[i], -1) == 1)
-			t = g_utf8_get_char(lines[i]);
-		if (t < 0x10000)
-			memory[c] = (guint16)t;
-	}
 }
 
 char *
@@ -149,7 +125,7 @@ hanzi_to_traditional(const char *text)
 
 /* Character by character into a new string: any text, any lengths. */
 static char *
-convert_each(opencc_t cc, guint16 *memory, const char *text)
+convert_each(const char *text)
 {
 	GString *out = g_string_sized_new(strlen(text));
 
@@ -158,7 +134,7 @@ convert_each(opencc_t cc, guint16 *memory, const char *text)
 
 		/* Only Han characters change (CJK blocks from U+3400). */
 		if (c >= 0x3400)
-			c = to_traditional(cc, memory, c);
+			c = to_traditional(c);
 		g_string_append_unichar(out, c);
 	}
 	return g_string_free(out, FALSE);
@@ -171,7 +147,7 @@ convert_each(opencc_t cc, guint16 *memory, const char *text)
  * that would change its length sends the text to convert_each().
  */
 static char *
-convert_in_place(opencc_t cc, guint16 *memory, const char *text)
+convert_in_place(const char *text)
 {
 	char *out = g_strdup(text);
 
@@ -182,18 +158,18 @@ convert_in_place(opencc_t cc, guint16 *memory, const char *text)
 			/* Not a three-byte character from U+3000. */
 			if (*p >= 0xf0) {
 				g_free(out);	/* beyond the BMP */
-				return convert_each(cc, memory, text);
+				return convert_each(text);
 			}
 			p++;
 			continue;
 		}
 		c = (gunichar)(p[0] & 0x0f) << 12 |
 		    (gunichar)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-		t = c >= 0x3400 ? to_traditional(cc, memory, c) : c;
+		t = c >= 0x3400 ? to_traditional(c) : c;
 		if (t != c) {
 			if (t < 0x800 || t > 0xffff) {
 				g_free(out);
-				return convert_each(cc, memory, text);
+				return convert_each(text);
 			}
 			p[0] = 0xe0 | (t >> 12);
 			p[1] = 0x80 | ((t >> 6) & 0x3f);
@@ -207,24 +183,12 @@ convert_in_place(opencc_t cc, guint16 *memory, const char *text)
 char *
 hanzi_convert(const char *text)
 {
-	static opencc_t cc = (opencc_t)-1;
-	static guint16 *memory;
-	static gboolean tried;
-
 	if (text == NULL)
-		return NULL;
-	if (!tried) {
-		tried = TRUE;
-		cc = opencc_open("s2tw.json");
-		memory = g_new0(guint16, 0x10000);
-	}
-	if (cc == (opencc_t)-1)
 		return NULL;
 	/* Stepping over bytes in place needs well-formed UTF-8. */
 	if (!g_utf8_validate(text, -1, NULL))
-		return convert_each(cc, memory, text);
-	remember_all(cc, memory, text);
-	return convert_in_place(cc, memory, text);
+		return convert_each(text);
+	return convert_in_place(text);
 }
 
 char *

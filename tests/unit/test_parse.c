@@ -4,6 +4,7 @@
  * sender's own text, web form fields, and the kind, urgency and reply
  * address of each fixture in tests/corpus/expected.tsv.
  */
+#include <opencc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,6 +376,43 @@ test_simplified_is_triaged(void **state)
 }
 
 /*
+ * The table built from OpenCC with lamplight (hanzi_gen.c) converts
+ * every character of the Basic Multilingual Plane from U+3400 as OpenCC
+ * installed here does, asked about that character alone: a table made
+ * wrong, or from another OpenCC, fails.
+ */
+static void
+test_hanzi_table(void **state)
+{
+	opencc_t cc = opencc_open("s2tw.json");
+	guint changed = 0;
+
+	assert_true(cc != (opencc_t)-1);
+	for (gunichar c = 0x3400; c < 0x10000; c++) {
+		char in[8] = { 0 };
+		g_autofree char *want = NULL, *got = NULL;
+		char *out;
+
+		if (c >= 0xd800 && c < 0xe000)
+			continue;	/* surrogates are no characters */
+		g_unichar_to_utf8(c, in);
+		out = opencc_convert_utf8(cc, in, strlen(in));
+		assert_non_null(out);
+		/* One character for one, or it stays as it is. */
+		want = g_strdup(g_utf8_strlen(out, -1) == 1 ? out : in);
+		opencc_convert_utf8_free(out);
+		got = hanzi_convert(in);
+		if (strcmp(got, want) != 0)
+			fail_msg("U+%04X: table gives %s, OpenCC %s", c, got,
+				 want);
+		changed += strcmp(want, in) != 0;
+	}
+	opencc_close(cc);
+	/* Thousands change (们 們, 药 藥): the test read a real table. */
+	assert_true(changed > 2000);
+}
+
+/*
  * A forward pasted below the writer's note (not attached) is read as
  * evidence about the one who wrote it; a reply's quoted history is not.
  */
@@ -689,6 +727,7 @@ main(void)
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_lost_bytes_are_counted),
 		cmocka_unit_test(test_big5_form),
+		cmocka_unit_test(test_hanzi_table),
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_raw_big5_subject),
 		cmocka_unit_test(test_form_variants),
