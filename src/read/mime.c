@@ -1357,10 +1357,26 @@ tag_href(const char *p, const char *end)
  * HTML: the first MiB, 500 links, a tag and a link text of a few KiB.
  * Raw bytes do: the addresses are ASCII in any charset mail uses.
  */
+/* The first "<tag" (lit, lower case) in [p, end) whatever its case, or
+ * NULL. */
+static const char *
+find_tag(const char *p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	while ((p = memchr(p, '<', end - p)) != NULL) {
+		if ((size_t)(end - p) < n)
+			return NULL;
+		if (g_ascii_strncasecmp(p, lit, n) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 static guint
 html_links_mismatched(const char *html, size_t len)
 {
-	g_autofree char *s = NULL;
 	const char *p, *end;
 	guint n = 0, links = 0;
 
@@ -1368,24 +1384,29 @@ html_links_mismatched(const char *html, size_t len)
 	if (html == NULL || len == 0)
 		return 0;
 	len = MIN(len, 1u << 20);
-	/* Lowercased: hosts are compared without case anyway. */
-	s = g_ascii_strdown(html, len);
-	end = s + strlen(s);
-	for (p = s; (p = strstr(p, "<a")) != NULL && links < 500; p += 2) {
+	end = html + strnlen(html, len);
+	/* The tags and texts read are lowercased, each alone: hosts are
+	 * compared without case anyway. */
+	for (p = html; (p = find_tag(p, end, "<a")) != NULL && links < 500;
+	     p += 2) {
 		const char *tag_end, *close, *q;
-		g_autofree char *href = NULL, *to = NULL, *shown = NULL;
+		g_autofree char *tag = NULL, *href = NULL, *to = NULL,
+				*shown = NULL, *low = NULL;
 		GString *text;
 
-		if (!g_ascii_isspace(p[2]))
+		if (end - p < 3 || !g_ascii_isspace(p[2]))
 			continue;
 		tag_end = memchr(p, '>', MIN((size_t)(end - p), 4096u));
 		if (tag_end == NULL)
 			continue;
-		close = g_strstr_len(tag_end, MIN(end - tag_end, 4096), "</a");
+		close = find_tag(tag_end, tag_end + MIN(end - tag_end, 4096),
+				 "</a");
 		if (close == NULL)
 			continue;
 		links++;
-		href = tag_href(p + 2, tag_end);
+		/* From the "<a": tag_href() looks before each "href". */
+		tag = g_ascii_strdown(p, tag_end - p);
+		href = tag_href(tag + 2, tag + (tag_end - p));
 		if (href == NULL)
 			continue;
 		/* The link's text without its tags. */
@@ -1402,9 +1423,10 @@ html_links_mismatched(const char *html, size_t len)
 			}
 			g_string_append_c(text, *q);
 		}
-		to = link_host(href, FALSE);
-		shown = link_host(text->str, TRUE);
+		low = g_ascii_strdown(text->str, text->len);
 		g_string_free(text, TRUE);
+		to = link_host(href, FALSE);
+		shown = link_host(low, TRUE);
 		/* A link-protection service (Outlook's safelinks, Proofpoint)
 		 * goes through itself with the shown address inside. */
 		if (to != NULL && shown != NULL && !hosts_related(to, shown) &&

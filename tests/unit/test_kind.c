@@ -160,6 +160,12 @@ test_link_mismatches(void **state)
 	/* mailto: is no web link. */
 	assert_int_equal(mismatches("<a href=\"mailto:a@example.org\">"
 				    "b@example.net</a>"), 0);
+	/* Tags in any case, a link's text in tags; a tag cut off by the
+	 * end of the part. */
+	assert_int_equal(mismatches("<P><a HREF=\"https://pay.example.net/\">"
+				    "<B>https://www.NHI.gov.tw</B></a></P>"),
+			 1);
+	assert_int_equal(mismatches("text <a"), 0);
 }
 
 static void
