@@ -418,6 +418,30 @@ charset_to_utf8(const char *data, size_t len, const char *declared,
 	return fixed;
 }
 
+/*
+ * Whether data is all ASCII without an escape (ESC opens the 7-bit
+ * encodings, ISO-2022-JP): eight bytes at a time, most mail being so.
+ */
+static gboolean
+plain_ascii(const char *data, size_t len)
+{
+	const guint64 ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 w, esc;
+
+		memcpy(&w, data + i, 8);
+		esc = w ^ (0x1b * ones);	/* a zero byte where ESC was */
+		if ((w & highs) != 0 || ((esc - ones) & ~esc & highs) != 0)
+			return FALSE;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)data[i] >= 0x80 || data[i] == 0x1b)
+			return FALSE;
+	return TRUE;
+}
+
 /* *checked is set when what is returned is known to be UTF-8. */
 static char *
 convert(const char *data, size_t len, const char *declared, guint *bad,
@@ -427,7 +451,6 @@ convert(const char *data, size_t len, const char *declared, guint *bad,
 	const char *alt;
 	char *text;
 	guint nbad = 0;
-	gboolean ascii = TRUE;
 
 	if (used != NULL)
 		*used = "UTF-8";
@@ -448,9 +471,7 @@ convert(const char *data, size_t len, const char *declared, guint *bad,
 		*bad += nul;
 		return text;
 	}
-	for (size_t i = 0; i < len && ascii; i++)
-		ascii = (unsigned char)data[i] < 0x80 && data[i] != 0x1b;
-	if (ascii) {
+	if (plain_ascii(data, len)) {
 		*checked = TRUE;
 		return g_strndup(data, len);
 	}

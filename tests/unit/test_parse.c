@@ -54,6 +54,11 @@ test_charsets(void **state)
 		{ "\xf0\xd2\xc9\xd7\xc5\xd4", "koi8-r", "Привет", 0 },
 		{ "\xcf\xf0\xe8\xe2\xe5\xf2", "windows-1251", "Привет", 0 },
 		{ "\x1b$BF|K\\8l\x1b(B", "iso-2022-jp", "日本語", 0 },
+		/* The escape, or a byte over 0x7F, past the first eight. */
+		{ "Dear all, \x1b$BF|K\\8l\x1b(B", "iso-2022-jp",
+		  "Dear all, 日本語", 0 },
+		{ "plain ASCII first, then caf\xe9", "iso-8859-1",
+		  "plain ASCII first, then café", 0 },
 		{ "Gr\xfc\xdf" "e", "iso-8859-15", "Grüße", 0 },
 		{ "\xc5\xeb\xeb\xdc\xe4\xe1", "iso-8859-7", "Ελλάδα", 0 },
 		{ "plain", "x-unknown-charset", "plain", 0 },
