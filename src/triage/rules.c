@@ -138,6 +138,7 @@ struct ruleset {
 	struct screen *screens;	/* SCOPE_COUNT of them */
 	gboolean unscreened;	/* every rule runs: for tests */
 	char *cache_dir;	/* of the compiled prefilters */
+	GArray *scoped[SCOPE_COUNT];	/* of each scope: its rules' indices */
 	gboolean *may_body;	/* per rule: may match the quoted body */
 	gboolean *may_fwd;	/* ... the forwarded text */
 	struct heads heads;
@@ -305,6 +306,9 @@ ruleset_free(struct ruleset *rs)
 		g_free(rs->screens[i].may);
 	}
 	g_free(rs->screens);
+	for (int i = 0; i < SCOPE_COUNT; i++)
+		if (rs->scoped[i] != NULL)
+			g_array_free(rs->scoped[i], TRUE);
 	g_free(rs->may_body);
 	g_free(rs->may_fwd);
 	prefilter_free(rs->heads.pf);
@@ -1424,6 +1428,8 @@ load_file(struct ruleset *rs, const char *path, int depth, struct err *err)
 	return load_text(rs, path, text, depth, err);
 }
 
+static gboolean in_scope(const struct rule *r, enum triage_scope scope);
+
 /* Once every file is read: guards named by rules exist, wherever. */
 static enum status
 ruleset_finish(struct ruleset *rs, struct err *err)
@@ -1441,6 +1447,13 @@ ruleset_finish(struct ruleset *rs, struct err *err)
 						  "no guard named '%s'",
 						  r->guard_names[k]);
 		}
+	}
+	/* A pass loops over its own rules, not over all of them. */
+	for (int sc = 0; sc < SCOPE_COUNT; sc++) {
+		rs->scoped[sc] = g_array_new(FALSE, FALSE, sizeof(guint));
+		for (guint i = 0; i < rs->rules->len; i++)
+			if (in_scope(rs->rules->pdata[i], sc))
+				g_array_append_val(rs->scoped[sc], i);
 	}
 	rs->md = pcre2_match_data_create(64, NULL);
 	rs->may_body = g_new(gboolean, rs->rules->len);
@@ -2493,13 +2506,12 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 	t->hits = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->cleared = g_array_new(FALSE, FALSE, sizeof(struct rule_hit));
 	t->needs = g_ptr_array_new();
-	for (guint i = 0; i < rs->rules->len; i++) {
+	for (guint n = 0; n < rs->scoped[scope]->len; n++) {
+		guint i = g_array_index(rs->scoped[scope], guint, n);
 		const struct rule *r = rs->rules->pdata[i];
 		guint before = t->hits->len;
 		GArray *starts;
 
-		if (!in_scope(r, scope))
-			continue;
 		if (watchdog_expired())
 			break;	/* over the time cap: the caller sets it aside */
 		for (int k = 0; k < 3 && t->hits->len == before; k++) {
