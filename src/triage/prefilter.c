@@ -2,7 +2,9 @@
  * The prefilter is a Hyperscan (Vectorscan) database compiled in
  * prefilter mode: Hyperscan approximates what it cannot match exactly
  * (lookaround, for one) by something that matches more.  A pattern it
- * cannot compile even so is left out of the database and always reported.
+ * cannot compile even so is tried once more without its anchors (it
+ * takes none inside a pattern), then left out of the database and
+ * always reported.
  *
  * Not HS_FLAG_SINGLEMATCH: with it, Vectorscan 5.4 in prefilter mode
  * drops a pattern's match when another pattern matched earlier in the
@@ -36,7 +38,8 @@
 #define STARTS_FLAGS \
 	(HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST)
 #define DIGEST_LEN 32	/* crypto_generichash_BYTES */
-#define CACHE_FORMAT "blake2b-2"	/* -2: repeats unbounded */
+/* -2: repeats unbounded; -3: anchors dropped where Hyperscan takes none */
+#define CACHE_FORMAT "blake2b-3"
 #define PRUNE_DAYS 30	/* a cached database unused this long goes */
 
 struct prefilter {
@@ -230,15 +233,24 @@ bounded_repeat(const char *p, unsigned *m, unsigned *n)
 	return q + 1 - p;
 }
 
+/* What loosen() does to a pattern. */
+enum {
+	OPEN_REPEATS = 1 << 0,	/* x{m,n} becomes x{m,} */
+	NO_ANCHORS = 1 << 1,	/* ^ and $ go */
+};
+
 /*
- * pattern with each bounded repeat x{m,n} made x{m,}: it matches all
- * that pattern matches, and more, which a prefilter may.  Hyperscan
+ * pattern matching all it matches, and more, which a prefilter may.
+ * OPEN_REPEATS: each bounded repeat x{m,n} made x{m,}.  Hyperscan
  * builds a bounded repeat of a class of Chinese characters ("[^。\n]
  * {0,20}") into a large automaton, which costs every scan its cache;
  * an open one is a loop.  A possessive repeat ({m,n}+) is kept.
+ * NO_ANCHORS: ^ and $ dropped, for Hyperscan takes none inside a
+ * pattern ("(?m)^主旨…(?:^|。)說明"), and a pattern it rejects would be
+ * tried on every letter.
  */
 static char *
-unbound_repeats(const char *pattern)
+loosen(const char *pattern, unsigned how)
 {
 	GString *out = g_string_sized_new(strlen(pattern));
 
@@ -254,10 +266,14 @@ unbound_repeats(const char *pattern)
 			n = escape_len(p);
 		} else if (*p == '[') {
 			n = class_len(p);
-		} else if (*p == '{' && (len = bounded_repeat(p, &m, &max)) &&
+		} else if ((how & OPEN_REPEATS) && *p == '{' &&
+			   (len = bounded_repeat(p, &m, &max)) &&
 			   p[len] != '+' && max > m) {
 			g_string_append_printf(out, "{%u,}", m);
 			p += len;
+			continue;
+		} else if ((how & NO_ANCHORS) && (*p == '^' || *p == '$')) {
+			p++;
 			continue;
 		}
 		g_string_append_len(out, p, n);
@@ -277,12 +293,13 @@ compile(struct prefilter *pf, const char *const *patterns)
 	g_autofree unsigned *flags = g_new(unsigned, pf->n);
 	g_autofree unsigned *ids = g_new(unsigned, pf->n);
 	g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gboolean *anchorless = g_new0(gboolean, pf->n);
+	gboolean loose = (pf->flags & HS_FLAG_PREFILTER) != 0;
 
 	/* A prefilter may match more than the pattern: not a finder. */
 	for (guint i = 0; i < pf->n; i++)
-		g_ptr_array_add(open, pf->flags & HS_FLAG_PREFILTER
-					      ? unbound_repeats(patterns[i])
-					      : g_strdup(patterns[i]));
+		g_ptr_array_add(open, loose ? loosen(patterns[i], OPEN_REPEATS)
+					    : g_strdup(patterns[i]));
 	for (;;) {
 		hs_compile_error_t *cerr = NULL;
 		unsigned count = 0;
@@ -304,6 +321,15 @@ compile(struct prefilter *pf, const char *const *patterns)
 		hs_free_compile_error(cerr);
 		if (bad < 0 || (unsigned)bad >= count)
 			return FALSE;	/* not one pattern's fault */
+		/* Once more without its anchors, then it is left out. */
+		if (loose && !anchorless[ids[bad]]) {
+			anchorless[ids[bad]] = TRUE;
+			g_free(open->pdata[ids[bad]]);
+			open->pdata[ids[bad]] = loosen(patterns[ids[bad]],
+						       OPEN_REPEATS |
+							       NO_ANCHORS);
+			continue;
+		}
 		pf->always[ids[bad]] = TRUE;
 	}
 }

@@ -853,6 +853,34 @@ test_prefilter_repeats(void **state)
 	prefilter_free(pf);
 }
 
+/*
+ * Hyperscan takes no anchor inside a pattern: such a pattern is screened
+ * without its anchors (matching more), not left out to run on every
+ * letter; where its words are not, it is not run.  A class's ^ and an
+ * escaped \^ or \$ keep their meaning.
+ */
+static void
+test_prefilter_anchors(void **state)
+{
+	const char *const pats[] = {
+		"(?m)^主旨[：:][\\s\\S]{0,40}?(?:^|。)說明[：:]",
+		"(?m)^甲$|乙[^^]\\^\\$",
+	};
+	gboolean may[G_N_ELEMENTS(pats)];
+	struct prefilter *pf = prefilter_new(pats, G_N_ELEMENTS(pats), NULL);
+
+	assert_non_null(pf);
+	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
+		assert_false(prefilter_always(pf, i));
+	scan(pf, "主旨：會議。\n說明：一、 乙丙^$", may);
+	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
+		assert_true(may[i]);
+	scan(pf, "想問戒毒門診 乙^$", may);
+	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
+		assert_false(may[i]);
+	prefilter_free(pf);
+}
+
 int
 main(void)
 {
@@ -874,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_prefilter_starts),
 		cmocka_unit_test(test_prefilter_cache),
 		cmocka_unit_test(test_prefilter_repeats),
+		cmocka_unit_test(test_prefilter_anchors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
