@@ -102,6 +102,41 @@ static const char *const patterns[RE_COUNT] = {
 		    "\\s*([0-9]{1,2})\\s*日?\\s*$",
 };
 
+/*
+ * Words of which every match of a pattern holds one, looked for before
+ * the pattern runs (most letters hold none, and PCRE2 tries a pattern
+ * led by Han characters at nearly every character); NULL: none known.
+ * An address ends with 號; "my name is", "this is", "I am" and "I'm"
+ * end with "is ", "am " or "'m " in any case (and caseless s is also
+ * ſ, U+017F, to PCRE2).
+ */
+static const char *const address_needs[] = { "號", NULL };
+static const char *const name_intro_needs[] = {
+	"我是", "我叫", "敝人", "本人", "名字", "姓名", "漢名", "中文名", "本名",
+	NULL,
+};
+static const char *const name_en_needs[] = {
+	"is ", "IS ", "Is ", "iS ", "iſ ", "Iſ ", "am ", "AM ", "Am ", "aM ",
+	"'m ", "'M ", NULL,
+};
+static const char *const *const needs[RE_COUNT] = {
+	[RE_ADDRESS] = address_needs,
+	[RE_NAME_INTRO] = name_intro_needs,
+	[RE_NAME_EN] = name_en_needs,
+};
+
+/* Whether s may hold a match of pattern which, by its needs. */
+static gboolean
+may_hold(int which, const char *s)
+{
+	if (needs[which] == NULL)
+		return TRUE;
+	for (int i = 0; needs[which][i] != NULL; i++)
+		if (strstr(s, needs[which][i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
 static pcre2_code *
 re_get(int which)
 {
@@ -125,11 +160,15 @@ re_get(int which)
 static char *
 re_find(int which, const char *s, size_t *from, int group)
 {
-	pcre2_code *re = re_get(which);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	pcre2_code *re;
+	pcre2_match_data *md;
 	size_t len = strlen(s);
 	char *out = NULL;
 
+	if (*from > len || !may_hold(which, s + *from))
+		return NULL;
+	re = re_get(which);
+	md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (*from <= len &&
 	    pcre2_match(re, (PCRE2_SPTR)s, len, *from, PCRE2_NO_UTF_CHECK,
 			md, NULL) > group) {

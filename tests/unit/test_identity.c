@@ -233,6 +233,12 @@ test_name_intro(void **state)
 		{ "我叫Kaliting（漢名 潘小文），三十四歲。", "潘小文" },
 		{ "我是南投埔里的黃阿嬤，今年六十八歲。", NULL },
 		{ "我是他的媽媽，想問問題。", NULL },
+		/* English, in any case; a long s is an s to PCRE2. */
+		{ "Hello, MY NAME IS Peter Wang.", "Peter Wang" },
+		{ "hi, i'M Mary Lin", "Mary Lin" },
+		{ "Dear all, thi\u017f i\u017f John Lee", "John Lee" },
+		/* Words the patterns need, but no name after them. */
+		{ "this is urgent, I am scared", NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
