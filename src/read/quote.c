@@ -9,26 +9,24 @@
 
 #include "quote.h"
 
-/* Lines that open the quoted history in the mail clients people use. */
-static const char *const openers =
+/*
+ * Lines that open the quoted history in the mail clients people use, by
+ * what each needs in its line (may_match() looks for it first).
+ * Outlook, Exchange, Thunderbird, Samsung, forwards: "--" or "__".
+ */
+static const char *const dashes =
 	"^\\s*(?:"
-	/* Outlook, Exchange, Thunderbird, Samsung, forwards */
 	"-{2,}\\s*(?:Original Message|原始(?:訊息|郵件|邮件|信件)|"
 	"Forwarded message|轉寄(?:的)?(?:郵件|訊息)|转发的邮件|"
 	"Reply message|回覆的郵件)\\s*-{2,}"
-	"|_{10,}"
-	/* Gmail, Apple Mail: "On ... wrote:", "於 ... 寫道：" */
-	"|On\\b.{4,200}\\bwrote:\\s*$"
-	"|(?:於|在)\\s*\\S.{2,200}(?:寫道|写道)\\s*[：:]\\s*$"
-	"|\\S.{2,200}\\s(?:於|在)\\s.{2,100}(?:寫道|写道)\\s*[：:]\\s*$"
-	"|.{0,200}[0-9].{0,200}(?:寫道|写道)\\s*[：:]\\s*$"
-	")";
+	"|_{10,})";
 
-/* Of the openers, those that introduce a '>' quote (an attribution):
- * only below these can the writer have answered. */
-static const char *const attributions =
-	"^\\s*(?:On\\b.{4,200}\\bwrote:\\s*$"
-	"|(?:於|在)\\s*\\S.{2,200}(?:寫道|写道)\\s*[：:]\\s*$"
+/* Gmail, Apple Mail: attributions, which introduce a '>' quote (only
+ * below these can the writer have answered): "On ... wrote:" needs
+ * "wrote", "於 ... 寫道：" needs 寫道 or 写道. */
+static const char *const wrote = "^\\s*On\\b.{4,200}\\bwrote:\\s*$";
+static const char *const xiedao =
+	"^\\s*(?:(?:於|在)\\s*\\S.{2,200}(?:寫道|写道)\\s*[：:]\\s*$"
 	"|\\S.{2,200}\\s(?:於|在)\\s.{2,100}(?:寫道|写道)\\s*[：:]\\s*$"
 	"|.{0,200}[0-9].{0,200}(?:寫道|写道)\\s*[：:]\\s*$"
 	")";
@@ -59,7 +57,8 @@ compile(const char *p)
 	return re;
 }
 
-static pcre2_code *re_open, *re_from, *re_next, *re_sig, *re_attr;
+static pcre2_code *re_dashes, *re_wrote, *re_xiedao, *re_from, *re_next,
+	*re_sig;
 
 /* One match block per thread, big enough for every pattern here. */
 static GPrivate md_key = G_PRIVATE_INIT((GDestroyNotify)pcre2_match_data_free);
@@ -88,15 +87,18 @@ quoted(const char *line)
 /*
  * Cheap tests before the patterns, which would otherwise run on every
  * line of a long message.  One pass over a line notes which patterns it
- * may match: an opener needs "--", "__", "wrote", 寫道 or 写道; an Outlook
- * header a colon; a signature "--" at the start, "Sent from",
- * "Get Outlook", 傳送, 发送 or 從我的, 从我的, 由我的.
+ * may match: an opener needs "--" or "__", an attribution "wrote", 寫道
+ * or 写道 (each has its own pattern); an Outlook header a colon; a
+ * signature "--" at the start, "Sent from", "Get Outlook", 傳送, 发送 or
+ * 從我的, 从我的, 由我的.
  */
 enum {
-	MAY_OPEN = 1 << 0,
+	MAY_DASHES = 1 << 0,	/* "--" or "__" */
 	MAY_HEAD = 1 << 1,
 	MAY_SIGN = 1 << 2,
 	MAY_KNOWN = 1 << 3,	/* the line was looked at */
+	MAY_WROTE = 1 << 4,	/* "wrote" in any case */
+	MAY_XIEDAO = 1 << 5,	/* 寫道 or 写道 */
 };
 
 /* Whether the three bytes at p are those of the UTF-8 character c. */
@@ -135,7 +137,7 @@ may_match(const char *l)
 		case '-':
 		case '_':
 			if (p[1] == p[0])
-				may |= MAY_OPEN;
+				may |= MAY_DASHES;
 			break;
 		case ':':
 			may |= MAY_HEAD;
@@ -143,7 +145,7 @@ may_match(const char *l)
 		case 'w':
 		case 'W':
 			if (g_ascii_strncasecmp(p, "wrote", 5) == 0)
-				may |= MAY_OPEN;
+				may |= MAY_WROTE;
 			break;
 		case 'S':
 			if (strncmp(p, "Sent from", 9) == 0)
@@ -160,7 +162,7 @@ may_match(const char *l)
 		case 0xe9:
 			if (after && char_at(p, "道") &&
 			    (char_at(p - 3, "寫") || char_at(p - 3, "写")))
-				may |= MAY_OPEN;
+				may |= MAY_XIEDAO;
 			if (after && char_at(p, "送") &&
 			    (char_at(p - 3, "傳") || char_at(p - 3, "发")))
 				may |= MAY_SIGN;
@@ -235,8 +237,9 @@ compile_once(void)
 	static gsize once;
 
 	if (g_once_init_enter(&once)) {
-		re_open = compile(openers);
-		re_attr = compile(attributions);
+		re_dashes = compile(dashes);
+		re_wrote = compile(wrote);
+		re_xiedao = compile(xiedao);
 		re_from = compile(outlook_from);
 		re_next = compile(outlook_next);
 		re_sig = compile(signatures);
@@ -269,6 +272,25 @@ may(struct reading *r, int i, guint bit)
 	return (r->may[i] & bit) != 0;
 }
 
+/* Whether line i of r is an attribution ("On ... wrote:"). */
+static gboolean
+attribution(struct reading *r, int i)
+{
+	const char *l = r->lines->pdata[i];
+
+	return (may(r, i, MAY_WROTE) && match(re_wrote, l)) ||
+	       (may(r, i, MAY_XIEDAO) && match(re_xiedao, l));
+}
+
+/* Whether line i of r opens the quoted history. */
+static gboolean
+opener(struct reading *r, int i)
+{
+	return (may(r, i, MAY_DASHES) &&
+		match(re_dashes, r->lines->pdata[i])) ||
+	       attribution(r, i);
+}
+
 /* The first line of the history among r's lines, or r->n. */
 static int
 history_start(struct reading *r)
@@ -279,7 +301,7 @@ history_start(struct reading *r)
 	for (int i = 0; i < n && cut == n; i++) {
 		const char *l = lines->pdata[i];
 
-		if (may(r, i, MAY_OPEN) && match(re_open, l)) {
+		if (opener(r, i)) {
 			cut = i;
 		} else if (may(r, i, MAY_HEAD) && match(re_from, l)) {
 			/* Two header lines within the next four: a block. */
@@ -351,8 +373,7 @@ quote_typed(const char *text, size_t *head)
 				*head = out->len;
 		}
 		if (!blank(out->str) || cut == n ||
-		    !(may(&rd, cut, MAY_OPEN) &&
-		      match(re_attr, lines->pdata[cut])))
+		    !attribution(&rd, cut))
 			break;
 		/*
 		 * Nothing above an attribution ("On ... wrote:"): the
@@ -416,7 +437,7 @@ quote_strip(const char *text)
 			if (may(&rd, i, MAY_SIGN) && match(re_sig, l))
 				break;
 			if (quoted(l) ||
-			    (may(&rd, i, MAY_OPEN) && match(re_open, l)))
+			    opener(&rd, i))
 				continue;
 			g_string_append(out, l);
 			g_string_append_c(out, '\n');
