@@ -819,6 +819,29 @@ test_prefilter_cache(void **state)
 }
 
 /*
+ * The n patterns compiled into one prefilter, none left out: each may
+ * match text all, none may match text none.
+ */
+static void
+screens_all(const char *const *pats, guint n, const char *all,
+	    const char *none)
+{
+	g_autofree gboolean *may = g_new0(gboolean, n);
+	struct prefilter *pf = prefilter_new(pats, n, NULL);
+
+	assert_non_null(pf);
+	for (guint i = 0; i < n; i++)
+		assert_false(prefilter_always(pf, i));	/* all compiled */
+	scan(pf, all, may);
+	for (guint i = 0; i < n; i++)
+		assert_true(may[i]);
+	scan(pf, none, may);
+	for (guint i = 0; i < n; i++)
+		assert_false(may[i]);
+	prefilter_free(pf);
+}
+
+/*
  * A prefilter never leaves out a pattern that matches, bounded repeats
  * included (it reads them open); it still rules out what cannot match.
  * What looks like a repeat but is not one (inside a class, after an
@@ -836,21 +859,11 @@ test_prefilter_repeats(void **state)
 		"\\Qa{1,2}\\E",
 		"[0-9]{2,4}+元",
 	};
-	gboolean may[G_N_ELEMENTS(pats)];
-	struct prefilter *pf = prefilter_new(pats, G_N_ELEMENTS(pats), NULL);
 
-	assert_non_null(pf);
-	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
-		assert_false(prefilter_always(pf, i));	/* all compiled */
-	/* Within the bounds: found. */
-	scan(pf, "甲一二乙 再又吸 {1,2} 丙丙丁 a{1,2} 300元", may);
-	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
-		assert_true(may[i]);
-	/* What none of them can match. */
-	scan(pf, "甲。乙 吸 {1} 丙丁 a 元", may);
-	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
-		assert_false(may[i]);
-	prefilter_free(pf);
+	/* Within the bounds: found; what none of them can match. */
+	screens_all(pats, G_N_ELEMENTS(pats),
+		    "甲一二乙 再又吸 {1,2} 丙丙丁 a{1,2} 300元",
+		    "甲。乙 吸 {1} 丙丁 a 元");
 }
 
 /*
@@ -866,19 +879,9 @@ test_prefilter_anchors(void **state)
 		"(?m)^主旨[：:][\\s\\S]{0,40}?(?:^|。)說明[：:]",
 		"(?m)^甲$|乙[^^]\\^\\$",
 	};
-	gboolean may[G_N_ELEMENTS(pats)];
-	struct prefilter *pf = prefilter_new(pats, G_N_ELEMENTS(pats), NULL);
 
-	assert_non_null(pf);
-	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
-		assert_false(prefilter_always(pf, i));
-	scan(pf, "主旨：會議。\n說明：一、 乙丙^$", may);
-	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
-		assert_true(may[i]);
-	scan(pf, "想問戒毒門診 乙^$", may);
-	for (guint i = 0; i < G_N_ELEMENTS(pats); i++)
-		assert_false(may[i]);
-	prefilter_free(pf);
+	screens_all(pats, G_N_ELEMENTS(pats), "主旨：會議。\n說明：一、 乙丙^$",
+		    "想問戒毒門診 乙^$");
 }
 
 int
