@@ -1350,13 +1350,6 @@ tag_href(const char *p, const char *end)
 	return NULL;
 }
 
-/*
- * How many links of an HTML text show one address and go to another
- * (<a href="http://nhi-gov-tw.example.com/">https://www.nhi.gov.tw</a>),
- * the mark of phishing.  A plain scan, each step bounded, whatever the
- * HTML: the first MiB, 500 links, a tag and a link text of a few KiB.
- * Raw bytes do: the addresses are ASCII in any charset mail uses.
- */
 /* The first "<tag" (lit, lower case) in [p, end) whatever its case, or
  * NULL. */
 static const char *
@@ -1374,6 +1367,13 @@ find_tag(const char *p, const char *end, const char *lit)
 	return NULL;
 }
 
+/*
+ * How many links of an HTML text show one address and go to another
+ * (<a href="http://nhi-gov-tw.example.com/">https://www.nhi.gov.tw</a>),
+ * the mark of phishing.  A plain scan, each step bounded, whatever the
+ * HTML: the first MiB, 500 links, a tag and a link text of a few KiB.
+ * Raw bytes do: the addresses are ASCII in any charset mail uses.
+ */
 static guint
 html_links_mismatched(const char *html, size_t len)
 {
