@@ -125,16 +125,21 @@ static const char *const *const needs[RE_COUNT] = {
 	[RE_NAME_EN] = name_en_needs,
 };
 
+/* Whether one of words (NULL-terminated) is in s, as written. */
+static gboolean
+holds_any(const char *s, const char *const *words)
+{
+	for (int i = 0; words[i] != NULL; i++)
+		if (strstr(s, words[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
 /* Whether s may hold a match of pattern which, by its needs. */
 static gboolean
 may_hold(int which, const char *s)
 {
-	if (needs[which] == NULL)
-		return TRUE;
-	for (int i = 0; needs[which][i] != NULL; i++)
-		if (strstr(s, needs[which][i]) != NULL)
-			return TRUE;
-	return FALSE;
+	return needs[which] == NULL || holds_any(s, needs[which]);
 }
 
 static pcre2_code *
@@ -169,9 +174,8 @@ re_find(int which, const char *s, size_t *from, int group)
 		return NULL;
 	re = re_get(which);
 	md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (*from <= len &&
-	    pcre2_match(re, (PCRE2_SPTR)s, len, *from, PCRE2_NO_UTF_CHECK,
-			md, NULL) > group) {
+	if (pcre2_match(re, (PCRE2_SPTR)s, len, *from, PCRE2_NO_UTF_CHECK, md,
+			NULL) > group) {
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 
 		if (ov[2 * group] != PCRE2_UNSET) {
@@ -608,10 +612,7 @@ has_any(const char *s, const char *const *words)
 {
 	g_autofree char *low = g_ascii_strdown(s, -1);
 
-	for (int i = 0; words[i] != NULL; i++)
-		if (strstr(low, words[i]) != NULL)
-			return TRUE;
-	return FALSE;
+	return holds_any(low, words);
 }
 
 /*
