@@ -67,21 +67,19 @@ extern const guint16 hanzi_s2t_page[256];
 extern const guint32 hanzi_s2t_row[][256];
 
 /*
- * OpenCC itself, opened on first need: only for characters beyond the
- * Basic Multilingual Plane, which the table leaves out (rare in letters).
- * (opencc_t)-1 when it cannot be opened.
+ * The OpenCC converter of config (kept in *cc), opened on first need
+ * (*tried): (opencc_t)-1 when it cannot be.  Converting from Simplified
+ * needs it only for characters beyond the Basic Multilingual Plane,
+ * which the table leaves out (rare in letters).
  */
 static opencc_t
-opencc_s2tw(void)
+opened(const char *config, opencc_t *cc, gboolean *tried)
 {
-	static opencc_t cc = (opencc_t)-1;
-	static gboolean tried;
-
-	if (!tried) {
-		tried = TRUE;
-		cc = opencc_open("s2tw.json");
+	if (!*tried) {
+		*tried = TRUE;
+		*cc = opencc_open(config);
 	}
-	return cc;
+	return *cc;
 }
 
 /*
@@ -92,6 +90,8 @@ opencc_s2tw(void)
 static gunichar
 to_traditional(gunichar c)
 {
+	static opencc_t s2tw = (opencc_t)-1;
+	static gboolean tried;
 	char in[8] = { 0 }, *out;
 	opencc_t cc;
 	gunichar t = c;
@@ -102,7 +102,7 @@ to_traditional(gunichar c)
 
 		return to != 0 ? to : c;
 	}
-	cc = opencc_s2tw();
+	cc = opened("s2tw.json", &s2tw, &tried);
 	if (cc == (opencc_t)-1)
 		return c;
 	g_unichar_to_utf8(c, in);
@@ -194,16 +194,14 @@ hanzi_convert(const char *text)
 char *
 hanzi_to_simplified(const char *text)
 {
-	static opencc_t cc = (opencc_t)-1;
+	static opencc_t t2s = (opencc_t)-1;
 	static gboolean tried;
+	opencc_t cc;
 	char *out, *copy;
 
 	if (text == NULL)
 		return NULL;
-	if (!tried) {
-		tried = TRUE;
-		cc = opencc_open("t2s.json");
-	}
+	cc = opened("t2s.json", &t2s, &tried);
 	if (cc == (opencc_t)-1)
 		return NULL;
 	out = opencc_convert_utf8(cc, text, strlen(text));
