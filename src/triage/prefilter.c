@@ -304,6 +304,7 @@ compile(struct prefilter *pf, const char *const *patterns)
 		hs_compile_error_t *cerr = NULL;
 		unsigned count = 0;
 		int bad;
+		guint which;
 
 		for (guint i = 0; i < pf->n; i++) {
 			if (pf->always[i])
@@ -321,16 +322,16 @@ compile(struct prefilter *pf, const char *const *patterns)
 		hs_free_compile_error(cerr);
 		if (bad < 0 || (unsigned)bad >= count)
 			return FALSE;	/* not one pattern's fault */
+		which = ids[bad];	/* among all the patterns */
 		/* Once more without its anchors, then it is left out. */
-		if (loose && !anchorless[ids[bad]]) {
-			anchorless[ids[bad]] = TRUE;
-			g_free(open->pdata[ids[bad]]);
-			open->pdata[ids[bad]] = loosen(patterns[ids[bad]],
-						       OPEN_REPEATS |
-							       NO_ANCHORS);
+		if (loose && !anchorless[which]) {
+			anchorless[which] = TRUE;
+			g_free(open->pdata[which]);
+			open->pdata[which] = loosen(patterns[which],
+						    OPEN_REPEATS | NO_ANCHORS);
 			continue;
 		}
-		pf->always[ids[bad]] = TRUE;
+		pf->always[which] = TRUE;
 	}
 }
 
