@@ -28,6 +28,7 @@
 #include <utime.h>
 
 #include "prefilter.h"
+#include "resyntax.h"
 
 /* Whether a pattern may match, not where (see above: no
  * HS_FLAG_SINGLEMATCH). */
@@ -169,46 +170,6 @@ cache_write(const struct prefilter *pf, const char *path)
 	}
 }
 
-/* The length of the escape at p ('\\' and what it names), in bytes. */
-static size_t
-escape_len(const char *p)
-{
-	const char *q = p + 1;
-
-	if (*q == '\0')
-		return 1;
-	/* \x{3000}, \p{Han}, \N{U+3000}, \g{1}, \k{name}, \o{17} */
-	if (strchr("xpPNgko", *q) != NULL && q[1] == '{') {
-		const char *close = strchr(q, '}');
-
-		if (close != NULL)
-			return close + 1 - p;
-	}
-	return 1 + (size_t)(g_utf8_next_char(q) - q);
-}
-
-/* The length of the character class at p ('['), to its closing ']'. */
-static size_t
-class_len(const char *p)
-{
-	const char *q = p + 1;
-
-	if (*q == '^')
-		q++;
-	if (*q == ']')
-		q++;	/* a ']' first is itself */
-	while (*q != '\0' && *q != ']') {
-		if (*q == '\\')
-			q += escape_len(q);
-		else if (q[0] == '[' && q[1] == ':' &&
-			 strstr(q + 2, ":]") != NULL)
-			q = strstr(q + 2, ":]") + 2;	/* [:alpha:] */
-		else
-			q++;
-	}
-	return (*q == ']' ? q + 1 : q) - p;
-}
-
 /* Digits at *p as a number (at most 9 of them); FALSE if none. */
 static gboolean
 digits(const char **p, unsigned *out)
@@ -255,24 +216,17 @@ loosen(const char *pattern, unsigned how)
 	GString *out = g_string_sized_new(strlen(pattern));
 
 	for (const char *p = pattern; *p != '\0';) {
-		size_t n = 1, len;
+		size_t n = re_element_len(p), len;
 		unsigned m, max;
 
-		if (p[0] == '\\' && p[1] == 'Q') {
-			const char *end = strstr(p + 2, "\\E");
-
-			n = end != NULL ? (size_t)(end + 2 - p) : strlen(p);
-		} else if (*p == '\\') {
-			n = escape_len(p);
-		} else if (*p == '[') {
-			n = class_len(p);
-		} else if ((how & OPEN_REPEATS) && *p == '{' &&
-			   (len = bounded_repeat(p, &m, &max)) &&
-			   p[len] != '+' && max > m) {
+		if ((how & OPEN_REPEATS) && *p == '{' &&
+		    (len = bounded_repeat(p, &m, &max)) && p[len] != '+' &&
+		    max > m) {
 			g_string_append_printf(out, "{%u,}", m);
 			p += len;
 			continue;
-		} else if ((how & NO_ANCHORS) && (*p == '^' || *p == '$')) {
+		}
+		if ((how & NO_ANCHORS) && (*p == '^' || *p == '$')) {
 			p++;
 			continue;
 		}

@@ -9,6 +9,7 @@
 
 #include "hanzi.h"
 #include "prefilter.h"
+#include "resyntax.h"
 #include "rules.h"
 #include "watchdog.h"
 
@@ -417,28 +418,16 @@ static int
 unclosed_paren(const char *pattern)
 {
 	g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(int));
-	gboolean in_class = FALSE;
 	int at = 0;
+	size_t n;
 
-	for (const char *p = pattern; *p; p = g_utf8_next_char(p), at++) {
-		if (*p == '\\' && p[1] != '\0') {
-			/* Skip the backslash; the loop steps over the
-			 * escaped character, whatever its length. */
-			p++;
-			at++;
-			continue;
-		}
-		if (in_class) {
-			in_class = *p != ']';
-		} else if (*p == '[') {
-			in_class = TRUE;
-			if (p[1] == ']')
-				p++, at++;
-		} else if (*p == '(') {
+	for (const char *p = pattern; *p; p += n) {
+		n = re_element_len(p);
+		if (*p == '(')
 			g_array_append_val(open, at);
-		} else if (*p == ')' && open->len > 0) {
+		else if (*p == ')' && open->len > 0)
 			g_array_set_size(open, open->len - 1);
-		}
+		at += (int)g_utf8_strlen(p, (gssize)n);
 	}
 	return open->len > 0 ? g_array_index(open, int, open->len - 1) : at;
 }
@@ -732,14 +721,16 @@ wordlist_get(struct ruleset *rs, const char *dir, const char *name,
 	return ST_OK;
 }
 
-/* Whether at (in src) opens a list name: {name}, not \p{Han} or {2,4}. */
+/*
+ * The length of the list name that at, the start of a pattern element,
+ * opens: {name}, not a repeat {2,4}; 0 if none.  (\p{Han} is an
+ * escape, one element with its braces.)
+ */
 static size_t
-list_ref(const char *src, const char *at)
+list_ref(const char *at)
 {
 	size_t n = 1;
 
-	if (at > src + 1 && at[-2] == '\\' && g_ascii_isalpha(at[-1]))
-		return 0;
 	if (!g_ascii_islower(at[1]))
 		return 0;
 	while (g_ascii_islower(at[n]) || g_ascii_isdigit(at[n]) ||
@@ -761,42 +752,26 @@ required_list(const char *src)
 	const char *found = NULL;
 	size_t found_n = 0;
 	int depth = 0;
+	size_t n;
 
-	for (const char *c = src; *c; c++) {
-		size_t n;
-
-		if (*c == '\\') {
-			if (c[1] == '\0')
-				break;
-			c++;
-			continue;
-		}
-		if (*c == '[') {
-			/* A class: skip it, ] first in it included. */
-			c += c[1] == '^' ? 2 : 1;
-			if (*c == ']')
-				c++;
-			while (*c && *c != ']')
-				c += *c == '\\' && c[1] ? 2 : 1;
-			if (*c == '\0')
-				return NULL;
-			continue;
-		}
-		if (*c == '(')
+	for (const char *c = src; *c; c += n) {
+		n = re_element_len(c);
+		if (*c == '(') {
 			depth++;
-		else if (*c == ')')
+		} else if (*c == ')') {
 			depth--;
-		else if (*c == '|' && depth == 0)
+		} else if (*c == '|' && depth == 0) {
 			return NULL;
-		else if (*c == '{' && depth == 0 && found == NULL &&
-			 (n = list_ref(src, c)) > 0) {
-			const char *q = c + n;
+		} else if (*c == '{' && depth == 0 && found == NULL) {
+			size_t list = list_ref(c);
+			const char *q = c + list;
 
-			if (*q != '?' && *q != '*' && strncmp(q, "{0,", 3) != 0) {
+			if (list > 0 && *q != '?' && *q != '*' &&
+			    strncmp(q, "{0,", 3) != 0) {
 				found = c + 1;
-				found_n = n - 2;
+				found_n = list - 2;
 			}
-			c += n - 1;
+			n = MAX(n, list);
 		}
 	}
 	return found != NULL ? g_strndup(found, found_n) : NULL;
@@ -809,7 +784,7 @@ required_list(const char *src)
 static gboolean
 leads_with_list(const char *src, const char *name)
 {
-	size_t n = src[0] == '{' ? list_ref(src, src) : 0;
+	size_t n = src[0] == '{' ? list_ref(src) : 0;
 	const char *q = src + n;
 
 	return n == strlen(name) + 2 && strncmp(src + 1, name, n - 2) == 0 &&
@@ -829,15 +804,16 @@ expand_lists(struct ruleset *rs, const char *dir, const char *src,
 
 	*expanded = FALSE;
 	for (const char *c = src; *c;) {
-		size_t n = *c == '{' ? list_ref(src, c) : 0;
+		size_t n = *c == '{' ? list_ref(c) : 0;
 		const struct wordlist *w;
 		g_autofree char *name = NULL;
 		enum status st;
 
 		if (n == 0) {
-			if (*c == '\\' && c[1] != '\0')
-				g_string_append_c(s, *c++);
-			g_string_append_c(s, *c++);
+			/* Escapes and classes whole: no list in them. */
+			n = re_element_len(c);
+			g_string_append_len(s, c, n);
+			c += n;
 			continue;
 		}
 		name = g_strndup(c + 1, n - 2);

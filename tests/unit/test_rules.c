@@ -23,6 +23,10 @@ static const struct {
 } bad_rules[] = {
 	{ "rule a\n\tpattern  (燒炭\n\trisk suicide\n\tlevel acute\n",
 	  ":2:11: missing ')'" },
+	/* The '(' left open, not one inside a class or a quoted run. */
+	{ "rule a\n\tpattern  (甲[^]((]\n\tneed hiv\n", ":2:11: missing ')'" },
+	{ "rule a\n\tpattern  (甲\\Q(\\E\n\tneed hiv\n",
+	  ":2:11: missing ')'" },
 	{ "rule a\n\trisk suicide\n\tlevel acute\n",
 	  ":1:1: rule a has no pattern" },
 	{ "rule a\n\tpattern x\n", ":1:1: rule a votes for nothing "
@@ -376,6 +380,47 @@ test_word_lists_and_levels(void **state)
 		if (tr->urgency == URGENCY_EMERGENCY)
 			assert_true(g_ptr_array_find_with_equal_func(
 				tr->needs, "crisis", g_str_equal, NULL));
+		triage_free(tr);
+	}
+	ruleset_free(rs);
+	scratch_remove(dir);
+}
+
+/*
+ * A {name} is a word list only where a pattern element starts: inside a
+ * class, escaped or in a quoted run it is the characters it is (no list
+ * of those names exists here; they were once looked for).
+ */
+static void
+test_braces_not_lists(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *p = write_rules(
+		dir, "t.rules",
+		"rule brace\n\tpattern 甲[{x}]乙|丙\\{y\\}丁|戊\\Q{z}\\E\n"
+		"\tneed hiv\n");
+	static const struct {
+		const char *text;
+		gboolean found;
+	} t[] = {
+		{ "甲{乙", TRUE }, { "甲x乙", TRUE }, { "丙{y}丁", TRUE },
+		{ "戊{z}", TRUE }, { "甲乙", FALSE }, { "丙y丁", FALSE },
+		{ "戊z", FALSE },
+	};
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct triage *tr = NULL;
+
+		assert_int_equal(rules_triage(rs, t[i].text, &tr, &err), ST_OK);
+		if (g_ptr_array_find_with_equal_func(tr->needs, "hiv",
+						     g_str_equal, NULL) !=
+		    t[i].found) {
+			print_error("case %zu: %s\n", i, t[i].text);
+			fail();
+		}
 		triage_free(tr);
 	}
 	ruleset_free(rs);
@@ -896,6 +941,7 @@ main(void)
 		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_word_lists_and_levels),
 		cmocka_unit_test(test_word_list_both_scripts),
+		cmocka_unit_test(test_braces_not_lists),
 		cmocka_unit_test(test_forwarded_is_evidence),
 		cmocka_unit_test(test_about),
 		cmocka_unit_test(test_quoted_scope),
