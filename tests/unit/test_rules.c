@@ -386,6 +386,21 @@ test_word_lists_and_levels(void **state)
 	scratch_remove(dir);
 }
 
+/* Whether the triage of text finds need. */
+static gboolean
+finds_need(const struct ruleset *rs, const char *text, const char *need)
+{
+	struct triage *tr = NULL;
+	struct err err = { 0 };
+	gboolean found;
+
+	assert_int_equal(rules_triage(rs, text, &tr, &err), ST_OK);
+	found = g_ptr_array_find_with_equal_func(tr->needs, need, g_str_equal,
+						 NULL);
+	triage_free(tr);
+	return found;
+}
+
 /*
  * A {name} is a word list only where a pattern element starts: inside a
  * class, escaped or in a quoted run it is the characters it is (no list
@@ -412,16 +427,10 @@ test_braces_not_lists(void **state)
 
 	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
-		struct triage *tr = NULL;
-
-		assert_int_equal(rules_triage(rs, t[i].text, &tr, &err), ST_OK);
-		if (g_ptr_array_find_with_equal_func(tr->needs, "hiv",
-						     g_str_equal, NULL) !=
-		    t[i].found) {
+		if (finds_need(rs, t[i].text, "hiv") != t[i].found) {
 			print_error("case %zu: %s\n", i, t[i].text);
 			fail();
 		}
-		triage_free(tr);
 	}
 	ruleset_free(rs);
 	scratch_remove(dir);
