@@ -272,14 +272,17 @@ enum status cases_result_sent(struct store *s, const struct case_ref *c,
 			      cases_result_fn mail, gpointer data,
 			      GDateTime *now, struct err *err);
 /*
- * Closes c.  CLOSE_MOVED needs to_county: a new case is opened there,
- * linked both ways, and *handed (may be NULL) gets its number.
+ * Closes c.  CLOSE_MOVED needs to_county.  If this installation serves
+ * it (served), a new case is opened there, linked both ways, and
+ * *handed (may be NULL) gets its number; if not, no case is opened
+ * where nobody here would work it or be reminded of its deadlines, and
+ * *handed stays NULL: staff hand the person over by their own means.
  */
 enum status cases_close(struct store *s, const struct calendar *cal,
 			const struct case_ref *c, enum close_reason r,
-			const char *to_county, const char *who,
-			const char *why, GDateTime *now, char **handed,
-			struct err *err);
+			const char *to_county, gboolean served,
+			const char *who, const char *why, GDateTime *now,
+			char **handed, struct err *err);
 enum status cases_note(struct store *s, const struct case_ref *c,
 		       const char *who, const char *text, GDateTime *now,
 		       struct err *err);

@@ -1021,8 +1021,8 @@ hand_over(struct store *s, const struct calendar *cal,
 enum status
 cases_close(struct store *s, const struct calendar *cal,
 	    const struct case_ref *c, enum close_reason r,
-	    const char *to_county, const char *who, const char *why,
-	    GDateTime *now, char **handed, struct err *err)
+	    const char *to_county, gboolean served, const char *who,
+	    const char *why, GDateTime *now, char **handed, struct err *err)
 {
 	g_autofree char *at = twtime_iso(now);
 	g_autofree char *what = NULL, *number = NULL;
@@ -1060,13 +1060,17 @@ cases_close(struct store *s, const struct calendar *cal,
 			       r == CLOSE_MOVED ? to_county : NULL, c->id);
 	if (st == ST_OK)
 		st = deadline_settle(s, c->id, NULL, 0, "cancelled", at, err);
-	if (st == ST_OK && r == CLOSE_MOVED)
+	if (st == ST_OK && r == CLOSE_MOVED && served)
 		st = hand_over(s, cal, c, to_county, now, at, who, &number,
 			       err);
-	what = r == CLOSE_MOVED
-		       ? g_strdup_printf("closed moved: handed over to %s as "
-					 "%s", to_county, number)
-		       : g_strdup_printf("closed %s", close_reason_name(r));
+	if (r != CLOSE_MOVED)
+		what = g_strdup_printf("closed %s", close_reason_name(r));
+	else if (number != NULL)
+		what = g_strdup_printf("closed moved: handed over to %s as "
+				       "%s", to_county, number);
+	else
+		what = g_strdup_printf("closed moved: to %s, not served here",
+				       to_county);
 	if (st == ST_OK)
 		st = cases_event_add(s, c->id, at, who, what, why, err);
 	st = finish(s, st, err);

@@ -75,7 +75,8 @@ static const GOptionEntry case_options[] = {
 	  "set closed: improved, reimprisoned, unreachable, deceased or "
 	  "moved", "REASON" },
 	{ "to", 0, 0, G_OPTION_ARG_STRING, &arg_to,
-	  "set closed --reason moved: the county moved to", "CODE" },
+	  "set closed --reason moved: the county moved to (a case is "
+	  "opened there if a centre here serves it)", "CODE" },
 	{ "result", 0, 0, G_OPTION_ARG_STRING, &arg_result,
 	  "set result-sent: the result, mailed to the referrer", "TEXT" },
 	{ "reveal", 0, 0, G_OPTION_ARG_NONE, &arg_reveal,
@@ -409,6 +410,7 @@ do_set(struct session *ss, const char *number, const char *what)
 {
 	g_autoptr(GDateTime) now = twtime_now();
 	g_autofree char *handed = NULL;
+	gboolean unserved = FALSE;	/* moved where nobody here works */
 	struct case_ref c;
 	struct err err = { 0 };
 	enum case_state to;
@@ -482,8 +484,11 @@ do_set(struct session *ss, const char *number, const char *what)
 			case_ref_clear(&c);
 			return EXIT_USAGE;
 		}
+		unserved = reason == CLOSE_MOVED && arg_to != NULL &&
+			   config_centre_find(ss->cfg, arg_to) == NULL;
 		st = cases_close(ss->cm.store, ss->cm.calendar, &c, reason,
-				 arg_to, arg_as, arg_why, now, &handed, &err);
+				 arg_to, !unserved, arg_as, arg_why, now,
+				 &handed, &err);
 	} else if (case_state_parse(what, &to)) {
 		st = cases_set_state(ss->cm.store, ss->cm.calendar, &c, to,
 				     arg_as, arg_why, now, &err);
@@ -497,8 +502,11 @@ do_set(struct session *ss, const char *number, const char *what)
 		case_ref_clear(&c);
 		return exit_of(st);
 	}
-	printf("%s: %s%s%s%s\n", c.number, what,
+	printf("%s: %s%s%s%s%s\n", c.number, what,
 	       handed ? ", handed over as " : "", handed ? handed : "",
+	       unserved ? ", to a centre not served here: hand the person "
+			  "over by letter or phone"
+			: "",
 	       arg_result != NULL ? ", mailed to the referrer" : "");
 	case_ref_clear(&c);
 	return EXIT_OK;

@@ -267,14 +267,21 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 				g_free(up);
 		}
 		st = cases_close(cm->store, cm->calendar, &c, reason,
-				 reason == CLOSE_MOVED ? county : NULL, who,
-				 reason == CLOSE_MOVED ? more : rest, now,
-				 &handed, &e);
+				 reason == CLOSE_MOVED ? county : NULL,
+				 config_centre_find(cm->cfg, county) != NULL,
+				 who, reason == CLOSE_MOVED ? more : rest,
+				 now, &handed, &e);
 		if (st == ST_OK && handed != NULL)
 			out->text = g_strdup_printf("已結案（%s），移交 %s，"
 						    "新案號 %s",
 						    close_reason_label(reason),
 						    county_name(county), handed);
+		else if (st == ST_OK && reason == CLOSE_MOVED)
+			out->text = g_strdup_printf(
+				"已結案（%s），遷往%s；該縣市的中心不使用本"
+				"系統，請以公文或電話移交",
+				close_reason_label(reason),
+				county_name(county));
 		else if (st == ST_OK)
 			out->text = g_strdup_printf("已結案（%s）",
 						    close_reason_label(reason));

@@ -442,6 +442,36 @@ tap_is "commands in quoted text are not run, nor answered" \
 tap_is "... but the case records them (here and in the first reply)" \
 	"$(show "$c1" 'sum(1 for e in d["events"] if e["what"] == "commands in quoted text not run")')" 2
 
+# 遷出 to a county no centre here serves: closed, no case opened there,
+# and staff told to hand the person over by letter or phone.
+mail "$T/mv1.eml" <<EOF
+From: 林大同 <mover@mail.example>
+To: tpe@centers.moj-help.example
+Subject: 要搬家了
+
+我下個月要搬去屏東，之後還能繼續接受輔導嗎？
+EOF
+ingest TPE "$T/mv1.eml"
+mv=$(newest)
+outmail staff "$LIN" "$T/lin-mv.eml"
+mail "$T/mv2.eml" <<EOF
+$(ar $LIN)
+From: $LIN
+To: $(get "$T/lin-mv.eml" 'm["Reply-To"].addresses[0].addr_spec')
+In-Reply-To: <$(get "$T/lin-mv.eml" 'm["Message-ID"].strip("<>")')>
+Subject: Re: [$mv]
+
+#close 5 屏東縣 搬家
+EOF
+ingest TPE "$T/mv2.eml"
+outmail transcript "$LIN" "$T/tr-mv.eml"
+tap_like "#close 5 to a county no centre here serves: hand over by letter or phone" \
+	"$(get "$T/tr-mv.eml" 'b')" \
+	"已結案（遷出），遷往屏東縣；該縣市的中心不使用本系統，請以公文或電話移交"
+tap_is "... closed as moved to PIF, and no case opened there" \
+	"$(show "$mv" '(d["state"], d["handed_to"])') $("$L" case list "${C[@]}" --json | json 'sum(c["county"] == "PIF" for c in d)')" \
+	"('closed', 'PIF') 0"
+
 # An old token after the case closed.
 mail "$T/s13.eml" <<EOF
 $(ar $LIN)

@@ -331,6 +331,7 @@ test_closing_reasons(void **state)
 	g_autofree char *handed = NULL;
 	struct case_ref c, m, h;
 	struct err err = { 0 };
+	gint64 opened = -1;
 	JsonObject *o;
 
 	new_case(f, "TPE", "probation", t0, &c);
@@ -369,14 +370,14 @@ test_closing_reasons(void **state)
 	g_clear_pointer(&node, json_node_unref);
 	/* 問題改善 only after two years of follow-up. */
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_IMPROVED, NULL,
-				     "a@tpe", NULL, soon, NULL, &err),
+				     FALSE, "a@tpe", NULL, soon, NULL, &err),
 			 ST_REFUSED);
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_IMPROVED, NULL,
-				     "a@tpe", "兩年未再犯", later, NULL, &err),
+				     FALSE, "a@tpe", "兩年未再犯", later, NULL, &err),
 			 ST_OK);
 	c.state = CASE_CLOSED;
 	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_DECEASED, NULL,
-				     "a@tpe", NULL, later, NULL, &err),
+				     FALSE, "a@tpe", NULL, later, NULL, &err),
 			 ST_REFUSED);
 	o = show(f, &c, &node);
 	assert_string_equal(json_object_get_string_member(o, "closed_reason"),
@@ -389,13 +390,13 @@ test_closing_reasons(void **state)
 
 	/* 遷出: handed over to the centre named, linked both ways. */
 	new_case(f, "TPE", "webform", t0, &m);
-	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, NULL,
+	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, NULL, FALSE,
 				     "a@tpe", NULL, later, NULL, &err),
 			 ST_REFUSED);
-	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "TPE",
+	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "TPE", TRUE,
 				     "a@tpe", NULL, later, NULL, &err),
 			 ST_REFUSED);
-	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "KHH",
+	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "KHH", TRUE,
 				     "a@tpe", "搬到高雄", later, &handed,
 				     &err),
 			 ST_OK);
@@ -408,6 +409,31 @@ test_closing_reasons(void **state)
 			    "centre");
 	assert_string_equal(json_object_get_string_member(o, "referrer"),
 			    "TPE");
+	g_clear_pointer(&node, json_node_unref);
+
+	/* To a county nobody here serves: closed as moved there, but no
+	 * case is opened where no one would work it or see its clocks. */
+	case_ref_clear(&m);
+	new_case(f, "TPE", "webform", t0, &m);
+	g_clear_pointer(&handed, g_free);
+	assert_int_equal(cases_close(f->s, f->cal, &m, CLOSE_MOVED, "PIF",
+				     FALSE, "a@tpe", "搬到屏東", later, &handed,
+				     &err),
+			 ST_OK);
+	assert_null(handed);
+	assert_int_equal(store_query(f->s, &err, store_read_int, &opened,
+				     "SELECT count(*) FROM cases WHERE "
+				     "county = 'PIF'", ""), ST_OK);
+	assert_int_equal(opened, 0);
+	o = show(f, &m, &node);
+	assert_string_equal(json_object_get_string_member(o, "closed_reason"),
+			    "moved");
+	assert_string_equal(json_object_get_string_member(o, "handed_to"),
+			    "PIF");
+	assert_string_equal(
+		json_object_get_string_member(deadline(o, "register", 0),
+					      "outcome"),
+		"cancelled");
 	g_clear_pointer(&node, json_node_unref);
 	case_ref_clear(&c);
 	case_ref_clear(&m);
@@ -582,7 +608,7 @@ test_refusals_are_data(void **state)
 	c.state = CASE_RECEIVED;
 
 	/* A word asked for is kept, and rendered. */
-	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_MOVED, "TPQ",
+	assert_int_equal(cases_close(f->s, f->cal, &c, CLOSE_MOVED, "TPQ", TRUE,
 				     "a@tpe", NULL, t0, NULL, &err),
 			 ST_REFUSED);
 	assert_int_equal(err.refused.code, REFUSED_MOVED_COUNTY);

@@ -134,7 +134,7 @@ test_month_counts(void **state)
 				     closed_at, &err),
 			 ST_OK);
 	assert_int_equal(cases_close(f->s, f->cal, &b, CLOSE_DECEASED, NULL,
-				     "lin", NULL, closed_at, NULL, &err),
+				     FALSE, "lin", NULL, closed_at, NULL, &err),
 			 ST_OK);
 
 	assert_int_equal(report_build(f->s, f->cfg, "2026-11", "TPE", now, &r,
@@ -299,7 +299,7 @@ test_same_scale(void **state)
 			 11, 3 + i, &c[i]);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(cases_close(f->s, f->cal, &c[i],
-					     CLOSE_UNREACHABLE, NULL, "lin",
+					     CLOSE_UNREACHABLE, NULL, FALSE, "lin",
 					     NULL, at, NULL, &err),
 				 ST_OK);
 	r = build(f, "2026-11", "TPE");
@@ -452,7 +452,7 @@ test_handover_outside(void **state)
 	struct err err = { 0 };
 
 	new_case(f, "TPE", "webform", "application", 11, 3, &a);
-	assert_int_equal(cases_close(f->s, f->cal, &a, CLOSE_MOVED, "PIF",
+	assert_int_equal(cases_close(f->s, f->cal, &a, CLOSE_MOVED, "PIF", TRUE,
 				     "lin", NULL, at, &handed, &err),
 			 ST_OK);
 	g_ptr_array_add(f->numbers, g_steal_pointer(&handed));
