@@ -2073,6 +2073,55 @@ withs_hold(const struct ruleset *rs, const struct rule *r, const char *text,
 }
 
 /*
+ * Character offsets in one text, counted once for all the rules that
+ * read it: the count at a character's start every CHAR_MARK_STEP bytes,
+ * made as far as a hit asks.  A hit is counted from the mark before it
+ * (each rule's first hit deep in a long letter was counted from the
+ * start).
+ */
+#define CHAR_MARK_STEP 1024
+
+struct char_mark {
+	size_t byte;	/* the first character's start at or after a step */
+	glong chars;	/* characters before it */
+};
+
+/* The character offset of byte (a character's start) in text; marks
+ * may be NULL (counted from the start), else zeroed before first use. */
+static glong
+char_offset(GArray **marks, const char *text, size_t byte)
+{
+	const struct char_mark *m;
+	guint k = (guint)(byte / CHAR_MARK_STEP);
+
+	if (marks == NULL)
+		return g_utf8_pointer_to_offset(text, text + byte);
+	if (*marks == NULL) {
+		struct char_mark start = { 0, 0 };
+
+		*marks = g_array_new(FALSE, FALSE, sizeof(struct char_mark));
+		g_array_append_val(*marks, start);
+	}
+	while ((*marks)->len <= k) {
+		const struct char_mark *last = &g_array_index(
+			*marks, struct char_mark, (*marks)->len - 1);
+		struct char_mark next = {
+			(size_t)(*marks)->len * CHAR_MARK_STEP, 0
+		};
+
+		/* Not past byte: it is a character's start after the step. */
+		while (((guchar)text[next.byte] & 0xc0) == 0x80)
+			next.byte++;
+		next.chars = last->chars +
+			     g_utf8_pointer_to_offset(text + last->byte,
+						      text + next.byte);
+		g_array_append_val(*marks, next);
+	}
+	m = &g_array_index(*marks, struct char_mark, k);
+	return m->chars + g_utf8_pointer_to_offset(text + m->byte, text + byte);
+}
+
+/*
  * Appends the hits of r in text (len bytes) to hits, at most max_hits,
  * and those a guard clears to cleared (may be NULL: then they are
  * dropped).  Character offsets are counted on from the previous hit,
@@ -2083,10 +2132,10 @@ withs_hold(const struct ruleset *rs, const struct rule *r, const char *text,
 static void
 rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 	   size_t len, const GArray *starts, const char *letter,
-	   enum hit_place place, int max_hits, GArray *hits, GArray *cleared)
+	   enum hit_place place, int max_hits, GArray *hits, GArray *cleared,
+	   GArray **marks)
 {
-	PCRE2_SIZE start = 0, at = 0;
-	glong chars = 0;
+	PCRE2_SIZE start = 0;
 	guint next = 0;
 	struct rule *w = (struct rule *)r;	/* for jitted() alone */
 	guint found = hits->len;
@@ -2138,11 +2187,9 @@ rule_match(const struct ruleset *rs, const struct rule *r, const char *text,
 				by = r->guards[k];
 		if (by != NULL && (cleared == NULL || r->risk == RISK_NONE))
 			continue;
-		chars += g_utf8_pointer_to_offset(text + at, text + s);
-		at = s;
 		h.rule = r;
-		h.start = chars;
-		h.end = chars + g_utf8_pointer_to_offset(text + s, text + e);
+		h.start = char_offset(marks, text, s);
+		h.end = h.start + g_utf8_pointer_to_offset(text + s, text + e);
 		h.match = g_strndup(text + s, e - s);
 		h.place = place;
 		h.cleared = by;
@@ -2183,7 +2230,17 @@ struct reading {
 	gboolean screened;	/* may is filled: only once needed */
 	int headed;		/* 0: not yet looked; 1: heads found; -1: no */
 	size_t len;		/* of text, once screened */
+	GArray *marks;		/* char_offset()'s, once a hit asks */
 };
+
+/* Frees what the three readings of a triage counted. */
+static void
+readings_clear(struct reading rd[3])
+{
+	for (int k = 0; k < 3; k++)
+		if (rd[k].marks != NULL)
+			g_array_free(rd[k].marks, TRUE);
+}
 
 static enum status triage_run(struct rules_text *tx, const char *body,
 			      const char *forwarded, enum triage_scope scope,
@@ -2506,6 +2563,7 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 				/* Read only now that it is needed. */
 				if (!g_utf8_validate(rd[k].text, -1, NULL)) {
 					triage_free(t);
+					readings_clear(rd);
 					return err_set(err, ST_FATAL, "triage "
 						       "text is not UTF-8");
 				}
@@ -2538,7 +2596,8 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 				starts = NULL;
 			rule_match(rs, r, rd[k].text, rd[k].len, starts, text,
 				   rd[k].place, max_hits, t->hits,
-				   r->risk != RISK_NONE ? t->cleared : NULL);
+				   r->risk != RISK_NONE ? t->cleared : NULL,
+				   &rd[k].marks);
 		}
 		if (t->hits->len == before)
 			continue;
@@ -2552,6 +2611,7 @@ triage_run(struct rules_text *tx, const char *body, const char *forwarded,
 		t->writer_score[r->writer] += r->writer ? r->weight : 0;
 		t->kind_score[r->kind] += r->kind ? r->weight : 0;
 	}
+	readings_clear(rd);
 	g_array_sort(t->hits, cmp_hits);
 	g_array_sort(t->cleared, cmp_hits);
 	decide_risk(t);
@@ -2574,7 +2634,7 @@ rule_matches(const struct ruleset *rs, const struct rule *r,
 	gboolean any;
 
 	rule_match(rs, r, text, strlen(text), NULL, NULL, HIT_TEXT, 1, hits,
-		   NULL);
+		   NULL, NULL);
 	any = hits->len > 0;
 	hits_free(hits);
 	return any;

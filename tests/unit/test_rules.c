@@ -233,6 +233,31 @@ test_hit_offsets_are_characters(void **state)
 	assert_int_equal(t->urgency, URGENCY_EMERGENCY);
 	assert_int_equal(t->risk[RISK_SUICIDE], RISK_LEVEL_ACUTE);
 	triage_free(t);
+	/* Far into a long letter, characters of one to four bytes
+	 * straddling every kilobyte: each hit where counting says. */
+	{
+		GString *text = g_string_new(NULL);
+		const char *at;
+		guint n = 0;
+
+		for (int i = 0; i < 6; i++) {
+			for (int j = 0; j < 97 + i; j++)
+				g_string_append(text, "aé中😀");
+			g_string_append(text, "燒炭");
+		}
+		assert_int_equal(rules_triage(rs, text->str, &t, &err), ST_OK);
+		assert_int_equal(t->hits->len, 6);
+		for (at = strstr(text->str, "燒炭"); at != NULL;
+		     at = strstr(at + 1, "燒炭"), n++) {
+			h = &g_array_index(t->hits, struct rule_hit, n);
+			assert_int_equal(h->start, g_utf8_pointer_to_offset(
+							   text->str, at));
+			assert_int_equal(h->end, h->start + 2);
+		}
+		assert_int_equal(n, 6);
+		triage_free(t);
+		g_string_free(text, TRUE);
+	}
 	/* Invalid UTF-8 is refused, not matched. */
 	assert_int_equal(rules_triage(rs, "\xff\xfe", &t, &err), ST_FATAL);
 	ruleset_free(rs);
