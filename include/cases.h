@@ -272,11 +272,12 @@ enum status cases_result_sent(struct store *s, const struct case_ref *c,
 			      cases_result_fn mail, gpointer data,
 			      GDateTime *now, struct err *err);
 /*
- * Closes c.  CLOSE_MOVED needs to_county.  If this installation serves
- * it (served), a new case is opened there, linked both ways, and
- * *handed (may be NULL) gets its number; if not, no case is opened
- * where nobody here would work it or be reminded of its deadlines, and
- * *handed stays NULL: staff hand the person over by their own means.
+ * Closes c.  CLOSE_MOVED needs to_county: a new case is opened there,
+ * linked both ways, and *handed (may be NULL) gets its number.  Its SOP
+ * clocks start only if this installation serves to_county (served):
+ * a centre outside it would never be reminded, and its steps would
+ * stand overdue for ever; the case is kept for the record and the
+ * reports, and staff hand the person over by letter or phone.
  */
 enum status cases_close(struct store *s, const struct calendar *cal,
 			const struct case_ref *c, enum close_reason r,

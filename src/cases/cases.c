@@ -978,8 +978,9 @@ follow_up_done(struct store *s, const struct case_ref *c, GDateTime *now,
 /* Opens c's successor in another centre: the handover of 遷出. */
 static enum status
 hand_over(struct store *s, const struct calendar *cal,
-	  const struct case_ref *c, const char *to, GDateTime *now,
-	  const char *at, const char *who, char **number, struct err *err)
+	  const struct case_ref *c, const char *to, gboolean served,
+	  GDateTime *now, const char *at, const char *who, char **number,
+	  struct err *err)
 {
 	g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *why = NULL;
@@ -1009,9 +1010,12 @@ hand_over(struct store *s, const struct calendar *cal,
 			       "ii", c->id, id);
 	if (st == ST_OK)
 		st = cases_link(s, c->id, id, "handed over", err);
-	if (st == ST_OK)
+	/* No clocks where no centre of this installation would keep them. */
+	if (st == ST_OK && served)
 		st = cases_opened(s, cal, id, now, err);
-	why = g_strdup_printf("handed over by %s (%s)", c->county, c->number);
+	why = g_strdup_printf("handed over by %s (%s)%s", c->county, c->number,
+			      served ? "" : ", to a centre outside lamplight: "
+					    "no deadlines");
 	if (st == ST_OK)
 		st = cases_event_add(s, id, at, who, "state received", why,
 				     err);
@@ -1060,19 +1064,21 @@ cases_close(struct store *s, const struct calendar *cal,
 			       r == CLOSE_MOVED ? to_county : NULL, c->id);
 	if (st == ST_OK)
 		st = deadline_settle(s, c->id, NULL, 0, "cancelled", at, err);
-	if (st == ST_OK && r == CLOSE_MOVED && served)
-		st = hand_over(s, cal, c, to_county, now, at, who, &number,
-			       err);
-	if (r != CLOSE_MOVED)
-		what = g_strdup_printf("closed %s", close_reason_name(r));
-	else if (number != NULL)
-		what = g_strdup_printf("closed moved: handed over to %s as "
-				       "%s", to_county, number);
-	else
-		what = g_strdup_printf("closed moved: to %s, not served here",
-				       to_county);
-	if (st == ST_OK)
+	if (st == ST_OK && r == CLOSE_MOVED)
+		st = hand_over(s, cal, c, to_county, served, now, at, who,
+			       &number, err);
+	if (st == ST_OK) {
+		what = r == CLOSE_MOVED
+			       ? g_strdup_printf("closed moved: handed over to "
+						 "%s as %s%s", to_county,
+						 number,
+						 served ? ""
+							: ", a centre outside "
+							  "lamplight")
+			       : g_strdup_printf("closed %s",
+						 close_reason_name(r));
 		st = cases_event_add(s, c->id, at, who, what, why, err);
+	}
 	st = finish(s, st, err);
 	if (st == ST_OK && handed != NULL)
 		*handed = g_steal_pointer(&number);

@@ -75,8 +75,8 @@ static const GOptionEntry case_options[] = {
 	  "set closed: improved, reimprisoned, unreachable, deceased or "
 	  "moved", "REASON" },
 	{ "to", 0, 0, G_OPTION_ARG_STRING, &arg_to,
-	  "set closed --reason moved: the county moved to (a case is "
-	  "opened there if a centre here serves it)", "CODE" },
+	  "set closed --reason moved: the county moved to (its case has "
+	  "deadlines if a centre here serves it)", "CODE" },
 	{ "result", 0, 0, G_OPTION_ARG_STRING, &arg_result,
 	  "set result-sent: the result, mailed to the referrer", "TEXT" },
 	{ "reveal", 0, 0, G_OPTION_ARG_NONE, &arg_reveal,
@@ -504,8 +504,8 @@ do_set(struct session *ss, const char *number, const char *what)
 	}
 	printf("%s: %s%s%s%s%s\n", c.number, what,
 	       handed ? ", handed over as " : "", handed ? handed : "",
-	       unserved ? ", to a centre not served here: hand the person "
-			  "over by letter or phone"
+	       unserved ? " (a centre not served here: no deadlines; hand "
+			  "the person over by letter or phone)"
 			: "",
 	       arg_result != NULL ? ", mailed to the referrer" : "");
 	case_ref_clear(&c);

@@ -245,6 +245,7 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 	case CMD_CLOSE: {
 		const char *more = NULL;
 		g_autofree char *county = NULL;
+		gboolean served;	/* the county moved to, by a centre here */
 		long n = strtol(word, NULL, 10);
 
 		if (n >= 1 && n <= CLOSE_REASON_COUNT &&
@@ -266,22 +267,19 @@ staffcmd_run(const struct casemail *cm, const struct command *cmd,
 			if (code != NULL)
 				g_free(up);
 		}
+		served = config_centre_find(cm->cfg, county) != NULL;
 		st = cases_close(cm->store, cm->calendar, &c, reason,
-				 reason == CLOSE_MOVED ? county : NULL,
-				 config_centre_find(cm->cfg, county) != NULL,
+				 reason == CLOSE_MOVED ? county : NULL, served,
 				 who, reason == CLOSE_MOVED ? more : rest,
 				 now, &handed, &e);
 		if (st == ST_OK && handed != NULL)
-			out->text = g_strdup_printf("已結案（%s），移交 %s，"
-						    "新案號 %s",
-						    close_reason_label(reason),
-						    county_name(county), handed);
-		else if (st == ST_OK && reason == CLOSE_MOVED)
 			out->text = g_strdup_printf(
-				"已結案（%s），遷往%s；該縣市的中心不使用本"
-				"系統，請以公文或電話移交",
+				"已結案（%s），移交 %s，新案號 %s%s",
 				close_reason_label(reason),
-				county_name(county));
+				county_name(county), handed,
+				served ? ""
+				       : "；該縣市的中心不使用本系統，新案件"
+					 "不計期限，請以公文或電話移交");
 		else if (st == ST_OK)
 			out->text = g_strdup_printf("已結案（%s）",
 						    close_reason_label(reason));

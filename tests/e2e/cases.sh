@@ -301,16 +301,15 @@ tap_is "... its clock still open, nothing queued" \
 		json 'len([m for m in d if m["case"] == "'"$handed"'" and m["kind"] == "referrer-result"])')" \
 	"[None] 0"
 
-# 遷出 to a county no centre here serves: closed, no case opened there.
+# 遷出 to a county no centre here serves: its case kept, with no clocks.
 out=$("$L" case set "${C[@]}" "$khh" closed --reason moved --to PIF \
 	--as b@khh.centers.example --why 搬到屏東)
 tap_like "moved out of the served counties: said so" "$out" \
-	"not served here: hand the person over by letter or phone"
-tap_is "... closed as moved there, no case opened in PIF" \
-	"$("$L" case show "${C[@]}" "$khh" --json |
-		json 'd["state"], d["closed_reason"], d["handed_to"]') $("$L" case list "${C[@]}" --json |
-		json 'sum(c["county"] == "PIF" for c in d)')" \
-	"closed moved PIF 0"
+	"handed over as PIF-.*not served here: no deadlines; hand the person over by letter or phone"
+pif=$(sed 's/.*handed over as \(PIF-[0-9-]*\).*/\1/' <<<"$out")
+tap_is "... the PIF case has no deadlines to fall overdue" \
+	"$("$L" case show "${C[@]}" "$pif" --json |
+		json 'd["state"], len(d["deadlines"])')" "received 0"
 
 tap_is "nothing is overdue today" \
 	"$("$L" case list "${C[@]}" --overdue --json | json 'len(d)')" 0

@@ -442,7 +442,7 @@ tap_is "commands in quoted text are not run, nor answered" \
 tap_is "... but the case records them (here and in the first reply)" \
 	"$(show "$c1" 'sum(1 for e in d["events"] if e["what"] == "commands in quoted text not run")')" 2
 
-# 遷出 to a county no centre here serves: closed, no case opened there,
+# 遷出 to a county no centre here serves: its case kept with no clocks,
 # and staff told to hand the person over by letter or phone.
 mail "$T/mv1.eml" <<EOF
 From: 林大同 <mover@mail.example>
@@ -467,10 +467,10 @@ ingest TPE "$T/mv2.eml"
 outmail transcript "$LIN" "$T/tr-mv.eml"
 tap_like "#close 5 to a county no centre here serves: hand over by letter or phone" \
 	"$(get "$T/tr-mv.eml" 'b')" \
-	"已結案（遷出），遷往屏東縣；該縣市的中心不使用本系統，請以公文或電話移交"
-tap_is "... closed as moved to PIF, and no case opened there" \
-	"$(show "$mv" '(d["state"], d["handed_to"])') $("$L" case list "${C[@]}" --json | json 'sum(c["county"] == "PIF" for c in d)')" \
-	"('closed', 'PIF') 0"
+	"已結案（遷出），移交 屏東縣，新案號 PIF-[0-9-]*；該縣市的中心不使用本系統，新案件不計期限，請以公文或電話移交"
+tap_is "... closed as moved to PIF, and the case there has no deadlines" \
+	"$(show "$mv" '(d["state"], d["handed_to"])') $(show "$(newest)" '(d["county"], len(d["deadlines"]))')" \
+	"('closed', 'PIF') ('PIF', 0)"
 
 # An old token after the case closed.
 mail "$T/s13.eml" <<EOF
