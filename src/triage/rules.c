@@ -82,7 +82,10 @@ enum {
 struct wordlist {
 	char *path;
 	GPtrArray *phrases;	/* as written, longest first */
-	GHashTable *line_of;	/* phrase -> its line */
+	GPtrArray *nots;	/* "!" lines, as written: where the text
+				 * reads one, no phrase starts ("!打我的手機":
+				 * there 打我 is "call me") */
+	GHashTable *line_of;	/* phrase or "!" line -> its line */
 	char *alt;		/* "(?:...|...)" */
 	char *screen;		/* the same for the prefilter: each phrase
 				 * up to its first gap, a superset */
@@ -269,6 +272,7 @@ static void
 wordlist_free(struct wordlist *w)
 {
 	g_ptr_array_free(w->phrases, TRUE);
+	g_ptr_array_free(w->nots, TRUE);
 	if (w->line_of != NULL)
 		g_hash_table_destroy(w->line_of);
 	g_free(w->path);
@@ -637,6 +641,7 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 	g_auto(GStrv) lines = NULL;
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	struct wordlist *w;
+	GPtrArray *array;
 	GString *alt;
 	gsize len;
 	struct pos p = { path, 0 };
@@ -649,6 +654,7 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 	w = g_new0(struct wordlist, 1);
 	w->path = g_strdup(path);
 	w->phrases = g_ptr_array_new_with_free_func(g_free);
+	w->nots = g_ptr_array_new_with_free_func(g_free);
 	w->line_of = g_hash_table_new(g_str_hash, g_str_equal);
 	lines = g_strsplit(text, "\n", -1);
 	for (int i = 0; lines[i] != NULL; i++) {
@@ -669,13 +675,39 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 			return rule_error(err, &p, 1, "a phrase needs words, "
 					  "not only a gap");
 		}
+		if (line[0] == '!' && (line[1] == '\0' || strstr(line, "...") ||
+				       strstr(line, "…"))) {
+			wordlist_free(w);
+			return rule_error(err, &p, 1, "a '!' line needs the "
+					  "words it excludes, with no gap");
+		}
 		if (g_hash_table_contains(seen, line))
 			continue;
-		g_ptr_array_add(w->phrases, g_strdup(line));
-		g_hash_table_add(seen, w->phrases->pdata[w->phrases->len - 1]);
-		g_hash_table_insert(w->line_of,
-				    w->phrases->pdata[w->phrases->len - 1],
+		array = line[0] == '!' ? w->nots : w->phrases;
+		g_ptr_array_add(array, g_strdup(line));
+		g_hash_table_add(seen, array->pdata[array->len - 1]);
+		g_hash_table_insert(w->line_of, array->pdata[array->len - 1],
 				    GINT_TO_POINTER(p.line));
+	}
+	/* A "!" line excludes a longer reading of a phrase: one that starts
+	 * with none excludes nothing, and is a mistake. */
+	for (guint i = 0; i < w->nots->len; i++) {
+		const char *no = (const char *)w->nots->pdata[i] + 1;
+		gboolean starts = FALSE;
+
+		for (guint k = 0; k < w->phrases->len && !starts; k++)
+			starts = !strstr(w->phrases->pdata[k], "...") &&
+				 !strstr(w->phrases->pdata[k], "…") &&
+				 g_str_has_prefix(no, w->phrases->pdata[k]);
+		if (!starts) {
+			g_autofree char *bad = g_strdup(no);
+
+			p.line = GPOINTER_TO_INT(g_hash_table_lookup(
+				w->line_of, w->nots->pdata[i]));
+			wordlist_free(w);
+			return rule_error(err, &p, 1, "'!%s' starts with no "
+					  "phrase of the list", bad);
+		}
 	}
 	if (w->phrases->len == 0) {
 		wordlist_free(w);
@@ -683,13 +715,20 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 		return rule_error(err, &p, 1, "the word list is empty");
 	}
 	g_ptr_array_sort(w->phrases, cmp_longer_first);
+	/* "(?:p|q)", or "(?:(?!n|m)(?:p|q))" with "!" lines. */
 	alt = g_string_new("(?:");
+	for (guint i = 0; i < w->nots->len; i++) {
+		g_string_append(alt, i == 0 ? "(?!" : "|");
+		phrase_regex(alt, (const char *)w->nots->pdata[i] + 1, FALSE);
+	}
+	if (w->nots->len > 0)
+		g_string_append(alt, ")(?:");
 	for (guint i = 0; i < w->phrases->len; i++) {
 		if (i > 0)
 			g_string_append_c(alt, '|');
 		phrase_regex(alt, w->phrases->pdata[i], TRUE);
 	}
-	g_string_append_c(alt, ')');
+	g_string_append(alt, w->nots->len > 0 ? "))" : ")");
 	w->alt = g_string_free(alt, FALSE);
 	w->screen = wordlist_screen(w);
 	*out = w;
@@ -2655,6 +2694,28 @@ guard_example_clears(const struct ruleset *rs, const struct guard *g,
 			    at - text + strlen(words), NULL);
 }
 
+/* Adds to failures each form of line (a phrase or a "!" line of w),
+ * Traditional or Simplified, that w lacks. */
+static void
+check_scripts_of(const struct wordlist *w, const char *line,
+		 GPtrArray *failures)
+{
+	g_autofree char *trad = hanzi_convert(line);
+	g_autofree char *simp = hanzi_to_simplified(line);
+	const char *want[2] = { trad, simp };
+	const char *name[2] = { "Traditional", "Simplified" };
+
+	for (int k = 0; k < 2; k++)
+		if (want[k] != NULL && strcmp(want[k], line) != 0 &&
+		    !g_hash_table_contains(w->line_of, want[k]))
+			g_ptr_array_add(failures, g_strdup_printf(
+				"%s:%d: '%s' has no %s form '%s' in the list",
+				w->path,
+				GPOINTER_TO_INT(
+					g_hash_table_lookup(w->line_of, line)),
+				line, name[k], want[k]));
+}
+
 /*
  * Each phrase of a word list in both scripts: letters set aside as spam
  * are read unconverted, seekers' in Traditional.  Converting at every
@@ -2671,23 +2732,10 @@ check_both_scripts(const struct ruleset *rs, GPtrArray *failures)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		const struct wordlist *w = v;
 
-		for (guint i = 0; i < w->phrases->len; i++, checks++) {
-			const char *ph = w->phrases->pdata[i];
-			g_autofree char *trad = hanzi_convert(ph);
-			g_autofree char *simp = hanzi_to_simplified(ph);
-			const char *want[2] = { trad, simp };
-			const char *name[2] = { "Traditional", "Simplified" };
-
-			for (int k = 0; k < 2; k++)
-				if (want[k] != NULL && strcmp(want[k], ph) != 0 &&
-				    !g_hash_table_contains(w->line_of, want[k]))
-					g_ptr_array_add(failures, g_strdup_printf(
-						"%s:%d: '%s' has no %s form "
-						"'%s' in the list", w->path,
-						GPOINTER_TO_INT(g_hash_table_lookup(
-							w->line_of, ph)),
-						ph, name[k], want[k]));
-		}
+		for (guint i = 0; i < w->phrases->len; i++, checks++)
+			check_scripts_of(w, w->phrases->pdata[i], failures);
+		for (guint i = 0; i < w->nots->len; i++, checks++)
+			check_scripts_of(w, w->nots->pdata[i], failures);
 	}
 	return checks;
 }

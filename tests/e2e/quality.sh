@@ -105,4 +105,15 @@ tap_ok "the first delivery is no copy" \
 	bash -c "! grep -q '\"file\":\"dev-2/0026.eml\".*duplicate_of' '$T/reversed.jsonl'"
 tap_ok "a copy read alone is a letter" bash -c \
 	"cd '$SOURCE_ROOT/tests/corpus' && '$LAMPLIGHT' classify --json --rules '$SOURCE_ROOT/rules' dev-2/0096.eml | grep -q '\"kind\":\"help_request\"'"
+# The bundled demo's letters read as maildir/README.md says: one
+# emergency (the charcoal tonight), not the sister asking a halfway house
+# for December ("家裡沒有地方讓他住", "打我的手機": not tonight, not a blow).
+tap_is "the demo letters: kinds and urgencies as maildir/README.md says" \
+	"$(cd "$SOURCE_ROOT/maildir" && "$LAMPLIGHT" classify --json \
+		--rules "$SOURCE_ROOT/rules" */new/* 2>/dev/null |
+		python3 -c 'import json, sys
+for n, m in sorted((json.loads(l)["file"].split(".")[1], json.loads(l))
+		  for l in sys.stdin):
+	print(n, m["kind"], m.get("urgency"))' | tr '\n' ' ')" \
+	"demo0001 help_request application demo0002 help_request emergency demo0003 help_request consultation demo0004 help_request application demo0005 help_request consultation demo0006 help_request application demo0007 auto_reply None demo0008 bounce None "
 tap_done

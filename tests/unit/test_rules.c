@@ -485,6 +485,70 @@ test_word_list_both_scripts(void **state)
 	scratch_remove(dir);
 }
 
+/*
+ * A "!" line of a word list: where the text reads it, the list's words
+ * mean something else ("打我的手機" is "call me"), and no phrase starts
+ * there; elsewhere they still count.  A "!" line with a gap, one that
+ * starts with no phrase of the list, or one without its other script,
+ * is said.
+ */
+static void
+test_word_list_nots(void **state)
+{
+	g_autofree char *dir = scratch_new();
+	g_autofree char *words = g_build_filename(dir, "words", NULL);
+	g_autofree char *p = NULL;
+	g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+	static const struct {
+		const char *text;
+		enum urgency want;
+	} t[] = {
+		{ "他現在一直打我", URGENCY_EMERGENCY },
+		{ "有事請打我的手機", URGENCY_CONSULTATION },
+		{ "有事请打我的手机", URGENCY_CONSULTATION },
+		/* The same words elsewhere in the letter still count. */
+		{ "請打我的手機，他昨晚又打我", URGENCY_EMERGENCY },
+		{ "他打我，我的手機也被摔壞了", URGENCY_EMERGENCY },
+	};
+	struct ruleset *rs = NULL;
+	struct err err = { 0 };
+
+	assert_int_equal(g_mkdir(words, 0700), 0);
+	g_free(write_rules(words, "hit.words",
+			   "打我\n!打我的手機\n!打我的手机\n!打我手機\n"));
+	p = write_rules(dir, "t.rules", "rule hit\n\tpattern {hit}\n"
+					"\trisk violence\n\tlevel acute\n");
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_OK);
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		struct triage *tr = NULL;
+
+		assert_int_equal(rules_triage(rs, t[i].text, &tr, &err), ST_OK);
+		if (tr->urgency != t[i].want) {
+			print_error("case %zu: %s\n", i,
+				    urgency_name(tr->urgency));
+			fail();
+		}
+		triage_free(tr);
+	}
+	/* 打我手機 is there without 打我手机. */
+	rules_check_examples(rs, failures);
+	assert_int_equal(failures->len, 1);
+	assert_non_null(strstr(failures->pdata[0], "hit.words:4: '!打我手機' "
+				"has no Simplified form '!打我手机'"));
+	ruleset_free(rs);
+	rs = NULL;
+
+	g_free(write_rules(words, "hit.words", "打我\n!打我...手機\n"));
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_FATAL);
+	assert_non_null(strstr(err.msg, "hit.words:2:1: a '!' line needs the "
+				"words it excludes, with no gap"));
+	g_free(write_rules(words, "hit.words", "打我\n\n!罵我的手機\n"));
+	assert_int_equal(rules_load_file(p, &rs, &err), ST_FATAL);
+	assert_non_null(strstr(err.msg, "hit.words:3:1: '!罵我的手機' starts "
+				"with no phrase of the list"));
+	scratch_remove(dir);
+}
+
 /* A forwarded letter is evidence of risk, never the writer's words. */
 static void
 test_forwarded_is_evidence(void **state)
@@ -976,6 +1040,7 @@ main(void)
 		cmocka_unit_test(test_word_lists_and_levels),
 		cmocka_unit_test(test_word_list_both_scripts),
 		cmocka_unit_test(test_braces_not_lists),
+		cmocka_unit_test(test_word_list_nots),
 		cmocka_unit_test(test_forwarded_is_evidence),
 		cmocka_unit_test(test_about),
 		cmocka_unit_test(test_quoted_scope),
