@@ -524,6 +524,16 @@ gap_at(const char *p)
 	return 0;
 }
 
+/* Whether phrase has a gap anywhere. */
+static gboolean
+has_gap(const char *phrase)
+{
+	for (const char *p = phrase; *p != '\0'; p++)
+		if (gap_at(p) > 0)
+			return TRUE;
+	return FALSE;
+}
+
 /* Appends phrase as a regular expression that matches it literally. */
 static void
 phrase_regex(GString *out, const char *phrase, gboolean whole)
@@ -675,8 +685,7 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 			return rule_error(err, &p, 1, "a phrase needs words, "
 					  "not only a gap");
 		}
-		if (line[0] == '!' && (line[1] == '\0' || strstr(line, "...") ||
-				       strstr(line, "…"))) {
+		if (line[0] == '!' && (line[1] == '\0' || has_gap(line))) {
 			wordlist_free(w);
 			return rule_error(err, &p, 1, "a '!' line needs the "
 					  "words it excludes, with no gap");
@@ -696,8 +705,7 @@ wordlist_load(const char *path, struct wordlist **out, struct err *err)
 		gboolean starts = FALSE;
 
 		for (guint k = 0; k < w->phrases->len && !starts; k++)
-			starts = !strstr(w->phrases->pdata[k], "...") &&
-				 !strstr(w->phrases->pdata[k], "…") &&
+			starts = !has_gap(w->phrases->pdata[k]) &&
 				 g_str_has_prefix(no, w->phrases->pdata[k]);
 		if (!starts) {
 			g_autofree char *bad = g_strdup(no);
